@@ -1,0 +1,81 @@
+import { randomUUID } from "node:crypto";
+import type Router from "@koa/router";
+import type { Context } from "koa";
+import getRawBody from "raw-body";
+import { DomainError } from "../domain/errors.ts";
+import { decodeBody, DecodeError, encodeBody, type MessageType } from "./codec.ts";
+import { HTTP_STATUS } from "./errors.ts";
+
+/** What a handler returns: the success message plus the response's payload fields. */
+export type Reply = { readonly message: string } & Record<string, unknown>;
+
+export type Method = "GET" | "POST" | "PUT" | "DELETE";
+
+export interface RouteSpec<Req> {
+  readonly method: Method;
+  readonly path: string;
+  readonly request: MessageType<Req>;
+  readonly response: MessageType<unknown>;
+  readonly handle: (request: Req, ctx: Context) => Reply | Promise<Reply>;
+}
+
+export interface RouteOptions {
+  readonly bodyLimit: number;
+  readonly onError: (error: unknown, ctx: Context) => void;
+}
+
+const isJson = (ctx: Context) => /^application\/json\b/i.test(ctx.get("content-type"));
+
+/**
+ * Registers one protocol route: with and without a trailing slash, and on POST too when it is a
+ * GET (browsers cannot send a GET body). Decode → handle → encode, with errors mapped through
+ * the one table; every response carries the route's message type and `x-log-requestid`.
+ */
+export function addRoute<Req extends { request_id?: string | null }>(router: Router, spec: RouteSpec<Req>, options: RouteOptions): void {
+  const methods = spec.method === "GET" ? ["GET", "POST"] : [spec.method];
+  const handler = async (ctx: Context) => {
+    const json = isJson(ctx);
+    let requestId = "";
+    // The header identifies the exchange in logs: the client's request_id when it sent one.
+    let logId: string = randomUUID();
+    const send = (code: keyof typeof HTTP_STATUS, message: string, payload: Record<string, unknown> = {}) => {
+      ctx.status = HTTP_STATUS[code];
+      ctx.set("x-log-requestid", logId);
+      ctx.type = json ? "application/json" : "application/x-protobuf";
+      ctx.body = encodeBody(spec.response, { ...payload, response_id: requestId, code, message }, json);
+    };
+    let body: Buffer;
+    try {
+      body = await getRawBody(ctx.req, { limit: options.bodyLimit });
+    } catch (e) {
+      const err = e as { type?: string; status?: number; message: string };
+      if (err.type === "entity.too.large") {
+        send("BadRequest", `Request body is larger than the limit of ${options.bodyLimit} bytes.`);
+        ctx.status = 413;
+        return;
+      }
+      send("BadRequest", `Could not read the request body: ${err.message}`);
+      return;
+    }
+    let request: Req;
+    try {
+      request = decodeBody(spec.request, body, json);
+    } catch (e) {
+      const what = spec.request.getTypeUrl("").slice(1);
+      send("BadRequest", `The request body is not a valid ${json ? "JSON" : "protobuf"} ${what}: ${(e as DecodeError).message}`);
+      return;
+    }
+    requestId = request.request_id ?? "";
+    if (requestId) logId = requestId;
+    ctx.state.requestId = logId;
+    try {
+      const { message, ...payload } = await spec.handle(request, ctx);
+      send("Accept", message, payload);
+    } catch (e) {
+      if (e instanceof DomainError) return send(e.code, e.message);
+      options.onError(e, ctx);
+      send("InternalServerError", `Internal error while handling ${spec.path}; the server log has the details (request id ${logId}).`);
+    }
+  };
+  for (const path of [spec.path, `${spec.path}/`]) router.register(path, methods, handler);
+}

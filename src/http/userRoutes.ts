@@ -1,0 +1,131 @@
+import type Router from "@koa/router";
+import type { AgentRecord } from "../agents/agentRegistry.ts";
+import { runningDetails, type AgentRegistry } from "../agents/agentRegistry.ts";
+import { DomainError } from "../domain/errors.ts";
+import { groupMatches } from "../domain/matching.ts";
+import type { ConfigSpec, GroupSpec } from "../domain/types.ts";
+import * as ops from "../domain/userOps.ts";
+import { configserver } from "../gen/proto.js";
+import type { RepoStore } from "../store/repoStore.ts";
+import { addRoute, type Method, type Reply, type RouteOptions } from "./route.ts";
+
+const pb = configserver.proto;
+
+export interface UserApi {
+  readonly store: RepoStore;
+  readonly registry: AgentRegistry;
+  /** Set in read-only mode: why writes are refused. */
+  readonly readOnlyMessage?: string;
+}
+
+type NullableGroup = configserver.proto.AgentGroup.$Properties | null | undefined;
+type NullableConfig = configserver.proto.Config.$Properties | null | undefined;
+
+function required<T>(value: T | null | undefined, field: string, type: string): T {
+  if (value === null || value === undefined) throw new DomainError("BadRequest", `Need parameter ${field}: the request has no ${type} message in field ${field}.`);
+  return value;
+}
+
+function groupInput(g: NullableGroup): ops.GroupInput {
+  const group = required(g, "agent_group", "AgentGroup");
+  return {
+    name: group.group_name ?? "",
+    description: group.description ?? "",
+    tags: (group.tags ?? []).map((t) => ({ name: t.name ?? "", value: t.value ?? "" })),
+  };
+}
+
+function configInput(c: NullableConfig): ConfigSpec {
+  const config = required(c, "config_detail", "Config");
+  return { name: config.config_name ?? "", agentType: config.agent_type ?? "", description: config.description ?? "", content: config.content ?? "" };
+}
+
+export const groupMessage = (g: GroupSpec) => ({ group_name: g.name, description: g.description, tags: g.tags.map((t) => ({ name: t.name, value: t.value })) });
+export const configMessage = (c: ConfigSpec) => ({ config_name: c.name, agent_type: c.agentType, description: c.description, content: c.content });
+
+export function agentMessage(a: AgentRecord) {
+  const hb = a.heartbeat;
+  return {
+    agent_id: a.agentId,
+    agent_type: hb?.agentType ?? "",
+    ip: hb?.ip ?? "",
+    version: hb?.agentVersion ?? "",
+    running_status: hb?.runningStatus ?? "",
+    startup_time: hb?.startupTime ?? 0,
+    latest_heartbeat_time: a.latestHeartbeatTime,
+    tags: { ...(hb?.tags ?? {}) },
+    running_details: runningDetails(a.statistics),
+  };
+}
+
+/** The 15 `/User/*` routes of PROTOCOL.md §4. */
+export function addUserRoutes(router: Router, api: UserApi, options: RouteOptions): void {
+  const { store } = api;
+  const write = async (plan: (s: typeof store.state) => ops.WritePlan, message: string): Promise<Reply> => {
+    if (api.readOnlyMessage !== undefined) throw new DomainError("Forbidden", api.readOnlyMessage);
+    await store.write(plan);
+    return { message };
+  };
+  const r = <Req extends { request_id?: string | null }>(method: Method, path: string, request: { decode(b: Uint8Array): Req }, response: unknown, handle: (req: Req) => Reply | Promise<Reply>) =>
+    addRoute(router, { method, path, request: request as never, response: response as never, handle }, options);
+
+  r("POST", "/User/CreateAgentGroup", pb.CreateAgentGroupRequest, pb.CreateAgentGroupResponse, (q) => {
+    const input = groupInput(q.agent_group);
+    return write((s) => ops.planCreateGroup(s, input), "Add agent group success");
+  });
+  r("PUT", "/User/UpdateAgentGroup", pb.UpdateAgentGroupRequest, pb.UpdateAgentGroupResponse, (q) => {
+    const input = groupInput(q.agent_group);
+    return write((s) => ops.planUpdateGroup(s, input), "Update agent group success");
+  });
+  r("DELETE", "/User/DeleteAgentGroup", pb.DeleteAgentGroupRequest, pb.DeleteAgentGroupResponse, (q) =>
+    write((s) => ops.planDeleteGroup(s, q.group_name ?? ""), "Delete agent group success"),
+  );
+  r("GET", "/User/GetAgentGroup", pb.GetAgentGroupRequest, pb.GetAgentGroupResponse, (q) => ({
+    message: "Get agent group success",
+    agent_group: groupMessage(ops.getGroup(store.state, q.group_name ?? "")),
+  }));
+  r("GET", "/User/ListAgentGroups", pb.ListAgentGroupsRequest, pb.ListAgentGroupsResponse, () => ({
+    message: "Get agent group list success",
+    agent_groups: store.state.sortedGroups.map(groupMessage),
+  }));
+
+  r("POST", "/User/CreateConfig", pb.CreateConfigRequest, pb.CreateConfigResponse, (q) => {
+    const input = configInput(q.config_detail);
+    return write((s) => ops.planCreateConfig(s, input), "Add config success");
+  });
+  r("PUT", "/User/UpdateConfig", pb.UpdateConfigRequest, pb.UpdateConfigResponse, (q) => {
+    const input = configInput(q.config_detail);
+    return write((s) => ops.planUpdateConfig(s, input), "Update config success");
+  });
+  r("DELETE", "/User/DeleteConfig", pb.DeleteConfigRequest, pb.DeleteConfigResponse, (q) =>
+    write((s) => ops.planDeleteConfig(s, q.config_name ?? ""), "Delete config success"),
+  );
+  r("GET", "/User/GetConfig", pb.GetConfigRequest, pb.GetConfigResponse, (q) => ({
+    message: "Get config success",
+    config_detail: configMessage(ops.getConfig(store.state, q.config_name ?? "")),
+  }));
+  r("GET", "/User/ListConfigs", pb.ListConfigsRequest, pb.ListConfigsResponse, () => ({
+    message: "Get config list success",
+    config_details: store.state.sortedConfigs.map(configMessage),
+  }));
+
+  r("PUT", "/User/ApplyConfigToAgentGroup", pb.ApplyConfigToAgentGroupRequest, pb.ApplyConfigToAgentGroupResponse, (q) =>
+    write((s) => ops.planApplyConfig(s, q.group_name ?? "", q.config_name ?? ""), "Add config to agent group success"),
+  );
+  r("DELETE", "/User/RemoveConfigFromAgentGroup", pb.RemoveConfigFromAgentGroupRequest, pb.RemoveConfigFromAgentGroupResponse, (q) =>
+    write((s) => ops.planRemoveConfig(s, q.group_name ?? "", q.config_name ?? ""), "Remove config from agent group success"),
+  );
+  r("GET", "/User/GetAppliedConfigsForAgentGroup", pb.GetAppliedConfigsForAgentGroupRequest, pb.GetAppliedConfigsForAgentGroupResponse, (q) => ({
+    message: "Get agent group's applied configs success",
+    config_names: [...ops.appliedConfigsOf(store.state, q.group_name ?? "")],
+  }));
+  r("GET", "/User/GetAppliedAgentGroups", pb.GetAppliedAgentGroupsRequest, pb.GetAppliedAgentGroupsResponse, (q) => ({
+    message: "Get group list success",
+    agent_group_names: ops.groupsApplying(store.state, q.config_name ?? ""),
+  }));
+  r("GET", "/User/ListAgents", pb.ListAgentsRequest, pb.ListAgentsResponse, (q) => {
+    const group = ops.groupForListing(store.state, q.group_name ?? "");
+    const agents = api.registry.list().filter((a) => groupMatches(group, a.heartbeat?.tags ?? {}));
+    return { message: "Get agent list success", agents: agents.map(agentMessage) };
+  });
+}

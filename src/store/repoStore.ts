@@ -1,0 +1,200 @@
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { Mutex } from "async-mutex";
+import { DomainError } from "../domain/errors.ts";
+import type { RepoState } from "../domain/repoState.ts";
+import type { Problem } from "../domain/types.ts";
+import type { Change, WritePlan } from "../domain/userOps.ts";
+import { DEFAULT_AUTHOR, Git } from "./git.ts";
+import { configPath, groupPath } from "./repoContent.ts";
+import { SnapshotLoader, type LoadResult } from "./snapshotLoader.ts";
+import { renderConfig, renderGroup } from "./yamlCodec.ts";
+
+export interface Author {
+  readonly name: string;
+  readonly email: string;
+}
+
+export interface RefusedCommit {
+  readonly commit: string;
+  readonly problems: readonly Problem[];
+}
+
+export interface StoreEvents {
+  /** A new state is served (after a write or after someone else's commit). */
+  onServed?(state: RepoState, previous: RepoState, reloadMs: number): void;
+  /** HEAD failed validation; the previous state stays served. */
+  onRefused?(refused: RefusedCommit): void;
+}
+
+export interface WriteResult {
+  readonly state: RepoState;
+  /** The new commit, or undefined when the write changed nothing. */
+  readonly commit: string | undefined;
+}
+
+/**
+ * The git-backed store: serves an immutable RepoState of HEAD and turns User API writes into
+ * commits, one at a time. A commit that fails validation is never served.
+ */
+export class RepoStore {
+  private readonly lock = new Mutex();
+  private readonly loader: SnapshotLoader;
+  private served: LoadResult;
+  /** The last HEAD that failed validation, while it is still HEAD. */
+  refused: RefusedCommit | undefined;
+
+  private constructor(
+    readonly dir: string,
+    readonly git: Git,
+    private readonly author: Author,
+    private readonly events: StoreEvents,
+    loader: SnapshotLoader,
+    initial: LoadResult,
+  ) {
+    this.loader = loader;
+    this.served = initial;
+  }
+
+  /** Opens (creating when missing or empty) the repository in `dir` and loads HEAD. */
+  static async open(dir: string, options: { author?: Author; events?: StoreEvents } = {}): Promise<RepoStore> {
+    await ensureRepository(dir);
+    const git = new Git(dir);
+    const loader = new SnapshotLoader(git);
+    const head = await git.head();
+    const first = await loader.load(head);
+    const store = new RepoStore(dir, git, options.author ?? DEFAULT_AUTHOR, options.events ?? {}, loader, first);
+    if (!first.state) {
+      // A repository whose HEAD is invalid still starts, empty, so the status can say why.
+      store.refused = { commit: head ?? "", problems: first.problems };
+      store.served = await new SnapshotLoader(git).load(undefined);
+      options.events?.onRefused?.(store.refused);
+    }
+    return store;
+  }
+
+  /** The served state; reading it never touches git or the disk. */
+  get state(): RepoState {
+    return this.served.state as RepoState;
+  }
+
+  /** Loads HEAD if it moved (someone else committed, pulled or reset). */
+  refresh(): Promise<RepoState> {
+    return this.lock.runExclusive(() => this.refreshLocked());
+  }
+
+  private async refreshLocked(): Promise<RepoState> {
+    const head = await this.git.head();
+    if (head === this.served.commit && !this.refused) return this.state;
+    if (this.refused && head === this.refused.commit) return this.state;
+    const started = performance.now();
+    const result = await this.loader.load(head);
+    if (!result.state) {
+      this.refused = { commit: head ?? "", problems: result.problems };
+      this.events.onRefused?.(this.refused);
+      return this.state;
+    }
+    this.refused = undefined;
+    const previous = this.state;
+    this.served = result;
+    if (result.commit !== previous.commit || result.state !== previous) this.events.onServed?.(result.state, previous, performance.now() - started);
+    return result.state;
+  }
+
+  /**
+   * Applies one write: plan against the latest state, write files, commit, serve. Throws the
+   * plan's DomainError untouched; any later failure is undone before it is reported.
+   */
+  write(plan: (state: RepoState) => WritePlan): Promise<WriteResult> {
+    return this.lock.runExclusive(async () => {
+      const state = await this.refreshLocked();
+      if (this.refused) {
+        throw new DomainError("InternalServerError", `The repository's HEAD ${this.refused.commit.slice(0, 12)} is invalid (${this.refused.problems.length} problem(s), first: ${formatProblem(this.refused.problems[0])}); fix it with a commit before writing through the API.`);
+      }
+      const p = plan(state);
+      if (p.changes.length === 0) return { state, commit: undefined };
+      const files = p.changes.map((c) => this.fileChange(c));
+      await this.checkClean(files.map((f) => f.path));
+      try {
+        for (const f of files) await writeAtomically(join(this.dir, f.path), f.text);
+        const paths = files.map((f) => f.path);
+        await this.git.raw(["add", "-A", "--", ...paths]);
+        await this.git.raw([
+          "-c", `user.name=${this.author.name}`, "-c", `user.email=${this.author.email}`,
+          "commit", "-q", "--no-verify", "--no-gpg-sign", "-m", p.message, "--", ...paths,
+        ]);
+      } catch (e) {
+        await this.undo(files.map((f) => f.path));
+        throw new DomainError("InternalServerError", `Could not commit "${p.message}": ${(e as Error).message.trim()}`);
+      }
+      const next = await this.refreshLocked();
+      return { state: next, commit: next.commit };
+    });
+  }
+
+  private fileChange(change: Change): { path: string; text: string | undefined } {
+    switch (change.kind) {
+      case "putConfig": {
+        const path = configPath(change.config.name);
+        return { path, text: renderConfig(change.config, this.served.texts.get(path)) };
+      }
+      case "putGroup": {
+        const path = groupPath(change.group.name);
+        return { path, text: renderGroup(change.group, this.served.texts.get(path)) };
+      }
+      case "deleteConfig":
+        return { path: configPath(change.name), text: undefined };
+      case "deleteGroup":
+        return { path: groupPath(change.name), text: undefined };
+    }
+  }
+
+  /** Refuses to write over a person's uncommitted edit of the same file. */
+  private async checkClean(paths: readonly string[]): Promise<void> {
+    for (const path of paths) {
+      const onDisk = await readFile(join(this.dir, path), "utf8").catch(() => undefined);
+      if (onDisk !== this.served.texts.get(path)) {
+        throw new DomainError("InternalServerError", `${path} has uncommitted changes in the server's working tree; commit or discard them, then retry.`);
+      }
+    }
+  }
+
+  /** Puts the working tree and index back to the served commit for these paths. */
+  private async undo(paths: readonly string[]): Promise<void> {
+    for (const path of paths) {
+      const text = this.served.texts.get(path);
+      const full = join(this.dir, path);
+      if (text === undefined) await rm(full, { force: true });
+      else await writeAtomically(full, text);
+    }
+    if (this.served.commit) await this.git.raw(["reset", "-q", "--", ...paths]).catch(() => undefined);
+    else await this.git.raw(["rm", "-q", "--cached", "--ignore-unmatch", "--", ...paths]).catch(() => undefined);
+  }
+}
+
+export function formatProblem(p: Problem | undefined): string {
+  return p ? `${p.file}:${p.line}:${p.column}: ${p.message}` : "unknown";
+}
+
+async function writeAtomically(path: string, text: string | undefined): Promise<void> {
+  if (text === undefined) {
+    await rm(path, { force: true });
+    return;
+  }
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+/** A missing or empty directory becomes a new repository on `main`; anything else must already be one. */
+export async function ensureRepository(dir: string): Promise<void> {
+  if (existsSync(join(dir, ".git"))) return;
+  await mkdir(dir, { recursive: true });
+  const entries = await readdir(dir);
+  if (entries.length > 0) {
+    throw new Error(`${dir} is not empty and not a git repository: point --repo at a git repository, or at a new or empty directory`);
+  }
+  await new Git(dir).raw(["init", "-q", "--initial-branch=main"]);
+}

@@ -1,0 +1,60 @@
+import { RepoState } from "../domain/repoState.ts";
+import type { ConfigRecord, Problem } from "../domain/types.ts";
+import type { Git } from "./git.ts";
+import { configPath, CONFIG_DIR, GROUP_DIR, readRepoContent } from "./repoContent.ts";
+import { VersionIndex } from "./versionIndex.ts";
+
+export interface LoadResult {
+  readonly commit: string | undefined;
+  /** The new state, or undefined when the commit failed validation. */
+  readonly state: RepoState | undefined;
+  readonly problems: readonly Problem[];
+  /** Committed text of every state file, for writers that edit files in place. */
+  readonly texts: ReadonlyMap<string, string>;
+}
+
+/**
+ * Builds RepoStates from commits. Blob texts are cached by object id, so a new commit costs one
+ * tree listing plus the changed blobs, never a reread of unchanged files.
+ */
+export class SnapshotLoader {
+  private readonly versions: VersionIndex;
+  private blobTexts = new Map<string, string>();
+
+  constructor(private readonly git: Git) {
+    this.versions = new VersionIndex(git);
+  }
+
+  async load(commit: string | undefined): Promise<LoadResult> {
+    await this.versions.moveTo(commit);
+    if (commit === undefined) return { commit, state: new RepoState("", 0, 0, [], []), problems: [], texts: new Map() };
+    const tree = await this.git.raw(["ls-tree", "-r", "-z", "--full-tree", commit, "--", CONFIG_DIR, GROUP_DIR]);
+    const entries: { path: string; blob: string }[] = [];
+    for (const rec of tree.split("\0")) {
+      if (rec === "") continue;
+      const tab = rec.indexOf("\t");
+      const [, type, blob = ""] = rec.slice(0, tab).split(" ");
+      if (type === "blob") entries.push({ path: rec.slice(tab + 1), blob });
+    }
+    const missing = [...new Set(entries.map((e) => e.blob).filter((b) => !this.blobTexts.has(b)))];
+    const contents = await this.git.catFileBatch(missing);
+    const cache = new Map<string, string>();
+    missing.forEach((b, i) => cache.set(b, contents[i]?.toString("utf8") ?? ""));
+    const texts = new Map<string, string>();
+    for (const e of entries) {
+      const text = cache.get(e.blob) ?? this.blobTexts.get(e.blob) ?? "";
+      cache.set(e.blob, text);
+      texts.set(e.path, text);
+    }
+    this.blobTexts = cache; // keep only what the current tree uses
+
+    const content = readRepoContent(texts);
+    if (content.problems.length > 0) return { commit, state: undefined, problems: content.problems, texts };
+    const configs: ConfigRecord[] = content.configs.map((c) => {
+      const change = this.versions.changeOf(configPath(c.name));
+      return { ...c, version: change?.depth ?? this.versions.depth, commit: change?.commit ?? commit };
+    });
+    const state = new RepoState(commit, this.versions.depth, this.versions.committedAt, configs, content.groups);
+    return { commit, state, problems: [], texts };
+  }
+}

@@ -1,0 +1,193 @@
+import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node, type Pair } from "yaml";
+import type { ConfigSpec, GroupSpec, Pos, Problem, Tag } from "../domain/types.ts";
+
+export interface ParsedConfig {
+  readonly spec: ConfigSpec;
+  readonly namePos: Pos;
+}
+
+export interface ParsedGroup {
+  readonly spec: GroupSpec;
+  readonly namePos: Pos;
+  /** Where each entry of `configs:` stands, in file order (duplicates included). */
+  readonly configRefs: readonly { readonly name: string; readonly pos: Pos }[];
+}
+
+type Parsed<T> = { readonly value?: T; readonly problems: Problem[] };
+
+const CONFIG_FIELDS = ["config_name", "agent_type", "description", "content"];
+const GROUP_FIELDS = ["group_name", "description", "tags", "configs"];
+
+class FileReader {
+  readonly problems: Problem[] = [];
+  private readonly lines = new LineCounter();
+  readonly doc;
+
+  constructor(
+    readonly file: string,
+    text: string,
+  ) {
+    this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false, strict: true });
+    for (const e of this.doc.errors) {
+      const p = e.linePos?.[0];
+      this.problems.push({ file, line: p?.line ?? 1, column: p?.col ?? 1, message: `YAML syntax error: ${firstLine(e.message)}` });
+    }
+  }
+
+  pos(node: Node | null | undefined): Pos {
+    const offset = node?.range?.[0] ?? 0;
+    const p = this.lines.linePos(offset);
+    return { line: p.line, column: p.col };
+  }
+
+  problem(at: Pos, message: string): void {
+    this.problems.push({ file: this.file, line: at.line, column: at.column, message });
+  }
+
+  /** The top-level mapping, its unknown keys reported. */
+  fields(allowed: readonly string[]): Map<string, Pair<unknown, unknown>> | undefined {
+    if (this.doc.errors.length > 0) return undefined;
+    const root = this.doc.contents;
+    if (!isMap(root)) {
+      this.problem(this.pos(root), "the file must be a YAML mapping with the fields " + allowed.join(", "));
+      return undefined;
+    }
+    const out = new Map<string, Pair<unknown, unknown>>();
+    for (const pair of root.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : "";
+      if (!allowed.includes(key)) {
+        this.problem(this.pos(pair.key as Node), `unknown field ${JSON.stringify(key)}; allowed fields: ${allowed.join(", ")}`);
+        continue;
+      }
+      out.set(key, pair);
+    }
+    return out;
+  }
+
+  string(fields: Map<string, Pair<unknown, unknown>>, key: string, required: boolean): { value: string; pos: Pos } {
+    const pair = fields.get(key);
+    const at = this.pos((pair?.value ?? pair?.key ?? this.doc.contents) as Node);
+    if (!pair || pair.value == null || (isScalar(pair.value) && pair.value.value == null)) {
+      if (required) this.problem(at, `missing required field ${JSON.stringify(key)}`);
+      return { value: "", pos: at };
+    }
+    if (!isScalar(pair.value) || typeof pair.value.value !== "string") {
+      this.problem(at, `field ${JSON.stringify(key)} must be a string (quote it if it looks like a number or boolean)`);
+      return { value: "", pos: at };
+    }
+    return { value: pair.value.value, pos: at };
+  }
+
+  list(fields: Map<string, Pair<unknown, unknown>>, key: string): Node[] {
+    const pair = fields.get(key);
+    if (!pair || pair.value == null || (isScalar(pair.value) && pair.value.value == null)) return [];
+    if (!isSeq(pair.value)) {
+      this.problem(this.pos(pair.value as Node), `field ${JSON.stringify(key)} must be a list`);
+      return [];
+    }
+    return pair.value.items as Node[];
+  }
+}
+
+function firstLine(s: string): string {
+  return s.split("\n")[0] ?? s;
+}
+
+export function parseConfigFile(file: string, text: string): Parsed<ParsedConfig> {
+  const r = new FileReader(file, text);
+  const f = r.fields(CONFIG_FIELDS);
+  if (!f) return { problems: r.problems };
+  const name = r.string(f, "config_name", true);
+  const agentType = r.string(f, "agent_type", false);
+  const description = r.string(f, "description", false);
+  const content = r.string(f, "content", true);
+  if (f.has("content") && content.value === "" && r.problems.length === 0) r.problem(content.pos, 'field "content" must not be empty');
+  const spec: ConfigSpec = { name: name.value, agentType: agentType.value, description: description.value, content: content.value };
+  return { value: { spec, namePos: name.pos }, problems: r.problems };
+}
+
+export function parseGroupFile(file: string, text: string): Parsed<ParsedGroup> {
+  const r = new FileReader(file, text);
+  const f = r.fields(GROUP_FIELDS);
+  if (!f) return { problems: r.problems };
+  const name = r.string(f, "group_name", true);
+  const description = r.string(f, "description", false);
+  const tags: Tag[] = [];
+  for (const item of r.list(f, "tags")) {
+    const at = r.pos(item);
+    if (!isMap(item)) {
+      r.problem(at, "each tag must be a mapping {name: ..., value: ...}");
+      continue;
+    }
+    const tag: Record<string, string> = { name: "", value: "" };
+    for (const pair of item.items) {
+      const k = isScalar(pair.key) ? String(pair.key.value) : "";
+      if (k !== "name" && k !== "value") {
+        r.problem(r.pos(pair.key as Node), `unknown tag field ${JSON.stringify(k)}; a tag has "name" and "value"`);
+      } else if (!isScalar(pair.value) || typeof pair.value.value !== "string") {
+        r.problem(r.pos((pair.value ?? pair.key) as Node), `tag ${k} must be a string (quote it if it looks like a number or boolean)`);
+      } else tag[k] = pair.value.value;
+    }
+    if (tag.name === "") r.problem(at, 'a tag needs a non-empty "name"');
+    tags.push({ name: tag.name ?? "", value: tag.value ?? "" });
+  }
+  const configRefs: { name: string; pos: Pos }[] = [];
+  for (const item of r.list(f, "configs")) {
+    if (!isScalar(item) || typeof item.value !== "string") {
+      r.problem(r.pos(item), "each entry of configs must be a config name (a string)");
+      continue;
+    }
+    configRefs.push({ name: item.value, pos: r.pos(item) });
+  }
+  const configs = [...new Set(configRefs.map((c) => c.name))].sort();
+  const spec: GroupSpec = { name: name.value, description: description.value, tags, configs };
+  return { value: { spec, namePos: name.pos, configRefs }, problems: r.problems };
+}
+
+function stringNode(value: string): Scalar {
+  const node = new Scalar(value);
+  // Multi-line text reads best in a PR diff as a literal block; yaml picks indentation and chomping.
+  if (value.includes("\n")) node.type = Scalar.BLOCK_LITERAL;
+  return node;
+}
+
+function render(doc: Document, check: (text: string) => boolean, fallback: () => string): string {
+  const text = doc.toString({ lineWidth: 0 });
+  return check(text) ? text : fallback();
+}
+
+/** YAML for a config; the content must come back byte for byte, so the result is checked. */
+export function renderConfig(spec: ConfigSpec, previous?: string): string {
+  const build = (quoted: boolean) => {
+    const doc = editable(previous) ?? new Document({});
+    doc.set("config_name", spec.name);
+    doc.set("agent_type", spec.agentType);
+    doc.set("description", spec.description);
+    const content = quoted ? Object.assign(new Scalar(spec.content), { type: Scalar.QUOTE_DOUBLE }) : stringNode(spec.content);
+    doc.set("content", content);
+    return doc;
+  };
+  const same = (text: string) => {
+    const back = parseConfigFile("", text);
+    const s = back.value?.spec;
+    return back.problems.length === 0 && !!s && s.name === spec.name && s.agentType === spec.agentType && s.description === spec.description && s.content === spec.content;
+  };
+  return render(build(false), same, () => build(true).toString({ lineWidth: 0 }));
+}
+
+/** YAML for a group; comments and layout of an existing file are kept where the fields allow. */
+export function renderGroup(spec: GroupSpec, previous?: string): string {
+  const doc = editable(previous) ?? new Document({});
+  doc.set("group_name", spec.name);
+  doc.set("description", spec.description);
+  doc.set("tags", doc.createNode(spec.tags.map((t) => ({ name: t.name, value: t.value }))));
+  doc.set("configs", doc.createNode([...spec.configs]));
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** An existing file's document to edit in place, when it parses cleanly. */
+function editable(previous: string | undefined): Document | undefined {
+  if (previous === undefined) return undefined;
+  const doc = parseDocument(previous);
+  return doc.errors.length === 0 && isMap(doc.contents) ? doc : undefined;
+}

@@ -1,0 +1,63 @@
+import { request } from "node:http";
+import { configserver } from "../../src/gen/proto.js";
+
+export const pb = configserver.proto;
+
+export interface Raw {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** A raw HTTP exchange over node:http (fetch refuses a body on GET). */
+export function send(url: string, method: string, path: string, body: Uint8Array | string, headers: Record<string, string> = {}): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { method, headers: { "content-length": String(Buffer.byteLength(body)), ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+interface Codec<T> {
+  encode(m: object): { finish(): Uint8Array };
+  decode(b: Uint8Array): T;
+}
+
+/** One protobuf call: encodes the request, decodes the route's response type whatever the status. */
+export async function call<Res>(url: string, method: string, path: string, reqType: Codec<unknown>, resType: Codec<Res>, message: object = {}): Promise<{ status: number; headers: Raw["headers"]; body: Res }> {
+  const raw = await send(url, method, path, reqType.encode(message).finish(), { "content-type": "application/x-protobuf" });
+  return { status: raw.status, headers: raw.headers, body: resType.decode(raw.body) };
+}
+
+/** Typed shortcuts for every protocol route. */
+export function client(url: string) {
+  const c = <Res>(method: string, path: string, req: Codec<unknown>, res: Codec<Res>) => (message: object = {}) => call(url, method, path, req, res, message);
+  return {
+    createGroup: c("POST", "/User/CreateAgentGroup", pb.CreateAgentGroupRequest, pb.CreateAgentGroupResponse),
+    updateGroup: c("PUT", "/User/UpdateAgentGroup", pb.UpdateAgentGroupRequest, pb.UpdateAgentGroupResponse),
+    deleteGroup: c("DELETE", "/User/DeleteAgentGroup", pb.DeleteAgentGroupRequest, pb.DeleteAgentGroupResponse),
+    getGroup: c("GET", "/User/GetAgentGroup", pb.GetAgentGroupRequest, pb.GetAgentGroupResponse),
+    listGroups: c("GET", "/User/ListAgentGroups", pb.ListAgentGroupsRequest, pb.ListAgentGroupsResponse),
+    createConfig: c("POST", "/User/CreateConfig", pb.CreateConfigRequest, pb.CreateConfigResponse),
+    updateConfig: c("PUT", "/User/UpdateConfig", pb.UpdateConfigRequest, pb.UpdateConfigResponse),
+    deleteConfig: c("DELETE", "/User/DeleteConfig", pb.DeleteConfigRequest, pb.DeleteConfigResponse),
+    getConfig: c("GET", "/User/GetConfig", pb.GetConfigRequest, pb.GetConfigResponse),
+    listConfigs: c("GET", "/User/ListConfigs", pb.ListConfigsRequest, pb.ListConfigsResponse),
+    apply: c("PUT", "/User/ApplyConfigToAgentGroup", pb.ApplyConfigToAgentGroupRequest, pb.ApplyConfigToAgentGroupResponse),
+    remove: c("DELETE", "/User/RemoveConfigFromAgentGroup", pb.RemoveConfigFromAgentGroupRequest, pb.RemoveConfigFromAgentGroupResponse),
+    appliedConfigs: c("GET", "/User/GetAppliedConfigsForAgentGroup", pb.GetAppliedConfigsForAgentGroupRequest, pb.GetAppliedConfigsForAgentGroupResponse),
+    appliedGroups: c("GET", "/User/GetAppliedAgentGroups", pb.GetAppliedAgentGroupsRequest, pb.GetAppliedAgentGroupsResponse),
+    listAgents: c("GET", "/User/ListAgents", pb.ListAgentsRequest, pb.ListAgentsResponse),
+    heartbeat: c("POST", "/Agent/HeartBeat", pb.HeartBeatRequest, pb.HeartBeatResponse),
+    statistics: c("POST", "/Agent/RunningStatistics", pb.RunningStatisticsRequest, pb.RunningStatisticsResponse),
+    alarm: c("POST", "/Agent/Alarm", pb.AlarmRequest, pb.AlarmResponse),
+    configList: c("POST", "/Agent/GetConfigList", pb.AgentGetConfigListRequest, pb.AgentGetConfigListResponse),
+  };
+}
+
+export type Client = ReturnType<typeof client>;
