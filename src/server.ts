@@ -19,6 +19,16 @@ export interface ServerOptions {
   /** Agents silent this long are dropped; 0 keeps them. */
   readonly agentTtlMs?: number;
   readonly now?: () => number;
+  /** Remote to clone, follow and push to (issue 3). */
+  readonly remote?: string;
+  /** Branch of the remote to follow; default "main". */
+  readonly branch?: string;
+  /** How often to fetch the remote; jitter is added. Default 30 s. */
+  readonly syncIntervalMs?: number;
+  /** Follow a remote branch whose history was rewritten (not a fast-forward). */
+  readonly allowHistoryRewrite?: boolean;
+  /** Shared secret verifying push webhooks on POST /hooks/git. */
+  readonly webhookSecret?: string;
 }
 
 export interface RunningServer {
