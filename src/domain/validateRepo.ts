@@ -19,8 +19,10 @@ export interface GroupFile {
 /**
  * Cross-file rules of a repository: names, file stems, duplicates and references. The server
  * refuses to serve a commit with any problem, and `configserver validate` reports the same list.
+ * `unreadableConfigs` are stems of config files that exist but do not parse: they are already
+ * reported, so groups naming them are not also told the config is missing.
  */
-export function validateRepo(configs: readonly ConfigFile[], groups: readonly GroupFile[]): Problem[] {
+export function validateRepo(configs: readonly ConfigFile[], groups: readonly GroupFile[], unreadableConfigs: ReadonlySet<string> = new Set()): Problem[] {
   const problems: Problem[] = [];
   const at = (file: string, pos: Pos, message: string) => problems.push({ file, line: pos.line, column: pos.column, message });
 
@@ -48,7 +50,7 @@ export function validateRepo(configs: readonly ConfigFile[], groups: readonly Gr
     for (const ref of g.configRefs) {
       if (listed.has(ref.name)) at(g.file, ref.pos, `config ${JSON.stringify(ref.name)} is listed twice in configs: remove one entry`);
       listed.add(ref.name);
-      if (!configNames.has(ref.name)) {
+      if (!configNames.has(ref.name) && !unreadableConfigs.has(ref.name)) {
         at(g.file, ref.pos, `agent group ${JSON.stringify(g.spec.name)} applies config ${JSON.stringify(ref.name)}, which does not exist: add configs/${ref.name}.yaml or remove the entry`);
       }
     }

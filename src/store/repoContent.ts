@@ -27,6 +27,9 @@ export function readRepoContent(files: ReadonlyMap<string, string>): RepoContent
   const problems: Problem[] = [];
   const configs: ConfigFile[] = [];
   const groups: GroupFile[] = [];
+  const broken = new Set<string>();
+  /** Config files that exist but could not be read at all: a group naming one is not "missing" it. */
+  const unreadable = new Set<string>();
   for (const [file, text] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const slash = file.indexOf("/");
     const dir = file.slice(0, slash);
@@ -34,20 +37,31 @@ export function readRepoContent(files: ReadonlyMap<string, string>): RepoContent
     if (dir !== CONFIG_DIR && dir !== GROUP_DIR) continue;
     if (base.startsWith(".") || base.toLowerCase() === "readme.md") continue;
     if (base.includes("/") || !base.endsWith(".yaml")) {
-      problems.push({ file, line: 1, column: 1, message: `unexpected file in ${dir}/: state files are ${dir}/<name>.yaml (move or rename it)` });
+      const hint = base.includes("/") ? `move it to ${dir}/${base.slice(base.lastIndexOf("/") + 1)}` : base.endsWith(".yml") ? `rename it to ${file.slice(0, -4)}.yaml` : "move or rename it";
+      problems.push({ file, line: 1, column: 1, message: `unexpected file in ${dir}/: state files are ${dir}/<name>.yaml, with no subfolders (${hint})` });
       continue;
     }
     const stem = base.slice(0, -".yaml".length);
     if (dir === CONFIG_DIR) {
       const r = parseConfigFile(file, text);
       problems.push(...r.problems);
-      if (r.value && r.problems.length === 0) configs.push({ file, stem, ...r.value });
+      if (r.value) configs.push({ file, stem, ...r.value });
+      else unreadable.add(stem);
+      if (r.problems.length > 0) broken.add(file);
     } else {
       const r = parseGroupFile(file, text);
       problems.push(...r.problems);
-      if (r.value && r.problems.length === 0) groups.push({ file, stem, ...r.value });
+      if (r.value) groups.push({ file, stem, ...r.value });
+      if (r.problems.length > 0) broken.add(file);
     }
   }
-  problems.push(...validateRepo(configs, groups));
-  return { configs: configs.map((c) => c.spec), groups: groups.map((g) => g.spec), problems };
+  // Files with problems still take part in the cross-file checks, so one run reports everything.
+  problems.push(...validateRepo(configs, groups, unreadable));
+  problems.sort(byPosition);
+  const ok = <T extends { file: string }>(f: T) => !broken.has(f.file);
+  return { configs: configs.filter(ok).map((c) => c.spec), groups: groups.filter(ok).map((g) => g.spec), problems };
+}
+
+function byPosition(a: Problem, b: Problem): number {
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column;
 }

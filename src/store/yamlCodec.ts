@@ -29,8 +29,9 @@ class FileReader {
   ) {
     this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false, strict: true });
     for (const e of this.doc.errors) {
-      const p = e.linePos?.[0];
-      this.problems.push({ file, line: p?.line ?? 1, column: p?.col ?? 1, message: `YAML syntax error: ${firstLine(e.message)}` });
+      // prettyErrors is off, so linePos is unset: place the error from its offset ourselves.
+      const p = this.lines.linePos(e.pos[0]);
+      this.problems.push({ file, line: p.line, column: p.col, message: `YAML syntax error: ${firstLine(e.message)}${syntaxHint(e.code, text, e.pos[0])}` });
     }
   }
 
@@ -56,7 +57,9 @@ class FileReader {
     for (const pair of root.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : "";
       if (!allowed.includes(key)) {
-        this.problem(this.pos(pair.key as Node), `unknown field ${JSON.stringify(key)}; allowed fields: ${allowed.join(", ")}`);
+        const guess = closest(key, allowed);
+        const fix = guess ? `did you mean "${guess}"? ` : "remove it; ";
+        this.problem(this.pos(pair.key as Node), `unknown field ${JSON.stringify(key)}: ${fix}allowed fields: ${allowed.join(", ")}`);
         continue;
       }
       out.set(key, pair);
@@ -68,7 +71,7 @@ class FileReader {
     const pair = fields.get(key);
     const at = this.pos((pair?.value ?? pair?.key ?? this.doc.contents) as Node);
     if (!pair || pair.value == null || (isScalar(pair.value) && pair.value.value == null)) {
-      if (required) this.problem(at, `missing required field ${JSON.stringify(key)}`);
+      if (required) this.problem(at, `missing required field ${JSON.stringify(key)}: add a line "${key}: ${key === "content" ? "|" : "<value>"}"${key === "content" ? " followed by the pipeline text, indented" : ""}`);
       return { value: "", pos: at };
     }
     if (!isScalar(pair.value) || typeof pair.value.value !== "string") {
@@ -91,6 +94,46 @@ class FileReader {
 
 function firstLine(s: string): string {
   return s.split("\n")[0] ?? s;
+}
+
+/** How to fix the syntax errors people actually make in these files. */
+function syntaxHint(code: string, text: string, offset: number): string {
+  switch (code) {
+    case "DUPLICATE_KEY": {
+      const key = /^[^:\n]*/.exec(text.slice(offset))?.[0].trim();
+      return ` (${key ? `"${key}"` : "this key"} appears twice in the same mapping: keep one)`;
+    }
+    case "TAB_AS_INDENT":
+      return " (indent with spaces, not tabs)";
+    case "BLOCK_AS_IMPLICIT_KEY":
+    case "BAD_INDENT":
+    case "MISSING_CHAR":
+    case "UNEXPECTED_TOKEN":
+      return " (check the indentation here: every line of a block such as content: | must be indented more than its key, and quotes and brackets must be closed)";
+    default:
+      return "";
+  }
+}
+
+/** The allowed field closest to a misspelt one, to suggest it. */
+function closest(word: string, allowed: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const a of allowed) {
+    const d = editDistance(word.toLowerCase(), a);
+    if (d < bestDistance) [best, bestDistance] = [a, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
 }
 
 export function parseConfigFile(file: string, text: string): Parsed<ParsedConfig> {
