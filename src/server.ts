@@ -4,7 +4,11 @@ import type { Logger } from "pino";
 import { AgentRegistry } from "./agents/agentRegistry.ts";
 import { createApp } from "./http/app.ts";
 import { createLogger } from "./logger.ts";
+import { statusRouter } from "./http/status.ts";
+import { webhookRouter } from "./http/webhook.ts";
 import { formatProblem, RepoStore, type Author } from "./store/repoStore.ts";
+import { RepoWatcher } from "./store/repoWatcher.ts";
+import { SyncScheduler } from "./store/syncScheduler.ts";
 
 export interface ServerOptions {
   /** The served git repository; created when missing or empty. */
@@ -49,13 +53,38 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     events: {
       onServed: (state, previous, ms) => logger.info({ commit: state.commit, previous: previous.commit, configs: state.configs.size, groups: state.groups.size, ms: Math.round(ms) }, "serving new commit"),
       onRefused: (r) => logger.error({ commit: r.commit, problems: r.problems.map(formatProblem) }, "commit failed validation; still serving the previous one"),
+      onSynced: (r) => (r.ok ? logger.debug({ action: r.action }, "synced with remote") : logger.warn({ action: r.action, error: r.error }, "sync with remote failed")),
+    },
+    ...(options.remote
+      ? { remote: { url: options.remote, branch: options.branch ?? "main", allowHistoryRewrite: options.allowHistoryRewrite ?? false } }
+      : {}),
+  });
+  // Without a remote the periodic sync only rereads HEAD: a safety net under the file watcher.
+  const scheduler = new SyncScheduler(store, { intervalMs: options.syncIntervalMs ?? 30_000 });
+  let dirty: string[] = [];
+  const watcher = new RepoWatcher(options.repo, store.git, {
+    onRefsChanged: () => void store.refresh().catch((err: unknown) => logger.error({ err }, "reloading HEAD failed")),
+    onDirty: (paths) => {
+      if (paths.join("\0") !== dirty.join("\0") && paths.length > 0) {
+        logger.warn({ paths }, "uncommitted changes in the working tree are not served; commit them to take effect");
+      }
+      dirty = paths;
     },
   });
+  await watcher.start();
+  scheduler.start();
   const registry = new AgentRegistry({ ttlMs: options.agentTtlMs ?? 0, ...(options.now ? { now: options.now } : {}) });
   const readOnlyMessage = options.readOnly
     ? "This config server is read-only: change configs and agent groups by opening a pull request against the config repository."
     : undefined;
-  const app = createApp({ store, registry, ...(readOnlyMessage ? { readOnlyMessage } : {}) }, { bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit, logger });
+  const extra = [
+    webhookRouter({ secret: options.webhookSecret, onPush: (provider) => {
+      logger.info({ provider }, "push webhook received; syncing");
+      void scheduler.trigger();
+    } }),
+    statusRouter({ store, registry, readOnly: !!options.readOnly, dirty: () => dirty }),
+  ];
+  const app = createApp({ store, registry, ...(readOnlyMessage ? { readOnlyMessage } : {}) }, { bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit, logger }, extra);
   const host = options.host ?? DEFAULTS.host;
   const http: Server = await new Promise((resolve, reject) => {
     const s = app.listen(options.port ?? DEFAULTS.port, host, () => resolve(s));
@@ -70,10 +99,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     store,
     registry,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeIdleConnections();
-      }),
+      });
+      await scheduler.stop();
+      await watcher.close();
+    },
   };
 }

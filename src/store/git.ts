@@ -13,7 +13,7 @@ export class Git {
 
   constructor(readonly dir: string) {
     // Identity comes from -c so commits work on machines with no global git config.
-    this.git = simpleGit({ baseDir: dir, maxConcurrentProcesses: 4, trimmed: false });
+    this.git = simpleGit({ baseDir: dir, maxConcurrentProcesses: 4, trimmed: false, timeout: { block: 60_000 } });
   }
 
   raw(args: string[]): Promise<string> {

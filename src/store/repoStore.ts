@@ -8,6 +8,7 @@ import type { Problem } from "../domain/types.ts";
 import type { Change, WritePlan } from "../domain/userOps.ts";
 import { DEFAULT_AUTHOR, Git } from "./git.ts";
 import { configPath, groupPath } from "./repoContent.ts";
+import { RemoteSync, type RemoteOptions, type SyncReport } from "./remoteSync.ts";
 import { SnapshotLoader, type LoadResult } from "./snapshotLoader.ts";
 import { renderConfig, renderGroup } from "./yamlCodec.ts";
 
@@ -26,7 +27,11 @@ export interface StoreEvents {
   onServed?(state: RepoState, previous: RepoState, reloadMs: number): void;
   /** HEAD failed validation; the previous state stays served. */
   onRefused?(refused: RefusedCommit): void;
+  /** A sync with the remote ended (successfully or not). */
+  onSynced?(report: SyncReport): void;
 }
+
+const MAX_PUSH_ATTEMPTS = 5;
 
 export interface WriteResult {
   readonly state: RepoState;
@@ -44,6 +49,8 @@ export class RepoStore {
   private served: LoadResult;
   /** The last HEAD that failed validation, while it is still HEAD. */
   refused: RefusedCommit | undefined;
+  lastSync: SyncReport | undefined;
+  remote: RemoteSync | undefined;
 
   private constructor(
     readonly dir: string,
@@ -58,13 +65,15 @@ export class RepoStore {
   }
 
   /** Opens (creating when missing or empty) the repository in `dir` and loads HEAD. */
-  static async open(dir: string, options: { author?: Author; events?: StoreEvents } = {}): Promise<RepoStore> {
+  static async open(dir: string, options: { author?: Author; events?: StoreEvents; remote?: RemoteOptions } = {}): Promise<RepoStore> {
+    const remote = options.remote ? await RemoteSync.prepare(dir, options.remote) : undefined;
     await ensureRepository(dir);
-    const git = new Git(dir);
+    const git = remote?.git ?? new Git(dir);
     const loader = new SnapshotLoader(git);
     const head = await git.head();
     const first = await loader.load(head);
     const store = new RepoStore(dir, git, options.author ?? DEFAULT_AUTHOR, options.events ?? {}, loader, first);
+    store.remote = remote;
     if (!first.state) {
       // A repository whose HEAD is invalid still starts, empty, so the status can say why.
       store.refused = { commit: head ?? "", problems: first.problems };
@@ -103,33 +112,89 @@ export class RepoStore {
   }
 
   /**
-   * Applies one write: plan against the latest state, write files, commit, serve. Throws the
-   * plan's DomainError untouched; any later failure is undone before it is reported.
+   * Applies one write: plan against the latest state, write files, commit, push when there is a
+   * remote, serve. Throws the plan's DomainError untouched; any later failure is undone before it
+   * is reported, so an answered write is committed (and pushed) and a refused one left no trace.
    */
   write(plan: (state: RepoState) => WritePlan): Promise<WriteResult> {
     return this.lock.runExclusive(async () => {
-      const state = await this.refreshLocked();
-      if (this.refused) {
-        throw new DomainError("InternalServerError", `The repository's HEAD ${this.refused.commit.slice(0, 12)} is invalid (${this.refused.problems.length} problem(s), first: ${formatProblem(this.refused.problems[0])}); fix it with a commit before writing through the API.`);
-      }
-      const p = plan(state);
-      if (p.changes.length === 0) return { state, commit: undefined };
-      const files = p.changes.map((c) => this.fileChange(c));
-      await this.checkClean(files.map((f) => f.path));
-      try {
-        for (const f of files) await writeAtomically(join(this.dir, f.path), f.text);
+      for (let attempt = 1; ; attempt++) {
+        const state = await this.refreshLocked();
+        if (this.refused) {
+          throw new DomainError("InternalServerError", `The repository's HEAD ${this.refused.commit.slice(0, 12)} is invalid (${this.refused.problems.length} problem(s), first: ${formatProblem(this.refused.problems[0])}); fix it with a commit before writing through the API.`);
+        }
+        const p = plan(state);
+        if (p.changes.length === 0) return { state, commit: undefined };
+        const files = p.changes.map((c) => this.fileChange(c));
         const paths = files.map((f) => f.path);
-        await this.git.raw(["add", "-A", "--", ...paths]);
-        await this.git.raw([
-          "-c", `user.name=${this.author.name}`, "-c", `user.email=${this.author.email}`,
-          "commit", "-q", "--no-verify", "--no-gpg-sign", "-m", p.message, "--", ...paths,
-        ]);
-      } catch (e) {
-        await this.undo(files.map((f) => f.path));
-        throw new DomainError("InternalServerError", `Could not commit "${p.message}": ${(e as Error).message.trim()}`);
+        await this.checkClean(paths);
+        try {
+          for (const f of files) await writeAtomically(join(this.dir, f.path), f.text);
+          await this.git.raw(["add", "-A", "--", ...paths]);
+          await this.git.raw([
+            "-c", `user.name=${this.author.name}`, "-c", `user.email=${this.author.email}`,
+            "commit", "-q", "--no-verify", "--no-gpg-sign", "-m", p.message, "--", ...paths,
+          ]);
+        } catch (e) {
+          await this.undo(paths);
+          throw new DomainError("InternalServerError", `Could not commit "${p.message}": ${(e as Error).message.trim()}`);
+        }
+        if (!this.remote) {
+          const next = await this.refreshLocked();
+          return { state: next, commit: next.commit };
+        }
+        const pushed = await this.remote.push();
+        if (pushed.ok) {
+          const next = await this.refreshLocked();
+          return { state: next, commit: next.commit };
+        }
+        // Not on the remote, so not acknowledged: the local commit goes too.
+        await this.dropLocalCommit(state.commit, paths);
+        if (!pushed.rejected || attempt >= MAX_PUSH_ATTEMPTS) {
+          await this.refreshLocked();
+          throw new DomainError("ServerBusy", `The change was not saved: pushing to the remote failed (${pushed.error}). Retry later.`);
+        }
+        await this.followRemoteAfterRejection(state, paths);
       }
-      const next = await this.refreshLocked();
-      return { state: next, commit: next.commit };
+    });
+  }
+
+  /** The remote moved under a write: follow it, and re-plan unless it changed the same files. */
+  private async followRemoteAfterRejection(base: RepoState, paths: readonly string[]): Promise<void> {
+    const remote = this.remote as RemoteSync;
+    let tip: string | undefined;
+    try {
+      tip = await remote.fetch();
+    } catch (e) {
+      throw new DomainError("ServerBusy", `The change was not saved: ${(e as Error).message}. Retry later.`);
+    }
+    if (tip === undefined) return;
+    const changedThere = base.commit
+      ? (await this.git.raw(["diff", "--name-only", "--no-renames", base.commit, tip, "--", ...paths])).split("\n").filter(Boolean)
+      : [...paths];
+    await remote.moveTo(tip, false);
+    await this.refreshLocked();
+    if (changedThere.length > 0) {
+      throw new DomainError("InternalServerError", `Conflict: ${changedThere.join(", ")} changed on the remote (now at ${tip.slice(0, 12)}) while this write was being saved; the change was not applied. Read the current state and retry.`);
+    }
+  }
+
+  private async dropLocalCommit(base: string, paths: readonly string[]): Promise<void> {
+    if (base) await this.git.raw(["reset", "-q", "--keep", base]);
+    else {
+      await this.git.raw(["update-ref", "-d", "HEAD"]);
+      await this.undo(paths);
+    }
+  }
+
+  /** Fetches and follows the remote (or, without one, rereads HEAD); never throws. */
+  sync(): Promise<SyncReport> {
+    return this.lock.runExclusive(async () => {
+      const report = this.remote ? await this.remote.sync() : { at: Date.now(), ok: true, action: "no remote; reread HEAD" };
+      await this.refreshLocked();
+      this.lastSync = report;
+      this.events.onSynced?.(report);
+      return report;
     });
   }
 

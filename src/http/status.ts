@@ -1,0 +1,38 @@
+import Router from "@koa/router";
+import type { AgentRegistry } from "../agents/agentRegistry.ts";
+import type { RepoStore } from "../store/repoStore.ts";
+
+export interface StatusDeps {
+  readonly store: RepoStore;
+  readonly registry: AgentRegistry;
+  readonly readOnly: boolean;
+  /** Uncommitted state-file changes in the working tree, as last seen by the watcher. */
+  readonly dirty: () => readonly string[];
+}
+
+/** `GET /status`: what an operator asks first — which commit is served, and is anything wrong. */
+export function statusRouter(deps: StatusDeps): Router {
+  const router = new Router();
+  router.get(["/status", "/status/"], (ctx) => {
+    const { store } = deps;
+    const state = store.state;
+    const remote = store.remote;
+    ctx.body = {
+      commit: state.commit || null,
+      committedAt: state.committedAt ? new Date(state.committedAt).toISOString() : null,
+      depth: state.depth,
+      configs: state.configs.size,
+      groups: state.groups.size,
+      agents: deps.registry.list().length,
+      readOnly: deps.readOnly,
+      refused: store.refused ?? null,
+      dirty: deps.dirty(),
+      remote: remote ? { url: remote.options.url, branch: remote.options.branch } : null,
+      lastSync: store.lastSync ? { ...store.lastSync, at: new Date(store.lastSync.at).toISOString() } : null,
+      lastFetchError: remote?.lastFetchError ?? null,
+      lastPushError: remote?.lastPushError ?? null,
+      refusedRewrite: remote?.refusedRewrite ?? null,
+    };
+  });
+  return router;
+}

@@ -1,0 +1,189 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { Git } from "./git.ts";
+
+export interface RemoteOptions {
+  readonly url: string;
+  readonly branch: string;
+  /** Follow a remote branch that is not a fast-forward of what was last seen there. */
+  readonly allowHistoryRewrite: boolean;
+}
+
+export interface SyncReport {
+  /** When the attempt ended, unix ms. */
+  readonly at: number;
+  readonly ok: boolean;
+  /** What happened, for people: "up to date", "fast-forwarded to abc", "pushed abc", ... */
+  readonly action: string;
+  readonly error?: string;
+}
+
+export type PushResult = { readonly ok: true } | { readonly ok: false; readonly rejected: boolean; readonly error: string };
+
+const message = (e: unknown) => ((e as Error).message ?? String(e)).trim().split("\n").slice(0, 3).join(" ");
+
+/**
+ * The remote half of the store: clone, fetch, fast-forward, push. It only moves refs and the
+ * working tree; the caller holds the store's lock and reloads the snapshot afterwards.
+ */
+export class RemoteSync {
+  private readonly trackingRef: string;
+  /** The remote tip last integrated, to tell a rewritten remote from local commits not yet pushed. */
+  private lastRemote: string | undefined;
+  lastFetchError: string | undefined;
+  lastPushError: string | undefined;
+  /** Set while the remote's history is refused as a rewrite. */
+  refusedRewrite: string | undefined;
+
+  constructor(
+    readonly git: Git,
+    readonly options: RemoteOptions,
+  ) {
+    this.trackingRef = `refs/remotes/origin/${options.branch}`;
+  }
+
+  /**
+   * Makes `dir` a clone of the remote: clones when there is no repository yet; otherwise points
+   * `origin` at the URL and keeps the local clone (the remote may be down: the clone still serves).
+   */
+  static async prepare(dir: string, options: RemoteOptions): Promise<RemoteSync> {
+    if (!existsSync(join(dir, ".git"))) {
+      try {
+        await new Git(".").raw(["clone", "-q", "--no-tags", "--origin", "origin", options.url, dir]);
+      } catch (e) {
+        throw new Error(`cannot clone ${options.url} into ${dir}, and there is no local clone to start from: ${message(e)}`);
+      }
+    }
+    const git = new Git(dir);
+    const remotes = (await git.raw(["remote"])).split("\n");
+    if (remotes.includes("origin")) await git.raw(["remote", "set-url", "origin", options.url]);
+    else await git.raw(["remote", "add", "origin", options.url]);
+    const head = await git.head();
+    if (head === undefined) {
+      // A clone of an empty remote, or a fresh directory: be on the branch we follow.
+      await git.raw(["symbolic-ref", "HEAD", `refs/heads/${options.branch}`]);
+    }
+    const sync = new RemoteSync(git, options);
+    sync.lastRemote = await sync.remoteTip();
+    return sync;
+  }
+
+  private async remoteTip(): Promise<string | undefined> {
+    try {
+      return (await this.git.raw(["rev-parse", "--verify", "-q", `${this.trackingRef}^{commit}`])).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async isAncestor(a: string, b: string): Promise<boolean> {
+    try {
+      await this.git.raw(["merge-base", "--is-ancestor", a, b]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Fetches the followed branch; returns its tip (undefined for an empty remote). Throws when unreachable. */
+  async fetch(): Promise<string | undefined> {
+    try {
+      await this.git.raw(["fetch", "-q", "--no-tags", "origin", `+refs/heads/${this.options.branch}:${this.trackingRef}`]);
+      this.lastFetchError = undefined;
+    } catch (e) {
+      const text = message(e);
+      // An empty remote has no branch yet: that is not an error, there is just nothing to follow.
+      if (/couldn't find remote ref/i.test(text)) {
+        this.lastFetchError = undefined;
+        return undefined;
+      }
+      this.lastFetchError = text;
+      throw new Error(`fetch from ${this.options.url} failed: ${text}`);
+    }
+    return this.remoteTip();
+  }
+
+  /** Pushes HEAD to the followed branch (never forced). */
+  async push(): Promise<PushResult> {
+    try {
+      await this.git.raw(["push", "-q", "--porcelain", "origin", `HEAD:refs/heads/${this.options.branch}`]);
+      this.lastPushError = undefined;
+      const head = await this.git.head();
+      if (head) await this.git.raw(["update-ref", this.trackingRef, head]);
+      this.lastRemote = head;
+      return { ok: true };
+    } catch (e) {
+      const text = message(e);
+      this.lastPushError = text;
+      return { ok: false, rejected: /\[rejected\]|non-fast-forward|fetch first|stale info/i.test(text), error: text };
+    }
+  }
+
+  /**
+   * One sync: fetch, then follow the remote when it is a fast-forward of HEAD, push local commits
+   * it lacks, and refuse a rewritten remote unless allowed. Never throws; reports what happened.
+   */
+  async sync(): Promise<SyncReport> {
+    const report = (ok: boolean, action: string, error?: string): SyncReport => ({ at: Date.now(), ok, action, ...(error ? { error } : {}) });
+    let remote: string | undefined;
+    try {
+      remote = await this.fetch();
+    } catch (e) {
+      return report(false, "fetch failed", message(e));
+    }
+    const head = await this.git.head();
+    if (remote === undefined) {
+      if (head === undefined) return report(true, "remote and local are empty");
+      const pushed = await this.push();
+      return pushed.ok ? report(true, `pushed ${short(head)} to the empty remote`) : report(false, "push failed", pushed.error);
+    }
+    if (remote === head) {
+      this.lastRemote = remote;
+      this.refusedRewrite = undefined;
+      return report(true, "up to date");
+    }
+    const followsHead = head === undefined || (await this.isAncestor(head, remote));
+    const rewritten =
+      this.lastRemote !== undefined
+        ? !(await this.isAncestor(this.lastRemote, remote))
+        : // Nothing seen from the remote yet: only a fast-forward in either direction is trusted.
+          !followsHead && head !== undefined && !(await this.isAncestor(remote, head));
+    if (rewritten) {
+      if (!this.options.allowHistoryRewrite) {
+        this.refusedRewrite = `the remote branch ${this.options.branch} was rewritten: ${short(remote)} is not a fast-forward of ${short(this.lastRemote ?? head ?? "")}; start with --allow-history-rewrite to follow it`;
+        return report(false, "refused rewritten remote history", this.refusedRewrite);
+      }
+      await this.moveTo(remote, true);
+      this.refusedRewrite = undefined;
+      return report(true, `followed rewritten history to ${short(remote)}`);
+    }
+    this.refusedRewrite = undefined;
+    if (followsHead) {
+      await this.moveTo(remote, false);
+      return report(true, `fast-forwarded to ${short(remote)}`);
+    }
+    if (head !== undefined && (await this.isAncestor(remote, head))) {
+      const pushed = await this.push();
+      return pushed.ok ? report(true, `pushed ${short(head)}`) : report(false, "push failed", pushed.error);
+    }
+    // Local commits the remote lacks on top of a remote that moved on: replay them, then push.
+    try {
+      await this.git.raw(["-c", "user.name=configserver", "-c", "user.email=configserver@localhost", "rebase", "-q", remote]);
+    } catch (e) {
+      await this.git.raw(["rebase", "--abort"]).catch(() => undefined);
+      return report(false, "rebase failed", `local commits conflict with the remote: ${message(e)}`);
+    }
+    const pushed = await this.push();
+    return pushed.ok ? report(true, `rebased and pushed`) : report(false, "push failed", pushed.error);
+  }
+
+  /** Moves the branch and working tree to `target`; `--keep` refuses to clobber uncommitted edits. */
+  async moveTo(target: string, rewrite: boolean): Promise<void> {
+    const head = await this.git.head();
+    if (head === undefined) await this.git.raw(["reset", "-q", "--hard", target]);
+    else await this.git.raw(["reset", "-q", rewrite ? "--hard" : "--keep", target]);
+    this.lastRemote = target;
+  }
+}
+
+export const short = (hash: string) => hash.slice(0, 12);

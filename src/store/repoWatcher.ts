@@ -1,0 +1,81 @@
+import { relative, sep } from "node:path";
+import { watch, type FSWatcher } from "chokidar";
+import type { Git } from "./git.ts";
+import { CONFIG_DIR, GROUP_DIR } from "./repoContent.ts";
+
+export interface WatcherCallbacks {
+  /** A ref or HEAD moved: someone committed, pulled, reset or a sidecar synced. */
+  onRefsChanged(): void;
+  /** The state files' uncommitted changes, after any edit in the working tree. */
+  onDirty(paths: string[]): void;
+}
+
+/**
+ * Watches the repository for commits made by others (refs under .git) and for uncommitted edits
+ * of state files (reported, never served). Events are debounced: one git operation touches many
+ * files.
+ */
+export class RepoWatcher {
+  private watcher: FSWatcher | undefined;
+  private refTimer: NodeJS.Timeout | undefined;
+  private dirtyTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly git: Git,
+    private readonly callbacks: WatcherCallbacks,
+    private readonly debounceMs = 50,
+  ) {}
+
+  async start(): Promise<void> {
+    const rel = (path: string) => relative(this.dir, path).split(sep).join("/");
+    this.watcher = watch(this.dir, {
+      ignoreInitial: true,
+      // Only what tells us HEAD moved, and the state folders; never objects/ or the index
+      // (our own `git status` rewrites the index, which would loop).
+      ignored: (path: string) => !isWatched(rel(path)),
+      depth: 8,
+    });
+    this.watcher.on("all", (_event, path) => {
+      const r = rel(path);
+      if (r.startsWith(".git")) this.schedule("ref");
+      else this.schedule("dirty");
+    });
+    this.watcher.on("error", () => undefined);
+    await new Promise<void>((resolve) => this.watcher?.once("ready", () => resolve()));
+    this.schedule("dirty");
+  }
+
+  private schedule(kind: "ref" | "dirty"): void {
+    if (kind === "ref") {
+      clearTimeout(this.refTimer);
+      this.refTimer = setTimeout(() => this.callbacks.onRefsChanged(), this.debounceMs);
+    } else {
+      clearTimeout(this.dirtyTimer);
+      this.dirtyTimer = setTimeout(() => void this.checkDirty(), this.debounceMs * 4);
+    }
+  }
+
+  /** Uncommitted changes to state files, as `git status` sees them. */
+  async checkDirty(): Promise<string[]> {
+    const out = await this.git.raw(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", CONFIG_DIR, GROUP_DIR]).catch(() => "");
+    const paths = out.split("\0").filter((e) => e.length > 3).map((e) => e.slice(3)).filter((p) => !/\.tmp-\d+$/.test(p));
+    this.callbacks.onDirty(paths);
+    return paths;
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.refTimer);
+    clearTimeout(this.dirtyTimer);
+    await this.watcher?.close();
+  }
+}
+
+function isWatched(r: string): boolean {
+  if (r === "" || r === ".git") return true;
+  if (r.startsWith(".git/")) {
+    const g = r.slice(5);
+    return g === "HEAD" || g === "packed-refs" || g === "refs" || g === "refs/heads" || g.startsWith("refs/heads/");
+  }
+  return r === CONFIG_DIR || r.startsWith(`${CONFIG_DIR}/`) || r === GROUP_DIR || r.startsWith(`${GROUP_DIR}/`);
+}
