@@ -111,6 +111,13 @@ export class AgentRegistry {
     return r && !this.expired(r) ? r : undefined;
   }
 
+  /** How many agents list() would return, without building the list. */
+  liveCount(): number {
+    let n = 0;
+    for (const r of this.agents.values()) if (r.heartbeat && !this.expired(r)) n++;
+    return n;
+  }
+
   /** Drops expired agents; returns how many. */
   sweep(): number {
     let dropped = 0;

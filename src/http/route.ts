@@ -22,9 +22,11 @@ export interface RouteSpec<Req> {
 export interface RouteOptions {
   readonly bodyLimit: number;
   readonly onError: (error: unknown, ctx: Context) => void;
+  /** Told of each route as it is registered (the auth and timeout middleware answer in its message type). */
+  readonly onRegister?: (path: string, response: MessageType<unknown>) => void;
 }
 
-const isJson = (ctx: Context) => /^application\/json\b/i.test(ctx.get("content-type"));
+export const isJson = (ctx: Context) => /^application\/json\b/i.test(ctx.get("content-type"));
 
 /**
  * Registers one protocol route: with and without a trailing slash, and on POST too when it is a
@@ -40,6 +42,9 @@ export function addRoute<Req extends { request_id?: string | null }>(router: Rou
     let logId: string = randomUUID();
     const send = (code: keyof typeof HTTP_STATUS, message: string, payload: Record<string, unknown> = {}) => {
       ctx.status = HTTP_STATUS[code];
+      // For the request log and metrics (observe.ts).
+      ctx.state.code = code;
+      if (code !== "Accept") ctx.state.message = message;
       ctx.set("x-log-requestid", logId);
       ctx.type = json ? "application/json" : "application/x-protobuf";
       ctx.body = encodeBody(spec.response, { ...payload, response_id: requestId, code, message }, json);
@@ -78,4 +83,5 @@ export function addRoute<Req extends { request_id?: string | null }>(router: Rou
     }
   };
   for (const path of [spec.path, `${spec.path}/`]) router.register(path, methods, handler);
+  options.onRegister?.(spec.path, spec.response);
 }
