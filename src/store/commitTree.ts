@@ -1,0 +1,37 @@
+import type { Git } from "./git.ts";
+import { CONFIG_DIR, GROUP_DIR } from "./repoContent.ts";
+
+/**
+ * Resolves a revision to a commit hash, with an error that says what to do in a CI checkout
+ * (shallow clones often lack the base commit).
+ */
+export async function resolveCommit(git: Git, rev: string): Promise<string> {
+  const out = await git.raw(["rev-parse", "--verify", "-q", `${rev}^{commit}`]).catch(() => "");
+  const commit = out.trim();
+  if (!commit) {
+    throw new Error(`unknown revision ${JSON.stringify(rev)} in ${git.dir}: fetch it first (CI checkouts are often shallow: use fetch-depth: 0, or git fetch origin <branch>)`);
+  }
+  return commit;
+}
+
+/**
+ * The state files (configs/, agent_groups/) of one commit, keyed by path relative to the Git
+ * object's directory, exactly as readWorkingTree keys a directory on disk. The directory may be a
+ * subfolder of the repository (ls-tree lists paths relative to it), so a template folder inside
+ * another project can be previewed too.
+ */
+export async function readCommitTree(git: Git, rev: string): Promise<Map<string, string>> {
+  const commit = await resolveCommit(git, rev);
+  const tree = await git.raw(["ls-tree", "-r", "-z", commit, "--", CONFIG_DIR, GROUP_DIR]);
+  const entries: { path: string; blob: string }[] = [];
+  for (const rec of tree.split("\0")) {
+    if (rec === "") continue;
+    const tab = rec.indexOf("\t");
+    const [, type, blob = ""] = rec.slice(0, tab).split(" ");
+    if (type === "blob") entries.push({ path: rec.slice(tab + 1), blob });
+  }
+  const blobs = await git.catFileBatch(entries.map((e) => e.blob));
+  const files = new Map<string, string>();
+  entries.forEach((e, i) => files.set(e.path, blobs[i]?.toString("utf8") ?? ""));
+  return files;
+}
