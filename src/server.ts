@@ -3,6 +3,7 @@ import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { AgentRegistry } from "./agents/agentRegistry.ts";
 import { createApp } from "./http/app.ts";
+import { historyRouter } from "./http/historyRoutes.ts";
 import { createLogger } from "./logger.ts";
 import { statusRouter } from "./http/status.ts";
 import { webhookRouter } from "./http/webhook.ts";
@@ -84,7 +85,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     } }),
     statusRouter({ store, registry, readOnly: !!options.readOnly, dirty: () => dirty }),
   ];
-  const app = createApp({ store, registry, ...(readOnlyMessage ? { readOnlyMessage } : {}) }, { bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit, logger }, extra);
+  const app = createApp({ store, registry, ...(readOnlyMessage ? { readOnlyMessage } : {}) }, { bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit, logger }, [...extra, historyRouter({ store, ...(readOnlyMessage ? { readOnlyMessage } : {}) })]);
   const host = options.host ?? DEFAULTS.host;
   const http: Server = await new Promise((resolve, reject) => {
     const s = app.listen(options.port ?? DEFAULTS.port, host, () => resolve(s));

@@ -1,0 +1,83 @@
+import { DomainError } from "../domain/errors.ts";
+import type { ConfigSpec } from "../domain/types.ts";
+import type { Git } from "./git.ts";
+import { configPath } from "./repoContent.ts";
+import { parseConfigFile } from "./yamlCodec.ts";
+
+/** One commit on HEAD's first-parent chain that changed a config's file. */
+export interface ConfigVersion {
+  /** The commit's first-parent depth (root = 1): what agents were served as config_version. */
+  readonly version: number;
+  readonly commit: string;
+  /** "deleted" entries are not versions one can serve or roll back to; they explain gaps. */
+  readonly action: "created" | "modified" | "deleted";
+  readonly author: string;
+  readonly authorEmail: string;
+  /** Author date, ISO 8601 with the author's offset. */
+  readonly date: string;
+  /** The commit message's subject line. */
+  readonly message: string;
+}
+
+const ACTIONS: Record<string, ConfigVersion["action"]> = { A: "created", M: "modified", T: "modified", D: "deleted" };
+
+/**
+ * The versions of one config, newest first: every first-parent commit of `rev` that changed
+ * configs/<name>.yaml against its first parent, the same rule the server's VersionIndex uses, so
+ * each version maps to exactly one commit and back. Reads git only; never on the agent path.
+ */
+export async function readConfigHistory(git: Git, name: string, rev = "HEAD"): Promise<ConfigVersion[]> {
+  const head = (await git.raw(["rev-parse", "--verify", "-q", `${rev}^{commit}`]).catch(() => "")).trim();
+  if (!head) return [];
+  // Depth of every first-parent commit: one listing, instead of one rev-list per version.
+  const chain = (await git.raw(["rev-list", "--first-parent", head])).split("\n").filter((l) => l !== "");
+  const depth = new Map(chain.map((c, i) => [c, chain.length - i]));
+  const path = configPath(name);
+  const out = await git.raw([
+    "-c", "core.quotePath=false", "log", "--first-parent", "--diff-merges=first-parent", "--no-renames", "--name-status",
+    "--format=%x01%H%x02%an%x02%ae%x02%aI%x02%s", head, "--", path,
+  ]);
+  const versions: ConfigVersion[] = [];
+  for (const chunk of out.split("\x01")) {
+    if (chunk === "") continue;
+    const [header = "", ...rest] = chunk.split("\n");
+    const [commit = "", author = "", authorEmail = "", date = "", message = ""] = header.split("\x02");
+    const status = rest.find((l) => l.endsWith(`\t${path}`))?.[0] ?? "M";
+    versions.push({ version: depth.get(commit) ?? 0, commit, action: ACTIONS[status] ?? "modified", author, authorEmail, date, message });
+  }
+  return versions;
+}
+
+export interface ConfigAtVersion {
+  readonly entry: ConfigVersion;
+  readonly spec: ConfigSpec;
+}
+
+/**
+ * The config as it was at one version. Unknown configs and versions are ConfigNotExist errors
+ * whose message lists what exists, so a person can pick a valid version.
+ */
+export async function readConfigVersion(git: Git, name: string, version: number, rev = "HEAD"): Promise<ConfigAtVersion> {
+  const history = await readConfigHistory(git, name, rev);
+  if (history.length === 0) throw new DomainError("ConfigNotExist", `Config ${name} doesn't exist and has no history.`);
+  const entry = history.find((v) => v.version === version);
+  const known = history.filter((v) => v.action !== "deleted").map((v) => v.version);
+  const list = known.length > 12 ? `${known.slice(0, 12).join(", ")}, …` : known.join(", ");
+  if (!entry) throw new DomainError("ConfigNotExist", `Config ${name} has no version ${version}; its versions are ${list} (see its history).`);
+  if (entry.action === "deleted") {
+    throw new DomainError("ConfigNotExist", `Config ${name} has no version ${version}: commit ${entry.commit.slice(0, 12)} deleted it; its versions are ${list}.`);
+  }
+  const [blob] = await git.catFileBatch([`${entry.commit}:${configPath(name)}`]);
+  const parsed = parseConfigFile(configPath(name), blob?.toString("utf8") ?? "");
+  const spec = parsed.value?.spec;
+  if (!spec || parsed.problems.length > 0 || spec.name !== name) {
+    const why = parsed.problems[0]?.message ?? `its config_name is ${JSON.stringify(spec?.name ?? "")}`;
+    throw new DomainError("BadRequest", `Version ${version} of config ${name} (commit ${entry.commit.slice(0, 12)}) is not a valid config file (${why}), so it cannot be restored.`);
+  }
+  return { entry, spec };
+}
+
+/** The JSON shape of a version for the HTTP API and `history --format json` (snake_case like the protocol). */
+export function configVersionJson(v: ConfigVersion) {
+  return { version: v.version, commit: v.commit, action: v.action, author: v.author, author_email: v.authorEmail, date: v.date, commit_message: v.message };
+}
