@@ -1,5 +1,8 @@
-import { spawn } from "node:child_process";
-import { simpleGit, type SimpleGit } from "simple-git";
+import { execFile, spawn } from "node:child_process";
+
+const NETWORK_TIMEOUT_MS = 120_000;
+// A server has no terminal: a remote asking for credentials must fail, not wait for a prompt.
+const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: "0" };
 
 /** The identity User API commits are made with when the operator configures none. */
 export const DEFAULT_AUTHOR = { name: "configserver", email: "configserver@localhost" };
@@ -9,21 +12,39 @@ export const DEFAULT_AUTHOR = { name: "configserver", email: "configserver@local
  * to be parsed exactly (NUL separators), never porcelain meant for people.
  */
 export class Git {
-  private readonly git: SimpleGit;
+  constructor(readonly dir: string) {}
 
-  constructor(readonly dir: string) {
-    // Identity comes from -c so commits work on machines with no global git config.
-    this.git = simpleGit({ baseDir: dir, maxConcurrentProcesses: 4, trimmed: false, timeout: { block: 60_000 } });
+  /**
+   * Runs a git command and rejects on a non-zero exit. (simple-git was tried first: its raw()
+   * resolves when a command fails without stderr, e.g. `merge-base --is-ancestor`, which made a
+   * rewritten remote look like a fast-forward; exit codes matter here, so git is run directly.)
+   */
+  raw(args: string[], timeoutMs = 0): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile("git", args, { cwd: this.dir, maxBuffer: 1 << 30, encoding: "utf8", timeout: timeoutMs, env: GIT_ENV }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`git ${args.filter((a, i) => a !== "-c" && args[i - 1] !== "-c")[0]} failed: ${(stderr.trim() + " " + stdout.trim()).trim() || err.message}`));
+        else resolve(stdout);
+      });
+    });
   }
 
-  raw(args: string[]): Promise<string> {
-    return this.git.raw(args);
+  /** Whether a git command exits 0 (for questions such as `merge-base --is-ancestor`). */
+  test(args: string[]): Promise<boolean> {
+    return this.raw(args).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Network operations (clone, fetch, push): bounded, so a hung remote cannot stall the writer. */
+  network(args: string[]): Promise<string> {
+    return this.raw(args, NETWORK_TIMEOUT_MS);
   }
 
   /** HEAD's commit hash, or undefined for a repository with no commits yet. */
   async head(): Promise<string | undefined> {
     try {
-      return (await this.git.raw(["rev-parse", "--verify", "-q", "HEAD^{commit}"])).trim() || undefined;
+      return (await this.raw(["rev-parse", "--verify", "-q", "HEAD^{commit}"])).trim() || undefined;
     } catch {
       return undefined;
     }

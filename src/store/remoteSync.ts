@@ -49,7 +49,7 @@ export class RemoteSync {
   static async prepare(dir: string, options: RemoteOptions): Promise<RemoteSync> {
     if (!existsSync(join(dir, ".git"))) {
       try {
-        await new Git(".").raw(["clone", "-q", "--no-tags", "--origin", "origin", options.url, dir]);
+        await new Git(".").network(["clone", "-q", "--no-tags", "--origin", "origin", options.url, dir]);
       } catch (e) {
         throw new Error(`cannot clone ${options.url} into ${dir}, and there is no local clone to start from: ${message(e)}`);
       }
@@ -76,19 +76,14 @@ export class RemoteSync {
     }
   }
 
-  private async isAncestor(a: string, b: string): Promise<boolean> {
-    try {
-      await this.git.raw(["merge-base", "--is-ancestor", a, b]);
-      return true;
-    } catch {
-      return false;
-    }
+  private isAncestor(a: string, b: string): Promise<boolean> {
+    return this.git.test(["merge-base", "--is-ancestor", a, b]);
   }
 
   /** Fetches the followed branch; returns its tip (undefined for an empty remote). Throws when unreachable. */
   async fetch(): Promise<string | undefined> {
     try {
-      await this.git.raw(["fetch", "-q", "--no-tags", "origin", `+refs/heads/${this.options.branch}:${this.trackingRef}`]);
+      await this.git.network(["fetch", "-q", "--no-tags", "origin", `+refs/heads/${this.options.branch}:${this.trackingRef}`]);
       this.lastFetchError = undefined;
     } catch (e) {
       const text = message(e);
@@ -106,7 +101,7 @@ export class RemoteSync {
   /** Pushes HEAD to the followed branch (never forced). */
   async push(): Promise<PushResult> {
     try {
-      await this.git.raw(["push", "-q", "--porcelain", "origin", `HEAD:refs/heads/${this.options.branch}`]);
+      await this.git.network(["push", "-q", "--porcelain", "origin", `HEAD:refs/heads/${this.options.branch}`]);
       this.lastPushError = undefined;
       const head = await this.git.head();
       if (head) await this.git.raw(["update-ref", this.trackingRef, head]);
@@ -115,7 +110,7 @@ export class RemoteSync {
     } catch (e) {
       const text = message(e);
       this.lastPushError = text;
-      return { ok: false, rejected: /\[rejected\]|non-fast-forward|fetch first|stale info/i.test(text), error: text };
+      return { ok: false, rejected: /rejected|non-fast-forward|fetch first|stale info/i.test(text), error: text };
     }
   }
 

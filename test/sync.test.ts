@@ -1,0 +1,131 @@
+import { renameSync } from "node:fs";
+import { join } from "node:path";
+import test from "ava";
+import { git, tempDir } from "./helpers/git.ts";
+import { bareRemote, commitFiles, configYaml, groupYaml } from "./helpers/repo.ts";
+import { waitFor, withServer } from "./helpers/server.ts";
+
+const initial = { "configs/c1.yaml": configYaml("c1", "v1"), "agent_groups/default.yaml": groupYaml("default", ["c1"]) };
+const fresh = () => join(tempDir("cs-clone-"), "repo");
+const remoteHead = (bare: string) => git(bare, "rev-parse", "main").trim();
+
+interface Status {
+  commit: string;
+  lastFetchError: string | null;
+  lastSync: { ok: boolean; action: string } | null;
+  refused: { problems: { file: string; line: number; message: string }[] } | null;
+  refusedRewrite: string | null;
+}
+const status = async (url: string) => JSON.parse(await (await fetch(`${url}/status`)).text()) as Status;
+
+test("a write through server A reaches server B through the remote by polling", async (t) => {
+  const { url, bare } = bareRemote(initial);
+  const a = await withServer(t, { repo: fresh(), remote: url, syncIntervalMs: 60_000 });
+  const b = await withServer(t, { repo: fresh(), remote: url, syncIntervalMs: 200 });
+  t.is(b.store.state.configs.get("c1")?.content, "v1");
+  const r = await a.api.updateConfig({ config_detail: { config_name: "c1", content: "from A" } });
+  t.is(r.body.code, "Accept");
+  // Acknowledged means pushed.
+  t.is(remoteHead(bare), a.store.state.commit);
+  await waitFor(() => b.store.state.configs.get("c1")?.content === "from A");
+  t.is(b.store.state.configs.get("c1")?.version, a.store.state.configs.get("c1")?.version);
+});
+
+test("remote unreachable at start and during operation: serves the clone, reports, catches up", async (t) => {
+  const { url, bare, person } = bareRemote(initial);
+  const repo = fresh();
+  git(tempDir(), "clone", "-q", url, repo);
+  const away = `${bare}-away`;
+  renameSync(bare, away);
+  const s = await withServer(t, { repo, remote: url, syncIntervalMs: 100 });
+  t.is(s.store.state.configs.get("c1")?.content, "v1");
+  const down = await waitFor(async () => {
+    const st = await status(s.url);
+    return st.lastFetchError ? st : undefined;
+  });
+  t.false(down.lastSync?.ok);
+  // Writes are refused while they cannot be pushed, and leave nothing behind.
+  const head = s.store.state.commit;
+  const w = await s.api.updateConfig({ config_detail: { config_name: "c1", content: "not saved" } });
+  t.is(w.status, 503);
+  t.is(w.body.code, "ServerBusy");
+  t.is(git(repo, "rev-parse", "HEAD").trim(), head);
+  t.is(git(repo, "status", "--porcelain"), "");
+  renameSync(away, bare);
+  commitFiles(person, { "configs/c1.yaml": configYaml("c1", "while down") });
+  git(person, "push", "-q", "origin", "main");
+  await waitFor(() => s.store.state.configs.get("c1")?.content === "while down", { timeoutMs: 10_000 });
+  t.is((await status(s.url)).lastFetchError, null);
+});
+
+test("push race: a commit lands on the remote before the push; the write is replayed on top", async (t) => {
+  const { url, bare, person } = bareRemote({ ...initial, "configs/c2.yaml": configYaml("c2", "other") });
+  const s = await withServer(t, { repo: fresh(), remote: url, syncIntervalMs: 60_000 });
+  await waitFor(() => s.store.lastSync); // the start-up sync must not see the racing commit
+  commitFiles(person, { "configs/c2.yaml": configYaml("c2", "changed on the remote") });
+  git(person, "push", "-q", "origin", "main");
+  const r = await s.api.updateConfig({ config_detail: { config_name: "c1", content: "via API" } });
+  t.is(r.body.code, "Accept");
+  t.is(remoteHead(bare), s.store.state.commit);
+  t.is(s.store.state.configs.get("c1")?.content, "via API");
+  t.is(s.store.state.configs.get("c2")?.content, "changed on the remote");
+  t.is(git(s.repo, "status", "--porcelain"), "");
+});
+
+test("push race on the same file: answered with an error, both repositories consistent", async (t) => {
+  const { url, bare, person } = bareRemote(initial);
+  const s = await withServer(t, { repo: fresh(), remote: url, syncIntervalMs: 60_000 });
+  await waitFor(() => s.store.lastSync); // the start-up sync must not see the racing commit
+  commitFiles(person, { "configs/c1.yaml": configYaml("c1", "remote edit") });
+  git(person, "push", "-q", "origin", "main");
+  const r = await s.api.updateConfig({ config_detail: { config_name: "c1", content: "api edit" } });
+  t.is(r.status, 500);
+  t.is(r.body.code, "InternalServerError");
+  t.regex(r.body.message, /Conflict: configs\/c1\.yaml changed on the remote/);
+  t.is(git(s.repo, "rev-parse", "HEAD").trim(), remoteHead(bare));
+  t.is(s.store.state.configs.get("c1")?.content, "remote edit");
+  t.is(git(s.repo, "status", "--porcelain"), "");
+  t.is(git(bare, "log", "--format=%s", "-1", "main").trim(), "change by a person");
+});
+
+test("an invalid commit on the remote is not served; status shows file and line; the next good one is", async (t) => {
+  const { url, person } = bareRemote(initial);
+  const s = await withServer(t, { repo: fresh(), remote: url, syncIntervalMs: 100 });
+  commitFiles(person, { "configs/c1.yaml": "config_name: c1\ncontent: [unclosed\n" });
+  git(person, "push", "-q", "origin", "main");
+  const st = await waitFor(async () => {
+    const x = await status(s.url);
+    return x.refused ? x : undefined;
+  });
+  t.is(st.refused?.problems[0]?.file, "configs/c1.yaml");
+  t.true((st.refused?.problems[0]?.line ?? 0) >= 2);
+  t.is(s.store.state.configs.get("c1")?.content, "v1");
+  commitFiles(person, { "configs/c1.yaml": configYaml("c1", "good again") });
+  git(person, "push", "-q", "origin", "main");
+  await waitFor(() => s.store.state.configs.get("c1")?.content === "good again");
+  t.is((await status(s.url)).refused, null);
+});
+
+for (const allow of [false, true]) {
+  test(`rewritten remote history is ${allow ? "followed with --allow-history-rewrite" : "refused by default"}`, async (t) => {
+    const { url, person } = bareRemote(initial);
+    commitFiles(person, { "configs/c1.yaml": configYaml("c1", "v2") });
+    git(person, "push", "-q", "origin", "main");
+    const s = await withServer(t, { repo: fresh(), remote: url, syncIntervalMs: 100, allowHistoryRewrite: allow });
+    t.is(s.store.state.configs.get("c1")?.content, "v2");
+    git(person, "reset", "-q", "--hard", "HEAD~1");
+    commitFiles(person, { "configs/c1.yaml": configYaml("c1", "rewritten") });
+    git(person, "push", "-q", "--force", "origin", "main");
+    if (allow) {
+      await waitFor(() => s.store.state.configs.get("c1")?.content === "rewritten");
+      t.is(s.store.state.commit, git(person, "rev-parse", "HEAD").trim());
+    } else {
+      const st = await waitFor(async () => {
+        const x = await status(s.url);
+        return x.refusedRewrite ? x : undefined;
+      });
+      t.regex(st.refusedRewrite ?? "", /rewritten.*--allow-history-rewrite/);
+      t.is(s.store.state.configs.get("c1")?.content, "v2");
+    }
+  });
+}
