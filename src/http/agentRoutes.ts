@@ -16,6 +16,8 @@ export interface AgentApi {
 
 type Int64 = { toNumber(): number } | number | string | null | undefined;
 const int64 = (v: Int64): number => (v == null ? 0 : typeof v === "object" ? v.toNumber() : Number(v));
+// Memory is only ever printed: keep every digit of an int64 rather than round through a double.
+const int64Text = (v: Int64): string => (v == null ? "0" : String(v));
 
 function agentId(id: string | null | undefined): string {
   if (!id) throw new DomainError("BadRequest", "Need parameter AgentID.");
@@ -48,7 +50,7 @@ export function addAgentRoutes(router: Router, api: AgentApi, options: RouteOpti
       const id = agentId(q.agent_id);
       const d = q.running_details;
       if (!d) throw new DomainError("BadRequest", "Need parameter running_details: the request has no RunningStatistics message in field running_details.");
-      registry.statistics(id, { cpu: d.cpu ?? 0, memory: String(int64(d.memory as Int64)), extras: { ...(d.extras ?? {}) } });
+      registry.statistics(id, { cpu: d.cpu ?? 0, memory: int64Text(d.memory as Int64), extras: { ...(d.extras ?? {}) } });
       return { message: "Send running statistics success" };
     },
   }, options);

@@ -61,3 +61,37 @@ export function client(url: string) {
 }
 
 export type Client = ReturnType<typeof client>;
+
+/** Every protocol route as PROTOCOL.md §4 lists it, for tests that sweep all of them. */
+export const ROUTES = [
+  { method: "POST", path: "/User/CreateAgentGroup", req: pb.CreateAgentGroupRequest, res: pb.CreateAgentGroupResponse },
+  { method: "PUT", path: "/User/UpdateAgentGroup", req: pb.UpdateAgentGroupRequest, res: pb.UpdateAgentGroupResponse },
+  { method: "DELETE", path: "/User/DeleteAgentGroup", req: pb.DeleteAgentGroupRequest, res: pb.DeleteAgentGroupResponse },
+  { method: "GET", path: "/User/GetAgentGroup", req: pb.GetAgentGroupRequest, res: pb.GetAgentGroupResponse },
+  { method: "GET", path: "/User/ListAgentGroups", req: pb.ListAgentGroupsRequest, res: pb.ListAgentGroupsResponse },
+  { method: "POST", path: "/User/CreateConfig", req: pb.CreateConfigRequest, res: pb.CreateConfigResponse },
+  { method: "PUT", path: "/User/UpdateConfig", req: pb.UpdateConfigRequest, res: pb.UpdateConfigResponse },
+  { method: "DELETE", path: "/User/DeleteConfig", req: pb.DeleteConfigRequest, res: pb.DeleteConfigResponse },
+  { method: "GET", path: "/User/GetConfig", req: pb.GetConfigRequest, res: pb.GetConfigResponse },
+  { method: "GET", path: "/User/ListConfigs", req: pb.ListConfigsRequest, res: pb.ListConfigsResponse },
+  { method: "PUT", path: "/User/ApplyConfigToAgentGroup", req: pb.ApplyConfigToAgentGroupRequest, res: pb.ApplyConfigToAgentGroupResponse },
+  { method: "DELETE", path: "/User/RemoveConfigFromAgentGroup", req: pb.RemoveConfigFromAgentGroupRequest, res: pb.RemoveConfigFromAgentGroupResponse },
+  { method: "GET", path: "/User/GetAppliedConfigsForAgentGroup", req: pb.GetAppliedConfigsForAgentGroupRequest, res: pb.GetAppliedConfigsForAgentGroupResponse },
+  { method: "GET", path: "/User/GetAppliedAgentGroups", req: pb.GetAppliedAgentGroupsRequest, res: pb.GetAppliedAgentGroupsResponse },
+  { method: "GET", path: "/User/ListAgents", req: pb.ListAgentsRequest, res: pb.ListAgentsResponse },
+  { method: "POST", path: "/Agent/HeartBeat", req: pb.HeartBeatRequest, res: pb.HeartBeatResponse },
+  { method: "POST", path: "/Agent/RunningStatistics", req: pb.RunningStatisticsRequest, res: pb.RunningStatisticsResponse },
+  { method: "POST", path: "/Agent/Alarm", req: pb.AlarmRequest, res: pb.AlarmResponse },
+  { method: "POST", path: "/Agent/GetConfigList", req: pb.AgentGetConfigListRequest, res: pb.AgentGetConfigListResponse },
+] as const;
+
+/** One JSON call (`Content-Type: application/json`); the body is parsed as JSON whatever the status. */
+export async function callJson(url: string, method: string, path: string, message: unknown = {}): Promise<{ status: number; headers: Raw["headers"]; body: Record<string, unknown> }> {
+  const raw = await send(url, method, path, JSON.stringify(message), { "content-type": "application/json" });
+  return { status: raw.status, headers: raw.headers, body: JSON.parse(raw.body.toString("utf8")) as Record<string, unknown> };
+}
+
+/** An int64 as decoded (Long, or number) → number; the versions tests use stay far below 2^53. */
+export function num(v: { toNumber(): number } | number | string | null | undefined): number {
+  return v == null ? 0 : typeof v === "object" ? v.toNumber() : Number(v);
+}
