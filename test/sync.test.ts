@@ -41,9 +41,10 @@ test("remote unreachable at start and during operation: serves the clone, report
   t.is(s.store.state.configs.get("c1")?.content, "v1");
   const down = await waitFor(async () => {
     const st = await status(s.url);
-    return st.lastFetchError ? st : undefined;
+    return st.lastFetchError && st.lastSync ? st : undefined;
   });
   t.false(down.lastSync?.ok);
+  t.regex(down.lastFetchError ?? "", /fetch/);
   // Writes are refused while they cannot be pushed, and leave nothing behind.
   const head = s.store.state.commit;
   const w = await s.api.updateConfig({ config_detail: { config_name: "c1", content: "not saved" } });

@@ -1,6 +1,9 @@
 import { execFile, spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 
 const NETWORK_TIMEOUT_MS = 120_000;
+const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 // A server has no terminal: a remote asking for credentials must fail, not wait for a prompt.
 const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: "0" };
 
@@ -48,6 +51,28 @@ export class Git {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * HEAD's commit read from the ref files, without a process: it is asked before and after every
+   * write and on every watcher event. Anything unusual falls back to `rev-parse`.
+   */
+  async headFast(): Promise<string | undefined> {
+    const gitDir = join(this.dir, ".git");
+    const read = (p: string) => readFile(join(gitDir, p), "utf8").catch(() => undefined);
+    const head = (await read("HEAD"))?.trim();
+    if (head === undefined) return this.head();
+    if (OBJECT_ID.test(head)) return head;
+    if (!head.startsWith("ref: ")) return this.head();
+    const ref = head.slice(5);
+    const loose = (await read(ref))?.trim();
+    if (loose !== undefined) return OBJECT_ID.test(loose) ? loose : this.head();
+    const packed = await read("packed-refs");
+    if (packed === undefined) return undefined; // an unborn branch
+    for (const line of packed.split("\n")) {
+      if (line.endsWith(` ${ref}`)) return line.slice(0, line.indexOf(" "));
+    }
+    return undefined;
   }
 
   /** Contents of many objects (`<rev>:<path>` or blob hashes) with one process; missing ones are undefined. */

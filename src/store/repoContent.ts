@@ -23,7 +23,7 @@ export function isStatePath(path: string): boolean {
  * Parses and validates the state files of one tree (a commit, or a working directory for
  * `validate`). The one function both the server and the CLI use, so their verdicts agree.
  */
-export function readRepoContent(files: ReadonlyMap<string, string>): RepoContent {
+export function readRepoContent(files: ReadonlyMap<string, string>, cache?: ParseCache): RepoContent {
   const problems: Problem[] = [];
   const configs: ConfigFile[] = [];
   const groups: GroupFile[] = [];
@@ -43,13 +43,13 @@ export function readRepoContent(files: ReadonlyMap<string, string>): RepoContent
     }
     const stem = base.slice(0, -".yaml".length);
     if (dir === CONFIG_DIR) {
-      const r = parseConfigFile(file, text);
+      const r = cached(cache, file, text, parseConfigFile);
       problems.push(...r.problems);
       if (r.value) configs.push({ file, stem, ...r.value });
       else unreadable.add(stem);
       if (r.problems.length > 0) broken.add(file);
     } else {
-      const r = parseGroupFile(file, text);
+      const r = cached(cache, file, text, parseGroupFile);
       problems.push(...r.problems);
       if (r.value) groups.push({ file, stem, ...r.value });
       if (r.problems.length > 0) broken.add(file);
@@ -60,6 +60,32 @@ export function readRepoContent(files: ReadonlyMap<string, string>): RepoContent
   problems.sort(byPosition);
   const ok = <T extends { file: string }>(f: T) => !broken.has(f.file);
   return { configs: configs.filter(ok).map((c) => c.spec), groups: groups.filter(ok).map((g) => g.spec), problems };
+}
+
+/**
+ * Parse results by file and text. The server reparses only files a commit changed: a write to a
+ * repository of a thousand configs must not parse a thousand YAML files.
+ */
+export class ParseCache {
+  private current = new Map<string, unknown>();
+  private previous = new Map<string, unknown>();
+
+  get<T>(key: string, make: () => T): T {
+    if (this.current.has(key)) return this.current.get(key) as T;
+    const value = this.previous.has(key) ? (this.previous.get(key) as T) : make();
+    this.current.set(key, value);
+    return value;
+  }
+
+  /** Forgets entries not used since the last call, so the cache follows the current tree. */
+  prune(): void {
+    this.previous = this.current;
+    this.current = new Map();
+  }
+}
+
+function cached<T>(cache: ParseCache | undefined, file: string, text: string, parse: (file: string, text: string) => T): T {
+  return cache ? cache.get(`${file}\0${text}`, () => parse(file, text)) : parse(file, text);
 }
 
 function byPosition(a: Problem, b: Problem): number {

@@ -94,7 +94,7 @@ export class RepoStore {
   }
 
   private async refreshLocked(): Promise<RepoState> {
-    const head = await this.git.head();
+    const head = await this.git.headFast();
     if (head === this.served.commit && !this.refused) return this.state;
     if (this.refused && head === this.refused.commit) return this.state;
     const started = performance.now();
@@ -128,26 +128,24 @@ export class RepoStore {
         const files = p.changes.map((c) => this.fileChange(c));
         const paths = files.map((f) => f.path);
         await this.checkClean(paths);
+        const started = performance.now();
         try {
           for (const f of files) await writeAtomically(join(this.dir, f.path), f.text);
-          await this.git.raw(["add", "-A", "--", ...paths]);
+          // Paths the index already tracks need no `git add`: `commit -- paths` takes their
+          // working-tree state, deletions included. One process per write is the common case.
+          const untracked = files.filter((f) => f.text !== undefined && !this.served.texts.has(f.path)).map((f) => f.path);
+          if (untracked.length > 0) await this.git.raw(["add", "--", ...untracked]);
           await this.git.raw([
             "-c", `user.name=${this.author.name}`, "-c", `user.email=${this.author.email}`,
-            "commit", "-q", "--no-verify", "--no-gpg-sign", "-m", p.message, "--", ...paths,
+            "commit", "-q", "--no-verify", "--no-gpg-sign", "--no-status", "-m", p.message, "--", ...paths,
           ]);
         } catch (e) {
           await this.undo(paths);
           throw new DomainError("InternalServerError", `Could not commit "${p.message}": ${(e as Error).message.trim()}`);
         }
-        if (!this.remote) {
-          const next = await this.refreshLocked();
-          return { state: next, commit: next.commit };
-        }
+        if (!this.remote) return this.serveOwnCommit(state, files, started);
         const pushed = await this.remote.push();
-        if (pushed.ok) {
-          const next = await this.refreshLocked();
-          return { state: next, commit: next.commit };
-        }
+        if (pushed.ok) return this.serveOwnCommit(state, files, started);
         // Not on the remote, so not acknowledged: the local commit goes too.
         await this.dropLocalCommit(state.commit, paths);
         if (!pushed.rejected || attempt >= MAX_PUSH_ATTEMPTS) {
@@ -157,6 +155,25 @@ export class RepoStore {
         await this.followRemoteAfterRejection(state, paths);
       }
     });
+  }
+
+  /** Serves the commit just made from what was written, without rereading it from git. */
+  private async serveOwnCommit(base: RepoState, files: readonly { path: string; text: string | undefined }[], started: number): Promise<WriteResult> {
+    const commit = await this.git.headFast();
+    if (commit === undefined || base !== this.state) {
+      const next = await this.refreshLocked();
+      return { state: next, commit: next.commit };
+    }
+    const result = await this.loader.applyOwnCommit(this.served, commit, new Map(files.map((f) => [f.path, f.text])), Date.now());
+    if (!result.state) {
+      this.refused = { commit, problems: result.problems };
+      this.events.onRefused?.(this.refused);
+      return { state: this.state, commit };
+    }
+    const previous = this.state;
+    this.served = result;
+    this.events.onServed?.(result.state, previous, performance.now() - started);
+    return { state: result.state, commit };
   }
 
   /** The remote moved under a write: follow it, and re-plan unless it changed the same files. */

@@ -1,7 +1,7 @@
 import { RepoState } from "../domain/repoState.ts";
 import type { ConfigRecord, Problem } from "../domain/types.ts";
 import type { Git } from "./git.ts";
-import { configPath, CONFIG_DIR, GROUP_DIR, readRepoContent } from "./repoContent.ts";
+import { configPath, CONFIG_DIR, GROUP_DIR, ParseCache, readRepoContent } from "./repoContent.ts";
 import { VersionIndex } from "./versionIndex.ts";
 
 export interface LoadResult {
@@ -20,6 +20,7 @@ export interface LoadResult {
 export class SnapshotLoader {
   private readonly versions: VersionIndex;
   private blobTexts = new Map<string, string>();
+  private readonly parsed = new ParseCache();
 
   constructor(private readonly git: Git) {
     this.versions = new VersionIndex(git);
@@ -47,8 +48,26 @@ export class SnapshotLoader {
       texts.set(e.path, text);
     }
     this.blobTexts = cache; // keep only what the current tree uses
+    return this.build(commit, texts);
+  }
 
-    const content = readRepoContent(texts);
+  /**
+   * The state after a commit this process just made on top of `base`, from what it wrote: no git
+   * call. Falls back to a load when HEAD is not where the version index stands.
+   */
+  async applyOwnCommit(base: LoadResult, commit: string, changes: ReadonlyMap<string, string | undefined>, time: number): Promise<LoadResult> {
+    if (base.commit !== this.versions.head || !this.versions.advanceOne(commit, [...changes.keys()], time)) return this.load(commit);
+    const texts = new Map(base.texts);
+    for (const [path, text] of changes) {
+      if (text === undefined) texts.delete(path);
+      else texts.set(path, text);
+    }
+    return this.build(commit, texts);
+  }
+
+  private build(commit: string, texts: ReadonlyMap<string, string>): LoadResult {
+    const content = readRepoContent(texts, this.parsed);
+    this.parsed.prune();
     if (content.problems.length > 0) return { commit, state: undefined, problems: content.problems, texts };
     const configs: ConfigRecord[] = content.configs.map((c) => {
       const change = this.versions.changeOf(configPath(c.name));

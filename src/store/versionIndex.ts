@@ -66,6 +66,16 @@ export class VersionIndex {
     return { changed: new Set(this.lastChange.keys()), full: true };
   }
 
+  /** Records a commit made on top of the current head (by this process); false if there is no head. */
+  advanceOne(commit: string, paths: readonly string[], timeMs: number): boolean {
+    if (this.head === undefined && this.depth !== 0) return false;
+    this.depth += 1;
+    for (const p of paths) this.lastChange.set(p, { depth: this.depth, commit });
+    this.head = commit;
+    this.committedAt = timeMs;
+    return true;
+  }
+
   private reset(): void {
     this.head = undefined;
     this.depth = 0;
