@@ -130,3 +130,14 @@ for (const allow of [false, true]) {
     }
   });
 }
+
+test("an empty remote is cloned; the first write creates its branch", async (t) => {
+  const bare = tempDir("cs-bare-");
+  git(bare, "init", "-q", "--bare", "--initial-branch=main");
+  const s = await withServer(t, { repo: fresh(), remote: `file://${bare}`, syncIntervalMs: 60_000 });
+  t.is(s.store.state.configs.size, 0);
+  const r = await s.api.createConfig({ config_detail: { config_name: "first", content: "x" } });
+  t.is(r.body.code, "Accept");
+  t.is(remoteHead(bare), s.store.state.commit);
+  t.is(git(bare, "show", "main:configs/first.yaml"), "config_name: first\nagent_type: \"\"\ndescription: \"\"\ncontent: x\n");
+});
