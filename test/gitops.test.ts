@@ -108,11 +108,11 @@ test("config content round-trips byte for byte through the API, GetConfigList an
   await handCommit(s, { "agent_groups/default.yaml": `group_name: default\nconfigs:\n${names.map((n) => `  - ${n}\n`).join("")}` }, "apply all");
   const check = async (label: string, server: TestServer, expected: Record<string, string>) => {
     for (const name of names) t.is((await server.api.getConfig({ config_name: name })).body.config_detail?.content, expected[name], `${label} GetConfig ${name}`);
-    for (const c of (await server.api.listConfigs()).body.config_details) t.is(c.content, expected[c.config_name], `${label} ListConfigs ${c.config_name}`);
+    for (const c of (await server.api.listConfigs()).body.config_details) t.is(c.content, expected[c.config_name ?? ""], `${label} ListConfigs ${c.config_name}`);
     await server.api.heartbeat({ agent_id: "rt" });
     const infos = (await server.api.configList({ agent_id: "rt" })).body.config_update_infos;
     t.is(infos.length, names.length);
-    for (const u of infos) t.is(u.content, expected[u.config_name], `${label} GetConfigList ${u.config_name}`);
+    for (const u of infos) t.is(u.content, expected[u.config_name ?? ""], `${label} GetConfigList ${u.config_name}`);
   };
   await check("served", s, trickyContents);
   t.is(clean(s.repo), "");
