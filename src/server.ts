@@ -2,7 +2,11 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { AgentRegistry } from "./agents/agentRegistry.ts";
+import { agentsApiRouter } from "./http/agentsApi.ts";
 import { createApp } from "./http/app.ts";
+import { healthRouter, type Readiness } from "./http/health.ts";
+import { Metrics } from "./metrics.ts";
+import { WriteGate } from "./writeGate.ts";
 import { historyRouter } from "./http/historyRoutes.ts";
 import { createLogger } from "./logger.ts";
 import { statusRouter } from "./http/status.ts";
@@ -34,6 +38,16 @@ export interface ServerOptions {
   readonly allowHistoryRewrite?: boolean;
   /** Shared secret verifying push webhooks on POST /hooks/git. */
   readonly webhookSecret?: string;
+  /** Bearer token required on /User/*, /api/* and /status. */
+  readonly userToken?: string;
+  /** Bearer token required on /Agent/*. */
+  readonly agentToken?: string;
+  /** Answer RequestTimeout after this long; 0 or absent = never (the CLI's default is 30 s). */
+  readonly requestTimeoutMs?: number;
+  /** How long close() waits for in-flight requests before cutting connections. Default 10 s. */
+  readonly shutdownTimeoutMs?: number;
+  /** Defaults to a new Metrics with its own registry. */
+  readonly metrics?: Metrics;
 }
 
 export interface RunningServer {
@@ -41,20 +55,35 @@ export interface RunningServer {
   readonly port: number;
   readonly store: RepoStore;
   readonly registry: AgentRegistry;
+  readonly metrics: Metrics;
+  /** Graceful: stops accepting, lets in-flight requests and writes finish (bounded), then stops. */
   close(): Promise<void>;
 }
 
-export const DEFAULTS = { host: "127.0.0.1", port: 8899, bodyLimit: 4 * 1024 * 1024 } as const;
+export const DEFAULTS = { host: "127.0.0.1", port: 8899, bodyLimit: 4 * 1024 * 1024, shutdownTimeoutMs: 10_000 } as const;
+
+const isLoopback = (host: string) => host === "localhost" || host === "::1" || host.startsWith("127.");
 
 /** Builds and starts the whole server; the CLI and the black-box tests both call this. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger("info");
+  const metrics = options.metrics ?? new Metrics(options.now ? { now: options.now } : {});
   const store = await RepoStore.open(options.repo, {
     ...(options.author ? { author: options.author } : {}),
     events: {
-      onServed: (state, previous, ms) => logger.info({ commit: state.commit, previous: previous.commit, configs: state.configs.size, groups: state.groups.size, ms: Math.round(ms) }, "serving new commit"),
-      onRefused: (r) => logger.error({ commit: r.commit, problems: r.problems.map(formatProblem) }, "commit failed validation; still serving the previous one"),
-      onSynced: (r) => (r.ok ? logger.debug({ action: r.action }, "synced with remote") : logger.warn({ action: r.action, error: r.error }, "sync with remote failed")),
+      onServed: (state, previous, ms) => {
+        metrics.snapshotServed(ms);
+        logger.info({ commit: state.commit, previous: previous.commit, configs: state.configs.size, groups: state.groups.size, ms: Math.round(ms) }, "serving new commit");
+      },
+      onRefused: (r) => {
+        metrics.commitRefused();
+        logger.error({ commit: r.commit, problems: r.problems.map(formatProblem) }, "commit failed validation; still serving the previous one");
+      },
+      onSynced: (r) => {
+        metrics.syncCompleted(r.ok);
+        if (r.ok) logger.debug({ action: r.action }, "synced with remote");
+        else logger.warn({ action: r.action, error: r.error }, "sync with remote failed");
+      },
     },
     ...(options.remote
       ? { remote: { url: options.remote, branch: options.branch ?? "main", allowHistoryRewrite: options.allowHistoryRewrite ?? false } }
@@ -74,7 +103,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   await watcher.start();
   scheduler.start();
+  const writes = new WriteGate(store, metrics);
   const registry = new AgentRegistry({ ttlMs: options.agentTtlMs ?? 0, ...(options.now ? { now: options.now } : {}) });
+  metrics.watch({ store, registry });
+  // Expired agents are already invisible; the sweep frees their memory.
+  const sweeper = registry.ttlMs > 0 ? setInterval(() => registry.sweep(), Math.min(Math.max(registry.ttlMs / 10, 1000), 60_000)) : undefined;
+  sweeper?.unref();
+  let closing = false;
+  let closed: Promise<void> | undefined;
+  const readiness = (): Readiness => {
+    const reasons: string[] = [];
+    if (closing) reasons.push("shutting down");
+    if (store.refused && !options.readOnly) reasons.push(`HEAD ${store.refused.commit.slice(0, 12)} fails validation, so writes are refused`);
+    if (store.refused && !store.state.commit) reasons.push("no valid commit is loaded");
+    return { ready: reasons.length === 0, reasons };
+  };
   const readOnlyMessage = options.readOnly
     ? "This config server is read-only: change configs and agent groups by opening a pull request against the config repository."
     : undefined;
@@ -84,8 +127,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       void scheduler.trigger();
     } }),
     statusRouter({ store, registry, readOnly: !!options.readOnly, dirty: () => dirty }),
+    healthRouter({ readiness, metrics }),
+    agentsApiRouter(registry),
   ];
-  const app = createApp({ store, registry, ...(readOnlyMessage ? { readOnlyMessage } : {}) }, { bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit, logger }, [...extra, historyRouter({ store, ...(readOnlyMessage ? { readOnlyMessage } : {}) })]);
+  const app = createApp({ store, registry, ...(readOnlyMessage ? { readOnlyMessage } : {}) }, {
+    bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
+    logger,
+    metrics,
+    auth: { userToken: options.userToken, agentToken: options.agentToken },
+    requestTimeoutMs: options.requestTimeoutMs ?? 0,
+    shuttingDown: () => closing,
+  }, [...extra, historyRouter({ store, ...(readOnlyMessage ? { readOnlyMessage } : {}) })]);
   const host = options.host ?? DEFAULTS.host;
   const http: Server = await new Promise((resolve, reject) => {
     const s = app.listen(options.port ?? DEFAULTS.port, host, () => resolve(s));
@@ -95,18 +147,39 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const port = (http.address() as AddressInfo).port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   logger.info({ url, repo: options.repo, commit: store.state.commit || null, readOnly: !!options.readOnly }, "configserver listening");
+  if (!options.userToken && !isLoopback(host)) {
+    logger.warn({ host }, "listening on a non-loopback address without a user token: anyone who can reach it can change configs (set --user-token-file)");
+  }
   return {
     url,
     port,
     store,
     registry,
-    close: async () => {
+    metrics,
+    close: () => (closed ??= (async () => {
+      closing = true;
+      writes.close();
+      clearInterval(sweeper);
+      const bound = options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs;
+      const deadline = Date.now() + bound;
       await new Promise<void>((resolve) => {
-        http.close(() => resolve());
+        // Cut what is still open at the deadline; the handlers keep running, writes are drained below.
+        const cut = setTimeout(() => {
+          logger.warn({ ms: bound }, "requests still running at the shutdown deadline; closing their connections");
+          http.closeAllConnections();
+        }, bound);
+        http.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
         http.closeIdleConnections();
       });
+      if (writes.inFlight > 0) {
+        logger.info({ writes: writes.inFlight }, "waiting for in-flight writes to commit");
+        await Promise.race([writes.drain(), new Promise((r) => setTimeout(r, Math.max(deadline - Date.now(), 1000)).unref())]);
+      }
       await scheduler.stop();
       await watcher.close();
-    },
+    })()),
   };
 }

@@ -1,0 +1,52 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { Context, Middleware, Next } from "koa";
+import { answer, type ResponseTypes } from "./answer.ts";
+
+export interface AuthOptions {
+  /** Required on /User/*, /api/* and /status when set. */
+  readonly userToken?: string | undefined;
+  /** Required on /Agent/* when set. */
+  readonly agentToken?: string | undefined;
+}
+
+// Case-insensitive because the router is: /user/ListAgents reaches the same handler.
+const AGENT_PATH = /^\/agent(\/|$)/i;
+const USER_PATH = /^\/(user|api|status)(\/|$)/i;
+const BEARER = /^Bearer +(\S+) *$/i;
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest();
+
+/**
+ * Checks `Authorization: Bearer <token>` in constant time: both sides are hashed first, so
+ * neither the token's length nor its content leaks through timing.
+ */
+export function tokenCheck(token: string): (authorization: string | undefined) => boolean {
+  const expected = sha256(token);
+  return (authorization) => {
+    if (!authorization) return false;
+    const m = BEARER.exec(authorization);
+    return m !== null && timingSafeEqual(sha256(m[1] as string), expected);
+  };
+}
+
+/**
+ * Bearer tokens for the two API halves: the user token on /User/*, /api/* and /status, the agent
+ * token on /Agent/*. Webhooks (/hooks/*, signed), health and metrics are never affected. A refusal
+ * is HTTP 401, code Unauthorized, in the route's response message.
+ */
+export function auth(options: AuthOptions, responses: ResponseTypes): Middleware {
+  const agentOk = options.agentToken ? tokenCheck(options.agentToken) : undefined;
+  const userOk = options.userToken ? tokenCheck(options.userToken) : undefined;
+  if (!agentOk && !userOk) return (_ctx: Context, next: Next) => next();
+  return (ctx: Context, next: Next) => {
+    const path = ctx.path;
+    const check = AGENT_PATH.test(path) ? agentOk : USER_PATH.test(path) ? userOk : undefined;
+    if (!check || check(ctx.get("authorization") || undefined)) return next();
+    const which = check === agentOk ? "agent" : "user";
+    ctx.set("www-authenticate", 'Bearer realm="configserver"');
+    answer(ctx, responses, "Unauthorized", ctx.get("authorization")
+      ? `The ${which} token in the Authorization header is wrong.`
+      : `This server requires an ${which} token: send "Authorization: Bearer <token>".`);
+    return Promise.resolve();
+  };
+}

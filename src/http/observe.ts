@@ -1,0 +1,69 @@
+import { randomUUID } from "node:crypto";
+import type { Context, Middleware, Next } from "koa";
+import type { Level, Logger } from "pino";
+import type { Metrics } from "../metrics.ts";
+
+export interface ObserveOptions {
+  readonly logger: Logger;
+  readonly metrics?: Metrics | undefined;
+  /** True once shutdown began: answers carry `Connection: close` so clients move on. */
+  readonly shuttingDown?: (() => boolean) | undefined;
+}
+
+const AGENT_PATH = /^\/agent(\/|$)/i;
+const USER_WRITE = /^\/User\/(Create|Update|Delete|Apply|Remove)/;
+const STATUS_TEXT = new Map<number, string>();
+const statusText = (status: number) => {
+  let s = STATUS_TEXT.get(status);
+  if (s === undefined) STATUS_TEXT.set(status, (s = String(status)));
+  return s;
+};
+
+/**
+ * The outermost middleware: one metrics observation and at most one log line per request.
+ * Agents heartbeat and poll every few seconds, so their requests log at debug only; User API
+ * writes log at info; anything answered 5xx logs at error with its message or cause.
+ * Labels are the route's pattern and the protocol code: existing strings, nothing built per request.
+ */
+export function observe(options: ObserveOptions): Middleware {
+  const { logger, metrics, shuttingDown } = options;
+  const labels = new Map<string, string>();
+  const routeLabel = (matched: string) => {
+    let l = labels.get(matched);
+    if (l === undefined) labels.set(matched, (l = matched.length > 1 && matched.endsWith("/") ? matched.slice(0, -1) : matched));
+    return l;
+  };
+  return async (ctx: Context, next: Next) => {
+    const started = performance.now();
+    let failure: unknown;
+    try {
+      await next();
+    } catch (e) {
+      failure = e;
+      throw e;
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      const matched = (ctx.state.route as string | undefined) ?? (ctx as { _matchedRoute?: unknown })._matchedRoute;
+      const route = typeof matched === "string" ? routeLabel(matched) : "unmatched";
+      const status = failure ? ((failure as { status?: number }).status ?? 500) : ctx.status;
+      const code = (ctx.state.code as string | undefined) ?? statusText(status);
+      metrics?.request(route, code, seconds);
+      if (shuttingDown?.()) ctx.set("connection", "close");
+      if (!ctx.response.get("x-log-requestid")) ctx.set("x-log-requestid", (ctx.state.requestId as string | undefined) ?? randomUUID());
+      const level: Level = failure || status >= 500 ? "error" : AGENT_PATH.test(ctx.path) ? "debug" : USER_WRITE.test(route) || status === 401 ? "info" : "debug";
+      if (logger.isLevelEnabled(level)) {
+        logger[level]({
+          requestId: ctx.state.requestId ?? ctx.response.get("x-log-requestid"),
+          method: ctx.method,
+          path: ctx.path,
+          route,
+          status,
+          code,
+          ms: Math.round(seconds * 10_000) / 10,
+          ...(ctx.state.message ? { message: ctx.state.message } : {}),
+          ...(failure ? { err: failure } : {}),
+        }, "request");
+      }
+    }
+  };
+}

@@ -1,0 +1,109 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { AgentRegistry } from "./agents/agentRegistry.ts";
+import type { RepoStore } from "./store/repoStore.ts";
+
+export interface MetricsOptions {
+  /** process_* and nodejs_* metrics (CPU, memory, event loop lag, GC); default true. */
+  readonly processMetrics?: boolean;
+  /** Unix ms, for the served commit's age. */
+  readonly now?: () => number;
+}
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const SLOW_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * The server's Prometheus metrics, in their own Registry (never prom-client's global one, so
+ * several servers in one process, as in the tests, do not collide). Scraped at GET /metrics.
+ *
+ * Other parts of the server report through the small methods below; gauges of the current
+ * state (agents, configs, served commit) are read at scrape time from what `watch` was given.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<"route" | "code">;
+  private readonly latency: Histogram<"route" | "code">;
+  private readonly syncs: Counter<"result">;
+  private readonly lastSync: Gauge<"result">;
+  private readonly syncSeconds: Histogram;
+  private readonly reload: Histogram;
+  private readonly writes: Histogram<"result">;
+  private readonly refused: Counter;
+  private readonly now: () => number;
+  private store: RepoStore | undefined;
+  private agents: AgentRegistry | undefined;
+
+  constructor(options: MetricsOptions = {}) {
+    const registers = [this.registry];
+    this.now = options.now ?? Date.now;
+    this.requests = new Counter({ name: "configserver_http_requests_total", help: "HTTP requests by route and protocol code (or HTTP status for non-protocol routes).", labelNames: ["route", "code"], registers });
+    this.latency = new Histogram({ name: "configserver_http_request_duration_seconds", help: "HTTP request latency by route and protocol code.", labelNames: ["route", "code"], buckets: LATENCY_BUCKETS, registers });
+    this.syncs = new Counter({ name: "configserver_syncs_total", help: "Syncs with the remote (or rereads of HEAD without one), by result (ok, error).", labelNames: ["result"], registers });
+    this.lastSync = new Gauge({ name: "configserver_last_sync_timestamp_seconds", help: "When the last sync ended, by result (ok, error), unix seconds.", labelNames: ["result"], registers });
+    this.syncSeconds = new Histogram({ name: "configserver_sync_duration_seconds", help: "How long syncs with the remote took.", buckets: SLOW_BUCKETS, registers });
+    this.reload = new Histogram({ name: "configserver_snapshot_reload_seconds", help: "Time to build the served snapshot of a new commit.", buckets: SLOW_BUCKETS, registers });
+    this.writes = new Histogram({ name: "configserver_write_duration_seconds", help: "User API writes from planning to the new commit being served (excluding time queued behind other writes), by result (committed, unchanged, failed).", labelNames: ["result"], buckets: SLOW_BUCKETS, registers });
+    this.refused = new Counter({ name: "configserver_refused_commits_total", help: "Commits that failed validation and were not served.", registers });
+
+    const self = this;
+    const gauge = (name: string, help: string, read: () => number | undefined) =>
+      new Gauge({ name, help, registers, collect() { const v = read(); if (v === undefined) this.reset(); else this.set(v); } });
+    gauge("configserver_agents_known", "Agents in memory (heartbeat, statistics or alarms seen within the TTL).", () => self.agents && (self.agents.sweep(), self.agents.size));
+    gauge("configserver_agents_live", "Agents with a heartbeat within the TTL (what ListAgents of default shows).", () => self.agents?.liveCount());
+    gauge("configserver_configs", "Configs in the served commit.", () => self.store?.state.configs.size);
+    gauge("configserver_groups", "Agent groups in the served commit (including default).", () => self.store?.state.groups.size);
+    gauge("configserver_served_commit_timestamp_seconds", "Commit time of the served commit, unix seconds.", () => (self.store?.state.committedAt ? self.store.state.committedAt / 1000 : undefined));
+    gauge("configserver_served_commit_age_seconds", "Age of the served commit (now minus its commit time).", () => (self.store?.state.committedAt ? Math.max(0, (self.now() - self.store.state.committedAt) / 1000) : undefined));
+    gauge("configserver_head_refused", "1 while the repository's HEAD fails validation (the previous commit stays served).", () => (self.store ? (self.store.refused ? 1 : 0) : undefined));
+    new Gauge({
+      name: "configserver_served_commit_info", help: "The served commit, as a label.", labelNames: ["commit"], registers,
+      collect() { this.reset(); const c = self.store?.state.commit; if (c) this.set({ commit: c }, 1); },
+    });
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** What the state gauges read at scrape time. */
+  watch(sources: { store?: RepoStore; registry?: AgentRegistry }): void {
+    if (sources.store) this.store = sources.store;
+    if (sources.registry) this.agents = sources.registry;
+  }
+
+  /** One HTTP request. `route` is the route's pattern, `code` the protocol code: both come from small fixed sets. */
+  request(route: string, code: string, seconds: number): void {
+    const labels = { route, code };
+    this.requests.inc(labels);
+    this.latency.observe(labels, seconds);
+  }
+
+  /** For the sync code: one sync attempt ended. `seconds` is how long it took, when known. */
+  syncCompleted(ok: boolean, seconds?: number): void {
+    const result = ok ? "ok" : "error";
+    this.syncs.inc({ result });
+    this.lastSync.set({ result }, this.now() / 1000);
+    if (seconds !== undefined) this.syncSeconds.observe(seconds);
+  }
+
+  /** A new snapshot is served (StoreEvents.onServed). */
+  snapshotServed(reloadMs: number): void {
+    this.reload.observe(reloadMs / 1000);
+  }
+
+  /** HEAD failed validation (StoreEvents.onRefused). */
+  commitRefused(): void {
+    this.refused.inc();
+  }
+
+  /** One User API write ended. */
+  writeCompleted(result: "committed" | "unchanged" | "failed", seconds: number): void {
+    this.writes.observe({ result }, seconds);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The Prometheus text exposition. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
