@@ -1,0 +1,164 @@
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import test from "ava";
+import type { Problem } from "../src/domain/types.ts";
+import { runCli } from "./helpers/cli.ts";
+import { git, tempDir } from "./helpers/git.ts";
+import { waitFor, withServer } from "./helpers/server.ts";
+
+const template = fileURLToPath(new URL("../config-repo-template", import.meta.url));
+const good = "config_name: ok\nagent_type: ilogtail\ndescription: fine\ncontent: |\n  enable: true\n";
+
+function writeRepo(files: Record<string, string>): string {
+  const dir = tempDir("cs-validate-");
+  for (const [path, text] of Object.entries({ "configs/ok.yaml": good, ...files })) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+interface Case {
+  readonly files: Record<string, string>;
+  /** "file:line:column" and a pattern of the message, in the order reported. */
+  readonly expect: readonly [string, RegExp][];
+}
+
+const cases: Record<string, Case> = {
+  "bad YAML (a duplicate key)": {
+    files: { "configs/a1.yaml": "config_name: a1\ncontent: x\nconfig_name: a1\n" },
+    expect: [["configs/a1.yaml:3:1", /YAML syntax error: Map keys must be unique \("config_name" appears twice/]],
+  },
+  "bad YAML (content not indented)": {
+    files: { "configs/a2.yaml": "config_name: a2\ncontent: |\n  inputs:\n    - Type: input_file\nflushers:\n  - Type: flusher_stdout\n" },
+    expect: [["configs/a2.yaml:5:1", /unknown field "flushers"/]],
+  },
+  "tabs": {
+    files: { "configs/a3.yaml": "config_name: a3\ncontent: x\n\tagent_type: ilogtail\n" },
+    expect: [["configs/a3.yaml:3:1", /YAML syntax error: .*indent with spaces, not tabs/]],
+  },
+  "missing fields": {
+    files: { "configs/b.yaml": "config_name: b\nagent_type: ilogtail\n", "agent_groups/g.yaml": "description: no name\n" },
+    expect: [
+      ["agent_groups/g.yaml:1:1", /missing required field "group_name"/],
+      ["configs/b.yaml:1:1", /missing required field "content": add a line "content: \|"/],
+    ],
+  },
+  "file stem differs from the name": {
+    files: { "configs/c.yaml": "config_name: c2\ncontent: x\n" },
+    expect: [["configs/c.yaml:1:14", /config_name "c2" does not match the file name: rename the file to configs\/c2.yaml or set config_name: c/]],
+  },
+  "bad names": {
+    files: { "configs/-bad.yaml": "config_name: -bad\ncontent: x\n", "agent_groups/a b.yaml": "group_name: a b\n" },
+    expect: [
+      ["agent_groups/a b.yaml:1:13", /Invalid agent group name "a b": a name must match/],
+      ["configs/-bad.yaml:1:14", /Invalid config name "-bad": a name must match/],
+    ],
+  },
+  "a group naming a missing config": {
+    files: { "agent_groups/web.yaml": "group_name: web\ntags:\n  - name: role\n    value: web\nconfigs:\n  - ok\n  - nginx\n" },
+    expect: [["agent_groups/web.yaml:7:5", /applies config "nginx", which does not exist: add configs\/nginx.yaml or remove the entry/]],
+  },
+  "duplicate entries and names": {
+    files: {
+      "agent_groups/web2.yaml": "group_name: web2\nconfigs:\n  - ok\n  - ok\n",
+      "configs/ok2.yaml": "config_name: ok\ncontent: x\n",
+    },
+    expect: [
+      ["agent_groups/web2.yaml:4:5", /config "ok" is listed twice in configs: remove one entry/],
+      ["configs/ok2.yaml:1:14", /config_name "ok" does not match the file name/],
+      ["configs/ok2.yaml:1:14", /duplicate config name "ok": also defined in configs\/ok.yaml/],
+    ],
+  },
+  "unknown fields and wrong types": {
+    files: { "configs/d.yaml": "config_name: d\ncontnet: x\ncontent: x\nagent_type: 3\n", "agent_groups/g2.yaml": "group_name: g2\ntags:\n  - name: env\n    value: 1\n" },
+    expect: [
+      ["agent_groups/g2.yaml:4:12", /tag value must be a string \(quote it/],
+      ["configs/d.yaml:2:1", /unknown field "contnet": did you mean "content"\?/],
+      ["configs/d.yaml:4:13", /field "agent_type" must be a string/],
+    ],
+  },
+  "files that are not state files": {
+    files: { "configs/e.yml": good.replace("ok", "e"), "configs/sub/f.yaml": good.replace("ok", "f") },
+    expect: [
+      ["configs/e.yml:1:1", /unexpected file in configs\/.*rename it to configs\/e.yaml/],
+      ["configs/sub/f.yaml:1:1", /unexpected file in configs\/.*move it to configs\/f.yaml/],
+    ],
+  },
+};
+
+const at = (p: Problem) => `${p.file}:${p.line}:${p.column}`;
+
+test("the template passes in every format", async (t) => {
+  const json = await runCli(["validate", "--format", "json", template]);
+  t.is(json.code, 0);
+  t.like(JSON.parse(json.stdout), { ok: true, problems: [] });
+  const gh = await runCli(["validate", "--format", "github", template]);
+  t.is(gh.code, 0);
+  t.notRegex(gh.stdout, /::error/);
+});
+
+// Every case's files live in their own paths, so one repository holds all of them: one CLI run
+// and one server start check every case (spawning the CLI is the slow part of these tests).
+const allFiles = Object.assign({}, ...Object.values(cases).map((c) => c.files)) as Record<string, string>;
+
+test("validate reports each crafted problem with file:line:column and a fix; the server refuses the same problems", async (t) => {
+  const dir = writeRepo(allFiles);
+  const json = await runCli(["validate", "--format", "json", dir]);
+  t.is(json.code, 1, json.stderr);
+  const report = JSON.parse(json.stdout) as { ok: boolean; problems: Problem[] };
+  t.false(report.ok);
+  for (const [name, c] of Object.entries(cases)) {
+    const mine = report.problems.filter((p) => Object.hasOwn(c.files, p.file));
+    t.deepEqual(mine.map(at), c.expect.map(([where]) => where), name);
+    c.expect.forEach(([, pattern], i) => t.regex(mine[i]?.message ?? "", pattern, name));
+  }
+  t.is(report.problems.length, Object.values(cases).reduce((n, c) => n + c.expect.length, 0), "no other problem is reported");
+
+  // The server, given the same files as a commit, refuses HEAD with the very same problems.
+  git(dir, "init", "-q", "--initial-branch=main");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "crafted");
+  const server = await withServer(t, { repo: dir });
+  const refused = await waitFor(() => server.store.refused);
+  t.deepEqual(refused.problems, report.problems);
+  t.is(server.store.state.configs.size, 0, "nothing of the refused commit is served");
+});
+
+test("the server serves the template that validate passes", async (t) => {
+  const dir = tempDir("cs-template-");
+  cpSync(template, dir, { recursive: true });
+  git(dir, "init", "-q", "--initial-branch=main");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "template");
+  const server = await withServer(t, { repo: dir });
+  t.is(server.store.refused, undefined);
+  t.deepEqual([...server.store.state.configs.keys()].sort(), ["container-stdout", "java-app", "nginx-access"]);
+});
+
+test("text and GitHub formats report the same problems at the same places, paths relative to where validate runs", async (t) => {
+  const dir = writeRepo(cases["unknown fields and wrong types"]?.files ?? {});
+  const [json, text, gh] = await Promise.all([
+    runCli(["validate", "--format", "json", dir]),
+    runCli(["validate"], { cwd: dir }),
+    runCli(["validate", "--format", "github"], { cwd: dir }),
+  ]);
+  const report = JSON.parse(json.stdout) as { problems: Problem[] };
+  t.is(report.problems.length, 3);
+  t.is(text.code, 1);
+  t.is(text.stdout, report.problems.map((p) => `${at(p)}: error: ${p.message}\n`).join("") + "3 problem(s) found: the server would refuse to serve this and keep the last good commit\n");
+  t.is(gh.code, 1);
+  const annotations = gh.stdout.split("\n").filter((l) => l.startsWith("::error "));
+  t.deepEqual(
+    annotations.map((l) => /^::error file=([^,]+),line=(\d+),col=(\d+),title=[^:]+::(.*)$/.exec(l)?.slice(1).join(":")),
+    report.problems.map((p) => `${at(p)}:${p.message}`),
+  );
+});
+
+test("text output from another folder prefixes paths so editors can open them", async (t) => {
+  const dir = writeRepo({ "configs/x.yaml": "config_name: y\ncontent: x\n" });
+  const r = await runCli(["validate", basename(dir)], { cwd: dirname(dir) });
+  t.is(r.code, 1);
+  t.regex(r.stdout, new RegExp(`^${basename(dir)}/configs/x.yaml:1:14: error: config_name "y" does not match`));
+});
