@@ -1,0 +1,176 @@
+import { existsSync, readdirSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import test from "ava";
+import { pb, ROUTES, send, type Raw } from "./helpers/client.ts";
+import { git } from "./helpers/git.ts";
+import { withServer } from "./helpers/server.ts";
+
+type Head = { response_id: string; code: string; message: string };
+
+/** Every path under `dir` except .git, sorted: what a bad request must not change. */
+function files(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.name === ".git" && d === dir) continue;
+      const full = join(d, e.name);
+      out.push(relative(dir, full) + (e.isDirectory() ? "/" : ""));
+      if (e.isDirectory()) walk(full);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+test("an undecodable protobuf body is a 400 BadRequest on every route", async (t) => {
+  const s = await withServer(t);
+  const garbage = [
+    Buffer.from([0x0a, 0x05, 0x61]), // field 1, length 5, one byte present
+    Buffer.from([0x0f]), // wire type 7 does not exist
+    Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), // endless varint
+  ];
+  for (const route of ROUTES) {
+    for (const body of garbage) {
+      const raw = await send(s.url, route.method, route.path, body);
+      const label = `${route.path} ${body.toString("hex")}`;
+      t.is(raw.status, 400, label);
+      t.is(raw.headers["content-type"], "application/x-protobuf", label);
+      t.truthy(raw.headers["x-log-requestid"], label);
+      const decoded = route.res.decode(raw.body) as unknown as Head;
+      t.is(decoded.code, "BadRequest", label);
+      t.is(decoded.response_id, "", label);
+    }
+  }
+  t.is(readdirSync(s.repo).join(), ".git");
+});
+
+test("a bad JSON body is a 400 BadRequest answered in JSON", async (t) => {
+  const s = await withServer(t);
+  const bodies = ["{", "[]", "42", '"text"', '{"configDetail": "not a message"}', '{"config_detail": {"config_name": ["a"]}}'];
+  for (const body of bodies) {
+    const raw = await send(s.url, "POST", "/User/CreateConfig", body, { "content-type": "application/json" });
+    t.is(raw.status, 400, body);
+    t.regex(String(raw.headers["content-type"]), /^application\/json/, body);
+    t.truthy(raw.headers["x-log-requestid"], body);
+    t.is((JSON.parse(raw.body.toString()) as { code: string }).code, "BadRequest", body);
+  }
+  t.is(readdirSync(s.repo).join(), ".git");
+});
+
+const RULE = "a name must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$ (start with a letter or digit; then letters, digits, '.', '_' or '-'; at most 128 characters).";
+const escape = `cs-escape-${process.pid}-${Date.now()}`;
+const badNames = ["../x", "a/b", ".x", "x".repeat(200), "x".repeat(129), "-x", "_x", "a b", "a\\b", "ä", "x\n", `../../${escape}`, "/abs", "..", "."];
+
+test("bad names are 400 InvalidParameter naming the rule, and leave no file anywhere", async (t) => {
+  const s = await withServer(t);
+  const { api } = s;
+  await api.createConfig({ config_detail: { config_name: "ok", content: "x" } });
+  await api.createGroup({ agent_group: { group_name: "okg" } });
+  const head = git(s.repo, "rev-parse", "HEAD");
+  const before = files(s.repo);
+
+  for (const name of badNames) {
+    const config = `Invalid config name ${JSON.stringify(name)}: ${RULE}`;
+    const group = `Invalid agent group name ${JSON.stringify(name)}: ${RULE}`;
+    const cases: [string, Promise<{ status: number; body: Head }>, string][] = [
+      ["CreateConfig", api.createConfig({ config_detail: { config_name: name, content: "x" } }) as never, config],
+      ["UpdateConfig", api.updateConfig({ config_detail: { config_name: name, content: "x" } }) as never, config],
+      ["DeleteConfig", api.deleteConfig({ config_name: name }) as never, config],
+      ["GetConfig", api.getConfig({ config_name: name }) as never, config],
+      ["GetAppliedAgentGroups", api.appliedGroups({ config_name: name }) as never, config],
+      ["CreateAgentGroup", api.createGroup({ agent_group: { group_name: name } }) as never, group],
+      ["UpdateAgentGroup", api.updateGroup({ agent_group: { group_name: name } }) as never, group],
+      ["DeleteAgentGroup", api.deleteGroup({ group_name: name }) as never, group],
+      ["GetAgentGroup", api.getGroup({ group_name: name }) as never, group],
+      ["GetAppliedConfigsForAgentGroup", api.appliedConfigs({ group_name: name }) as never, group],
+      ["ListAgents", api.listAgents({ group_name: name }) as never, group],
+      ["Apply (bad group)", api.apply({ group_name: name, config_name: "ok" }) as never, group],
+      ["Apply (bad config)", api.apply({ group_name: "okg", config_name: name }) as never, config],
+      ["Remove (bad group)", api.remove({ group_name: name, config_name: "ok" }) as never, group],
+      ["Remove (bad config)", api.remove({ group_name: "okg", config_name: name }) as never, config],
+    ];
+    for (const [label, call, message] of cases) {
+      const res = await call;
+      t.deepEqual([res.status, res.body.code, res.body.message], [400, "InvalidParameter", message], `${label} ${JSON.stringify(name)}`);
+    }
+  }
+  // The parameter checks of PROTOCOL.md §4 still come first.
+  const noContent = await api.createConfig({ config_detail: { config_name: "../x" } });
+  t.deepEqual([noContent.status, noContent.body.code, noContent.body.message], [400, "BadRequest", "Need parameter Content."]);
+
+  t.is(git(s.repo, "rev-parse", "HEAD"), head);
+  t.is(git(s.repo, "status", "--porcelain", "--untracked-files=all", "--ignored"), "");
+  t.deepEqual(files(s.repo), before);
+  t.false(existsSync(join(s.repo, "x.yaml")));
+  t.false(existsSync(join(tmpdir(), `${escape}.yaml`)));
+  t.deepEqual((await api.listConfigs()).body.config_details.map((c) => c.config_name), ["ok"]);
+  t.deepEqual((await api.listGroups()).body.agent_groups.map((g) => g.group_name), ["default", "okg"]);
+});
+
+test("names at the edge of the rule are accepted", async (t) => {
+  const { api } = await withServer(t);
+  for (const name of ["x".repeat(128), "0", "A.b_c-d", "a..b", "config.yaml", "Z-"]) {
+    t.is((await api.createConfig({ config_detail: { config_name: name, content: "x" } })).body.code, "Accept", name);
+    t.is((await api.createGroup({ agent_group: { group_name: name } })).body.code, "Accept", name);
+    t.is((await api.apply({ group_name: name, config_name: name })).body.code, "Accept", name);
+    t.deepEqual((await api.appliedConfigs({ group_name: name })).body.config_names, [name]);
+  }
+});
+
+/** A chunked request (no content-length), so the limit is found while reading. */
+function sendChunked(url: string, path: string, chunks: Buffer[]): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { method: "POST", headers: { "transfer-encoding": "chunked" } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on("data", (c: Buffer) => parts.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
+    });
+    // The server may answer before it has read everything: a reset while writing is not a failure.
+    req.on("error", (e: NodeJS.ErrnoException) => (e.code === "EPIPE" || e.code === "ECONNRESET" ? undefined : reject(e)));
+    for (const c of chunks) req.write(c);
+    req.end();
+  });
+}
+
+test("a body over the limit is a 413 and the server keeps serving", async (t) => {
+  const limit = 1024;
+  const s = await withServer(t, { bodyLimit: limit });
+  const message = `Request body is larger than the limit of ${limit} bytes.`;
+  const big = pb.CreateConfigRequest.encode({ request_id: "big", config_detail: { config_name: "big", content: "x".repeat(4 * limit) } }).finish();
+
+  const raw = await send(s.url, "POST", "/User/CreateConfig", big);
+  t.is(raw.status, 413);
+  t.is(raw.headers["content-type"], "application/x-protobuf");
+  t.truthy(raw.headers["x-log-requestid"]);
+  const decoded = pb.CreateConfigResponse.decode(raw.body);
+  t.deepEqual([decoded.code, decoded.message], ["BadRequest", message]);
+
+  const chunked = await sendChunked(s.url, "/User/CreateConfig", [Buffer.from(big.subarray(0, 600)), Buffer.from(big.subarray(600))]);
+  t.is(chunked.status, 413);
+  t.is(pb.CreateConfigResponse.decode(chunked.body).code, "BadRequest");
+
+  const getBig = await send(s.url, "GET", "/User/ListConfigs", Buffer.alloc(limit + 1));
+  t.is(getBig.status, 413);
+  const jsonBig = await send(s.url, "POST", "/Agent/HeartBeat", JSON.stringify({ agentId: "a", ip: "x".repeat(limit) }), { "content-type": "application/json" });
+  t.is(jsonBig.status, 413);
+
+  // Nothing was written, and requests within the limit are served as usual.
+  t.is(readdirSync(s.repo).join(), ".git");
+  const fits = pb.CreateConfigRequest.encode({ config_detail: { config_name: "fits", content: "x".repeat(limit - 100) } }).finish();
+  t.true(fits.length <= limit);
+  t.is((await send(s.url, "POST", "/User/CreateConfig", fits)).status, 200);
+  t.deepEqual((await s.api.listConfigs()).body.config_details.map((c) => c.config_name), ["fits"]);
+  t.is((await s.api.heartbeat({ agent_id: "after" })).body.code, "Accept");
+});
+
+test("unknown routes and methods still carry x-log-requestid", async (t) => {
+  const s = await withServer(t);
+  const notFound = await send(s.url, "POST", "/User/NoSuchRoute", "");
+  t.is(notFound.status, 404);
+  t.truthy(notFound.headers["x-log-requestid"]);
+  const wrongMethod = await send(s.url, "GET", "/User/CreateConfig", "");
+  t.is(wrongMethod.status, 405);
+  t.truthy(wrongMethod.headers["x-log-requestid"]);
+});
