@@ -1,0 +1,168 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import test from "ava";
+import { stringify } from "yaml";
+import { envName, OPTIONS, parseDuration, parseSize, resolveSettings, SettingsError, type Settings } from "../src/config.ts";
+import { runCli } from "./helpers/cli.ts";
+import { pb, send } from "./helpers/client.ts";
+import { tempDir } from "./helpers/git.ts";
+import { serveProcess } from "./helpers/serveProcess.ts";
+
+const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** For each option: a raw value per source (flag, env, file) and what each must resolve to. */
+interface Case {
+  readonly key: keyof Settings;
+  readonly flag: unknown;
+  readonly env: string;
+  readonly file: unknown;
+  readonly expect: readonly [unknown, unknown, unknown];
+}
+const three = (key: keyof Settings, raw: [string, string, string], parsed: [unknown, unknown, unknown]): Case => ({ key, flag: raw[0], env: raw[1], file: raw[2], expect: parsed });
+const CASES: Record<string, Case> = {
+  repo: three("repo", ["/r/flag", "/r/env", "/r/file"], ["/r/flag", "/r/env", "/r/file"]),
+  host: three("host", ["h-flag", "h-env", "h-file"], ["h-flag", "h-env", "h-file"]),
+  port: three("port", ["1001", "1002", "1003"], [1001, 1002, 1003]),
+  "read-only": { key: "readOnly", flag: false, env: "0", file: true, expect: [false, false, true] },
+  "log-level": three("logLevel", ["debug", "warn", "error"], ["debug", "warn", "error"]),
+  "body-limit": three("bodyLimit", ["1KiB", "2KiB", "3000"], [1024, 2048, 3000]),
+  "request-timeout": three("requestTimeoutMs", ["1s", "2s", "500ms"], [1000, 2000, 500]),
+  "agent-ttl": three("agentTtlMs", ["1m", "2m", "1h30m"], [60_000, 120_000, 5_400_000]),
+  "shutdown-timeout": three("shutdownTimeoutMs", ["1s", "2s", "3s"], [1000, 2000, 3000]),
+  "user-token": three("userToken", ["u-flag", "u-env", "u-file"], ["u-flag", "u-env", "u-file"]),
+  "agent-token": three("agentToken", ["a-flag", "a-env", "a-file"], ["a-flag", "a-env", "a-file"]),
+  remote: three("remote", ["https://x/flag.git", "https://x/env.git", "https://x/file.git"], ["https://x/flag.git", "https://x/env.git", "https://x/file.git"]),
+  branch: three("branch", ["b-flag", "b-env", "b-file"], ["b-flag", "b-env", "b-file"]),
+  "sync-interval": three("syncIntervalMs", ["10s", "20s", "30m"], [10_000, 20_000, 1_800_000]),
+  "allow-history-rewrite": { key: "allowHistoryRewrite", flag: false, env: "yes", file: false, expect: [false, true, false] },
+  "webhook-secret": three("webhookSecret", ["w-flag", "w-env", "w-file"], ["w-flag", "w-env", "w-file"]),
+};
+
+function settingsFile(values: Record<string, unknown>): string {
+  const path = join(tempDir("cs-settings-"), "configserver.yaml");
+  writeFileSync(path, stringify(values));
+  return path;
+}
+
+test("every option can be set by flag, environment and file, with flag > env > file > default", (t) => {
+  const covered = OPTIONS.filter((o) => !o.name.endsWith("-file")).map((o) => o.name);
+  t.deepEqual(Object.keys(CASES).sort(), covered.sort(), "a case for every option");
+  for (const [name, c] of Object.entries(CASES)) {
+    const base = name === "repo" ? {} : { repo: "/base" };
+    const config = settingsFile({ ...base, [name]: c.file });
+    const flags = { config, [camel(name)]: c.flag };
+    const env = { [envName(name)]: c.env };
+    const get = (r: ReturnType<typeof resolveSettings>) => r.settings[c.key];
+    t.deepEqual(get(resolveSettings({ flags: { config }, env: {} })), c.expect[2], `${name} from the file`);
+    t.deepEqual(get(resolveSettings({ flags: { config }, env })), c.expect[1], `${name}: env beats the file`);
+    t.deepEqual(get(resolveSettings({ flags, env })), c.expect[0], `${name}: flag beats env`);
+    t.is(resolveSettings({ flags, env }).sources[name], "flag");
+    const dflt = OPTIONS.find((o) => o.name === name)?.default;
+    if (name !== "repo") {
+      const fromDefault = resolveSettings({ flags: { repo: "/r" }, env: {} });
+      t.is(fromDefault.sources[name], "default", name);
+      if (dflt === undefined) t.is(get(fromDefault), undefined, name);
+    }
+  }
+});
+
+test("defaults are the documented ones, and the result is frozen", (t) => {
+  const { settings } = resolveSettings({ flags: { repo: "/r" }, env: {} });
+  t.like(settings, {
+    host: "127.0.0.1", port: 8899, readOnly: false, logLevel: "info", bodyLimit: 4 * 1024 * 1024, requestTimeoutMs: 30_000,
+    agentTtlMs: 600_000, shutdownTimeoutMs: 10_000, branch: "main", syncIntervalMs: 30_000, allowHistoryRewrite: false,
+    userToken: undefined, agentToken: undefined, remote: undefined, webhookSecret: undefined,
+  });
+  t.true(Object.isFrozen(settings));
+  t.throws(() => {
+    (settings as { port: number }).port = 1;
+  });
+});
+
+test("secrets come from files; a file in the settings file is relative to it; token and token file together is an error", (t) => {
+  const dir = tempDir("cs-secrets-");
+  writeFileSync(join(dir, "user.token"), "from-file\n");
+  writeFileSync(join(dir, "agent.token"), "agent-from-file");
+  const config = join(dir, "cs.yaml");
+  writeFileSync(config, stringify({ repo: "state", "user-token-file": "user.token", "webhook-secret": "in-file" }));
+  const r = resolveSettings({ flags: { config, agentTokenFile: join(dir, "agent.token") }, env: {}, cwd: "/" });
+  t.is(r.settings.userToken, "from-file");
+  t.is(r.settings.agentToken, "agent-from-file");
+  t.is(r.settings.repo, join(dir, "state"));
+  // A higher source giving the direct form wins over a lower source's file form.
+  t.is(resolveSettings({ flags: { config }, env: { CONFIGSERVER_USER_TOKEN: "env-token" } }).settings.userToken, "env-token");
+  const both = t.throws(() => resolveSettings({ flags: { repo: "/r", userToken: "a", userTokenFile: join(dir, "user.token") }, env: {} }), { instanceOf: SettingsError });
+  t.regex(both?.message ?? "", /--user-token and --user-token-file: set one of them, not both/);
+});
+
+test("every invalid value is reported at once", (t) => {
+  const config = settingsFile({ "body-limit": "lots", colour: "blue", "read-only": "maybe" });
+  const e = t.throws(() => resolveSettings({
+    flags: { config, port: "70000", agentTtl: "5", agentTokenFile: "/nonexistent/token" },
+    env: { CONFIGSERVER_LOG_LEVEL: "loud", CONFIGSERVER_SYNC_INTERVAL: "0", CONFIGSERVER_REQUEST_TIMEOUT: "soon" },
+  }), { instanceOf: SettingsError }) as SettingsError;
+  const expected = [/^--port: "70000" is not a port/, /^--agent-ttl: "5" is not a duration/, /^--agent-token-file: .* cannot be read \(ENOENT\)/,
+    /^CONFIGSERVER_LOG_LEVEL: "loud" is not a log level/, /^CONFIGSERVER_SYNC_INTERVAL: must be more than 0/, /^CONFIGSERVER_REQUEST_TIMEOUT: "soon" is not a duration/,
+    /body-limit in .*: "lots" is not a size/, /unknown option "colour"/, /read-only in .*: "maybe" is not a boolean/, /the repository is required/];
+  for (const re of expected) t.true(e.problems.some((p) => re.test(p)), `${re}\n${e.message}`);
+  t.is(e.problems.length, expected.length, e.message);
+});
+
+test("durations and sizes", (t) => {
+  t.is(parseDuration("500ms"), 500);
+  t.is(parseDuration("30s"), 30_000);
+  t.is(parseDuration("10m"), 600_000);
+  t.is(parseDuration("1h30m"), 5_400_000);
+  t.is(parseDuration("0"), 0);
+  for (const bad of ["10", "s", "-1s", "1 s", "1y", ""]) t.is(parseDuration(bad), undefined, bad);
+  t.is(parseSize("4MiB"), 4 * 1024 * 1024);
+  t.is(parseSize("1MB"), 1_000_000);
+  t.is(parseSize("512KiB"), 512 * 1024);
+  t.is(parseSize("1000"), 1000);
+  for (const bad of ["lots", "-1", "4 parsecs"]) t.is(parseSize(bad), undefined, bad);
+});
+
+test("the process refuses invalid settings, listing all problems, and exits non-zero", async (t) => {
+  const config = settingsFile({ repo: "r", "body-limit": "lots" });
+  const p = serveProcess(["--config", config, "--port", "70000"], { CONFIGSERVER_AGENT_TTL: "forever" });
+  t.is(await p.exited, 2);
+  t.regex(p.stderr(), /invalid settings \(3 problems\)/);
+  t.regex(p.stderr(), /--port: "70000"/);
+  t.regex(p.stderr(), /CONFIGSERVER_AGENT_TTL: "forever"/);
+  t.regex(p.stderr(), /body-limit in .*configserver\.yaml: "lots"/);
+  t.false(p.logs.some((l) => l.msg === "configserver listening"));
+});
+
+test("the process takes settings from file, environment and flags, and stops on SIGTERM with 0", async (t) => {
+  const dir = tempDir("cs-serve-");
+  writeFileSync(join(dir, "user.token"), "s3cret\n");
+  const config = join(dir, "configserver.yaml");
+  writeFileSync(config, stringify({ repo: "state", port: 1, "log-level": "debug", "agent-ttl": "5m", "user-token-file": "user.token", "read-only": true }));
+  const p = serveProcess(["--config", config, "--agent-ttl", "7m", "--no-read-only"], { CONFIGSERVER_PORT: "0", CONFIGSERVER_LOG_LEVEL: "info" });
+  t.teardown(() => p.child.kill("SIGKILL"));
+  const url = await p.url();
+  const logged = p.logs.find((l) => l.msg === "settings") as { settings: Record<string, unknown>; sources: Record<string, string> };
+  t.like(logged.settings, { repo: join(dir, "state"), port: 0, logLevel: "info", agentTtlMs: 420_000, readOnly: false, userToken: "(set)" });
+  t.like(logged.sources, { repo: "file", port: "env", "log-level": "env", "agent-ttl": "flag", "read-only": "flag", "user-token": "file", host: "default" });
+  t.false(JSON.stringify(p.logs).includes("s3cret"), "the token is never logged");
+  const list = pb.ListConfigsRequest.encode({}).finish();
+  t.is((await send(url, "GET", "/User/ListConfigs", list)).status, 401);
+  const ok = await send(url, "GET", "/User/ListConfigs", list, { authorization: "Bearer s3cret" });
+  t.is(pb.ListConfigsResponse.decode(ok.body).code, "Accept");
+  p.child.kill("SIGTERM");
+  t.is(await p.exited, 0);
+  t.truthy(p.logs.find((l) => l.msg === "stopped"));
+});
+
+test("serve --help documents every option with its default and environment variable", async (t) => {
+  const r = await runCli(["serve", "--help"]);
+  t.is(r.code, 0);
+  const help = r.stdout.replace(/\s+/g, " ");
+  for (const o of OPTIONS) {
+    t.true(help.includes(`--${o.name}`), o.name);
+    t.true(help.includes(envName(o.name)), envName(o.name));
+    if (o.default !== undefined) t.true(help.includes(`default: ${o.default}`), `${o.name} default`);
+  }
+  t.true(help.includes("--config"));
+  t.regex(help, /flags > environment \(CONFIGSERVER_\*\) > settings file \(--config\) > defaults/);
+});
