@@ -1,0 +1,88 @@
+import { request } from "node:http";
+import test from "ava";
+import { pb, send } from "./helpers/client.ts";
+import { git, tempDir } from "./helpers/git.ts";
+import { commitFiles, configYaml, groupYaml } from "./helpers/repo.ts";
+import { waitFor, withServer } from "./helpers/server.ts";
+
+const readyz = async (url: string) => {
+  const r = await send(url, "GET", "/readyz", "");
+  return { status: r.status, ...(JSON.parse(r.body.toString()) as { ready: boolean; reasons: string[] }) };
+};
+
+function repoWith(files: Record<string, string>): string {
+  const dir = tempDir("cs-health-");
+  git(dir, "init", "-q", "--initial-branch=main");
+  commitFiles(dir, files);
+  return dir;
+}
+
+const good = { "configs/c1.yaml": configYaml("c1", "x"), "agent_groups/default.yaml": groupYaml("default", ["c1"]) };
+const broken = { "configs/c1.yaml": "config_name: [unclosed\n" };
+
+test("healthz is 200; readyz is 200 with a served commit that accepts writes", async (t) => {
+  const s = await withServer(t, { repo: repoWith(good) });
+  const h = await send(s.url, "GET", "/healthz", "");
+  t.is(h.status, 200);
+  t.deepEqual(JSON.parse(h.body.toString()), { status: "ok" });
+  t.like(await readyz(s.url), { status: 200, ready: true, reasons: [] });
+  t.is((await send(s.url, "GET", "/healthz/", "")).status, 200);
+});
+
+test("a new, empty repository is ready", async (t) => {
+  const s = await withServer(t);
+  t.like(await readyz(s.url), { status: 200, ready: true });
+});
+
+test("readyz is 503 while HEAD fails validation and writes are refused, unless read-only by choice", async (t) => {
+  const rw = await withServer(t, { repo: repoWith(good) });
+  const ro = await withServer(t, { repo: repoWith(good), readOnly: true });
+  for (const s of [rw, ro]) commitFiles(s.repo, broken, "break it");
+  await waitFor(async () => rw.store.refused && ro.store.refused);
+  const r = await readyz(rw.url);
+  t.is(r.status, 503);
+  t.regex(r.reasons.join(), /fails validation, so writes are refused/);
+  t.like(await readyz(ro.url), { status: 200, ready: true });
+  // Liveness is not readiness.
+  t.is((await send(rw.url, "GET", "/healthz", "")).status, 200);
+  // Fixed by the next good commit.
+  commitFiles(rw.repo, { "configs/c1.yaml": configYaml("c1", "fixed") }, "fix it");
+  await waitFor(async () => (await readyz(rw.url)).ready);
+  t.pass();
+});
+
+test("read-only with no valid commit at all is not ready", async (t) => {
+  const s = await withServer(t, { repo: repoWith(broken), readOnly: true });
+  const r = await readyz(s.url);
+  t.is(r.status, 503);
+  t.regex(r.reasons.join(), /no valid commit is loaded/);
+});
+
+test("a body over the limit is 413 with a protobuf BadRequest", async (t) => {
+  const s = await withServer(t, { bodyLimit: 1024 });
+  const big = pb.CreateConfigRequest.encode({ config_detail: { config_name: "big", content: "x".repeat(2048) } }).finish();
+  const r = await send(s.url, "POST", "/User/CreateConfig", big);
+  t.is(r.status, 413);
+  t.is(pb.CreateConfigResponse.decode(r.body).code, "BadRequest");
+});
+
+test("a request not answered in time gets RequestTimeout (HTTP 500) in the route's message", async (t) => {
+  const s = await withServer(t, { requestTimeoutMs: 200 });
+  // A client that announces a body and never finishes sending it.
+  const res = await new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+    const req = request(`${s.url}/Agent/HeartBeat`, { method: "POST", headers: { "content-length": "100" } }, (r) => {
+      const chunks: Buffer[] = [];
+      r.on("data", (c: Buffer) => chunks.push(c));
+      r.on("end", () => {
+        resolve({ status: r.statusCode ?? 0, body: Buffer.concat(chunks) });
+        req.destroy();
+      });
+    });
+    req.on("error", reject);
+    req.write(Buffer.alloc(10));
+  });
+  t.is(res.status, 500);
+  const body = pb.HeartBeatResponse.decode(res.body);
+  t.is(body.code, "RequestTimeout");
+  t.regex(body.message, /within 200 ms/);
+});
