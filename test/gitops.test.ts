@@ -129,7 +129,7 @@ test("config content round-trips byte for byte through the API, GetConfigList an
 
 test("agent_type and description round-trip too", async (t) => {
   const { api } = await withServer(t);
-  const values = ["true", "123", " padded ", "multi\nline\n", "# hash", "a: b", "", "null", "crlf\r\n", "- dash"];
+  const values = ["true", "123", " padded ", "multi\nline\n", "# hash", "a: b", "", "null", "crlf\r\n", "- dash", "\ta tab forces quotes; a line of spaces follows\n \nand this is over forty characters"];
   for (const [i, v] of values.entries()) {
     t.is((await api.createConfig({ config_detail: { config_name: `c${i}`, agent_type: v, description: v, content: "x" } })).body.code, "Accept");
     const got = (await api.getConfig({ config_name: `c${i}` })).body.config_detail;
