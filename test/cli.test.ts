@@ -67,7 +67,7 @@ async function waitUntilServing(t: ExecutionContext, port: number, proc: { child
       async () => {
         if (proc.child.exitCode !== null) throw new Error(`exited with ${proc.child.exitCode}`);
         const res = await api.listGroups({ request_id: "cli" }).catch(() => undefined);
-        return res?.status === 200 && res.body.code === "Accept" && res.body.response_id === "cli" ? res.body.agent_groups.map((g) => g.group_name) : undefined;
+        return res?.status === 200 && res.body.code === "Accept" && res.body.response_id === "cli" ? res.body.agent_groups.map((g) => g.group_name ?? "") : undefined;
       },
       { timeoutMs: 45_000, intervalMs: 100 },
     );
