@@ -1,0 +1,257 @@
+// The load generator: a separate process with its own keep-alive HTTP/1.1 client on raw sockets.
+// Every request (headers and protobuf body, one per simulated agent) is encoded before the clock
+// starts; the hot loop only writes buffers and parses status line + Content-Length.
+// Run: node --import tsx bench/loadgen.ts '<LoadSpec as JSON>'  → one JSON line (LoadResult) on stdout.
+import { readFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { createHistogram } from "node:perf_hooks";
+import { configserver } from "../src/gen/proto.js";
+import { agentId, agentTags } from "./fleet.ts";
+
+const pb = configserver.proto;
+
+export type BodyKind = "heartbeat" | "configList";
+
+export interface LoadSpec {
+  readonly port: number;
+  readonly kind: BodyKind;
+  /** Simulated agents: one pre-encoded request each, sent round-robin. */
+  readonly agents: number;
+  /** config_versions every agent reports on GetConfigList ({} = a fresh agent: everything NEW). */
+  readonly versions?: Record<string, number>;
+  readonly connections: number;
+  /** Closed loop for this long (peak), or open loop at `rate` req/s. */
+  readonly durationMs?: number;
+  /** Open-loop target rate; latency counts from each request's intended send time. */
+  readonly rate?: number;
+  /** Send each agent's request exactly once, then stop (registration, memory). */
+  readonly once?: boolean;
+  /** Closed-loop warm-up before measuring. */
+  readonly warmupMs?: number;
+  /** A process (the server) whose CPU use over the measured window is reported too. */
+  readonly watchPid?: number;
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  statuses: Record<string, number>;
+  seconds: number;
+  rps: number;
+  bytesIn: number;
+  bytesPerSec: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  /** CPU this generator used, as a fraction of one core over the measured window. */
+  cpu: number;
+  /** CPU the watched process used over the same window (fraction of one core). */
+  serverCpu?: number;
+}
+
+/** user + system CPU seconds of a process, from /proc. */
+export function procCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (CLK_TCK = 100 on Linux)
+}
+
+export function encodeRequests(spec: Pick<LoadSpec, "kind" | "agents" | "versions">): Buffer[] {
+  const path = spec.kind === "heartbeat" ? "/Agent/HeartBeat" : "/Agent/GetConfigList";
+  const out: Buffer[] = [];
+  for (let i = 0; i < spec.agents; i++) {
+    const id = agentId(i);
+    const body =
+      spec.kind === "heartbeat"
+        ? pb.HeartBeatRequest.encode(pb.HeartBeatRequest.fromObject({
+            request_id: `hb-${id}`, agent_id: id, agent_type: "ilogtail", agent_version: "1.8.0", ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+            tags: agentTags(i), running_status: "running", startup_time: 1_700_000_000,
+          })).finish()
+        : pb.AgentGetConfigListRequest.encode(pb.AgentGetConfigListRequest.fromObject({ request_id: `cl-${id}`, agent_id: id, config_versions: spec.versions ?? {} })).finish();
+    const head = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\nContent-Length: ${body.length}\r\n\r\n`;
+    out.push(Buffer.concat([Buffer.from(head), body]));
+  }
+  return out;
+}
+
+const CRLFCRLF = Buffer.from("\r\n\r\n");
+
+class Conn {
+  private buf: Buffer = Buffer.alloc(0);
+  private need = -1; // total bytes of the response being read, once its head is parsed
+  private status = 0;
+  started = 0n;
+  busy = false;
+  readonly socket: Socket;
+
+  constructor(port: number, private readonly onDone: (c: Conn, status: number, bytes: number) => void, onError: (e: Error) => void) {
+    this.socket = connect({ port, host: "127.0.0.1", noDelay: true });
+    this.socket.on("data", (d: Buffer) => this.data(d));
+    this.socket.on("error", onError);
+  }
+
+  send(req: Buffer, started: bigint): void {
+    this.busy = true;
+    this.started = started;
+    this.socket.write(req);
+  }
+
+  private data(d: Buffer): void {
+    this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+    for (;;) {
+      if (this.need < 0) {
+        const end = this.buf.indexOf(CRLFCRLF);
+        if (end < 0) return;
+        const head = this.buf.subarray(0, end).toString("latin1");
+        this.status = Number(head.slice(9, 12));
+        const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+        if (!m) throw new Error(`response without Content-Length: ${head}`);
+        this.need = end + 4 + Number(m[1]);
+      }
+      if (this.buf.length < this.need) return;
+      const bytes = this.need;
+      this.buf = this.buf.subarray(this.need);
+      this.need = -1;
+      this.busy = false;
+      this.onDone(this, this.status, bytes);
+      if (this.buf.length === 0) return;
+    }
+  }
+}
+
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const requests = encodeRequests(spec);
+  const hist = createHistogram({ lowest: 1, highest: 60_000_000, figures: 3 });
+  const statuses: Record<string, number> = {};
+  let next = 0;
+  let done = 0;
+  let errors = 0;
+  let bytesIn = 0;
+  let measuring = false;
+  let stopping = false;
+  let inflight = 0;
+  let openLoop = false;
+  const total = spec.once ? requests.length : Infinity;
+  let resolveIdle: () => void = () => {};
+  let failed: Error | undefined;
+
+  const pending: bigint[] = []; // open loop: intended send times still waiting for a free connection
+  const idle: Conn[] = [];
+  const take = () => requests[next++ % requests.length] as Buffer;
+
+  const onDone = (c: Conn, status: number, bytes: number) => {
+    inflight--;
+    if (measuring) {
+      done++;
+      bytesIn += bytes;
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      if (status >= 400) errors++;
+      hist.record(Math.max(1, Number((process.hrtime.bigint() - c.started) / 1000n)));
+    }
+    if (stopping || next >= total) {
+      if (inflight === 0) resolveIdle();
+      return;
+    }
+    if (openLoop) {
+      const t = pending.shift();
+      if (t !== undefined) {
+        inflight++;
+        c.send(take(), t);
+      } else idle.push(c);
+    } else {
+      inflight++;
+      c.send(take(), process.hrtime.bigint());
+    }
+  };
+  const conns: Conn[] = [];
+  for (let i = 0; i < spec.connections; i++) conns.push(new Conn(spec.port, onDone, (e) => (failed ??= e)));
+  await Promise.all(conns.map((c) => new Promise((r) => c.socket.once("connect", r))));
+
+  const closedLoop = async (ms: number) => {
+    stopping = false;
+    const idleNow = new Promise<void>((r) => (resolveIdle = r));
+    for (const c of conns) {
+      if (next >= total) break;
+      inflight++;
+      c.send(take(), process.hrtime.bigint());
+    }
+    let timer: NodeJS.Timeout | undefined;
+    if (Number.isFinite(ms)) {
+      timer = setTimeout(() => {
+        stopping = true;
+        if (inflight === 0) resolveIdle();
+      }, ms);
+    }
+    await idleNow;
+    if (timer) clearTimeout(timer);
+  };
+
+  if (spec.warmupMs && !spec.once) {
+    await closedLoop(spec.warmupMs);
+    next = 0;
+  }
+  measuring = true;
+  stopping = false;
+  const cpu0 = process.cpuUsage();
+  const server0 = spec.watchPid ? procCpuSeconds(spec.watchPid) : 0;
+  const t0 = process.hrtime.bigint();
+  if (spec.once) await closedLoop(Infinity);
+  else if (!spec.rate) await closedLoop(spec.durationMs ?? 5000);
+  else {
+    // Open loop: request k is due at t0 + k/rate; late ones keep their due time (no coordinated omission).
+    idle.push(...conns);
+    openLoop = true;
+    const interval = 1e9 / spec.rate;
+    const end = t0 + BigInt(Math.round((spec.durationMs ?? 5000) * 1e6));
+    let k = 0;
+    await new Promise<void>((resolve) => {
+      const tick = () => {
+        const now = process.hrtime.bigint();
+        const until = now < end ? now : end;
+        for (;;) {
+          const due = t0 + BigInt(Math.round(k * interval));
+          if (due > until) break;
+          k++;
+          const c = idle.pop();
+          if (c) {
+            inflight++;
+            c.send(take(), due);
+          } else pending.push(due);
+        }
+        if (now >= end) {
+          stopping = true;
+          pending.length = 0;
+          if (inflight === 0) resolve();
+          else resolveIdle = resolve;
+          return;
+        }
+        setTimeout(tick, 1);
+      };
+      tick();
+    });
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const serverCpu = spec.watchPid ? (procCpuSeconds(spec.watchPid) - server0) / seconds : undefined;
+  for (const c of conns) c.socket.destroy();
+  if (failed) throw failed;
+  const ms = (p: number) => Math.round(hist.percentile(p) / 10) / 100;
+  return {
+    requests: done, errors, statuses, seconds, rps: done / seconds, bytesIn, bytesPerSec: bytesIn / seconds,
+    latencyMs: { p50: ms(50), p90: ms(90), p99: ms(99), max: Math.round(hist.max / 10) / 100, mean: Math.round(hist.mean / 10) / 100 },
+    cpu: (cpu.user + cpu.system) / 1e6 / seconds,
+    ...(serverCpu !== undefined ? { serverCpu } : {}),
+  };
+}
+
+if (process.argv[1]?.endsWith("loadgen.ts")) {
+  const spec = JSON.parse(process.argv[2] ?? "{}") as LoadSpec;
+  runLoad(spec).then(
+    (r) => {
+      process.stdout.write(JSON.stringify(r) + "\n");
+      process.exit(0);
+    },
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
