@@ -93,6 +93,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const scheduler = new SyncScheduler(store, { intervalMs: options.syncIntervalMs ?? 30_000 });
   let dirty: string[] = [];
   const watcher = new RepoWatcher(options.repo, store.git, {
+    exclusive: (work) => store.exclusive(work),
     onRefsChanged: () => void store.refresh().catch((err: unknown) => logger.error({ err }, "reloading HEAD failed")),
     onDirty: (paths) => {
       if (paths.join("\0") !== dirty.join("\0") && paths.length > 0) {

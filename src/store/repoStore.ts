@@ -88,6 +88,11 @@ export class RepoStore {
     return this.served.state as RepoState;
   }
 
+  /** Runs work while no write or sync is in progress. */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.lock.runExclusive(work);
+  }
+
   /** Loads HEAD if it moved (someone else committed, pulled or reset). */
   refresh(): Promise<RepoState> {
     return this.lock.runExclusive(() => this.refreshLocked());

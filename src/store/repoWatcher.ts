@@ -8,6 +8,8 @@ export interface WatcherCallbacks {
   onRefsChanged(): void;
   /** The state files' uncommitted changes, after any edit in the working tree. */
   onDirty(paths: string[]): void;
+  /** Runs work while no write is in progress (the store's lock). */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -58,7 +60,11 @@ export class RepoWatcher {
 
   /** Uncommitted changes to state files, as `git status` sees them. */
   async checkDirty(): Promise<string[]> {
-    const out = await this.git.raw(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", CONFIG_DIR, GROUP_DIR]).catch(() => "");
+    // --no-optional-locks: a status must never hold index.lock while the writer commits. Run
+    // between writes, it also never sees the server's own half-done write as a person's edit.
+    const out = await this.callbacks
+      .exclusive(() => this.git.raw(["--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", CONFIG_DIR, GROUP_DIR]))
+      .catch(() => "");
     const paths = out.split("\0").filter((e) => e.length > 3).map((e) => e.slice(3)).filter((p) => !/\.tmp-\d+$/.test(p));
     this.callbacks.onDirty(paths);
     return paths;
