@@ -44,6 +44,8 @@ test("SIGTERM during a stream of writes: every answered write is committed, the 
   t.true(stream.outcome.acked.length >= 6);
   const inRepo = committedConfigs(repo);
   for (const name of stream.outcome.acked) t.true(inRepo.has(name), `acknowledged ${name} is committed`);
+  // And nothing was committed without an answer: no write was cut between its commit and its reply.
+  t.deepEqual([...inRepo].sort(), [...stream.outcome.acked].sort());
   for (const r of stream.outcome.refused) {
     t.is(r.code, "ServerBusy", r.name);
     t.false(inRepo.has(r.name), `refused ${r.name} left no trace`);
