@@ -108,6 +108,11 @@ test("every invalid value is reported at once", (t) => {
   t.is(e.problems.length, expected.length, e.message);
 });
 
+test("an unknown CONFIGSERVER_ variable (a typo) is a warning, not silence", (t) => {
+  const r = resolveSettings({ flags: { repo: "/r" }, env: { CONFIGSERVER_USER_TOKNE: "x", CONFIGSERVER_PORT: "1" } });
+  t.deepEqual(r.warnings, ["environment variable CONFIGSERVER_USER_TOKNE is not a configserver setting; ignored"]);
+});
+
 test("durations and sizes", (t) => {
   t.is(parseDuration("500ms"), 500);
   t.is(parseDuration("30s"), 30_000);
