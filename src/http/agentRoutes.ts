@@ -1,13 +1,17 @@
 import type Router from "@koa/router";
 import type { AgentRegistry } from "../agents/agentRegistry.ts";
-import { diffConfigList } from "../domain/configList.ts";
+import { diffConfigList, UpdateStatus } from "../domain/configList.ts";
 import { DomainError } from "../domain/errors.ts";
 import { tagsKey } from "../domain/matching.ts";
+import type { ConfigRecord } from "../domain/types.ts";
 import { configserver } from "../gen/proto.js";
 import type { RepoStore } from "../store/repoStore.ts";
 import { addRoute, type RouteOptions } from "./route.ts";
 
 const pb = configserver.proto;
+
+/** All-SAME GetConfigList entries per applied list (lists belong to a snapshot: they go with it). */
+const allSame = new WeakMap<readonly ConfigRecord[], readonly { config_name: string; update_status: number }[]>();
 
 export interface AgentApi {
   readonly store: RepoStore;
@@ -75,6 +79,13 @@ export function addAgentRoutes(router: Router, api: AgentApi, options: RouteOpti
       const reported = new Map<string, number>();
       const versions = q.config_versions ?? {};
       for (const name in versions) reported.set(name, int64(versions[name] as Int64));
+      // The common poll: the agent already has exactly the applied versions. Its answer (all SAME)
+      // depends only on the applied list, so its entries are built once per list and snapshot.
+      if (reported.size === applied.length && applied.every((c) => reported.get(c.name) === c.version)) {
+        let same = allSame.get(applied);
+        if (!same) allSame.set(applied, (same = applied.map((c) => ({ config_name: c.name, update_status: UpdateStatus.SAME }))));
+        return { message: "Get config update infos success", config_update_infos: same };
+      }
       const infos = diffConfigList(applied, reported).map((u) =>
         u.config
           ? { config_name: u.name, update_status: u.status, config_version: u.config.version, content: u.config.content }
