@@ -6,7 +6,6 @@ import { agentsApiRouter } from "./http/agentsApi.ts";
 import { createApp } from "./http/app.ts";
 import { healthRouter, type Readiness } from "./http/health.ts";
 import { Metrics } from "./metrics.ts";
-import { WriteGate } from "./writeGate.ts";
 import { historyRouter } from "./http/historyRoutes.ts";
 import { createLogger } from "./logger.ts";
 import { statusRouter } from "./http/status.ts";
@@ -79,6 +78,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         metrics.commitRefused();
         logger.error({ commit: r.commit, problems: r.problems.map(formatProblem) }, "commit failed validation; still serving the previous one");
       },
+      onWritten: (result, seconds) => metrics.writeCompleted(result, seconds),
       onSynced: (r) => {
         metrics.syncCompleted(r.ok);
         if (r.ok) logger.debug({ action: r.action }, "synced with remote");
@@ -104,7 +104,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   await watcher.start();
   scheduler.start();
-  const writes = new WriteGate(store, metrics);
   const registry = new AgentRegistry({ ttlMs: options.agentTtlMs ?? 0, ...(options.now ? { now: options.now } : {}) });
   metrics.watch({ store, registry });
   // Expired agents are already invisible; the sweep frees their memory.
@@ -140,9 +139,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     shuttingDown: () => closing,
   }, [...extra, historyRouter({ store, ...(readOnlyMessage ? { readOnlyMessage } : {}) })]);
   const host = options.host ?? DEFAULTS.host;
-  const http: Server = await new Promise((resolve, reject) => {
+  const http: Server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(options.port ?? DEFAULTS.port, host, () => resolve(s));
     s.once("error", reject);
+  }).catch(async (err: unknown) => {
+    // Nothing may keep running for a caller that goes on after a failed start (tests, embedders).
+    clearInterval(sweeper);
+    await scheduler.stop();
+    await watcher.close();
+    throw err;
   });
   http.keepAliveTimeout = 65_000;
   const port = (http.address() as AddressInfo).port;
@@ -159,7 +164,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metrics,
     close: () => (closed ??= (async () => {
       closing = true;
-      writes.close();
+      const writesDone = store.close();
       clearInterval(sweeper);
       const bound = options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs;
       const deadline = Date.now() + bound;
@@ -175,10 +180,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         });
         http.closeIdleConnections();
       });
-      if (writes.inFlight > 0) {
-        logger.info({ writes: writes.inFlight }, "waiting for in-flight writes to commit");
-        await Promise.race([writes.drain(), new Promise((r) => setTimeout(r, Math.max(deadline - Date.now(), 1000)).unref())]);
-      }
+      await Promise.race([writesDone, new Promise((r) => setTimeout(r, Math.max(deadline - Date.now(), 1000)).unref())]);
       await scheduler.stop();
       await watcher.close();
     })()),

@@ -82,3 +82,9 @@ test("an invalid commit is not served; the next good one is", async (t) => {
   await pollUntil(s, { c1: v1 }, (i) => i[0]?.content === "fixed");
   t.is(s.store.refused, undefined);
 });
+
+test("a port already in use fails the start cleanly", async (t) => {
+  const s = await withServer(t);
+  const err = await t.throwsAsync(withServer(t, { port: s.port }));
+  t.regex(err?.message ?? "", /EADDRINUSE/);
+});

@@ -29,6 +29,8 @@ export interface StoreEvents {
   onRefused?(refused: RefusedCommit): void;
   /** A sync with the remote ended (successfully or not). */
   onSynced?(report: SyncReport): void;
+  /** A write that held the lock ended; time queued behind other writes is excluded. */
+  onWritten?(result: "committed" | "unchanged" | "failed", seconds: number): void;
 }
 
 const MAX_PUSH_ATTEMPTS = 5;
@@ -51,6 +53,7 @@ export class RepoStore {
   refused: RefusedCommit | undefined;
   lastSync: SyncReport | undefined;
   remote: RemoteSync | undefined;
+  private closing = false;
 
   private constructor(
     readonly dir: string,
@@ -123,43 +126,66 @@ export class RepoStore {
    */
   write(plan: (state: RepoState) => WritePlan): Promise<WriteResult> {
     return this.lock.runExclusive(async () => {
-      for (let attempt = 1; ; attempt++) {
-        const state = await this.refreshLocked();
-        if (this.refused) {
-          throw new DomainError("InternalServerError", `The repository's HEAD ${this.refused.commit.slice(0, 12)} is invalid (${this.refused.problems.length} problem(s), first: ${formatProblem(this.refused.problems[0])}); fix it with a commit before writing through the API.`);
-        }
-        const p = plan(state);
-        if (p.changes.length === 0) return { state, commit: undefined };
-        const files = p.changes.map((c) => this.fileChange(c));
-        const paths = files.map((f) => f.path);
-        await this.checkClean(paths);
-        const started = performance.now();
-        try {
-          for (const f of files) await writeAtomically(join(this.dir, f.path), f.text);
-          // Paths the index already tracks need no `git add`: `commit -- paths` takes their
-          // working-tree state, deletions included. One process per write is the common case.
-          const untracked = files.filter((f) => f.text !== undefined && !this.served.texts.has(f.path)).map((f) => f.path);
-          if (untracked.length > 0) await this.git.raw(["add", "--", ...untracked]);
-          await this.git.raw([
-            "-c", `user.name=${this.author.name}`, "-c", `user.email=${this.author.email}`,
-            "commit", "-q", "--no-verify", "--no-gpg-sign", "--no-status", "-m", p.message, "--", ...paths,
-          ]);
-        } catch (e) {
-          await this.undo(paths);
-          throw new DomainError("InternalServerError", `Could not commit "${p.message}": ${(e as Error).message.trim()}`);
-        }
-        if (!this.remote) return this.serveOwnCommit(state, files, started);
-        const pushed = await this.remote.push();
-        if (pushed.ok) return this.serveOwnCommit(state, files, started);
-        // Not on the remote, so not acknowledged: the local commit goes too.
-        await this.dropLocalCommit(state.commit, paths);
-        if (!pushed.rejected || attempt >= MAX_PUSH_ATTEMPTS) {
-          await this.refreshLocked();
-          throw new DomainError("ServerBusy", `The change was not saved: pushing to the remote failed (${pushed.error}). Retry later.`);
-        }
-        await this.followRemoteAfterRejection(state, paths);
+      if (this.closing) throw new DomainError("ServerBusy", "The server is shutting down; the change was not made. Retry in a moment.");
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1000;
+      try {
+        const result = await this.writeLocked(plan);
+        this.events.onWritten?.(result.commit ? "committed" : "unchanged", seconds());
+        return result;
+      } catch (e) {
+        this.events.onWritten?.("failed", seconds());
+        throw e;
       }
     });
+  }
+
+  /**
+   * Refuses writes not yet started (ServerBusy, nothing written); resolves once the write in
+   * progress, if any, has committed or failed.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.lock.waitForUnlock();
+  }
+
+  private async writeLocked(plan: (state: RepoState) => WritePlan): Promise<WriteResult> {
+    for (let attempt = 1; ; attempt++) {
+      const state = await this.refreshLocked();
+      if (this.refused) {
+        throw new DomainError("InternalServerError", `The repository's HEAD ${this.refused.commit.slice(0, 12)} is invalid (${this.refused.problems.length} problem(s), first: ${formatProblem(this.refused.problems[0])}); fix it with a commit before writing through the API.`);
+      }
+      const p = plan(state);
+      if (p.changes.length === 0) return { state, commit: undefined };
+      const files = p.changes.map((c) => this.fileChange(c));
+      const paths = files.map((f) => f.path);
+      await this.checkClean(paths);
+      const started = performance.now();
+      try {
+        for (const f of files) await writeAtomically(join(this.dir, f.path), f.text);
+        // Paths the index already tracks need no `git add`: `commit -- paths` takes their
+        // working-tree state, deletions included. One process per write is the common case.
+        const untracked = files.filter((f) => f.text !== undefined && !this.served.texts.has(f.path)).map((f) => f.path);
+        if (untracked.length > 0) await this.git.raw(["add", "--", ...untracked]);
+        await this.git.raw([
+          "-c", `user.name=${this.author.name}`, "-c", `user.email=${this.author.email}`,
+          "commit", "-q", "--no-verify", "--no-gpg-sign", "--no-status", "-m", p.message, "--", ...paths,
+        ]);
+      } catch (e) {
+        await this.undo(paths);
+        throw new DomainError("InternalServerError", `Could not commit "${p.message}": ${(e as Error).message.trim()}`);
+      }
+      if (!this.remote) return this.serveOwnCommit(state, files, started);
+      const pushed = await this.remote.push();
+      if (pushed.ok) return this.serveOwnCommit(state, files, started);
+      // Not on the remote, so not acknowledged: the local commit goes too.
+      await this.dropLocalCommit(state.commit, paths);
+      if (!pushed.rejected || attempt >= MAX_PUSH_ATTEMPTS) {
+        await this.refreshLocked();
+        throw new DomainError("ServerBusy", `The change was not saved: pushing to the remote failed (${pushed.error}). Retry later.`);
+      }
+      await this.followRemoteAfterRejection(state, paths);
+    }
   }
 
   /** Serves the commit just made from what was written, without rereading it from git. */
