@@ -55,7 +55,7 @@ test("remote unreachable at start and during operation: serves the clone, report
   renameSync(away, bare);
   commitFiles(person, { "configs/c1.yaml": configYaml("c1", "while down") });
   git(person, "push", "-q", "origin", "main");
-  await waitFor(() => s.store.state.configs.get("c1")?.content === "while down", { timeoutMs: 10_000 });
+  await waitFor(() => s.store.state.configs.get("c1")?.content === "while down");
   t.is((await status(s.url)).lastFetchError, null);
 });
 

@@ -11,7 +11,7 @@ async function pollUntil(s: TestServer, versions: Record<string, number>, ok: (i
     const r = await s.api.configList({ agent_id: "a1", config_versions: versions });
     const infos = r.body.config_update_infos as unknown as Parameters<typeof ok>[0];
     return ok(infos) ? infos : undefined;
-  }, { timeoutMs: 10_000 });
+  });
 }
 
 async function serverWithConfig(t: Parameters<typeof withServer>[0]) {

@@ -22,7 +22,7 @@ export async function withServer(t: ExecutionContext, options: Partial<ServerOpt
 }
 
 /** Polls until `check` returns a truthy value (no fixed sleeps in tests). */
-export async function waitFor<T>(check: () => T | Promise<T>, { timeoutMs = 10_000, intervalMs = 20 } = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(check: () => T | Promise<T>, { timeoutMs = 30_000, intervalMs = 20 } = {}): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
