@@ -22,14 +22,7 @@ export async function resolveCommit(git: Git, rev: string): Promise<string> {
  */
 export async function readCommitTree(git: Git, rev: string): Promise<Map<string, string>> {
   const commit = await resolveCommit(git, rev);
-  const tree = await git.raw(["ls-tree", "-r", "-z", commit, "--", CONFIG_DIR, GROUP_DIR]);
-  const entries: { path: string; blob: string }[] = [];
-  for (const rec of tree.split("\0")) {
-    if (rec === "") continue;
-    const tab = rec.indexOf("\t");
-    const [, type, blob = ""] = rec.slice(0, tab).split(" ");
-    if (type === "blob") entries.push({ path: rec.slice(tab + 1), blob });
-  }
+  const entries = await git.lsTree(commit, [CONFIG_DIR, GROUP_DIR], false);
   const blobs = await git.catFileBatch(entries.map((e) => e.blob));
   const files = new Map<string, string>();
   entries.forEach((e, i) => files.set(e.path, blobs[i]?.toString("utf8") ?? ""));

@@ -75,6 +75,22 @@ export class Git {
     return undefined;
   }
 
+  /**
+   * Blobs under `paths` in a commit's tree. Paths are relative to the repository root with
+   * `fullTree`, else to this directory (which may be a subfolder of the repository).
+   */
+  async lsTree(commit: string, paths: readonly string[], fullTree: boolean): Promise<{ path: string; blob: string }[]> {
+    const out = await this.raw(["ls-tree", "-r", "-z", ...(fullTree ? ["--full-tree"] : []), commit, "--", ...paths]);
+    const entries: { path: string; blob: string }[] = [];
+    for (const rec of out.split("\0")) {
+      if (rec === "") continue;
+      const tab = rec.indexOf("\t");
+      const [, type, blob = ""] = rec.slice(0, tab).split(" ");
+      if (type === "blob") entries.push({ path: rec.slice(tab + 1), blob });
+    }
+    return entries;
+  }
+
   /** Contents of many objects (`<rev>:<path>` or blob hashes) with one process; missing ones are undefined. */
   catFileBatch(specs: readonly string[]): Promise<(Buffer | undefined)[]> {
     if (specs.length === 0) return Promise.resolve([]);

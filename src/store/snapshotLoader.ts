@@ -29,14 +29,7 @@ export class SnapshotLoader {
   async load(commit: string | undefined): Promise<LoadResult> {
     await this.versions.moveTo(commit);
     if (commit === undefined) return { commit, state: new RepoState("", 0, 0, [], []), problems: [], texts: new Map() };
-    const tree = await this.git.raw(["ls-tree", "-r", "-z", "--full-tree", commit, "--", CONFIG_DIR, GROUP_DIR]);
-    const entries: { path: string; blob: string }[] = [];
-    for (const rec of tree.split("\0")) {
-      if (rec === "") continue;
-      const tab = rec.indexOf("\t");
-      const [, type, blob = ""] = rec.slice(0, tab).split(" ");
-      if (type === "blob") entries.push({ path: rec.slice(tab + 1), blob });
-    }
+    const entries = await this.git.lsTree(commit, [CONFIG_DIR, GROUP_DIR], true);
     const missing = [...new Set(entries.map((e) => e.blob).filter((b) => !this.blobTexts.has(b)))];
     const contents = await this.git.catFileBatch(missing);
     const cache = new Map<string, string>();
