@@ -60,4 +60,6 @@ if (process.argv[1]?.endsWith("baseline.ts")) {
   const arg = JSON.parse(process.argv[2] ?? "{}") as { templates?: Record<string, string> };
   const b = await startBaseline(arg.templates ?? {});
   process.stdout.write(JSON.stringify({ url: `http://127.0.0.1:${b.port}` }) + "\n");
+  // A normal exit, so that --cpu-prof writes its profile.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(0));
 }

@@ -5,7 +5,7 @@
 // (reload, writes) to bench/results/ (summarise with `node --import tsx bench/profile.ts FILE`).
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { configserver } from "../src/gen/proto.js";
 import { agentId, APPLIED, buildRepo, configName, configYaml, git, type RepoShape } from "./fleet.ts";
@@ -243,24 +243,33 @@ async function memoryScenario(): Promise<void> {
     await register(server, 1);
     await new Promise((r) => setTimeout(r, 2000));
     const idle = rss(server.pid);
+    const heapIdle = await heapUsed(server.port);
     log("memory: 100,000 agents, 3 tags each");
     await register(server, 100_000);
     await new Promise((r) => setTimeout(r, 1000));
     const afterHb = rss(server.pid);
+    const heapHb = await heapUsed(server.port);
     const versions = await versionsOf(server.port, 0);
     await load({ port: server.port, kind: "configList", agents: 100_000, versions, connections: CONNECTIONS, once: true });
     await new Promise((r) => setTimeout(r, 1000));
     const afterPoll = rss(server.pid);
-    raw.memory = { idle, afterHb, afterPoll };
+    const heapPoll = await heapUsed(server.port);
+    raw.memory = { idle, afterHb, afterPoll, heapIdle, heapHb, heapPoll };
     rows.push({
       scenario: "memory: 100,000 agents × 3 tags (RSS above idle)",
-      figure: `+${mb(afterHb - idle)} after heartbeats, +${mb(afterPoll - idle)} after one poll each (idle ${mb(idle)})`,
+      figure: `+${mb(afterHb - idle)} after heartbeats, +${mb(afterPoll - idle)} after one poll each (idle ${mb(idle)}); V8 heap used +${mb(heapHb - heapIdle)} / +${mb(heapPoll - heapIdle)}`,
       target: "≤ 150 MB",
       verdict: verdict(Math.max(afterHb, afterPoll) - idle <= 150 * 1048576),
     });
   } finally {
     await server.stop();
   }
+}
+
+/** nodejs_heap_size_used_bytes from the server's /metrics (live objects plus garbage not yet collected). */
+async function heapUsed(port: number): Promise<number> {
+  const r = await request(port, "GET", "/metrics", new Uint8Array());
+  return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(r.body.toString())?.[1] ?? NaN);
 }
 
 function storeChild(repo: string, reloads: number, writes: number, profile: boolean): Promise<StoreResult> {
@@ -338,6 +347,8 @@ function table(): string {
 
 const started = performance.now();
 mkdirSync(RESULTS, { recursive: true });
+const load1 = () => loadavg().map((x) => x.toFixed(1)).join(" ");
+log(`load average ${load1()} (other processes share these cores: compare ratios, not absolute figures)`);
 log(`${machine()}; ${QUICK ? "quick" : "full"} mode, ${ROUNDS} rounds × ${DURATION_MS} ms, ${CONNECTIONS} connections; work dir ${work}`);
 try {
   await agentScenarios();
@@ -345,7 +356,7 @@ try {
   await writeScenarios();
 } finally {
   const out = table();
-  console.log(`\n${machine()}; ${QUICK ? "BENCH_QUICK=1" : "full"} run, ${r0((performance.now() - started) / 1000)} s\n\n${out}\n`);
+  console.log(`\n${machine()}; ${QUICK ? "BENCH_QUICK=1" : "full"} run, ${r0((performance.now() - started) / 1000)} s; load average at the end ${load1()}\n\n${out}\n`);
   const file = join(RESULTS, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, JSON.stringify({ machine: machine(), quick: QUICK, rows, raw }, null, 1));
   log(`raw results: ${file}`);
