@@ -93,7 +93,12 @@ export function load(spec: LoadSpec): Promise<LoadResult> {
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     child.once("exit", (code) => {
       if (code !== 0) return reject(new Error(`load generator failed (${code}): ${err.trim()}`));
-      resolve(JSON.parse(out.trim().split("\n").pop() ?? "{}") as LoadResult);
+      // A failure becomes a rejection, so the scenarios' `finally` still stops the servers.
+      try {
+        resolve(JSON.parse(out.trim().split("\n").pop() ?? "") as LoadResult);
+      } catch {
+        reject(new Error(`load generator printed no result: ${err.trim() || "(no output)"}`));
+      }
     });
   });
 }
