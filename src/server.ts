@@ -94,6 +94,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let dirty: string[] = [];
   const watcher = new RepoWatcher(options.repo, store.git, {
     exclusive: (work) => store.exclusive(work),
+    isCommitted: (path) => store.isCommitted(path),
     onRefsChanged: () => void store.refresh().catch((err: unknown) => logger.error({ err }, "reloading HEAD failed")),
     onDirty: (paths) => {
       if (paths.join("\0") !== dirty.join("\0") && paths.length > 0) {

@@ -67,13 +67,18 @@ export function readRepoContent(files: ReadonlyMap<string, string>, cache?: Pars
  * repository of a thousand configs must not parse a thousand YAML files.
  */
 export class ParseCache {
-  private current = new Map<string, unknown>();
-  private previous = new Map<string, unknown>();
+  private current = new Map<string, { text: string; value: unknown }>();
+  private previous = new Map<string, { text: string; value: unknown }>();
 
-  get<T>(key: string, make: () => T): T {
-    if (this.current.has(key)) return this.current.get(key) as T;
-    const value = this.previous.has(key) ? (this.previous.get(key) as T) : make();
-    this.current.set(key, value);
+  get<T>(file: string, text: string, make: () => T): T {
+    // Keyed by file, checked by text: comparing a string is cheaper than hashing file + text.
+    const hit = this.current.get(file) ?? this.previous.get(file);
+    if (hit && hit.text === text) {
+      this.current.set(file, hit);
+      return hit.value as T;
+    }
+    const value = make();
+    this.current.set(file, { text, value });
     return value;
   }
 
@@ -85,7 +90,7 @@ export class ParseCache {
 }
 
 function cached<T>(cache: ParseCache | undefined, file: string, text: string, parse: (file: string, text: string) => T): T {
-  return cache ? cache.get(`${file}\0${text}`, () => parse(file, text)) : parse(file, text);
+  return cache ? cache.get(file, text, () => parse(file, text)) : parse(file, text);
 }
 
 function byPosition(a: Problem, b: Problem): number {

@@ -96,6 +96,12 @@ export class RepoStore {
     return this.lock.runExclusive(work);
   }
 
+  /** Whether `path` on disk is exactly the served commit's text (absent in both counts). */
+  async isCommitted(path: string): Promise<boolean> {
+    const onDisk = await readFile(join(this.dir, path), "utf8").catch(() => undefined);
+    return onDisk === this.served.texts.get(path);
+  }
+
   /** Loads HEAD if it moved (someone else committed, pulled or reset). */
   refresh(): Promise<RepoState> {
     return this.lock.runExclusive(() => this.refreshLocked());
@@ -240,6 +246,9 @@ export class RepoStore {
     return this.lock.runExclusive(async () => {
       const report = this.remote ? await this.remote.sync() : { at: Date.now(), ok: true, action: "no remote; reread HEAD" };
       await this.refreshLocked();
+      // Commits skip automatic gc; packing loose objects here keeps the repository fast.
+      // It detaches (gc.autoDetach), so the lock is not held for a repack.
+      await this.git.raw(["gc", "--auto", "--quiet"]).catch(() => undefined);
       this.lastSync = report;
       this.events.onSynced?.(report);
       return report;

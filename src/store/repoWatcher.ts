@@ -10,6 +10,8 @@ export interface WatcherCallbacks {
   onDirty(paths: string[]): void;
   /** Runs work while no write is in progress (the store's lock). */
   exclusive<T>(work: () => Promise<T>): Promise<T>;
+  /** Whether a state file on disk equals the served commit's (the server's own writes do). */
+  isCommitted(path: string): Promise<boolean>;
 }
 
 /**
@@ -21,6 +23,9 @@ export class RepoWatcher {
   private watcher: FSWatcher | undefined;
   private refTimer: NodeJS.Timeout | undefined;
   private dirtyTimer: NodeJS.Timeout | undefined;
+  /** Working-tree paths touched since the last dirty check. */
+  private touched = new Set<string>();
+  private lastDirty: string[] = [];
 
   constructor(
     private readonly dir: string,
@@ -41,11 +46,14 @@ export class RepoWatcher {
     this.watcher.on("all", (_event, path) => {
       const r = rel(path);
       if (r.startsWith(".git")) this.schedule("ref");
-      else this.schedule("dirty");
+      else {
+        this.touched.add(r);
+        this.schedule("dirty");
+      }
     });
     this.watcher.on("error", () => undefined);
     await new Promise<void>((resolve) => this.watcher?.once("ready", () => resolve()));
-    this.schedule("dirty");
+    await this.checkDirty();
   }
 
   private schedule(kind: "ref" | "dirty"): void {
@@ -54,8 +62,22 @@ export class RepoWatcher {
       this.refTimer = setTimeout(() => this.callbacks.onRefsChanged(), this.debounceMs);
     } else {
       clearTimeout(this.dirtyTimer);
-      this.dirtyTimer = setTimeout(() => void this.checkDirty(), this.debounceMs * 4);
+      this.dirtyTimer = setTimeout(() => void this.onTouched(), this.debounceMs * 4);
     }
+  }
+
+  /**
+   * Most working-tree events are the server's own writes: when nothing was dirty and every touched
+   * file equals its committed text, nothing can have become dirty and `git status` is skipped.
+   */
+  private async onTouched(): Promise<void> {
+    const touched = [...this.touched].filter((p) => !/\.tmp-\d+$/.test(p));
+    this.touched.clear();
+    if (this.lastDirty.length === 0) {
+      const committed = await Promise.all(touched.map((p) => this.callbacks.isCommitted(p)));
+      if (committed.every(Boolean)) return;
+    }
+    await this.checkDirty();
   }
 
   /** Uncommitted changes to state files, as `git status` sees them. */
@@ -66,6 +88,7 @@ export class RepoWatcher {
       .exclusive(() => this.git.raw(["--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", CONFIG_DIR, GROUP_DIR]))
       .catch(() => "");
     const paths = out.split("\0").filter((e) => e.length > 3).map((e) => e.slice(3)).filter((p) => !/\.tmp-\d+$/.test(p));
+    this.lastDirty = paths;
     this.callbacks.onDirty(paths);
     return paths;
   }

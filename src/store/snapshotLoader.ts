@@ -21,14 +21,28 @@ export class SnapshotLoader {
   private readonly versions: VersionIndex;
   private blobTexts = new Map<string, string>();
   private readonly parsed = new ParseCache();
+  private loaded: { commit: string | undefined; texts: ReadonlyMap<string, string> } | undefined;
 
   constructor(private readonly git: Git) {
     this.versions = new VersionIndex(git);
   }
 
   async load(commit: string | undefined): Promise<LoadResult> {
-    await this.versions.moveTo(commit);
-    if (commit === undefined) return { commit, state: new RepoState("", 0, 0, [], []), problems: [], texts: new Map() };
+    const from = this.versions.head;
+    const { changed, full } = await this.versions.moveTo(commit);
+    if (commit === undefined) return this.remember(undefined, new Map(), { commit, state: new RepoState("", 0, 0, [], []), problems: [], texts: new Map() });
+    if (!full && from !== undefined && from === this.loaded?.commit) {
+      // Moving forward: only the files the new commits touched are read, by path.
+      const texts = new Map(this.loaded.texts);
+      const paths = [...changed];
+      const contents = await this.git.catFileBatch(paths.map((p) => `${commit}:${p}`));
+      paths.forEach((p, i) => {
+        const c = contents[i];
+        if (c === undefined) texts.delete(p);
+        else texts.set(p, c.toString("utf8"));
+      });
+      return this.remember(commit, texts, this.build(commit, texts));
+    }
     const entries = await this.git.lsTree(commit, [CONFIG_DIR, GROUP_DIR], true);
     const missing = [...new Set(entries.map((e) => e.blob).filter((b) => !this.blobTexts.has(b)))];
     const contents = await this.git.catFileBatch(missing);
@@ -41,8 +55,15 @@ export class SnapshotLoader {
       texts.set(e.path, text);
     }
     this.blobTexts = cache; // keep only what the current tree uses
-    return this.build(commit, texts);
+    return this.remember(commit, texts, this.build(commit, texts));
   }
+
+  /** The texts of the commit the version index stands at, valid or not, for the next step. */
+  private remember(commit: string | undefined, texts: ReadonlyMap<string, string>, result: LoadResult): LoadResult {
+    this.loaded = { commit, texts };
+    return result;
+  }
+
 
   /**
    * The state after a commit this process just made on top of `base`, from what it wrote: no git
@@ -55,7 +76,7 @@ export class SnapshotLoader {
       if (text === undefined) texts.delete(path);
       else texts.set(path, text);
     }
-    return this.build(commit, texts);
+    return this.remember(commit, texts, this.build(commit, texts));
   }
 
   private build(commit: string, texts: ReadonlyMap<string, string>): LoadResult {
