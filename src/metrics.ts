@@ -32,6 +32,7 @@ export class Metrics {
   private readonly now: () => number;
   private store: RepoStore | undefined;
   private agents: AgentRegistry | undefined;
+  private readonly labelSets = new Map<string, Map<string, Readonly<{ route: string; code: string }>>>();
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -70,7 +71,11 @@ export class Metrics {
 
   /** One HTTP request. `route` is the route's pattern, `code` the protocol code: both come from small fixed sets. */
   request(route: string, code: string, seconds: number): void {
-    const labels = { route, code };
+    // One labels object per (route, code), not one per request.
+    let byCode = this.labelSets.get(route);
+    if (byCode === undefined) this.labelSets.set(route, (byCode = new Map()));
+    let labels = byCode.get(code);
+    if (labels === undefined) byCode.set(code, (labels = Object.freeze({ route, code })));
     this.requests.inc(labels);
     this.latency.observe(labels, seconds);
   }

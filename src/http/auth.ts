@@ -42,11 +42,28 @@ export function auth(options: AuthOptions, responses: ResponseTypes): Middleware
     const path = ctx.path;
     const check = AGENT_PATH.test(path) ? agentOk : USER_PATH.test(path) ? userOk : undefined;
     if (!check || check(ctx.get("authorization") || undefined)) return next();
-    const which = check === agentOk ? "agent" : "user";
-    ctx.set("www-authenticate", 'Bearer realm="configserver"');
-    answer(ctx, responses, "Unauthorized", ctx.get("authorization")
-      ? `The ${which} token in the Authorization header is wrong.`
-      : `This server requires an ${which} token: send "Authorization: Bearer <token>".`);
+    refuse(ctx, responses, check === agentOk ? "agent" : "user");
     return Promise.resolve();
   };
+}
+
+/**
+ * The agent half alone, for app.ts's `/Agent/*` fast path: true when the request may go on, else
+ * the request is answered (as `auth` answers it) and false is returned.
+ */
+export function agentAuth(options: AuthOptions, responses: ResponseTypes): ((ctx: Context) => boolean) | undefined {
+  const agentOk = options.agentToken ? tokenCheck(options.agentToken) : undefined;
+  if (!agentOk) return undefined;
+  return (ctx) => {
+    if (agentOk(ctx.get("authorization") || undefined)) return true;
+    refuse(ctx, responses, "agent");
+    return false;
+  };
+}
+
+function refuse(ctx: Context, responses: ResponseTypes, which: "agent" | "user"): void {
+  ctx.set("www-authenticate", 'Bearer realm="configserver"');
+  answer(ctx, responses, "Unauthorized", ctx.get("authorization")
+    ? `The ${which} token in the Authorization header is wrong.`
+    : `This server requires an ${which} token: send "Authorization: Bearer <token>".`);
 }

@@ -26,6 +26,20 @@ const statusText = (status: number) => {
  * Labels are the route's pattern and the protocol code: existing strings, nothing built per request.
  */
 export function observe(options: ObserveOptions): Middleware {
+  return observer(options).middleware;
+}
+
+export interface Observer {
+  /** The outermost middleware. */
+  readonly middleware: Middleware;
+  /**
+   * What the middleware does once a request is answered (or failed), for app.ts's `/Agent/*` fast
+   * path: `route` is the metrics label (the route's pattern without trailing slash).
+   */
+  done(ctx: Context, route: string, started: number, failure: unknown, agent: boolean): void;
+}
+
+export function observer(options: ObserveOptions): Observer {
   const { logger, metrics, shuttingDown } = options;
   const labels = new Map<string, string>();
   const routeLabel = (matched: string) => {
@@ -33,7 +47,30 @@ export function observe(options: ObserveOptions): Middleware {
     if (l === undefined) labels.set(matched, (l = matched.length > 1 && matched.endsWith("/") ? matched.slice(0, -1) : matched));
     return l;
   };
-  return async (ctx: Context, next: Next) => {
+  const done = (ctx: Context, route: string, started: number, failure: unknown, agent: boolean) => {
+    const seconds = (performance.now() - started) / 1000;
+    const state = ctx.state;
+    const status = failure ? ((failure as { status?: number }).status ?? 500) : ctx.status;
+    const code = (state.code as string | undefined) ?? statusText(status);
+    metrics?.request(route, code, seconds);
+    if (shuttingDown?.()) ctx.set("connection", "close");
+    if (!ctx.res.getHeader("x-log-requestid")) ctx.set("x-log-requestid", (state.requestId as string | undefined) ?? randomUUID());
+    const level: Level = failure || status >= 500 ? "error" : agent ? "debug" : USER_WRITE.test(route) || status === 401 ? "info" : "debug";
+    if (logger.isLevelEnabled(level)) {
+      logger[level]({
+        requestId: state.requestId ?? ctx.response.get("x-log-requestid"),
+        method: ctx.method,
+        path: ctx.path,
+        route,
+        status,
+        code,
+        ms: Math.round(seconds * 10_000) / 10,
+        ...(state.message ? { message: state.message } : {}),
+        ...(failure ? { err: failure } : {}),
+      }, "request");
+    }
+  };
+  const middleware = async (ctx: Context, next: Next) => {
     const started = performance.now();
     let failure: unknown;
     try {
@@ -42,28 +79,9 @@ export function observe(options: ObserveOptions): Middleware {
       failure = e;
       throw e;
     } finally {
-      const seconds = (performance.now() - started) / 1000;
       const matched = (ctx.state.route as string | undefined) ?? (ctx as { _matchedRoute?: unknown })._matchedRoute;
-      const route = typeof matched === "string" ? routeLabel(matched) : "unmatched";
-      const status = failure ? ((failure as { status?: number }).status ?? 500) : ctx.status;
-      const code = (ctx.state.code as string | undefined) ?? statusText(status);
-      metrics?.request(route, code, seconds);
-      if (shuttingDown?.()) ctx.set("connection", "close");
-      if (!ctx.response.get("x-log-requestid")) ctx.set("x-log-requestid", (ctx.state.requestId as string | undefined) ?? randomUUID());
-      const level: Level = failure || status >= 500 ? "error" : AGENT_PATH.test(ctx.path) ? "debug" : USER_WRITE.test(route) || status === 401 ? "info" : "debug";
-      if (logger.isLevelEnabled(level)) {
-        logger[level]({
-          requestId: ctx.state.requestId ?? ctx.response.get("x-log-requestid"),
-          method: ctx.method,
-          path: ctx.path,
-          route,
-          status,
-          code,
-          ms: Math.round(seconds * 10_000) / 10,
-          ...(ctx.state.message ? { message: ctx.state.message } : {}),
-          ...(failure ? { err: failure } : {}),
-        }, "request");
-      }
+      done(ctx, typeof matched === "string" ? routeLabel(matched) : "unmatched", started, failure, AGENT_PATH.test(ctx.path));
     }
   };
+  return { middleware, done };
 }

@@ -25,3 +25,26 @@ export function timeout(ms: number, responses: ResponseTypes): Middleware {
     }
   };
 }
+
+/**
+ * The same for app.ts's `/Agent/*` fast path: `work` is the route's promise; the result settles
+ * with it, or answers RequestTimeout after `ms`. Undefined when there is no timeout.
+ */
+export function expiry(ms: number, responses: ResponseTypes): ((ctx: Context, work: Promise<void>) => Promise<void>) | undefined {
+  if (!(ms > 0)) return undefined;
+  const text = `The request was not answered within ${ms} ms. If it was a write, it may still be committed: read the current state before retrying.`;
+  return (ctx, work) => new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      ctx.state.timedOut = true;
+      answer(ctx, responses, "RequestTimeout", text);
+      resolve();
+    }, ms);
+    work.then(() => {
+      clearTimeout(timer);
+      resolve();
+    }, (e: unknown) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
