@@ -1,6 +1,7 @@
 // `make bench`: every scenario of BENCHMARKS.md against the real server process, each throughput
 // as a ratio to the bare koa + protobufjs baseline measured in the same run.
 // BENCH_QUICK=1: fewer and shorter rounds (about 3 minutes instead of 8).
+// BENCH_ONLY=agent,memory,writes: only these scenario groups (default all).
 // BENCH_PROFILE=1: also writes CPU profiles of the server (agent load) and of the store
 // (reload, writes) to bench/results/ (summarise with `node --import tsx bench/profile.ts FILE`).
 import { spawn } from "node:child_process";
@@ -21,6 +22,8 @@ const GROWTH_ROUNDS = QUICK ? 1 : 3;
 const DURATION_MS = QUICK ? 2000 : 4000;
 const WARMUP_MS = QUICK ? 500 : 1000;
 const CONNECTIONS = 64;
+// BENCH_ONLY=agent,memory,writes (any of them, comma-separated): run only those scenario groups.
+const ONLY = new Set((process.env.BENCH_ONLY ?? "agent,memory,writes").split(",").map((s) => s.trim()));
 const RESULTS = join(ROOT, "bench", "results");
 
 const work = mkdtempSync(join(tmpdir(), "configserver-bench-"));
@@ -351,9 +354,9 @@ const load1 = () => loadavg().map((x) => x.toFixed(1)).join(" ");
 log(`load average ${load1()} (other processes share these cores: compare ratios, not absolute figures)`);
 log(`${machine()}; ${QUICK ? "quick" : "full"} mode, ${ROUNDS} rounds × ${DURATION_MS} ms, ${CONNECTIONS} connections; work dir ${work}`);
 try {
-  await agentScenarios();
-  await memoryScenario();
-  await writeScenarios();
+  if (ONLY.has("agent")) await agentScenarios();
+  if (ONLY.has("memory")) await memoryScenario();
+  if (ONLY.has("writes")) await writeScenarios();
 } finally {
   const out = table();
   console.log(`\n${machine()}; ${QUICK ? "BENCH_QUICK=1" : "full"} run, ${r0((performance.now() - started) / 1000)} s; load average at the end ${load1()}\n\n${out}\n`);

@@ -45,9 +45,22 @@ export interface RegistryOptions {
   readonly now?: () => number;
 }
 
+/** One distinct tag set, shared by every agent that reports it (a fleet has few of them). */
+interface TagSet {
+  readonly key: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** Agents whose latest heartbeat has this set: the set is forgotten when none has. */
+  refs: number;
+}
+
+/** Short strings many agents repeat (agent type, version, running status) are kept once. */
+const MAX_INTERNED = 1000;
+
 /** Agents as last heard from. Memory only: agents re-announce themselves every few seconds. */
 export class AgentRegistry {
   private readonly agents = new Map<string, AgentRecord>();
+  private readonly tagSets = new Map<string, TagSet>();
+  private readonly strings = new Map<string, string>();
   private readonly maxAlarms: number;
   private readonly now: () => number;
   ttlMs: number;
@@ -70,11 +83,42 @@ export class AgentRegistry {
   heartbeat(hb: Heartbeat): void {
     const r = this.record(hb.agentId);
     const now = this.now();
-    // Most heartbeats repeat the same tags: keep the old key rather than rebuild it.
-    if (!r.heartbeat || !sameTags(r.heartbeat.tags, hb.tags)) r.tagsKey = tagsKey(hb.tags);
-    r.heartbeat = hb;
+    const old = r.heartbeat;
+    // Most heartbeats repeat the same tags: keep the old (shared) set rather than rebuild its key.
+    let tags: Readonly<Record<string, string>>;
+    if (old && sameTags(old.tags, hb.tags)) tags = old.tags;
+    else {
+      if (old) this.release(r.tagsKey);
+      const key = tagsKey(hb.tags);
+      let set = this.tagSets.get(key);
+      if (set === undefined) this.tagSets.set(key, (set = { key, tags: Object.freeze({ ...hb.tags }), refs: 0 }));
+      set.refs++;
+      r.tagsKey = set.key;
+      tags = set.tags;
+    }
+    r.heartbeat = {
+      agentId: r.agentId,
+      agentType: this.intern(hb.agentType),
+      agentVersion: this.intern(hb.agentVersion),
+      ip: hb.ip,
+      tags,
+      runningStatus: this.intern(hb.runningStatus),
+      startupTime: hb.startupTime,
+    };
     r.latestHeartbeatTime = Math.floor(now / 1000);
     r.lastSeenMs = now;
+  }
+
+  private release(key: string): void {
+    const set = this.tagSets.get(key);
+    if (set !== undefined && --set.refs <= 0) this.tagSets.delete(key);
+  }
+
+  private intern(s: string): string {
+    const known = this.strings.get(s);
+    if (known !== undefined) return known;
+    if (this.strings.size < MAX_INTERNED) this.strings.set(s, s);
+    return s;
   }
 
   statistics(agentId: string, stats: Statistics): void {
@@ -124,6 +168,7 @@ export class AgentRegistry {
     for (const [id, r] of this.agents) {
       if (this.expired(r)) {
         this.agents.delete(id);
+        if (r.heartbeat) this.release(r.tagsKey);
         dropped++;
       }
     }
