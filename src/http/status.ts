@@ -23,7 +23,7 @@ export function statusRouter(deps: StatusDeps): Router {
       depth: state.depth,
       configs: state.configs.size,
       groups: state.groups.size,
-      agents: deps.registry.list().length,
+      agents: deps.registry.liveCount(),
       readOnly: deps.readOnly,
       refused: store.refused ?? null,
       dirty: deps.dirty(),
