@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import test from "ava";
 import { pb } from "./helpers/client.ts";
 import { git, tempDir } from "./helpers/git.ts";
@@ -87,4 +89,16 @@ test("a port already in use fails the start cleanly", async (t) => {
   const s = await withServer(t);
   const err = await t.throwsAsync(withServer(t, { port: s.port }));
   t.regex(err?.message ?? "", /EADDRINUSE/);
+});
+
+test("uncommitted files in a state folder created after the start are reported", async (t) => {
+  const s = await withServer(t);
+  t.false(existsSync(join(s.repo, "configs")));
+  writeFiles(s.repo, { "configs/new.yaml": configYaml("new", "draft") });
+  const status = await waitFor(async () => {
+    const body = JSON.parse(await (await fetch(`${s.url}/status`)).text()) as { dirty: string[] };
+    return body.dirty.length > 0 ? body : undefined;
+  });
+  t.deepEqual(status.dirty, ["configs/new.yaml"]);
+  t.is(s.store.state.configs.size, 0);
 });

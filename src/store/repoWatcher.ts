@@ -1,9 +1,10 @@
 import { existsSync, watch as fsWatch, type FSWatcher } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { watch, type FSWatcher as ChokidarWatcher } from "chokidar";
 import type { Git } from "./git.ts";
 import { CONFIG_DIR, GROUP_DIR } from "./repoContent.ts";
+
+const STATE_DIRS = [CONFIG_DIR, GROUP_DIR];
 
 export interface WatcherCallbacks {
   /** A ref or HEAD moved: someone committed, pulled, reset or a sidecar synced. */
@@ -28,7 +29,9 @@ export class RepoWatcher {
   /** Working-tree paths touched since the last dirty check. */
   private touched = new Set<string>();
   private lastDirty: string[] = [];
-  private readonly folderWatchers: FSWatcher[] = [];
+  private readonly folderWatchers = new Map<string, FSWatcher>();
+  private rootWatcher: FSWatcher | undefined;
+  private forceStatus = false;
 
   constructor(
     private readonly dir: string,
@@ -44,19 +47,40 @@ export class RepoWatcher {
     this.watcher = watch(refs.filter((p) => existsSync(p)), { ignoreInitial: true, depth: 8 });
     this.watcher.on("all", () => this.schedule("ref"));
     // State folders: one fs.watch per folder. chokidar keeps a watcher per file, and with 1,000
-    // configs that cost ~40 ms of CPU per write (measured); state files are never nested.
-    for (const d of [CONFIG_DIR, GROUP_DIR]) {
-      await mkdir(join(this.dir, d), { recursive: true });
-      const w = fsWatch(join(this.dir, d), (_event, name) => {
+    // configs that cost ~40 ms of CPU per write (measured); state files are never nested. The
+    // repository root is watched too, for folders that appear or are replaced later.
+    for (const d of STATE_DIRS) this.attach(d);
+    const root = fsWatch(this.dir, (_event, name) => {
+      const d = name?.toString();
+      if (d === undefined || !STATE_DIRS.includes(d)) return;
+      this.attach(d);
+      // Files may have been written before the folder was watched: ask git.
+      this.forceStatus = true;
+      this.schedule("dirty");
+    });
+    root.on("error", () => undefined);
+    this.rootWatcher = root;
+    this.watcher.on("error", () => undefined);
+    await new Promise<void>((resolve) => this.watcher?.once("ready", () => resolve()));
+    await this.checkDirty();
+  }
+
+  /** (Re)watches one state folder, if it exists. */
+  private attach(d: string): void {
+    this.folderWatchers.get(d)?.close();
+    this.folderWatchers.delete(d);
+    const path = join(this.dir, d);
+    if (!existsSync(path)) return;
+    try {
+      const w = fsWatch(path, (_event, name) => {
         if (name) this.touched.add(`${d}/${name.toString()}`);
         this.schedule("dirty");
       });
       w.on("error", () => undefined);
-      this.folderWatchers.push(w);
+      this.folderWatchers.set(d, w);
+    } catch {
+      // Gone between the check and the watch: the root watcher reports it when it comes back.
     }
-    this.watcher.on("error", () => undefined);
-    await new Promise<void>((resolve) => this.watcher?.once("ready", () => resolve()));
-    await this.checkDirty();
   }
 
   private schedule(kind: "ref" | "dirty"): void {
@@ -76,7 +100,7 @@ export class RepoWatcher {
   private async onTouched(): Promise<void> {
     const touched = [...this.touched].filter((p) => !/\.tmp-\d+$/.test(p));
     this.touched.clear();
-    if (this.lastDirty.length === 0) {
+    if (this.lastDirty.length === 0 && !this.forceStatus) {
       const committed = await Promise.all(touched.map((p) => this.callbacks.isCommitted(p)));
       if (committed.every(Boolean)) return;
     }
@@ -92,6 +116,7 @@ export class RepoWatcher {
       .catch(() => "");
     const paths = out.split("\0").filter((e) => e.length > 3).map((e) => e.slice(3)).filter((p) => !/\.tmp-\d+$/.test(p));
     this.lastDirty = paths;
+    this.forceStatus = false;
     this.callbacks.onDirty(paths);
     return paths;
   }
@@ -99,7 +124,8 @@ export class RepoWatcher {
   async close(): Promise<void> {
     clearTimeout(this.refTimer);
     clearTimeout(this.dirtyTimer);
-    for (const w of this.folderWatchers) w.close();
+    this.rootWatcher?.close();
+    for (const w of this.folderWatchers.values()) w.close();
     await this.watcher?.close();
   }
 }
