@@ -112,16 +112,20 @@ export class RepoStore {
     if (head === this.served.commit && !this.refused) return this.state;
     if (this.refused && head === this.refused.commit) return this.state;
     const started = performance.now();
-    const result = await this.loader.load(head);
+    return this.adopt(await this.loader.load(head), head ?? "", started);
+  }
+
+  /** Serves a loaded commit, or records why it is refused and keeps serving the previous one. */
+  private adopt(result: LoadResult, commit: string, started: number): RepoState {
     if (!result.state) {
-      this.refused = { commit: head ?? "", problems: result.problems };
+      this.refused = { commit, problems: result.problems };
       this.events.onRefused?.(this.refused);
       return this.state;
     }
     this.refused = undefined;
     const previous = this.state;
     this.served = result;
-    if (result.commit !== previous.commit || result.state !== previous) this.events.onServed?.(result.state, previous, performance.now() - started);
+    this.events.onServed?.(result.state, previous, performance.now() - started);
     return result.state;
   }
 
@@ -202,15 +206,7 @@ export class RepoStore {
       return { state: next, commit: next.commit };
     }
     const result = await this.loader.applyOwnCommit(this.served, commit, new Map(files.map((f) => [f.path, f.text])), Date.now());
-    if (!result.state) {
-      this.refused = { commit, problems: result.problems };
-      this.events.onRefused?.(this.refused);
-      return { state: this.state, commit };
-    }
-    const previous = this.state;
-    this.served = result;
-    this.events.onServed?.(result.state, previous, performance.now() - started);
-    return { state: result.state, commit };
+    return { state: this.adopt(result, commit, started), commit };
   }
 
   /** The remote moved under a write: follow it, and re-plan unless it changed the same files. */

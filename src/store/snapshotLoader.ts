@@ -70,7 +70,8 @@ export class SnapshotLoader {
    * call. Falls back to a load when HEAD is not where the version index stands.
    */
   async applyOwnCommit(base: LoadResult, commit: string, changes: ReadonlyMap<string, string | undefined>, time: number): Promise<LoadResult> {
-    if (base.commit !== this.versions.head || !this.versions.advanceOne(commit, [...changes.keys()], time)) return this.load(commit);
+    if (base.commit !== this.versions.head) return this.load(commit);
+    this.versions.advanceOne(commit, [...changes.keys()], time);
     const texts = new Map(base.texts);
     for (const [path, text] of changes) {
       if (text === undefined) texts.delete(path);

@@ -42,38 +42,39 @@ export class VersionIndex {
       const entries = await this.log(`${this.head}..${target}`);
       const oldest = entries[entries.length - 1];
       if (oldest && oldest.firstParent === this.head) {
-        const changed = new Set<string>();
-        let depth = this.depth + entries.length;
-        for (const e of entries) {
-          for (const p of e.paths) {
-            if (!this.lastChange.has(p) || (this.lastChange.get(p)?.depth ?? 0) < depth) this.lastChange.set(p, { depth, commit: e.commit });
-            changed.add(p);
-          }
-          depth--;
-        }
+        const changed = this.record(entries, this.depth + entries.length);
         this.finish(target, this.depth + entries.length, entries[0]?.time ?? 0);
         return { changed, full: false };
       }
     }
     const entries = await this.log(target);
     this.reset();
-    let depth = entries.length;
-    for (const e of entries) {
-      for (const p of e.paths) if (!this.lastChange.has(p)) this.lastChange.set(p, { depth, commit: e.commit });
-      depth--;
-    }
+    const changed = this.record(entries, entries.length);
     this.finish(target, entries.length, entries[0]?.time ?? 0);
-    return { changed: new Set(this.lastChange.keys()), full: true };
+    return { changed, full: true };
   }
 
-  /** Records a commit made on top of the current head (by this process); false if there is no head. */
-  advanceOne(commit: string, paths: readonly string[], timeMs: number): boolean {
-    if (this.head === undefined && this.depth !== 0) return false;
+  /** Records first-parent commits given newest first, the newest at depth `top`; returns the paths they touched. */
+  private record(entries: readonly LogEntry[], top: number): Set<string> {
+    const seen = new Set<string>();
+    let depth = top;
+    for (const e of entries) {
+      for (const p of e.paths) {
+        if (seen.has(p)) continue; // a newer commit in this batch already changed it
+        seen.add(p);
+        this.lastChange.set(p, { depth, commit: e.commit });
+      }
+      depth--;
+    }
+    return seen;
+  }
+
+  /** Records a commit made by this process on top of the current head (or as the root commit). */
+  advanceOne(commit: string, paths: readonly string[], timeMs: number): void {
     this.depth += 1;
     for (const p of paths) this.lastChange.set(p, { depth: this.depth, commit });
     this.head = commit;
     this.committedAt = timeMs;
-    return true;
   }
 
   private reset(): void {
