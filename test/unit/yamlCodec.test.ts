@@ -58,14 +58,16 @@ function prng(seed: number): () => number {
 
 const alphabet = [" ", " ", "\t", "\n", "\n", "\r", "a", "b", ":", "#", "-", "'", '"', "\\", "|", ">", "é", "😀", "\u2028", "\x00", "\x85", "{", "}", "[", "]", ",", "&", "*", "!", "%", "@", "`", "?", "~", "0", "."];
 
+/** Strings of at least `min` characters drawn from the alphabet above. */
+const randomStrings = (random: () => number) => (min: number) => {
+  const n = min + Math.floor(random() * 24);
+  let s = "";
+  for (let i = 0; i < n; i++) s += alphabet[Math.floor(random() * alphabet.length)];
+  return s;
+};
+
 test("renderConfig round-trips random strings, also when editing a previous file", (t) => {
-  const random = prng(42);
-  const str = (min: number) => {
-    const n = min + Math.floor(random() * 24);
-    let s = "";
-    for (let i = 0; i < n; i++) s += alphabet[Math.floor(random() * alphabet.length)];
-    return s;
-  };
+  const str = randomStrings(prng(42));
   let previous: string | undefined;
   for (let i = 0; i < 400; i++) {
     const spec = { name: "x", agentType: str(0), description: str(0), content: str(1) };
@@ -80,13 +82,7 @@ test("renderConfig round-trips random strings, also when editing a previous file
 });
 
 test("renderGroup round-trips random descriptions and tags, also when editing a previous file", (t) => {
-  const random = prng(7);
-  const str = (min: number) => {
-    const n = min + Math.floor(random() * 24);
-    let s = "";
-    for (let i = 0; i < n; i++) s += alphabet[Math.floor(random() * alphabet.length)];
-    return s;
-  };
+  const str = randomStrings(prng(7));
   let previous: string | undefined;
   for (let i = 0; i < 300; i++) {
     const spec: GroupSpec = { name: "g", description: str(0), tags: [{ name: str(1), value: str(0) }, { name: str(1), value: str(0) }], configs: ["a", "b"] };
