@@ -67,8 +67,12 @@ const isLoopback = (host: string) => host === "localhost" || host === "::1" || h
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger("info");
   const metrics = options.metrics ?? new Metrics(options.now ? { now: options.now } : {});
+  const readOnlyMessage = options.readOnly
+    ? "This config server is read-only: change configs and agent groups by opening a pull request against the config repository."
+    : undefined;
   const store = await RepoStore.open(options.repo, {
     ...(options.author ? { author: options.author } : {}),
+    ...(readOnlyMessage ? { readOnlyMessage } : {}),
     events: {
       onServed: (state, previous, ms) => {
         metrics.snapshotServed(ms);
@@ -119,9 +123,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (store.refused && !store.state.commit) reasons.push("no valid commit is loaded");
     return { ready: reasons.length === 0, reasons };
   };
-  const readOnlyMessage = options.readOnly
-    ? "This config server is read-only: change configs and agent groups by opening a pull request against the config repository."
-    : undefined;
   const extra = [
     webhookRouter({ secret: options.webhookSecret, onPush: (provider) => {
       logger.info({ provider }, "push webhook received; syncing");
@@ -131,14 +132,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     healthRouter({ readiness, metrics }),
     agentsApiRouter(registry),
   ];
-  const app = createApp({ store, registry, ...(readOnlyMessage ? { readOnlyMessage } : {}) }, {
+  const app = createApp({ store, registry }, {
     bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
     logger,
     metrics,
     auth: { userToken: options.userToken, agentToken: options.agentToken },
     requestTimeoutMs: options.requestTimeoutMs ?? 0,
     shuttingDown: () => closing,
-  }, [...extra, historyRouter({ store, ...(readOnlyMessage ? { readOnlyMessage } : {}) })]);
+  }, [...extra, historyRouter({ store })]);
   const host = options.host ?? DEFAULTS.host;
   const http: Server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(options.port ?? DEFAULTS.port, host, () => resolve(s));

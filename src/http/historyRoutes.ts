@@ -10,8 +10,6 @@ import { HTTP_STATUS } from "./errors.ts";
 
 export interface HistoryDeps {
   readonly store: RepoStore;
-  /** Set in read-only mode: why rollbacks are refused. */
-  readonly readOnlyMessage?: string;
   readonly onError?: (error: unknown, ctx: Context) => void;
 }
 
@@ -67,7 +65,6 @@ export function historyRouter(deps: HistoryDeps): Router {
   }));
 
   router.post("/:name/rollback", handle(async (ctx) => {
-    if (deps.readOnlyMessage !== undefined) throw new DomainError("Forbidden", deps.readOnlyMessage);
     const name = checkName(ctx.params.name);
     const version = parseVersion((await readJson(ctx)).version);
     const target = await readConfigVersion(store.git, name, version, served(store));

@@ -14,8 +14,6 @@ const pb = configserver.proto;
 export interface UserApi {
   readonly store: RepoStore;
   readonly registry: AgentRegistry;
-  /** Set in read-only mode: why writes are refused. */
-  readonly readOnlyMessage?: string;
 }
 
 type NullableGroup = configserver.proto.AgentGroup.$Properties | null | undefined;
@@ -62,7 +60,6 @@ export function agentMessage(a: AgentRecord) {
 export function addUserRoutes(router: Router, api: UserApi, options: RouteOptions): void {
   const { store } = api;
   const write = async (plan: (s: typeof store.state) => ops.WritePlan, message: string): Promise<Reply> => {
-    if (api.readOnlyMessage !== undefined) throw new DomainError("Forbidden", api.readOnlyMessage);
     await store.write(plan);
     return { message };
   };

@@ -54,6 +54,8 @@ export class RepoStore {
   lastSync: SyncReport | undefined;
   remote: RemoteSync | undefined;
   private closing = false;
+  /** Set in read-only mode: every write is refused (Forbidden) with this message, before any work. */
+  private readOnlyMessage: string | undefined;
 
   private constructor(
     readonly dir: string,
@@ -68,7 +70,7 @@ export class RepoStore {
   }
 
   /** Opens (creating when missing or empty) the repository in `dir` and loads HEAD. */
-  static async open(dir: string, options: { author?: Author; events?: StoreEvents; remote?: RemoteOptions } = {}): Promise<RepoStore> {
+  static async open(dir: string, options: { author?: Author; events?: StoreEvents; remote?: RemoteOptions; readOnlyMessage?: string } = {}): Promise<RepoStore> {
     const remote = options.remote ? await RemoteSync.prepare(dir, options.remote) : undefined;
     await ensureRepository(dir);
     const git = remote?.git ?? new Git(dir);
@@ -77,6 +79,7 @@ export class RepoStore {
     const first = await loader.load(head);
     const store = new RepoStore(dir, git, options.author ?? DEFAULT_AUTHOR, options.events ?? {}, loader, first);
     store.remote = remote;
+    store.readOnlyMessage = options.readOnlyMessage;
     if (!first.state) {
       // A repository whose HEAD is invalid still starts, empty, so the status can say why.
       store.refused = { commit: head ?? "", problems: first.problems };
@@ -135,6 +138,7 @@ export class RepoStore {
    * is reported, so an answered write is committed (and pushed) and a refused one left no trace.
    */
   write(plan: (state: RepoState) => WritePlan): Promise<WriteResult> {
+    if (this.readOnlyMessage !== undefined) return Promise.reject(new DomainError("Forbidden", this.readOnlyMessage));
     return this.lock.runExclusive(async () => {
       if (this.closing) throw new DomainError("ServerBusy", "The server is shutting down; the change was not made. Retry in a moment.");
       const started = performance.now();
