@@ -25,6 +25,7 @@ export function statusRouter(deps: StatusDeps): Router {
       groups: state.groups.size,
       agents: deps.registry.liveCount(),
       readOnly: deps.readOnly,
+      writer: store.writer,
       refused: store.refused ?? null,
       dirty: deps.dirty(),
       remote: remote ? { url: remote.options.url, branch: remote.options.branch } : null,

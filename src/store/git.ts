@@ -92,7 +92,12 @@ export class Git {
   }
 
   /** Contents of many objects (`<rev>:<path>` or blob hashes) with one process; missing ones are undefined. */
-  catFileBatch(specs: readonly string[]): Promise<(Buffer | undefined)[]> {
+  async catFileBatch(specs: readonly string[]): Promise<(Buffer | undefined)[]> {
+    return (await this.readObjects(specs)).map((o) => o?.body);
+  }
+
+  /** Like catFileBatch, with each object's id and type. */
+  readObjects(specs: readonly string[]): Promise<(GitObject | undefined)[]> {
     if (specs.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       const child = spawn("git", ["cat-file", "--batch"], { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
@@ -114,8 +119,14 @@ export class Git {
   }
 }
 
-function parseBatch(out: Buffer, count: number): (Buffer | undefined)[] {
-  const result: (Buffer | undefined)[] = [];
+export interface GitObject {
+  readonly id: string;
+  readonly type: string;
+  readonly body: Buffer;
+}
+
+function parseBatch(out: Buffer, count: number): (GitObject | undefined)[] {
+  const result: (GitObject | undefined)[] = [];
   let at = 0;
   for (let i = 0; i < count; i++) {
     const nl = out.indexOf(10, at);
@@ -126,9 +137,9 @@ function parseBatch(out: Buffer, count: number): (Buffer | undefined)[] {
       result.push(undefined);
       continue;
     }
-    const size = Number(header.slice(header.lastIndexOf(" ") + 1));
-    result.push(out.subarray(at, at + size));
-    at += size + 1;
+    const [id = "", type = "", size = ""] = header.split(" ");
+    result.push({ id, type, body: out.subarray(at, at + Number(size)) });
+    at += Number(size) + 1;
   }
   return result;
 }

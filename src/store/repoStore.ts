@@ -6,6 +6,7 @@ import { DomainError } from "../domain/errors.ts";
 import type { RepoState } from "../domain/repoState.ts";
 import type { Problem } from "../domain/types.ts";
 import type { Change, WritePlan } from "../domain/userOps.ts";
+import { DirectCommitter, type FileWrite } from "./directCommit.ts";
 import { DEFAULT_AUTHOR, Git } from "./git.ts";
 import { configPath, groupPath } from "./repoContent.ts";
 import { RemoteSync, type RemoteOptions, type SyncReport } from "./remoteSync.ts";
@@ -35,6 +36,12 @@ export interface StoreEvents {
 
 const MAX_PUSH_ATTEMPTS = 5;
 
+/** Whether writes are committed in-process or by `git commit`, and why not in-process. */
+export interface WriterMode {
+  readonly mode: "in-process" | "git" | "not yet written";
+  readonly reason?: string;
+}
+
 export interface WriteResult {
   readonly state: RepoState;
   /** The new commit, or undefined when the write changed nothing. */
@@ -54,6 +61,9 @@ export class RepoStore {
   lastSync: SyncReport | undefined;
   remote: RemoteSync | undefined;
   private closing = false;
+  /** How the last write was committed, for /status. */
+  writer: WriterMode = { mode: "not yet written" };
+  private direct: DirectCommitter | undefined;
   /** Set in read-only mode: every write is refused (Forbidden) with this message, before any work. */
   private readOnlyMessage: string | undefined;
 
@@ -80,6 +90,9 @@ export class RepoStore {
     const store = new RepoStore(dir, git, options.author ?? DEFAULT_AUTHOR, options.events ?? {}, loader, first);
     store.remote = remote;
     store.readOnlyMessage = options.readOnlyMessage;
+    const direct = await DirectCommitter.prepare(git);
+    if (typeof direct === "string") store.writer = { mode: "git", reason: direct };
+    else store.direct = direct;
     if (!first.state) {
       // A repository whose HEAD is invalid still starts, empty, so the status can say why.
       store.refused = { commit: head ?? "", problems: first.problems };
@@ -175,19 +188,10 @@ export class RepoStore {
       const paths = files.map((f) => f.path);
       await this.checkClean(paths);
       const started = performance.now();
-      try {
-        for (const f of files) await writeAtomically(join(this.dir, f.path), f.text);
-        // Paths the index already tracks need no `git add`: `commit -- paths` takes their
-        // working-tree state, deletions included. One process per write is the common case.
-        const untracked = files.filter((f) => f.text !== undefined && !this.served.texts.has(f.path)).map((f) => f.path);
-        if (untracked.length > 0) await this.git.raw(["add", "--", ...untracked]);
-        await this.git.raw([
-          "-c", `user.name=${this.author.name}`, "-c", `user.email=${this.author.email}`,
-          "commit", "-q", "--no-verify", "--no-gpg-sign", "--no-status", "-m", p.message, "--", ...paths,
-        ]);
-      } catch (e) {
-        await this.undo(paths);
-        throw new DomainError("InternalServerError", `Could not commit "${p.message}": ${(e as Error).message.trim()}`);
+      if (!(await this.commitFiles(state, files, p.message))) {
+        // Someone else committed between the plan and the ref update: plan again on their commit.
+        if (attempt >= MAX_PUSH_ATTEMPTS) throw new DomainError("ServerBusy", "The repository kept moving while this write was being saved; the change was not made. Retry in a moment.");
+        continue;
       }
       if (!this.remote) return this.serveOwnCommit(state, files, started);
       const pushed = await this.remote.push();
@@ -202,8 +206,44 @@ export class RepoStore {
     }
   }
 
+  /**
+   * Writes the files and commits them on top of `base`, in-process when the repository allows it
+   * (DirectCommitter), else with `git commit`. False when the branch moved away from `base` first
+   * (nothing changed). A failure leaves the files, index and branch as they were.
+   */
+  private async commitFiles(base: RepoState, files: readonly FileWrite[], message: string): Promise<boolean> {
+    const paths = files.map((f) => f.path);
+    const writeFiles = async () => {
+      for (const f of files) await writeAtomically(join(this.dir, f.path), f.text);
+    };
+    try {
+      if (this.direct !== undefined && base.commit) {
+        const result = await this.direct.commit(base.commit, files, message, this.author, writeFiles);
+        if (result.kind === "moved") return false;
+        if (result.kind === "committed") {
+          this.writer = { mode: "in-process" };
+          return true;
+        }
+        this.writer = { mode: "git", reason: result.reason };
+      }
+      await writeFiles();
+      // Paths the index already tracks need no `git add`: `commit -- paths` takes their
+      // working-tree state, deletions included. One process per write is the common case.
+      const untracked = files.filter((f) => f.text !== undefined && !this.served.texts.has(f.path)).map((f) => f.path);
+      if (untracked.length > 0) await this.git.raw(["add", "--", ...untracked]);
+      await this.git.raw([
+        "-c", `user.name=${this.author.name}`, "-c", `user.email=${this.author.email}`,
+        "commit", "-q", "--no-verify", "--no-gpg-sign", "--no-status", "-m", message, "--", ...paths,
+      ]);
+      return true;
+    } catch (e) {
+      await this.undo(paths);
+      throw new DomainError("InternalServerError", `Could not commit "${message}": ${(e as Error).message.trim()}`);
+    }
+  }
+
   /** Serves the commit just made from what was written, without rereading it from git. */
-  private async serveOwnCommit(base: RepoState, files: readonly { path: string; text: string | undefined }[], started: number): Promise<WriteResult> {
+  private async serveOwnCommit(base: RepoState, files: readonly FileWrite[], started: number): Promise<WriteResult> {
     const commit = await this.git.headFast();
     if (commit === undefined || base !== this.state) {
       const next = await this.refreshLocked();
@@ -255,7 +295,7 @@ export class RepoStore {
     });
   }
 
-  private fileChange(change: Change): { path: string; text: string | undefined } {
+  private fileChange(change: Change): FileWrite {
     switch (change.kind) {
       case "putConfig": {
         const path = configPath(change.config.name);

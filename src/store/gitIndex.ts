@@ -1,0 +1,124 @@
+import { createHash } from "node:crypto";
+
+/**
+ * Editing git's index file (versions 2 and 3) in memory: after a commit made without git, the
+ * index must record the new blobs, or `git status` would show the committed files as changed.
+ * Unknown formats (version 4's compressed paths, split or sparse indexes) are declined, and the
+ * caller then lets git make the commit.
+ */
+
+/** What the index records of a file's stat, as git truncates it: 32-bit fields. */
+export interface IndexStat {
+  readonly ctimeSec: number;
+  readonly ctimeNsec: number;
+  readonly mtimeSec: number;
+  readonly mtimeNsec: number;
+  readonly dev: number;
+  readonly ino: number;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: number;
+}
+
+export interface IndexChange {
+  readonly stat: IndexStat;
+  /** 20-byte binary blob id. */
+  readonly id: Buffer;
+}
+
+interface Slot {
+  readonly path: Buffer;
+  readonly stage: number;
+  readonly bytes: Buffer;
+}
+
+const FIXED = 62; // ctime..size (40) + id (20) + flags (2)
+const TRAILER = 20;
+
+/**
+ * The index with `changes` applied: a path mapped to a change gets a stage-0 entry for that blob,
+ * a path mapped to undefined loses its entry. Optional extensions (cache tree, untracked cache…)
+ * are dropped, which git allows and rebuilds. Undefined when the index is not one this can edit
+ * safely (other version, a required extension, a checksum mismatch, a changed path in conflict).
+ */
+export function patchIndex(index: Buffer, changes: ReadonlyMap<string, IndexChange | undefined>): Buffer | undefined {
+  if (index.length < 12 + TRAILER || index.toString("latin1", 0, 4) !== "DIRC") return undefined;
+  const version = index.readUInt32BE(4);
+  if (version !== 2 && version !== 3) return undefined;
+  const body = index.subarray(0, index.length - TRAILER);
+  const trailer = index.subarray(index.length - TRAILER);
+  // index.skipHash writes a zero trailer; anything else must be the checksum.
+  if (trailer.some((b) => b !== 0) && !createHash("sha1").update(body).digest().equals(trailer)) return undefined;
+
+  const count = index.readUInt32BE(8);
+  const slots: Slot[] = [];
+  const touched = new Set<string>(changes.keys());
+  let at = 12;
+  for (let i = 0; i < count; i++) {
+    if (at + FIXED > body.length) return undefined;
+    const flags = index.readUInt16BE(at + 60);
+    const extended = version >= 3 && (flags & 0x4000) !== 0;
+    const nameStart = at + FIXED + (extended ? 2 : 0);
+    const nul = index.indexOf(0, nameStart);
+    if (nul < 0 || nul >= body.length) return undefined;
+    const end = at + ((FIXED + (extended ? 2 : 0) + (nul - nameStart) + 8) & ~7);
+    const path = index.subarray(nameStart, nul);
+    const stage = (flags >> 12) & 3;
+    const name = path.toString("utf8");
+    if (touched.has(name)) {
+      if (stage !== 0) return undefined; // a conflict on this path: git must handle it
+    } else {
+      slots.push({ path, stage, bytes: index.subarray(at, end) });
+    }
+    at = end;
+  }
+  while (at < body.length) {
+    if (at + 8 > body.length) return undefined;
+    const first = index[at] as number;
+    if (first < 0x41 || first > 0x5a) return undefined; // lowercase signature = required extension
+    at += 8 + index.readUInt32BE(at + 4);
+  }
+  if (at !== body.length) return undefined;
+
+  for (const [name, change] of changes) {
+    if (change) slots.push(encodeEntry(Buffer.from(name, "utf8"), change));
+  }
+  slots.sort((a, b) => Buffer.compare(a.path, b.path) || a.stage - b.stage);
+  const header = Buffer.alloc(12);
+  header.write("DIRC", 0, "latin1");
+  header.writeUInt32BE(version, 4);
+  header.writeUInt32BE(slots.length, 8);
+  const out = Buffer.concat([header, ...slots.map((s) => s.bytes)]);
+  return Buffer.concat([out, createHash("sha1").update(out).digest()]);
+}
+
+function encodeEntry(path: Buffer, change: IndexChange): Slot {
+  const bytes = Buffer.alloc((FIXED + path.length + 8) & ~7);
+  const s = change.stat;
+  [s.ctimeSec, s.ctimeNsec, s.mtimeSec, s.mtimeNsec, s.dev, s.ino, s.mode, s.uid, s.gid, s.size].forEach((v, i) => bytes.writeUInt32BE(v >>> 0, i * 4));
+  change.id.copy(bytes, 40);
+  bytes.writeUInt16BE(Math.min(path.length, 0xfff), 60);
+  path.copy(bytes, FIXED);
+  return { path, stage: 0, bytes };
+}
+
+/** The index's view of a regular file's lstat (bigint, for nanoseconds). */
+export function indexStat(st: { ctimeNs: bigint; mtimeNs: bigint; dev: bigint; ino: bigint; mode: bigint; uid: bigint; gid: bigint; size: bigint }): IndexStat {
+  const low = (v: bigint) => Number(v & 0xffffffffn);
+  const sec = (ns: bigint) => low(ns / 1_000_000_000n);
+  const nsec = (ns: bigint) => Number(ns % 1_000_000_000n);
+  return {
+    ctimeSec: sec(st.ctimeNs),
+    ctimeNsec: nsec(st.ctimeNs),
+    mtimeSec: sec(st.mtimeNs),
+    mtimeNsec: nsec(st.mtimeNs),
+    dev: low(st.dev),
+    ino: low(st.ino),
+    // git records only "regular file, executable or not".
+    mode: (st.mode & 0o100n) !== 0n ? 0o100755 : 0o100644,
+    uid: low(st.uid),
+    gid: low(st.gid),
+    size: low(st.size),
+  };
+}

@@ -1,0 +1,128 @@
+import { writeFileSync, existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import test from "ava";
+import { send } from "./helpers/client.ts";
+import { git, tempDir } from "./helpers/git.ts";
+import { commitFiles, configYaml, groupYaml } from "./helpers/repo.ts";
+import { withServer, type TestServer } from "./helpers/server.ts";
+import { Git } from "../src/store/git.ts";
+import { DirectCommitter } from "../src/store/directCommit.ts";
+
+// API writes are committed without a git process when the repository allows it. These tests hold
+// the result to what `git commit` would have left: objects git accepts, an index equal to HEAD,
+// reflogs, and a fallback to git itself where the in-process writer does not apply.
+
+const AUTHOR = { name: "Config Bot", email: "bot@example.com" };
+
+async function writer(s: TestServer): Promise<{ mode: string; reason?: string }> {
+  const res = await send(s.url, "GET", "/status", "");
+  return (JSON.parse(res.body.toString()) as { writer: { mode: string; reason?: string } }).writer;
+}
+
+function seeded(files: Record<string, string> = {}): string {
+  const repo = tempDir("cs-inproc-");
+  git(repo, "init", "-q", "--initial-branch=main");
+  commitFiles(repo, { "README.md": "# configs\n", "configs/base.yaml": configYaml("base", "x\n"), "agent_groups/g0.yaml": groupYaml("g0", []), ...files }, "initial state");
+  return repo;
+}
+
+/** What `git commit` guarantees, checked with git itself. */
+function assertGitAgrees(t: import("ava").ExecutionContext, repo: string, label: string): void {
+  t.is(git(repo, "fsck", "--strict", "--no-dangling", "--no-progress"), "", `${label}: fsck`);
+  t.is(git(repo, "status", "--porcelain", "--untracked-files=all"), "", `${label}: clean tree`);
+  // The index records exactly HEAD's tree: nothing staged, nothing lost.
+  t.is(git(repo, "write-tree").trim(), git(repo, "rev-parse", "HEAD^{tree}").trim(), `${label}: index = HEAD`);
+}
+
+test("API writes are committed in-process, and git finds the result exactly as `git commit` leaves it", async (t) => {
+  const repo = seeded();
+  t.teardown(() => rmSync(repo, { recursive: true, force: true }));
+  const s = await withServer(t, { repo, author: AUTHOR });
+  const steps: [string, () => Promise<{ body: { code: string } }>, string][] = [
+    ["create config", () => s.api.createConfig({ config_detail: { config_name: "c1", content: "a\n" } }), "A\tconfigs/c1.yaml"],
+    ["update config", () => s.api.updateConfig({ config_detail: { config_name: "c1", content: "b: \"ü\"\n" } }), "M\tconfigs/c1.yaml"],
+    ["create group", () => s.api.createGroup({ agent_group: { group_name: "g1", tags: [{ name: "k", value: "v" }] } }), "A\tagent_groups/g1.yaml"],
+    ["apply", () => s.api.apply({ group_name: "g1", config_name: "c1" }), "M\tagent_groups/g1.yaml"],
+    ["remove", () => s.api.remove({ group_name: "g1", config_name: "c1" }), "M\tagent_groups/g1.yaml"],
+    ["delete group", () => s.api.deleteGroup({ group_name: "g1" }), "D\tagent_groups/g1.yaml"],
+    ["delete the folder's last group", () => s.api.deleteGroup({ group_name: "g0" }), "D\tagent_groups/g0.yaml"],
+    ["recreate a group in a folder that no longer exists", () => s.api.createGroup({ agent_group: { group_name: "g2" } }), "A\tagent_groups/g2.yaml"],
+  ];
+  let before = git(repo, "rev-parse", "HEAD").trim();
+  for (const [label, run, change] of steps) {
+    const body = (await run()).body as { code: string; message?: string };
+    if (body.code !== "Accept") t.log(body.message);
+    t.is(body.code, "Accept", label);
+    t.deepEqual(await writer(s), { mode: "in-process" }, label);
+    const head = git(repo, "rev-parse", "HEAD").trim();
+    t.deepEqual(git(repo, "show", "--name-status", "--format=", "HEAD").trim().split("\n"), [change], label);
+    t.is(git(repo, "rev-parse", "HEAD^").trim(), before, `${label}: parent`);
+    t.is(git(repo, "log", "-1", "--format=%an <%ae>|%cn <%ce>").trim(), "Config Bot <bot@example.com>|Config Bot <bot@example.com>", label);
+    const subject = git(repo, "log", "-1", "--format=%s").trim();
+    t.true(subject.length > 0, label);
+    t.is(git(repo, "reflog", "-1", "--format=%H %gs", "main").trim(), `${head} commit: ${subject}`, `${label}: branch reflog`);
+    t.is(git(repo, "reflog", "-1", "--format=%H %gs", "HEAD").trim(), `${head} commit: ${subject}`, `${label}: HEAD reflog`);
+    t.is(s.store.state.commit, head, `${label}: served`);
+    assertGitAgrees(t, repo, label);
+    before = head;
+  }
+  // A deleted folder is gone from the tree, as git never stores an empty one.
+  t.deepEqual(git(repo, "ls-tree", "--name-only", "HEAD~1").trim().split("\n"), ["README.md", "configs"]);
+  // A person can go on committing with git on top of the server's commits.
+  commitFiles(repo, { "configs/by-hand.yaml": configYaml("by-hand", "h\n") }, "by hand");
+  await s.store.refresh();
+  t.truthy(s.store.state.configs.get("by-hand"));
+  t.is((await s.api.updateConfig({ config_detail: { config_name: "by-hand", content: "h2\n" } })).body.code, "Accept");
+  assertGitAgrees(t, repo, "after a person's commit");
+  t.is(Number(git(repo, "rev-list", "--count", "HEAD").trim()), 1 + steps.length + 2);
+});
+
+test("a repository with a .gitattributes file is committed by git itself (filters and eol rules apply)", async (t) => {
+  const repo = seeded({ ".gitattributes": "*.yaml text eol=lf\n" });
+  t.teardown(() => rmSync(repo, { recursive: true, force: true }));
+  const s = await withServer(t, { repo, author: AUTHOR });
+  t.is((await s.api.createConfig({ config_detail: { config_name: "c1", content: "a\n" } })).body.code, "Accept");
+  const w = await writer(s);
+  t.is(w.mode, "git");
+  t.regex(w.reason ?? "", /\.gitattributes/);
+  t.deepEqual(git(repo, "show", "--name-status", "--format=", "HEAD").trim().split("\n"), ["A\tconfigs/c1.yaml"]);
+  assertGitAgrees(t, repo, "git fallback");
+});
+
+test("a held index.lock fails the write with a message naming it, and changes nothing", async (t) => {
+  const repo = seeded();
+  t.teardown(() => rmSync(repo, { recursive: true, force: true }));
+  const s = await withServer(t, { repo, author: AUTHOR });
+  const head = git(repo, "rev-parse", "HEAD").trim();
+  const lock = join(repo, ".git", "index.lock");
+  writeFileSync(lock, "");
+  const res = await s.api.updateConfig({ config_detail: { config_name: "base", content: "changed\n" } });
+  t.is(res.status, 500);
+  t.is(res.body.code, "InternalServerError");
+  t.regex(res.body.message, /index\.lock/);
+  t.is(git(repo, "rev-parse", "HEAD").trim(), head);
+  t.true(existsSync(lock), "someone else's lock is left alone");
+  rmSync(lock);
+  assertGitAgrees(t, repo, "after the refused write");
+  t.is((await s.api.updateConfig({ config_detail: { config_name: "base", content: "changed\n" } })).body.code, "Accept");
+  assertGitAgrees(t, repo, "after the retry");
+});
+
+test("the in-process committer moves the branch only from the expected parent", async (t) => {
+  const repo = seeded();
+  t.teardown(() => rmSync(repo, { recursive: true, force: true }));
+  const old = git(repo, "rev-parse", "HEAD").trim();
+  const newer = commitFiles(repo, { "configs/other.yaml": configYaml("other", "o\n") }, "someone else's commit");
+  const committer = await DirectCommitter.prepare(new Git(repo));
+  if (typeof committer === "string") return t.fail(committer);
+  let wrote = false;
+  const result = await committer.commit(old, [{ path: "configs/base.yaml", text: configYaml("base", "late\n") }], "stale write", AUTHOR, async () => {
+    wrote = true;
+  });
+  t.deepEqual(result, { kind: "moved" });
+  t.false(wrote, "no file is written when the branch moved");
+  t.is(git(repo, "rev-parse", "HEAD").trim(), newer);
+  t.false(existsSync(join(repo, ".git", "index.lock")));
+  t.false(existsSync(join(repo, ".git", "refs", "heads", "main.lock")));
+  assertGitAgrees(t, repo, "after the refused compare-and-swap");
+});
