@@ -107,7 +107,7 @@ test("patchIndex declines what it cannot edit safely", (t) => {
   const link = Buffer.concat([Buffer.from("link"), Buffer.from([0, 0, 0, 0])]);
   t.is(patchIndex(indexFile(2, [{ path: "a" }], [link]), new Map()), undefined, "a required extension (split index)");
   const corrupt = Buffer.from(plain);
-  corrupt[corrupt.length - 1] ^= 1;
+  corrupt.writeUInt8(corrupt.readUInt8(corrupt.length - 1) ^ 1, corrupt.length - 1);
   t.is(patchIndex(corrupt, new Map()), undefined, "a checksum mismatch");
   const conflicted = indexFile(2, [{ path: "a", stage: 1 }, { path: "a", stage: 2 }]);
   t.is(patchIndex(conflicted, new Map([["a", change("a")]])), undefined, "a conflict on a written path");
