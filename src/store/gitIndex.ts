@@ -27,12 +27,6 @@ export interface IndexChange {
   readonly id: Buffer;
 }
 
-interface Slot {
-  readonly path: Buffer;
-  readonly stage: number;
-  readonly bytes: Buffer;
-}
-
 const FIXED = 62; // ctime..size (40) + id (20) + flags (2)
 const TRAILER = 20;
 
@@ -41,66 +35,79 @@ const TRAILER = 20;
  * a path mapped to undefined loses its entry. Optional extensions (cache tree, untracked cache…)
  * are dropped, which git allows and rebuilds. Undefined when the index is not one this can edit
  * safely (other version, a required extension, a checksum mismatch, a changed path in conflict).
+ *
+ * One pass over the sorted entries, copying runs of untouched ones as they are: no object per
+ * entry, as the index of a large repository is rewritten on every API write.
  */
 export function patchIndex(index: Buffer, changes: ReadonlyMap<string, IndexChange | undefined>): Buffer | undefined {
   if (index.length < 12 + TRAILER || index.toString("latin1", 0, 4) !== "DIRC") return undefined;
   const version = index.readUInt32BE(4);
   if (version !== 2 && version !== 3) return undefined;
-  const body = index.subarray(0, index.length - TRAILER);
-  const trailer = index.subarray(index.length - TRAILER);
+  const end = index.length - TRAILER;
+  const trailer = index.subarray(end);
   // index.skipHash writes a zero trailer; anything else must be the checksum.
-  if (trailer.some((b) => b !== 0) && !createHash("sha1").update(body).digest().equals(trailer)) return undefined;
+  if (trailer.some((b) => b !== 0) && !createHash("sha1").update(index.subarray(0, end)).digest().equals(trailer)) return undefined;
 
-  const count = index.readUInt32BE(8);
-  const slots: Slot[] = [];
-  const touched = new Set<string>(changes.keys());
+  const pending = [...changes].map(([path, change]) => ({ path: Buffer.from(path, "utf8"), change })).sort((a, b) => Buffer.compare(a.path, b.path));
+  const chunks: Buffer[] = [Buffer.alloc(12)];
+  let count = index.readUInt32BE(8);
+  let next = 0;
+  let run = 12;
   let at = 12;
-  for (let i = 0; i < count; i++) {
-    if (at + FIXED > body.length) return undefined;
+  const emit = (upTo: number, resumeAt: number) => {
+    const p = pending[next++] as (typeof pending)[number];
+    chunks.push(index.subarray(run, upTo));
+    run = resumeAt;
+    if (p.change) {
+      chunks.push(encodeEntry(p.path, p.change));
+      count++;
+    }
+  };
+  for (let i = index.readUInt32BE(8); i > 0; i--) {
+    if (at + FIXED > end) return undefined;
     const flags = index.readUInt16BE(at + 60);
     const extended = version >= 3 && (flags & 0x4000) !== 0;
     const nameStart = at + FIXED + (extended ? 2 : 0);
     const nul = index.indexOf(0, nameStart);
-    if (nul < 0 || nul >= body.length) return undefined;
-    const end = at + ((FIXED + (extended ? 2 : 0) + (nul - nameStart) + 8) & ~7);
-    const path = index.subarray(nameStart, nul);
-    const stage = (flags >> 12) & 3;
-    const name = path.toString("utf8");
-    if (touched.has(name)) {
-      if (stage !== 0) return undefined; // a conflict on this path: git must handle it
-    } else {
-      slots.push({ path, stage, bytes: index.subarray(at, end) });
+    if (nul < 0 || nul >= end) return undefined;
+    const entryEnd = at + ((FIXED + (extended ? 2 : 0) + (nul - nameStart) + 8) & ~7);
+    // Changes that sort before this entry are new paths: insert them here.
+    let order = 1;
+    while (next < pending.length && (order = (pending[next] as (typeof pending)[number]).path.compare(index, nameStart, nul)) < 0) emit(at, at);
+    if (next < pending.length && order === 0) {
+      if (((flags >> 12) & 3) !== 0) return undefined; // a conflict on this path: git must handle it
+      count--;
+      emit(at, entryEnd);
     }
-    at = end;
+    at = entryEnd;
   }
-  while (at < body.length) {
-    if (at + 8 > body.length) return undefined;
+  const entriesEnd = at;
+  while (next < pending.length) emit(entriesEnd, entriesEnd);
+  chunks.push(index.subarray(run, entriesEnd));
+  while (at < end) {
+    if (at + 8 > end) return undefined;
     const first = index[at] as number;
     if (first < 0x41 || first > 0x5a) return undefined; // lowercase signature = required extension
     at += 8 + index.readUInt32BE(at + 4);
   }
-  if (at !== body.length) return undefined;
+  if (at !== end) return undefined;
 
-  for (const [name, change] of changes) {
-    if (change) slots.push(encodeEntry(Buffer.from(name, "utf8"), change));
-  }
-  slots.sort((a, b) => Buffer.compare(a.path, b.path) || a.stage - b.stage);
-  const header = Buffer.alloc(12);
+  const header = chunks[0] as Buffer;
   header.write("DIRC", 0, "latin1");
   header.writeUInt32BE(version, 4);
-  header.writeUInt32BE(slots.length, 8);
-  const out = Buffer.concat([header, ...slots.map((s) => s.bytes)]);
+  header.writeUInt32BE(count, 8);
+  const out = Buffer.concat(chunks);
   return Buffer.concat([out, createHash("sha1").update(out).digest()]);
 }
 
-function encodeEntry(path: Buffer, change: IndexChange): Slot {
+function encodeEntry(path: Buffer, change: IndexChange): Buffer {
   const bytes = Buffer.alloc((FIXED + path.length + 8) & ~7);
   const s = change.stat;
   [s.ctimeSec, s.ctimeNsec, s.mtimeSec, s.mtimeNsec, s.dev, s.ino, s.mode, s.uid, s.gid, s.size].forEach((v, i) => bytes.writeUInt32BE(v >>> 0, i * 4));
   change.id.copy(bytes, 40);
   bytes.writeUInt16BE(Math.min(path.length, 0xfff), 60);
   path.copy(bytes, FIXED);
-  return { path, stage: 0, bytes };
+  return bytes;
 }
 
 /** The index's view of a regular file's lstat (bigint, for nanoseconds). */

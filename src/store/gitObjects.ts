@@ -46,16 +46,32 @@ export function decodeTree(body: Buffer): TreeEntry[] {
   return entries;
 }
 
-/** Git orders tree entries by name bytes, a tree's name compared as if it ended in "/". */
-function sortKey(e: TreeEntry): Buffer {
-  return e.mode === TREE_MODE ? Buffer.concat([e.name, Buffer.from("/")]) : e.name;
+/**
+ * Git orders tree entries by name bytes, a tree's name compared as if it ended in "/". Latin-1
+ * strings compare exactly as their bytes do, without a Buffer per comparison.
+ */
+function sortKey(e: TreeEntry): string {
+  return e.mode === TREE_MODE ? `${e.name.toString("latin1")}/` : e.name.toString("latin1");
 }
 
 export function encodeTree(entries: readonly TreeEntry[]): Buffer {
-  const sorted = [...entries].sort((a, b) => Buffer.compare(sortKey(a), sortKey(b)));
-  const parts: Buffer[] = [];
-  for (const e of sorted) parts.push(Buffer.from(`${e.mode} `), e.name, Buffer.from([0]), e.id);
-  return Buffer.concat(parts);
+  const keys = entries.map(sortKey);
+  const order = entries.map((_, i) => i);
+  if (keys.some((k, i) => i > 0 && (keys[i - 1] as string) > k)) order.sort((a, b) => ((keys[a] as string) < (keys[b] as string) ? -1 : 1));
+  let size = 0;
+  for (const e of entries) size += e.mode.length + 1 + e.name.length + 1 + 20;
+  // One buffer for the whole tree: a config folder holds thousands of entries.
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const i of order) {
+    const e = entries[i] as TreeEntry;
+    at += out.write(e.mode, at, "latin1");
+    out[at++] = 0x20;
+    at += e.name.copy(out, at);
+    out[at++] = 0;
+    at += e.id.copy(out, at, 0, 20);
+  }
+  return out;
 }
 
 /**

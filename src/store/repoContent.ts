@@ -43,15 +43,15 @@ export function readRepoContent(files: ReadonlyMap<string, string>, cache?: Pars
     }
     const stem = base.slice(0, -".yaml".length);
     if (dir === CONFIG_DIR) {
-      const r = cached(cache, file, text, parseConfigFile);
+      const r = cached(cache, file, text, () => entryOf(parseConfigFile(file, text), file, stem));
       problems.push(...r.problems);
-      if (r.value) configs.push({ file, stem, ...r.value });
+      if (r.entry) configs.push(r.entry);
       else unreadable.add(stem);
       if (r.problems.length > 0) broken.add(file);
     } else {
-      const r = cached(cache, file, text, parseGroupFile);
+      const r = cached(cache, file, text, () => entryOf(parseGroupFile(file, text), file, stem));
       problems.push(...r.problems);
-      if (r.value) groups.push({ file, stem, ...r.value });
+      if (r.entry) groups.push(r.entry);
       if (r.problems.length > 0) broken.add(file);
     }
   }
@@ -89,8 +89,13 @@ export class ParseCache {
   }
 }
 
-function cached<T>(cache: ParseCache | undefined, file: string, text: string, parse: (file: string, text: string) => T): T {
-  return cache ? cache.get(file, text, () => parse(file, text)) : parse(file, text);
+function cached<T>(cache: ParseCache | undefined, file: string, text: string, parse: () => T): T {
+  return cache ? cache.get(file, text, parse) : parse();
+}
+
+/** A parsed file with its path and stem, built once per text (cached with the parse). */
+function entryOf<V extends object>(parsed: { value?: V; problems: readonly Problem[] }, file: string, stem: string): { entry?: V & { file: string; stem: string }; problems: readonly Problem[] } {
+  return { ...(parsed.value ? { entry: { file, stem, ...parsed.value } } : {}), problems: parsed.problems };
 }
 
 function byPosition(a: Problem, b: Problem): number {

@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdir, readdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Mutex } from "async-mutex";
 import { DomainError } from "../domain/errors.ts";
@@ -114,8 +114,7 @@ export class RepoStore {
 
   /** Whether `path` on disk is exactly the served commit's text (absent in both counts). */
   async isCommitted(path: string): Promise<boolean> {
-    const onDisk = await readFile(join(this.dir, path), "utf8").catch(() => undefined);
-    return onDisk === this.served.texts.get(path);
+    return readText(join(this.dir, path)) === this.served.texts.get(path);
   }
 
   /** Loads HEAD if it moved (someone else committed, pulled or reset). */
@@ -214,7 +213,7 @@ export class RepoStore {
   private async commitFiles(base: RepoState, files: readonly FileWrite[], message: string): Promise<boolean> {
     const paths = files.map((f) => f.path);
     const writeFiles = async () => {
-      for (const f of files) await writeAtomically(join(this.dir, f.path), f.text);
+      for (const f of files) writeAtomically(join(this.dir, f.path), f.text);
     };
     try {
       if (this.direct !== undefined && base.commit) {
@@ -315,8 +314,7 @@ export class RepoStore {
   /** Refuses to write over a person's uncommitted edit of the same file. */
   private async checkClean(paths: readonly string[]): Promise<void> {
     for (const path of paths) {
-      const onDisk = await readFile(join(this.dir, path), "utf8").catch(() => undefined);
-      if (onDisk !== this.served.texts.get(path)) {
+      if (readText(join(this.dir, path)) !== this.served.texts.get(path)) {
         throw new DomainError("InternalServerError", `${path} has uncommitted changes in the server's working tree; commit or discard them, then retry.`);
       }
     }
@@ -327,8 +325,8 @@ export class RepoStore {
     for (const path of paths) {
       const text = this.served.texts.get(path);
       const full = join(this.dir, path);
-      if (text === undefined) await rm(full, { force: true });
-      else await writeAtomically(full, text);
+      if (text === undefined) rmSync(full, { force: true });
+      else writeAtomically(full, text);
     }
     if (this.served.commit) await this.git.raw(["reset", "-q", "--", ...paths]).catch(() => undefined);
     else await this.git.raw(["rm", "-q", "--cached", "--ignore-unmatch", "--", ...paths]).catch(() => undefined);
@@ -339,15 +337,25 @@ export function formatProblem(p: Problem | undefined): string {
   return p ? `${p.file}:${p.line}:${p.column}: ${p.message}` : "unknown";
 }
 
-async function writeAtomically(path: string, text: string | undefined): Promise<void> {
+/** A state file's text, or undefined when absent; synchronous like writeAtomically. */
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Small state files: written synchronously (tmp + rename), cheaper here than thread-pool round trips. */
+function writeAtomically(path: string, text: string | undefined): void {
   if (text === undefined) {
-    await rm(path, { force: true });
+    rmSync(path, { force: true });
     return;
   }
-  await mkdir(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
 }
 
 /** A missing or empty directory becomes a new repository on `main`; anything else must already be one. */

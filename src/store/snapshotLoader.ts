@@ -1,5 +1,5 @@
 import { RepoState } from "../domain/repoState.ts";
-import type { ConfigRecord, Problem } from "../domain/types.ts";
+import type { ConfigRecord, ConfigSpec, Problem } from "../domain/types.ts";
 import type { Git } from "./git.ts";
 import { configPath, CONFIG_DIR, GROUP_DIR, ParseCache, readRepoContent } from "./repoContent.ts";
 import { VersionIndex } from "./versionIndex.ts";
@@ -21,6 +21,8 @@ export class SnapshotLoader {
   private readonly versions: VersionIndex;
   private blobTexts = new Map<string, string>();
   private readonly parsed = new ParseCache();
+  /** Served records by parsed spec (specs are reused while a file's text is unchanged). */
+  private readonly records = new WeakMap<ConfigSpec, ConfigRecord>();
   private loaded: { commit: string | undefined; texts: ReadonlyMap<string, string> } | undefined;
 
   constructor(private readonly git: Git) {
@@ -86,7 +88,14 @@ export class SnapshotLoader {
     if (content.problems.length > 0) return { commit, state: undefined, problems: content.problems, texts };
     const configs: ConfigRecord[] = content.configs.map((c) => {
       const change = this.versions.changeOf(configPath(c.name));
-      return { ...c, version: change?.depth ?? this.versions.depth, commit: change?.commit ?? commit };
+      const version = change?.depth ?? this.versions.depth;
+      const from = change?.commit ?? commit;
+      // Unchanged files keep their record object: a write to one of 1,000 configs builds one.
+      const known = this.records.get(c);
+      if (known && known.version === version && known.commit === from) return known;
+      const record = { ...c, version, commit: from };
+      this.records.set(c, record);
+      return record;
     });
     const state = new RepoState(commit, this.versions.depth, this.versions.committedAt, configs, content.groups);
     return { commit, state, problems: [], texts };
