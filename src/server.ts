@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { Logger } from "pino";
 import { AgentRegistry } from "./agents/agentRegistry.ts";
 import { agentsApiRouter } from "./http/agentsApi.ts";
@@ -132,7 +132,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     healthRouter({ readiness, metrics }),
     agentsApiRouter(registry),
   ];
-  const app = createApp({ store, registry }, {
+  const listener = createApp({ store, registry }, {
     bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
     logger,
     metrics,
@@ -142,7 +142,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }, [...extra, historyRouter({ store })]);
   const host = options.host ?? DEFAULTS.host;
   const http: Server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(options.port ?? DEFAULTS.port, host, () => resolve(s));
+    const s = createServer(listener).listen(options.port ?? DEFAULTS.port, host, () => resolve(s));
     s.once("error", reject);
   }).catch(async (err: unknown) => {
     // Nothing may keep running for a caller that goes on after a failed start (tests, embedders).

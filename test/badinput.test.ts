@@ -174,3 +174,20 @@ test("unknown routes and methods still carry x-log-requestid", async (t) => {
   t.is(wrongMethod.status, 405);
   t.truthy(wrongMethod.headers["x-log-requestid"]);
 });
+
+test("a request_id that cannot be a header value is echoed in the body; x-log-requestid is a new id", async (t) => {
+  const s = await withServer(t);
+  for (const id of ["日本", "a\nb"]) {
+    // The shortcut below koa, and the same route through koa's router.
+    for (const path of ["/Agent/HeartBeat", "/agent/heartbeat"]) {
+      const raw = await send(s.url, "POST", path, pb.HeartBeatRequest.encode({ request_id: id, agent_id: "a1" }).finish());
+      t.is(raw.status, 200, path);
+      t.regex(String(raw.headers["x-log-requestid"]), /^[0-9a-f-]{36}$/, path);
+      t.is(pb.HeartBeatResponse.decode(raw.body).response_id, id, path);
+    }
+    const user = await send(s.url, "POST", "/User/ListConfigs", pb.ListConfigsRequest.encode({ request_id: id }).finish());
+    t.is(user.status, 200);
+    t.is(pb.ListConfigsResponse.decode(user.body).response_id, id);
+  }
+  t.is((await s.api.heartbeat({ agent_id: "after" })).body.code, "Accept");
+});

@@ -47,23 +47,17 @@ export function auth(options: AuthOptions, responses: ResponseTypes): Middleware
   };
 }
 
-/**
- * The agent half alone, for app.ts's `/Agent/*` fast path: true when the request may go on, else
- * the request is answered (as `auth` answers it) and false is returned.
- */
-export function agentAuth(options: AuthOptions, responses: ResponseTypes): ((ctx: Context) => boolean) | undefined {
-  const agentOk = options.agentToken ? tokenCheck(options.agentToken) : undefined;
-  if (!agentOk) return undefined;
-  return (ctx) => {
-    if (agentOk(ctx.get("authorization") || undefined)) return true;
-    refuse(ctx, responses, "agent");
-    return false;
-  };
+/** The `WWW-Authenticate` header of a refusal. */
+export const BEARER_CHALLENGE = 'Bearer realm="configserver"';
+
+/** The message of a refusal (HTTP 401, code Unauthorized); also app.ts's `/Agent/*` shortcut answers it. */
+export function refusal(which: "agent" | "user", authorization: string | undefined): string {
+  return authorization
+    ? `The ${which} token in the Authorization header is wrong.`
+    : `This server requires an ${which} token: send "Authorization: Bearer <token>".`;
 }
 
 function refuse(ctx: Context, responses: ResponseTypes, which: "agent" | "user"): void {
-  ctx.set("www-authenticate", 'Bearer realm="configserver"');
-  answer(ctx, responses, "Unauthorized", ctx.get("authorization")
-    ? `The ${which} token in the Authorization header is wrong.`
-    : `This server requires an ${which} token: send "Authorization: Bearer <token>".`);
+  ctx.set("www-authenticate", BEARER_CHALLENGE);
+  answer(ctx, responses, "Unauthorized", refusal(which, ctx.get("authorization") || undefined));
 }

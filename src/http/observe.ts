@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import type { Context, Middleware, Next } from "koa";
 import type { Level, Logger } from "pino";
 import type { Metrics } from "../metrics.ts";
+import type { Outcome } from "./route.ts";
 
 export interface ObserveOptions {
   readonly logger: Logger;
@@ -33,10 +35,11 @@ export interface Observer {
   /** The outermost middleware. */
   readonly middleware: Middleware;
   /**
-   * What the middleware does once a request is answered (or failed), for app.ts's `/Agent/*` fast
-   * path: `route` is the metrics label (the route's pattern without trailing slash).
+   * What the middleware does once a request is answered, for app.ts's `/Agent/*` shortcut (no koa
+   * context there): metrics and the request log. `route` is the metrics label (the route's path);
+   * without an outcome the request failed (`failure`) and was answered HTTP 500.
    */
-  done(ctx: Context, route: string, started: number, failure: unknown, agent: boolean): void;
+  record(req: IncomingMessage, route: string, seconds: number, outcome: Outcome | undefined, failure?: unknown): void;
 }
 
 export function observer(options: ObserveOptions): Observer {
@@ -47,6 +50,19 @@ export function observer(options: ObserveOptions): Observer {
     if (l === undefined) labels.set(matched, (l = matched.length > 1 && matched.endsWith("/") ? matched.slice(0, -1) : matched));
     return l;
   };
+  const log = (level: Level, requestId: unknown, method: string | undefined, path: string | undefined, route: string, status: number, code: string, seconds: number, message: unknown, failure: unknown) => {
+    logger[level]({
+      requestId,
+      method,
+      path,
+      route,
+      status,
+      code,
+      ms: Math.round(seconds * 10_000) / 10,
+      ...(message ? { message } : {}),
+      ...(failure ? { err: failure } : {}),
+    }, "request");
+  };
   const done = (ctx: Context, route: string, started: number, failure: unknown, agent: boolean) => {
     const seconds = (performance.now() - started) / 1000;
     const state = ctx.state;
@@ -56,19 +72,14 @@ export function observer(options: ObserveOptions): Observer {
     if (shuttingDown?.()) ctx.set("connection", "close");
     if (!ctx.res.getHeader("x-log-requestid")) ctx.set("x-log-requestid", (state.requestId as string | undefined) ?? randomUUID());
     const level: Level = failure || status >= 500 ? "error" : agent ? "debug" : USER_WRITE.test(route) || status === 401 ? "info" : "debug";
-    if (logger.isLevelEnabled(level)) {
-      logger[level]({
-        requestId: state.requestId ?? ctx.response.get("x-log-requestid"),
-        method: ctx.method,
-        path: ctx.path,
-        route,
-        status,
-        code,
-        ms: Math.round(seconds * 10_000) / 10,
-        ...(state.message ? { message: state.message } : {}),
-        ...(failure ? { err: failure } : {}),
-      }, "request");
-    }
+    if (logger.isLevelEnabled(level)) log(level, state.requestId ?? ctx.response.get("x-log-requestid"), ctx.method, ctx.path, route, status, code, seconds, state.message, failure);
+  };
+  const record = (req: IncomingMessage, route: string, seconds: number, outcome: Outcome | undefined, failure?: unknown) => {
+    const status = outcome ? outcome.status : 500;
+    const code = outcome ? outcome.code : statusText(status);
+    metrics?.request(route, code, seconds);
+    const level: Level = failure || status >= 500 ? "error" : "debug";
+    if (logger.isLevelEnabled(level)) log(level, outcome?.requestId, req.method, req.url, route, status, code, seconds, outcome?.message, failure);
   };
   const middleware = async (ctx: Context, next: Next) => {
     const started = performance.now();
@@ -83,5 +94,5 @@ export function observer(options: ObserveOptions): Observer {
       done(ctx, typeof matched === "string" ? routeLabel(matched) : "unmatched", started, failure, AGENT_PATH.test(ctx.path));
     }
   };
-  return { middleware, done };
+  return { middleware, record };
 }

@@ -10,6 +10,7 @@ const EXPIRED = Symbol("expired");
  */
 export function timeout(ms: number, responses: ResponseTypes): Middleware {
   if (!(ms > 0)) return (_ctx: Context, next: Next) => next();
+  const text = timeoutMessage(ms);
   return async (ctx: Context, next: Next) => {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<typeof EXPIRED>((resolve) => {
@@ -17,8 +18,7 @@ export function timeout(ms: number, responses: ResponseTypes): Middleware {
     });
     try {
       if ((await Promise.race([next(), expired])) === EXPIRED) {
-        ctx.state.timedOut = true;
-        answer(ctx, responses, "RequestTimeout", `The request was not answered within ${ms} ms. If it was a write, it may still be committed: read the current state before retrying.`);
+        answer(ctx, responses, "RequestTimeout", text);
       }
     } finally {
       clearTimeout(timer);
@@ -26,25 +26,7 @@ export function timeout(ms: number, responses: ResponseTypes): Middleware {
   };
 }
 
-/**
- * The same for app.ts's `/Agent/*` fast path: `work` is the route's promise; the result settles
- * with it, or answers RequestTimeout after `ms`. Undefined when there is no timeout.
- */
-export function expiry(ms: number, responses: ResponseTypes): ((ctx: Context, work: Promise<void>) => Promise<void>) | undefined {
-  if (!(ms > 0)) return undefined;
-  const text = `The request was not answered within ${ms} ms. If it was a write, it may still be committed: read the current state before retrying.`;
-  return (ctx, work) => new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      ctx.state.timedOut = true;
-      answer(ctx, responses, "RequestTimeout", text);
-      resolve();
-    }, ms);
-    work.then(() => {
-      clearTimeout(timer);
-      resolve();
-    }, (e: unknown) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-  });
+/** The message of a RequestTimeout answer; also app.ts's `/Agent/*` shortcut answers it. */
+export function timeoutMessage(ms: number): string {
+  return `The request was not answered within ${ms} ms. If it was a write, it may still be committed: read the current state before retrying.`;
 }
