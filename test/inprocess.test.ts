@@ -3,7 +3,7 @@ import { join } from "node:path";
 import test from "ava";
 import { send } from "./helpers/client.ts";
 import { git, tempDir } from "./helpers/git.ts";
-import { commitFiles, configYaml, groupYaml } from "./helpers/repo.ts";
+import { commitFiles, configYaml, groupYaml, writeFiles } from "./helpers/repo.ts";
 import { withServer, type TestServer } from "./helpers/server.ts";
 import { Git } from "../src/store/git.ts";
 import { DirectCommitter } from "../src/store/directCommit.ts";
@@ -125,4 +125,33 @@ test("the in-process committer moves the branch only from the expected parent", 
   t.false(existsSync(join(repo, ".git", "index.lock")));
   t.false(existsSync(join(repo, ".git", "refs", "heads", "main.lock")));
   assertGitAgrees(t, repo, "after the refused compare-and-swap");
+});
+
+test("a reload reads new blobs whether git stored them loose or packed", async (t) => {
+  const repo = seeded();
+  t.teardown(() => rmSync(repo, { recursive: true, force: true }));
+  const s = await withServer(t, { repo, author: AUTHOR });
+  // Loose: a person's fresh commit.
+  commitFiles(repo, { "configs/base.yaml": configYaml("base", "loose\n") }, "loose blob");
+  await s.store.refresh();
+  t.is(s.store.state.configs.get("base")?.content, "loose\n");
+  // Packed: the next commit is made without moving the branch, its objects packed (as gc or a
+  // large fetch leaves them), and only then does the branch move, so the server never saw them loose.
+  writeFiles(repo, { "configs/base.yaml": configYaml("base", "packed\n"), "configs/second.yaml": configYaml("second", "p\n") });
+  git(repo, "add", "-A");
+  const tree = git(repo, "write-tree").trim();
+  const commit = git(repo, "commit-tree", tree, "-p", "HEAD", "-m", "packed blobs").trim();
+  git(repo, "tag", "packed", commit);
+  git(repo, "repack", "-a", "-d", "-q");
+  git(repo, "prune-packed");
+  t.is(git(repo, "count-objects").trim().split(" ")[0], "0", "no loose objects left");
+  git(repo, "update-ref", "refs/heads/main", commit);
+  await s.store.refresh();
+  t.is(s.store.state.configs.get("base")?.content, "packed\n");
+  t.is(s.store.state.configs.get("second")?.content, "p\n");
+  // A deletion needs no blob at all.
+  git(repo, "rm", "-q", "configs/second.yaml");
+  git(repo, "commit", "-q", "-m", "delete second");
+  await s.store.refresh();
+  t.false(s.store.state.configs.has("second"));
 });

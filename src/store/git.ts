@@ -1,5 +1,6 @@
 import { execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { readLooseObject } from "./looseObjects.ts";
 import { join } from "node:path";
 
 const NETWORK_TIMEOUT_MS = 120_000;
@@ -102,6 +103,17 @@ export class Git {
   /** Contents of many objects (`<rev>:<path>` or blob hashes) with one process; missing ones are undefined. */
   async catFileBatch(specs: readonly string[]): Promise<(Buffer | undefined)[]> {
     return (await this.readObjects(specs)).map((o) => o?.body);
+  }
+
+  /** Blob contents by id: loose ones read in-process, the rest with one `git cat-file`. */
+  async readBlobs(ids: readonly string[]): Promise<(Buffer | undefined)[]> {
+    const gitDir = join(this.dir, ".git");
+    const found = ids.map((id) => readLooseObject(gitDir, id, "blob"));
+    const missing = ids.filter((_, i) => found[i] === undefined);
+    if (missing.length === 0) return found;
+    const packed = await this.catFileBatch(missing);
+    let k = 0;
+    return found.map((b) => b ?? packed[k++]);
   }
 
   /** Like catFileBatch, with each object's id and type. */

@@ -34,14 +34,15 @@ export class SnapshotLoader {
     const { changed, full } = await this.versions.moveTo(commit);
     if (commit === undefined) return this.remember(undefined, new Map(), { commit, state: new RepoState("", 0, 0, [], []), problems: [], texts: new Map() });
     if (!full && from !== undefined && from === this.loaded?.commit) {
-      // Moving forward: only the files the new commits touched are read, by path.
+      // Moving forward: only the blobs the new commits wrote are read.
       const texts = new Map(this.loaded.texts);
-      const paths = [...changed];
-      const contents = await this.git.catFileBatch(paths.map((p) => `${commit}:${p}`));
-      paths.forEach((p, i) => {
+      const written = [...changed].filter((c): c is [string, string] => c[1] !== undefined);
+      const contents = await this.git.readBlobs(written.map(([, blob]) => blob));
+      for (const [path, blob] of changed) if (blob === undefined) texts.delete(path);
+      written.forEach(([path, blob], i) => {
         const c = contents[i];
-        if (c === undefined) texts.delete(p);
-        else texts.set(p, c.toString("utf8"));
+        if (c === undefined) throw new Error(`blob ${blob} of ${path} in ${commit} is missing`);
+        texts.set(path, c.toString("utf8"));
       });
       return this.remember(commit, texts, this.build(commit, texts));
     }

@@ -11,7 +11,11 @@ interface LogEntry {
   readonly firstParent: string | undefined;
   readonly time: number;
   readonly paths: readonly string[];
+  /** The blob each path has after this commit (undefined: deleted), as `--raw` reports it. */
+  readonly blobs: readonly (string | undefined)[];
 }
+
+const NO_BLOB = /^0+$/;
 
 /**
  * Tracks, along HEAD's first-parent chain, the depth of HEAD and the last commit that changed each
@@ -31,12 +35,15 @@ export class VersionIndex {
     return this.lastChange.get(path);
   }
 
-  /** Moves to `target`; returns the state paths changed since the previous head (all, after a full read). */
-  async moveTo(target: string | undefined): Promise<{ changed: Set<string>; full: boolean }> {
-    if (target === this.head) return { changed: new Set(), full: false };
+  /**
+   * Moves to `target`; returns the state paths changed since the previous head (all, after a full
+   * read), each with the blob it has at `target` (undefined when deleted).
+   */
+  async moveTo(target: string | undefined): Promise<{ changed: Map<string, string | undefined>; full: boolean }> {
+    if (target === this.head) return { changed: new Map(), full: false };
     if (target === undefined) {
       this.reset();
-      return { changed: new Set(), full: true };
+      return { changed: new Map(), full: true };
     }
     if (this.head !== undefined) {
       const entries = await this.log(`${this.head}..${target}`);
@@ -54,16 +61,16 @@ export class VersionIndex {
     return { changed, full: true };
   }
 
-  /** Records first-parent commits given newest first, the newest at depth `top`; returns the paths they touched. */
-  private record(entries: readonly LogEntry[], top: number): Set<string> {
-    const seen = new Set<string>();
+  /** Records first-parent commits given newest first, the newest at depth `top`; returns the paths they touched, with their newest blobs. */
+  private record(entries: readonly LogEntry[], top: number): Map<string, string | undefined> {
+    const seen = new Map<string, string | undefined>();
     let depth = top;
     for (const e of entries) {
-      for (const p of e.paths) {
-        if (seen.has(p)) continue; // a newer commit in this batch already changed it
-        seen.add(p);
+      e.paths.forEach((p, i) => {
+        if (seen.has(p)) return; // a newer commit in this batch already changed it
+        seen.set(p, e.blobs[i]);
         this.lastChange.set(p, { depth, commit: e.commit });
-      }
+      });
       depth--;
     }
     return seen;
@@ -90,11 +97,14 @@ export class VersionIndex {
     this.committedAt = time * 1000;
   }
 
-  /** First-parent commits of a range, newest first, with the state paths each changed against its first parent. */
+  /**
+   * First-parent commits of a range, newest first, with the state paths each changed against its
+   * first parent and their new blobs (`--raw`), so a reload can read exactly those blobs.
+   */
   private async log(range: string): Promise<LogEntry[]> {
     const out = await this.git.raw([
       "-c", "core.quotePath=false", "log", "--first-parent", "--diff-merges=first-parent", "--no-renames",
-      "--name-only", "--format=%x01%H %P%x02%ct", range, "--",
+      "--raw", "--no-abbrev", "--format=%x01%H %P%x02%ct", range, "--",
     ]);
     const entries: LogEntry[] = [];
     for (const chunk of out.split("\x01")) {
@@ -102,7 +112,19 @@ export class VersionIndex {
       const lines = chunk.split("\n");
       const [ids = "", time = "0"] = (lines[0] ?? "").split("\x02");
       const [commit = "", firstParent] = ids.split(" ");
-      entries.push({ commit, firstParent, time: Number(time), paths: lines.slice(1).filter((l) => l !== "" && isStatePath(l)) });
+      const paths: string[] = [];
+      const blobs: (string | undefined)[] = [];
+      for (const line of lines.slice(1)) {
+        // ":100644 100644 <old> <new> M\t<path>"
+        const tab = line.indexOf("\t");
+        if (!line.startsWith(":") || tab < 0) continue;
+        const path = line.slice(tab + 1);
+        if (!isStatePath(path)) continue;
+        const blob = line.slice(0, tab).split(" ")[3] ?? "";
+        paths.push(path);
+        blobs.push(NO_BLOB.test(blob) ? undefined : blob);
+      }
+      entries.push({ commit, firstParent, time: Number(time), paths, blobs });
     }
     return entries;
   }
