@@ -36,7 +36,7 @@ export async function storeBench(repo: string, reloads: number, writes: number):
   // The Git wrapper is created inside open(): time its commands by patching the prototype.
   const { Git } = await import("../src/store/git.ts");
   const raw = Git.prototype.raw;
-  const batch = Git.prototype.catFileBatch;
+  const batch = Git.prototype.readObjects;
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
     const s = performance.now();
     try {
@@ -49,7 +49,7 @@ export async function storeBench(repo: string, reloads: number, writes: number):
     const sub = args.find((a, i) => !a.startsWith("-") && args[i - 1] !== "-c") ?? "?";
     return timed(sub, () => raw.call(this, args));
   };
-  Git.prototype.catFileBatch = function (this: InstanceType<typeof Git>, specs: readonly string[]) {
+  Git.prototype.readObjects = function (this: InstanceType<typeof Git>, specs: readonly string[]) {
     return timed("cat-file --batch", () => batch.call(this, specs));
   };
 
