@@ -31,6 +31,10 @@ export class SnapshotLoader {
 
   async load(commit: string | undefined): Promise<LoadResult> {
     const from = this.versions.head;
+    // A first load walks the whole history (the longest step of a cold start) and reads the whole
+    // tree: they are independent, so both run at once.
+    const tree = from === undefined && commit !== undefined ? this.readTree(commit) : undefined;
+    tree?.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
     const { changed, full } = await this.versions.moveTo(commit);
     if (commit === undefined) return this.remember(undefined, new Map(), { commit, state: new RepoState("", 0, 0, [], []), problems: [], texts: new Map() });
     if (!full && from !== undefined && from === this.loaded?.commit) {
@@ -46,6 +50,12 @@ export class SnapshotLoader {
       });
       return this.remember(commit, texts, this.build(commit, texts));
     }
+    const texts = await (tree ?? this.readTree(commit));
+    return this.remember(commit, texts, this.build(commit, texts));
+  }
+
+  /** Every state file of a commit; blobs already read for the previous tree are not read again. */
+  private async readTree(commit: string): Promise<Map<string, string>> {
     const entries = await this.git.lsTree(commit, [CONFIG_DIR, GROUP_DIR], true);
     const missing = [...new Set(entries.map((e) => e.blob).filter((b) => !this.blobTexts.has(b)))];
     const contents = await this.git.catFileBatch(missing);
@@ -58,7 +68,7 @@ export class SnapshotLoader {
       texts.set(e.path, text);
     }
     this.blobTexts = cache; // keep only what the current tree uses
-    return this.remember(commit, texts, this.build(commit, texts));
+    return texts;
   }
 
   /** The texts of the commit the version index stands at, valid or not, for the next step. */
