@@ -41,6 +41,8 @@ const FILE_MODE = "100644";
  * operations are synchronous on purpose: some thirty small local reads, writes and renames cost
  * well under a millisecond that way, against ~0.2 ms each as thread-pool round trips here.
  *
+ * Like git's defaults (core.fsync), loose objects, refs and the index are not fsynced.
+ *
  * Anything it does not model is declined before the first change, and the caller commits with
  * git: attributes (filters, eol conversion), autocrlf, commit hooks, SHA-256 repositories, a
  * detached HEAD, a `.git` file (worktrees, submodules), index formats other than 2 and 3.
