@@ -45,7 +45,7 @@ export interface Outcome {
   readonly code: Code;
   /** The answer's message when it is not a success (the request log prints it). */
   readonly message: string | undefined;
-  /** x-log-requestid: the request's request_id, else a new UUID. */
+  /** x-log-requestid: the request's request_id when it can be a header value, else a new UUID. */
   readonly requestId: string;
   readonly contentType: string;
   readonly body: Buffer;
