@@ -89,24 +89,27 @@ test("a repository with a .gitattributes file is committed by git itself (filter
   assertGitAgrees(t, repo, "git fallback");
 });
 
-test("a held index.lock fails the write with a message naming it, and changes nothing", async (t) => {
-  const repo = seeded();
-  t.teardown(() => rmSync(repo, { recursive: true, force: true }));
-  const s = await withServer(t, { repo, author: AUTHOR });
-  const head = git(repo, "rev-parse", "HEAD").trim();
-  const lock = join(repo, ".git", "index.lock");
-  writeFileSync(lock, "");
-  const res = await s.api.updateConfig({ config_detail: { config_name: "base", content: "changed\n" } });
-  t.is(res.status, 500);
-  t.is(res.body.code, "InternalServerError");
-  t.regex(res.body.message, /index\.lock/);
-  t.is(git(repo, "rev-parse", "HEAD").trim(), head);
-  t.true(existsSync(lock), "someone else's lock is left alone");
-  rmSync(lock);
-  assertGitAgrees(t, repo, "after the refused write");
-  t.is((await s.api.updateConfig({ config_detail: { config_name: "base", content: "changed\n" } })).body.code, "Accept");
-  assertGitAgrees(t, repo, "after the retry");
-});
+for (const [lockName, lockPath] of [["index.lock", ["index.lock"]], ["main.lock", ["refs", "heads", "main.lock"]]] as const) {
+  test(`a held ${lockName} fails the write with a message naming it, and changes nothing`, async (t) => {
+    const repo = seeded();
+    t.teardown(() => rmSync(repo, { recursive: true, force: true }));
+    const s = await withServer(t, { repo, author: AUTHOR });
+    const head = git(repo, "rev-parse", "HEAD").trim();
+    const lock = join(repo, ".git", ...lockPath);
+    writeFileSync(lock, "");
+    const res = await s.api.updateConfig({ config_detail: { config_name: "base", content: "changed\n" } });
+    t.is(res.status, 500);
+    t.is(res.body.code, "InternalServerError");
+    t.true(res.body.message.includes(lockName), res.body.message);
+    t.is(git(repo, "rev-parse", "HEAD").trim(), head);
+    t.true(existsSync(lock), "someone else's lock is left alone");
+    rmSync(lock);
+    assertGitAgrees(t, repo, "after the refused write");
+    t.is(s.store.state.configs.get("base")?.content, "x\n");
+    t.is((await s.api.updateConfig({ config_detail: { config_name: "base", content: "changed\n" } })).body.code, "Accept");
+    assertGitAgrees(t, repo, "after the retry");
+  });
+}
 
 test("the in-process committer moves the branch only from the expected parent", async (t) => {
   const repo = seeded();

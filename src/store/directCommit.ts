@@ -124,11 +124,12 @@ export class DirectCommitter {
     // git's order: the index lock first, then the ref's; a held lock means a git command is running.
     const indexPath = join(this.gitDir, "index");
     const refPath = join(this.gitDir, ref);
-    const indexLock = new LockFile(indexPath);
+    const indexLock = await LockFile.take(indexPath, 0);
     let refLock: LockFile | undefined;
     let committed = false;
     try {
-      refLock = new LockFile(refPath);
+      // git waits up to 100 ms for a ref lock (core.filesRefLockTimeout): `git gc` packing refs holds it briefly.
+      refLock = await LockFile.take(refPath, 100);
       if (this.branchTip(ref) !== parent) return { kind: "moved" };
       const index = readIfExists(indexPath);
       const touched = new Map<string, IndexChange | undefined>(files.map((f) => [f.path, undefined]));
@@ -143,6 +144,8 @@ export class DirectCommitter {
       if (!patched) throw new Error("the index changed format while locked");
       indexLock.write(patched);
       refLock.write(Buffer.from(`${commit}\n`));
+      // As git does, the reflog entry is written while the ref is still locked.
+      this.appendReflogs(ref, parent, commit, now, message);
       // The commit point: from here on the branch has the new commit.
       refLock.commit();
       committed = true;
@@ -160,7 +163,6 @@ export class DirectCommitter {
       indexLock.release();
       await this.git.raw(["reset", "-q", "--", ...files.map((f) => f.path)]).catch(() => undefined);
     }
-    this.appendReflogs(ref, parent, commit, now, message);
     this.trees = { commit, root, dirs };
     return { kind: "committed", commit };
   }
@@ -253,15 +255,24 @@ function groupByDir(files: readonly FileWrite[]): Map<string, Map<string, string
  * the lock over it; removing the lock instead abandons the change.
  */
 class LockFile {
-  private fd: number | undefined;
-  held = true;
+  private held = true;
 
-  constructor(private readonly path: string) {
-    try {
-      this.fd = openSync(`${path}.lock`, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o666);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new Error(`${path}.lock exists: another git process is running in the repository (or one crashed: remove the file)`);
-      throw e;
+  private constructor(
+    private readonly path: string,
+    private fd: number | undefined,
+  ) {}
+
+  /** Takes the lock, retrying for up to `waitMs` while another process holds it. */
+  static async take(path: string, waitMs: number): Promise<LockFile> {
+    const deadline = performance.now() + waitMs;
+    for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
+      try {
+        return new LockFile(path, openSync(`${path}.lock`, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o666));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+        if (performance.now() >= deadline) throw new Error(`${path}.lock exists: another git process is running in the repository (or one crashed: remove the file)`);
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
     }
   }
 
