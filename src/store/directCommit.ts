@@ -44,8 +44,9 @@ const FILE_MODE = "100644";
  * Like git's defaults (core.fsync), loose objects, refs and the index are not fsynced.
  *
  * Anything it does not model is declined before the first change, and the caller commits with
- * git: attributes (filters, eol conversion), autocrlf, commit hooks, SHA-256 repositories, a
- * detached HEAD, a `.git` file (worktrees, submodules), index formats other than 2 and 3.
+ * git: attributes (filters, eol conversion), autocrlf, commit hooks, SHA-256 repositories, shared
+ * (group) repositories, a detached HEAD, a `.git` file (worktrees, submodules), index formats
+ * other than 2 and 3.
  */
 export class DirectCommitter {
   private trees: Trees | undefined;
@@ -72,6 +73,9 @@ export class DirectCommitter {
     if (autocrlf !== undefined && autocrlf !== "false") return `core.autocrlf=${autocrlf}`;
     if (config.has("core.attributesfile")) return "core.attributesFile is set";
     if (config.has("core.hookspath")) return "core.hooksPath is set";
+    // Shared repositories need git's group permissions on every file it creates.
+    const shared = config.get("core.sharedrepository");
+    if (shared !== undefined && shared !== "false" && shared !== "umask") return `core.sharedRepository=${shared}`;
     const logAll = config.get("core.logallrefupdates");
     return new DirectCommitter(git, gitDir, join(gitDir, "hooks"), logAll !== "false");
   }
