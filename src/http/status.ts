@@ -26,6 +26,7 @@ export function statusRouter(deps: StatusDeps): Router {
       agents: deps.registry.liveCount(),
       readOnly: deps.readOnly,
       writer: store.writer,
+      versionIndex: store.versionStartup ?? null,
       refused: store.refused ?? null,
       dirty: deps.dirty(),
       remote: remote ? { url: remote.options.url, branch: remote.options.branch } : null,

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { mkdir, readdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Mutex } from "async-mutex";
@@ -11,6 +11,7 @@ import { DEFAULT_AUTHOR, Git } from "./git.ts";
 import { configPath, groupPath } from "./repoContent.ts";
 import { RemoteSync, type RemoteOptions, type SyncReport } from "./remoteSync.ts";
 import { SnapshotLoader, type LoadResult } from "./snapshotLoader.ts";
+import type { VersionStartup } from "./versionIndex.ts";
 import { renderConfig, renderGroup } from "./yamlCodec.ts";
 
 export interface Author {
@@ -84,7 +85,8 @@ export class RepoStore {
     const remote = options.remote ? await RemoteSync.prepare(dir, options.remote) : undefined;
     await ensureRepository(dir);
     const git = remote?.git ?? new Git(dir);
-    const loader = new SnapshotLoader(git);
+    const gitDir = join(dir, ".git");
+    const loader = new SnapshotLoader(git, statSync(gitDir).isDirectory() ? join(gitDir, "configserver", "versions.json") : undefined);
     const head = await git.head();
     const first = await loader.load(head);
     const store = new RepoStore(dir, git, options.author ?? DEFAULT_AUTHOR, options.events ?? {}, loader, first);
@@ -173,6 +175,12 @@ export class RepoStore {
   async close(): Promise<void> {
     this.closing = true;
     await this.lock.waitForUnlock();
+    this.loader.saveVersions();
+  }
+
+  /** How the version index was found at start: restored from the last run's, and commits walked. */
+  get versionStartup(): VersionStartup | undefined {
+    return this.loader.versionStartup;
   }
 
   private async writeLocked(plan: (state: RepoState) => WritePlan): Promise<WriteResult> {

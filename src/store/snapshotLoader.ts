@@ -2,7 +2,7 @@ import { RepoState } from "../domain/repoState.ts";
 import type { ConfigRecord, ConfigSpec, Problem } from "../domain/types.ts";
 import type { Git } from "./git.ts";
 import { configPath, CONFIG_DIR, GROUP_DIR, ParseCache, readRepoContent } from "./repoContent.ts";
-import { VersionIndex } from "./versionIndex.ts";
+import { VersionIndex, type VersionStartup } from "./versionIndex.ts";
 
 export interface LoadResult {
   readonly commit: string | undefined;
@@ -25,8 +25,22 @@ export class SnapshotLoader {
   private readonly records = new WeakMap<ConfigSpec, ConfigRecord>();
   private loaded: { commit: string | undefined; texts: ReadonlyMap<string, string> } | undefined;
 
-  constructor(private readonly git: Git) {
-    this.versions = new VersionIndex(git);
+  /** `savedVersions`: where the version index is kept between runs (see VersionIndex). */
+  constructor(
+    private readonly git: Git,
+    savedVersions?: string,
+  ) {
+    this.versions = new VersionIndex(git, savedVersions);
+  }
+
+  /** How the first load found the versions (restored from the saved index, commits walked). */
+  get versionStartup(): VersionStartup | undefined {
+    return this.versions.startup;
+  }
+
+  /** Saves the version index for the next run. */
+  saveVersions(): void {
+    this.versions.save();
   }
 
   async load(commit: string | undefined): Promise<LoadResult> {

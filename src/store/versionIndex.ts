@@ -1,3 +1,5 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import type { Git } from "./git.ts";
 import { isStatePath } from "./repoContent.ts";
 
@@ -16,6 +18,16 @@ interface LogEntry {
 }
 
 const NO_BLOB = /^0+$/;
+const COMMIT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+const SAVED_FORMAT = 1;
+
+/** How the first move (the server's start) found the versions. */
+export interface VersionStartup {
+  /** Continued from the index saved by an earlier run, instead of walking the whole history. */
+  readonly restored: boolean;
+  /** First-parent commits read with `git log` for it. */
+  readonly walked: number;
+}
 
 /**
  * Tracks, along HEAD's first-parent chain, the depth of HEAD and the last commit that changed each
@@ -28,8 +40,16 @@ export class VersionIndex {
   /** HEAD's commit time, unix milliseconds. */
   committedAt = 0;
   private lastChange = new Map<string, Change>();
+  startup: VersionStartup | undefined;
 
-  constructor(private readonly git: Git) {}
+  /**
+   * `savedAt`: a file (inside .git) where the index is kept between runs, so that a restart reads
+   * only the commits made since, not the whole history (which is ~0.1 ms per commit here).
+   */
+  constructor(
+    private readonly git: Git,
+    private readonly savedAt?: string,
+  ) {}
 
   changeOf(path: string): Change | undefined {
     return this.lastChange.get(path);
@@ -45,20 +65,71 @@ export class VersionIndex {
       this.reset();
       return { changed: new Map(), full: true };
     }
+    const restored = this.head === undefined && this.restore();
+    if (restored && target === this.head) {
+      this.startup = { restored, walked: 0 };
+      return { changed: new Map(), full: true };
+    }
     if (this.head !== undefined) {
-      const entries = await this.log(`${this.head}..${target}`);
+      // A saved head may be gone (history rewritten, then pruned): then the whole walk follows.
+      const entries = await this.log(`${this.head}..${target}`).catch((e: unknown) => {
+        if (restored) return [];
+        throw e;
+      });
       const oldest = entries[entries.length - 1];
       if (oldest && oldest.firstParent === this.head) {
         const changed = this.record(entries, this.depth + entries.length);
         this.finish(target, this.depth + entries.length, entries[0]?.time ?? 0);
-        return { changed, full: false };
+        if (restored) this.startup = { restored, walked: entries.length };
+        return { changed, full: restored };
       }
     }
+    const first = this.startup === undefined;
     const entries = await this.log(target);
     this.reset();
     const changed = this.record(entries, entries.length);
     this.finish(target, entries.length, entries[0]?.time ?? 0);
+    if (first) this.startup = { restored: false, walked: entries.length };
+    this.save();
     return { changed, full: true };
+  }
+
+  /** Keeps the index for the next run (after a whole walk, and when the server stops). Never throws. */
+  save(): void {
+    if (this.savedAt === undefined || this.head === undefined) return;
+    try {
+      const data = { format: SAVED_FORMAT, head: this.head, depth: this.depth, committedAt: this.committedAt, changes: [...this.lastChange].map(([p, c]) => [p, c.depth, c.commit]) };
+      mkdirSync(dirname(this.savedAt), { recursive: true });
+      const tmp = `${this.savedAt}.tmp-${process.pid}`;
+      writeFileSync(tmp, JSON.stringify(data));
+      renameSync(tmp, this.savedAt);
+    } catch {
+      // Only a faster next start is lost.
+    }
+  }
+
+  /** Loads the saved index when it is present and well-formed; anything else means a whole walk. */
+  private restore(): boolean {
+    if (this.savedAt === undefined) return false;
+    let data: { format?: unknown; head?: unknown; depth?: unknown; committedAt?: unknown; changes?: unknown };
+    try {
+      data = JSON.parse(readFileSync(this.savedAt, "utf8")) as typeof data;
+    } catch {
+      return false;
+    }
+    const { head, depth, committedAt, changes } = data;
+    const count = (n: unknown): n is number => Number.isInteger(n) && (n as number) > 0;
+    if (data.format !== SAVED_FORMAT || typeof head !== "string" || !COMMIT_ID.test(head) || !count(depth) || typeof committedAt !== "number" || !Array.isArray(changes)) return false;
+    const lastChange = new Map<string, Change>();
+    for (const c of changes as unknown[]) {
+      if (!Array.isArray(c) || c.length !== 3) return false;
+      const [path, d, commit] = c as unknown[];
+      if (typeof path !== "string" || !isStatePath(path) || !count(d) || d > depth || typeof commit !== "string" || !COMMIT_ID.test(commit)) return false;
+      lastChange.set(path, { depth: d, commit });
+    }
+    this.lastChange = lastChange;
+    this.finish(head, depth, committedAt / 1000);
+    return true;
   }
 
   /** Records first-parent commits given newest first, the newest at depth `top`; returns the paths they touched, with their newest blobs. */
