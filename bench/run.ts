@@ -317,9 +317,16 @@ async function writeScenarios(): Promise<void> {
       await server.stop();
     }
     const reloadsLogged = server.lines.filter((l) => l.msg === "serving new commit").map((l) => Number(l.ms));
+    // A restart: the stop above saved the version index in .git, so only new commits are walked.
+    const t2 = performance.now();
+    const again = await startServer(repo);
+    const restartMs = performance.now() - t2;
+    await again.stop();
+    // The in-process timings below measure a first open, as the cold start above was.
+    rmSync(join(repo, ".git", "configserver"), { recursive: true, force: true });
     const wps = writes / (t1 / 1000);
     const st = await storeChild(repo, QUICK ? 3 : 8, QUICK ? 20 : 50, PROFILE && commits === 10_000);
-    raw[`writes-${commits}`] = { lat, first, wps, reloadsLogged, coldMs, store: st };
+    raw[`writes-${commits}`] = { lat, first, wps, reloadsLogged, coldMs, restartMs, store: st };
     const reload = median(st.reloads.map((r) => r.totalMs));
     const git = (xs: StoreResult["reloads"]) => {
       const names = new Set(xs.flatMap((r) => Object.keys(r.gitMs)));
@@ -339,7 +346,7 @@ async function writeScenarios(): Promise<void> {
     });
     rows.push({
       scenario: `cold start, 1,000 configs, ${commits} commits`,
-      figure: `spawn → listening ${r0(coldMs)} ms; RepoStore.open ${r0(st.openMs)} ms (git ms: ${Object.entries(st.openGitMs).map(([k, v]) => `${k} ${r0(v)}`).join(", ")})`,
+      figure: `spawn → listening ${r0(coldMs)} ms (restart with the saved version index: ${r0(restartMs)} ms); RepoStore.open ${r0(st.openMs)} ms (git ms: ${Object.entries(st.openGitMs).map(([k, v]) => `${k} ${r0(v)}`).join(", ")})`,
       target: "≤ 3 s",
       verdict: verdict(coldMs <= 3000),
     });
