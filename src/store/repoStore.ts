@@ -232,6 +232,8 @@ export class RepoStore {
           return true;
         }
         this.writer = { mode: "git", reason: result.reason };
+      } else if (this.direct !== undefined) {
+        this.writer = { mode: "git", reason: "the repository's first commit" };
       }
       await writeFiles();
       // Paths the index already tracks need no `git add`: `commit -- paths` takes their
