@@ -158,3 +158,13 @@ test("a reload reads new blobs whether git stored them loose or packed", async (
   await s.store.refresh();
   t.false(s.store.state.configs.has("second"));
 });
+
+test("an empty repository's first commit is made by git, the next ones in-process", async (t) => {
+  const s = await withServer(t, { author: AUTHOR });
+  t.is((await s.api.createConfig({ config_detail: { config_name: "c1", content: "a\n" } })).body.code, "Accept");
+  t.deepEqual(await writer(s), { mode: "git", reason: "the repository's first commit" });
+  t.is((await s.api.createConfig({ config_detail: { config_name: "c2", content: "b\n" } })).body.code, "Accept");
+  t.deepEqual(await writer(s), { mode: "in-process" });
+  assertGitAgrees(t, s.repo, "after both");
+  t.is(git(s.repo, "rev-list", "--count", "HEAD").trim(), "2");
+});
