@@ -1,7 +1,8 @@
-import { appendFileSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { deflateSync } from "node:zlib";
 import type { Git } from "./git.ts";
+import { readIfExists } from "./readIfExists.ts";
 import { indexStat, patchIndex, type IndexChange } from "./gitIndex.ts";
 import { decodeTree, encodeCommit, encodeTree, formatIdentity, objectWithHeader, patchTree, TREE_MODE, type Identity, type ObjectType, type TreeEntry } from "./gitObjects.ts";
 import { CONFIG_DIR, GROUP_DIR } from "./repoContent.ts";
@@ -85,9 +86,9 @@ export class DirectCommitter {
    * writing them to the working tree once the locks are held. Throws when a step fails after
    * that; the caller then puts the files back (no ref or index was changed).
    */
-  async commit(parent: string, files: readonly FileWrite[], message: string, who: { name: string; email: string }, writeFiles: () => Promise<void>): Promise<DirectResult> {
+  async commit(parent: string, files: readonly FileWrite[], message: string, who: { name: string; email: string }, writeFiles: () => void): Promise<DirectResult> {
     const declined = (reason: string): DirectResult => ({ kind: "declined", reason });
-    const head = readFileSync(join(this.gitDir, "HEAD"), "utf8").trim();
+    const head = (readIfExists(join(this.gitDir, "HEAD"))?.toString("utf8") ?? "").trim();
     if (!head.startsWith("ref: refs/heads/")) return declined("HEAD is not on a branch");
     const ref = head.slice(5);
     if (existsSync(join(this.gitDir, "info", "attributes"))) return declined(".git/info/attributes exists");
@@ -139,7 +140,7 @@ export class DirectCommitter {
       const touched = new Map<string, IndexChange | undefined>(files.map((f) => [f.path, undefined]));
       if (index === undefined || patchIndex(index, touched) === undefined) return declined("the index is in a format this writer does not edit");
 
-      await writeFiles();
+      writeFiles();
       for (const f of files) {
         const id = blobIds.get(f.path);
         if (id) touched.set(f.path, { id, stat: indexStat(lstatSync(join(this.git.dir, f.path), { bigint: true })) });
@@ -312,10 +313,3 @@ function tryUnlink(path: string): void {
   }
 }
 
-function readIfExists(path: string): Buffer | undefined {
-  try {
-    return readFileSync(path);
-  } catch {
-    return undefined;
-  }
-}

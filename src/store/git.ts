@@ -1,6 +1,6 @@
 import { execFile, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { readLooseObject } from "./looseObjects.ts";
+import { readIfExists } from "./readIfExists.ts";
 import { join } from "node:path";
 
 const NETWORK_TIMEOUT_MS = 120_000;
@@ -60,15 +60,7 @@ export class Git {
    */
   async headFast(): Promise<string | undefined> {
     const gitDir = join(this.dir, ".git");
-    // Synchronous on purpose: three tiny files, where an async readFile is four thread-pool
-    // round trips each (~1 ms per write here).
-    const read = (p: string) => {
-      try {
-        return readFileSync(join(gitDir, p), "utf8");
-      } catch {
-        return undefined;
-      }
-    };
+    const read = (p: string) => readIfExists(join(gitDir, p))?.toString("utf8");
     const head = read("HEAD")?.trim();
     if (head === undefined) return this.head();
     if (OBJECT_ID.test(head)) return head;

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { mkdir, readdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Mutex } from "async-mutex";
@@ -10,6 +10,7 @@ import { DirectCommitter, type FileWrite } from "./directCommit.ts";
 import { DEFAULT_AUTHOR, Git } from "./git.ts";
 import { configPath, groupPath } from "./repoContent.ts";
 import { RemoteSync, type RemoteOptions, type SyncReport } from "./remoteSync.ts";
+import { readIfExists } from "./readIfExists.ts";
 import { SnapshotLoader, type LoadResult } from "./snapshotLoader.ts";
 import type { VersionStartup } from "./versionIndex.ts";
 import { renderConfig, renderGroup } from "./yamlCodec.ts";
@@ -220,7 +221,7 @@ export class RepoStore {
    */
   private async commitFiles(base: RepoState, files: readonly FileWrite[], message: string): Promise<boolean> {
     const paths = files.map((f) => f.path);
-    const writeFiles = async () => {
+    const writeFiles = () => {
       for (const f of files) writeAtomically(join(this.dir, f.path), f.text);
     };
     try {
@@ -235,7 +236,7 @@ export class RepoStore {
       } else if (this.direct !== undefined) {
         this.writer = { mode: "git", reason: "the repository's first commit" };
       }
-      await writeFiles();
+      writeFiles();
       // Paths the index already tracks need no `git add`: `commit -- paths` takes their
       // working-tree state, deletions included. One process per write is the common case.
       const untracked = files.filter((f) => f.text !== undefined && !this.served.texts.has(f.path)).map((f) => f.path);
@@ -335,8 +336,7 @@ export class RepoStore {
     for (const path of paths) {
       const text = this.served.texts.get(path);
       const full = join(this.dir, path);
-      if (text === undefined) rmSync(full, { force: true });
-      else writeAtomically(full, text);
+      writeAtomically(full, text);
     }
     if (this.served.commit) await this.git.raw(["reset", "-q", "--", ...paths]).catch(() => undefined);
     else await this.git.raw(["rm", "-q", "--cached", "--ignore-unmatch", "--", ...paths]).catch(() => undefined);
@@ -347,14 +347,7 @@ export function formatProblem(p: Problem | undefined): string {
   return p ? `${p.file}:${p.line}:${p.column}: ${p.message}` : "unknown";
 }
 
-/** A state file's text, or undefined when absent; synchronous like writeAtomically. */
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
-}
+const readText = (path: string) => readIfExists(path)?.toString("utf8");
 
 /** Small state files: written synchronously (tmp + rename), cheaper here than thread-pool round trips. */
 function writeAtomically(path: string, text: string | undefined): void {
