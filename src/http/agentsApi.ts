@@ -1,5 +1,6 @@
 import Router from "@koa/router";
 import { runningDetails, type AgentRecord, type AgentRegistry } from "../agents/agentRegistry.ts";
+import { answer, NOT_PROTOCOL } from "./answer.ts";
 
 const iso = (unixSeconds: number) => (unixSeconds > 0 ? new Date(unixSeconds * 1000).toISOString() : null);
 
@@ -33,11 +34,7 @@ export function agentsApiRouter(registry: AgentRegistry): Router {
   });
   router.get("/api/v1/agents/:id", (ctx) => {
     const a = registry.find(ctx.params.id as string);
-    if (!a) {
-      ctx.status = 404;
-      ctx.body = { code: "AgentNotExist", message: `Agent ${ctx.params.id} doesn't exist.` };
-      return;
-    }
+    if (!a) return answer(ctx, NOT_PROTOCOL, "AgentNotExist", `Agent ${ctx.params.id} doesn't exist.`);
     ctx.body = {
       ...summary(a),
       runningDetails: runningDetails(a.statistics),

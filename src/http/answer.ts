@@ -8,6 +8,9 @@ import { isJson } from "./route.ts";
 /** Protocol route path (without trailing slash) → its response message type. */
 export type ResponseTypes = ReadonlyMap<string, MessageType<unknown>>;
 
+/** For JSON APIs outside the protocol (/api/v1/…): every answer is {code, message}. */
+export const NOT_PROTOCOL: ResponseTypes = new Map();
+
 /**
  * Answers a request before (or instead of) its route handler: in the route's own response message
  * when the path is a protocol route (protobuf, or JSON when the request is JSON), else as a JSON

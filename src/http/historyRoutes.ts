@@ -6,7 +6,7 @@ import { isValidName, nameRuleMessage } from "../domain/names.ts";
 import { planRollback } from "../domain/rollback.ts";
 import { configVersionJson, readConfigHistory, readConfigVersion } from "../store/configHistory.ts";
 import type { RepoStore } from "../store/repoStore.ts";
-import { HTTP_STATUS } from "./errors.ts";
+import { answer, NOT_PROTOCOL } from "./answer.ts";
 
 export interface HistoryDeps {
   readonly store: RepoStore;
@@ -31,14 +31,9 @@ export function historyRouter(deps: HistoryDeps): Router {
       ctx.body = { code: "Accept", ...(await fn(ctx)) };
       ctx.status = 200;
     } catch (e) {
-      if (e instanceof DomainError) {
-        ctx.status = HTTP_STATUS[e.code];
-        ctx.body = { code: e.code, message: e.message };
-        return;
-      }
+      if (e instanceof DomainError) return answer(ctx, NOT_PROTOCOL, e.code, e.message);
       deps.onError?.(e, ctx);
-      ctx.status = 500;
-      ctx.body = { code: "InternalServerError", message: `Internal error while handling ${ctx.path}: ${(e as Error).message}` };
+      answer(ctx, NOT_PROTOCOL, "InternalServerError", `Internal error while handling ${ctx.path}: ${(e as Error).message}`);
     }
   };
 
