@@ -62,7 +62,9 @@ test("alarms and statistics are readable as JSON; expired agents are gone from i
   const detail = JSON.parse(one.body.toString()) as Record<string, unknown>;
   t.like(detail, { agentId: "a1", runningDetails: { CPU: "0.500000", Memory: "1024", queue: "3" }, statistics: { cpu: 0.5, memory: "1024", extras: { queue: "3" } } });
   t.deepEqual((detail.alarms as { type: string; detail: string }[]).map((a) => [a.type, a.detail]), [["PARSE_ERROR", "line 3"], ["SEND_FAIL", "timeout"]]);
-  t.is((await send(s.url, "GET", "/api/v1/agents/nobody", "", auth)).status, 404);
+  const nobody = await send(s.url, "GET", "/api/v1/agents/nobody", "", auth);
+  t.is(nobody.status, 404);
+  t.deepEqual(JSON.parse(nobody.body.toString()), { code: "AgentNotExist", message: "Agent nobody doesn't exist." });
 
   clock.advance(11 * MINUTE);
   t.is((await send(s.url, "GET", "/api/v1/agents/a1", "", auth)).status, 404);
