@@ -141,3 +141,45 @@ test("an empty remote is cloned; the first write creates its branch", async (t) 
   t.is(remoteHead(bare), s.store.state.commit);
   t.is(git(bare, "show", "main:configs/first.yaml"), "config_name: first\nagent_type: \"\"\ndescription: \"\"\ncontent: x\n");
 });
+
+/** A remote whose `prod` branch is an older point of `main` (main has unreleased changes). */
+function releaseBranchRemote(): { url: string; bare: string; person: string } {
+  const remote = bareRemote(initial);
+  git(remote.person, "push", "-q", "origin", "main:prod");
+  commitFiles(remote.person, { "configs/c1.yaml": configYaml("c1", "unreleased") }, "unreleased change on main");
+  git(remote.person, "push", "-q", "origin", "main");
+  return remote;
+}
+
+test("--branch follows that branch from a fresh clone, and writes go to it, never to the remote's default branch", async (t) => {
+  const { url, bare } = releaseBranchRemote();
+  const mainBefore = git(bare, "rev-parse", "main").trim();
+  const repo = fresh();
+  const s = await withServer(t, { repo, remote: url, branch: "prod", syncIntervalMs: 100 });
+  t.is(git(repo, "symbolic-ref", "--short", "HEAD").trim(), "prod");
+  t.is(s.store.state.configs.get("c1")?.content, "v1", "prod's content, not main's");
+  t.is((await s.api.updateConfig({ config_detail: { config_name: "c1", content: "hotfix" } })).body.code, "Accept");
+  t.is(git(bare, "rev-parse", "prod").trim(), s.store.state.commit);
+  // Syncs keep following prod; main is never pushed to.
+  await waitFor(async () => (await status(s.url)).lastSync?.ok === true);
+  t.is(git(bare, "rev-parse", "main").trim(), mainBefore);
+  t.is(s.store.state.configs.get("c1")?.content, "hotfix");
+});
+
+test("an existing clone on another branch than --branch is refused at start, naming both", async (t) => {
+  const { url, bare } = releaseBranchRemote();
+  const repo = fresh();
+  git(tempDir(), "clone", "-q", url, repo);
+  const mainBefore = git(bare, "rev-parse", "main").trim();
+  const prodBefore = git(bare, "rev-parse", "prod").trim();
+  const err = await t.throwsAsync(withServer(t, { repo, remote: url, branch: "prod" }));
+  t.regex(err?.message ?? "", /on branch main.*--branch is prod/);
+  t.is(git(bare, "rev-parse", "main").trim(), mainBefore);
+  t.is(git(bare, "rev-parse", "prod").trim(), prodBefore);
+});
+
+test("a remote without the --branch branch is refused at start with the branches it has", async (t) => {
+  const { url } = bareRemote(initial);
+  const err = await t.throwsAsync(withServer(t, { repo: fresh(), remote: url, branch: "nope" }));
+  t.regex(err?.message ?? "", /no branch nope.*main/);
+});

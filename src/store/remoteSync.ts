@@ -47,7 +47,8 @@ export class RemoteSync {
    * `origin` at the URL and keeps the local clone (the remote may be down: the clone still serves).
    */
   static async prepare(dir: string, options: RemoteOptions): Promise<RemoteSync> {
-    if (!existsSync(join(dir, ".git"))) {
+    const cloned = !existsSync(join(dir, ".git"));
+    if (cloned) {
       try {
         await new Git(".").network(["clone", "-q", "--no-tags", "--origin", "origin", options.url, dir]);
       } catch (e) {
@@ -58,14 +59,35 @@ export class RemoteSync {
     const remotes = (await git.raw(["remote"])).split("\n");
     if (remotes.includes("origin")) await git.raw(["remote", "set-url", "origin", options.url]);
     else await git.raw(["remote", "add", "origin", options.url]);
-    const head = await git.head();
-    if (head === undefined) {
+    const sync = new RemoteSync(git, options);
+    if ((await git.head()) === undefined) {
       // A clone of an empty remote, or a fresh directory: be on the branch we follow.
       await git.raw(["symbolic-ref", "HEAD", `refs/heads/${options.branch}`]);
+    } else {
+      await sync.checkBranch(dir, cloned);
     }
-    const sync = new RemoteSync(git, options);
     sync.lastRemote = await sync.remoteTip();
     return sync;
+  }
+
+  /**
+   * The clone must have the followed branch checked out: every sync compares HEAD with that
+   * remote branch and pushes HEAD to it, so another branch's commits would be pushed there (a
+   * release branch would receive the default branch's unreleased changes). A fresh clone is
+   * switched to it; an existing clone is never switched behind a person's back.
+   */
+  private async checkBranch(dir: string, cloned: boolean): Promise<void> {
+    const { branch, url } = this.options;
+    const current = (await this.git.raw(["symbolic-ref", "-q", "--short", "HEAD"]).catch(() => "")).trim();
+    if (current === branch) return;
+    if (!cloned) {
+      throw new Error(`${dir} is a clone on ${current ? `branch ${current}` : "a detached HEAD"}, but --branch is ${branch}: check that branch out (git -C ${dir} switch ${branch}) or start with --branch ${current || "<the branch to follow>"}`);
+    }
+    if ((await this.remoteTip()) === undefined) {
+      const others = (await this.git.raw(["for-each-ref", "--format=%(refname:lstrip=3)", "refs/remotes/origin/"])).split("\n").filter((b) => b && b !== "HEAD");
+      throw new Error(`the remote ${url} has no branch ${branch} (it has: ${others.join(", ") || "none"}): create it there (e.g. git push origin main:${branch}) or start with one of those as --branch`);
+    }
+    await this.git.raw(["checkout", "-q", "-B", branch, this.trackingRef]);
   }
 
   private async remoteTip(): Promise<string | undefined> {
