@@ -71,8 +71,8 @@ function track(child: ChildProcess, ready: (line: Record<string, unknown>) => nu
 const portOf = (url: unknown) => (typeof url === "string" ? Number(new URL(url).port) : undefined);
 
 /** The real server, as operators run it: `bin/configserver serve`. */
-export function startServer(repo: string, nodeFlags: string[] = [], root = ROOT): Promise<Proc> {
-  const child = spawn(process.execPath, [...nodeFlags, "bin/configserver", "serve", "--repo", repo, "--port", "0", "--log-level", "info"], {
+export function startServer(repo: string, nodeFlags: string[] = [], root = ROOT, serveArgs: string[] = []): Promise<Proc> {
+  const child = spawn(process.execPath, [...nodeFlags, "bin/configserver", "serve", "--repo", repo, "--port", "0", "--log-level", "info", ...serveArgs], {
     cwd: root, stdio: ["ignore", "pipe", "pipe"],
   });
   return track(child, (l) => (l.msg === "configserver listening" ? portOf(l.url) : undefined), "configserver");

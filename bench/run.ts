@@ -286,36 +286,45 @@ function storeChild(repo: string, reloads: number, writes: number, profile: bool
   });
 }
 
+/**
+ * Sequential UpdateConfig writes, each to another of the 1,000 configs. The first `warmup` after a
+ * start pay for JIT compilation and reading the tree listings once: timed, reported apart.
+ */
+async function timedWrites(port: number, writes: number, warmup: number): Promise<{ lat: number[]; first: number[]; wps: number }> {
+  const lat: number[] = [];
+  const first: number[] = [];
+  let t1 = 0;
+  const salt = Date.now() % 100_000;
+  for (let k = 0; k < warmup + writes; k++) {
+    if (k === warmup) t1 = performance.now();
+    const i = (k * 7919) % 1000;
+    const body = pb.UpdateConfigRequest.encode({
+      request_id: `w${k}`,
+      config_detail: { config_name: configName(i), agent_type: "ilogtail", description: `bench config ${i}`, content: `${configYaml(i, salt * 10_000 + k)}` },
+    }).finish();
+    const s = performance.now();
+    const r = await request(port, "PUT", "/User/UpdateConfig", body);
+    (k < warmup ? first : lat).push(performance.now() - s);
+    if (r.status !== 200) throw new Error(`UpdateConfig answered ${r.status}: ${pb.UpdateConfigResponse.decode(r.body).message}`);
+  }
+  return { lat, first, wps: writes / ((performance.now() - t1) / 1000) };
+}
+
 async function writeScenarios(): Promise<void> {
   const writes = QUICK ? 60 : 200;
-  // The first writes after a start pay for JIT compilation and reading the tree listings once;
-  // they are timed and reported apart from the steady-state rate.
   const warmup = 5;
   for (const commits of QUICK ? [100, 10_000] : [100, 1_000, 10_000]) {
     const repo = repoFor({ configs: 1000, commits });
     const t0 = performance.now();
     const server = await startServer(repo);
     const coldMs = performance.now() - t0;
-    const lat: number[] = [];
-    const first: number[] = [];
-    let t1 = 0;
+    let timed: Awaited<ReturnType<typeof timedWrites>>;
     try {
-      for (let k = 0; k < warmup + writes; k++) {
-        if (k === warmup) t1 = performance.now();
-        const i = (k * 7919) % 1000;
-        const body = pb.UpdateConfigRequest.encode({
-          request_id: `w${k}`,
-          config_detail: { config_name: configName(i), agent_type: "ilogtail", description: `bench config ${i}`, content: `${configYaml(i, 900_000 + k)}` },
-        }).finish();
-        const s = performance.now();
-        const r = await request(server.port, "PUT", "/User/UpdateConfig", body);
-        (k < warmup ? first : lat).push(performance.now() - s);
-        if (r.status !== 200) throw new Error(`UpdateConfig answered ${r.status}: ${pb.UpdateConfigResponse.decode(r.body).message}`);
-      }
+      timed = await timedWrites(server.port, writes, warmup);
     } finally {
-      t1 = performance.now() - t1;
       await server.stop();
     }
+    const { lat, first, wps } = timed;
     const reloadsLogged = server.lines.filter((l) => l.msg === "serving new commit").map((l) => Number(l.ms));
     // A restart: the stop above saved the version index in .git, so only new commits are walked.
     const t2 = performance.now();
@@ -324,7 +333,6 @@ async function writeScenarios(): Promise<void> {
     await again.stop();
     // The in-process timings below measure a first open, as the cold start above was.
     rmSync(join(repo, ".git", "configserver"), { recursive: true, force: true });
-    const wps = writes / (t1 / 1000);
     const st = await storeChild(repo, QUICK ? 3 : 8, QUICK ? 20 : 50, PROFILE && commits === 10_000);
     raw[`writes-${commits}`] = { lat, first, wps, reloadsLogged, coldMs, restartMs, store: st };
     const reload = median(st.reloads.map((r) => r.totalMs));
@@ -354,6 +362,34 @@ async function writeScenarios(): Promise<void> {
   }
 }
 
+/**
+ * Writes with a remote: each is pushed before it is answered, so this measures `git push` to a
+ * local bare repository over file:// (no network) on top of the commit. Reported, no target.
+ */
+async function remoteWriteScenario(): Promise<void> {
+  const writes = QUICK ? 20 : 60;
+  const template = repoFor({ configs: 1000, commits: 100 });
+  const bare = mkdtempSync(join(work, "bare-"));
+  git(bare, ["clone", "-q", "--bare", template, "."]);
+  const clone = join(mkdtempSync(join(work, "clone-")), "repo");
+  const server = await startServer(clone, [], ROOT, ["--remote", `file://${bare}`, "--sync-interval", "1h"]);
+  let timed: Awaited<ReturnType<typeof timedWrites>>;
+  try {
+    timed = await timedWrites(server.port, writes, 3);
+  } finally {
+    await server.stop();
+  }
+  const { lat, wps } = timed;
+  raw["writes-remote"] = timed;
+  rows.push({
+    scenario: "sequential User API writes with a remote (each pushed before the answer; local bare repository over file://), 1,000 configs",
+    figure: `${r1(wps)} writes/s over ${writes} writes (p50 ${r1(median(lat))} ms, p99 ${r1(percentile(lat, 0.99))} ms)`,
+    target: "reported",
+    verdict: "",
+  });
+  log(`  with a remote: ${r1(wps)} writes/s`);
+}
+
 function table(): string {
   const lines = ["| scenario | result | baseline | ratio | target | verdict |", "|---|---|---|---|---|---|"];
   for (const r of rows) lines.push(`| ${r.scenario} | ${r.figure} | ${r.baseline ?? ""} | ${r.ratio ?? ""} | ${r.target ?? ""} | ${r.verdict ?? ""} |`);
@@ -368,7 +404,10 @@ log(`${machine()}; ${QUICK ? "quick" : "full"} mode, ${ROUNDS} rounds × ${DURAT
 try {
   if (ONLY.has("agent")) await agentScenarios();
   if (ONLY.has("memory")) await memoryScenario();
-  if (ONLY.has("writes")) await writeScenarios();
+  if (ONLY.has("writes")) {
+    await writeScenarios();
+    await remoteWriteScenario();
+  }
 } finally {
   const out = table();
   console.log(`\n${machine()}; ${QUICK ? "BENCH_QUICK=1" : "full"} run, ${r0((performance.now() - started) / 1000)} s; load average at the end ${load1()}\n\n${out}\n`);
