@@ -2,9 +2,9 @@ import { appendFileSync, closeSync, constants, existsSync, lstatSync, mkdirSync,
 import { dirname, join } from "node:path";
 import { deflateSync } from "node:zlib";
 import type { Git } from "./git.ts";
-import { readIfExists } from "./readIfExists.ts";
 import { indexStat, patchIndex, type IndexChange } from "./gitIndex.ts";
 import { decodeTree, encodeCommit, encodeTree, formatIdentity, objectWithHeader, patchTree, TREE_MODE, type Identity, type ObjectType, type TreeEntry } from "./gitObjects.ts";
+import { readIfExists } from "./readIfExists.ts";
 import { CONFIG_DIR, GROUP_DIR } from "./repoContent.ts";
 
 export interface FileWrite {
