@@ -25,8 +25,9 @@ test("a write through server A reaches server B through the remote by polling", 
   t.is(b.store.state.configs.get("c1")?.content, "v1");
   const r = await a.api.updateConfig({ config_detail: { config_name: "c1", content: "from A" } });
   t.is(r.body.code, "Accept");
-  // Acknowledged means pushed.
+  // Acknowledged means pushed, and the clone knows where the remote branch now is.
   t.is(remoteHead(bare), a.store.state.commit);
+  t.is(git(a.repo, "rev-parse", "refs/remotes/origin/main").trim(), a.store.state.commit);
   await waitFor(() => b.store.state.configs.get("c1")?.content === "from A");
   t.is(b.store.state.configs.get("c1")?.version, a.store.state.configs.get("c1")?.version);
 });

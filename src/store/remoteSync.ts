@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Git } from "./git.ts";
+import { readIfExists } from "./readIfExists.ts";
 
 export interface RemoteOptions {
   readonly url: string;
@@ -125,8 +126,11 @@ export class RemoteSync {
     try {
       await this.git.network(["push", "-q", "--porcelain", "origin", `HEAD:refs/heads/${this.options.branch}`]);
       this.lastPushError = undefined;
-      const head = await this.git.head();
-      if (head) await this.git.raw(["update-ref", this.trackingRef, head]);
+      const head = await this.git.headFast();
+      // git updates the tracking ref itself when the fetch refspec covers the branch (the usual
+      // case: no process needed here); otherwise it is moved explicitly.
+      const tracking = readIfExists(join(this.git.dir, ".git", this.trackingRef))?.toString("utf8").trim();
+      if (head && tracking !== head) await this.git.raw(["update-ref", this.trackingRef, head]);
       this.lastRemote = head;
       return { ok: true };
     } catch (e) {
