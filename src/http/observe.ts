@@ -71,14 +71,14 @@ export function observer(options: ObserveOptions): Observer {
     metrics?.request(route, code, seconds);
     if (shuttingDown?.()) ctx.set("connection", "close");
     if (!ctx.res.getHeader("x-log-requestid")) ctx.set("x-log-requestid", (state.requestId as string | undefined) ?? randomUUID());
-    const level: Level = failure || status >= 500 ? "error" : agent ? "debug" : USER_WRITE.test(route) || status === 401 ? "info" : "debug";
+    const level = levelOf(route, status, failure, agent);
     if (logger.isLevelEnabled(level)) log(level, state.requestId ?? ctx.response.get("x-log-requestid"), ctx.method, ctx.path, route, status, code, seconds, state.message, failure);
   };
   const record = (req: IncomingMessage, route: string, seconds: number, outcome: Outcome | undefined, failure?: unknown) => {
     const status = outcome ? outcome.status : 500;
     const code = outcome ? outcome.code : statusText(status);
     metrics?.request(route, code, seconds);
-    const level: Level = failure || status >= 500 ? "error" : "debug";
+    const level = levelOf(route, status, failure, true);
     if (logger.isLevelEnabled(level)) log(level, outcome?.requestId, req.method, req.url, route, status, code, seconds, outcome?.message, failure);
   };
   const middleware = async (ctx: Context, next: Next) => {
@@ -95,4 +95,11 @@ export function observer(options: ObserveOptions): Observer {
     }
   };
   return { middleware, record };
+}
+
+/** Agents' requests log at debug (they are most of the traffic), User API writes and refusals at info, failures at error. */
+function levelOf(route: string, status: number, failure: unknown, agent: boolean): Level {
+  if (failure || status >= 500) return "error";
+  if (agent) return "debug";
+  return USER_WRITE.test(route) || status === 401 ? "info" : "debug";
 }

@@ -4,6 +4,7 @@ import { deflateSync } from "node:zlib";
 import type { Git } from "./git.ts";
 import { indexStat, patchIndex, type IndexChange } from "./gitIndex.ts";
 import { decodeTree, encodeCommit, encodeTree, formatIdentity, objectWithHeader, patchTree, TREE_MODE, type Identity, type ObjectType, type TreeEntry } from "./gitObjects.ts";
+import { looseObjectPath } from "./looseObjects.ts";
 import { readIfExists } from "./readIfExists.ts";
 import { CONFIG_DIR, GROUP_DIR } from "./repoContent.ts";
 
@@ -82,12 +83,15 @@ export class DirectCommitter {
   }
 
   /**
-   * Commits `files` on top of `parent` (which must be HEAD's branch tip) with `writeFiles`
-   * writing them to the working tree once the locks are held. Throws when a step fails after
-   * that; the caller then puts the files back (no ref or index was changed).
+   * Commits `files` on top of `parent` (which must be HEAD's branch tip; undefined in an empty
+   * repository) with `writeFiles` writing them to the working tree once the locks are held.
+   * Throws when a step fails after that; the caller then puts the files back (no ref or index
+   * was changed).
    */
-  async commit(parent: string, files: readonly FileWrite[], message: string, who: { name: string; email: string }, writeFiles: () => void): Promise<DirectResult> {
+  async commit(parent: string | undefined, files: readonly FileWrite[], message: string, who: { name: string; email: string }, writeFiles: () => void): Promise<DirectResult> {
     const declined = (reason: string): DirectResult => ({ kind: "declined", reason });
+    // A root commit has no trees to patch and no index to keep: rare enough to leave to git.
+    if (parent === undefined) return declined("the repository's first commit");
     const head = (readIfExists(join(this.gitDir, "HEAD"))?.toString("utf8") ?? "").trim();
     if (!head.startsWith("ref: refs/heads/")) return declined("HEAD is not on a branch");
     const ref = head.slice(5);
@@ -135,7 +139,7 @@ export class DirectCommitter {
     try {
       // git waits up to 100 ms for a ref lock (core.filesRefLockTimeout): `git gc` packing refs holds it briefly.
       refLock = await LockFile.take(refPath, 100);
-      if (this.branchTip(ref) !== parent) return { kind: "moved" };
+      if (this.git.refTip(ref) !== parent) return { kind: "moved" };
       const index = readIfExists(indexPath);
       const touched = new Map<string, IndexChange | undefined>(files.map((f) => [f.path, undefined]));
       if (index === undefined || patchIndex(index, touched) === undefined) return declined("the index is in a format this writer does not edit");
@@ -193,8 +197,8 @@ export class DirectCommitter {
 
   private writeObject(type: ObjectType, body: Buffer): string {
     const { id, bytes } = objectWithHeader(type, body);
-    const dir = join(this.gitDir, "objects", id.slice(0, 2));
-    const file = join(dir, id.slice(2));
+    const file = looseObjectPath(this.gitDir, id);
+    const dir = dirname(file);
     if (existsSync(file)) return id;
     this.ensureDir(dir);
     const tmp = join(dir, `tmp_obj_${process.pid}_${this.tmpCounter++}`);
@@ -202,15 +206,6 @@ export class DirectCommitter {
     writeFileSync(tmp, deflateSync(bytes, { level: 1 }), { mode: 0o444 });
     renameSync(tmp, file);
     return id;
-  }
-
-  /** The branch tip from its loose ref or packed-refs (undefined when the branch has no commit). */
-  private branchTip(ref: string): string | undefined {
-    const loose = readIfExists(join(this.gitDir, ref));
-    if (loose !== undefined) return loose.toString("utf8").trim();
-    const packed = readIfExists(join(this.gitDir, "packed-refs"))?.toString("utf8") ?? "";
-    const line = packed.split("\n").find((l) => l.endsWith(` ${ref}`));
-    return line?.slice(0, line.indexOf(" "));
   }
 
   private appendReflogs(ref: string, from: string, to: string, who: Identity, message: string): void {

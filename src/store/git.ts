@@ -59,21 +59,25 @@ export class Git {
    * write and on every watcher event. Anything unusual falls back to `rev-parse`.
    */
   async headFast(): Promise<string | undefined> {
-    const gitDir = join(this.dir, ".git");
-    const read = (p: string) => readIfExists(join(gitDir, p))?.toString("utf8");
-    const head = read("HEAD")?.trim();
+    const head = readIfExists(join(this.dir, ".git", "HEAD"))?.toString("utf8").trim();
     if (head === undefined) return this.head();
     if (OBJECT_ID.test(head)) return head;
     if (!head.startsWith("ref: ")) return this.head();
-    const ref = head.slice(5);
-    const loose = read(ref)?.trim();
-    if (loose !== undefined) return OBJECT_ID.test(loose) ? loose : this.head();
-    const packed = read("packed-refs");
-    if (packed === undefined) return undefined; // an unborn branch
-    for (const line of packed.split("\n")) {
-      if (line.endsWith(` ${ref}`)) return line.slice(0, line.indexOf(" "));
-    }
-    return undefined;
+    const tip = this.refTip(head.slice(5));
+    return tip === undefined || OBJECT_ID.test(tip) ? tip : this.head();
+  }
+
+  /**
+   * A ref's value read from its loose file, else from packed-refs, without a process; undefined
+   * when it exists in neither (an unborn branch). Read synchronously: these files are tiny.
+   */
+  refTip(ref: string): string | undefined {
+    const gitDir = join(this.dir, ".git");
+    const loose = readIfExists(join(gitDir, ref))?.toString("utf8").trim();
+    if (loose !== undefined) return loose;
+    const packed = readIfExists(join(gitDir, "packed-refs"))?.toString("utf8") ?? "";
+    const line = packed.split("\n").find((l) => l.endsWith(` ${ref}`));
+    return line?.slice(0, line.indexOf(" "));
   }
 
   /**

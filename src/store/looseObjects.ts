@@ -2,6 +2,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 
+/** Where git keeps a loose object: `objects/<first two hex digits>/<the rest>`. */
+export const looseObjectPath = (gitDir: string, id: string) => join(gitDir, "objects", id.slice(0, 2), id.slice(2));
+
 /**
  * The body of a loose object, or undefined when it is not stored loose (packed, in an alternate,
  * or absent): the caller then asks git. Blobs of a commit just made by a person or fetched in a
@@ -10,7 +13,7 @@ import { inflateSync } from "node:zlib";
 export function readLooseObject(gitDir: string, id: string, type: string): Buffer | undefined {
   let raw: Buffer;
   try {
-    raw = inflateSync(readFileSync(join(gitDir, "objects", id.slice(0, 2), id.slice(2))));
+    raw = inflateSync(readFileSync(looseObjectPath(gitDir, id)));
   } catch {
     return undefined;
   }

@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Git } from "./git.ts";
-import { readIfExists } from "./readIfExists.ts";
 
 export interface RemoteOptions {
   readonly url: string;
@@ -129,8 +128,7 @@ export class RemoteSync {
       const head = await this.git.headFast();
       // git updates the tracking ref itself when the fetch refspec covers the branch (the usual
       // case: no process needed here); otherwise it is moved explicitly.
-      const tracking = readIfExists(join(this.git.dir, ".git", this.trackingRef))?.toString("utf8").trim();
-      if (head && tracking !== head) await this.git.raw(["update-ref", this.trackingRef, head]);
+      if (head && this.git.refTip(this.trackingRef) !== head) await this.git.raw(["update-ref", this.trackingRef, head]);
       this.lastRemote = head;
       return { ok: true };
     } catch (e) {

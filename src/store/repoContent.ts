@@ -95,7 +95,7 @@ function cached<T>(cache: ParseCache | undefined, file: string, text: string, pa
 
 /** A parsed file with its path and stem, built once per text (cached with the parse). */
 function entryOf<V extends object>(parsed: { value?: V; problems: readonly Problem[] }, file: string, stem: string): { entry?: V & { file: string; stem: string }; problems: readonly Problem[] } {
-  return { ...(parsed.value ? { entry: { file, stem, ...parsed.value } } : {}), problems: parsed.problems };
+  return parsed.value ? { entry: { file, stem, ...parsed.value }, problems: parsed.problems } : { problems: parsed.problems };
 }
 
 function byPosition(a: Problem, b: Problem): number {

@@ -225,16 +225,14 @@ export class RepoStore {
       for (const f of files) writeAtomically(join(this.dir, f.path), f.text);
     };
     try {
-      if (this.direct !== undefined && base.commit) {
-        const result = await this.direct.commit(base.commit, files, message, this.author, writeFiles);
+      if (this.direct !== undefined) {
+        const result = await this.direct.commit(base.commit || undefined, files, message, this.author, writeFiles);
         if (result.kind === "moved") return false;
         if (result.kind === "committed") {
           this.writer = { mode: "in-process" };
           return true;
         }
         this.writer = { mode: "git", reason: result.reason };
-      } else if (this.direct !== undefined) {
-        this.writer = { mode: "git", reason: "the repository's first commit" };
       }
       writeFiles();
       // Paths the index already tracks need no `git add`: `commit -- paths` takes their

@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Git } from "./git.ts";
+import { readIfExists } from "./readIfExists.ts";
 import { isStatePath } from "./repoContent.ts";
 
 export interface Change {
@@ -12,9 +13,8 @@ interface LogEntry {
   readonly commit: string;
   readonly firstParent: string | undefined;
   readonly time: number;
-  readonly paths: readonly string[];
-  /** The blob each path has after this commit (undefined: deleted), as `--raw` reports it. */
-  readonly blobs: readonly (string | undefined)[];
+  /** State paths changed against the first parent → their blob after this commit (undefined: deleted). */
+  readonly changes: ReadonlyMap<string, string | undefined>;
 }
 
 const NO_BLOB = /^0+$/;
@@ -113,9 +113,9 @@ export class VersionIndex {
     if (this.savedAt === undefined) return false;
     let data: { format?: unknown; head?: unknown; depth?: unknown; committedAt?: unknown; changes?: unknown };
     try {
-      data = JSON.parse(readFileSync(this.savedAt, "utf8")) as typeof data;
+      data = JSON.parse(readIfExists(this.savedAt)?.toString("utf8") ?? "") as typeof data;
     } catch {
-      return false;
+      return false; // absent or not JSON
     }
     const { head, depth, committedAt, changes } = data;
     const count = (n: unknown): n is number => Number.isInteger(n) && (n as number) > 0;
@@ -137,11 +137,11 @@ export class VersionIndex {
     const seen = new Map<string, string | undefined>();
     let depth = top;
     for (const e of entries) {
-      e.paths.forEach((p, i) => {
-        if (seen.has(p)) return; // a newer commit in this batch already changed it
-        seen.set(p, e.blobs[i]);
+      for (const [p, blob] of e.changes) {
+        if (seen.has(p)) continue; // a newer commit in this batch already changed it
+        seen.set(p, blob);
         this.lastChange.set(p, { depth, commit: e.commit });
-      });
+      }
       depth--;
     }
     return seen;
@@ -183,8 +183,7 @@ export class VersionIndex {
       const lines = chunk.split("\n");
       const [ids = "", time = "0"] = (lines[0] ?? "").split("\x02");
       const [commit = "", firstParent] = ids.split(" ");
-      const paths: string[] = [];
-      const blobs: (string | undefined)[] = [];
+      const changes = new Map<string, string | undefined>();
       for (const line of lines.slice(1)) {
         // ":100644 100644 <old> <new> M\t<path>"
         const tab = line.indexOf("\t");
@@ -192,10 +191,9 @@ export class VersionIndex {
         const path = line.slice(tab + 1);
         if (!isStatePath(path)) continue;
         const blob = line.slice(0, tab).split(" ")[3] ?? "";
-        paths.push(path);
-        blobs.push(NO_BLOB.test(blob) ? undefined : blob);
+        changes.set(path, NO_BLOB.test(blob) ? undefined : blob);
       }
-      entries.push({ commit, firstParent, time: Number(time), paths, blobs });
+      entries.push({ commit, firstParent, time: Number(time), changes });
     }
     return entries;
   }
