@@ -10,7 +10,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-src/gen/proto.js: proto/agent.proto proto/user.proto node_modules/.installed
+src/gen/proto.js: $(wildcard proto/*.proto) scripts/gen-proto.mjs node_modules/.installed
 	node scripts/gen-proto.mjs
 
 install: node_modules/.installed src/gen/proto.js

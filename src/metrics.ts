@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { AgentRegistry } from "./agents/agentRegistry.ts";
+import type { AgentRegistry } from "./domain/registry.ts";
 import type { RepoStore } from "./store/repoStore.ts";
 
 export interface MetricsOptions {
@@ -21,8 +21,8 @@ const SLOW_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
  */
 export class Metrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<"route" | "code">;
-  private readonly latency: Histogram<"route" | "code">;
+  private readonly requests: Counter<"route" | "code" | "protocol">;
+  private readonly latency: Histogram<"route" | "code" | "protocol">;
   private readonly syncs: Counter<"result">;
   private readonly lastSync: Gauge<"result">;
   private readonly syncSeconds: Histogram;
@@ -32,13 +32,13 @@ export class Metrics {
   private readonly now: () => number;
   private store: RepoStore | undefined;
   private agents: AgentRegistry | undefined;
-  private readonly labelSets = new Map<string, Map<string, Readonly<{ route: string; code: string }>>>();
+  private readonly labelSets = new Map<string, Map<string, Map<string, Readonly<{ route: string; code: string; protocol: string }>>>>();
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
     this.now = options.now ?? Date.now;
-    this.requests = new Counter({ name: "configserver_http_requests_total", help: "HTTP requests by route and protocol code (or HTTP status for non-protocol routes).", labelNames: ["route", "code"], registers });
-    this.latency = new Histogram({ name: "configserver_http_request_duration_seconds", help: "HTTP request latency by route and protocol code.", labelNames: ["route", "code"], buckets: LATENCY_BUCKETS, registers });
+    this.requests = new Counter({ name: "configserver_http_requests_total", help: "HTTP requests by route, protocol code (or HTTP status for non-protocol routes) and protocol (alpha, v1, v2, user, none).", labelNames: ["route", "code", "protocol"], registers });
+    this.latency = new Histogram({ name: "configserver_http_request_duration_seconds", help: "HTTP request latency by route, protocol code and protocol.", labelNames: ["route", "code", "protocol"], buckets: LATENCY_BUCKETS, registers });
     this.syncs = new Counter({ name: "configserver_syncs_total", help: "Syncs with the remote (or rereads of HEAD without one), by result (ok, error).", labelNames: ["result"], registers });
     this.lastSync = new Gauge({ name: "configserver_last_sync_timestamp_seconds", help: "When the last sync ended, by result (ok, error), unix seconds.", labelNames: ["result"], registers });
     this.syncSeconds = new Histogram({ name: "configserver_sync_duration_seconds", help: "How long syncs with the remote took.", buckets: SLOW_BUCKETS, registers });
@@ -69,13 +69,15 @@ export class Metrics {
     if (sources.registry) this.agents = sources.registry;
   }
 
-  /** One HTTP request. `route` is the route's pattern, `code` the protocol code: both come from small fixed sets. */
-  request(route: string, code: string, seconds: number): void {
-    // One labels object per (route, code), not one per request.
-    let byCode = this.labelSets.get(route);
-    if (byCode === undefined) this.labelSets.set(route, (byCode = new Map()));
+  /** One HTTP request. `route` is the route's pattern, `code` the protocol code, `protocol` its protocol: all from small fixed sets. */
+  request(route: string, code: string, seconds: number, protocol = "none"): void {
+    // One labels object per (route, protocol, code), not one per request.
+    let byRoute = this.labelSets.get(protocol);
+    if (byRoute === undefined) this.labelSets.set(protocol, (byRoute = new Map()));
+    let byCode = byRoute.get(route);
+    if (byCode === undefined) byRoute.set(route, (byCode = new Map()));
     let labels = byCode.get(code);
-    if (labels === undefined) byCode.set(code, (labels = Object.freeze({ route, code })));
+    if (labels === undefined) byCode.set(code, (labels = Object.freeze({ route, code, protocol })));
     this.requests.inc(labels);
     this.latency.observe(labels, seconds);
   }

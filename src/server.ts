@@ -1,7 +1,12 @@
 import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
 import type { Logger } from "pino";
-import { AgentRegistry } from "./agents/agentRegistry.ts";
+import { MemoryRegistry } from "./agents/memoryRegistry.ts";
+import type { AgentRegistry } from "./domain/registry.ts";
+import { alphaRoutes } from "./protocols/alpha/routes.ts";
+import { v1Routes } from "./protocols/v1/routes.ts";
+import { v2Routes } from "./protocols/v2/routes.ts";
+import { userRoutes } from "./http/userRoutes.ts";
 import { agentsApiRouter } from "./http/agentsApi.ts";
 import { createApp } from "./http/app.ts";
 import { healthRouter, type Readiness } from "./http/health.ts";
@@ -109,7 +114,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   await watcher.start();
   scheduler.start();
-  const registry = new AgentRegistry({ ttlMs: options.agentTtlMs ?? 0, ...(options.now ? { now: options.now } : {}) });
+  const registry: AgentRegistry = new MemoryRegistry({ ttlMs: options.agentTtlMs ?? 0, ...(options.now ? { now: options.now } : {}) });
   metrics.watch({ store, registry });
   // Expired agents are already invisible; the sweep frees their memory.
   const sweeper = registry.ttlMs > 0 ? setInterval(() => registry.sweep(), Math.min(Math.max(registry.ttlMs / 10, 1000), 60_000)) : undefined;
@@ -130,9 +135,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     } }),
     statusRouter({ store, registry, readOnly: !!options.readOnly, dirty: () => dirty }),
     healthRouter({ readiness, metrics }),
-    agentsApiRouter(registry),
+    agentsApiRouter(registry, options.now),
   ];
-  const listener = createApp({ store, registry }, {
+  // Shared paths are listed in the order detect.ts decides between them: alpha before v1 on
+  // /Agent/HeartBeat, v2 before v1 on /Agent/FetchPipelineConfig.
+  const deps = { store, registry };
+  const routes = [...userRoutes(deps), ...alphaRoutes(deps), ...v2Routes(deps), ...v1Routes(deps)];
+  const listener = createApp(routes, {
     bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
     logger,
     metrics,

@@ -17,10 +17,10 @@ const count = async (url: string, key: string) => {
 
 test("every spelling of an agent path gets the same answer, counted under the route's path", async (t) => {
   const s = await withServer(t);
-  const key = 'configserver_http_requests_total{route="/Agent/HeartBeat",code="Accept"}';
+  const key = 'configserver_http_requests_total{route="/Agent/HeartBeat",code="Accept",protocol="alpha"}';
   const before = await count(s.url, key);
-  // Exact (the shortcut), trailing slash (the shortcut), with a query and in lower case (koa's router).
-  const paths = ["/Agent/HeartBeat", "/Agent/HeartBeat/", "/Agent/HeartBeat?x=1", "/agent/heartbeat"];
+  // Exact (the shortcut), trailing slash (the shortcut), with a query (koa's router).
+  const paths = ["/Agent/HeartBeat", "/Agent/HeartBeat/", "/Agent/HeartBeat?x=1"];
   for (const [i, path] of paths.entries()) {
     const r = await send(s.url, "POST", path, heartbeat(`a${i}`));
     t.is(r.status, 200, path);
@@ -30,6 +30,15 @@ test("every spelling of an agent path gets the same answer, counted under the ro
   }
   t.is(await count(s.url, key), before + paths.length);
   t.is(s.registry.size, paths.length);
+});
+
+test("agent paths match exactly: another case is not the same route, on either listener", async (t) => {
+  const s = await withServer(t);
+  for (const path of ["/agent/heartbeat", "/AGENT/HEARTBEAT", "/Agent/heartbeat", "/agent/HeartBeat?x=1"]) {
+    const r = await send(s.url, "POST", path, heartbeat("x"));
+    t.is(r.status, 404, path);
+  }
+  t.is(s.registry.size, 0);
 });
 
 test("a wrong method on an agent path falls through to koa: 405 with Allow", async (t) => {
@@ -50,7 +59,7 @@ test("an agent body over the limit is 413 with a protobuf BadRequest; the server
   t.is(r.headers["content-type"], "application/x-protobuf");
   t.truthy(r.headers["x-log-requestid"]);
   t.deepEqual([pb.HeartBeatResponse.decode(r.body).code, pb.HeartBeatResponse.decode(r.body).message], ["BadRequest", "Request body is larger than the limit of 256 bytes."]);
-  t.is(await count(s.url, 'configserver_http_requests_total{route="/Agent/HeartBeat",code="BadRequest"}'), 1);
+  t.is(await count(s.url, 'configserver_http_requests_total{route="/Agent/HeartBeat",code="BadRequest",protocol="alpha"}'), 1);
   t.is((await s.api.heartbeat({ agent_id: "after" })).body.code, "Accept");
 });
 

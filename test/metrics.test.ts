@@ -7,7 +7,7 @@ import { waitFor, withServer } from "./helpers/server.ts";
 type Samples = Map<string, number>;
 
 const LABEL = String.raw`[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"`;
-const SAMPLE = new RegExp(String.raw`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:${LABEL}(?:,${LABEL})*)?\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|NaN|\+Inf|-Inf))$`);
+const SAMPLE = new RegExp(String.raw`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:${LABEL}(?:,${LABEL})*)?\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|[Nn]a[Nn]|\+Inf|-Inf))$`);
 
 /** Parses the Prometheus text format strictly: every line must be a comment or a valid sample. */
 function parse(text: string): Samples {
@@ -45,18 +45,18 @@ test("/metrics parses as Prometheus text and its counters move with traffic", as
   const s = await withServer(t);
   const before = await scrape(s.url);
   for (let i = 0; i < 3; i++) t.is((await s.api.heartbeat({ agent_id: "a1" })).body.code, "Accept");
-  await s.api.configList({ agent_id: "a1" });
-  await s.api.configList({ agent_id: "ghost" });
   t.is((await s.api.createConfig({ config_detail: { config_name: "c1", content: "x" } })).body.code, "Accept");
   await s.api.createConfig({ config_detail: { config_name: "c1", content: "x" } });
+  await s.api.configList({ agent_id: "a1" });
+  await s.api.configList({ agent_id: "ghost" });
   const after = await scrape(s.url);
   const delta = (key: string) => get(after, key) - get(before, key);
 
-  t.is(delta('configserver_http_requests_total{route="/Agent/HeartBeat",code="Accept"}'), 3);
-  t.is(delta('configserver_http_request_duration_seconds_count{route="/Agent/HeartBeat",code="Accept"}'), 3);
-  t.is(delta('configserver_http_requests_total{route="/Agent/GetConfigList",code="Accept"}'), 1);
-  t.is(delta('configserver_http_requests_total{route="/Agent/GetConfigList",code="AgentNotExist"}'), 1);
-  t.is(delta('configserver_http_requests_total{route="/User/CreateConfig",code="ConfigAlreadyExist"}'), 1);
+  t.is(delta('configserver_http_requests_total{route="/Agent/HeartBeat",code="Accept",protocol="alpha"}'), 3);
+  t.is(delta('configserver_http_request_duration_seconds_count{route="/Agent/HeartBeat",code="Accept",protocol="alpha"}'), 3);
+  t.is(delta('configserver_http_requests_total{route="/Agent/GetConfigList",code="Accept",protocol="alpha"}'), 1);
+  t.is(delta('configserver_http_requests_total{route="/Agent/GetConfigList",code="AgentNotExist",protocol="alpha"}'), 1);
+  t.is(delta('configserver_http_requests_total{route="/User/CreateConfig",code="ConfigAlreadyExist",protocol="user"}'), 1);
   t.is(delta('configserver_write_duration_seconds_count{result="committed"}'), 1);
   t.true(delta("configserver_snapshot_reload_seconds_count") >= 1);
   t.is(get(after, "configserver_agents_known"), 1);
@@ -70,7 +70,7 @@ test("/metrics parses as Prometheus text and its counters move with traffic", as
   t.is(get(after, "configserver_head_refused"), 0);
   t.true(after.has("process_cpu_user_seconds_total"), "process metrics");
   // The scrape itself is counted (by the next scrape).
-  t.true(delta('configserver_http_requests_total{route="/metrics",code="200"}') >= 1);
+  t.true(delta('configserver_http_requests_total{route="/metrics",code="200",protocol="none"}') >= 1);
 });
 
 test("the sync API moves the sync metrics; an unknown route and a refused token are labelled", async (t) => {
@@ -88,8 +88,8 @@ test("the sync API moves the sync metrics; an unknown route and a refused token 
   t.is(delta('configserver_syncs_total{result="error"}'), 2);
   t.is(delta("configserver_sync_duration_seconds_count"), 2);
   t.true(get(after, 'configserver_last_sync_timestamp_seconds{result="error"}') > 1.7e9);
-  t.is(delta('configserver_http_requests_total{route="/Agent/HeartBeat",code="Unauthorized"}'), 1);
-  t.is(delta('configserver_http_requests_total{route="unmatched",code="404"}'), 1);
+  t.is(delta('configserver_http_requests_total{route="/Agent/HeartBeat",code="Unauthorized",protocol="alpha"}'), 1);
+  t.is(delta('configserver_http_requests_total{route="unmatched",code="404",protocol="none"}'), 1);
 });
 
 test("each server has its own registry; the global one stays empty", async (t) => {

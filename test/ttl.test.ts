@@ -14,6 +14,8 @@ function manualClock(start = Date.UTC(2026, 0, 1)) {
 test("an agent without a heartbeat for the TTL disappears from ListAgents, GetConfigList and memory", async (t) => {
   const clock = manualClock();
   const s = await withServer(t, { agentTtlMs: 10 * MINUTE, now: clock.now });
+  // A commit to serve (an empty repository has none: config answers would be ServerBusy).
+  await s.api.createConfig({ config_detail: { config_name: "c", content: "x" } });
   await s.api.heartbeat({ agent_id: "quiet" });
   await s.api.heartbeat({ agent_id: "chatty" });
   const ids = async () => (await s.api.listAgents({ group_name: "default" })).body.agents.map((a) => a.agent_id);

@@ -1,16 +1,39 @@
+import type { AgentTags } from "./agent.ts";
 import { DEFAULT_GROUP, type GroupSpec } from "./types.ts";
 
-/** `default` matches every agent; any other group matches when any one of its tags equals the agent's tag of that name. */
-export function groupMatches(group: GroupSpec, agentTags: Readonly<Record<string, string>>): boolean {
+/**
+ * `default` matches every agent; any other group matches when any one of its tags equals the
+ * agent's tag of that name. v1 agents send tag values without names: a group tag matches such an
+ * agent when the agent has that value.
+ */
+export function groupMatches(group: GroupSpec, agentTags: AgentTags): boolean {
   if (group.name === DEFAULT_GROUP) return true;
+  const { named, values } = agentTags;
   for (const tag of group.tags) {
-    if (Object.hasOwn(agentTags, tag.name) && agentTags[tag.name] === tag.value) return true;
+    if (Object.hasOwn(named, tag.name) && named[tag.name] === tag.value) return true;
+    if (values !== undefined && values.includes(tag.value)) return true;
   }
   return false;
 }
 
 /** A stable key for a tag set, so work per distinct tag set can be cached. */
-export function tagsKey(tags: Readonly<Record<string, string>>): string {
-  const names = Object.keys(tags).sort();
-  return JSON.stringify(names.map((n) => [n, tags[n]]));
+export function tagsKey(tags: AgentTags): string {
+  const { named, values } = tags;
+  const names = Object.keys(named).sort();
+  const key = JSON.stringify(names.map((n) => [n, named[n]]));
+  return values === undefined ? key : `${key}${JSON.stringify([...values].sort())}`;
+}
+
+/** Whether two tag sets are equal (same names and values; v1 values in the same order). */
+export function sameTags(a: AgentTags, b: AgentTags): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a.named);
+  if (ka.length !== Object.keys(b.named).length) return false;
+  for (const k of ka) if (a.named[k] !== b.named[k] || !Object.hasOwn(b.named, k)) return false;
+  const va = a.values;
+  const vb = b.values;
+  if (va === undefined || vb === undefined) return va === vb;
+  if (va.length !== vb.length) return false;
+  for (let i = 0; i < va.length; i++) if (va[i] !== vb[i]) return false;
+  return true;
 }

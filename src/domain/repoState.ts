@@ -1,8 +1,21 @@
+import type { AgentTags } from "./agent.ts";
 import { groupMatches } from "./matching.ts";
-import { DEFAULT_GROUP, DEFAULT_GROUP_DESCRIPTION, type ConfigRecord, type GroupSpec } from "./types.ts";
+import { DEFAULT_GROUP, DEFAULT_GROUP_DESCRIPTION, type ConfigRecord, type GroupSpec, type InstanceConfigRecord } from "./types.ts";
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+/**
+ * The applied-lists cache is keyed by the agent's tag set, which agents choose: it is bounded by
+ * entries and by the bytes of the keys, so unauthenticated requests with huge tag sets cannot
+ * grow it without limit (a fleet has few distinct tag sets; clearing costs one recomputation each).
+ */
 const MAX_CACHED_TAG_SETS = 10_000;
+const MAX_CACHED_KEY_BYTES = 8 * 1024 * 1024;
+
+/** What one tag set receives: pipeline configs and instance configs, each sorted by name. */
+export interface Applied {
+  readonly configs: readonly ConfigRecord[];
+  readonly instances: readonly InstanceConfigRecord[];
+}
 
 /**
  * The served state: one commit's configs and groups. Immutable; a new commit gives a new RepoState,
@@ -10,10 +23,15 @@ const MAX_CACHED_TAG_SETS = 10_000;
  */
 export class RepoState {
   readonly configs: ReadonlyMap<string, ConfigRecord>;
+  readonly instanceConfigs: ReadonlyMap<string, InstanceConfigRecord>;
   readonly groups: ReadonlyMap<string, GroupSpec>;
   readonly sortedConfigs: readonly ConfigRecord[];
+  readonly sortedInstanceConfigs: readonly InstanceConfigRecord[];
   readonly sortedGroups: readonly GroupSpec[];
-  private readonly appliedCache = new Map<string, readonly ConfigRecord[]>();
+  /** Configs whose content is not a mapping, so agents that take JSON pipelines (v2) never get them. */
+  readonly notMappings: readonly { readonly name: string; readonly kind: "pipeline" | "instance"; readonly problem: string }[];
+  private readonly appliedCache = new Map<string, Applied>();
+  private cachedKeyBytes = 0;
 
   constructor(
     readonly commit: string,
@@ -23,38 +41,61 @@ export class RepoState {
     readonly committedAt: number,
     configs: Iterable<ConfigRecord>,
     groups: Iterable<GroupSpec>,
+    instanceConfigs: Iterable<InstanceConfigRecord> = [],
   ) {
     this.configs = new Map([...configs].map((c) => [c.name, Object.freeze(c)]));
+    this.instanceConfigs = new Map([...instanceConfigs].map((c) => [c.name, Object.freeze(c)]));
     const g = new Map([...groups].map((x) => [x.name, Object.freeze(x)]));
     if (!g.has(DEFAULT_GROUP)) g.set(DEFAULT_GROUP, implicitDefaultGroup());
     this.groups = g;
     this.sortedConfigs = Object.freeze([...this.configs.values()].sort(byName));
+    this.sortedInstanceConfigs = Object.freeze([...this.instanceConfigs.values()].sort(byName));
     this.sortedGroups = Object.freeze([...this.groups.values()].sort(byName));
+    const notMappings: { name: string; kind: "pipeline" | "instance"; problem: string }[] = [];
+    for (const c of this.sortedConfigs) if (c.notMapping !== undefined) notMappings.push({ name: c.name, kind: "pipeline", problem: c.notMapping });
+    for (const c of this.sortedInstanceConfigs) if (c.notMapping !== undefined) notMappings.push({ name: c.name, kind: "instance", problem: c.notMapping });
+    this.notMappings = Object.freeze(notMappings);
   }
 
   /** Configs applied to any group matching these tags, sorted by name. Cached per tag set. */
-  appliedConfigs(key: string, tags: Readonly<Record<string, string>>): readonly ConfigRecord[] {
+  appliedConfigs(key: string, tags: AgentTags): readonly ConfigRecord[] {
+    return this.applied(key, tags).configs;
+  }
+
+  /** Everything applied to any group matching these tags. Cached per tag set (`key` = tagsKey(tags)). */
+  applied(key: string, tags: AgentTags): Applied {
     const cached = this.appliedCache.get(key);
     if (cached) return cached;
     const names = new Set<string>();
+    const instanceNames = new Set<string>();
     for (const group of this.sortedGroups) {
-      if (groupMatches(group, tags)) for (const c of group.configs) names.add(c);
+      if (!groupMatches(group, tags)) continue;
+      for (const c of group.configs) names.add(c);
+      for (const c of group.instanceConfigs ?? []) instanceNames.add(c);
     }
-    const applied = Object.freeze(
-      [...names]
-        .map((n) => this.configs.get(n))
-        .filter((c): c is ConfigRecord => c !== undefined)
-        .sort(byName),
-    );
-    // A fleet has few distinct tag sets; the bound only guards against a pathological one.
-    if (this.appliedCache.size >= MAX_CACHED_TAG_SETS) this.appliedCache.clear();
-    this.appliedCache.set(key, applied);
+    const pick = <T extends { name: string }>(wanted: Set<string>, from: ReadonlyMap<string, T>): readonly T[] =>
+      Object.freeze([...wanted].map((n) => from.get(n)).filter((c): c is T => c !== undefined).sort(byName));
+    const applied: Applied = Object.freeze({ configs: pick(names, this.configs), instances: pick(instanceNames, this.instanceConfigs) });
+    if (this.appliedCache.size >= MAX_CACHED_TAG_SETS || this.cachedKeyBytes + key.length > MAX_CACHED_KEY_BYTES) {
+      this.appliedCache.clear();
+      this.cachedKeyBytes = 0;
+    }
+    // A key larger than the whole budget is answered but not kept.
+    if (key.length <= MAX_CACHED_KEY_BYTES) {
+      this.appliedCache.set(key, applied);
+      this.cachedKeyBytes += key.length;
+    }
     return applied;
   }
 
   /** Groups that have this config applied, sorted by name. */
   groupsApplying(configName: string): string[] {
     return this.sortedGroups.filter((g) => g.configs.includes(configName)).map((g) => g.name);
+  }
+
+  /** Groups that have this instance config applied, sorted by name. */
+  groupsApplyingInstance(name: string): string[] {
+    return this.sortedGroups.filter((g) => g.instanceConfigs?.includes(name)).map((g) => g.name);
   }
 }
 

@@ -14,6 +14,27 @@ export interface ConfigSpec {
 export interface ConfigRecord extends ConfigSpec {
   readonly version: number;
   readonly commit: string;
+  /**
+   * The content as a JSON object's text, for agents that take pipelines as JSON (v2): the content
+   * itself when it is a JSON object, else its YAML mapping converted. Undefined when the content
+   * is not a mapping (`notMapping` says why): such a config cannot go to those agents.
+   */
+  readonly detailJson?: string | undefined;
+  readonly notMapping?: string | undefined;
+}
+
+/** An instance config: the agent process's own settings (`instance_configs/<name>.yaml`). */
+export interface InstanceConfigSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly content: string;
+}
+
+export interface InstanceConfigRecord extends InstanceConfigSpec {
+  readonly version: number;
+  readonly commit: string;
+  readonly detailJson?: string | undefined;
+  readonly notMapping?: string | undefined;
 }
 
 export interface GroupSpec {
@@ -22,6 +43,8 @@ export interface GroupSpec {
   readonly tags: readonly Tag[];
   /** Names of the configs applied to this group, sorted and unique. */
   readonly configs: readonly string[];
+  /** Names of the instance configs applied to this group, sorted and unique (absent = none). */
+  readonly instanceConfigs?: readonly string[] | undefined;
 }
 
 export const DEFAULT_GROUP = "default";

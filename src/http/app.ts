@@ -3,15 +3,13 @@ import Router from "@koa/router";
 import Koa from "koa";
 import type { Logger } from "pino";
 import type { Metrics } from "../metrics.ts";
-import { addAgentRoutes, type AgentApi } from "./agentRoutes.ts";
-import type { ResponseTypes } from "./answer.ts";
+import { pickProtocol } from "../protocols/detect.ts";
+import type { AgentRoutes } from "../protocols/protocol.ts";
 import { agentListener } from "./agentListener.ts";
 import { auth, type AuthOptions } from "./auth.ts";
-import type { MessageType } from "./codec.ts";
 import { observer } from "./observe.ts";
-import type { CompiledRoute, RouteOptions } from "./route.ts";
+import { compileRoute, compileShared, registerRoute, type CompiledRoute, type RouteOptions, type RouteSpec } from "./route.ts";
 import { timeout } from "./timeout.ts";
-import { addUserRoutes, type UserApi } from "./userRoutes.ts";
 
 export interface AppOptions {
   readonly bodyLimit: number;
@@ -25,36 +23,60 @@ export interface AppOptions {
 }
 
 /**
- * The server's request listener: app.ts's koa application behind agentListener.ts's shortcut.
+ * Compiles the protocol routes. Where two protocols register the same method and path, one
+ * route reads the body and lets src/protocols/detect.ts choose (in the order they were given).
+ */
+export function compileRoutes(specs: readonly RouteSpec<never>[], options: RouteOptions): CompiledRoute[] {
+  const byPath = new Map<string, CompiledRoute[]>();
+  for (const spec of specs) {
+    const key = `${spec.method} ${spec.path}`;
+    const list = byPath.get(key) ?? [];
+    list.push(compileRoute(spec, options));
+    byPath.set(key, list);
+  }
+  return [...byPath.values()].map((routes) => {
+    if (routes.length === 1) return routes[0] as CompiledRoute;
+    const first = routes[0] as CompiledRoute;
+    const protocols = routes.map((r) => r.protocol);
+    return compileShared(routes, (body, json) => {
+      const chosen = pickProtocol(first.path, body, json);
+      const i = typeof chosen === "string" && protocols.includes(chosen) ? protocols.indexOf(chosen) : -1;
+      return i >= 0 ? i : typeof chosen === "object" ? chosen.error : `${first.path} is served for ${protocols.join(" and ")} agents, but the request is not a valid ${protocols.join(" or ")} message.`;
+    }, options);
+  });
+}
+
+/**
+ * The server's request listener: a koa application behind agentListener.ts's exact-path listener.
  * Koa's middleware, outermost first: observe (metrics, request log, request id) → auth (bearer
  * tokens) → timeout → protocol routes → extra routers (health, status, webhook…).
  *
  * Agents' requests (an exact `/Agent/*` URL with its route's method) never reach koa: the
- * shortcut serves them with the same compiled routes and the same observation, token check and
- * timeout. Other spellings of those paths still reach the same routes through koa's router.
+ * listener serves them with the same compiled routes and the same observation, token check and
+ * timeout. A query string or another method reaches the same routes through koa's router, which
+ * matches paths exactly (case included: `/Agent/Heartbeat` is v2, `/Agent/HeartBeat` alpha or v1).
  */
-export function createApp(api: UserApi & AgentApi, options: AppOptions, extra: Router[] = []): RequestListener {
+export function createApp(protocolRoutes: AgentRoutes, options: AppOptions, extra: Router[] = []): RequestListener {
   const app = new Koa();
   app.proxy = false;
   app.silent = true;
-  const responses = new Map<string, MessageType<unknown>>();
-  const agentRoutes = new Map<string, CompiledRoute>();
   const routeOptions: RouteOptions = {
     bodyLimit: options.bodyLimit,
     onError: (error, route, requestId) => options.logger.error({ err: error, route, requestId }, "request failed"),
-    onRegister: (path, response, route) => {
-      responses.set(path, response);
-      if (path.startsWith("/Agent/") && route.methods.length === 1) for (const p of [path, `${path}/`]) agentRoutes.set(p, route);
-    },
   };
-  const router = new Router();
-  addUserRoutes(router, api, routeOptions);
-  addAgentRoutes(router, api, routeOptions);
-  const known: ResponseTypes = responses;
+  const compiled = compileRoutes(protocolRoutes, routeOptions);
+  const router = new Router({ sensitive: true });
+  const responses = new Map<string, CompiledRoute>();
+  const agentRoutes = new Map<string, CompiledRoute>();
+  for (const route of compiled) {
+    registerRoute(router, route);
+    responses.set(route.path, route);
+    if (route.path.startsWith("/Agent/") && route.methods.length === 1) for (const p of [route.path, `${route.path}/`]) agentRoutes.set(p, route);
+  }
   const observation = observer({ logger: options.logger, metrics: options.metrics, shuttingDown: options.shuttingDown });
   app.use(observation.middleware);
-  app.use(auth(options.auth ?? {}, known));
-  app.use(timeout(options.requestTimeoutMs ?? 0, known));
+  app.use(auth(options.auth ?? {}, responses));
+  app.use(timeout(options.requestTimeoutMs ?? 0, responses));
   app.use(router.routes());
   app.use(router.allowedMethods());
   for (const r of extra) {

@@ -9,7 +9,8 @@ export interface AuthOptions {
   readonly agentToken?: string | undefined;
 }
 
-// Case-insensitive because the router is: /user/ListAgents reaches the same handler.
+// Case-insensitive on purpose: the router matches paths exactly, but a token check must never
+// depend on a spelling a proxy might normalise.
 const AGENT_PATH = /^\/agent(\/|$)/i;
 const USER_PATH = /^\/(user|api|status)(\/|$)/i;
 const BEARER = /^Bearer +(\S+) *$/i;

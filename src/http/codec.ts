@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
 import type { Writer } from "protobufjs/minimal.js";
@@ -11,7 +12,9 @@ export interface MessageType<T> {
   getTypeUrl(prefix?: string): string;
 }
 
-const protoFiles = ["agent.proto", "user.proto"].map((f) => fileURLToPath(new URL(`../../proto/${f}`, import.meta.url)));
+// Every .proto in proto/, as scripts/gen-proto.mjs compiles them.
+const protoDir = fileURLToPath(new URL("../../proto/", import.meta.url));
+const protoFiles = readdirSync(protoDir).filter((f) => f.endsWith(".proto")).sort().map((f) => `${protoDir}${f}`);
 // Reflection is used only to walk JSON by schema (maps keep their keys; names have two spellings).
 const reflection = new protobuf.Root().loadSync(protoFiles, { keepCase: true });
 

@@ -12,7 +12,9 @@ export interface ObserveOptions {
   readonly shuttingDown?: (() => boolean) | undefined;
 }
 
-const AGENT_PATH = /^\/agent(\/|$)/i;
+const AGENT_PATH = /^\/Agent(\/|$)/;
+/** The protocol label of requests that are not protocol messages (/status, /metrics, /api/…). */
+const NO_PROTOCOL = "none";
 const USER_WRITE = /^\/User\/(Create|Update|Delete|Apply|Remove)/;
 const STATUS_TEXT = new Map<number, string>();
 const statusText = (status: number) => {
@@ -50,12 +52,13 @@ export function observer(options: ObserveOptions): Observer {
     if (l === undefined) labels.set(matched, (l = matched.length > 1 && matched.endsWith("/") ? matched.slice(0, -1) : matched));
     return l;
   };
-  const log = (level: Level, requestId: unknown, method: string | undefined, path: string | undefined, route: string, status: number, code: string, seconds: number, message: unknown, failure: unknown) => {
+  const log = (level: Level, requestId: unknown, method: string | undefined, path: string | undefined, route: string, protocol: string, status: number, code: string, seconds: number, message: unknown, failure: unknown) => {
     logger[level]({
       requestId,
       method,
       path,
       route,
+      protocol,
       status,
       code,
       ms: Math.round(seconds * 10_000) / 10,
@@ -68,18 +71,20 @@ export function observer(options: ObserveOptions): Observer {
     const state = ctx.state;
     const status = failure ? ((failure as { status?: number }).status ?? 500) : ctx.status;
     const code = (state.code as string | undefined) ?? statusText(status);
-    metrics?.request(route, code, seconds);
+    const protocol = (state.protocol as string | undefined) ?? NO_PROTOCOL;
+    metrics?.request(route, code, seconds, protocol);
     if (shuttingDown?.()) ctx.set("connection", "close");
     if (!ctx.res.getHeader("x-log-requestid")) ctx.set("x-log-requestid", (state.requestId as string | undefined) ?? randomUUID());
     const level = levelOf(route, status, failure, agent);
-    if (logger.isLevelEnabled(level)) log(level, state.requestId ?? ctx.response.get("x-log-requestid"), ctx.method, ctx.path, route, status, code, seconds, state.message, failure);
+    if (logger.isLevelEnabled(level)) log(level, state.requestId ?? ctx.response.get("x-log-requestid"), ctx.method, ctx.path, route, protocol, status, code, seconds, state.message, failure);
   };
   const record = (req: IncomingMessage, route: string, seconds: number, outcome: Outcome | undefined, failure?: unknown) => {
     const status = outcome ? outcome.status : 500;
     const code = outcome ? outcome.code : statusText(status);
-    metrics?.request(route, code, seconds);
+    const protocol = outcome ? outcome.protocol : NO_PROTOCOL;
+    metrics?.request(route, code, seconds, protocol);
     const level = levelOf(route, status, failure, true);
-    if (logger.isLevelEnabled(level)) log(level, outcome?.requestId, req.method, req.url, route, status, code, seconds, outcome?.message, failure);
+    if (logger.isLevelEnabled(level)) log(level, outcome?.requestId, req.method, req.url, route, protocol, status, code, seconds, outcome?.message, failure);
   };
   const middleware = async (ctx: Context, next: Next) => {
     const started = performance.now();

@@ -7,28 +7,43 @@ import { DomainError } from "../domain/errors.ts";
 import { decodeBody, DecodeError, encodeBody, type MessageType } from "./codec.ts";
 import { HTTP_STATUS } from "./errors.ts";
 
-/** What a handler returns: the success message plus the response's payload fields. */
-export type Reply = { readonly message: string } & Record<string, unknown>;
+/** What a handler returns: the success message's payload fields (and, for protocols that have one, its `message`). */
+export type Reply = { readonly message?: string } & Record<string, unknown>;
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
-/** A protocol code: the key of the one error table. */
+/** A protocol-neutral code: the key of the one error table (src/http/errors.ts). */
 export type Code = keyof typeof HTTP_STATUS;
+
+/**
+ * How one protocol wraps answers: where the request id is echoed, how success and each code are
+ * said. The route compiler knows nothing else about a protocol.
+ */
+export interface Envelope {
+  /** The label of metrics and logs: alpha, v1, v2, user. */
+  readonly protocol: string;
+  /** The request's id as the answer echoes it (a string or bytes; "" when absent). */
+  echo(request: unknown): unknown;
+  /** The fields of a success answer. */
+  ok(echo: unknown, reply: Reply): Record<string, unknown>;
+  /** The fields of a refusal with this code; its HTTP status comes from the one table. */
+  fail(echo: unknown, code: Code, message: string): Record<string, unknown>;
+}
 
 export interface RouteSpec<Req> {
   readonly method: Method;
   readonly path: string;
   readonly request: MessageType<Req>;
   readonly response: MessageType<unknown>;
-  readonly handle: (request: Req) => Reply | Promise<Reply>;
+  readonly envelope: Envelope;
+  /** `req` is there for what is not in the body (a query string); most handlers ignore it. */
+  readonly handle: (request: Req, req: IncomingMessage) => Reply | Promise<Reply>;
 }
 
 export interface RouteOptions {
   readonly bodyLimit: number;
   /** An unexpected error of a handler (answered InternalServerError). `requestId` is the x-log-requestid. */
   readonly onError: (error: unknown, route: string, requestId: string) => void;
-  /** Told of each route as it is registered (the auth and timeout answers use its message type; app.ts its shortcut). */
-  readonly onRegister?: (path: string, response: MessageType<unknown>, route: CompiledRoute) => void;
 }
 
 const JSON_TYPE = /^application\/json\b/i;
@@ -38,59 +53,70 @@ export const isJson = (ctx: Context) => isJsonRequest(ctx.req);
 
 /**
  * A protocol route's answer, independent of koa: what the response carries (status, headers, body)
- * and what the request log and metrics read (code, message).
+ * and what the request log and metrics read (code, message, protocol).
  */
 export interface Outcome {
   readonly status: number;
   readonly code: Code;
+  readonly protocol: string;
   /** The answer's message when it is not a success (the request log prints it). */
   readonly message: string | undefined;
-  /** x-log-requestid: the request's request_id when it can be a header value, else a new UUID. */
+  /** x-log-requestid: the request's id when it can be a header value, else a new UUID. */
   readonly requestId: string;
   readonly contentType: string;
   readonly body: Buffer;
 }
 
-/** A registered protocol route: what the router calls, and what app.ts's `/Agent/*` shortcut calls. */
+/** A registered protocol route: what koa's router calls, and what the exact-path agent listener calls. */
 export interface CompiledRoute {
   readonly path: string;
   readonly methods: readonly string[];
-  readonly response: MessageType<unknown>;
+  readonly protocol: string;
   /** Reads the body, decodes it, calls the handler, encodes its reply or error. Never rejects. */
   readonly respond: (req: IncomingMessage) => Promise<Outcome>;
-  /** An answer in this route's message type before (or instead of) the handler: 401, timeout. */
+  /** `respond` after the body was read (a shared path reads it once to tell protocols apart). */
+  readonly answer: (req: IncomingMessage, body: Buffer, json: boolean) => Promise<Outcome>;
+  /** An answer in this route's message type before (or instead of) the handler: 401, timeout, 413. */
   readonly refuse: (req: IncomingMessage, code: Code, message: string) => Outcome;
   /** `respond` for koa: the outcome applied to the context. */
   readonly run: (ctx: Context) => Promise<void>;
 }
 
-const readBody = (req: IncomingMessage, limit: number): Promise<Buffer> => getRawBody(req, { limit });
 const PROTOBUF = "application/x-protobuf";
+const JSON_UTF8 = "application/json; charset=utf-8";
 /** What node's http refuses in a header value (its own check, `checkInvalidHeaderChar`). */
 const NOT_HEADER_TEXT = /[^\t\x20-\x7e\x80-\xff]/;
-const JSON_UTF8 = "application/json; charset=utf-8";
+/** A longer request id is not copied into x-log-requestid: proxies and clients cap header sizes. */
+export const MAX_HEADER_ID = 128;
 
-/** The encoded answer: `payload` may carry the reply's own `message`; the explicit fields win. */
-function outcome(type: MessageType<unknown>, json: boolean, requestId: string, logId: string, code: Code, message: string, payload?: Record<string, unknown>): Outcome {
-  const out: Record<string, unknown> = payload ? Object.assign({}, payload) : {};
-  out.response_id = requestId;
-  out.code = code;
-  out.message = message;
+/** The request id as x-log-requestid carries it: the client's when it is short header text, else a new UUID. */
+export function headerId(echo: unknown): string {
+  let text: string | undefined;
+  if (typeof echo === "string") text = echo;
+  else if (echo instanceof Uint8Array && echo.length > 0 && echo.length <= MAX_HEADER_ID) text = Buffer.from(echo.buffer, echo.byteOffset, echo.length).toString("latin1");
+  return text && text.length <= MAX_HEADER_ID && !NOT_HEADER_TEXT.test(text) ? text : randomUUID();
+}
+
+/** The encoded answer in one route's message type. */
+export function outcome(type: MessageType<unknown>, envelope: Envelope, json: boolean, echo: unknown, logId: string, code: Code, message: string, reply?: Reply): Outcome {
+  const fields = code === "Accept" ? envelope.ok(echo, reply ?? {}) : envelope.fail(echo, code, message);
   return {
     status: HTTP_STATUS[code],
     code,
+    protocol: envelope.protocol,
     message: code === "Accept" ? undefined : message,
     requestId: logId || randomUUID(),
     contentType: json ? JSON_UTF8 : PROTOBUF,
-    body: encodeBody(type, out, json),
+    body: encodeBody(type, fields, json),
   };
 }
 
 /** Sets what the request log and metrics read (observe.ts), the headers and the body. */
-function apply(ctx: Context, o: Outcome): void {
+export function applyOutcome(ctx: Context, o: Outcome): void {
   ctx.status = o.status;
   const state = ctx.state;
   state.code = o.code;
+  state.protocol = o.protocol;
   state.requestId = o.requestId;
   if (o.message !== undefined) state.message = o.message;
   const res = ctx.res;
@@ -104,61 +130,82 @@ function apply(ctx: Context, o: Outcome): void {
   ctx.body = o.body;
 }
 
+/** Reads a request body within the limit; a refusal in `fail`'s message type otherwise. */
+export async function readRequestBody(req: IncomingMessage, limit: number, fail: (code: Code, message: string, status?: number) => Outcome): Promise<Buffer | Outcome> {
+  try {
+    return await getRawBody(req, { limit });
+  } catch (e) {
+    const err = e as { type?: string; message: string };
+    if (err.type === "entity.too.large") return { ...fail("BadRequest", `Request body is larger than the limit of ${limit} bytes.`), status: 413 };
+    return fail("BadRequest", `Could not read the request body: ${err.message}`);
+  }
+}
+
 /**
- * Decode → handle → encode, with errors mapped through the one table; every answer carries the
- * route's message type and `x-log-requestid`. No closure is made per request.
+ * Decode → handle → encode, with errors mapped through the one table and the protocol's envelope;
+ * every answer carries the route's message type and `x-log-requestid`. No closure is made per request.
  */
-export function compileRoute<Req extends { request_id?: string | null }>(spec: RouteSpec<Req>, options: RouteOptions): CompiledRoute {
-  const { response, request: requestType, path } = spec;
+export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): CompiledRoute {
+  const { response, request: requestType, path, envelope } = spec;
   const limit = options.bodyLimit;
   const what = requestType.getTypeUrl("").slice(1);
-  const respond = async (req: IncomingMessage): Promise<Outcome> => {
-    const json = isJsonRequest(req);
-    let body: Buffer;
-    try {
-      body = await readBody(req, limit);
-    } catch (e) {
-      const err = e as { type?: string; message: string };
-      if (err.type === "entity.too.large") {
-        return { ...outcome(response, json, "", "", "BadRequest", `Request body is larger than the limit of ${limit} bytes.`), status: 413 };
-      }
-      return outcome(response, json, "", "", "BadRequest", `Could not read the request body: ${err.message}`);
-    }
+  const answer = async (req: IncomingMessage, body: Buffer, json: boolean): Promise<Outcome> => {
     let request: Req;
     try {
       request = decodeBody(requestType, body, json);
     } catch (e) {
-      return outcome(response, json, "", "", "BadRequest", `The request body is not a valid ${json ? "JSON" : "protobuf"} ${what}: ${(e as DecodeError).message}`);
+      return outcome(response, envelope, json, "", "", "BadRequest", `The request body is not a valid ${json ? "JSON" : "protobuf"} ${what}: ${(e as DecodeError).message}`);
     }
-    // The header identifies the exchange in logs: the client's request_id when it sent one
-    // (agents always send one: a UUID is made only when needed, it is not free at 10k req/s) and
-    // it can be a header value (node throws on anything else, and the answer would be lost).
-    const requestId = request.request_id ?? "";
-    const logId = requestId && !NOT_HEADER_TEXT.test(requestId) ? requestId : randomUUID();
+    // The header identifies the exchange in logs: the client's request id when it sent one
+    // (agents always send one: a UUID is made only when needed, it is not free at 10k req/s).
+    const echo = envelope.echo(request);
+    const logId = headerId(echo);
     try {
       // Agent handlers are synchronous: no extra await (a microtask per request) for them.
-      const out = spec.handle(request);
+      const out = spec.handle(request, req);
       const reply = out instanceof Promise ? await out : out;
-      return outcome(response, json, requestId, logId, "Accept", reply.message, reply);
+      return outcome(response, envelope, json, echo, logId, "Accept", reply.message ?? "", reply);
     } catch (e) {
-      if (e instanceof DomainError) return outcome(response, json, requestId, logId, e.code, e.message);
+      if (e instanceof DomainError) return outcome(response, envelope, json, echo, logId, e.code, e.message);
       options.onError(e, path, logId);
-      return outcome(response, json, requestId, logId, "InternalServerError", `Internal error while handling ${path}; the server log has the details (request id ${logId}).`);
+      return outcome(response, envelope, json, echo, logId, "InternalServerError", `Internal error while handling ${path}; the server log has the details (request id ${logId}).`);
     }
   };
-  const refuse = (req: IncomingMessage, code: Code, message: string) => outcome(response, isJsonRequest(req), "", "", code, message);
-  const run = async (ctx: Context): Promise<void> => apply(ctx, await respond(ctx.req));
-  return { path, methods: spec.method === "GET" ? ["GET", "POST"] : [spec.method], response, respond, refuse, run };
+  const refuse = (req: IncomingMessage, code: Code, message: string) => outcome(response, envelope, isJsonRequest(req), "", "", code, message);
+  const respond = async (req: IncomingMessage): Promise<Outcome> => {
+    const json = isJsonRequest(req);
+    const body = await readRequestBody(req, limit, (code, message) => outcome(response, envelope, json, "", "", code, message));
+    return Buffer.isBuffer(body) ? answer(req, body, json) : body;
+  };
+  const run = async (ctx: Context): Promise<void> => applyOutcome(ctx, await respond(ctx.req));
+  return { path, methods: spec.method === "GET" ? ["GET", "POST"] : [spec.method], protocol: envelope.protocol, respond, answer, refuse, run };
 }
 
 /**
- * Registers one protocol route: with and without a trailing slash, and on POST too when it is a
- * GET (browsers cannot send a GET body).
+ * One path that two protocols share (alpha and v1 `/Agent/HeartBeat`, v1 and v2
+ * `/Agent/FetchPipelineConfig`): the body is read once and `pick` decides from the wire which
+ * protocol's route answers. Refusals before that (401, timeout, 413) are in the first route's type.
  */
-export function addRoute<Req extends { request_id?: string | null }>(router: Router, spec: RouteSpec<Req>, options: RouteOptions): void {
-  const route = compileRoute(spec, options);
-  // One layer per route: @koa/router is not strict, so `${path}/` matches this layer too (and the
-  // router tests every layer's pattern on every request, so half the layers is less work per request).
-  router.register(spec.path, route.methods as string[], route.run);
-  options.onRegister?.(spec.path, spec.response, route);
+export function compileShared(routes: readonly CompiledRoute[], pick: (body: Buffer, json: boolean) => number | string, options: RouteOptions): CompiledRoute {
+  const first = routes[0] as CompiledRoute;
+  const answer = (req: IncomingMessage, body: Buffer, json: boolean): Promise<Outcome> => {
+    const chosen = pick(body, json);
+    if (typeof chosen === "string") return Promise.resolve(first.refuse(req, "BadRequest", chosen));
+    return (routes[chosen] ?? first).answer(req, body, json);
+  };
+  const respond = async (req: IncomingMessage): Promise<Outcome> => {
+    const body = await readRequestBody(req, options.bodyLimit, (code, message) => first.refuse(req, code, message));
+    return Buffer.isBuffer(body) ? answer(req, body, isJsonRequest(req)) : body;
+  };
+  const run = async (ctx: Context): Promise<void> => applyOutcome(ctx, await respond(ctx.req));
+  return { path: first.path, methods: first.methods, protocol: routes.map((r) => r.protocol).join("|"), respond, answer, refuse: first.refuse, run };
+}
+
+/**
+ * Registers a compiled route on koa's router: one layer, matching the path with and without a
+ * trailing slash (the router is not strict), on POST too when it is a GET (browsers cannot send a
+ * GET body).
+ */
+export function registerRoute(router: Router, route: CompiledRoute): void {
+  router.register(route.path, route.methods as string[], route.run);
 }

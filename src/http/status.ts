@@ -1,5 +1,5 @@
 import Router from "@koa/router";
-import type { AgentRegistry } from "../agents/agentRegistry.ts";
+import type { AgentRegistry } from "../domain/registry.ts";
 import type { RepoStore } from "../store/repoStore.ts";
 
 export interface StatusDeps {

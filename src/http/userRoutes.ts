@@ -1,13 +1,13 @@
-import type Router from "@koa/router";
-import type { AgentRecord } from "../agents/agentRegistry.ts";
-import { runningDetails, type AgentRegistry } from "../agents/agentRegistry.ts";
+import { runningDetails, type AgentRecord, type AgentTags } from "../domain/agent.ts";
 import { DomainError } from "../domain/errors.ts";
 import { groupMatches } from "../domain/matching.ts";
 import type { ConfigSpec, GroupSpec } from "../domain/types.ts";
 import * as ops from "../domain/userOps.ts";
 import { configserver } from "../gen/proto.js";
+import type { AgentRegistry } from "../domain/registry.ts";
+import { USER_ENVELOPE } from "../protocols/alpha/envelope.ts";
 import type { RepoStore } from "../store/repoStore.ts";
-import { addRoute, type Method, type Reply, type RouteOptions } from "./route.ts";
+import type { Method, Reply, RouteSpec } from "./route.ts";
 
 const pb = configserver.proto;
 
@@ -41,30 +41,43 @@ function configInput(c: NullableConfig): ConfigSpec {
 export const groupMessage = (g: GroupSpec) => ({ group_name: g.name, description: g.description, tags: g.tags.map((t) => ({ name: t.name, value: t.value })) });
 export const configMessage = (c: ConfigSpec) => ({ config_name: c.name, agent_type: c.agentType, description: c.description, content: c.content });
 
+/**
+ * An agent's tags as ListAgents' map shows them. v1 agents send values without names: each value
+ * is shown as a name with an empty value.
+ */
+export function tagMap(tags: AgentTags | undefined): Record<string, string> {
+  if (!tags) return {};
+  const out: Record<string, string> = { ...tags.named };
+  for (const v of tags.values ?? []) if (!Object.hasOwn(out, v)) out[v] = "";
+  return out;
+}
+
 export function agentMessage(a: AgentRecord) {
   const hb = a.heartbeat;
   return {
     agent_id: a.agentId,
-    agent_type: hb?.agentType ?? "",
-    ip: hb?.ip ?? "",
-    version: hb?.agentVersion ?? "",
+    agent_type: hb?.attributes.agentType ?? "",
+    ip: hb?.attributes.ip ?? "",
+    version: hb?.attributes.version ?? "",
     running_status: hb?.runningStatus ?? "",
     startup_time: hb?.startupTime ?? 0,
     latest_heartbeat_time: a.latestHeartbeatTime,
-    tags: { ...(hb?.tags ?? {}) },
+    tags: tagMap(hb?.tags),
     running_details: runningDetails(a.statistics),
   };
 }
 
 /** The 15 `/User/*` routes of PROTOCOL.md §4. */
-export function addUserRoutes(router: Router, api: UserApi, options: RouteOptions): void {
+export function userRoutes(api: UserApi): RouteSpec<never>[] {
   const { store } = api;
+  const routes: RouteSpec<never>[] = [];
   const write = async (plan: (s: typeof store.state) => ops.WritePlan, message: string): Promise<Reply> => {
     await store.write(plan);
     return { message };
   };
-  const r = <Req extends { request_id?: string | null }>(method: Method, path: string, request: { decode(b: Uint8Array): Req }, response: unknown, handle: (req: Req) => Reply | Promise<Reply>) =>
-    addRoute(router, { method, path, request: request as never, response: response as never, handle }, options);
+  const r = <Req extends { request_id?: string | null }>(method: Method, path: string, request: { decode(b: Uint8Array): Req }, response: unknown, handle: (req: Req) => Reply | Promise<Reply>) => {
+    routes.push({ method, path, request: request as never, response: response as never, envelope: USER_ENVELOPE, handle: handle as never });
+  };
 
   r("POST", "/User/CreateAgentGroup", pb.CreateAgentGroupRequest, pb.CreateAgentGroupResponse, (q) => {
     const input = groupInput(q.agent_group);
@@ -122,7 +135,8 @@ export function addUserRoutes(router: Router, api: UserApi, options: RouteOption
   }));
   r("GET", "/User/ListAgents", pb.ListAgentsRequest, pb.ListAgentsResponse, (q) => {
     const group = ops.groupForListing(store.state, q.group_name ?? "");
-    const agents = api.registry.list().filter((a) => groupMatches(group, a.heartbeat?.tags ?? {}));
+    const agents = api.registry.list().filter((a) => a.heartbeat !== undefined && groupMatches(group, a.heartbeat.tags));
     return { message: "Get agent list success", agents: agents.map(agentMessage) };
   });
+  return routes;
 }

@@ -1,22 +1,27 @@
-import type { ConfigSpec, GroupSpec, Problem } from "../domain/types.ts";
-import { validateRepo, type ConfigFile, type GroupFile } from "../domain/validateRepo.ts";
-import { parseConfigFile, parseGroupFile } from "./yamlCodec.ts";
+import type { ConfigSpec, GroupSpec, InstanceConfigSpec, Problem } from "../domain/types.ts";
+import { validateRepo, type ConfigFile, type GroupFile, type InstanceConfigFile } from "../domain/validateRepo.ts";
+import { parseConfigFile, parseGroupFile, parseInstanceConfigFile } from "./yamlCodec.ts";
 
 export const CONFIG_DIR = "configs";
 export const GROUP_DIR = "agent_groups";
+export const INSTANCE_DIR = "instance_configs";
+/** Every folder the server reads; the rest of the repository (README, CI files) is ignored. */
+export const STATE_DIRS: readonly string[] = [CONFIG_DIR, GROUP_DIR, INSTANCE_DIR];
 
 export interface RepoContent {
   readonly configs: readonly ConfigSpec[];
   readonly groups: readonly GroupSpec[];
+  readonly instanceConfigs: readonly InstanceConfigSpec[];
   readonly problems: readonly Problem[];
 }
 
 export const configPath = (name: string) => `${CONFIG_DIR}/${name}.yaml`;
 export const groupPath = (name: string) => `${GROUP_DIR}/${name}.yaml`;
+export const instanceConfigPath = (name: string) => `${INSTANCE_DIR}/${name}.yaml`;
 
 /** Whether a repository path is one the server reads (or must complain about). */
 export function isStatePath(path: string): boolean {
-  return path.startsWith(`${CONFIG_DIR}/`) || path.startsWith(`${GROUP_DIR}/`);
+  return STATE_DIRS.some((d) => path.startsWith(`${d}/`));
 }
 
 /**
@@ -27,14 +32,16 @@ export function readRepoContent(files: ReadonlyMap<string, string>, cache?: Pars
   const problems: Problem[] = [];
   const configs: ConfigFile[] = [];
   const groups: GroupFile[] = [];
+  const instances: InstanceConfigFile[] = [];
   const broken = new Set<string>();
   /** Config files that exist but could not be read at all: a group naming one is not "missing" it. */
   const unreadable = new Set<string>();
+  const unreadableInstances = new Set<string>();
   for (const [file, text] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const slash = file.indexOf("/");
     const dir = file.slice(0, slash);
     const base = file.slice(slash + 1);
-    if (dir !== CONFIG_DIR && dir !== GROUP_DIR) continue;
+    if (!STATE_DIRS.includes(dir)) continue;
     if (base.startsWith(".") || base.toLowerCase() === "readme.md") continue;
     if (base.includes("/") || !base.endsWith(".yaml")) {
       const hint = base.includes("/") ? `move it to ${dir}/${base.slice(base.lastIndexOf("/") + 1)}` : base.endsWith(".yml") ? `rename it to ${file.slice(0, -4)}.yaml` : "move or rename it";
@@ -48,6 +55,12 @@ export function readRepoContent(files: ReadonlyMap<string, string>, cache?: Pars
       if (r.entry) configs.push(r.entry);
       else unreadable.add(stem);
       if (r.problems.length > 0) broken.add(file);
+    } else if (dir === INSTANCE_DIR) {
+      const r = cached(cache, file, text, () => entryOf(parseInstanceConfigFile(file, text), file, stem));
+      problems.push(...r.problems);
+      if (r.entry) instances.push(r.entry);
+      else unreadableInstances.add(stem);
+      if (r.problems.length > 0) broken.add(file);
     } else {
       const r = cached(cache, file, text, () => entryOf(parseGroupFile(file, text), file, stem));
       problems.push(...r.problems);
@@ -56,10 +69,10 @@ export function readRepoContent(files: ReadonlyMap<string, string>, cache?: Pars
     }
   }
   // Files with problems still take part in the cross-file checks, so one run reports everything.
-  problems.push(...validateRepo(configs, groups, unreadable));
+  problems.push(...validateRepo(configs, groups, unreadable, instances, unreadableInstances));
   problems.sort(byPosition);
   const ok = <T extends { file: string }>(f: T) => !broken.has(f.file);
-  return { configs: configs.filter(ok).map((c) => c.spec), groups: groups.filter(ok).map((g) => g.spec), problems };
+  return { configs: configs.filter(ok).map((c) => c.spec), groups: groups.filter(ok).map((g) => g.spec), instanceConfigs: instances.filter(ok).map((c) => c.spec), problems };
 }
 
 /**

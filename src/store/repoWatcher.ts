@@ -2,9 +2,8 @@ import { existsSync, watch as fsWatch, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import { watch, type FSWatcher as ChokidarWatcher } from "chokidar";
 import type { Git } from "./git.ts";
-import { CONFIG_DIR, GROUP_DIR } from "./repoContent.ts";
+import { STATE_DIRS } from "./repoContent.ts";
 
-const STATE_DIRS = [CONFIG_DIR, GROUP_DIR];
 
 export interface WatcherCallbacks {
   /** A ref or HEAD moved: someone committed, pulled, reset or a sidecar synced. */
@@ -112,7 +111,7 @@ export class RepoWatcher {
     // --no-optional-locks: a status must never hold index.lock while the writer commits. Run
     // between writes, it also never sees the server's own half-done write as a person's edit.
     const out = await this.callbacks
-      .exclusive(() => this.git.raw(["--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", CONFIG_DIR, GROUP_DIR]))
+      .exclusive(() => this.git.raw(["--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", ...STATE_DIRS]))
       .catch(() => "");
     const paths = out.split("\0").filter((e) => e.length > 3).map((e) => e.slice(3)).filter((p) => !/\.tmp-\d+$/.test(p));
     this.lastDirty = paths;

@@ -1,8 +1,9 @@
 import { RepoState } from "../domain/repoState.ts";
-import type { ConfigRecord, ConfigSpec, Problem } from "../domain/types.ts";
+import type { ConfigRecord, ConfigSpec, InstanceConfigRecord, InstanceConfigSpec, Problem } from "../domain/types.ts";
 import type { Git } from "./git.ts";
-import { configPath, CONFIG_DIR, GROUP_DIR, ParseCache, readRepoContent } from "./repoContent.ts";
+import { configPath, instanceConfigPath, ParseCache, readRepoContent, STATE_DIRS } from "./repoContent.ts";
 import { VersionIndex, type VersionStartup } from "./versionIndex.ts";
+import { pipelineJson } from "./yamlCodec.ts";
 
 export interface LoadResult {
   readonly commit: string | undefined;
@@ -22,7 +23,7 @@ export class SnapshotLoader {
   private blobTexts = new Map<string, string>();
   private readonly parsed = new ParseCache();
   /** Served records by parsed spec (specs are reused while a file's text is unchanged). */
-  private readonly records = new WeakMap<ConfigSpec, ConfigRecord>();
+  private readonly records = new WeakMap<ConfigSpec | InstanceConfigSpec, ConfigRecord | InstanceConfigRecord>();
   private loaded: { commit: string | undefined; texts: ReadonlyMap<string, string> } | undefined;
 
   /** `savedVersions`: where the version index is kept between runs (see VersionIndex). */
@@ -70,7 +71,7 @@ export class SnapshotLoader {
 
   /** Every state file of a commit; blobs already read for the previous tree are not read again. */
   private async readTree(commit: string): Promise<Map<string, string>> {
-    const entries = await this.git.lsTree(commit, [CONFIG_DIR, GROUP_DIR], true);
+    const entries = await this.git.lsTree(commit, STATE_DIRS, true);
     const missing = [...new Set(entries.map((e) => e.blob).filter((b) => !this.blobTexts.has(b)))];
     const contents = await this.git.catFileBatch(missing);
     const cache = new Map<string, string>();
@@ -111,18 +112,23 @@ export class SnapshotLoader {
     const content = readRepoContent(texts, this.parsed);
     this.parsed.prune();
     if (content.problems.length > 0) return { commit, state: undefined, problems: content.problems, texts };
-    const configs: ConfigRecord[] = content.configs.map((c) => {
-      const change = this.versions.changeOf(configPath(c.name));
+    type Served<S> = S & { version: number; commit: string; detailJson?: string; notMapping?: string };
+    const record = <S extends ConfigSpec | InstanceConfigSpec>(c: S, path: string): Served<S> => {
+      const change = this.versions.changeOf(path);
       const version = change?.depth ?? this.versions.depth;
       const from = change?.commit ?? commit;
-      // Unchanged files keep their record object: a write to one of 1,000 configs builds one.
+      // Unchanged files keep their record object: a write to one of 1,000 configs builds one (and
+      // converts one content to JSON for v2 agents).
       const known = this.records.get(c);
-      if (known && known.version === version && known.commit === from) return known;
-      const record = { ...c, version, commit: from };
-      this.records.set(c, record);
-      return record;
-    });
-    const state = new RepoState(commit, this.versions.depth, this.versions.committedAt, configs, content.groups);
+      if (known && known.version === version && known.commit === from) return known as unknown as Served<S>;
+      const json = pipelineJson(c.content);
+      const made = { ...c, version, commit: from, ...("json" in json ? { detailJson: json.json } : { notMapping: json.problem }) };
+      this.records.set(c, made);
+      return made;
+    };
+    const configs: ConfigRecord[] = content.configs.map((c) => record(c, configPath(c.name)));
+    const instances: InstanceConfigRecord[] = content.instanceConfigs.map((c) => record(c, instanceConfigPath(c.name)));
+    const state = new RepoState(commit, this.versions.depth, this.versions.committedAt, configs, content.groups, instances);
     return { commit, state, problems: [], texts };
   }
 }

@@ -1,6 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CONFIG_DIR, GROUP_DIR } from "./repoContent.ts";
+import { STATE_DIRS } from "./repoContent.ts";
 
 /** The state files of a directory as they are on disk (what `validate` checks before a commit). */
 export async function readWorkingTree(dir: string): Promise<Map<string, string>> {
@@ -13,7 +13,6 @@ export async function readWorkingTree(dir: string): Promise<Map<string, string>>
       else if (e.isFile()) files.set(path, await readFile(join(dir, path), "utf8"));
     }
   };
-  await walk(CONFIG_DIR);
-  await walk(GROUP_DIR);
+  for (const dir of STATE_DIRS) await walk(dir);
   return files;
 }

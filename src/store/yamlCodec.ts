@@ -1,8 +1,13 @@
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node, type Pair } from "yaml";
-import type { ConfigSpec, GroupSpec, Pos, Problem, Tag } from "../domain/types.ts";
+import type { ConfigSpec, GroupSpec, InstanceConfigSpec, Pos, Problem, Tag } from "../domain/types.ts";
 
 export interface ParsedConfig {
   readonly spec: ConfigSpec;
+  readonly namePos: Pos;
+}
+
+export interface ParsedInstanceConfig {
+  readonly spec: InstanceConfigSpec;
   readonly namePos: Pos;
 }
 
@@ -11,12 +16,15 @@ export interface ParsedGroup {
   readonly namePos: Pos;
   /** Where each entry of `configs:` stands, in file order (duplicates included). */
   readonly configRefs: readonly { readonly name: string; readonly pos: Pos }[];
+  /** The same for `instance_configs:`. */
+  readonly instanceRefs: readonly { readonly name: string; readonly pos: Pos }[];
 }
 
 type Parsed<T> = { readonly value?: T; readonly problems: Problem[] };
 
 const CONFIG_FIELDS = ["config_name", "agent_type", "description", "content"];
-const GROUP_FIELDS = ["group_name", "description", "tags", "configs"];
+const INSTANCE_CONFIG_FIELDS = ["config_name", "description", "content"];
+const GROUP_FIELDS = ["group_name", "description", "tags", "configs", "instance_configs"];
 
 class FileReader {
   readonly problems: Problem[] = [];
@@ -149,6 +157,18 @@ export function parseConfigFile(file: string, text: string): Parsed<ParsedConfig
   return { value: { spec, namePos: name.pos }, problems: r.problems };
 }
 
+export function parseInstanceConfigFile(file: string, text: string): Parsed<ParsedInstanceConfig> {
+  const r = new FileReader(file, text);
+  const f = r.fields(INSTANCE_CONFIG_FIELDS);
+  if (!f) return { problems: r.problems };
+  const name = r.string(f, "config_name", true);
+  const description = r.string(f, "description", false);
+  const content = r.string(f, "content", true);
+  if (f.has("content") && content.value === "" && r.problems.length === 0) r.problem(content.pos, 'field "content" must not be empty');
+  const spec: InstanceConfigSpec = { name: name.value, description: description.value, content: content.value };
+  return { value: { spec, namePos: name.pos }, problems: r.problems };
+}
+
 export function parseGroupFile(file: string, text: string): Parsed<ParsedGroup> {
   const r = new FileReader(file, text);
   const f = r.fields(GROUP_FIELDS);
@@ -174,17 +194,23 @@ export function parseGroupFile(file: string, text: string): Parsed<ParsedGroup> 
     if (tag.name === "") r.problem(at, 'a tag needs a non-empty "name"');
     tags.push({ name: tag.name ?? "", value: tag.value ?? "" });
   }
-  const configRefs: { name: string; pos: Pos }[] = [];
-  for (const item of r.list(f, "configs")) {
-    if (!isScalar(item) || typeof item.value !== "string") {
-      r.problem(r.pos(item), "each entry of configs must be a config name (a string)");
-      continue;
+  const refs = (key: string, what: string) => {
+    const out: { name: string; pos: Pos }[] = [];
+    for (const item of r.list(f, key)) {
+      if (!isScalar(item) || typeof item.value !== "string") {
+        r.problem(r.pos(item), `each entry of ${key} must be ${what} name (a string)`);
+        continue;
+      }
+      out.push({ name: item.value, pos: r.pos(item) });
     }
-    configRefs.push({ name: item.value, pos: r.pos(item) });
-  }
+    return out;
+  };
+  const configRefs = refs("configs", "a config");
+  const instanceRefs = refs("instance_configs", "an instance config");
   const configs = [...new Set(configRefs.map((c) => c.name))].sort();
   const spec: GroupSpec = { name: name.value, description: description.value, tags, configs };
-  return { value: { spec, namePos: name.pos, configRefs }, problems: r.problems };
+  if (f.has("instance_configs")) Object.assign(spec, { instanceConfigs: [...new Set(instanceRefs.map((c) => c.name))].sort() });
+  return { value: { spec, namePos: name.pos, configRefs, instanceRefs }, problems: r.problems };
 }
 
 function stringNode(value: string, quoted = false): Scalar {
@@ -239,6 +265,9 @@ export function renderGroup(spec: GroupSpec, previous?: string): string {
     doc.set("description", str(spec.description));
     doc.set("tags", doc.createNode(spec.tags.map((t) => ({ name: str(t.name), value: str(t.value) }))));
     doc.set("configs", doc.createNode([...spec.configs]));
+    // Instance configs are bound by people in the file; the User API keeps what is there.
+    if (spec.instanceConfigs !== undefined) doc.set("instance_configs", doc.createNode([...spec.instanceConfigs]));
+    else doc.delete("instance_configs");
     return doc;
   };
   const parse = (text: string) => {
@@ -246,6 +275,7 @@ export function renderGroup(spec: GroupSpec, previous?: string): string {
     return back.problems.length === 0 ? back.value?.spec : undefined;
   };
   const wanted: GroupSpec = { name: spec.name, description: spec.description, tags: spec.tags.map((t) => ({ name: t.name, value: t.value })), configs: [...new Set(spec.configs)].sort() };
+  if (spec.instanceConfigs !== undefined) Object.assign(wanted, { instanceConfigs: [...new Set(spec.instanceConfigs)].sort() });
   return render(build, parse, wanted, `agent group ${spec.name}`);
 }
 
@@ -254,4 +284,29 @@ function editable(previous: string | undefined): Document | undefined {
   if (previous === undefined) return undefined;
   const doc = parseDocument(previous);
   return doc.errors.length === 0 && isMap(doc.contents) ? doc : undefined;
+}
+
+/**
+ * A config's content as the JSON object text agents that take pipelines as JSON (protocol v2)
+ * receive: the content itself when it already is a JSON object (passed through byte for byte),
+ * else its YAML mapping converted. Anything that is not a mapping is a problem, said in words.
+ */
+export function pipelineJson(content: string): { readonly json: string } | { readonly problem: string } {
+  const trimmed = content.trimStart();
+  if (trimmed.startsWith("{")) {
+    try {
+      const value: unknown = JSON.parse(content);
+      if (value !== null && typeof value === "object" && !Array.isArray(value)) return { json: content };
+    } catch {
+      // Not JSON: YAML's flow mappings also start with "{".
+    }
+  }
+  const doc = parseDocument(content, { uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) return { problem: `the content is not valid YAML or JSON: ${firstLine(doc.errors[0]?.message ?? "")}` };
+  if (!isMap(doc.contents)) return { problem: "the content is not a YAML or JSON mapping (v2 agents take a pipeline as a JSON object)" };
+  try {
+    return { json: JSON.stringify(doc.toJS({ maxAliasCount: 1000 })) };
+  } catch (e) {
+    return { problem: `the content cannot be converted to JSON: ${(e as Error).message}` };
+  }
 }

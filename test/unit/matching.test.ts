@@ -1,6 +1,10 @@
 import test from "ava";
-import { groupMatches, tagsKey } from "../../src/domain/matching.ts";
+import { groupMatches as matchesTags, sameTags, tagsKey as keyOf } from "../../src/domain/matching.ts";
 import type { GroupSpec, Tag } from "../../src/domain/types.ts";
+
+// alpha and v2 agents send named tags; these tests are about those (v1 values are tested below).
+const groupMatches = (g: GroupSpec, named: Record<string, string>) => matchesTags(g, { named });
+const tagsKey = (named: Record<string, string>) => keyOf({ named });
 
 const group = (name: string, tags: Tag[]): GroupSpec => ({ name, description: "", tags, configs: [] });
 
@@ -52,4 +56,24 @@ test("tagsKey ignores order and separates different tag sets", (t) => {
   t.not(tagsKey({ a: "1,b" }), tagsKey({ a: "1", b: "" }));
   t.not(tagsKey({ "a\"": "" }), tagsKey({ a: "\"" }));
   t.not(tagsKey({}), tagsKey({ "": "" }));
+});
+
+test("v1 agents' tag values match a group tag with that value, whatever its name", (t) => {
+  const g = group("g", [{ name: "env", value: "prod" }]);
+  t.true(matchesTags(g, { named: {}, values: ["prod"] }));
+  t.true(matchesTags(g, { named: {}, values: ["web", "prod"] }));
+  t.false(matchesTags(g, { named: {}, values: ["env"] }));
+  t.false(matchesTags(g, { named: {}, values: ["Prod"] }));
+  t.false(matchesTags(g, { named: {}, values: [] }));
+  t.true(matchesTags(group("default", []), { named: {}, values: [] }));
+});
+
+test("tagsKey and sameTags tell value-only tag sets from named ones", (t) => {
+  t.not(keyOf({ named: {}, values: [] }), keyOf({ named: {} }));
+  t.is(keyOf({ named: {}, values: ["a", "b"] }), keyOf({ named: {}, values: ["b", "a"] }));
+  t.not(keyOf({ named: {}, values: ["a"] }), keyOf({ named: { a: "" } }));
+  t.true(sameTags({ named: { a: "1" } }, { named: { a: "1" } }));
+  t.false(sameTags({ named: {}, values: ["a"] }, { named: {} }));
+  t.false(sameTags({ named: {}, values: ["a"] }, { named: {}, values: ["b"] }));
+  t.true(sameTags({ named: {}, values: ["a"] }, { named: {}, values: ["a"] }));
 });

@@ -1,0 +1,212 @@
+import type { AgentRecord, AgentTags, ConfigKind, ConfigReport, Heartbeat, Statistics } from "../domain/agent.ts";
+import { sameTags, tagsKey } from "../domain/matching.ts";
+import type { AgentRegistry } from "../domain/registry.ts";
+
+export interface RegistryOptions {
+  /** How many recent alarms are kept per agent. */
+  readonly maxAlarms?: number;
+  /** Agents silent for this long are dropped; 0 keeps them forever. */
+  readonly ttlMs?: number;
+  /** Injected for tests of expiry. */
+  readonly now?: () => number;
+}
+
+/** The registry's own, mutable view of a record. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type Entry = Mutable<AgentRecord> & { alarms: AgentRecord["alarms"][number][] };
+
+/** One distinct tag set, shared by every agent that reports it (a fleet has few of them). */
+interface TagSet {
+  readonly key: string;
+  readonly tags: AgentTags;
+  /** Agents whose latest heartbeat has this set: the set is forgotten when none has. */
+  refs: number;
+}
+
+/** Short strings many agents repeat (agent type, version, running status) are kept once. */
+const MAX_INTERNED = 1000;
+const NONE: readonly ConfigReport[] = Object.freeze([]);
+
+/** Agents as last heard from. Memory only: agents re-announce themselves every few seconds. */
+export class MemoryRegistry implements AgentRegistry {
+  private readonly agents = new Map<string, Entry>();
+  private readonly tagSets = new Map<string, TagSet>();
+  private readonly strings = new Map<string, string>();
+  private readonly maxAlarms: number;
+  private readonly now: () => number;
+  readonly ttlMs: number;
+
+  constructor(options: RegistryOptions = {}) {
+    this.maxAlarms = options.maxAlarms ?? 100;
+    this.ttlMs = options.ttlMs ?? 0;
+    this.now = options.now ?? Date.now;
+  }
+
+  private record(agentId: string): Entry {
+    let r = this.agents.get(agentId);
+    if (!r) {
+      r = { agentId, heartbeat: undefined, tagsKey: "[]", latestHeartbeatTime: 0, lastSeenMs: 0, statistics: undefined, alarms: [], pipelines: NONE, instances: NONE, reportedMs: 0 };
+      this.agents.set(agentId, r);
+    }
+    return r;
+  }
+
+  heartbeat(hb: Heartbeat): Heartbeat | undefined {
+    const r = this.record(hb.agentId);
+    const now = this.now();
+    const old = r.heartbeat;
+    // Heartbeats are immutable (each one replaces the last), so the previous one is returned as is.
+    const previous = old && !this.expired(r) ? old : undefined;
+    // Most heartbeats repeat the same tags: keep the old (shared) set rather than rebuild its key.
+    let tags: AgentTags;
+    if (old && sameTags(old.tags, hb.tags)) tags = old.tags;
+    else {
+      if (old) this.release(r.tagsKey);
+      const key = tagsKey(hb.tags);
+      let set = this.tagSets.get(key);
+      if (set === undefined) this.tagSets.set(key, (set = { key, tags: freezeTags(hb.tags), refs: 0 }));
+      set.refs++;
+      r.tagsKey = set.key;
+      tags = set.tags;
+    }
+    const a = hb.attributes;
+    const oa = old?.attributes;
+    // A fleet repeats its attributes: the previous object is kept while nothing changed.
+    const attributes = oa && oa.agentType === a.agentType && oa.version === a.version && oa.ip === a.ip && oa.hostname === a.hostname && sameStrings(oa.extras, a.extras)
+      ? oa
+      : { agentType: this.intern(a.agentType), version: this.intern(a.version), ip: a.ip, hostname: a.hostname, extras: a.extras };
+    r.heartbeat = {
+      agentId: r.agentId,
+      protocol: hb.protocol,
+      attributes,
+      tags,
+      runningStatus: this.intern(hb.runningStatus),
+      startupTime: hb.startupTime,
+      intervalSeconds: hb.intervalSeconds,
+      sequenceNum: hb.sequenceNum,
+      capabilities: hb.capabilities,
+    };
+    r.latestHeartbeatTime = Math.floor(now / 1000);
+    r.lastSeenMs = now;
+    return previous;
+  }
+
+  reportConfigs(agentId: string, kind: ConfigKind, reports: readonly ConfigReport[]): void {
+    const r = this.record(agentId);
+    const now = this.now();
+    const old = kind === "pipeline" ? r.pipelines : r.instances;
+    // Agents repeat the same report every few seconds: keep the old array when nothing changed.
+    const next = old === reports || sameReports(old, reports) ? old : reports.length === 0 ? NONE : reports;
+    if (kind === "pipeline") r.pipelines = next;
+    else r.instances = next;
+    r.reportedMs = now;
+    r.lastSeenMs = now;
+  }
+
+  updateConfigs(agentId: string, kind: ConfigKind, reports: readonly ConfigReport[]): void {
+    if (reports.length === 0) return;
+    const r = this.record(agentId);
+    const old = kind === "pipeline" ? r.pipelines : r.instances;
+    const merged = new Map(old.map((c) => [c.name, c]));
+    for (const c of reports) merged.set(c.name, c);
+    this.reportConfigs(agentId, kind, [...merged.values()].sort(byName));
+  }
+
+  private release(key: string): void {
+    const set = this.tagSets.get(key);
+    if (set !== undefined && --set.refs <= 0) this.tagSets.delete(key);
+  }
+
+  private intern(s: string): string {
+    const known = this.strings.get(s);
+    if (known !== undefined) return known;
+    if (this.strings.size < MAX_INTERNED) this.strings.set(s, s);
+    return s;
+  }
+
+  statistics(agentId: string, stats: Statistics): void {
+    const r = this.record(agentId);
+    r.statistics = stats;
+    r.lastSeenMs = this.now();
+  }
+
+  alarm(agentId: string, type: string, detail: string): void {
+    const r = this.record(agentId);
+    const now = this.now();
+    r.alarms.push({ type, detail, time: Math.floor(now / 1000) });
+    if (r.alarms.length > this.maxAlarms) r.alarms.splice(0, r.alarms.length - this.maxAlarms);
+    r.lastSeenMs = now;
+  }
+
+  get(agentId: string): AgentRecord | undefined {
+    const r = this.agents.get(agentId);
+    if (!r?.heartbeat || this.expired(r)) return undefined;
+    return r;
+  }
+
+  list(): AgentRecord[] {
+    const out: AgentRecord[] = [];
+    this.each((r) => out.push(r));
+    return out.sort((a, b) => (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0));
+  }
+
+  each(visit: (record: AgentRecord) => void): void {
+    for (const r of this.agents.values()) if (r.heartbeat && !this.expired(r)) visit(r);
+  }
+
+  find(agentId: string): AgentRecord | undefined {
+    const r = this.agents.get(agentId);
+    return r && !this.expired(r) ? r : undefined;
+  }
+
+  liveCount(): number {
+    let n = 0;
+    for (const r of this.agents.values()) if (r.heartbeat && !this.expired(r)) n++;
+    return n;
+  }
+
+  sweep(): number {
+    let dropped = 0;
+    for (const [id, r] of this.agents) {
+      if (this.expired(r)) {
+        this.agents.delete(id);
+        if (r.heartbeat) this.release(r.tagsKey);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  get size(): number {
+    return this.agents.size;
+  }
+
+  private expired(r: AgentRecord): boolean {
+    return this.ttlMs > 0 && this.now() - r.lastSeenMs > this.ttlMs;
+  }
+}
+
+const byName = (a: ConfigReport, b: ConfigReport) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+function freezeTags(tags: AgentTags): AgentTags {
+  const named = Object.freeze({ ...tags.named });
+  return Object.freeze(tags.values === undefined ? { named } : { named, values: Object.freeze([...tags.values]) });
+}
+
+function sameStrings(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+function sameReports(a: readonly ConfigReport[], b: readonly ConfigReport[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as ConfigReport;
+    const y = b[i] as ConfigReport;
+    if (x !== y && (x.name !== y.name || x.version !== y.version || x.status !== y.status || x.message !== y.message)) return false;
+  }
+  return true;
+}

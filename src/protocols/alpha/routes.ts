@@ -1,0 +1,101 @@
+import { ApplyStatus, type ConfigReport } from "../../domain/agent.ts";
+import { diffConfigList, UpdateStatus } from "../../domain/configList.ts";
+import { DomainError } from "../../domain/errors.ts";
+import { tagsKey } from "../../domain/matching.ts";
+import type { ConfigRecord } from "../../domain/types.ts";
+import { configserver } from "../../gen/proto.js";
+import type { RouteSpec } from "../../http/route.ts";
+import { int64, int64Text, servedState, type AgentDeps } from "../protocol.ts";
+import { ALPHA_ENVELOPE } from "./envelope.ts";
+
+const pb = configserver.proto;
+type Int64 = Parameters<typeof int64>[0];
+
+/** All-SAME GetConfigList entries per applied list (lists belong to a snapshot: they go with it). */
+const allSame = new WeakMap<readonly ConfigRecord[], readonly { config_name: string; update_status: number }[]>();
+/** The report an agent that polls all-SAME makes: the applied list at its versions, once per list. */
+const allReported = new WeakMap<readonly ConfigRecord[], readonly ConfigReport[]>();
+
+function agentId(id: string | null | undefined): string {
+  if (!id) throw new DomainError("BadRequest", "Need parameter AgentID.");
+  return id;
+}
+
+const EMPTY_EXTRAS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** The 4 alpha `/Agent/*` routes (PROTOCOL.md §4). They read only memory: the registry and the served state. */
+export function alphaRoutes(deps: AgentDeps): RouteSpec<never>[] {
+  const { registry, store } = deps;
+  const envelope = ALPHA_ENVELOPE;
+  const route = <Req>(spec: Omit<RouteSpec<Req>, "envelope" | "method">): RouteSpec<never> => ({ ...spec, method: "POST", envelope }) as unknown as RouteSpec<never>;
+
+  return [
+    route({
+      path: "/Agent/HeartBeat", request: pb.HeartBeatRequest as never, response: pb.HeartBeatResponse as never,
+      handle: (q: configserver.proto.HeartBeatRequest) => {
+        registry.heartbeat({
+          agentId: agentId(q.agent_id),
+          protocol: "alpha",
+          attributes: { agentType: q.agent_type ?? "", version: q.agent_version ?? "", ip: q.ip ?? "", hostname: "", extras: EMPTY_EXTRAS },
+          tags: { named: q.tags ?? {} },
+          runningStatus: q.running_status ?? "",
+          startupTime: int64(q.startup_time as Int64),
+        });
+        return { message: "Send heartbeat success" };
+      },
+    }),
+    route({
+      path: "/Agent/RunningStatistics", request: pb.RunningStatisticsRequest as never, response: pb.RunningStatisticsResponse as never,
+      handle: (q: configserver.proto.RunningStatisticsRequest) => {
+        const id = agentId(q.agent_id);
+        const d = q.running_details;
+        if (!d) throw new DomainError("BadRequest", "Need parameter running_details: the request has no RunningStatistics message in field running_details.");
+        registry.statistics(id, { cpu: d.cpu ?? 0, memory: int64Text(d.memory as Int64), extras: { ...(d.extras ?? {}) } });
+        return { message: "Send running statistics success" };
+      },
+    }),
+    route({
+      path: "/Agent/Alarm", request: pb.AlarmRequest as never, response: pb.AlarmResponse as never,
+      handle: (q: configserver.proto.AlarmRequest) => {
+        registry.alarm(agentId(q.agent_id), q.type ?? "", q.detail ?? "");
+        return { message: "Alarm success" };
+      },
+    }),
+    route({
+      path: "/Agent/GetConfigList", request: pb.AgentGetConfigListRequest as never, response: pb.AgentGetConfigListResponse as never,
+      handle: (q: configserver.proto.AgentGetConfigListRequest) => {
+        const id = agentId(q.agent_id);
+        const agent = registry.get(id);
+        if (!agent && !(q.tags && Object.keys(q.tags).length > 0)) throw new DomainError("AgentNotExist", `Agent ${id} doesn't exist.`);
+        const state = servedState(store);
+        let applied: readonly ConfigRecord[];
+        if (agent?.heartbeat) applied = state.appliedConfigs(agent.tagsKey, agent.heartbeat.tags);
+        else {
+          const tags = { named: q.tags ?? {} };
+          applied = state.appliedConfigs(tagsKey(tags), tags);
+        }
+        const versions = q.config_versions ?? {};
+        const names = Object.keys(versions);
+        // The common poll: the agent already has exactly the applied versions. Its answer (all SAME)
+        // and its report depend only on the applied list, so both are built once per list and snapshot.
+        if (names.length === applied.length && applied.every((c) => Object.hasOwn(versions, c.name) && int64(versions[c.name] as Int64) === c.version)) {
+          let same = allSame.get(applied);
+          if (!same) allSame.set(applied, (same = applied.map((c) => ({ config_name: c.name, update_status: UpdateStatus.SAME }))));
+          let reported = allReported.get(applied);
+          if (!reported) allReported.set(applied, (reported = Object.freeze(applied.map((c) => ({ name: c.name, version: c.version, status: ApplyStatus.UNSET, message: "" })))));
+          if (agent) registry.reportConfigs(id, "pipeline", reported);
+          return { message: "Get config update infos success", config_update_infos: same };
+        }
+        const reported = new Map<string, number>();
+        for (const name of names) reported.set(name, int64(versions[name] as Int64));
+        if (agent) registry.reportConfigs(id, "pipeline", [...reported].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, version]) => ({ name, version, status: ApplyStatus.UNSET, message: "" })));
+        const infos = diffConfigList(applied, reported).map((u) =>
+          u.config
+            ? { config_name: u.name, update_status: u.status, config_version: u.config.version, content: u.config.content }
+            : { config_name: u.name, update_status: u.status },
+        );
+        return { message: "Get config update infos success", config_update_infos: infos };
+      },
+    }),
+  ];
+}
