@@ -5,7 +5,8 @@ import { MemoryRegistry } from "./agents/memoryRegistry.ts";
 import type { AgentRegistry } from "./domain/registry.ts";
 import { alphaRoutes } from "./protocols/alpha/routes.ts";
 import { v1Routes } from "./protocols/v1/routes.ts";
-import { v2Routes } from "./protocols/v2/routes.ts";
+import { V2_DEFAULTS, v2Routes } from "./protocols/v2/routes.ts";
+import { ChangeSignal } from "./protocols/changeSignal.ts";
 import { userRoutes } from "./http/userRoutes.ts";
 import { agentsApiRouter } from "./http/agentsApi.ts";
 import { createApp } from "./http/app.ts";
@@ -13,6 +14,7 @@ import { healthRouter, type Readiness } from "./http/health.ts";
 import { Metrics } from "./metrics.ts";
 import { historyRouter } from "./http/historyRoutes.ts";
 import { createLogger } from "./logger.ts";
+import { rolloutRouter } from "./http/rolloutRoutes.ts";
 import { statusRouter } from "./http/status.ts";
 import { webhookRouter } from "./http/webhook.ts";
 import { formatProblem, RepoStore, type Author } from "./store/repoStore.ts";
@@ -52,6 +54,10 @@ export interface ServerOptions {
   readonly shutdownTimeoutMs?: number;
   /** Defaults to a new Metrics with its own registry. */
   readonly metrics?: Metrics;
+  /** v2 agents: config details in the heartbeat answer (default) or fetched by the agent. */
+  readonly v2ConfigDetails?: "heartbeat" | "fetch";
+  /** The longest a v2 `WaitForChange=true` heartbeat is held; default 20 s, 0 = never held. */
+  readonly v2LongPollMs?: number;
 }
 
 export interface RunningServer {
@@ -75,12 +81,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const readOnlyMessage = options.readOnly
     ? "This config server is read-only: change configs and agent groups by opening a pull request against the config repository."
     : undefined;
+  const changes = new ChangeSignal();
   const store = await RepoStore.open(options.repo, {
     ...(options.author ? { author: options.author } : {}),
     ...(readOnlyMessage ? { readOnlyMessage } : {}),
     events: {
       onServed: (state, previous, ms) => {
         metrics.snapshotServed(ms);
+        changes.fire();
         logger.info({ commit: state.commit, previous: previous.commit, configs: state.configs.size, groups: state.groups.size, ms: Math.round(ms) }, "serving new commit");
       },
       onRefused: (r) => {
@@ -133,13 +141,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       logger.info({ provider }, "push webhook received; syncing");
       void scheduler.trigger();
     } }),
-    statusRouter({ store, registry, readOnly: !!options.readOnly, dirty: () => dirty }),
+    statusRouter({ store, registry, readOnly: !!options.readOnly, dirty: () => dirty, heldHeartbeats: () => changes.waiting }),
     healthRouter({ readiness, metrics }),
     agentsApiRouter(registry, options.now),
+    rolloutRouter({ store, registry }),
   ];
   // Shared paths are listed in the order detect.ts decides between them: alpha before v1 on
   // /Agent/HeartBeat, v2 before v1 on /Agent/FetchPipelineConfig.
-  const deps = { store, registry };
+  // A held heartbeat must be answered before the request timeout answers it.
+  const timeoutMs = options.requestTimeoutMs ?? 0;
+  const longPollMs = Math.max(0, Math.min(options.v2LongPollMs ?? V2_DEFAULTS.longPollMs, timeoutMs > 0 ? timeoutMs - 1000 : Infinity));
+  const deps = { store, registry, changes, v2: { details: options.v2ConfigDetails ?? V2_DEFAULTS.details, longPollMs } };
   const routes = [...userRoutes(deps), ...alphaRoutes(deps), ...v2Routes(deps), ...v1Routes(deps)];
   const listener = createApp(routes, {
     bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,

@@ -1,7 +1,225 @@
-import type { RouteSpec } from "../../http/route.ts";
-import type { AgentDeps } from "../protocol.ts";
+import type { IncomingMessage } from "node:http";
+import { ApplyStatus, type AgentRecord, type ConfigKind, type ConfigReport } from "../../domain/agent.ts";
+import { changesFor, DELETED_VERSION } from "../../domain/agentChanges.ts";
+import { DomainError } from "../../domain/errors.ts";
+import type { Applied } from "../../domain/repoState.ts";
+import type { ConfigRecord, InstanceConfigRecord } from "../../domain/types.ts";
+import { configserver } from "../../gen/proto.js";
+import type { Reply, RouteSpec } from "../../http/route.ts";
+import type { ChangeSignal } from "../changeSignal.ts";
+import { int64, servedState, type AgentDeps } from "../protocol.ts";
+import { V2_ENVELOPE } from "./envelope.ts";
 
-/** Protocol v2 routes (to come). */
-export function v2Routes(_deps: AgentDeps): RouteSpec<never>[] {
-  return [];
+const pb = configserver.proto.v2;
+/** A ConfigDetail as encoded (protobufjs takes a number for an int64). */
+interface Detail {
+  readonly name: string;
+  readonly version: number;
+  readonly detail?: Uint8Array;
+}
+type Int64 = Parameters<typeof int64>[0];
+type Served = ConfigRecord | InstanceConfigRecord;
+
+/** Agent capability bits (AGENT-PROTOCOLS.md §1). */
+const ACCEPTS_PIPELINE = 1;
+const ACCEPTS_INSTANCE = 2;
+/** What this server remembers between heartbeats: attributes, pipeline and instance config statuses. */
+const SERVER_CAPABILITIES = 1 | 2 | 4;
+const REPORT_FULL_STATE = 1;
+const FETCH_PIPELINE_DETAIL = 2;
+const FETCH_INSTANCE_DETAIL = 4;
+const REQUEST_FULL_STATE = 1;
+
+export interface V2Settings {
+  /**
+   * "heartbeat": config details ride in the heartbeat answer (the default); "fetch": the answer
+   * names the changes and sets the Fetch*ConfigDetail flags, and the agent fetches the details.
+   */
+  readonly details: "heartbeat" | "fetch";
+  /** The longest a `WaitForChange=true` heartbeat is held (0 = never held). */
+  readonly longPollMs: number;
+}
+
+export const V2_DEFAULTS: V2Settings = { details: "heartbeat", longPollMs: 20_000 };
+
+export interface V2Deps extends AgentDeps {
+  readonly v2?: V2Settings | undefined;
+  /** Fired when a new snapshot is served; long polls wait on it. */
+  readonly changes?: ChangeSignal | undefined;
+}
+
+/** Details as the agent parses them (a JSON object's bytes), made once per served record. */
+const detailBytes = new WeakMap<Served, Uint8Array>();
+function detailOf(c: Served): Uint8Array {
+  let bytes = detailBytes.get(c);
+  if (bytes === undefined) detailBytes.set(c, (bytes = Buffer.from(c.detailJson ?? "{}", "utf8")));
+  return bytes;
+}
+
+/** Configs a v2 agent can take: those whose content is a mapping, once per applied list. */
+const mappable = new WeakMap<readonly Served[], readonly Served[]>();
+function mappableOf<T extends Served>(list: readonly T[]): readonly T[] {
+  let out = mappable.get(list);
+  if (out === undefined) mappable.set(list, (out = list.every((c) => c.detailJson !== undefined) ? list : list.filter((c) => c.detailJson !== undefined)));
+  return out as readonly T[];
+}
+
+const text = (b: Uint8Array | null | undefined) => (b && b.length > 0 ? Buffer.from(b.buffer, b.byteOffset, b.length).toString("utf8") : "");
+const STATUSES = new Set<number>([ApplyStatus.UNSET, ApplyStatus.APPLYING, ApplyStatus.APPLIED, ApplyStatus.FAILED]);
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+function instanceId(id: Uint8Array | null | undefined): string {
+  const s = text(id);
+  if (!s) throw new DomainError("BadRequest", "Need parameter instance_id: the agent's unique id (bytes, field 4 of HeartbeatRequest, field 2 of the other requests).");
+  return s;
+}
+
+/**
+ * A request's ConfigInfo list as reports, sorted by name. When it equals the agent's last report
+ * (the common heartbeat), that array is returned and nothing is allocated per config.
+ */
+function reportsOf(infos: readonly configserver.proto.v2.IConfigInfo[] | null | undefined, last: readonly ConfigReport[]): readonly ConfigReport[] {
+  const list = infos ?? [];
+  if (list.length === last.length) {
+    let same = true;
+    for (let i = 0; i < list.length && same; i++) {
+      const x = list[i] as configserver.proto.v2.IConfigInfo;
+      const y = last[i] as ConfigReport;
+      same = (x.name ?? "") === y.name && int64(x.version as Int64) === y.version && (x.status ?? 0) === y.status && (x.message ?? "") === y.message;
+    }
+    if (same) return last;
+  }
+  const out: ConfigReport[] = [];
+  for (const x of list) {
+    const name = x.name ?? "";
+    if (name === "") throw new DomainError("BadRequest", "Every ConfigInfo needs a name: a reported config has an empty name.");
+    const status = x.status ?? 0;
+    out.push({ name, version: int64(x.version as Int64), status: (STATUSES.has(status) ? status : ApplyStatus.UNSET) as ConfigReport["status"], message: x.message ?? "" });
+  }
+  return out.sort(byName);
+}
+
+interface Delta {
+  readonly pipelines: Detail[];
+  readonly instances: Detail[];
+}
+
+/** The ConfigDetails an agent needs: changed configs (with their detail when `withDetail`) and -1 for removed ones. */
+function deltaFor(applied: Applied, record: AgentRecord, capabilities: number, withDetail: boolean): Delta {
+  const one = <T extends Served>(list: readonly T[], reported: readonly ConfigReport[]) => {
+    const ok = mappableOf(list);
+    const changes = changesFor(ok, reported);
+    if (changes.updates.length === 0 && changes.removed.length === 0) return NONE;
+    const out: Detail[] = [];
+    // A config applied to the agent whose content cannot be JSON is neither sent nor deleted: the
+    // agent keeps what it runs (the config is listed in /status and by `validate`).
+    const held = ok === list ? undefined : new Set(list.map((c) => c.name));
+    for (const c of changes.updates) out.push(withDetail ? { name: c.name, version: c.version, detail: detailOf(c) } : { name: c.name, version: c.version });
+    for (const r of changes.removed) if (!held?.has(r.name)) out.push({ name: r.name, version: DELETED_VERSION });
+    return out.sort(byName);
+  };
+  return {
+    pipelines: capabilities & ACCEPTS_PIPELINE ? one(applied.configs, record.pipelines) : NONE,
+    instances: capabilities & ACCEPTS_INSTANCE ? one(applied.instances, record.instances) : NONE,
+  };
+}
+const NONE: Detail[] = [];
+const NO_REPORTS: readonly ConfigReport[] = Object.freeze([]);
+
+const WAIT_FOR_CHANGE = /[?&]WaitForChange=(true|1)(&|$)/i;
+
+/** The 4 v2 routes (AGENT-PROTOCOLS.md §1, docs/protocols/v2.md). They read only memory. */
+export function v2Routes(deps: V2Deps): RouteSpec<never>[] {
+  const { registry, store } = deps;
+  const settings = deps.v2 ?? V2_DEFAULTS;
+  const fetchMode = settings.details === "fetch";
+  const envelope = V2_ENVELOPE;
+  const route = <Req>(spec: Omit<RouteSpec<Req>, "envelope" | "method">): RouteSpec<never> => ({ ...spec, method: "POST", envelope }) as unknown as RouteSpec<never>;
+
+  const answerBeat = (id: string, capabilities: number, fullState: boolean): Reply | undefined => {
+    const state = servedState(store);
+    const record = registry.get(id) as AgentRecord;
+    const delta = deltaFor(state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags), record, capabilities, !fetchMode);
+    const changed = delta.pipelines.length > 0 || delta.instances.length > 0;
+    // The agent tests FetchContinuousPipelineConfigDetail for both fetches (AGENT-PROTOCOLS.md §1).
+    const flags = (fullState ? REPORT_FULL_STATE : 0) | (fetchMode && changed ? FETCH_PIPELINE_DETAIL | (delta.instances.length > 0 ? FETCH_INSTANCE_DETAIL : 0) : 0);
+    if (!changed && !fullState) return undefined;
+    return { capabilities: SERVER_CAPABILITIES, continuous_pipeline_config_updates: delta.pipelines, instance_config_updates: delta.instances, flags };
+  };
+
+  const heartbeat = (q: configserver.proto.v2.HeartbeatRequest, req: IncomingMessage): Reply | Promise<Reply> => {
+    const id = instanceId(q.instance_id);
+    const a = q.attributes;
+    const extras: Record<string, string> = {};
+    if (a?.hostid && a.hostid.length > 0) extras.hostid = text(a.hostid);
+    for (const k in a?.extras ?? {}) extras[k] = text((a?.extras as Record<string, Uint8Array>)[k]);
+    const tags: Record<string, string> = {};
+    for (const t of q.tags ?? []) tags[t.name ?? ""] = t.value ?? "";
+    const sequence = int64(q.sequence_num as Int64);
+    const capabilities = int64(q.capabilities as Int64);
+    // Checked before anything is stored: a bad request leaves the agent's record as it was.
+    const before = registry.get(id);
+    const pipelines = reportsOf(q.continuous_pipeline_configs, before?.pipelines ?? NO_REPORTS);
+    const instances = reportsOf(q.instance_configs, before?.instances ?? NO_REPORTS);
+    const previous = registry.heartbeat({
+      agentId: id,
+      protocol: "v2",
+      attributes: { agentType: q.agent_type ?? "", version: text(a?.version), ip: text(a?.ip), hostname: text(a?.hostname), extras },
+      tags: { named: tags },
+      runningStatus: q.running_status ?? "",
+      startupTime: int64(q.startup_time as Int64),
+      sequenceNum: sequence,
+      capabilities,
+    });
+    // Every heartbeat of CommonConfigProvider carries the full list of what it holds.
+    registry.reportConfigs(id, "pipeline", pipelines);
+    registry.reportConfigs(id, "instance", instances);
+    // Unknown to this server (first sight, a restart here, expiry) or a gap in its sequence: ask for
+    // its full state, unless this heartbeat says it is one.
+    const known = previous !== undefined && previous.protocol === "v2" && (sequence === (previous.sequenceNum ?? -2) + 1 || sequence === previous.sequenceNum);
+    const fullState = !known && (int64(q.flags as Int64) & REQUEST_FULL_STATE) === 0;
+    const reply = answerBeat(id, capabilities, fullState);
+    if (reply !== undefined) return reply;
+    if (deps.changes && settings.longPollMs > 0 && WAIT_FOR_CHANGE.test(req.url ?? "")) {
+      return deps.changes.wait(settings.longPollMs).then(() => answerBeat(id, capabilities, false) ?? { capabilities: SERVER_CAPABILITIES });
+    }
+    return { capabilities: SERVER_CAPABILITIES };
+  };
+
+  /** FetchPipelineConfig / FetchInstanceConfig: the details of the named configs applied to the agent; -1 for others. */
+  const fetch = (kind: ConfigKind, q: configserver.proto.v2.FetchConfigRequest): Reply => {
+    const id = instanceId(q.instance_id);
+    const record = registry.get(id);
+    if (!record?.heartbeat) throw new DomainError("AgentNotExist", `Agent ${id} doesn't exist: send a heartbeat first.`);
+    const state = servedState(store);
+    const applied = state.applied(record.tagsKey, record.heartbeat.tags);
+    const list: readonly Served[] = mappableOf(kind === "pipeline" ? applied.configs : applied.instances);
+    const wanted = kind === "pipeline" ? q.continuous_pipeline_configs : q.instance_configs;
+    const details: Detail[] = [];
+    for (const w of wanted ?? []) {
+      const name = w.name ?? "";
+      const c = list.find((x) => x.name === name);
+      details.push(c ? { name, version: c.version, detail: detailOf(c) } : { name, version: DELETED_VERSION });
+    }
+    return kind === "pipeline" ? { continuous_pipeline_config_updates: details } : { instance_config_updates: details };
+  };
+
+  return [
+    route({ path: "/Agent/Heartbeat", request: pb.HeartbeatRequest as never, response: pb.HeartbeatResponse as never, handle: heartbeat }),
+    route({ path: "/Agent/FetchPipelineConfig", request: pb.FetchConfigRequest as never, response: pb.FetchConfigResponse as never, handle: (q: configserver.proto.v2.FetchConfigRequest) => fetch("pipeline", q) }),
+    route({ path: "/Agent/FetchInstanceConfig", request: pb.FetchConfigRequest as never, response: pb.FetchConfigResponse as never, handle: (q: configserver.proto.v2.FetchConfigRequest) => fetch("instance", q) }),
+    route({
+      path: "/Agent/ReportStatus", request: pb.ReportStatusRequest as never, response: pb.ReportStatusResponse as never,
+      handle: (q: configserver.proto.v2.ReportStatusRequest) => {
+        const id = instanceId(q.instance_id);
+        if (!registry.get(id)) throw new DomainError("AgentNotExist", `Agent ${id} doesn't exist: send a heartbeat first.`);
+        // A status report may name only some configs: the others keep what the last heartbeat said.
+        const pipelines = reportsOf(q.continuous_pipeline_configs, NO_REPORTS);
+        const instances = reportsOf(q.instance_configs, NO_REPORTS);
+        registry.updateConfigs(id, "pipeline", pipelines);
+        registry.updateConfigs(id, "instance", instances);
+        return {};
+      },
+    }),
+  ];
 }

@@ -1,0 +1,76 @@
+import { ApplyStatus, type AgentRecord, type ConfigKind, type ConfigReport } from "./agent.ts";
+import type { RepoState } from "./repoState.ts";
+
+/** How the served version of one config has reached the agents it targets. */
+export interface Rollout {
+  readonly name: string;
+  readonly kind: ConfigKind;
+  readonly servedVersion: number;
+  /** The commit that made the served version. */
+  readonly versionCommit: string;
+  /** Live agents that the served commit applies the config to. */
+  readonly targeted: number;
+  /** Run the served version (v2: reported APPLIED; alpha and v1, which report no status: report it). */
+  readonly applied: number;
+  /** v2 agents that have the served version but have not said it loaded (APPLYING, or no status). */
+  readonly applying: number;
+  /** Agents that report the served version FAILED. */
+  readonly failed: number;
+  /** Agents that report another version. */
+  readonly older: number;
+  /** Agents that do not report the config at all (yet). */
+  readonly notReported: number;
+  /** Failures grouped by message, most agents first, each with at most `maxIds` agent ids (sorted). */
+  readonly failures: readonly { readonly message: string; readonly count: number; readonly agents: readonly string[] }[];
+}
+
+function find(reports: readonly ConfigReport[], name: string): ConfigReport | undefined {
+  let lo = 0;
+  let hi = reports.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = reports[mid] as ConfigReport;
+    if (r.name === name) return r;
+    if (r.name < name) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
+}
+
+/**
+ * The rollout of config `name` (of `kind`) at the served commit over `agents` (live agents with
+ * a heartbeat). Undefined when the served commit has no such config. A v2 agent is targeted only
+ * by configs it can take (content that is a mapping).
+ */
+export function rolloutOf(state: RepoState, kind: ConfigKind, name: string, agents: Iterable<AgentRecord>, maxIds = 100): Rollout | undefined {
+  const config = kind === "pipeline" ? state.configs.get(name) : state.instanceConfigs.get(name);
+  if (!config) return undefined;
+  let targeted = 0, applied = 0, applying = 0, failed = 0, older = 0, notReported = 0;
+  const failures = new Map<string, string[]>();
+  // Whether a tag set is targeted is the same for every agent that has it: asked once per set.
+  const targets = new Map<string, boolean>();
+  for (const agent of agents) {
+    const hb = agent.heartbeat;
+    if (!hb) continue;
+    let targets_ = targets.get(agent.tagsKey);
+    if (targets_ === undefined) {
+      const a = state.applied(agent.tagsKey, hb.tags);
+      targets.set(agent.tagsKey, (targets_ = (kind === "pipeline" ? a.configs : a.instances).some((c) => c.name === name)));
+    }
+    if (!targets_ || (hb.protocol === "v2" && config.detailJson === undefined)) continue;
+    targeted++;
+    const report = find(kind === "pipeline" ? agent.pipelines : agent.instances, name);
+    if (report === undefined || report.version === -1) notReported++;
+    else if (report.version !== config.version) older++;
+    else if (report.status === ApplyStatus.FAILED) {
+      failed++;
+      const ids = failures.get(report.message) ?? [];
+      ids.push(agent.agentId);
+      failures.set(report.message, ids);
+    } else if (hb.protocol !== "v2" || report.status === ApplyStatus.APPLIED) applied++;
+    else applying++;
+  }
+  const grouped = [...failures].map(([message, ids]) => ({ message, count: ids.length, agents: ids.sort().slice(0, maxIds) }));
+  grouped.sort((a, b) => b.count - a.count || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
+  return { name, kind, servedVersion: config.version, versionCommit: config.commit, targeted, applied, applying, failed, older, notReported, failures: grouped };
+}
