@@ -40,8 +40,8 @@ const num = (v: unknown) => (v == null ? 0 : typeof v === "object" ? (v as { toN
  */
 export class V2Agent {
   readonly dir = tempDir("cs-v2agent-");
-  readonly pipelineDir = join(this.dir, "continuous_pipeline_config", "remote");
-  readonly instanceDir = join(this.dir, "instance_config", "remote");
+  readonly pipelineDir = join(this.dir, "continuous_pipeline_config", "common_v2");
+  readonly instanceDir = join(this.dir, "instance_config", "common_v2");
   sequence = 0;
   capabilities = 3;
   readonly pipelines = new Map<string, HeldConfig>();
