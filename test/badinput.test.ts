@@ -191,3 +191,43 @@ test("a request_id that cannot be a header value is echoed in the body; x-log-re
   }
   t.is((await s.api.heartbeat({ agent_id: "after" })).body.code, "Accept");
 });
+
+test("JSON bodies with a wrong type or an unknown field are 400 naming the field; nothing is committed", async (t) => {
+  const s = await withServer(t);
+  await s.api.createConfig({ config_detail: { config_name: "base", content: "x" } });
+  const head = git(s.repo, "rev-parse", "HEAD").trim();
+  const cases: [string, string, unknown, RegExp][] = [
+    ["POST", "/User/CreateConfig", { config_detail: { config_name: "a", content: { a: 1 } } }, /field config_detail\.content must be a string, got an object/],
+    ["POST", "/User/CreateConfig", { config_detail: { config_name: "a", content: true } }, /field config_detail\.content must be a string, got a boolean \(true\)/],
+    ["POST", "/User/CreateConfig", { config_detail: { config_name: 123, content: "x" } }, /field config_detail\.config_name must be a string, got a number \(123\)/],
+    ["POST", "/User/CreateConfig", { config_detail: "a" }, /field config_detail must be an object/],
+    ["POST", "/User/CreateConfig", { configDetail: { configName: "a", contnet: "x" } }, /unknown field "config_detail\.contnet" in Config/],
+    ["POST", "/User/CreateAgentGroup", { agent_group: { group_name: "g", tags: { name: "a" } } }, /field agent_group\.tags must be a list/],
+    ["POST", "/User/CreateAgentGroup", { agent_group: { group_name: "g" }, extra: 1 }, /unknown field "extra"/],
+    ["POST", "/Agent/HeartBeat", { agent_id: "a", tags: { env: 5 } }, /field tags\.env must be a string/],
+    ["POST", "/Agent/GetConfigList", { agent_id: "a", config_versions: { c: "one" } }, /field config_versions\.c must be an integer/],
+  ];
+  for (const [method, path, body, message] of cases) {
+    const r = await send(s.url, method, path, JSON.stringify(body), { "content-type": "application/json" });
+    const answer = JSON.parse(r.body.toString()) as Head;
+    t.is(r.status, 400, `${path} ${JSON.stringify(body)}`);
+    t.is(answer.code, "BadRequest", path);
+    t.regex(answer.message, message, path);
+  }
+  t.is(git(s.repo, "rev-parse", "HEAD").trim(), head);
+  t.deepEqual(files(s.repo), ["configs/", "configs/base.yaml"]);
+  t.is(s.registry.size, 0);
+});
+
+test("a group tag with an empty name is 400 InvalidParameter naming the tag; nothing is written", async (t) => {
+  const s = await withServer(t);
+  const created = await s.api.createGroup({ agent_group: { group_name: "g", tags: [{ name: "env", value: "prod" }, { name: "", value: "x" }] } });
+  t.is(created.status, 400);
+  t.is(created.body.code, "InvalidParameter");
+  t.regex(created.body.message, /agent_group\.tags\[1\]\.name is empty/);
+  t.deepEqual(files(s.repo), []);
+  t.is((await s.api.createGroup({ agent_group: { group_name: "g", tags: [{ name: "env", value: "" }] } })).body.code, "Accept", "an empty value is fine");
+  const updated = await s.api.updateGroup({ agent_group: { group_name: "g", tags: [{ name: "", value: "" }] } });
+  t.is(updated.status, 400);
+  t.is(updated.body.code, "InvalidParameter");
+});

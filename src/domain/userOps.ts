@@ -49,9 +49,17 @@ export interface GroupInput {
   readonly tags: readonly Tag[];
 }
 
+/** Every tag needs a name (a group file cannot hold a nameless tag); values may be empty. */
+function checkTags(tags: readonly Tag[]): void {
+  tags.forEach((t, i) => {
+    if (t.name === "") throw new DomainError("InvalidParameter", `agent_group.tags[${i}].name is empty: every tag needs a name (its value may be empty).`);
+  });
+}
+
 export function planCreateGroup(state: RepoState, input: GroupInput): WritePlan {
   param(input.name, "Agent group need parameter GroupName.");
   rule("agent group", input.name);
+  checkTags(input.tags);
   if (state.groups.has(input.name)) throw new DomainError("AgentGroupAlreadyExist", `Agent group ${input.name} already exists.`);
   const created: GroupSpec = { name: input.name, description: input.description, tags: input.tags, configs: [] };
   return { changes: [{ kind: "putGroup", group: created }], message: `Create agent group ${input.name}` };
@@ -60,6 +68,7 @@ export function planCreateGroup(state: RepoState, input: GroupInput): WritePlan 
 export function planUpdateGroup(state: RepoState, input: GroupInput): WritePlan {
   param(input.name, "Agent group need parameter groupName.");
   rule("agent group", input.name);
+  checkTags(input.tags);
   const old = group(state, input.name);
   const message = `Update agent group ${input.name}`;
   if (old.description === input.description && sameTags(old.tags, input.tags)) return { changes: [], message };

@@ -24,20 +24,71 @@ function reflect(type: MessageType<unknown>): protobuf.Type {
   return reflection.lookupType(type.getTypeUrl("").replace(/^\//, ""));
 }
 
-function walk(type: protobuf.Type, value: Record<string, unknown>, toJson: boolean): Record<string, unknown> {
+const INTEGER = /^-?\d+$/;
+const INT_TYPES = new Set(["int32", "uint32", "sint32", "fixed32", "sfixed32", "int64", "uint64", "sint64", "fixed64", "sfixed64"]);
+const kindOf = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "object" ? "an object" : `a ${typeof v} (${JSON.stringify(v)})`);
+
+/**
+ * Whether a JSON value fits a scalar or enum field; protobufjs's fromObject would coerce anything
+ * (an object into "[object Object]", true into "true"), and such a value must be refused instead.
+ */
+function checkValue(field: protobuf.Field, v: unknown, path: string): void {
+  const fail = (want: string) => {
+    throw new DecodeError(`field ${path} must be ${want}, got ${kindOf(v)}`);
+  };
+  const type = field.type;
+  if (field.resolvedType instanceof protobuf.Type) {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) fail("an object");
+    return;
+  }
+  if (field.resolvedType instanceof protobuf.Enum) {
+    const e = field.resolvedType;
+    if (typeof v === "string" ? !Object.hasOwn(e.values, v) : !Number.isInteger(v)) fail(`one of ${Object.keys(e.values).join(", ")}`);
+    return;
+  }
+  if (type === "string" || type === "bytes") {
+    if (typeof v !== "string") fail(type === "bytes" ? "a base64 string" : "a string");
+  } else if (type === "bool") {
+    if (typeof v !== "boolean") fail("true or false");
+  } else if (INT_TYPES.has(type)) {
+    if (!(typeof v === "number" && Number.isInteger(v)) && !(typeof v === "string" && INTEGER.test(v))) fail("an integer");
+  } else if (type === "float" || type === "double") {
+    if (typeof v !== "number" && !(typeof v === "string" && /^(-?\d+(\.\d+)?(e[+-]?\d+)?|NaN|-?Infinity)$/i.test(v))) fail("a number");
+  }
+}
+
+function walk(type: protobuf.Type, value: Record<string, unknown>, toJson: boolean, path = ""): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  if (!toJson) {
+    // Every key must name a field (either spelling): a misspelt field is refused, not ignored.
+    for (const key of Object.keys(value)) {
+      if (!type.fields[key] && !type.fieldsArray.some((f) => camel(f.name) === key)) {
+        throw new DecodeError(`unknown field ${JSON.stringify(path + key)} in ${type.name}; its fields are ${type.fieldsArray.map((f) => f.name).join(", ")}`);
+      }
+    }
+  }
   for (const field of type.fieldsArray) {
     const jsonName = camel(field.name);
     const v = toJson ? value[field.name] : (value[jsonName] ?? value[field.name]);
     if (v === undefined || v === null) continue;
     field.resolve();
     const sub = field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined;
+    const here = path + field.name;
+    if (!toJson) {
+      if (field instanceof protobuf.MapField) {
+        if (typeof v !== "object" || Array.isArray(v)) throw new DecodeError(`field ${here} must be an object (a map), got ${kindOf(v)}`);
+        for (const [k, x] of Object.entries(v as object)) checkValue(field, x, `${here}.${k}`);
+      } else if (field.repeated) {
+        if (!Array.isArray(v)) throw new DecodeError(`field ${here} must be a list, got ${kindOf(v)}`);
+        v.forEach((x, i) => checkValue(field, x, `${here}[${i}]`));
+      } else checkValue(field, v, here);
+    }
     let converted: unknown = v;
     if (sub) {
-      const one = (x: unknown) => (x && typeof x === "object" ? walk(sub, x as Record<string, unknown>, toJson) : x);
-      if (field instanceof protobuf.MapField) converted = Object.fromEntries(Object.entries(v as object).map(([k, x]) => [k, one(x)]));
-      else if (field.repeated && Array.isArray(v)) converted = v.map(one);
-      else converted = one(v);
+      const one = (x: unknown, at: string) => (x && typeof x === "object" ? walk(sub, x as Record<string, unknown>, toJson, `${at}.`) : x);
+      if (field instanceof protobuf.MapField) converted = Object.fromEntries(Object.entries(v as object).map(([k, x]) => [k, one(x, `${here}.${k}`)]));
+      else if (field.repeated && Array.isArray(v)) converted = v.map((x, i) => one(x, `${here}[${i}]`));
+      else converted = one(v, here);
     }
     out[toJson ? jsonName : field.name] = converted;
   }
