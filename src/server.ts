@@ -143,7 +143,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     } }),
     statusRouter({ store, registry, readOnly: !!options.readOnly, dirty: () => dirty, heldHeartbeats: () => changes.waiting }),
     healthRouter({ readiness, metrics }),
-    agentsApiRouter(registry, options.now),
+    agentsApiRouter(registry, store, options.now),
     rolloutRouter({ store, registry }),
   ];
   // Shared paths are listed in the order detect.ts decides between them: alpha before v1 on

@@ -1,4 +1,4 @@
-import { ApplyStatus, type AgentRecord, type ConfigKind, type ConfigReport } from "./agent.ts";
+import { ApplyStatus, type AgentProtocol, type AgentRecord, type ConfigKind, type ConfigReport } from "./agent.ts";
 import type { RepoState } from "./repoState.ts";
 
 /** How the served version of one config has reached the agents it targets. */
@@ -24,7 +24,28 @@ export interface Rollout {
   readonly failures: readonly { readonly message: string; readonly count: number; readonly agents: readonly string[] }[];
 }
 
-function find(reports: readonly ConfigReport[], name: string): ConfigReport | undefined {
+/** Where a config stands on one agent that it targets. */
+export type ConfigState = "applied" | "applying" | "failed" | "older" | "notReported";
+export const CONFIG_STATES: readonly ConfigState[] = ["applied", "applying", "failed", "older", "notReported"];
+
+/**
+ * How one targeted agent stands with the served version: not reported (or reported deleted),
+ * another version, FAILED, applied (v2: APPLIED; alpha and v1 report no status, so reporting the
+ * version is having it), or applying (v2: APPLYING or no status yet).
+ */
+export function standing(protocol: AgentProtocol, report: ConfigReport | undefined, servedVersion: number): ConfigState {
+  if (report === undefined || report.version === -1) return "notReported";
+  if (report.version !== servedVersion) return "older";
+  if (report.status === ApplyStatus.FAILED) return "failed";
+  return protocol !== "v2" || report.status === ApplyStatus.APPLIED ? "applied" : "applying";
+}
+
+/** Whether the served config goes to agents with these applied lists (v2 agents: only mappings). */
+export function targets(config: { readonly name: string; readonly detailJson?: string | undefined }, protocol: AgentProtocol, applied: readonly { readonly name: string }[]): boolean {
+  return (protocol !== "v2" || config.detailJson !== undefined) && applied.some((c) => c.name === config.name);
+}
+
+export function findReport(reports: readonly ConfigReport[], name: string): ConfigReport | undefined {
   let lo = 0;
   let hi = reports.length - 1;
   while (lo <= hi) {
@@ -45,31 +66,33 @@ function find(reports: readonly ConfigReport[], name: string): ConfigReport | un
 export function rolloutOf(state: RepoState, kind: ConfigKind, name: string, agents: Iterable<AgentRecord>, maxIds = 100): Rollout | undefined {
   const config = kind === "pipeline" ? state.configs.get(name) : state.instanceConfigs.get(name);
   if (!config) return undefined;
-  let targeted = 0, applied = 0, applying = 0, failed = 0, older = 0, notReported = 0;
+  const counts: Record<ConfigState, number> = { applied: 0, applying: 0, failed: 0, older: 0, notReported: 0 };
+  let targeted = 0;
   const failures = new Map<string, string[]>();
-  // Whether a tag set is targeted is the same for every agent that has it: asked once per set.
-  const targets = new Map<string, boolean>();
+  // Whether a tag set is targeted is the same for every agent that has it: asked once per set and protocol.
+  const targetedSets = new Map<string, boolean>();
   for (const agent of agents) {
     const hb = agent.heartbeat;
     if (!hb) continue;
-    let targets_ = targets.get(agent.tagsKey);
-    if (targets_ === undefined) {
+    const key = `${hb.protocol}${agent.tagsKey}`;
+    let t = targetedSets.get(key);
+    if (t === undefined) {
       const a = state.applied(agent.tagsKey, hb.tags);
-      targets.set(agent.tagsKey, (targets_ = (kind === "pipeline" ? a.configs : a.instances).some((c) => c.name === name)));
+      targetedSets.set(key, (t = targets(config, hb.protocol, kind === "pipeline" ? a.configs : a.instances)));
     }
-    if (!targets_ || (hb.protocol === "v2" && config.detailJson === undefined)) continue;
+    if (!t) continue;
     targeted++;
-    const report = find(kind === "pipeline" ? agent.pipelines : agent.instances, name);
-    if (report === undefined || report.version === -1) notReported++;
-    else if (report.version !== config.version) older++;
-    else if (report.status === ApplyStatus.FAILED) {
-      failed++;
-      const ids = failures.get(report.message) ?? [];
+    const report = findReport(kind === "pipeline" ? agent.pipelines : agent.instances, name);
+    const where = standing(hb.protocol, report, config.version);
+    counts[where]++;
+    if (where === "failed") {
+      const message = (report as ConfigReport).message;
+      const ids = failures.get(message) ?? [];
       ids.push(agent.agentId);
-      failures.set(report.message, ids);
-    } else if (hb.protocol !== "v2" || report.status === ApplyStatus.APPLIED) applied++;
-    else applying++;
+      failures.set(message, ids);
+    }
   }
+  const { applied, applying, failed, older, notReported } = counts;
   const grouped = [...failures].map(([message, ids]) => ({ message, count: ids.length, agents: ids.sort().slice(0, maxIds) }));
   grouped.sort((a, b) => b.count - a.count || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
   return { name, kind, servedVersion: config.version, versionCommit: config.commit, targeted, applied, applying, failed, older, notReported, failures: grouped };

@@ -1,6 +1,10 @@
 import Router from "@koa/router";
+import type { Context } from "koa";
 import { APPLY_STATUS_NAMES, isLate, runningDetails, type AgentRecord, type ConfigReport } from "../domain/agent.ts";
+import { agentFilter, parseAgentQuery } from "../domain/agentQuery.ts";
+import { DomainError } from "../domain/errors.ts";
 import type { AgentRegistry } from "../domain/registry.ts";
+import type { RepoState } from "../domain/repoState.ts";
 import { answer, NOT_PROTOCOL } from "./answer.ts";
 
 const iso = (unixSeconds: number) => (unixSeconds > 0 ? new Date(unixSeconds * 1000).toISOString() : null);
@@ -28,18 +32,46 @@ function summary(a: AgentRecord, now: number) {
 
 const report = (c: ConfigReport) => ({ name: c.name, version: c.version, status: APPLY_STATUS_NAMES[c.status], message: c.message });
 
+/** Koa's parsed query as name → values. */
+function queryParams(ctx: Context): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [k, v] of Object.entries(ctx.query)) out.set(k, Array.isArray(v) ? v : v === undefined ? [] : [v]);
+  return out;
+}
+
 /**
  * The agents as the server remembers them, as JSON (an extension: the protocols have no way to
  * read alarms, raw statistics or apply statuses). Token-protected like the User API (/api/).
- *   GET /api/v1/agents       {agents: [summary…]} of agents with a heartbeat, sorted by agentId
+ *   GET /api/v1/agents       {agents: [summary…], total, next} of agents with a heartbeat, sorted
+ *                            by agentId, filtered and paged (src/domain/agentQuery.ts: q, tag,
+ *                            group, protocol, version, failed, late, config + configState,
+ *                            limit (default 500), after = the previous page's `next`)
  *   GET /api/v1/agents/:id   summary + attributes, runningDetails, statistics, alarms (oldest
  *                            first) and the configs it reports with their apply status
  */
-export function agentsApiRouter(registry: AgentRegistry, now: () => number = Date.now): Router {
+export function agentsApiRouter(registry: AgentRegistry, store: { readonly state: RepoState }, now: () => number = Date.now): Router {
   const router = new Router();
   router.get(["/api/v1/agents", "/api/v1/agents/"], (ctx) => {
     const t = now();
-    ctx.body = { agents: registry.list().map((a) => summary(a, t)) };
+    let query, keep;
+    try {
+      query = parseAgentQuery(queryParams(ctx));
+      keep = agentFilter(query, store.state, t);
+    } catch (e) {
+      if (e instanceof DomainError) return answer(ctx, NOT_PROTOCOL, e.code, e.message);
+      throw e;
+    }
+    const page: AgentRecord[] = [];
+    let total = 0;
+    let next: string | null = null;
+    for (const a of registry.list()) {
+      if (!keep(a)) continue;
+      total++;
+      if (query.after !== undefined && a.agentId <= query.after) continue;
+      if (page.length < query.limit) page.push(a);
+      else next ??= (page[page.length - 1] as AgentRecord).agentId;
+    }
+    ctx.body = { agents: page.map((a) => summary(a, t)), total, next };
   });
   router.get("/api/v1/agents/:id", (ctx) => {
     const a = registry.find(ctx.params.id as string);

@@ -115,3 +115,33 @@ export function encodeBody<T>(type: MessageType<T>, message: Record<string, unkn
   const obj = type.toObject(type.fromObject(message), { longs: String, enums: String, defaults: true });
   return Buffer.from(JSON.stringify(walk(reflect(type), obj, true)));
 }
+
+const JSON_OPTIONS: protobuf.IConversionOptions = { longs: String, enums: String, defaults: true };
+
+/**
+ * The JSON answer of `message` plus a long repeated `field` of `items`, built in slices of
+ * `size` with `pause()` between them, so a very long list does not hold the event loop for the
+ * whole encoding. The text equals what encodeBody would give for the whole message.
+ */
+export async function encodeJsonInSlices<T>(type: MessageType<T>, message: Record<string, unknown>, field: string, items: readonly unknown[], size: number, pause: () => Promise<void>): Promise<Buffer> {
+  const reflected = reflect(type);
+  const f = reflected.fields[field];
+  if (!f?.repeated) throw new Error(`${reflected.name}.${field} is not a repeated field`);
+  f.resolve();
+  const item = f.resolvedType instanceof protobuf.Type ? f.resolvedType : undefined;
+  const head = walk(reflected, type.toObject(type.fromObject(message), JSON_OPTIONS), true);
+  const marker = "\u0000items\u0000";
+  head[camel(field)] = marker;
+  const [before = "", after = ""] = JSON.stringify(head).split(JSON.stringify(marker));
+  const parts: string[] = [before, "["];
+  for (let i = 0; i < items.length; i += size) {
+    if (i > 0) {
+      parts.push(",");
+      await pause();
+    }
+    const slice = items.slice(i, i + size).map((x) => (item ? JSON.stringify(walk(item, item.toObject(item.fromObject(x as Record<string, unknown>), JSON_OPTIONS), true)) : JSON.stringify(x)));
+    parts.push(slice.join(","));
+  }
+  parts.push("]", after);
+  return Buffer.from(parts.join(""));
+}

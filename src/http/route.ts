@@ -4,11 +4,25 @@ import type Router from "@koa/router";
 import type { Context } from "koa";
 import getRawBody from "raw-body";
 import { DomainError } from "../domain/errors.ts";
-import { decodeBody, DecodeError, encodeBody, type MessageType } from "./codec.ts";
+import { decodeBody, DecodeError, encodeBody, encodeJsonInSlices, type MessageType } from "./codec.ts";
 import { HTTP_STATUS } from "./errors.ts";
 
 /** What a handler returns: the success message's payload fields (and, for protocols that have one, its `message`). */
 export type Reply = { readonly message?: string } & Record<string, unknown>;
+
+/**
+ * A reply whose one repeated field is too long to encode in one go without stalling the event
+ * loop (ListAgents of 200,000 agents): the protobuf answer is encoded in slices, yielding between
+ * them. Concatenated protobuf messages are one message whose repeated fields are appended, so the
+ * bytes are what one encode would give.
+ */
+export const LONG_LIST = Symbol("longList");
+export interface LongList {
+  readonly field: string;
+  readonly items: readonly unknown[];
+}
+const SLICE = 2000;
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
@@ -164,7 +178,16 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
       // Agent handlers are synchronous: no extra await (a microtask per request) for them.
       const out = spec.handle(request, req);
       const reply = out instanceof Promise ? await out : out;
-      return outcome(response, envelope, json, echo, logId, "Accept", reply.message ?? "", reply);
+      const long = (reply as { [LONG_LIST]?: LongList })[LONG_LIST];
+      if (long === undefined) return outcome(response, envelope, json, echo, logId, "Accept", reply.message ?? "", reply);
+      const head = outcome(response, envelope, json, echo, logId, "Accept", reply.message ?? "", reply);
+      if (json) return { ...head, body: await encodeJsonInSlices(response, envelope.ok(echo, reply), long.field, long.items, SLICE, yieldToEventLoop) };
+      const parts = [head.body];
+      for (let i = 0; i < long.items.length; i += SLICE) {
+        if (i > 0) await yieldToEventLoop();
+        parts.push(encodeBody(response, { [long.field]: long.items.slice(i, i + SLICE) }, false));
+      }
+      return { ...head, body: Buffer.concat(parts) };
     } catch (e) {
       if (e instanceof DomainError) return outcome(response, envelope, json, echo, logId, e.code, e.message);
       options.onError(e, path, logId);

@@ -7,7 +7,7 @@ import { configserver } from "../gen/proto.js";
 import type { AgentRegistry } from "../domain/registry.ts";
 import { USER_ENVELOPE } from "../protocols/alpha/envelope.ts";
 import type { RepoStore } from "../store/repoStore.ts";
-import type { Method, Reply, RouteSpec } from "./route.ts";
+import { LONG_LIST, yieldToEventLoop, type Method, type Reply, type RouteSpec } from "./route.ts";
 
 const pb = configserver.proto;
 
@@ -133,10 +133,23 @@ export function userRoutes(api: UserApi): RouteSpec<never>[] {
     message: "Get group list success",
     agent_group_names: ops.groupsApplying(store.state, q.config_name ?? ""),
   }));
-  r("GET", "/User/ListAgents", pb.ListAgentsRequest, pb.ListAgentsResponse, (q) => {
+  r("GET", "/User/ListAgents", pb.ListAgentsRequest, pb.ListAgentsResponse, async (q) => {
     const group = ops.groupForListing(store.state, q.group_name ?? "");
-    const agents = api.registry.list().filter((a) => a.heartbeat !== undefined && groupMatches(group, a.heartbeat.tags));
-    return { message: "Get agent list success", agents: agents.map(agentMessage) };
+    // A fleet can be 200,000 agents: the answer is built and encoded in slices, so heartbeats
+    // arriving meanwhile are not held up for the whole listing.
+    const all = api.registry.list();
+    const matches = new Map<string, boolean>();
+    const agents: ReturnType<typeof agentMessage>[] = [];
+    for (let i = 0; i < all.length; i++) {
+      if (i > 0 && i % 5000 === 0) await yieldToEventLoop();
+      const a = all[i] as AgentRecord;
+      const hb = a.heartbeat;
+      if (!hb) continue;
+      let m = matches.get(a.tagsKey);
+      if (m === undefined) matches.set(a.tagsKey, (m = groupMatches(group, hb.tags)));
+      if (m) agents.push(agentMessage(a));
+    }
+    return { message: "Get agent list success", [LONG_LIST]: { field: "agents", items: agents } };
   });
   return routes;
 }
