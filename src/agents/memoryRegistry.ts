@@ -25,6 +25,8 @@ interface TagSet {
 
 /** Short strings many agents repeat (agent type, version, running status) are kept once. */
 const MAX_INTERNED = 1000;
+const MAX_REPORT_SETS = 10_000;
+const MAX_REPORT_KEY_BYTES = 16 * 1024 * 1024;
 const NONE: readonly ConfigReport[] = Object.freeze([]);
 
 /** Agents as last heard from. Memory only: agents re-announce themselves every few seconds. */
@@ -39,6 +41,9 @@ export class MemoryRegistry implements AgentRegistry {
   private added: Entry[] = [];
   private readonly tagSets = new Map<string, TagSet>();
   private readonly strings = new Map<string, string>();
+  /** Report lists by content, shared by the agents that report the same one. */
+  private readonly reportSets = new Map<string, readonly ConfigReport[]>();
+  private reportKeyBytes = 0;
   private readonly maxAlarms: number;
   private readonly now: () => number;
   readonly ttlMs: number;
@@ -103,8 +108,9 @@ export class MemoryRegistry implements AgentRegistry {
     const r = this.record(agentId);
     const now = this.now();
     const old = kind === "pipeline" ? r.pipelines : r.instances;
-    // Agents repeat the same report every few seconds: keep the old array when nothing changed.
-    const next = old === reports || sameReports(old, reports) ? old : reports.length === 0 ? NONE : reports;
+    // Agents repeat the same report every few seconds: keep the old array when nothing changed;
+    // and most agents of a fleet report the same list: a changed one is shared with theirs.
+    const next = old === reports || sameReports(old, reports) ? old : reports.length === 0 ? NONE : this.internReports(reports);
     if (kind === "pipeline") r.pipelines = next;
     else r.instances = next;
     r.reportedMs = now;
@@ -118,6 +124,22 @@ export class MemoryRegistry implements AgentRegistry {
     const merged = new Map(old.map((c) => [c.name, c]));
     for (const c of reports) merged.set(c.name, c);
     this.reportConfigs(agentId, kind, [...merged.values()].sort(byName));
+  }
+
+  private internReports(reports: readonly ConfigReport[]): readonly ConfigReport[] {
+    let key = "";
+    for (const c of reports) key += `${c.name}\u0000${c.version}\u0000${c.status}\u0000${c.message}\u0001`;
+    const known = this.reportSets.get(key);
+    if (known !== undefined) return known;
+    // Bounded by entries and bytes: report lists come from agents (messages are theirs to choose).
+    if (this.reportSets.size >= MAX_REPORT_SETS || this.reportKeyBytes + key.length > MAX_REPORT_KEY_BYTES) {
+      this.reportSets.clear();
+      this.reportKeyBytes = 0;
+    }
+    const frozen = Object.freeze(reports.map((c) => Object.freeze({ ...c })));
+    this.reportSets.set(key, frozen);
+    this.reportKeyBytes += key.length;
+    return frozen;
   }
 
   private release(key: string): void {
