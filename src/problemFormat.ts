@@ -7,31 +7,43 @@ export interface FormatOptions {
   readonly pathPrefix?: string;
   /** More top-level fields for JSON output (e.g. a change preview). */
   readonly extra?: Record<string, unknown>;
+  /** Things the server serves anyway but someone should know (e.g. configs v2 agents cannot take). */
+  readonly warnings?: readonly Problem[];
+}
+
+export interface Counts {
+  readonly configs: number;
+  readonly groups: number;
+  readonly instanceConfigs: number;
 }
 
 /**
  * Renders validation problems for people (text), tools (json) or GitHub Actions annotations.
  * JSON keeps repository-relative paths: the same problems the server reports for a commit.
+ * Warnings never make a repository fail: they are listed after the problems, marked as such.
  */
-export function formatProblems(problems: readonly Problem[], format: ProblemFormat, counts: { configs: number; groups: number }, options: FormatOptions = {}): string {
+export function formatProblems(problems: readonly Problem[], format: ProblemFormat, counts: Counts, options: FormatOptions = {}): string {
+  const warnings = options.warnings ?? [];
   const path = (p: Problem) => (options.pathPrefix ?? "") + p.file;
   switch (format) {
     case "json":
-      return JSON.stringify({ ok: problems.length === 0, configs: counts.configs, groups: counts.groups, problems, ...options.extra }, null, 2) + "\n";
-    case "github":
-      return (
-        problems.map((p) => `::error file=${escapeProperty(path(p))},line=${p.line},col=${p.column},title=configserver validate::${escapeData(p.message)}\n`).join("") +
-        summary(problems, counts)
-      );
-    case "text":
-      return problems.map((p) => `${path(p)}:${p.line}:${p.column}: error: ${p.message}\n`).join("") + summary(problems, counts);
+      return JSON.stringify({ ok: problems.length === 0, configs: counts.configs, instanceConfigs: counts.instanceConfigs, groups: counts.groups, problems, warnings, ...options.extra }, null, 2) + "\n";
+    case "github": {
+      const annotate = (level: string) => (p: Problem) => `::${level} file=${escapeProperty(path(p))},line=${p.line},col=${p.column},title=configserver validate::${escapeData(p.message)}\n`;
+      return problems.map(annotate("error")).join("") + warnings.map(annotate("warning")).join("") + summary(problems, warnings, counts);
+    }
+    case "text": {
+      const line = (level: string) => (p: Problem) => `${path(p)}:${p.line}:${p.column}: ${level}: ${p.message}\n`;
+      return problems.map(line("error")).join("") + warnings.map(line("warning")).join("") + summary(problems, warnings, counts);
+    }
   }
 }
 
-function summary(problems: readonly Problem[], counts: { configs: number; groups: number }): string {
+function summary(problems: readonly Problem[], warnings: readonly Problem[], counts: Counts): string {
+  const warned = warnings.length > 0 ? `; ${warnings.length} warning(s)` : "";
   return problems.length === 0
-    ? `ok: ${counts.configs} config(s), ${counts.groups} agent group(s)\n`
-    : `${problems.length} problem(s) found: the server would refuse to serve this and keep the last good commit\n`;
+    ? `ok: ${counts.configs} config(s), ${counts.instanceConfigs} instance config(s), ${counts.groups} agent group(s)${warned}\n`
+    : `${problems.length} problem(s) found: the server would refuse to serve this and keep the last good commit${warned}\n`;
 }
 
 // GitHub workflow commands: data escapes %, CR, LF; properties also escape ':' and ','.

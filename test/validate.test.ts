@@ -162,3 +162,51 @@ test("text output from another folder prefixes paths so editors can open them", 
   t.is(r.code, 1);
   t.regex(r.stdout, new RegExp(`^${basename(dir)}/configs/x.yaml:1:14: error: config_name "y" does not match`));
 });
+
+test("content that is not a mapping is a warning in every format, naming the config and saying v2 agents will not receive it; the exit code stays 0", async (t) => {
+  const dir = writeRepo({
+    "configs/plain.yaml": "config_name: plain\ndescription: text only\ncontent: just some text\n",
+    "instance_configs/limits.yaml": 'config_name: limits\ndescription: ""\ncontent: |\n  cpu_usage_limit: 0.4\n',
+    "instance_configs/raw.yaml": 'config_name: raw\ndescription: ""\ncontent: |\n  - a list\n',
+    "agent_groups/default.yaml": "group_name: default\nconfigs: [ok, plain]\ninstance_configs: [limits, raw]\n",
+  });
+  const [json, text, gh] = await Promise.all([
+    runCli(["validate", "--format", "json", dir]),
+    runCli(["validate"], { cwd: dir }),
+    runCli(["validate", "--format", "github"], { cwd: dir }),
+  ]);
+  t.is(json.code, 0, json.stderr);
+  const report = JSON.parse(json.stdout) as { ok: boolean; configs: number; instanceConfigs: number; groups: number; problems: Problem[]; warnings: Problem[] };
+  t.like(report, { ok: true, configs: 2, instanceConfigs: 2, groups: 1, problems: [] });
+  t.deepEqual(report.warnings.map(at), ["configs/plain.yaml:3:10", "instance_configs/raw.yaml:3:10"]);
+  t.regex(report.warnings[0]?.message ?? "", /^config "plain" will not be sent to v2 agents: the content is not a YAML or JSON mapping .*alpha and v1 agents still receive it/);
+  t.regex(report.warnings[1]?.message ?? "", /^instance config "raw" will not be sent to v2 agents: the content is not a YAML or JSON mapping/);
+
+  t.is(text.code, 0);
+  t.is(text.stdout, report.warnings.map((w) => `${at(w)}: warning: ${w.message}\n`).join("") + "ok: 2 config(s), 2 instance config(s), 1 agent group(s); 2 warning(s)\n");
+  t.is(gh.code, 0);
+  t.notRegex(gh.stdout, /::error/);
+  t.deepEqual(
+    gh.stdout.split("\n").filter((l) => l.startsWith("::warning ")).map((l) => /^::warning file=([^,]+),line=(\d+),col=(\d+),title=[^:]+::(.*)$/.exec(l)?.slice(1).join(":")),
+    report.warnings.map((w) => `${at(w)}:${w.message}`),
+  );
+
+  // The server, serving the same files, holds back the very configs validate warned about.
+  git(dir, "init", "-q", "--initial-branch=main");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "warned");
+  const server = await withServer(t, { repo: dir });
+  const status = (await (await fetch(`${server.url}/status`)).json()) as { notForV2: { name: string; kind: string }[] };
+  t.deepEqual(status.notForV2.map((c) => `${c.kind}:${c.name}`), ["pipeline:plain", "instance:raw"]);
+});
+
+test("warnings are listed after the problems and do not hide them; a config in a misnamed file is warned about in that file", async (t) => {
+  const dir = writeRepo({ "configs/plain.yaml": "config_name: plain\ncontent: text\n", "configs/x.yaml": "config_name: y\ncontent: x\n" });
+  const r = await runCli(["validate"], { cwd: dir });
+  t.is(r.code, 1);
+  const lines = r.stdout.split("\n");
+  t.regex(lines[0] ?? "", /^configs\/x.yaml:1:14: error: config_name "y" does not match/);
+  t.regex(lines[1] ?? "", /^configs\/plain.yaml:2:10: warning: config "plain" will not be sent to v2 agents/);
+  t.regex(lines[2] ?? "", /^configs\/x.yaml:2:10: warning: config "y" will not be sent to v2 agents/);
+  t.regex(lines[3] ?? "", /^1 problem\(s\) found: .*; 2 warning\(s\)$/);
+});

@@ -2,9 +2,11 @@ import { writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { Option, type Command } from "commander";
 import { diffRepoContent, renderPreview, type ChangeSet } from "../domain/preview.ts";
+import type { Problem } from "../domain/types.ts";
 import { formatProblems, type ProblemFormat } from "../problemFormat.ts";
 import { readCommitTree, resolveCommit } from "../store/commitTree.ts";
 import { Git } from "../store/git.ts";
+import { notForV2Warnings } from "../store/notForV2Warnings.ts";
 import { readRepoContent, type RepoContent } from "../store/repoContent.ts";
 import { readWorkingTree } from "../store/workingTree.ts";
 
@@ -20,6 +22,8 @@ export interface ValidateOptions {
 
 export interface ValidateResult {
   readonly content: RepoContent;
+  /** Served anyway, so they do not change the exit code. */
+  readonly warnings: readonly Problem[];
   readonly output: string;
   readonly preview?: { readonly markdown: string; readonly changes: ChangeSet };
 }
@@ -29,7 +33,8 @@ export async function runValidate(dir: string, o: ValidateOptions): Promise<Vali
   const git = new Git(dir);
   const files = o.head ? await readCommitTree(git, o.head) : await readWorkingTree(dir);
   const content = readRepoContent(files);
-  const counts = { configs: content.configs.length, groups: content.groups.length };
+  const counts = { configs: content.configs.length, instanceConfigs: content.instanceConfigs.length, groups: content.groups.length };
+  const warnings = notForV2Warnings(files, content);
   let preview: ValidateResult["preview"];
   if (o.base) {
     const baseCommit = await resolveCommit(git, o.base);
@@ -42,11 +47,12 @@ export async function runValidate(dir: string, o: ValidateOptions): Promise<Vali
   const prefix = relative(process.cwd(), join(dir, "."));
   let output = formatProblems(content.problems, o.format, counts, {
     pathPrefix: prefix === "" ? "" : `${prefix}/`,
+    warnings,
     ...(preview ? { extra: { preview } } : {}),
   });
   if (preview && o.previewFile) await writeFile(o.previewFile, preview.markdown);
   else if (preview && o.format !== "json") output += "\n" + preview.markdown;
-  return { content, output, ...(preview ? { preview } : {}) };
+  return { content, warnings, output, ...(preview ? { preview } : {}) };
 }
 
 export function addValidateCommand(program: Command): void {

@@ -4,11 +4,14 @@ import type { ConfigSpec, GroupSpec, InstanceConfigSpec, Pos, Problem, Tag } fro
 export interface ParsedConfig {
   readonly spec: ConfigSpec;
   readonly namePos: Pos;
+  /** Where the content's value starts, for warnings about what it holds. */
+  readonly contentPos: Pos;
 }
 
 export interface ParsedInstanceConfig {
   readonly spec: InstanceConfigSpec;
   readonly namePos: Pos;
+  readonly contentPos: Pos;
 }
 
 export interface ParsedGroup {
@@ -154,7 +157,7 @@ export function parseConfigFile(file: string, text: string): Parsed<ParsedConfig
   const content = r.string(f, "content", true);
   if (f.has("content") && content.value === "" && r.problems.length === 0) r.problem(content.pos, 'field "content" must not be empty');
   const spec: ConfigSpec = { name: name.value, agentType: agentType.value, description: description.value, content: content.value };
-  return { value: { spec, namePos: name.pos }, problems: r.problems };
+  return { value: { spec, namePos: name.pos, contentPos: content.pos }, problems: r.problems };
 }
 
 export function parseInstanceConfigFile(file: string, text: string): Parsed<ParsedInstanceConfig> {
@@ -166,7 +169,7 @@ export function parseInstanceConfigFile(file: string, text: string): Parsed<Pars
   const content = r.string(f, "content", true);
   if (f.has("content") && content.value === "" && r.problems.length === 0) r.problem(content.pos, 'field "content" must not be empty');
   const spec: InstanceConfigSpec = { name: name.value, description: description.value, content: content.value };
-  return { value: { spec, namePos: name.pos }, problems: r.problems };
+  return { value: { spec, namePos: name.pos, contentPos: content.pos }, problems: r.problems };
 }
 
 export function parseGroupFile(file: string, text: string): Parsed<ParsedGroup> {
