@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import { initRepository } from "../src/commands/init.ts";
@@ -56,4 +56,45 @@ test("an unknown base revision is a clear error", async (t) => {
   const r = await runCli(["validate", "--base", "no-such-branch", dir]);
   t.is(r.code, 1);
   t.regex(r.stderr, /unknown revision "no-such-branch".*fetch it first/);
+});
+
+test("the preview lists instance configs added, changed and removed, and groups gaining or losing them, in their own section and columns", async (t) => {
+  const dir = join(tempDir("cs-preview-"), "repo");
+  await initRepository(dir);
+  const instance = (name: string, content: string) => `config_name: ${name}\ndescription: ""\ncontent: |\n${content.replace(/^/gm, "  ")}`;
+  const files = (f: Record<string, string>) => {
+    for (const [path, text] of Object.entries(f)) writeFileSync(join(dir, path), text);
+    git(dir, "add", "-A");
+    git(dir, "commit", "-q", "-m", "instance configs");
+  };
+  mkdirSync(join(dir, "instance_configs"), { recursive: true });
+  files({
+    "instance_configs/limits.yaml": instance("limits", "cpu_usage_limit: 0.4\n"),
+    "instance_configs/old.yaml": instance("old", "mem_usage_limit: 384\n"),
+    "agent_groups/web.yaml": "group_name: web\ntags:\n  - name: role\n    value: web\nconfigs: [nginx-access]\ninstance_configs: [limits, old]\n",
+  });
+  rmSync(join(dir, "instance_configs/old.yaml"));
+  files({
+    "instance_configs/limits.yaml": instance("limits", "cpu_usage_limit: 0.8\n"),
+    "instance_configs/flush.yaml": instance("flush", "- not a mapping\n"),
+    "agent_groups/web.yaml": "group_name: web\ntags:\n  - name: role\n    value: web\nconfigs: [nginx-access]\ninstance_configs: [flush, limits]\n",
+  });
+  const r = await runCli(["validate", "--format", "json", "--base", "HEAD~1", "--head", "HEAD", dir]);
+  t.is(r.code, 0, r.stderr);
+  const { preview, warnings } = JSON.parse(r.stdout) as { preview: { markdown: string; changes: ChangeSet }; warnings: { file: string }[] };
+  t.deepEqual(preview.changes.configs, []);
+  t.deepEqual(
+    preview.changes.instanceConfigs.map((c) => [c.name, c.kind, c.fields.join(","), c.reach.map((g) => g.name).join(",")]),
+    [
+      ["flush", "added", "", "web"],
+      ["limits", "changed", "content", "web"],
+      ["old", "removed", "", "web"],
+    ],
+  );
+  t.deepEqual(preview.changes.groups.map((g) => [g.name, g.kind, g.instanceGained.join(","), g.instanceLost.join(",")]), [["web", "changed", "flush", "old"]]);
+  t.regex(preview.markdown, /### Instance configs\n/);
+  t.regex(preview.markdown, /\n-cpu_usage_limit: 0.4\n\+cpu_usage_limit: 0.8\n/);
+  t.regex(preview.markdown, /\| `web` \| changed: instance configs \| `role=web` \| — \| — \| `flush` \| `old` \|/);
+  t.deepEqual(warnings.map((w) => w.file), ["instance_configs/flush.yaml"]);
+  t.regex(preview.markdown, /\[!WARNING\][^]*`instance_configs\/flush.yaml:3:10` instance config "flush" will not be sent to v2 agents/);
 });

@@ -41,7 +41,7 @@ export async function runValidate(dir: string, o: ValidateOptions): Promise<Vali
     const base = readRepoContent(await readCommitTree(git, baseCommit));
     const changes = diffRepoContent(base, { ...content, files: new Set(files.keys()) });
     const headLabel = o.head ? `${o.head} (${(await resolveCommit(git, o.head)).slice(0, 12)})` : "working tree";
-    const markdown = renderPreview(changes, { baseLabel: `${o.base} (${baseCommit.slice(0, 12)})`, headLabel, problems: content.problems, counts });
+    const markdown = renderPreview(changes, { baseLabel: `${o.base} (${baseCommit.slice(0, 12)})`, headLabel, problems: content.problems, warnings, counts });
     preview = { markdown, changes };
   }
   const prefix = relative(process.cwd(), join(dir, "."));

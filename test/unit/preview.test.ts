@@ -1,7 +1,7 @@
 import test from "ava";
 import { diffLines, unifiedDiff } from "../../src/domain/lineDiff.ts";
 import { diffRepoContent, renderPreview } from "../../src/domain/preview.ts";
-import type { ConfigSpec, GroupSpec } from "../../src/domain/types.ts";
+import type { ConfigSpec, GroupSpec, InstanceConfigSpec } from "../../src/domain/types.ts";
 
 const cfg = (name: string, content: string, extra: Partial<ConfigSpec> = {}): ConfigSpec => ({ name, agentType: "ilogtail", description: "", content, ...extra });
 const grp = (name: string, configs: string[], tags = [{ name: "role", value: name }]): GroupSpec => ({ name, description: "", tags, configs });
@@ -68,7 +68,7 @@ test("a config file that is present but fails to parse is not reported as remove
 });
 
 test("identical sides give an empty change set", (t) => {
-  t.deepEqual(diffRepoContent(base, base), { configs: [], groups: [] });
+  t.deepEqual(diffRepoContent(base, base), { configs: [], instanceConfigs: [], groups: [] });
 });
 
 test("renderPreview: tables, tag selectors, a diff per changed config, validation verdict", (t) => {
@@ -84,14 +84,86 @@ test("renderPreview: tables, tag selectors, a diff per changed config, validatio
 });
 
 test("renderPreview names each problem and says the server would refuse the commit", (t) => {
-  const md = renderPreview({ configs: [], groups: [] }, { baseLabel: "a", headLabel: "b", problems: [{ file: "configs/x.yaml", line: 3, column: 7, message: "bad | thing" }] });
+  const md = renderPreview({ configs: [], instanceConfigs: [], groups: [] }, { baseLabel: "a", headLabel: "b", problems: [{ file: "configs/x.yaml", line: 3, column: 7, message: "bad | thing" }] });
   t.regex(md, /Validation failed: 1 problem\(s\)/);
   t.regex(md, /`configs\/x.yaml:3:7` bad \\\| thing/);
-  t.regex(md, /No config or agent group changes/);
+  t.regex(md, /No config, instance config or agent group changes/);
 });
 
 test("renderPreview fences content containing backticks with a longer fence", (t) => {
   const md = renderPreview(diffRepoContent({ configs: [], groups: [] }, { configs: [cfg("x", "a: ```\n")], groups: [] }), { baseLabel: "a", headLabel: "b", problems: [] });
   t.regex(md, /````diff\n@@ -0,0 \+1,1 @@\n\+a: ```\n````/);
   t.regex(md, /\*no group applies it: no agent receives it\*/);
+});
+
+const inst = (name: string, content: string, description = ""): InstanceConfigSpec => ({ name, description, content });
+const withInstances = (g: GroupSpec, instanceConfigs: string[]): GroupSpec => ({ ...g, instanceConfigs });
+const instanceBase = {
+  configs: [cfg("nginx", "a: 1\n")],
+  instanceConfigs: [inst("limits", "cpu: 0.4\n"), inst("old-limits", "cpu: 1\n"), inst("same", "s: 1\n")],
+  groups: [withInstances(grp("web", ["nginx"]), ["limits", "old-limits"]), withInstances(grp("db", []), ["same"])],
+};
+const instanceHead = {
+  configs: [cfg("nginx", "a: 1\n")],
+  instanceConfigs: [inst("limits", "cpu: 0.5\n"), inst("flush", "flush: true\n"), inst("same", "s: 1\n", "described")],
+  groups: [withInstances(grp("web", ["nginx"]), ["flush", "limits"]), grp("db", [])],
+};
+
+test("diffRepoContent lists instance configs added, changed and removed with the groups they reach, apart from configs", (t) => {
+  const c = diffRepoContent(instanceBase, instanceHead);
+  t.deepEqual(c.configs, []);
+  t.deepEqual(
+    c.instanceConfigs.map((x) => [x.name, x.kind, x.fields.join(","), x.reach.map((g) => g.name).join(",")]),
+    [
+      ["flush", "added", "", "web"],
+      ["limits", "changed", "content", "web"],
+      ["old-limits", "removed", "", "web"],
+      ["same", "changed", "description", ""],
+    ],
+  );
+  t.deepEqual(
+    c.groups.map((g) => [g.name, g.kind, g.gained.join(","), g.lost.join(","), g.instanceGained.join(","), g.instanceLost.join(",")]),
+    [
+      ["db", "changed", "", "", "", "same"],
+      ["web", "changed", "", "", "flush", "old-limits"],
+    ],
+  );
+});
+
+test("an instance config file that is present but fails to parse is not reported as removed; a group whose file fails keeps its instance configs", (t) => {
+  const head = { ...instanceHead, instanceConfigs: [], groups: [], files: new Set(["instance_configs/limits.yaml", "agent_groups/web.yaml"]) };
+  const c = diffRepoContent(instanceBase, head);
+  t.is(c.instanceConfigs.find((x) => x.name === "limits")?.kind, "unparsable");
+  t.is(c.instanceConfigs.find((x) => x.name === "old-limits")?.kind, "removed");
+  const web = c.groups.find((g) => g.name === "web");
+  t.is(web?.kind, "unparsable");
+  t.deepEqual([web?.instanceGained, web?.instanceLost], [[], []]);
+});
+
+test("renderPreview: an instance configs section with diffs, instance columns in the groups table, counts and warnings", (t) => {
+  const md = renderPreview(diffRepoContent(instanceBase, instanceHead), {
+    baseLabel: "main",
+    headLabel: "HEAD",
+    problems: [],
+    warnings: [{ file: "instance_configs/flush.yaml", line: 3, column: 10, message: 'instance config "flush" will not be sent to v2 agents' }],
+    counts: { configs: 1, instanceConfigs: 3, groups: 2 },
+  });
+  t.regex(md, /: configs 0 added, 0 changed, 0 removed; instance configs 1 added, 2 changed, 1 removed; 2 agent group\(s\) changed\./);
+  t.regex(md, /Validation passed: 1 config\(s\), 3 instance config\(s\), 2 agent group\(s\)\./);
+  t.regex(md, /> \[!WARNING\]\n> \*\*1 warning\(s\)\.\*\* .*\n> - `instance_configs\/flush.yaml:3:10` instance config "flush" will not be sent to v2 agents\n/);
+  t.notRegex(md, /### Configs/);
+  t.regex(md, /### Instance configs\n\n.*only v2 agents.*\n\n\| Instance config \| Change \| Reaches agents in \|/);
+  t.regex(md, /\| `limits` \| changed: content \| `web` \(`role=web`\) \|/);
+  t.regex(md, /\| `old-limits` \| removed \| was in `web` \(`role=web`\): those agents drop it \|/);
+  t.regex(md, /\| `same` \| changed: description \| \*no group applies it: no agent receives it\* \|/);
+  t.regex(md, /<summary>limits: content diff \(\+1 −1\)<\/summary>\n\n```diff\n@@ -1,1 \+1,1 @@\n-cpu: 0.4\n\+cpu: 0.5\n```/);
+  t.regex(md, /- description: "" → `described`/);
+  t.regex(md, /\| Group \| Change \| Selects agents with \| Configs gained \| Configs lost \| Instance configs gained \| Instance configs lost \|\n\|---\|---\|---\|---\|---\|---\|---\|/);
+  t.regex(md, /\| `web` \| changed: instance configs \| `role=web` \| — \| — \| `flush` \| `old-limits` \|/);
+});
+
+test("renderPreview keeps the groups table narrow when no instance config moves", (t) => {
+  const md = renderPreview(diffRepoContent(base, head), { baseLabel: "a", headLabel: "b", problems: [] });
+  t.regex(md, /\| Group \| Change \| Selects agents with \| Configs gained \| Configs lost \|\n\|---\|---\|---\|---\|---\|\n/);
+  t.notRegex(md, /Instance config/);
 });
