@@ -2,7 +2,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import { runCli } from "./helpers/cli.ts";
-import { git } from "./helpers/git.ts";
+import { git, tempDir } from "./helpers/git.ts";
+import { commitFiles, configYaml } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
 
 interface VersionJson {
@@ -78,4 +79,56 @@ test("history of a deleted config shows the deletion; unknown configs are 404 an
   const cli = await runCli(["history", "never", "--repo", s.repo]);
   t.is(cli.code, 1);
   t.regex(cli.stderr, /Config never doesn't exist and has no history/);
+});
+
+test("instance configs have the same history: CLI --instance and /api/v1/instance-configs, matching git log and the served version", async (t) => {
+  const repo = tempDir("cs-inst-history-");
+  git(repo, "init", "-q", "--initial-branch=main");
+  const instance = (v: number) => `config_name: limits\ndescription: "v${v}"\ncontent: |\n  cpu_usage_limit: 0.${v}\n`;
+  commitFiles(repo, { "instance_configs/limits.yaml": instance(1), "agent_groups/default.yaml": "group_name: default\ninstance_configs: [limits]\n" }, "Add limits");
+  commitFiles(repo, { "configs/app.yaml": configYaml("app", "a: 1\n") }, "Unrelated config");
+  commitFiles(repo, { "instance_configs/limits.yaml": instance(2) }, "Raise the CPU limit");
+  const s = await withServer(t, { repo });
+  const expected = git(repo, "log", "--first-parent", "--format=%H", "--", "instance_configs/limits.yaml").trim().split("\n");
+  t.is(expected.length, 2);
+
+  const cli = await runCli(["history", "limits", "--instance", "--repo", repo, "--format", "json"]);
+  t.is(cli.code, 0, cli.stderr);
+  const versions = (JSON.parse(cli.stdout) as { config_name: string; versions: VersionJson[] }).versions;
+  t.deepEqual(versions.map((v) => v.commit), expected);
+  t.deepEqual(versions.map((v) => [v.version, v.action, v.commit_message]), [[3, "modified", "Raise the CPU limit"], [1, "created", "Add limits"]]);
+  t.is(s.store.state.instanceConfigs.get("limits")?.version, 3, "the served version is the newest history entry");
+
+  const text = await runCli(["history", "limits", "--instance", "--repo", repo]);
+  t.regex(text.stdout, /^instance config limits: 2 version\(s\), newest first\n/);
+  const notPipeline = await runCli(["history", "limits", "--repo", repo]);
+  t.is(notPipeline.code, 1);
+  t.regex(notPipeline.stderr, /Config limits doesn't exist and has no history/);
+
+  const http = await fetch(`${s.url}/api/v1/instance-configs/limits/history`);
+  t.is(http.status, 200);
+  const body = (await http.json()) as { code: string; config_name: string; current_version: number; versions: VersionJson[] };
+  t.like(body, { code: "Accept", config_name: "limits", current_version: 3 });
+  t.deepEqual(body.versions, versions);
+
+  const v1 = await fetch(`${s.url}/api/v1/instance-configs/limits/versions/1`);
+  t.is(v1.status, 200);
+  t.like(await v1.json(), { code: "Accept", version: 1, commit: expected[1], config_detail: { config_name: "limits", description: "v1", content: "cpu_usage_limit: 0.1\n" } });
+  const v2 = (await (await fetch(`${s.url}/api/v1/instance-configs/limits/versions/3`)).json()) as { config_detail: Record<string, string> };
+  t.deepEqual(v2.config_detail, { config_name: "limits", description: "v2", content: "cpu_usage_limit: 0.2\n" });
+
+  const noVersion = await fetch(`${s.url}/api/v1/instance-configs/limits/versions/2`);
+  t.is(noVersion.status, 404);
+  t.deepEqual(await noVersion.json(), { code: "ConfigNotExist", message: "Instance config limits has no version 2; its versions are 3, 1 (see its history)." });
+  const unknown = await fetch(`${s.url}/api/v1/instance-configs/app/history`);
+  t.is(unknown.status, 404);
+  t.deepEqual(await unknown.json(), { code: "ConfigNotExist", message: "Instance config app doesn't exist and has no history." });
+  const bad = await fetch(`${s.url}/api/v1/instance-configs/-x/history`);
+  t.is(bad.status, 400);
+  t.regex(((await bad.json()) as { message: string }).message, /^Invalid instance config name "-x"/);
+  const badVersion = await fetch(`${s.url}/api/v1/instance-configs/limits/versions/zero`);
+  t.is(badVersion.status, 400);
+  t.regex(((await badVersion.json()) as { message: string }).message, /see GET \/api\/v1\/instance-configs\/<name>\/history/);
+  const rollback = await fetch(`${s.url}/api/v1/instance-configs/limits/rollback`, { method: "POST", body: '{"version": 1}' });
+  t.is(rollback.status, 404, "no rollback of instance configs");
 });

@@ -1,10 +1,10 @@
 import { Option, type Command } from "commander";
-import { configVersionJson, readConfigHistory, type ConfigVersion } from "../store/configHistory.ts";
+import { CONFIG_HISTORY, configVersionJson, INSTANCE_CONFIG_HISTORY, noHistory, readHistory, type ConfigVersion } from "../store/configHistory.ts";
 import { Git } from "../store/git.ts";
 import { repositoryRoot } from "../store/repositoryRoot.ts";
 
 /** A table people can read: one line per version, newest first. */
-export function formatHistoryText(name: string, versions: readonly ConfigVersion[]): string {
+export function formatHistoryText(name: string, versions: readonly ConfigVersion[], what = "config"): string {
   const rows = versions.map((v) => [
     v.action === "deleted" ? "-" : String(v.version),
     v.commit.slice(0, 12),
@@ -16,22 +16,24 @@ export function formatHistoryText(name: string, versions: readonly ConfigVersion
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ").trimEnd();
   const count = versions.filter((v) => v.action !== "deleted").length;
-  return `config ${name}: ${count} version(s), newest first\n` + [head, ...rows].map(line).join("\n") + "\n";
+  return `${what} ${name}: ${count} version(s), newest first\n` + [head, ...rows].map(line).join("\n") + "\n";
 }
 
 export function addHistoryCommand(program: Command): void {
   program
     .command("history")
-    .description("list the versions of a config (version ↔ commit ↔ author ↔ date), newest first, from the repository's first-parent history")
+    .description("list the versions of a config or, with --instance, an instance config (version ↔ commit ↔ author ↔ date), newest first, from the repository's first-parent history")
     .argument("<name>", "config name")
+    .option("--instance", "NAME is an instance config (instance_configs/NAME.yaml), not a pipeline config")
     .option("--repo <dir>", "the config repository", ".")
     .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
-    .action(async (name: string, o: { repo: string; format: "text" | "json" }) => {
+    .action(async (name: string, o: { repo: string; format: "text" | "json"; instance?: boolean }) => {
       const root = await repositoryRoot(o.repo);
-      const versions = await readConfigHistory(new Git(root), name);
-      if (versions.length === 0) throw new Error(`Config ${name} doesn't exist and has no history in ${root}.`);
+      const kind = o.instance ? INSTANCE_CONFIG_HISTORY : CONFIG_HISTORY;
+      const versions = await readHistory(new Git(root), kind, name);
+      if (versions.length === 0) throw new Error(noHistory(kind, name, root).message);
       process.stdout.write(
-        o.format === "json" ? JSON.stringify({ config_name: name, versions: versions.map(configVersionJson) }, null, 2) + "\n" : formatHistoryText(name, versions),
+        o.format === "json" ? JSON.stringify({ config_name: name, versions: versions.map(configVersionJson) }, null, 2) + "\n" : formatHistoryText(name, versions, kind.what),
       );
     });
 }

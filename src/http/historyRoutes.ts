@@ -3,8 +3,9 @@ import type { Context } from "koa";
 import getRawBody from "raw-body";
 import { DomainError } from "../domain/errors.ts";
 import { isValidName, nameRuleMessage } from "../domain/names.ts";
+import type { RepoState } from "../domain/repoState.ts";
 import { planRollback } from "../domain/rollback.ts";
-import { configVersionJson, readConfigHistory, readConfigVersion } from "../store/configHistory.ts";
+import { CONFIG_HISTORY, configVersionJson, INSTANCE_CONFIG_HISTORY, noHistory, readConfigVersion, readHistory, readVersion, type HistoryKind } from "../store/configHistory.ts";
 import type { RepoStore } from "../store/repoStore.ts";
 import { answer, NOT_PROTOCOL } from "./answer.ts";
 
@@ -17,14 +18,16 @@ const BODY_LIMIT = 64 * 1024;
 
 /**
  * JSON extension API over git history (not part of the agent protocol):
- * GET  /api/v1/configs/:name/history            versions newest first, each with its commit
- * GET  /api/v1/configs/:name/versions/:version  the config as it was at that version
- * POST /api/v1/configs/:name/rollback {version}  restore that version as a new commit
+ * GET  /api/v1/configs/:name/history                     versions newest first, each with its commit
+ * GET  /api/v1/configs/:name/versions/:version           the config as it was at that version
+ * POST /api/v1/configs/:name/rollback {version}           restore that version as a new commit
+ * GET  /api/v1/instance-configs/:name/history            the same for instance configs
+ * GET  /api/v1/instance-configs/:name/versions/:version  (no rollback: no User API writes them)
  * Errors are {code, message} with the status of the protocol's one code table.
  */
 export function historyRouter(deps: HistoryDeps): Router {
   const { store } = deps;
-  const router = new Router({ prefix: "/api/v1/configs" });
+  const router = new Router();
   const handle = (fn: (ctx: Context) => Promise<Record<string, unknown>>) => async (ctx: Context) => {
     ctx.type = "application/json";
     try {
@@ -37,32 +40,31 @@ export function historyRouter(deps: HistoryDeps): Router {
     }
   };
 
-  router.get("/:name/history", handle(async (ctx) => {
-    const name = checkName(ctx.params.name);
-    const versions = await readConfigHistory(store.git, name, served(store));
-    if (versions.length === 0) throw new DomainError("ConfigNotExist", `Config ${name} doesn't exist and has no history.`);
-    return {
-      message: "Get config history success",
-      config_name: name,
-      current_version: store.state.configs.get(name)?.version ?? null,
-      versions: versions.map(configVersionJson),
-    };
-  }));
+  const readable = <S>(prefix: string, kind: HistoryKind<S>, served: (state: RepoState) => ReadonlyMap<string, { version: number }>, detail: (spec: S) => Record<string, string>) => {
+    router.get(`${prefix}/:name/history`, handle(async (ctx) => {
+      const name = checkName(kind.what, ctx.params.name);
+      const versions = await readHistory(store.git, kind, name, servedCommit(store));
+      if (versions.length === 0) throw noHistory(kind, name);
+      return {
+        message: `Get ${kind.what} history success`,
+        config_name: name,
+        current_version: served(store.state).get(name)?.version ?? null,
+        versions: versions.map(configVersionJson),
+      };
+    }));
+    router.get(`${prefix}/:name/versions/:version`, handle(async (ctx) => {
+      const name = checkName(kind.what, ctx.params.name);
+      const at = await readVersion(store.git, kind, name, parseVersion(ctx.params.version, prefix), servedCommit(store));
+      return { message: `Get ${kind.what} version success`, ...configVersionJson(at.entry), config_detail: detail(at.spec) };
+    }));
+  };
+  readable(CONFIGS, CONFIG_HISTORY, (s) => s.configs, (c) => ({ config_name: c.name, agent_type: c.agentType, description: c.description, content: c.content }));
+  readable(INSTANCE_CONFIGS, INSTANCE_CONFIG_HISTORY, (s) => s.instanceConfigs, (c) => ({ config_name: c.name, description: c.description, content: c.content }));
 
-  router.get("/:name/versions/:version", handle(async (ctx) => {
-    const name = checkName(ctx.params.name);
-    const at = await readConfigVersion(store.git, name, parseVersion(ctx.params.version), served(store));
-    return {
-      message: "Get config version success",
-      ...configVersionJson(at.entry),
-      config_detail: { config_name: at.spec.name, agent_type: at.spec.agentType, description: at.spec.description, content: at.spec.content },
-    };
-  }));
-
-  router.post("/:name/rollback", handle(async (ctx) => {
-    const name = checkName(ctx.params.name);
-    const version = parseVersion((await readJson(ctx)).version);
-    const target = await readConfigVersion(store.git, name, version, served(store));
+  router.post(`${CONFIGS}/:name/rollback`, handle(async (ctx) => {
+    const name = checkName("config", ctx.params.name);
+    const version = parseVersion((await readJson(ctx)).version, CONFIGS);
+    const target = await readConfigVersion(store.git, name, version, servedCommit(store));
     const result = await store.write((state) => planRollback(state, name, { version, commit: target.entry.commit, spec: target.spec }));
     const now = result.state.configs.get(name);
     return {
@@ -77,20 +79,23 @@ export function historyRouter(deps: HistoryDeps): Router {
   return router;
 }
 
+const CONFIGS = "/api/v1/configs";
+const INSTANCE_CONFIGS = "/api/v1/instance-configs";
+
 /** History is read up to the served commit, so versions match what agents were given. */
-function served(store: RepoStore): string {
+function servedCommit(store: RepoStore): string {
   return store.state.commit || "HEAD";
 }
 
-function checkName(name: string | undefined): string {
-  if (!name || !isValidName(name)) throw new DomainError("InvalidParameter", nameRuleMessage("config", name ?? ""));
+function checkName(what: "config" | "instance config", name: string | undefined): string {
+  if (!name || !isValidName(name)) throw new DomainError("InvalidParameter", nameRuleMessage(what, name ?? ""));
   return name;
 }
 
-function parseVersion(value: unknown): number {
+function parseVersion(value: unknown, prefix: string): number {
   const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 1) {
-    throw new DomainError("BadRequest", `Need parameter version: a positive integer config version (see GET /api/v1/configs/<name>/history), got ${JSON.stringify(value ?? null)}.`);
+    throw new DomainError("BadRequest", `Need parameter version: a positive integer config version (see GET ${prefix}/<name>/history), got ${JSON.stringify(value ?? null)}.`);
   }
   return n;
 }
