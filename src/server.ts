@@ -9,6 +9,7 @@ import { V2_DEFAULTS, v2Routes } from "./protocols/v2/routes.ts";
 import { ChangeSignal } from "./protocols/changeSignal.ts";
 import { userRoutes } from "./http/userRoutes.ts";
 import { agentsApiRouter } from "./http/agentsApi.ts";
+import { configsApiRouter } from "./http/configsApi.ts";
 import { createApp } from "./http/app.ts";
 import { healthRouter, type Readiness } from "./http/health.ts";
 import { Metrics } from "./metrics.ts";
@@ -145,6 +146,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     healthRouter({ readiness, metrics }),
     agentsApiRouter(registry, store, options.now),
     rolloutRouter({ store, registry }),
+    configsApiRouter({ store }),
   ];
   // Shared paths are listed in the order detect.ts decides between them: alpha before v1 on
   // /Agent/HeartBeat, v2 before v1 on /Agent/FetchPipelineConfig.
