@@ -93,7 +93,7 @@ const at = (p: Problem) => `${p.file}:${p.line}:${p.column}`;
 test("the template passes in every format", async (t) => {
   const json = await runCli(["validate", "--format", "json", template]);
   t.is(json.code, 0);
-  t.like(JSON.parse(json.stdout), { ok: true, problems: [] });
+  t.like(JSON.parse(json.stdout), { ok: true, configs: 3, instanceConfigs: 1, groups: 3, problems: [], warnings: [] });
   const gh = await runCli(["validate", "--format", "github", template]);
   t.is(gh.code, 0);
   t.notRegex(gh.stdout, /::error/);
@@ -135,6 +135,10 @@ test("the server serves the template that validate passes", async (t) => {
   const server = await withServer(t, { repo: dir });
   t.is(server.store.refused, undefined);
   t.deepEqual([...server.store.state.configs.keys()].sort(), ["container-stdout", "java-app", "nginx-access"]);
+  // The example instance config is bound in one group and goes to v2 agents as a JSON object.
+  t.deepEqual(server.store.state.groupsApplyingInstance("node-send-limit"), ["k8s-nodes"]);
+  t.deepEqual(JSON.parse(server.store.state.instanceConfigs.get("node-send-limit")?.detailJson ?? "null"), { max_bytes_per_sec: 20971520 });
+  t.deepEqual(server.store.state.notMappings, [], "every template config reaches v2 agents");
 });
 
 test("text and GitHub formats report the same problems at the same places, paths relative to where validate runs", async (t) => {
