@@ -1,19 +1,30 @@
 # The two commands a newcomer needs: `make run` and `make test`. Both install what they need.
+# `make run` takes REPO (default ./data/config-repo), HOST (127.0.0.1) and PORT (8899).
 SHELL := /bin/bash
 REPO ?= ./data/config-repo
 HOST ?= 127.0.0.1
 PORT ?= 8899
 
-.PHONY: run test install typecheck bench clean
+# What dist/ is compiled from: rebuilt when any of it is newer than dist/cli.js.
+BUILD_INPUTS := $(shell find src -name '*.ts' -not -path 'src/gen/*') tsconfig.json tsconfig.build.json scripts/build.mjs
 
+.PHONY: run test install build typecheck bench clean
+
+# npm ci also runs `prepare` (generated code, then dist/), so a fresh install builds nothing twice;
+# the order-only `|` below keeps a new node_modules from marking that output stale.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-src/gen/proto.js: $(wildcard proto/*.proto) scripts/gen-proto.mjs node_modules/.installed
+src/gen/proto.js: $(wildcard proto/*.proto) scripts/gen-proto.mjs | node_modules/.installed
 	node scripts/gen-proto.mjs
 
-install: node_modules/.installed src/gen/proto.js
+dist/cli.js: $(BUILD_INPUTS) src/gen/proto.js | node_modules/.installed
+	node scripts/build.mjs
+
+install: node_modules/.installed src/gen/proto.js dist/cli.js
+
+build: install
 
 run: install
 	@[ -d "$(REPO)/.git" ] || ./bin/configserver init "$(REPO)"
@@ -29,4 +40,4 @@ bench: install
 	node --import tsx bench/run.ts
 
 clean:
-	rm -rf node_modules src/gen data
+	rm -rf node_modules src/gen dist data

@@ -4,12 +4,12 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import test, { type ExecutionContext } from "ava";
+import { builtBin } from "./helpers/bin.ts";
 import { client } from "./helpers/client.ts";
 import { git, tempDir } from "./helpers/git.ts";
 import { waitFor } from "./helpers/server.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const bin = join(root, "bin", "configserver");
 
 // Settings from the developer's shell must not leak into the child.
 const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CONFIGSERVER_")));
@@ -81,6 +81,7 @@ test("bin/configserver init, then serve, answers the protocol on 127.0.0.1", asy
   const dir = tempDir("cs-cli-");
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const repo = join(dir, "repo");
+  const bin = builtBin();
   const init = spawnSync(bin, ["init", repo], { cwd: root, env: childEnv, encoding: "utf8" });
   t.is(init.status, 0, init.stderr);
   t.is(git(repo, "status", "--porcelain"), "");
@@ -106,9 +107,9 @@ test("make run with PORT and REPO creates the repository and serves it", async (
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const repo = join(dir, "config-repo");
   const port = await freePort();
-  // -o: treat the install step as done. The suite runs after `make install`; a test must never
-  // run `npm ci` under the feet of the other test processes sharing node_modules.
-  const proc = start(t, "make", ["--no-print-directory", "-o", "node_modules/.installed", "-o", "src/gen/proto.js", "run", `PORT=${port}`, `REPO=${repo}`]);
+  // -o: treat the install and build steps as done. The suite runs after `make install`; a test must
+  // never run `npm ci` or rebuild dist/ under the feet of the other test processes sharing them.
+  const proc = start(t, "make", ["--no-print-directory", "-o", "node_modules/.installed", "-o", "src/gen/proto.js", "-o", "dist/cli.js", "run", `PORT=${port}`, `REPO=${repo}`]);
   const groups = await waitUntilServing(t, port, proc);
   t.true(groups.includes("default"), groups.join());
   t.is(git(repo, "rev-parse", "--abbrev-ref", "HEAD").trim(), "main");

@@ -1,7 +1,5 @@
 import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
-
-const bin = fileURLToPath(new URL("../../bin/configserver", import.meta.url));
+import { builtBin } from "./bin.ts";
 
 export interface CliResult {
   readonly code: number;
@@ -9,10 +7,16 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/** The environment without the developer's CONFIGSERVER_* settings, plus `env`. */
+export function cliEnv(env: Record<string, string> = {}): Record<string, string | undefined> {
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CONFIGSERVER_"))), ...env };
+}
+
 /** Runs the real `configserver` executable as a child process, as CI or a person would. */
-export function runCli(args: readonly string[], options: { cwd?: string } = {}): Promise<CliResult> {
+export function runCli(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const bin = builtBin();
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [bin, ...args], { cwd: options.cwd, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { cwd: options.cwd, env: cliEnv(options.env), encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error && typeof error.code !== "number") return reject(error);
       resolve({ code: typeof error?.code === "number" ? error.code : 0, stdout, stderr });
     });

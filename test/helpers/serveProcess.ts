@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { builtBin } from "./bin.ts";
+import { cliEnv } from "./cli.ts";
 import { waitFor } from "./server.ts";
-
-const bin = fileURLToPath(new URL("../../bin/configserver", import.meta.url));
 
 export interface ServeProcess {
   readonly child: ChildProcess;
@@ -17,8 +16,7 @@ export interface ServeProcess {
 
 /** Spawns the real `configserver serve` as an operator (or systemd) would. */
 export function serveProcess(args: readonly string[], env: Record<string, string> = {}, cwd?: string): ServeProcess {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CONFIGSERVER_")));
-  const child = spawn(process.execPath, [bin, "serve", ...args], { cwd, env: { ...clean, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [builtBin(), "serve", ...args], { cwd, env: cliEnv(env), stdio: ["ignore", "pipe", "pipe"] });
   const logs: Record<string, unknown>[] = [];
   let buffered = "";
   let stderr = "";
