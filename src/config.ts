@@ -1,39 +1,11 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { LogLevel } from "./logger.ts";
-import type { ServerOptions } from "./server.ts";
-
-/**
- * `configserver serve` settings: flags > environment (CONFIGSERVER_*) > settings file (YAML) >
- * defaults. Everything is validated at once; the result is frozen.
- */
-export interface Settings {
-  readonly repo: string;
-  readonly host: string;
-  readonly port: number;
-  readonly readOnly: boolean;
-  readonly logLevel: LogLevel;
-  readonly bodyLimit: number;
-  /** 0 = no timeout. */
-  readonly requestTimeoutMs: number;
-  /** 0 = agents are kept forever. */
-  readonly agentTtlMs: number;
-  readonly shutdownTimeoutMs: number;
-  readonly userToken: string | undefined;
-  readonly agentToken: string | undefined;
-  readonly remote: string | undefined;
-  readonly branch: string;
-  readonly syncIntervalMs: number;
-  readonly allowHistoryRewrite: boolean;
-  readonly webhookSecret: string | undefined;
-  /** The settings file that was read, if any. */
-  readonly configFile: string | undefined;
-}
 
 export type Source = "flag" | "env" | "file" | "default";
 
-type Kind = "string" | "path" | "port" | "bool" | "duration" | "size" | "level" | "secret" | "secretFile";
+type Kind = "string" | "dir" | "port" | "bool" | "duration" | "size" | "level" | "secret" | "secretFile";
 
 export interface OptionSpec {
   /** Flag name without dashes; also the key in the settings file. */
@@ -44,13 +16,20 @@ export interface OptionSpec {
   readonly description: string;
   /** Default as a person writes it (also what --help shows); undefined = unset. */
   readonly default?: string;
+  /** No default, yet it must be set. */
+  readonly required?: true;
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
-/** Every serve option, in --help order. The env name is CONFIGSERVER_ + NAME with _ for -. */
-export const OPTIONS: readonly OptionSpec[] = [
-  { name: "repo", kind: "path", valueName: "dir", description: "the config repository (created when missing or empty; cloned from --remote when set)" },
+/**
+ * Every serve option, in --help order: the one table the flags, the environment variables, the
+ * settings file keys, `Settings` and (in src/server.ts) `ServerOptions` all come from. The env
+ * name is CONFIGSERVER_ + NAME with _ for -; the Settings key is the camelCase name, with `Ms`
+ * for durations (in milliseconds). A `*-file` option is read into the setting it names.
+ */
+const TABLE = [
+  { name: "repo", kind: "dir", required: true, valueName: "dir", description: "the config repository (created when missing or empty; cloned from --remote when set)" },
   { name: "host", kind: "string", valueName: "address", description: "address to listen on", default: "127.0.0.1" },
   { name: "port", kind: "port", valueName: "port", description: "port to listen on (0 picks a free one)", default: "8899" },
   { name: "read-only", kind: "bool", description: "refuse User API writes (changes come by pull request)", default: "false" },
@@ -69,11 +48,31 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "allow-history-rewrite", kind: "bool", description: "follow the remote branch even when its history was rewritten", default: "false" },
   { name: "webhook-secret", kind: "secret", valueName: "secret", description: "shared secret verifying push webhooks on POST /hooks/git (prefer --webhook-secret-file)" },
   { name: "webhook-secret-file", kind: "secretFile", valueName: "file", description: "read the webhook secret from this file" },
-];
+] as const satisfies readonly OptionSpec[];
+
+export const OPTIONS: readonly OptionSpec[] = TABLE;
+
+type Row = (typeof TABLE)[number];
+type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
+type KeyOf<R extends Row> = R["kind"] extends "duration" ? `${Camel<R["name"]>}Ms` : Camel<R["name"]>;
+type ValueOf<K extends Kind> = K extends "bool" ? boolean : K extends "port" | "duration" | "size" ? number : K extends "level" ? LogLevel : string;
+type Settled<R extends Row> = R extends { default: string } | { required: true } ? ValueOf<R["kind"]> : ValueOf<R["kind"]> | undefined;
+
+/**
+ * `configserver serve` settings: flags > environment (CONFIGSERVER_*) > settings file (YAML) >
+ * defaults. Everything is validated at once; the result is frozen. One key per row of the table
+ * (a `*-file` row fills its secret's key), plus the settings file that was read, if any.
+ */
+export type Settings = { readonly [R in Exclude<Row, { kind: "secretFile" }> as KeyOf<R>]: Settled<R> } & { readonly configFile: string | undefined };
+
+const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+/** The Settings key of an option (KeyOf above, at run time). */
+export const settingKey = (o: OptionSpec): string => camel(o.name) + (o.kind === "duration" ? "Ms" : "");
 
 export const envName = (name: string) => `CONFIGSERVER_${name.toUpperCase().replace(/-/g, "_")}`;
 export const CONFIG_ENV = "CONFIGSERVER_CONFIG";
-const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+/** Not a setting: bin/configserver's switch to run the TypeScript sources (development). */
+const FROM_SOURCE_ENV = "CONFIGSERVER_FROM_SOURCE";
 
 /** Thrown with every problem found; `message` is what the operator reads. */
 export class SettingsError extends Error {
@@ -129,12 +128,6 @@ export function parseSize(text: string): number | undefined {
   return Math.floor(Number(m[1]) * unit);
 }
 
-export function formatDuration(ms: number): string {
-  if (ms === 0) return "0";
-  for (const [u, f] of [["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const) if (ms % f === 0) return `${ms / f}${u}`;
-  return `${ms}ms`;
-}
-
 const TRUE = new Set(["1", "true", "yes", "on"]);
 const FALSE = new Set(["0", "false", "no", "off", ""]);
 
@@ -171,11 +164,18 @@ export function readSettingsFile(path: string, problems: string[]): Record<strin
   return values;
 }
 
-/**
- * Resolves the settings from flags, environment, settings file and defaults. Throws a
- * SettingsError listing every problem; never reads process.argv or process.env itself.
- */
-export function resolveSettings(input: SettingsInput): ResolvedSettings {
+interface Resolved {
+  /** Parsed values by option name. */
+  readonly values: Record<string, unknown>;
+  readonly sources: Record<string, Source>;
+  readonly wheres: Record<string, string>;
+  readonly problems: string[];
+  readonly warnings: string[];
+  readonly configFile: string | undefined;
+}
+
+/** Flags > environment > settings file > defaults, for the options named (default: all). */
+function resolveValues(input: SettingsInput, names?: readonly string[]): Resolved {
   const cwd = input.cwd ?? process.cwd();
   const problems: string[] = [];
   const warnings: string[] = [];
@@ -187,7 +187,7 @@ export function resolveSettings(input: SettingsInput): ResolvedSettings {
   const file = configFile ? readSettingsFile(configFile, problems) : {};
   const fileBase = configFile ? dirname(configFile) : cwd;
 
-  const known = new Set([...OPTIONS.map((o) => envName(o.name)), CONFIG_ENV]);
+  const known = new Set([...OPTIONS.map((o) => envName(o.name)), CONFIG_ENV, FROM_SOURCE_ENV]);
   for (const key of Object.keys(input.env)) {
     if (key.startsWith("CONFIGSERVER_") && !known.has(key)) warnings.push(`environment variable ${key} is not a configserver setting; ignored`);
   }
@@ -239,8 +239,12 @@ export function resolveSettings(input: SettingsInput): ResolvedSettings {
       }
       case "level":
         return (LOG_LEVELS as readonly string[]).includes(s) ? s : bad(`is not a log level (one of ${LOG_LEVELS.join(", ")})`);
-      case "path":
-        return s === "" ? bad("is empty") : isAbsolute(s) ? s : resolve(c?.base ?? cwd, s);
+      case "dir": {
+        if (s === "") return bad("is empty");
+        const path = isAbsolute(s) ? s : resolve(c?.base ?? cwd, s);
+        const stat = statSync(path, { throwIfNoEntry: false });
+        return stat && !stat.isDirectory() ? bad(`is a file, not a folder: point it at the config repository's folder (or at a new folder to create one)`) : path;
+      }
       case "secretFile": {
         if (s === "") return bad("is empty");
         const path = resolve(c?.base ?? cwd, s);
@@ -261,7 +265,7 @@ export function resolveSettings(input: SettingsInput): ResolvedSettings {
   // A secret and its *-file form are one setting: the most preferred source giving either wins.
   const secretFiles = new Set(OPTIONS.filter((o) => o.kind === "secretFile").map((o) => o.name));
   for (const o of OPTIONS) {
-    if (secretFiles.has(o.name)) continue;
+    if (secretFiles.has(o.name) || (names && !names.includes(o.name))) continue;
     if (o.kind === "secret") {
       const fileOpt = OPTIONS.find((x) => x.name === `${o.name}-file`) as OptionSpec;
       const direct = candidates(o);
@@ -282,7 +286,15 @@ export function resolveSettings(input: SettingsInput): ResolvedSettings {
     sources[o.name] = c?.source ?? "default";
     wheres[o.name] = c?.where ?? `default of --${o.name}`;
   }
+  return { values, sources, wheres, problems, warnings, configFile };
+}
 
+/**
+ * Resolves the settings from flags, environment, settings file and defaults. Throws a
+ * SettingsError listing every problem; never reads process.argv or process.env itself.
+ */
+export function resolveSettings(input: SettingsInput): ResolvedSettings {
+  const { values, sources, wheres, problems, warnings, configFile } = resolveValues(input);
   if (values.repo === undefined && sources.repo === "default") {
     problems.push(`the repository is required: set --repo, ${envName("repo")} or "repo:" in a settings file (--config)`);
   }
@@ -293,50 +305,26 @@ export function resolveSettings(input: SettingsInput): ResolvedSettings {
   }
   if (problems.length > 0) throw new SettingsError(problems);
 
-  const settings: Settings = Object.freeze({
-    repo: values.repo as string,
-    host: values.host as string,
-    port: values.port as number,
-    readOnly: values["read-only"] as boolean,
-    logLevel: values["log-level"] as LogLevel,
-    bodyLimit: values["body-limit"] as number,
-    requestTimeoutMs: values["request-timeout"] as number,
-    agentTtlMs: values["agent-ttl"] as number,
-    shutdownTimeoutMs: values["shutdown-timeout"] as number,
-    userToken: values["user-token"] as string | undefined,
-    agentToken: values["agent-token"] as string | undefined,
-    remote: values.remote as string | undefined,
-    branch: values.branch as string,
-    syncIntervalMs: values["sync-interval"] as number,
-    allowHistoryRewrite: values["allow-history-rewrite"] as boolean,
-    webhookSecret: values["webhook-secret"] as string | undefined,
-    configFile,
-  });
+  const out: Record<string, unknown> = { configFile };
+  for (const o of OPTIONS) if (o.kind !== "secretFile") out[settingKey(o)] = values[o.name];
+  const settings = Object.freeze(out) as Settings;
   return { settings, sources: Object.freeze(sources), warnings };
+}
+
+/**
+ * The repository as `serve` would find it (--repo, CONFIGSERVER_REPO, or "repo:" in the settings
+ * file from --config or CONFIGSERVER_CONFIG), for the commands that open it without serving
+ * (history, rollback); undefined when none of them sets it. Throws a SettingsError for a bad value.
+ */
+export function resolveRepository(input: SettingsInput): { readonly repo: string; readonly where: string } | undefined {
+  const { values, wheres, problems } = resolveValues(input, ["repo"]);
+  if (problems.length > 0) throw new SettingsError(problems);
+  return typeof values.repo === "string" ? { repo: values.repo, where: wheres.repo as string } : undefined;
 }
 
 /** What the start-up log shows: secrets replaced by whether they are set. */
 export function describeSettings(s: Settings): Record<string, unknown> {
-  return { ...s, userToken: s.userToken ? "(set)" : null, agentToken: s.agentToken ? "(set)" : null, webhookSecret: s.webhookSecret ? "(set)" : null };
-}
-
-/** The server options these settings mean. */
-export function serverOptions(s: Settings): ServerOptions {
-  return {
-    repo: s.repo,
-    host: s.host,
-    port: s.port,
-    readOnly: s.readOnly,
-    bodyLimit: s.bodyLimit,
-    requestTimeoutMs: s.requestTimeoutMs,
-    agentTtlMs: s.agentTtlMs,
-    shutdownTimeoutMs: s.shutdownTimeoutMs,
-    branch: s.branch,
-    syncIntervalMs: s.syncIntervalMs,
-    allowHistoryRewrite: s.allowHistoryRewrite,
-    ...(s.userToken !== undefined ? { userToken: s.userToken } : {}),
-    ...(s.agentToken !== undefined ? { agentToken: s.agentToken } : {}),
-    ...(s.remote !== undefined ? { remote: s.remote } : {}),
-    ...(s.webhookSecret !== undefined ? { webhookSecret: s.webhookSecret } : {}),
-  };
+  const shown: Record<string, unknown> = { ...s };
+  for (const o of OPTIONS) if (o.kind === "secret") shown[settingKey(o)] = shown[settingKey(o)] ? "(set)" : null;
+  return shown;
 }

@@ -8,6 +8,7 @@ import { v1Routes } from "./protocols/v1/routes.ts";
 import { V2_DEFAULTS, v2Routes } from "./protocols/v2/routes.ts";
 import { ChangeSignal } from "./protocols/changeSignal.ts";
 import { userRoutes } from "./http/userRoutes.ts";
+import type { Settings } from "./config.ts";
 import { agentsApiRouter } from "./http/agentsApi.ts";
 import { configsApiRouter } from "./http/configsApi.ts";
 import { createApp } from "./http/app.ts";
@@ -22,44 +23,23 @@ import { formatProblem, RepoStore, type Author } from "./store/repoStore.ts";
 import { RepoWatcher } from "./store/repoWatcher.ts";
 import { SyncScheduler } from "./store/syncScheduler.ts";
 
-export interface ServerOptions {
+/**
+ * What startServer takes: the serve settings (one row each in src/config.ts's table; absent =
+ * off, or the default in DEFAULTS below, not the CLI's defaults) and what only code passes.
+ */
+export type ServerOptions = Partial<Omit<Settings, "repo" | "logLevel" | "configFile">> & {
   /** The served git repository; created when missing or empty. */
   readonly repo: string;
-  readonly host?: string;
-  /** 0 picks a free port (tests). */
-  readonly port?: number;
-  readonly bodyLimit?: number;
-  readonly readOnly?: boolean;
   readonly author?: Author;
   readonly logger?: Logger;
-  /** Agents silent this long are dropped; 0 keeps them. */
-  readonly agentTtlMs?: number;
   readonly now?: () => number;
-  /** Remote to clone, follow and push to (issue 3). */
-  readonly remote?: string;
-  /** Branch of the remote to follow; default "main". */
-  readonly branch?: string;
-  /** How often to fetch the remote; jitter is added. Default 30 s. */
-  readonly syncIntervalMs?: number;
-  /** Follow a remote branch whose history was rewritten (not a fast-forward). */
-  readonly allowHistoryRewrite?: boolean;
-  /** Shared secret verifying push webhooks on POST /hooks/git. */
-  readonly webhookSecret?: string;
-  /** Bearer token required on /User/*, /api/* and /status. */
-  readonly userToken?: string;
-  /** Bearer token required on /Agent/*. */
-  readonly agentToken?: string;
-  /** Answer RequestTimeout after this long; 0 or absent = never (the CLI's default is 30 s). */
-  readonly requestTimeoutMs?: number;
-  /** How long close() waits for in-flight requests before cutting connections. Default 10 s. */
-  readonly shutdownTimeoutMs?: number;
   /** Defaults to a new Metrics with its own registry. */
   readonly metrics?: Metrics;
   /** v2 agents: config details in the heartbeat answer (default) or fetched by the agent. */
   readonly v2ConfigDetails?: "heartbeat" | "fetch";
   /** The longest a v2 `WaitForChange=true` heartbeat is held; default 20 s, 0 = never held. */
   readonly v2LongPollMs?: number;
-}
+};
 
 export interface RunningServer {
   readonly url: string;

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import { stringify } from "yaml";
-import { envName, OPTIONS, parseDuration, parseSize, resolveSettings, SettingsError, type Settings } from "../src/config.ts";
+import { describeSettings, envName, OPTIONS, parseDuration, parseSize, resolveSettings, settingKey, SettingsError, type Settings } from "../src/config.ts";
 import { runCli } from "./helpers/cli.ts";
 import { pb, send } from "./helpers/client.ts";
 import { tempDir } from "./helpers/git.ts";
@@ -77,6 +77,16 @@ test("defaults are the documented ones, and the result is frozen", (t) => {
   t.throws(() => {
     (settings as { port: number }).port = 1;
   });
+});
+
+test("Settings has one key per row of the option table (camelCase, Ms for durations), and the start-up log hides every secret", (t) => {
+  const { settings } = resolveSettings({ flags: { repo: "/r", userToken: "u", agentToken: "a", webhookSecret: "w" }, env: {} });
+  const rows = OPTIONS.filter((o) => o.kind !== "secretFile");
+  t.deepEqual(Object.keys(settings).sort(), [...rows.map(settingKey), "configFile"].sort());
+  t.deepEqual(rows.filter((o) => o.kind === "duration").map(settingKey), ["requestTimeoutMs", "agentTtlMs", "shutdownTimeoutMs", "syncIntervalMs"]);
+  const shown = describeSettings(settings);
+  for (const o of OPTIONS.filter((x) => x.kind === "secret")) t.is(shown[settingKey(o)], "(set)", o.name);
+  t.false(JSON.stringify(shown).includes('"u"') || JSON.stringify(shown).includes('"w"'));
 });
 
 test("secrets come from files; a file in the settings file is relative to it; token and token file together is an error", (t) => {

@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { CONFIG_ENV, describeSettings, envName, OPTIONS, resolveSettings, serverOptions, SettingsError, type OptionSpec } from "../config.ts";
+import { CONFIG_ENV, describeSettings, envName, OPTIONS, resolveSettings, SettingsError, type OptionSpec } from "../config.ts";
 import { createLogger, flushLogger } from "../logger.ts";
 import { startServer } from "../server.ts";
 
@@ -41,7 +41,7 @@ Endpoints: GET /healthz, GET /readyz, GET /metrics (no token); GET /api/v1/agent
     logger.info({ settings: describeSettings(settings), sources }, "settings");
     let server;
     try {
-      server = await startServer({ ...serverOptions(settings), logger });
+      server = await startServer({ ...settings, logger });
     } catch (err) {
       logger.fatal({ err }, "could not start");
       await flushLogger(logger);
