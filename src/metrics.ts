@@ -25,7 +25,6 @@ export class Metrics {
   private readonly latency: Histogram<"route" | "code" | "protocol">;
   private readonly syncs: Counter<"result">;
   private readonly lastSync: Gauge<"result">;
-  private readonly syncSeconds: Histogram;
   private readonly reload: Histogram;
   private readonly writes: Histogram<"result">;
   private readonly refused: Counter;
@@ -41,7 +40,6 @@ export class Metrics {
     this.latency = new Histogram({ name: "configserver_http_request_duration_seconds", help: "HTTP request latency by route, protocol code and protocol.", labelNames: ["route", "code", "protocol"], buckets: LATENCY_BUCKETS, registers });
     this.syncs = new Counter({ name: "configserver_syncs_total", help: "Syncs with the remote (or rereads of HEAD without one), by result (ok, error).", labelNames: ["result"], registers });
     this.lastSync = new Gauge({ name: "configserver_last_sync_timestamp_seconds", help: "When the last sync ended, by result (ok, error), unix seconds.", labelNames: ["result"], registers });
-    this.syncSeconds = new Histogram({ name: "configserver_sync_duration_seconds", help: "How long syncs with the remote took.", buckets: SLOW_BUCKETS, registers });
     this.reload = new Histogram({ name: "configserver_snapshot_reload_seconds", help: "Time to build the served snapshot of a new commit.", buckets: SLOW_BUCKETS, registers });
     this.writes = new Histogram({ name: "configserver_write_duration_seconds", help: "User API writes from planning to the new commit being served (excluding time queued behind other writes), by result (committed, unchanged, failed).", labelNames: ["result"], buckets: SLOW_BUCKETS, registers });
     this.refused = new Counter({ name: "configserver_refused_commits_total", help: "Commits that failed validation and were not served.", registers });
@@ -82,12 +80,11 @@ export class Metrics {
     this.latency.observe(labels, seconds);
   }
 
-  /** For the sync code: one sync attempt ended. `seconds` is how long it took, when known. */
-  syncCompleted(ok: boolean, seconds?: number): void {
+  /** One sync attempt ended (StoreEvents.onSynced). */
+  syncCompleted(ok: boolean): void {
     const result = ok ? "ok" : "error";
     this.syncs.inc({ result });
     this.lastSync.set({ result }, this.now() / 1000);
-    if (seconds !== undefined) this.syncSeconds.observe(seconds);
   }
 
   /** A new snapshot is served (StoreEvents.onServed). */

@@ -18,6 +18,14 @@ export interface Counts {
 }
 
 /**
+ * One problem as one line, `file:line:column: error: message` (the form editors and CI logs
+ * link to): the CLI's text output, the server's log and its API messages all use it.
+ */
+export function formatProblem(p: Problem, pathPrefix = "", level: "error" | "warning" = "error"): string {
+  return `${pathPrefix}${p.file}:${p.line}:${p.column}: ${level}: ${p.message}`;
+}
+
+/**
  * Renders validation problems for people (text), tools (json) or GitHub Actions annotations.
  * JSON keeps repository-relative paths: the same problems the server reports for a commit.
  * Warnings never make a repository fail: they are listed after the problems, marked as such.
@@ -33,7 +41,7 @@ export function formatProblems(problems: readonly Problem[], format: ProblemForm
       return problems.map(annotate("error")).join("") + warnings.map(annotate("warning")).join("") + summary(problems, warnings, counts);
     }
     case "text": {
-      const line = (level: string) => (p: Problem) => `${path(p)}:${p.line}:${p.column}: ${level}: ${p.message}\n`;
+      const line = (level: "error" | "warning") => (p: Problem) => `${formatProblem(p, options.pathPrefix, level)}\n`;
       return problems.map(line("error")).join("") + warnings.map(line("warning")).join("") + summary(problems, warnings, counts);
     }
   }

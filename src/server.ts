@@ -19,7 +19,8 @@ import { createLogger } from "./logger.ts";
 import { rolloutRouter } from "./http/rolloutRoutes.ts";
 import { statusRouter } from "./http/status.ts";
 import { webhookRouter } from "./http/webhook.ts";
-import { formatProblem, RepoStore, type Author } from "./store/repoStore.ts";
+import { formatProblem } from "./problemFormat.ts";
+import { RepoStore, type Author } from "./store/repoStore.ts";
 import { RepoWatcher } from "./store/repoWatcher.ts";
 import { SyncScheduler } from "./store/syncScheduler.ts";
 
@@ -74,7 +75,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
       onRefused: (r) => {
         metrics.commitRefused();
-        logger.error({ commit: r.commit, problems: r.problems.map(formatProblem) }, "commit failed validation; still serving the previous one");
+        logger.error({ commit: r.commit, problems: r.problems.map((p) => formatProblem(p)) }, "commit failed validation; still serving the previous one");
       },
       onWritten: (result, seconds) => metrics.writeCompleted(result, seconds),
       onSynced: (r) => {

@@ -77,16 +77,17 @@ test("the sync API moves the sync metrics; an unknown route and a refused token 
   const s = await withServer(t, { agentToken: "t", syncIntervalMs: 3_600_000 });
   await waitFor(() => s.store.lastSync); // the sync at start
   const before = await scrape(s.url);
-  s.metrics.syncCompleted(true, 0.2);
+  s.metrics.syncCompleted(true);
   s.metrics.syncCompleted(false);
-  s.metrics.syncCompleted(false, 1.5);
+  s.metrics.syncCompleted(false);
   await send(s.url, "POST", "/Agent/HeartBeat", "");
   await send(s.url, "GET", "/no/such/thing", "");
   const after = await scrape(s.url);
   const delta = (key: string) => get(after, key) - get(before, key);
   t.is(delta('configserver_syncs_total{result="ok"}'), 1);
   t.is(delta('configserver_syncs_total{result="error"}'), 2);
-  t.is(delta("configserver_sync_duration_seconds_count"), 2);
+  // Nothing measured how long a sync took, so no histogram claims to.
+  t.false([...after.keys()].some((k) => k.startsWith("configserver_sync_duration_seconds")));
   t.true(get(after, 'configserver_last_sync_timestamp_seconds{result="error"}') > 1.7e9);
   t.is(delta('configserver_http_requests_total{route="/Agent/HeartBeat",code="Unauthorized",protocol="alpha"}'), 1);
   t.is(delta('configserver_http_requests_total{route="unmatched",code="404",protocol="none"}'), 1);

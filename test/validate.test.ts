@@ -2,6 +2,7 @@ import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import test from "ava";
+import pino from "pino";
 import type { Problem } from "../src/domain/types.ts";
 import { runCli } from "./helpers/cli.ts";
 import { git, tempDir } from "./helpers/git.ts";
@@ -213,4 +214,21 @@ test("warnings are listed after the problems and do not hide them; a config in a
   t.regex(lines[1] ?? "", /^configs\/plain.yaml:2:10: warning: config "plain" will not be sent to v2 agents/);
   t.regex(lines[2] ?? "", /^configs\/x.yaml:2:10: warning: config "y" will not be sent to v2 agents/);
   t.regex(lines[3] ?? "", /^1 problem\(s\) found: .*; 2 warning\(s\)$/);
+});
+
+test("the server's log and its API name a refused commit's problems with the very lines validate prints", async (t) => {
+  const dir = writeRepo({ "configs/x.yaml": "config_name: y\ncontent: x\n", "agent_groups/g.yaml": "description: no name\n" });
+  const text = await runCli(["validate"], { cwd: dir });
+  t.is(text.code, 1);
+  const lines = text.stdout.split("\n").filter((l) => /: error: /.test(l));
+  t.is(lines.length, 2);
+  git(dir, "init", "-q", "--initial-branch=main");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "crafted");
+  const logs: { msg: string; problems?: string[] }[] = [];
+  const server = await withServer(t, { repo: dir, logger: pino({ level: "info" }, { write: (l: string) => void logs.push(JSON.parse(l) as { msg: string }) }) });
+  const logged = await waitFor(() => logs.find((l) => l.msg.startsWith("commit failed validation")));
+  t.deepEqual(logged.problems, lines);
+  const write = await server.api.createConfig({ config_detail: { config_name: "z", content: "x\n" } });
+  t.true(write.body.message.includes(`first: ${lines[0]})`), write.body.message);
 });

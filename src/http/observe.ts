@@ -23,16 +23,6 @@ const statusText = (status: number) => {
   return s;
 };
 
-/**
- * The outermost middleware: one metrics observation and at most one log line per request.
- * Agents heartbeat and poll every few seconds, so their requests log at debug only; User API
- * writes log at info; anything answered 5xx logs at error with its message or cause.
- * Labels are the route's pattern and the protocol code: existing strings, nothing built per request.
- */
-export function observe(options: ObserveOptions): Middleware {
-  return observer(options).middleware;
-}
-
 export interface Observer {
   /** The outermost middleware. */
   readonly middleware: Middleware;
@@ -44,6 +34,12 @@ export interface Observer {
   record(req: IncomingMessage, route: string, seconds: number, outcome: Outcome | undefined, failure?: unknown): void;
 }
 
+/**
+ * The outermost middleware: one metrics observation and at most one log line per request.
+ * Agents heartbeat and poll every few seconds, so their requests log at debug only; User API
+ * writes log at info; anything answered 5xx logs at error with its message or cause.
+ * Labels are the route's pattern and the protocol code: existing strings, nothing built per request.
+ */
 export function observer(options: ObserveOptions): Observer {
   const { logger, metrics, shuttingDown } = options;
   const labels = new Map<string, string>();

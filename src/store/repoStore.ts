@@ -6,6 +6,7 @@ import { DomainError } from "../domain/errors.ts";
 import type { RepoState } from "../domain/repoState.ts";
 import type { Problem } from "../domain/types.ts";
 import type { Change, WritePlan } from "../domain/userOps.ts";
+import { formatProblem } from "../problemFormat.ts";
 import { DirectCommitter, type FileWrite } from "./directCommit.ts";
 import { DEFAULT_AUTHOR, Git } from "./git.ts";
 import { configPath, groupPath } from "./repoContent.ts";
@@ -188,7 +189,8 @@ export class RepoStore {
     for (let attempt = 1; ; attempt++) {
       const state = await this.refreshLocked();
       if (this.refused) {
-        throw new DomainError("InternalServerError", `The repository's HEAD ${this.refused.commit.slice(0, 12)} is invalid (${this.refused.problems.length} problem(s), first: ${formatProblem(this.refused.problems[0])}); fix it with a commit before writing through the API.`);
+        const first = this.refused.problems[0];
+        throw new DomainError("InternalServerError", `The repository's HEAD ${this.refused.commit.slice(0, 12)} is invalid (${this.refused.problems.length} problem(s), first: ${first ? formatProblem(first) : "unknown"}); fix it with a commit before writing through the API.`);
       }
       const p = plan(state);
       if (p.changes.length === 0) return { state, commit: undefined };
@@ -339,10 +341,6 @@ export class RepoStore {
     if (this.served.commit) await this.git.raw(["reset", "-q", "--", ...paths]).catch(() => undefined);
     else await this.git.raw(["rm", "-q", "--cached", "--ignore-unmatch", "--", ...paths]).catch(() => undefined);
   }
-}
-
-export function formatProblem(p: Problem | undefined): string {
-  return p ? `${p.file}:${p.line}:${p.column}: ${p.message}` : "unknown";
 }
 
 const readText = (path: string) => readIfExists(path)?.toString("utf8");
