@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
-import { initRepository } from "../src/commands/init.ts";
+import { initRepository } from "../src/commands/initRepository.ts";
 import type { ChangeSet } from "../src/domain/preview.ts";
 import { runCli } from "./helpers/cli.ts";
 import { git, tempDir } from "./helpers/git.ts";
@@ -51,10 +51,10 @@ test("the preview of the working tree goes to --preview-file while stdout keeps 
   t.regex(md, /\| `default` \| changed: configs \| all agents \| `audit`, `missing` \| — \|/);
 });
 
-test("an unknown base revision is a clear error", async (t) => {
+test("an unknown base revision is a clear error, and exit 2 (could not check), not 1 (has problems)", async (t) => {
   const dir = await twoCommitFixture();
   const r = await runCli(["validate", "--base", "no-such-branch", dir]);
-  t.is(r.code, 1);
+  t.is(r.code, 2);
   t.regex(r.stderr, /unknown revision "no-such-branch".*fetch it first/);
 });
 

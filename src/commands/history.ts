@@ -1,7 +1,6 @@
 import { Option, type Command } from "commander";
-import { CONFIG_HISTORY, configVersionJson, INSTANCE_CONFIG_HISTORY, noHistory, readHistory, type ConfigVersion } from "../store/configHistory.ts";
-import { Git } from "../store/git.ts";
-import { repositoryRoot } from "../store/repositoryRoot.ts";
+import type { ConfigVersion } from "../store/configHistory.ts";
+import type { RepositoryFlags } from "./findRepository.ts";
 
 /** A table people can read: one line per version, newest first. */
 export function formatHistoryText(name: string, versions: readonly ConfigVersion[], what = "config"): string {
@@ -25,15 +24,17 @@ export function addHistoryCommand(program: Command): void {
     .description("list the versions of a config or, with --instance, an instance config (version ↔ commit ↔ author ↔ date), newest first, from the repository's first-parent history")
     .argument("<name>", "config name")
     .option("--instance", "NAME is an instance config (instance_configs/NAME.yaml), not a pipeline config")
-    .option("--repo <dir>", "the config repository", ".")
+    .option("--repo <dir>", "the config repository (default: CONFIGSERVER_REPO, \"repo:\" in the settings file, or the current folder)")
+    .option("--config <file>", "a serve settings file to take \"repo:\" from (env CONFIGSERVER_CONFIG)")
     .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
-    .action(async (name: string, o: { repo: string; format: "text" | "json"; instance?: boolean }) => {
-      const root = await repositoryRoot(o.repo);
-      const kind = o.instance ? INSTANCE_CONFIG_HISTORY : CONFIG_HISTORY;
-      const versions = await readHistory(new Git(root), kind, name);
-      if (versions.length === 0) throw new Error(noHistory(kind, name, root).message);
+    .action(async (name: string, o: RepositoryFlags & { format: "text" | "json"; instance?: boolean }) => {
+      const [{ findRepository }, history, { Git }] = await Promise.all([import("./findRepository.ts"), import("../store/configHistory.ts"), import("../store/git.ts")]);
+      const root = await findRepository(o);
+      const kind = o.instance ? history.INSTANCE_CONFIG_HISTORY : history.CONFIG_HISTORY;
+      const versions = await history.readHistory(new Git(root), kind, name);
+      if (versions.length === 0) throw new Error(history.noHistory(kind, name, root).message);
       process.stdout.write(
-        o.format === "json" ? JSON.stringify({ config_name: name, versions: versions.map(configVersionJson) }, null, 2) + "\n" : formatHistoryText(name, versions, kind.what),
+        o.format === "json" ? JSON.stringify({ config_name: name, versions: versions.map(history.configVersionJson) }, null, 2) + "\n" : formatHistoryText(name, versions, kind.what),
       );
     });
 }

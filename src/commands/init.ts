@@ -1,29 +1,18 @@
-import { cp, mkdir, readdir } from "node:fs/promises";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { DEFAULT_AUTHOR, Git } from "../store/git.ts";
-
-const templateDir = fileURLToPath(new URL("../../config-repo-template/", import.meta.url));
-
-/** Creates a new config repository from config-repo-template/, as one initial commit. */
-export async function initRepository(dir: string): Promise<void> {
-  if (existsSync(dir) && (await readdir(dir)).length > 0) throw new Error(`${dir} already exists and is not empty`);
-  await mkdir(dir, { recursive: true });
-  await cp(templateDir, dir, { recursive: true });
-  const git = new Git(dir);
-  await git.raw(["init", "-q", "--initial-branch=main"]);
-  await git.raw(["add", "-A"]);
-  await git.raw(["-c", `user.name=${DEFAULT_AUTHOR.name}`, "-c", `user.email=${DEFAULT_AUTHOR.email}`, "commit", "-q", "--no-verify", "--no-gpg-sign", "-m", "Create config repository from the configserver template"]);
-}
+import { PATH_HINT, selfCommand } from "./selfCommand.ts";
 
 export function addInitCommand(program: Command): void {
   program
     .command("init")
     .description("create a new config repository from the template")
-    .argument("<dir>", "directory to create (must be missing or empty)")
-    .action(async (dir: string) => {
-      await initRepository(dir);
-      console.log(`Created a config repository in ${dir}. Serve it with: configserver serve --repo ${dir}`);
+    .argument("<dir>", "folder to create (missing, empty, or a git repository with no commits yet)")
+    .option("--package <spec>", "where the repository's CI installs the configserver CLI (CONFIGSERVER_PACKAGE): a release tarball URL, or a git URL ending in #<commit>")
+    .action(async (dir: string, o: { package?: string }) => {
+      const { CI_FILES, initRepository } = await import("./initRepository.ts");
+      await initRepository(dir, o.package !== undefined ? { packageSpec: o.package } : {});
+      const self = selfCommand();
+      console.log(`Created a config repository in ${dir} from the template (one commit). Serve it with: ${self.command} serve --repo ${dir}`);
+      if (!self.onPath) console.log(PATH_HINT);
+      if (o.package === undefined) console.log(`Its pull request check needs CONFIGSERVER_PACKAGE set in ${CI_FILES.join(" and ")}: see "The pull request check" in ${dir}/README.md.`);
     });
 }

@@ -1,11 +1,18 @@
+import { readdirSync, statSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { CONFIG_ENV, describeSettings, envName, OPTIONS, resolveSettings, SettingsError, type OptionSpec } from "../config.ts";
-import { createLogger, flushLogger } from "../logger.ts";
-import { startServer } from "../server.ts";
+import { selfCommand } from "./selfCommand.ts";
+import { startupFailure } from "./startupFailure.ts";
 
 function helpLine(o: OptionSpec): string {
   const fallback = o.default !== undefined ? `default: ${o.default}` : "no default";
   return `${o.description} (${fallback}; env ${envName(o.name)})`;
+}
+
+/** Missing or empty: the store will make it a new, empty repository. */
+function isNewFolder(dir: string): boolean {
+  const stat = statSync(dir, { throwIfNoEntry: false });
+  return !stat || (stat.isDirectory() && readdirSync(dir).length === 0);
 }
 
 export function addServeCommand(program: Command): void {
@@ -25,7 +32,8 @@ export function addServeCommand(program: Command): void {
 Precedence: flags > environment (CONFIGSERVER_*) > settings file (--config) > defaults.
 Durations: 500ms, 30s, 10m, 1h30m (0 = off where allowed). Sizes: 4MiB, 512KiB, 1MB, or bytes.
 Relative paths in a settings file are relative to that file. All problems are reported at once.
-Endpoints: GET /healthz, GET /readyz, GET /metrics (no token); GET /api/v1/agents[/ID] (user token).`);
+Endpoints: GET / (this server), GET /healthz, GET /readyz, GET /metrics (no token); GET /status, GET /api/v1/agents[/ID] (user token).
+Exit status: 0 after SIGTERM/SIGINT; 2 when it cannot start (settings, repository, address): the reason is printed to stderr.`);
   cmd.action(async (flags: Record<string, unknown>) => {
     let resolved;
     try {
@@ -36,16 +44,24 @@ Endpoints: GET /healthz, GET /readyz, GET /metrics (no token); GET /api/v1/agent
       process.exit(2);
     }
     const { settings, sources, warnings } = resolved;
+    // Loaded here, not at the top: `--help` and the other commands do not need the server.
+    const [{ createLogger, flushLogger }, { startServer }] = await Promise.all([import("../logger.ts"), import("../server.ts")]);
     const logger = createLogger(settings.logLevel);
     for (const w of warnings) logger.warn(w);
     logger.info({ settings: describeSettings(settings), sources }, "settings");
+    const created = settings.remote === undefined && isNewFolder(settings.repo);
     let server;
     try {
       server = await startServer({ ...settings, logger });
     } catch (err) {
-      logger.fatal({ err }, "could not start");
+      logger.debug({ err }, "could not start");
       await flushLogger(logger);
-      process.exit(1);
+      console.error(`configserver serve: ${startupFailure(err, settings)}`);
+      process.exit(2);
+    }
+    if (created) {
+      logger.info({ repo: settings.repo, hint: `to start from the template's example configs and CI check, run: ${selfCommand().command} init ${settings.repo} (while this server runs is fine: it serves that commit)` },
+        "created a new, empty git repository for the configs (no commits yet)");
     }
     let stopping = false;
     const stop = async (signal: string) => {
