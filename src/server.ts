@@ -15,6 +15,7 @@ import { createApp } from "./http/app.ts";
 import { healthRouter, type Readiness } from "./http/health.ts";
 import { Metrics } from "./metrics.ts";
 import { historyRouter } from "./http/historyRoutes.ts";
+import { landingRouter } from "./http/landing.ts";
 import { createLogger } from "./logger.ts";
 import { rolloutRouter } from "./http/rolloutRoutes.ts";
 import { statusRouter } from "./http/status.ts";
@@ -23,6 +24,7 @@ import { formatProblem } from "./problemFormat.ts";
 import { RepoStore, type Author } from "./store/repoStore.ts";
 import { RepoWatcher } from "./store/repoWatcher.ts";
 import { SyncScheduler } from "./store/syncScheduler.ts";
+import { VERSION } from "./version.ts";
 
 /**
  * What startServer takes: the serve settings (one row each in src/config.ts's table; absent =
@@ -111,12 +113,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   sweeper?.unref();
   let closing = false;
   let closed: Promise<void> | undefined;
+  // Ready = serving a valid commit (or a new repository with none yet). A refused HEAD, a failed
+  // fetch or push are in /status and /metrics, not here: every replica follows the same remote,
+  // and a load balancer must not drop them all while they still serve the last good commit.
   const readiness = (): Readiness => {
     const reasons: string[] = [];
     if (closing) reasons.push("shutting down");
-    if (store.refused && !options.readOnly) reasons.push(`HEAD ${store.refused.commit.slice(0, 12)} fails validation, so writes are refused`);
-    if (store.refused && !store.state.commit) reasons.push("no valid commit is loaded");
-    return { ready: reasons.length === 0, reasons };
+    if (store.refused && !store.state.commit) reasons.push(`no valid commit is loaded: HEAD ${store.refused.commit.slice(0, 12)} fails validation (see /status)`);
+    return { ready: reasons.length === 0, reasons, commit: store.state.commit || null };
   };
   const extra = [
     webhookRouter({ secret: options.webhookSecret, onPush: (provider) => {
@@ -125,6 +129,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     } }),
     statusRouter({ store, registry, readOnly: !!options.readOnly, dirty: () => dirty, heldHeartbeats: () => changes.waiting }),
     healthRouter({ readiness, metrics }),
+    landingRouter({ version: VERSION, served: () => ({ commit: store.state.commit || null, committedAt: store.state.committedAt ? new Date(store.state.committedAt).toISOString() : null }) }),
     agentsApiRouter(registry, store, options.now),
     rolloutRouter({ store, registry }),
     configsApiRouter({ store }),

@@ -1,13 +1,16 @@
+import { renameSync } from "node:fs";
 import { request } from "node:http";
+import { join } from "node:path";
 import test from "ava";
+import pino from "pino";
 import { pb, send } from "./helpers/client.ts";
 import { git, tempDir } from "./helpers/git.ts";
-import { commitFiles, configYaml, groupYaml } from "./helpers/repo.ts";
+import { bareRemote, commitFiles, configYaml, groupYaml } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
 
 const readyz = async (url: string) => {
   const r = await send(url, "GET", "/readyz", "");
-  return { status: r.status, ...(JSON.parse(r.body.toString()) as { ready: boolean; reasons: string[] }) };
+  return { status: r.status, ...(JSON.parse(r.body.toString()) as { ready: boolean; reasons: string[]; commit: string | null }) };
 };
 
 function repoWith(files: Record<string, string>): string {
@@ -34,21 +37,47 @@ test("a new, empty repository is ready", async (t) => {
   t.like(await readyz(s.url), { status: 200, ready: true });
 });
 
-test("readyz is 503 while HEAD fails validation and writes are refused, unless read-only by choice", async (t) => {
+test("readyz stays 200 while HEAD fails validation: the last good commit is still served; /status and /metrics say what is wrong", async (t) => {
   const rw = await withServer(t, { repo: repoWith(good) });
   const ro = await withServer(t, { repo: repoWith(good), readOnly: true });
+  const served = rw.store.state.commit;
   for (const s of [rw, ro]) commitFiles(s.repo, broken, "break it");
   await waitFor(async () => rw.store.refused && ro.store.refused);
-  const r = await readyz(rw.url);
-  t.is(r.status, 503);
-  t.regex(r.reasons.join(), /fails validation, so writes are refused/);
+  t.deepEqual(await readyz(rw.url), { status: 200, ready: true, reasons: [], commit: served });
   t.like(await readyz(ro.url), { status: 200, ready: true });
-  // Liveness is not readiness.
-  t.is((await send(rw.url, "GET", "/healthz", "")).status, 200);
+  const status = JSON.parse((await send(rw.url, "GET", "/status", "")).body.toString()) as { commit: string; refused: { commit: string } | null };
+  t.is(status.commit, served);
+  t.is(status.refused?.commit, rw.store.refused?.commit);
+  t.regex((await send(rw.url, "GET", "/metrics", "")).body.toString(), /^configserver_head_refused 1$/m);
   // Fixed by the next good commit.
   commitFiles(rw.repo, { "configs/c1.yaml": configYaml("c1", "fixed") }, "fix it");
-  await waitFor(async () => (await readyz(rw.url)).ready);
-  t.pass();
+  await waitFor(async () => !rw.store.refused);
+  t.like(await readyz(rw.url), { ready: true, commit: rw.store.state.commit });
+});
+
+test("readyz stays 200 while the remote cannot be fetched or pushed to; the sync error is a status and a metric", async (t) => {
+  const { url, bare } = bareRemote(good);
+  const s = await withServer(t, { repo: join(tempDir("cs-health-clone-"), "repo"), remote: url, syncIntervalMs: 100 });
+  renameSync(bare, `${bare}-away`);
+  const status = await waitFor(async () => {
+    const st = JSON.parse((await send(s.url, "GET", "/status", "")).body.toString()) as { lastFetchError: string | null };
+    return st.lastFetchError ? st : undefined;
+  });
+  t.regex(status.lastFetchError ?? "", /fetch/);
+  // A write that cannot be pushed is refused; readiness does not change.
+  const w = await s.api.updateConfig({ config_detail: { config_name: "c1", content: "not pushed" } });
+  t.is(w.body.code, "ServerBusy");
+  t.like(await readyz(s.url), { status: 200, ready: true, commit: s.store.state.commit });
+  t.regex((await send(s.url, "GET", "/metrics", "")).body.toString(), /^configserver_syncs_total\{result="error"\} [1-9]/m);
+});
+
+test("a probe answered 503 logs at debug, not an error per probe", async (t) => {
+  const lines: { level: number; route?: string; status?: number }[] = [];
+  const logger = pino({ level: "debug" }, { write: (l: string) => void lines.push(JSON.parse(l) as { level: number }) });
+  const s = await withServer(t, { repo: repoWith(broken), readOnly: true, logger });
+  for (let i = 0; i < 3; i++) t.is((await readyz(s.url)).status, 503);
+  const probes = await waitFor(() => (lines.filter((l) => l.route === "/readyz").length === 3 ? lines.filter((l) => l.route === "/readyz") : undefined));
+  t.deepEqual(probes.map((l) => [l.status, l.level]), [[503, 20], [503, 20], [503, 20]]);
 });
 
 test("read-only with no valid commit at all is not ready", async (t) => {

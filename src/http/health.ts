@@ -5,6 +5,8 @@ export interface Readiness {
   readonly ready: boolean;
   /** Why not, for people (empty when ready). */
   readonly reasons: readonly string[];
+  /** The served commit; null before the repository's first commit. */
+  readonly commit: string | null;
 }
 
 export interface HealthDeps {
@@ -14,7 +16,7 @@ export interface HealthDeps {
 
 /**
  * `GET /healthz`: the process is alive (always 200 while it answers).
- * `GET /readyz`: 200 when it should get traffic, else 503 with the reasons.
+ * `GET /readyz`: 200 while a valid commit is served (it should get traffic), else 503 with the reasons.
  * `GET /metrics`: Prometheus text. None of them needs a token.
  */
 export function healthRouter(deps: HealthDeps): Router {
@@ -25,7 +27,7 @@ export function healthRouter(deps: HealthDeps): Router {
   router.get(["/readyz", "/readyz/"], (ctx) => {
     const r = deps.readiness();
     ctx.status = r.ready ? 200 : 503;
-    ctx.body = { ready: r.ready, reasons: r.reasons };
+    ctx.body = { ready: r.ready, reasons: r.reasons, commit: r.commit };
   });
   if (deps.metrics) {
     const metrics = deps.metrics;

@@ -16,6 +16,7 @@ const AGENT_PATH = /^\/Agent(\/|$)/;
 /** The protocol label of requests that are not protocol messages (/status, /metrics, /api/…). */
 const NO_PROTOCOL = "none";
 const USER_WRITE = /^\/User\/(Create|Update|Delete|Apply|Remove)/;
+const PROBE = /^\/(healthz|readyz|metrics)$/;
 const STATUS_TEXT = new Map<number, string>();
 const statusText = (status: number) => {
   let s = STATUS_TEXT.get(status);
@@ -37,8 +38,9 @@ export interface Observer {
 /**
  * The outermost middleware: one metrics observation and at most one log line per request.
  * Agents heartbeat and poll every few seconds, so their requests log at debug only; User API
- * writes log at info; anything answered 5xx logs at error with its message or cause.
- * Labels are the route's pattern and the protocol code: existing strings, nothing built per request.
+ * writes log at info; anything answered 5xx logs at error with its message or cause, except a
+ * probe's 503 (it says so in its body, once per probe interval). Labels are the route's pattern
+ * and the protocol code: existing strings, nothing built per request.
  */
 export function observer(options: ObserveOptions): Observer {
   const { logger, metrics, shuttingDown } = options;
@@ -98,9 +100,11 @@ export function observer(options: ObserveOptions): Observer {
   return { middleware, record };
 }
 
-/** Agents' requests log at debug (they are most of the traffic), User API writes and refusals at info, failures at error. */
+/** Agents' requests and probes log at debug (they are most of the traffic), User API writes and refusals at info, failures at error. */
 function levelOf(route: string, status: number, failure: unknown, agent: boolean): Level {
-  if (failure || status >= 500) return "error";
+  if (failure) return "error";
+  if (PROBE.test(route)) return "debug";
+  if (status >= 500) return "error";
   if (agent) return "debug";
   return USER_WRITE.test(route) || status === 401 ? "info" : "debug";
 }
