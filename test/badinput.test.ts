@@ -96,7 +96,7 @@ test("bad names are 400 InvalidParameter naming the rule, and leave no file anyw
       t.deepEqual([res.status, res.body.code, res.body.message], [400, "InvalidParameter", message], `${label} ${JSON.stringify(name)}`);
     }
   }
-  // The parameter checks of PROTOCOL.md §4 still come first.
+  // The protocol's parameter checks (src/domain/userOps.ts) still come first.
   const noContent = await api.createConfig({ config_detail: { config_name: "../x" } });
   t.deepEqual([noContent.status, noContent.body.code, noContent.body.message], [400, "BadRequest", "Need parameter Content."]);
 

@@ -147,7 +147,7 @@ async function check(t: ExecutionContext, label: string, call: Promise<Answer>, 
   t.deepEqual([res.status, res.body.code, res.body.message], expected, label);
 }
 
-test("every error row of PROTOCOL.md §4, with its exact status, code and message", async (t) => {
+test("every error row of the User API (the reference ConfigServer's checks), with its exact status, code and message", async (t) => {
   const s = await withServer(t);
   const api: Client = s.api;
   // State: group g1 has c1 applied; c2 exists and is applied nowhere; g2 has nothing.

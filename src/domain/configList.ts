@@ -11,7 +11,7 @@ export interface ConfigUpdate {
 }
 
 /**
- * The GetConfigList answer (PROTOCOL.md §5): `applied` is sorted by name; any version difference,
+ * The GetConfigList answer (AgentGetConfigListResponse in proto/agent.proto): `applied` is sorted by name; any version difference,
  * higher or lower, re-sends the config.
  */
 export function diffConfigList(applied: readonly ConfigRecord[], reported: ReadonlyMap<string, number>): ConfigUpdate[] {

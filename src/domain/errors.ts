@@ -1,4 +1,4 @@
-/** The protocol's `code` strings (PROTOCOL.md §3) plus the two our extensions add. */
+/** The alpha protocol's `code` strings (the reference ConfigServer's; src/http/errors.ts gives each its HTTP status) plus the two our extensions add. */
 export type ErrorCode =
   | "BadRequest"
   | "InvalidParameter"

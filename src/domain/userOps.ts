@@ -16,8 +16,10 @@ export interface WritePlan {
   readonly message: string;
 }
 
-// Checks and messages follow PROTOCOL.md §4 exactly, in its order; the name rule (§6) comes
-// right after the parameter checks so that no bad name ever reaches the file system.
+// Checks and messages are the reference ConfigServer's (iLogtail's alpha config_server), exactly
+// and in its order, so existing tools get the same answers (test/groups.test.ts pins every row);
+// the name rule (src/domain/names.ts) comes right after the parameter checks so that no bad name
+// ever reaches the file system.
 
 function param(value: string, message: string): void {
   if (value === "") throw new DomainError("BadRequest", message);

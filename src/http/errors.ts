@@ -1,6 +1,6 @@
 import type { ErrorCode } from "../domain/errors.ts";
 
-/** The one table from a protocol code to its HTTP status (PROTOCOL.md §3, plus our extensions). */
+/** The one table from a protocol code (src/domain/errors.ts) to its HTTP status, as the reference ConfigServer answers them, plus our extensions. */
 export const HTTP_STATUS: Readonly<Record<ErrorCode | "Accept", number>> = {
   Accept: 200,
   BadRequest: 400,

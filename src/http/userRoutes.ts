@@ -67,7 +67,7 @@ export function agentMessage(a: AgentRecord) {
   };
 }
 
-/** The 15 `/User/*` routes of PROTOCOL.md §4. */
+/** The 15 `/User/*` routes of the alpha protocol (proto/user.proto); their checks and messages are in src/domain/userOps.ts. */
 export function userRoutes(api: UserApi): RouteSpec<never>[] {
   const { store } = api;
   const routes: RouteSpec<never>[] = [];

@@ -62,7 +62,7 @@ export function client(url: string) {
 
 export type Client = ReturnType<typeof client>;
 
-/** Every protocol route as PROTOCOL.md §4 lists it, for tests that sweep all of them. */
+/** Every route of the alpha protocol (proto/user.proto, proto/agent.proto) with its method, for tests that sweep all of them. */
 export const ROUTES = [
   { method: "POST", path: "/User/CreateAgentGroup", req: pb.CreateAgentGroupRequest, res: pb.CreateAgentGroupResponse },
   { method: "PUT", path: "/User/UpdateAgentGroup", req: pb.UpdateAgentGroupRequest, res: pb.UpdateAgentGroupResponse },
