@@ -5,6 +5,7 @@ import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import test from "ava";
 import { parse } from "yaml";
+import { PINNED_PACKAGE } from "../src/commands/initRepository.ts";
 import { git, tempDir } from "./helpers/git.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -134,9 +135,11 @@ test("the template's CI refuses a CONFIGSERVER_PACKAGE that is unset, a bare reg
     t.is(gh.code, 1, spec);
     t.regex(gh.stdout, /::error file=\.github\/workflows\/validate\.yml::CONFIGSERVER_PACKAGE is .*release tarball URL/, spec);
     t.is(runStep(gitlabCheck, dir, env(spec)).code, 1, spec);
+    t.false(PINNED_PACKAGE.test(spec), `init --package takes the same rule: ${spec}`);
   }
   for (const spec of accepted) {
     t.is(runStep(check, dir, env(spec)).code, 0, spec);
     t.is(runStep(gitlabCheck, dir, env(spec)).code, 0, spec);
+    t.true(PINNED_PACKAGE.test(spec), `init --package takes the same rule: ${spec}`);
   }
 });
