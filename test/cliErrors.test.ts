@@ -35,7 +35,7 @@ test("validate cannot check a missing path, a file, or a folder that is not a co
   const cases: [string[], RegExp][] = [
     [["validate", join(dir, "nope")], /\S+\/nope does not exist: pass the config repository's folder/],
     [["validate", join(dir, "notes.txt")], /\S+\/notes\.txt is a file: pass the config repository's folder/],
-    [["validate", dir], /\S+ is not a config repository: it has no configs\/ or agent_groups\/ folder/],
+    [["validate", dir], /\S+ is not a config repository: it has none of the folders configs\/, agent_groups\/, instance_configs\//],
     [["validate", gitRepo, "--format", "github"], /\S+ is not a config repository/],
     [["validate", "--head", "HEAD", dir], /\S+ is not in a git repository: --base and --head compare commits/],
   ];
@@ -53,7 +53,7 @@ test("validate of a config repository with nothing in it yet is ok", async (t) =
   mkdirSync(join(dir, "configs"));
   const ok = await runCli(["validate", dir]);
   t.is(ok.code, 0, ok.stderr);
-  t.regex(ok.stdout, /^ok: 0 config\(s\), 0 agent group\(s\)$/m);
+  t.regex(ok.stdout, /^ok: 0 config\(s\), 0 instance config\(s\), 0 agent group\(s\)$/m);
 });
 
 test("options that need another option say so: --preview-file without --base, --token without --server, --server with --repo", async (t) => {

@@ -99,7 +99,7 @@ test("npm pack in a clone gives a tarball whose CLI runs the template's CI valid
   t.regex(validate, /--format github/);
   const ok = runStep(validate, checkout, env);
   t.is(ok.code, 0, ok.stdout + ok.stderr);
-  t.regex(ok.stdout, /^ok: 3 config\(s\), 3 agent group\(s\)$/m);
+  t.regex(ok.stdout, /^ok: 3 config\(s\), 1 instance config\(s\), 3 agent group\(s\)$/m);
 
   // A broken config fails the step with an annotation on its file and line.
   writeFileSync(join(checkout, "configs", "java-app.yaml"), "config_name: java-app\ncontent: [unclosed\n");

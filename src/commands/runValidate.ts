@@ -40,7 +40,7 @@ export async function runValidate(dir: string, o: ValidateOptions): Promise<Vali
   const files = o.head ? await revision(() => readCommitTree(git, o.head as string)) : await readWorkingTree(dir);
   // An empty result from a wrong folder must not pass CI as "ok: 0 config(s)".
   if (![...files.keys()].some((p) => STATE_DIRS.some((d) => p.startsWith(`${d}/`))) && !hasStateFolder(dir, o.head)) {
-    throw new CliError(`${dir} is not a config repository: it has no ${STATE_DIRS.map((d) => `${d}/`).join(", ")} folder${o.head ? ` at ${o.head}` : ""}. Pass the repository's top folder (\`configserver init DIR\` creates one from the template).`);
+    throw new CliError(`${dir} is not a config repository: it has none of the folders ${STATE_DIRS.map((d) => `${d}/`).join(", ")}${o.head ? ` at ${o.head}` : ""}. Pass the repository's top folder (\`configserver init DIR\` creates one from the template).`);
   }
   const content = readRepoContent(files);
   const counts = { configs: content.configs.length, instanceConfigs: content.instanceConfigs.length, groups: content.groups.length };
@@ -75,7 +75,7 @@ function checkFolder(dir: string): void {
   if (!isDir) throw new CliError(`${dir} is a file: pass the config repository's folder, not one of its files`);
 }
 
-/** A working tree with an empty configs/ (or agent_groups/) folder is a repository with nothing in it yet. */
+/** A working tree with an empty configs/ (or another state folder) is a repository with nothing in it yet. */
 function hasStateFolder(dir: string, head: string | undefined): boolean {
   if (head) return false;
   return STATE_DIRS.some((d) => statSync(join(dir, d), { throwIfNoEntry: false })?.isDirectory() ?? false);

@@ -5,7 +5,7 @@ export function addValidateCommand(program: Command): void {
   program
     .command("validate")
     .description("check a config repository's files exactly as the server checks a commit (for CI); with --base, also preview the change in Markdown")
-    .argument("[dir]", "the config repository's folder (it has configs/ and agent_groups/)", ".")
+    .argument("[dir]", "the config repository's folder (the one with configs/, agent_groups/, instance_configs/)", ".")
     .addOption(new Option("--format <format>", "output format").choices(["text", "json", "github"]).default("text"))
     .option("--base <rev>", "preview what DIR changes relative to this revision (e.g. origin/main): configs added/changed/removed, groups affected")
     .option("--head <rev>", "check (and preview) this commit instead of the working tree")
