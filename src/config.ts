@@ -5,7 +5,7 @@ import type { LogLevel } from "./logger.ts";
 
 export type Source = "flag" | "env" | "file" | "default";
 
-type Kind = "string" | "dir" | "port" | "bool" | "duration" | "size" | "level" | "secret" | "secretFile";
+type Kind = "string" | "dir" | "port" | "bool" | "duration" | "size" | "level" | "choice" | "secret" | "secretFile";
 
 export interface OptionSpec {
   /** Flag name without dashes; also the key in the settings file. */
@@ -18,6 +18,8 @@ export interface OptionSpec {
   readonly default?: string;
   /** No default, yet it must be set. */
   readonly required?: true;
+  /** The values a "choice" option takes. */
+  readonly choices?: readonly string[];
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -48,6 +50,8 @@ const TABLE = [
   { name: "allow-history-rewrite", kind: "bool", description: "follow the remote branch even when its history was rewritten", default: "false" },
   { name: "webhook-secret", kind: "secret", valueName: "secret", description: "shared secret verifying push webhooks on POST /hooks/git (prefer --webhook-secret-file)" },
   { name: "webhook-secret-file", kind: "secretFile", valueName: "file", description: "read the webhook secret from this file" },
+  { name: "v2-config-details", kind: "choice", choices: ["heartbeat", "fetch"], valueName: "mode", description: "protocol v2 agents get config details in the heartbeat answer (heartbeat), or are told to fetch them (fetch)", default: "heartbeat" },
+  { name: "v2-long-poll", kind: "duration", valueName: "duration", description: "the longest a v2 heartbeat with WaitForChange=true is held (kept under --request-timeout); 0 = answer at once", default: "20s" },
 ] as const satisfies readonly OptionSpec[];
 
 export const OPTIONS: readonly OptionSpec[] = TABLE;
@@ -56,7 +60,8 @@ type Row = (typeof TABLE)[number];
 type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
 type KeyOf<R extends Row> = R["kind"] extends "duration" ? `${Camel<R["name"]>}Ms` : Camel<R["name"]>;
 type ValueOf<K extends Kind> = K extends "bool" ? boolean : K extends "port" | "duration" | "size" ? number : K extends "level" ? LogLevel : string;
-type Settled<R extends Row> = R extends { default: string } | { required: true } ? ValueOf<R["kind"]> : ValueOf<R["kind"]> | undefined;
+type Valued<R extends Row> = R extends { choices: readonly (infer C)[] } ? C : ValueOf<R["kind"]>;
+type Settled<R extends Row> = R extends { default: string } | { required: true } ? Valued<R> : Valued<R> | undefined;
 
 /**
  * `configserver serve` settings: flags > environment (CONFIGSERVER_*) > settings file (YAML) >
@@ -239,6 +244,8 @@ function resolveValues(input: SettingsInput, names?: readonly string[]): Resolve
       }
       case "level":
         return (LOG_LEVELS as readonly string[]).includes(s) ? s : bad(`is not a log level (one of ${LOG_LEVELS.join(", ")})`);
+      case "choice":
+        return o.choices?.includes(s) ? s : bad(`is not one of ${(o.choices ?? []).join(", ")}`);
       case "dir": {
         if (s === "") return bad("is empty");
         const path = isAbsolute(s) ? s : resolve(c?.base ?? cwd, s);

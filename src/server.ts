@@ -38,10 +38,6 @@ export type ServerOptions = Partial<Omit<Settings, "repo" | "logLevel" | "config
   readonly now?: () => number;
   /** Defaults to a new Metrics with its own registry. */
   readonly metrics?: Metrics;
-  /** v2 agents: config details in the heartbeat answer (default) or fetched by the agent. */
-  readonly v2ConfigDetails?: "heartbeat" | "fetch";
-  /** The longest a v2 `WaitForChange=true` heartbeat is held; default 20 s, 0 = never held. */
-  readonly v2LongPollMs?: number;
 };
 
 export interface RunningServer {

@@ -36,6 +36,8 @@ const CASES: Record<string, Case> = {
   "sync-interval": three("syncIntervalMs", ["10s", "20s", "30m"], [10_000, 20_000, 1_800_000]),
   "allow-history-rewrite": { key: "allowHistoryRewrite", flag: false, env: "yes", file: false, expect: [false, true, false] },
   "webhook-secret": three("webhookSecret", ["w-flag", "w-env", "w-file"], ["w-flag", "w-env", "w-file"]),
+  "v2-config-details": three("v2ConfigDetails", ["fetch", "heartbeat", "fetch"], ["fetch", "heartbeat", "fetch"]),
+  "v2-long-poll": three("v2LongPollMs", ["1s", "0", "45s"], [1000, 0, 45_000]),
 };
 
 function settingsFile(values: Record<string, unknown>): string {
@@ -72,6 +74,7 @@ test("defaults are the documented ones, and the result is frozen", (t) => {
     host: "127.0.0.1", port: 8899, readOnly: false, logLevel: "info", bodyLimit: 4 * 1024 * 1024, requestTimeoutMs: 30_000,
     agentTtlMs: 600_000, shutdownTimeoutMs: 10_000, branch: "main", syncIntervalMs: 30_000, allowHistoryRewrite: false,
     userToken: undefined, agentToken: undefined, remote: undefined, webhookSecret: undefined,
+    v2ConfigDetails: "heartbeat", v2LongPollMs: 20_000,
   });
   t.true(Object.isFrozen(settings));
   t.throws(() => {
@@ -83,7 +86,7 @@ test("Settings has one key per row of the option table (camelCase, Ms for durati
   const { settings } = resolveSettings({ flags: { repo: "/r", userToken: "u", agentToken: "a", webhookSecret: "w" }, env: {} });
   const rows = OPTIONS.filter((o) => o.kind !== "secretFile");
   t.deepEqual(Object.keys(settings).sort(), [...rows.map(settingKey), "configFile"].sort());
-  t.deepEqual(rows.filter((o) => o.kind === "duration").map(settingKey), ["requestTimeoutMs", "agentTtlMs", "shutdownTimeoutMs", "syncIntervalMs"]);
+  t.deepEqual(rows.filter((o) => o.kind === "duration").map(settingKey), ["requestTimeoutMs", "agentTtlMs", "shutdownTimeoutMs", "syncIntervalMs", "v2LongPollMs"]);
   const shown = describeSettings(settings);
   for (const o of OPTIONS.filter((x) => x.kind === "secret")) t.is(shown[settingKey(o)], "(set)", o.name);
   t.false(JSON.stringify(shown).includes('"u"') || JSON.stringify(shown).includes('"w"'));
@@ -109,11 +112,12 @@ test("every invalid value is reported at once", (t) => {
   const config = settingsFile({ "body-limit": "lots", colour: "blue", "read-only": "maybe" });
   const e = t.throws(() => resolveSettings({
     flags: { config, port: "70000", agentTtl: "5", agentTokenFile: "/nonexistent/token" },
-    env: { CONFIGSERVER_LOG_LEVEL: "loud", CONFIGSERVER_SYNC_INTERVAL: "0", CONFIGSERVER_REQUEST_TIMEOUT: "soon" },
+    env: { CONFIGSERVER_LOG_LEVEL: "loud", CONFIGSERVER_SYNC_INTERVAL: "0", CONFIGSERVER_REQUEST_TIMEOUT: "soon", CONFIGSERVER_V2_CONFIG_DETAILS: "push" },
   }), { instanceOf: SettingsError }) as SettingsError;
   const expected = [/^--port: "70000" is not a port/, /^--agent-ttl: "5" is not a duration/, /^--agent-token-file: .* cannot be read \(ENOENT\)/,
     /^CONFIGSERVER_LOG_LEVEL: "loud" is not a log level/, /^CONFIGSERVER_SYNC_INTERVAL: must be more than 0/, /^CONFIGSERVER_REQUEST_TIMEOUT: "soon" is not a duration/,
-    /body-limit in .*: "lots" is not a size/, /unknown option "colour"/, /read-only in .*: "maybe" is not a boolean/, /the repository is required/];
+    /body-limit in .*: "lots" is not a size/, /unknown option "colour"/, /read-only in .*: "maybe" is not a boolean/, /the repository is required/,
+    /^CONFIGSERVER_V2_CONFIG_DETAILS: "push" is not one of heartbeat, fetch/];
   for (const re of expected) t.true(e.problems.some((p) => re.test(p)), `${re}\n${e.message}`);
   t.is(e.problems.length, expected.length, e.message);
 });
