@@ -6,6 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RepoState } from "../src/domain/repoState.ts";
 import { planUpdateConfig } from "../src/domain/userOps.ts";
+import { checkContent } from "../src/store/contentCheck.ts";
 import { readRepoContent } from "../src/store/repoContent.ts";
 import { RepoStore } from "../src/store/repoStore.ts";
 import { renderConfig } from "../src/store/yamlCodec.ts";
@@ -92,7 +93,7 @@ export async function storeBench(repo: string, reloads: number, writes: number):
     const spec = { name, agentType: old.agentType, description: old.description, content: `${old.content}# write ${k}\n` };
     gitMs = {};
     const s = performance.now();
-    await store.write((st) => planUpdateConfig(st, spec));
+    await store.write((st) => planUpdateConfig(st, spec, checkContent));
     result.writes.push({ totalMs: performance.now() - s, gitMs });
   }
   const renders: number[] = [];

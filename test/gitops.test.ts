@@ -69,7 +69,8 @@ test("a write that changes nothing makes no commit", async (t) => {
 });
 
 const trickyContents: Record<string, string> = {
-  tabs: "a:\tb\n\tindented with a tab\n",
+  // Content that starts like a mapping must parse (test/content.test.ts): these two start as text.
+  tabs: "tabs\tin text\n\tindented with a tab\n",
   trailingSpaces: "key: value   \nnext:  \n",
   noFinalNewline: "enable: true\ninputs: []",
   crlf: "line1\r\nline2\r\n",
@@ -81,7 +82,8 @@ const trickyContents: Record<string, string> = {
   onlyNewline: "\n",
   onlySpaces: "   ",
   documentMarkers: "---\na: 1\n...\n",
-  yamlish: "a: 'single'\nb: \"double\" # not a comment\n- [flow, seq]\n{x: y}\n",
+  yamlish: "yaml-looking text\na: 'single'\nb: \"double\" # not a comment\n- [flow, seq]\n{x: y}\n",
+  validYaml: "a:\tb\nc: 'single' # a comment\n",
   scalarsThatLookTyped: "true",
   number: "123",
   nul: "null",

@@ -80,6 +80,35 @@ const cases: Record<string, Case> = {
       ["configs/d.yaml:4:13", /field "agent_type" must be a string/],
     ],
   },
+  "pipeline content that is not valid YAML: at the content's own line in a literal block": {
+    files: { "configs/p1.yaml": "config_name: p1\ncontent: |\n  # a comment line\n\n  enable: true\n  inputs:\n    - Type: input_file\n      FilePaths: /var/log/*.log\n     Multiline: x\n" },
+    expect: [["configs/p1.yaml:9:3", /^content: it starts like a pipeline \(a YAML or JSON mapping\) but is not valid YAML: .*add "format: text"/]],
+  },
+  "pipeline content in a quoted string: at the value, the content's line in the message": {
+    files: { "configs/p2.yaml": 'config_name: p2\ncontent: "{\\"a\\": 1,\\n  \\"b\\" 2}"\n' },
+    expect: [["configs/p2.yaml:2:10", /^content \(line 2, column 7 of the content\): .*not valid YAML: Missing , or : between flow map items/]],
+  },
+  "declared formats: json that is YAML, a mapping that is a list, an unknown format": {
+    files: {
+      "configs/p3.yaml": "config_name: p3\nformat: json\ncontent: |\n  enable: true\n",
+      "configs/p4.yaml": "config_name: p4\nformat: yaml\ncontent: |\n  - a\n",
+      "configs/p5.yaml": "config_name: p5\nformat: xml\ncontent: x\n",
+      "instance_configs/i1.yaml": "config_name: i1\ncontent: |\n  max_bytes_per_sec: 1\n  max_bytes_per_sec: 2\n",
+    },
+    expect: [
+      ["configs/p3.yaml:4:3", /^content: its file declares format: json but is not valid JSON: /],
+      ["configs/p4.yaml:4:3", /^content: its file declares format: yaml but is not a mapping/],
+      ["configs/p5.yaml:2:9", /field "format" must be one of yaml, json, text/],
+      ["instance_configs/i1.yaml:4:3", /^content: .*not valid YAML: Map keys must be unique/],
+    ],
+  },
+  "plain text passes, and text that only looks like a mapping with format: text": {
+    files: {
+      "configs/t1.yaml": "config_name: t1\ncontent: |\n  tail the logs\n  Note: see wiki: http://x\n",
+      "configs/t2.yaml": "config_name: t2\nformat: text\ncontent: |\n  Note: see wiki: http://x\n",
+    },
+    expect: [],
+  },
   "files that are not state files": {
     files: { "configs/e.yml": good.replace("ok", "e"), "configs/sub/f.yaml": good.replace("ok", "f") },
     expect: [

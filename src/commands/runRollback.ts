@@ -1,4 +1,5 @@
 import { planRollback } from "../domain/rollback.ts";
+import { checkContent } from "../store/contentCheck.ts";
 import { readConfigVersion } from "../store/configHistory.ts";
 import { RepoStore } from "../store/repoStore.ts";
 import { configuredAuthor } from "../store/repositoryRoot.ts";
@@ -21,7 +22,7 @@ export async function rollbackLocally(name: string, o: RollbackOptions): Promise
   const author = await configuredAuthor(root);
   const store = await RepoStore.open(root, author ? { author } : {});
   const target = await readConfigVersion(store.git, name, o.to, store.state.commit || "HEAD");
-  const result = await store.write((state) => planRollback(state, name, { version: o.to, commit: target.entry.commit, spec: target.spec }));
+  const result = await store.write((state) => planRollback(state, name, { version: o.to, commit: target.entry.commit, spec: target.spec }, checkContent));
   if (!result.commit) return `Config ${name} already equals version ${o.to}; nothing to commit.`;
   const now = result.state.configs.get(name)?.version;
   return `Rolled back config ${name} to version ${o.to} (commit ${target.entry.commit.slice(0, 12)}): new commit ${result.commit.slice(0, 12)}, version ${now}.`;

@@ -1,3 +1,5 @@
+import type { ContentFormat } from "./contentFormat.ts";
+
 export interface Tag {
   readonly name: string;
   readonly value: string;
@@ -8,6 +10,8 @@ export interface ConfigSpec {
   readonly agentType: string;
   readonly description: string;
   readonly content: string;
+  /** The file's `format:` when it declares one: how the content is checked (src/domain/contentFormat.ts). */
+  readonly format?: ContentFormat;
 }
 
 /** A config as served: its version is the first-parent depth of the commit that last changed its file. */
@@ -28,6 +32,7 @@ export interface InstanceConfigSpec {
   readonly name: string;
   readonly description: string;
   readonly content: string;
+  readonly format?: ContentFormat;
 }
 
 export interface InstanceConfigRecord extends InstanceConfigSpec {

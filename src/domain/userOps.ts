@@ -1,3 +1,4 @@
+import { contentProblemMessage, type ContentCheck } from "./contentFormat.ts";
 import { DomainError } from "./errors.ts";
 import { isValidName, nameRuleMessage } from "./names.ts";
 import type { RepoState } from "./repoState.ts";
@@ -100,20 +101,33 @@ function checkConfigInput(input: ConfigSpec): void {
   rule("config", input.name);
 }
 
-export function planCreateConfig(state: RepoState, input: ConfigSpec): WritePlan {
+/**
+ * Content meant as a pipeline must parse (src/domain/contentFormat.ts). Checked after the
+ * protocol's own checks, so every answer the protocol defines stays as it was.
+ */
+function checkContent(spec: ConfigSpec, check: ContentCheck): void {
+  const problem = check(spec.content, spec.format);
+  if (problem) throw new DomainError("InvalidParameter", contentProblemMessage("config", spec.name, problem, spec.format));
+}
+
+export function planCreateConfig(state: RepoState, input: ConfigSpec, check: ContentCheck): WritePlan {
   checkConfigInput(input);
   if (state.configs.has(input.name)) throw new DomainError("ConfigAlreadyExist", `Config ${input.name} already exists.`);
+  checkContent(input, check);
   return { changes: [{ kind: "putConfig", config: input }], message: `Create config ${input.name}` };
 }
 
-export function planUpdateConfig(state: RepoState, input: ConfigSpec): WritePlan {
+export function planUpdateConfig(state: RepoState, input: ConfigSpec, check: ContentCheck): WritePlan {
   checkConfigInput(input);
   const old = config(state, input.name);
   const message = `Update config ${input.name}`;
   if (old.agentType === input.agentType && old.description === input.description && old.content === input.content) {
     return { changes: [], message };
   }
-  return { changes: [{ kind: "putConfig", config: input }], message };
+  // The User API cannot say a format: the one the file declares stays, and the check follows it.
+  const next: ConfigSpec = old.format !== undefined ? { ...input, format: old.format } : input;
+  checkContent(next, check);
+  return { changes: [{ kind: "putConfig", config: next }], message };
 }
 
 export function planDeleteConfig(state: RepoState, name: string): WritePlan {

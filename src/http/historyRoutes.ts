@@ -5,6 +5,7 @@ import { DomainError } from "../domain/errors.ts";
 import { isValidName, nameRuleMessage } from "../domain/names.ts";
 import type { RepoState } from "../domain/repoState.ts";
 import { planRollback } from "../domain/rollback.ts";
+import { checkContent } from "../store/contentCheck.ts";
 import { CONFIG_HISTORY, configVersionJson, INSTANCE_CONFIG_HISTORY, noHistory, readConfigVersion, readHistory, readVersion, type HistoryKind } from "../store/configHistory.ts";
 import type { RepoStore } from "../store/repoStore.ts";
 import { answer, NOT_PROTOCOL } from "./answer.ts";
@@ -65,7 +66,7 @@ export function historyRouter(deps: HistoryDeps): Router {
     const name = checkName("config", ctx.params.name);
     const version = parseVersion((await readJson(ctx)).version, CONFIGS);
     const target = await readConfigVersion(store.git, name, version, servedCommit(store));
-    const result = await store.write((state) => planRollback(state, name, { version, commit: target.entry.commit, spec: target.spec }));
+    const result = await store.write((state) => planRollback(state, name, { version, commit: target.entry.commit, spec: target.spec }, checkContent));
     const now = result.state.configs.get(name);
     return {
       message: result.commit ? `Rolled back config ${name} to version ${version}` : `Config ${name} already equals version ${version}; nothing to commit`,

@@ -6,6 +6,7 @@ import * as ops from "../domain/userOps.ts";
 import { configserver } from "../gen/proto.js";
 import type { AgentRegistry } from "../domain/registry.ts";
 import { USER_ENVELOPE } from "../protocols/alpha/envelope.ts";
+import { checkContent } from "../store/contentCheck.ts";
 import type { RepoStore } from "../store/repoStore.ts";
 import { LONG_LIST, yieldToEventLoop, type Method, type Reply, type RouteSpec } from "./route.ts";
 
@@ -101,11 +102,11 @@ export function userRoutes(api: UserApi): RouteSpec<never>[] {
 
   r("POST", "/User/CreateConfig", pb.CreateConfigRequest, pb.CreateConfigResponse, (q) => {
     const input = configInput(q.config_detail);
-    return write((s) => ops.planCreateConfig(s, input), "Add config success");
+    return write((s) => ops.planCreateConfig(s, input, checkContent), "Add config success");
   });
   r("PUT", "/User/UpdateConfig", pb.UpdateConfigRequest, pb.UpdateConfigResponse, (q) => {
     const input = configInput(q.config_detail);
-    return write((s) => ops.planUpdateConfig(s, input), "Update config success");
+    return write((s) => ops.planUpdateConfig(s, input, checkContent), "Update config success");
   });
   r("DELETE", "/User/DeleteConfig", pb.DeleteConfigRequest, pb.DeleteConfigResponse, (q) =>
     write((s) => ops.planDeleteConfig(s, q.config_name ?? ""), "Delete config success"),

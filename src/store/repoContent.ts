@@ -1,5 +1,6 @@
 import type { ConfigSpec, GroupSpec, InstanceConfigSpec, Problem } from "../domain/types.ts";
 import { validateRepo, type ConfigFile, type GroupFile, type InstanceConfigFile } from "../domain/validateRepo.ts";
+import { withContentProblem } from "./contentCheck.ts";
 import { parseConfigFile, parseGroupFile, parseInstanceConfigFile } from "./yamlCodec.ts";
 
 export const CONFIG_DIR = "configs";
@@ -50,13 +51,13 @@ export function readRepoContent(files: ReadonlyMap<string, string>, cache?: Pars
     }
     const stem = base.slice(0, -".yaml".length);
     if (dir === CONFIG_DIR) {
-      const r = cached(cache, file, text, () => entryOf(parseConfigFile(file, text), file, stem));
+      const r = cached(cache, file, text, () => entryOf(withContentProblem(file, parseConfigFile(file, text)), file, stem));
       problems.push(...r.problems);
       if (r.entry) configs.push(r.entry);
       else unreadable.add(stem);
       if (r.problems.length > 0) broken.add(file);
     } else if (dir === INSTANCE_DIR) {
-      const r = cached(cache, file, text, () => entryOf(parseInstanceConfigFile(file, text), file, stem));
+      const r = cached(cache, file, text, () => entryOf(withContentProblem(file, parseInstanceConfigFile(file, text)), file, stem));
       problems.push(...r.problems);
       if (r.entry) instances.push(r.entry);
       else unreadableInstances.add(stem);

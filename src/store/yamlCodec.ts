@@ -1,17 +1,31 @@
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node, type Pair } from "yaml";
+import { CONTENT_FORMATS, isContentFormat, type ContentFormat } from "../domain/contentFormat.ts";
 import type { ConfigSpec, GroupSpec, InstanceConfigSpec, Pos, Problem, Tag } from "../domain/types.ts";
+
+/**
+ * Where a config's content stands in its file, to place a problem found inside the content.
+ * `block` is set for a literal block (`content: |`), whose lines are the file's lines one for one:
+ * content line L, column C is file line `block.line + L - 1`, column `block.indent + C`. Other
+ * styles (quoted, folded) have no such mapping: their problems stand at `pos`.
+ */
+export interface ContentPlace {
+  readonly pos: Pos;
+  readonly block?: { readonly line: number; readonly indent: number };
+}
 
 export interface ParsedConfig {
   readonly spec: ConfigSpec;
   readonly namePos: Pos;
-  /** Where the content's value starts, for warnings about what it holds. */
+  /** Where the content's value starts, for problems and warnings about what it holds. */
   readonly contentPos: Pos;
+  readonly contentPlace: ContentPlace;
 }
 
 export interface ParsedInstanceConfig {
   readonly spec: InstanceConfigSpec;
   readonly namePos: Pos;
   readonly contentPos: Pos;
+  readonly contentPlace: ContentPlace;
 }
 
 export interface ParsedGroup {
@@ -25,8 +39,8 @@ export interface ParsedGroup {
 
 type Parsed<T> = { readonly value?: T; readonly problems: Problem[] };
 
-const CONFIG_FIELDS = ["config_name", "agent_type", "description", "content"];
-const INSTANCE_CONFIG_FIELDS = ["config_name", "description", "content"];
+const CONFIG_FIELDS = ["config_name", "agent_type", "description", "content", "format"];
+const INSTANCE_CONFIG_FIELDS = ["config_name", "description", "content", "format"];
 const GROUP_FIELDS = ["group_name", "description", "tags", "configs", "instance_configs"];
 
 class FileReader {
@@ -36,7 +50,7 @@ class FileReader {
 
   constructor(
     readonly file: string,
-    text: string,
+    private readonly text: string,
   ) {
     this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false, strict: true });
     for (const e of this.doc.errors) {
@@ -90,6 +104,30 @@ class FileReader {
       return { value: "", pos: at };
     }
     return { value: pair.value.value, pos: at };
+  }
+
+  /** The optional `format:` field: one of CONTENT_FORMATS. */
+  format(fields: Map<string, Pair<unknown, unknown>>): ContentFormat | undefined {
+    if (!fields.has("format")) return undefined;
+    const f = this.string(fields, "format", false);
+    if (f.value === "" || isContentFormat(f.value)) return f.value === "" ? undefined : f.value;
+    this.problem(f.pos, `field "format" must be one of ${CONTENT_FORMATS.join(", ")} (how the content is checked), got ${JSON.stringify(f.value)}`);
+    return undefined;
+  }
+
+  /** Where the content's value is; for a literal block, how its lines map to the file's. */
+  place(fields: Map<string, Pair<unknown, unknown>>, pos: Pos): ContentPlace {
+    const value = fields.get("content")?.value;
+    if (!isScalar(value) || value.type !== Scalar.BLOCK_LITERAL || typeof value.value !== "string" || !value.range) return { pos };
+    // The value starts at the "|" header; the content's first line is the next line of the file.
+    const line = this.lines.linePos(value.range[0]).line + 1;
+    const source = this.text.split("\n");
+    const content = value.value.split("\n");
+    const first = content.findIndex((l) => l !== "");
+    if (first < 0) return { pos };
+    const src = (source[line - 1 + first] ?? "").replace(/\r$/, "");
+    const indent = src.length - (content[first] as string).length;
+    return indent >= 0 && src.endsWith(content[first] as string) ? { pos, block: { line, indent } } : { pos };
   }
 
   list(fields: Map<string, Pair<unknown, unknown>>, key: string): Node[] {
@@ -156,8 +194,9 @@ export function parseConfigFile(file: string, text: string): Parsed<ParsedConfig
   const description = r.string(f, "description", false);
   const content = r.string(f, "content", true);
   if (f.has("content") && content.value === "" && r.problems.length === 0) r.problem(content.pos, 'field "content" must not be empty');
-  const spec: ConfigSpec = { name: name.value, agentType: agentType.value, description: description.value, content: content.value };
-  return { value: { spec, namePos: name.pos, contentPos: content.pos }, problems: r.problems };
+  const format = r.format(f);
+  const spec: ConfigSpec = { name: name.value, agentType: agentType.value, description: description.value, content: content.value, ...(format ? { format } : {}) };
+  return { value: { spec, namePos: name.pos, contentPos: content.pos, contentPlace: r.place(f, content.pos) }, problems: r.problems };
 }
 
 export function parseInstanceConfigFile(file: string, text: string): Parsed<ParsedInstanceConfig> {
@@ -168,8 +207,9 @@ export function parseInstanceConfigFile(file: string, text: string): Parsed<Pars
   const description = r.string(f, "description", false);
   const content = r.string(f, "content", true);
   if (f.has("content") && content.value === "" && r.problems.length === 0) r.problem(content.pos, 'field "content" must not be empty');
-  const spec: InstanceConfigSpec = { name: name.value, description: description.value, content: content.value };
-  return { value: { spec, namePos: name.pos, contentPos: content.pos }, problems: r.problems };
+  const format = r.format(f);
+  const spec: InstanceConfigSpec = { name: name.value, description: description.value, content: content.value, ...(format ? { format } : {}) };
+  return { value: { spec, namePos: name.pos, contentPos: content.pos, contentPlace: r.place(f, content.pos) }, problems: r.problems };
 }
 
 export function parseGroupFile(file: string, text: string): Parsed<ParsedGroup> {
@@ -249,13 +289,16 @@ export function renderConfig(spec: ConfigSpec, previous?: string): string {
     doc.set("agent_type", quoted ? stringNode(spec.agentType, true) : spec.agentType);
     doc.set("description", quoted ? stringNode(spec.description, true) : spec.description);
     doc.set("content", stringNode(spec.content, quoted));
+    // The User API cannot say a format: a file's declared one is kept (userOps carries it over).
+    if (spec.format !== undefined) doc.set("format", spec.format);
+    else doc.delete("format");
     return doc;
   };
   const parse = (text: string) => {
     const back = parseConfigFile("", text);
     return back.problems.length === 0 ? back.value?.spec : undefined;
   };
-  const wanted: ConfigSpec = { name: spec.name, agentType: spec.agentType, description: spec.description, content: spec.content };
+  const wanted: ConfigSpec = { name: spec.name, agentType: spec.agentType, description: spec.description, content: spec.content, ...(spec.format ? { format: spec.format } : {}) };
   return render(build, parse, wanted, `config ${spec.name}`);
 }
 

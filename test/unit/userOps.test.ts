@@ -3,6 +3,7 @@ import { DomainError } from "../../src/domain/errors.ts";
 import { RepoState } from "../../src/domain/repoState.ts";
 import type { ConfigRecord, GroupSpec } from "../../src/domain/types.ts";
 import * as ops from "../../src/domain/userOps.ts";
+import { checkContent } from "../../src/store/contentCheck.ts";
 
 const rec = (name: string, version = 1): ConfigRecord => ({ name, version, commit: "h", agentType: "t", description: "d", content: `${name}\n` });
 const grp = (name: string, configs: string[] = [], tags = [{ name: "k", value: "v" }]): GroupSpec => ({ name, description: "d", tags, configs });
@@ -17,20 +18,20 @@ function fails(t: ExecutionContext, run: () => unknown, code: string, message: s
 
 test("create config: one putConfig change", (t) => {
   const spec = { name: "c3", agentType: "a", description: "", content: "x" };
-  t.deepEqual(ops.planCreateConfig(state(), spec), { changes: [{ kind: "putConfig", config: spec }], message: "Create config c3" });
-  fails(t, () => ops.planCreateConfig(state(), { ...spec, name: "c1" }), "ConfigAlreadyExist", "Config c1 already exists.");
-  fails(t, () => ops.planCreateConfig(state(), { ...spec, name: "", content: "" }), "BadRequest", "Need parameter ConfigName.");
-  fails(t, () => ops.planCreateConfig(state(), { ...spec, name: "c1", content: "" }), "BadRequest", "Need parameter Content.");
-  fails(t, () => ops.planCreateConfig(state(), { ...spec, name: "a/b" }), "InvalidParameter", `Invalid config name "a/b": a name must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$ (start with a letter or digit; then letters, digits, '.', '_' or '-'; at most 128 characters).`);
+  t.deepEqual(ops.planCreateConfig(state(), spec, checkContent), { changes: [{ kind: "putConfig", config: spec }], message: "Create config c3" });
+  fails(t, () => ops.planCreateConfig(state(), { ...spec, name: "c1" }, checkContent), "ConfigAlreadyExist", "Config c1 already exists.");
+  fails(t, () => ops.planCreateConfig(state(), { ...spec, name: "", content: "" }, checkContent), "BadRequest", "Need parameter ConfigName.");
+  fails(t, () => ops.planCreateConfig(state(), { ...spec, name: "c1", content: "" }, checkContent), "BadRequest", "Need parameter Content.");
+  fails(t, () => ops.planCreateConfig(state(), { ...spec, name: "a/b" }, checkContent), "InvalidParameter", `Invalid config name "a/b": a name must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$ (start with a letter or digit; then letters, digits, '.', '_' or '-'; at most 128 characters).`);
 });
 
 test("update config: no change when every field is equal", (t) => {
   const same = { name: "c1", agentType: "t", description: "d", content: "c1\n" };
-  t.deepEqual(ops.planUpdateConfig(state(), same).changes, []);
+  t.deepEqual(ops.planUpdateConfig(state(), same, checkContent).changes, []);
   for (const changed of [{ agentType: "u" }, { description: "" }, { content: "c1\r\n" }]) {
-    t.deepEqual(ops.planUpdateConfig(state(), { ...same, ...changed }).changes, [{ kind: "putConfig", config: { ...same, ...changed } }]);
+    t.deepEqual(ops.planUpdateConfig(state(), { ...same, ...changed }, checkContent).changes, [{ kind: "putConfig", config: { ...same, ...changed } }]);
   }
-  fails(t, () => ops.planUpdateConfig(state(), { ...same, name: "nope" }), "ConfigNotExist", "Config nope doesn't exist.");
+  fails(t, () => ops.planUpdateConfig(state(), { ...same, name: "nope" }, checkContent), "ConfigNotExist", "Config nope doesn't exist.");
 });
 
 test("delete config: refused while applied", (t) => {

@@ -1,0 +1,36 @@
+import test from "ava";
+import { contentFormat } from "../../src/domain/contentFormat.ts";
+import { checkContent } from "../../src/store/contentCheck.ts";
+import { parseConfigFile, renderConfig } from "../../src/store/yamlCodec.ts";
+
+test("content that starts like a mapping or a JSON object is meant as a pipeline; anything else is text", (t) => {
+  const yaml = ["enable: true\n", "inputs:\n  - Type: x\n", "{", '{"a": 1}', "  indented: 1", '"quoted key": 1', "'single': 1", "key:", "key:\tvalue", "# comment\n\nenable: true", "---\nenable: true", "%YAML 1.2\n---\na: 1", "Note: see wiki: http://x", "crlf: 1\r\n"];
+  const text = ["", "hello", "hello world\nkey: value", "x:y", "http://example.com", "- a\n- b", "[1, 2]", "# only a comment", "---\n...\n"];
+  for (const c of yaml) t.is(contentFormat(c), "yaml", JSON.stringify(c));
+  for (const c of text) t.is(contentFormat(c), "text", JSON.stringify(c));
+  // "a : b" is a YAML key too (spaces before the colon are allowed).
+  t.is(contentFormat("a : b"), "yaml");
+  t.is(contentFormat("enable: true", "text"), "text", "a declared format wins");
+  t.is(contentFormat("hello", "json"), "json");
+});
+
+test("checkContent: problems with the content's line and column; declared formats are strict", (t) => {
+  t.is(checkContent("enable: true\n", undefined), undefined);
+  t.is(checkContent("plain text: with: colons", "text"), undefined);
+  t.like(checkContent("a: 1\nb: [\n", undefined), { line: 3, column: 1 });
+  t.like(checkContent("a: 1\na: 2\n", undefined), { line: 2, column: 1, message: "it starts like a pipeline (a YAML or JSON mapping) but is not valid YAML: Map keys must be unique" });
+  t.like(checkContent('{"a":1,\n"b" 2}', "json"), { line: 2, column: 5 });
+  t.like(checkContent("[1]", "json"), { message: "its file declares format: json but is not a JSON object" });
+  t.like(checkContent("- a\n", "yaml"), { line: 1, column: 1, message: 'its file declares format: yaml but is not a mapping: a pipeline is "key: value" lines or a JSON object' });
+  t.is(checkContent('{"a": 1}', "yaml"), undefined);
+});
+
+test("format: is read, written back and kept when the file is edited", (t) => {
+  const spec = { name: "x", agentType: "", description: "", content: "a: b: c\n", format: "text" as const };
+  const text = renderConfig(spec);
+  t.regex(text, /^format: text$/m);
+  t.deepEqual(parseConfigFile("configs/x.yaml", text).value?.spec, spec);
+  const { format: _, ...without } = spec;
+  t.notRegex(renderConfig(without, text), /format:/);
+  t.deepEqual(parseConfigFile("configs/x.yaml", "config_name: x\ncontent: y\nformat: csv\n").problems.map((p) => `${p.line}:${p.column} ${p.message}`), ['3:9 field "format" must be one of yaml, json, text (how the content is checked), got "csv"']);
+});
