@@ -1,11 +1,12 @@
 import { readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
+import { parseIdentity, type Person } from "./domain/identity.ts";
 import type { LogLevel } from "./logger.ts";
 
 export type Source = "flag" | "env" | "file" | "default";
 
-type Kind = "string" | "dir" | "port" | "bool" | "duration" | "size" | "level" | "choice" | "secret" | "secretFile";
+type Kind = "string" | "dir" | "port" | "bool" | "duration" | "size" | "level" | "choice" | "identity" | "secret" | "secretFile";
 
 export interface OptionSpec {
   /** Flag name without dashes; also the key in the settings file. */
@@ -35,6 +36,7 @@ const TABLE = [
   { name: "host", kind: "string", valueName: "address", description: "address to listen on", default: "127.0.0.1" },
   { name: "port", kind: "port", valueName: "port", description: "port to listen on (0 picks a free one)", default: "8899" },
   { name: "read-only", kind: "bool", description: "refuse User API writes (changes come by pull request)", default: "false" },
+  { name: "author", kind: "identity", valueName: "identity", description: 'git identity of User API commits, "Name <email>": their committer, and their author when a request names none (header X-Configserver-Author)', default: "configserver <configserver@localhost>" },
   { name: "log-level", kind: "level", valueName: "level", description: `log level: ${LOG_LEVELS.join(", ")}`, default: "info" },
   { name: "body-limit", kind: "size", valueName: "size", description: "largest request body accepted (e.g. 4MiB, 512KiB, 1000000)", default: "4MiB" },
   { name: "request-timeout", kind: "duration", valueName: "duration", description: "answer RequestTimeout (HTTP 500) when a request takes longer; 0 = never", default: "30s" },
@@ -59,7 +61,7 @@ export const OPTIONS: readonly OptionSpec[] = TABLE;
 type Row = (typeof TABLE)[number];
 type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
 type KeyOf<R extends Row> = R["kind"] extends "duration" ? `${Camel<R["name"]>}Ms` : Camel<R["name"]>;
-type ValueOf<K extends Kind> = K extends "bool" ? boolean : K extends "port" | "duration" | "size" ? number : K extends "level" ? LogLevel : string;
+type ValueOf<K extends Kind> = K extends "bool" ? boolean : K extends "port" | "duration" | "size" ? number : K extends "level" ? LogLevel : K extends "identity" ? Person : string;
 type Valued<R extends Row> = R extends { choices: readonly (infer C)[] } ? C : ValueOf<R["kind"]>;
 type Settled<R extends Row> = R extends { default: string } | { required: true } ? Valued<R> : Valued<R> | undefined;
 
@@ -246,6 +248,10 @@ function resolveValues(input: SettingsInput, names?: readonly string[]): Resolve
         return (LOG_LEVELS as readonly string[]).includes(s) ? s : bad(`is not a log level (one of ${LOG_LEVELS.join(", ")})`);
       case "choice":
         return o.choices?.includes(s) ? s : bad(`is not one of ${(o.choices ?? []).join(", ")}`);
+      case "identity": {
+        const who = parseIdentity(s);
+        return "problem" in who ? bad(`is refused: ${who.problem}`) : who;
+      }
       case "dir": {
         if (s === "") return bad("is empty");
         const path = isAbsolute(s) ? s : resolve(c?.base ?? cwd, s);

@@ -21,7 +21,7 @@ import { rolloutRouter } from "./http/rolloutRoutes.ts";
 import { statusRouter } from "./http/status.ts";
 import { webhookRouter } from "./http/webhook.ts";
 import { formatProblem } from "./problemFormat.ts";
-import { RepoStore, type Author } from "./store/repoStore.ts";
+import { RepoStore } from "./store/repoStore.ts";
 import { RepoWatcher } from "./store/repoWatcher.ts";
 import { SyncScheduler } from "./store/syncScheduler.ts";
 import { VERSION } from "./version.ts";
@@ -33,7 +33,6 @@ import { VERSION } from "./version.ts";
 export type ServerOptions = Partial<Omit<Settings, "repo" | "logLevel" | "configFile">> & {
   /** The served git repository; created when missing or empty. */
   readonly repo: string;
-  readonly author?: Author;
   readonly logger?: Logger;
   readonly now?: () => number;
   /** Defaults to a new Metrics with its own registry. */

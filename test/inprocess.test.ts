@@ -119,7 +119,7 @@ test("the in-process committer moves the branch only from the expected parent", 
   const committer = await DirectCommitter.prepare(new Git(repo));
   if (typeof committer === "string") return t.fail(committer);
   let wrote = false;
-  const result = await committer.commit(old, [{ path: "configs/base.yaml", text: configYaml("base", "late\n") }], "stale write", AUTHOR, async () => {
+  const result = await committer.commit(old, [{ path: "configs/base.yaml", text: configYaml("base", "late\n") }], "stale write", { author: AUTHOR, committer: AUTHOR }, async () => {
     wrote = true;
   });
   t.deepEqual(result, { kind: "moved" });

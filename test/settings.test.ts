@@ -24,6 +24,7 @@ const CASES: Record<string, Case> = {
   host: three("host", ["h-flag", "h-env", "h-file"], ["h-flag", "h-env", "h-file"]),
   port: three("port", ["1001", "1002", "1003"], [1001, 1002, 1003]),
   "read-only": { key: "readOnly", flag: false, env: "0", file: true, expect: [false, false, true] },
+  author: three("author", ["Flag <f@example.com>", "Env <e@example.com>", "File <f@example.com>"], [{ name: "Flag", email: "f@example.com" }, { name: "Env", email: "e@example.com" }, { name: "File", email: "f@example.com" }]),
   "log-level": three("logLevel", ["debug", "warn", "error"], ["debug", "warn", "error"]),
   "body-limit": three("bodyLimit", ["1KiB", "2KiB", "3000"], [1024, 2048, 3000]),
   "request-timeout": three("requestTimeoutMs", ["1s", "2s", "500ms"], [1000, 2000, 500]),
@@ -111,10 +112,10 @@ test("secrets come from files; a file in the settings file is relative to it; to
 test("every invalid value is reported at once", (t) => {
   const config = settingsFile({ "body-limit": "lots", colour: "blue", "read-only": "maybe" });
   const e = t.throws(() => resolveSettings({
-    flags: { config, port: "70000", agentTtl: "5", agentTokenFile: "/nonexistent/token" },
+    flags: { config, port: "70000", agentTtl: "5", agentTokenFile: "/nonexistent/token", author: "ops@example.com" },
     env: { CONFIGSERVER_LOG_LEVEL: "loud", CONFIGSERVER_SYNC_INTERVAL: "0", CONFIGSERVER_REQUEST_TIMEOUT: "soon", CONFIGSERVER_V2_CONFIG_DETAILS: "push" },
   }), { instanceOf: SettingsError }) as SettingsError;
-  const expected = [/^--port: "70000" is not a port/, /^--agent-ttl: "5" is not a duration/, /^--agent-token-file: .* cannot be read \(ENOENT\)/,
+  const expected = [/^--author: "ops@example.com" is refused: it is not "Name <email>"/, /^--port: "70000" is not a port/, /^--agent-ttl: "5" is not a duration/, /^--agent-token-file: .* cannot be read \(ENOENT\)/,
     /^CONFIGSERVER_LOG_LEVEL: "loud" is not a log level/, /^CONFIGSERVER_SYNC_INTERVAL: must be more than 0/, /^CONFIGSERVER_REQUEST_TIMEOUT: "soon" is not a duration/,
     /body-limit in .*: "lots" is not a size/, /unknown option "colour"/, /read-only in .*: "maybe" is not a boolean/, /the repository is required/,
     /^CONFIGSERVER_V2_CONFIG_DETAILS: "push" is not one of heartbeat, fetch/];

@@ -9,6 +9,7 @@ import { checkContent } from "../store/contentCheck.ts";
 import { CONFIG_HISTORY, configVersionJson, INSTANCE_CONFIG_HISTORY, noHistory, readConfigVersion, readHistory, readVersion, type HistoryKind } from "../store/configHistory.ts";
 import type { RepoStore } from "../store/repoStore.ts";
 import { answer, NOT_PROTOCOL } from "./answer.ts";
+import { writeOptions } from "./writeOptions.ts";
 
 export interface HistoryDeps {
   readonly store: RepoStore;
@@ -64,9 +65,10 @@ export function historyRouter(deps: HistoryDeps): Router {
 
   router.post(`${CONFIGS}/:name/rollback`, handle(async (ctx) => {
     const name = checkName("config", ctx.params.name);
+    const who = writeOptions(ctx.req);
     const version = parseVersion((await readJson(ctx)).version, CONFIGS);
     const target = await readConfigVersion(store.git, name, version, servedCommit(store));
-    const result = await store.write((state) => planRollback(state, name, { version, commit: target.entry.commit, spec: target.spec }, checkContent));
+    const result = await store.write((state) => planRollback(state, name, { version, commit: target.entry.commit, spec: target.spec }, checkContent), who);
     const now = result.state.configs.get(name);
     return {
       message: result.commit ? `Rolled back config ${name} to version ${version}` : `Config ${name} already equals version ${version}; nothing to commit`,

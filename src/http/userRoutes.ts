@@ -8,7 +8,9 @@ import type { AgentRegistry } from "../domain/registry.ts";
 import { USER_ENVELOPE } from "../protocols/alpha/envelope.ts";
 import { checkContent } from "../store/contentCheck.ts";
 import type { RepoStore } from "../store/repoStore.ts";
+import type { IncomingMessage } from "node:http";
 import { LONG_LIST, yieldToEventLoop, type Method, type Reply, type RouteSpec } from "./route.ts";
+import { writeOptions } from "./writeOptions.ts";
 
 const pb = configserver.proto;
 
@@ -72,24 +74,25 @@ export function agentMessage(a: AgentRecord) {
 export function userRoutes(api: UserApi): RouteSpec<never>[] {
   const { store } = api;
   const routes: RouteSpec<never>[] = [];
-  const write = async (plan: (s: typeof store.state) => ops.WritePlan, message: string): Promise<Reply> => {
-    await store.write(plan);
+  // The headers are read before the plan: a malformed author is refused before any work.
+  const write = async (req: IncomingMessage, plan: (s: typeof store.state) => ops.WritePlan, message: string): Promise<Reply> => {
+    await store.write(plan, writeOptions(req));
     return { message };
   };
-  const r = <Req extends { request_id?: string | null }>(method: Method, path: string, request: { decode(b: Uint8Array): Req }, response: unknown, handle: (req: Req) => Reply | Promise<Reply>) => {
+  const r = <Req extends { request_id?: string | null }>(method: Method, path: string, request: { decode(b: Uint8Array): Req }, response: unknown, handle: (q: Req, req: IncomingMessage) => Reply | Promise<Reply>) => {
     routes.push({ method, path, request: request as never, response: response as never, envelope: USER_ENVELOPE, handle: handle as never });
   };
 
-  r("POST", "/User/CreateAgentGroup", pb.CreateAgentGroupRequest, pb.CreateAgentGroupResponse, (q) => {
+  r("POST", "/User/CreateAgentGroup", pb.CreateAgentGroupRequest, pb.CreateAgentGroupResponse, (q, req) => {
     const input = groupInput(q.agent_group);
-    return write((s) => ops.planCreateGroup(s, input), "Add agent group success");
+    return write(req, (s) => ops.planCreateGroup(s, input), "Add agent group success");
   });
-  r("PUT", "/User/UpdateAgentGroup", pb.UpdateAgentGroupRequest, pb.UpdateAgentGroupResponse, (q) => {
+  r("PUT", "/User/UpdateAgentGroup", pb.UpdateAgentGroupRequest, pb.UpdateAgentGroupResponse, (q, req) => {
     const input = groupInput(q.agent_group);
-    return write((s) => ops.planUpdateGroup(s, input), "Update agent group success");
+    return write(req, (s) => ops.planUpdateGroup(s, input), "Update agent group success");
   });
-  r("DELETE", "/User/DeleteAgentGroup", pb.DeleteAgentGroupRequest, pb.DeleteAgentGroupResponse, (q) =>
-    write((s) => ops.planDeleteGroup(s, q.group_name ?? ""), "Delete agent group success"),
+  r("DELETE", "/User/DeleteAgentGroup", pb.DeleteAgentGroupRequest, pb.DeleteAgentGroupResponse, (q, req) =>
+    write(req, (s) => ops.planDeleteGroup(s, q.group_name ?? ""), "Delete agent group success"),
   );
   r("GET", "/User/GetAgentGroup", pb.GetAgentGroupRequest, pb.GetAgentGroupResponse, (q) => ({
     message: "Get agent group success",
@@ -100,16 +103,16 @@ export function userRoutes(api: UserApi): RouteSpec<never>[] {
     agent_groups: store.state.sortedGroups.map(groupMessage),
   }));
 
-  r("POST", "/User/CreateConfig", pb.CreateConfigRequest, pb.CreateConfigResponse, (q) => {
+  r("POST", "/User/CreateConfig", pb.CreateConfigRequest, pb.CreateConfigResponse, (q, req) => {
     const input = configInput(q.config_detail);
-    return write((s) => ops.planCreateConfig(s, input, checkContent), "Add config success");
+    return write(req, (s) => ops.planCreateConfig(s, input, checkContent), "Add config success");
   });
-  r("PUT", "/User/UpdateConfig", pb.UpdateConfigRequest, pb.UpdateConfigResponse, (q) => {
+  r("PUT", "/User/UpdateConfig", pb.UpdateConfigRequest, pb.UpdateConfigResponse, (q, req) => {
     const input = configInput(q.config_detail);
-    return write((s) => ops.planUpdateConfig(s, input, checkContent), "Update config success");
+    return write(req, (s) => ops.planUpdateConfig(s, input, checkContent), "Update config success");
   });
-  r("DELETE", "/User/DeleteConfig", pb.DeleteConfigRequest, pb.DeleteConfigResponse, (q) =>
-    write((s) => ops.planDeleteConfig(s, q.config_name ?? ""), "Delete config success"),
+  r("DELETE", "/User/DeleteConfig", pb.DeleteConfigRequest, pb.DeleteConfigResponse, (q, req) =>
+    write(req, (s) => ops.planDeleteConfig(s, q.config_name ?? ""), "Delete config success"),
   );
   r("GET", "/User/GetConfig", pb.GetConfigRequest, pb.GetConfigResponse, (q) => ({
     message: "Get config success",
@@ -120,11 +123,11 @@ export function userRoutes(api: UserApi): RouteSpec<never>[] {
     config_details: store.state.sortedConfigs.map(configMessage),
   }));
 
-  r("PUT", "/User/ApplyConfigToAgentGroup", pb.ApplyConfigToAgentGroupRequest, pb.ApplyConfigToAgentGroupResponse, (q) =>
-    write((s) => ops.planApplyConfig(s, q.group_name ?? "", q.config_name ?? ""), "Add config to agent group success"),
+  r("PUT", "/User/ApplyConfigToAgentGroup", pb.ApplyConfigToAgentGroupRequest, pb.ApplyConfigToAgentGroupResponse, (q, req) =>
+    write(req, (s) => ops.planApplyConfig(s, q.group_name ?? "", q.config_name ?? ""), "Add config to agent group success"),
   );
-  r("DELETE", "/User/RemoveConfigFromAgentGroup", pb.RemoveConfigFromAgentGroupRequest, pb.RemoveConfigFromAgentGroupResponse, (q) =>
-    write((s) => ops.planRemoveConfig(s, q.group_name ?? "", q.config_name ?? ""), "Remove config from agent group success"),
+  r("DELETE", "/User/RemoveConfigFromAgentGroup", pb.RemoveConfigFromAgentGroupRequest, pb.RemoveConfigFromAgentGroupResponse, (q, req) =>
+    write(req, (s) => ops.planRemoveConfig(s, q.group_name ?? "", q.config_name ?? ""), "Remove config from agent group success"),
   );
   r("GET", "/User/GetAppliedConfigsForAgentGroup", pb.GetAppliedConfigsForAgentGroupRequest, pb.GetAppliedConfigsForAgentGroupResponse, (q) => ({
     message: "Get agent group's applied configs success",

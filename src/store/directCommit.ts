@@ -1,6 +1,7 @@
 import { appendFileSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { deflateSync } from "node:zlib";
+import type { Person } from "../domain/identity.ts";
 import type { Git } from "./git.ts";
 import { indexStat, patchIndex, type IndexChange } from "./gitIndex.ts";
 import { decodeTree, encodeCommit, encodeTree, formatIdentity, objectWithHeader, patchTree, TREE_MODE, type Identity, type ObjectType, type TreeEntry } from "./gitObjects.ts";
@@ -88,7 +89,7 @@ export class DirectCommitter {
    * Throws when a step fails after that; the caller then puts the files back (no ref or index
    * was changed).
    */
-  async commit(parent: string | undefined, files: readonly FileWrite[], message: string, who: { name: string; email: string }, writeFiles: () => void): Promise<DirectResult> {
+  async commit(parent: string | undefined, files: readonly FileWrite[], message: string, who: { readonly author: Person; readonly committer: Person }, writeFiles: () => void): Promise<DirectResult> {
     const declined = (reason: string): DirectResult => ({ kind: "declined", reason });
     // A root commit has no trees to patch and no index to keep: rare enough to leave to git.
     if (parent === undefined) return declined("the repository's first commit");
@@ -127,8 +128,10 @@ export class DirectCommitter {
     }
     const root = patchTree(trees.root, rootChanges);
     const rootId = this.writeObject("tree", encodeTree(root));
-    const now: Identity = { name: who.name, email: who.email, seconds: Math.floor(Date.now() / 1000), offsetMinutes: -new Date().getTimezoneOffset() };
-    const commit = this.writeObject("commit", encodeCommit(rootId, [parent], now, now, message));
+    const when = { seconds: Math.floor(Date.now() / 1000), offsetMinutes: -new Date().getTimezoneOffset() };
+    const author: Identity = { name: who.author.name, email: who.author.email, ...when };
+    const committer: Identity = { name: who.committer.name, email: who.committer.email, ...when };
+    const commit = this.writeObject("commit", encodeCommit(rootId, [parent], author, committer, message));
 
     // git's order: the index lock first, then the ref's; a held lock means a git command is running.
     const indexPath = join(this.gitDir, "index");
@@ -154,7 +157,7 @@ export class DirectCommitter {
       indexLock.write(patched);
       refLock.write(Buffer.from(`${commit}\n`));
       // As git does, the reflog entry is written while the ref is still locked.
-      this.appendReflogs(ref, parent, commit, now, message);
+      this.appendReflogs(ref, parent, commit, committer, message);
       // The commit point: from here on the branch has the new commit.
       refLock.commit();
       committed = true;

@@ -3,6 +3,7 @@ import { mkdir, readdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Mutex } from "async-mutex";
 import { DomainError } from "../domain/errors.ts";
+import { commitMessage, formatPerson } from "../domain/identity.ts";
 import type { RepoState } from "../domain/repoState.ts";
 import type { Problem } from "../domain/types.ts";
 import type { Change, WritePlan } from "../domain/userOps.ts";
@@ -43,6 +44,13 @@ const MAX_PUSH_ATTEMPTS = 5;
 export interface WriterMode {
   readonly mode: "in-process" | "git" | "not yet written";
   readonly reason?: string;
+}
+
+/** Who asked for a write and why: the commit's author (the server stays its committer) and subject. */
+export interface WriteOptions {
+  readonly author?: Author;
+  /** One line; the plan's message then follows it in the commit's body. */
+  readonly message?: string;
 }
 
 export interface WriteResult {
@@ -153,14 +161,14 @@ export class RepoStore {
    * remote, serve. Throws the plan's DomainError untouched; any later failure is undone before it
    * is reported, so an answered write is committed (and pushed) and a refused one left no trace.
    */
-  write(plan: (state: RepoState) => WritePlan): Promise<WriteResult> {
+  write(plan: (state: RepoState) => WritePlan, options: WriteOptions = {}): Promise<WriteResult> {
     if (this.readOnlyMessage !== undefined) return Promise.reject(new DomainError("Forbidden", this.readOnlyMessage));
     return this.lock.runExclusive(async () => {
       if (this.closing) throw new DomainError("ServerBusy", "The server is shutting down; the change was not made. Retry in a moment.");
       const started = performance.now();
       const seconds = () => (performance.now() - started) / 1000;
       try {
-        const result = await this.writeLocked(plan);
+        const result = await this.writeLocked(plan, options);
         this.events.onWritten?.(result.commit ? "committed" : "unchanged", seconds());
         return result;
       } catch (e) {
@@ -185,7 +193,7 @@ export class RepoStore {
     return this.loader.versionStartup;
   }
 
-  private async writeLocked(plan: (state: RepoState) => WritePlan): Promise<WriteResult> {
+  private async writeLocked(plan: (state: RepoState) => WritePlan, options: WriteOptions): Promise<WriteResult> {
     for (let attempt = 1; ; attempt++) {
       const state = await this.refreshLocked();
       if (this.refused) {
@@ -198,7 +206,7 @@ export class RepoStore {
       const paths = files.map((f) => f.path);
       await this.checkClean(paths);
       const started = performance.now();
-      if (!(await this.commitFiles(state, files, p.message))) {
+      if (!(await this.commitFiles(state, files, commitMessage(p.message, options.message), options.author ?? this.author))) {
         // Someone else committed between the plan and the ref update: plan again on their commit.
         if (attempt >= MAX_PUSH_ATTEMPTS) throw new DomainError("ServerBusy", "The repository kept moving while this write was being saved; the change was not made. Retry in a moment.");
         continue;
@@ -221,14 +229,14 @@ export class RepoStore {
    * (DirectCommitter), else with `git commit`. False when the branch moved away from `base` first
    * (nothing changed). A failure leaves the files, index and branch as they were.
    */
-  private async commitFiles(base: RepoState, files: readonly FileWrite[], message: string): Promise<boolean> {
+  private async commitFiles(base: RepoState, files: readonly FileWrite[], message: string, author: Author): Promise<boolean> {
     const paths = files.map((f) => f.path);
     const writeFiles = () => {
       for (const f of files) writeAtomically(join(this.dir, f.path), f.text);
     };
     try {
       if (this.direct !== undefined) {
-        const result = await this.direct.commit(base.commit || undefined, files, message, this.author, writeFiles);
+        const result = await this.direct.commit(base.commit || undefined, files, message, { author, committer: this.author }, writeFiles);
         if (result.kind === "moved") return false;
         if (result.kind === "committed") {
           this.writer = { mode: "in-process" };
@@ -243,7 +251,7 @@ export class RepoStore {
       if (untracked.length > 0) await this.git.raw(["add", "--", ...untracked]);
       await this.git.raw([
         "-c", `user.name=${this.author.name}`, "-c", `user.email=${this.author.email}`,
-        "commit", "-q", "--no-verify", "--no-gpg-sign", "--no-status", "-m", message, "--", ...paths,
+        "commit", "-q", "--no-verify", "--no-gpg-sign", "--no-status", `--author=${formatPerson(author)}`, "-m", message, "--", ...paths,
       ]);
       return true;
     } catch (e) {
