@@ -36,8 +36,8 @@ test("a User API write names its author and message in headers: the commit's aut
 
   const history = await callJson(s.url, "GET", "/api/v1/configs/app/history");
   const versions = history.body.versions as Record<string, unknown>[];
-  t.like(versions[1], { author: "Ann Example", author_email: "ann@example.com", commit_message: "Collect app logs for incident 42", action: "created" });
-  t.like(versions[0], { author: "Ops Server", commit_message: "Update config app" });
+  t.like(versions[1], { author: "Ann Example", authorEmail: "ann@example.com", commitMessage: "Collect app logs for incident 42", action: "created" });
+  t.like(versions[0], { author: "Ops Server", commitMessage: "Update config app" });
   const cli = await runCli(["history", "app", "--repo", s.repo]);
   t.regex(cli.stdout, /Ann Example +Collect app logs for incident 42\n$/);
 });

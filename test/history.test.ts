@@ -12,7 +12,7 @@ interface VersionJson {
   action: string;
   author: string;
   date: string;
-  commit_message: string;
+  commitMessage: string;
 }
 
 test("history lists each version of a config, matching git log --first-parent, through the CLI and HTTP", async (t) => {
@@ -38,7 +38,7 @@ test("history lists each version of a config, matching git log --first-parent, t
   const versions = (JSON.parse(cli.stdout) as { versions: VersionJson[] }).versions;
   t.deepEqual(versions.map((v) => v.commit), expected);
   t.deepEqual(versions.map((v) => v.version), expected.map(depth));
-  t.deepEqual(versions.map((v) => v.commit_message), ["Merge side", "Update config app", "Create config app"]);
+  t.deepEqual(versions.map((v) => v.commitMessage), ["Merge side", "Update config app", "Create config app"]);
   t.deepEqual(versions.map((v) => v.action), ["modified", "modified", "created"]);
   t.is(versions[2]?.author, "configserver");
   t.regex(versions[0]?.date ?? "", /^\d{4}-\d\d-\d\dT/);
@@ -51,10 +51,10 @@ test("history lists each version of a config, matching git log --first-parent, t
 
   const http = await fetch(`${s.url}/api/v1/configs/app/history`);
   t.is(http.status, 200);
-  const body = (await http.json()) as { code: string; current_version: number; versions: VersionJson[] };
+  const body = (await http.json()) as { code: string; currentVersion: number; versions: VersionJson[] };
   t.is(body.code, "Accept");
   t.deepEqual(body.versions, versions);
-  t.is(body.current_version, versions[0]?.version ?? -1);
+  t.is(body.currentVersion, versions[0]?.version ?? -1);
 
   const text = await runCli(["history", "app", "--repo", s.repo]);
   t.regex(text.stdout, new RegExp(`^config app: 3 version\\(s\\), newest first\\nVERSION +COMMIT +DATE +AUTHOR +MESSAGE\\n${versions[0]?.version} +${head.slice(0, 12)} `));
@@ -65,9 +65,9 @@ test("history of a deleted config shows the deletion; unknown configs are 404 an
   await s.api.createConfig({ config_detail: { config_name: "gone", content: "x: 1\n" } });
   await s.api.deleteConfig({ config_name: "gone" });
   const r = await fetch(`${s.url}/api/v1/configs/gone/history`);
-  const body = (await r.json()) as { current_version: number | null; versions: VersionJson[] };
+  const body = (await r.json()) as { currentVersion: number | null; versions: VersionJson[] };
   t.deepEqual(body.versions.map((v) => [v.version, v.action]), [[2, "deleted"], [1, "created"]]);
-  t.is(body.current_version, null);
+  t.is(body.currentVersion, null);
 
   const missing = await fetch(`${s.url}/api/v1/configs/never/history`);
   t.is(missing.status, 404);
@@ -94,9 +94,9 @@ test("instance configs have the same history: CLI --instance and /api/v1/instanc
 
   const cli = await runCli(["history", "limits", "--instance", "--repo", repo, "--format", "json"]);
   t.is(cli.code, 0, cli.stderr);
-  const versions = (JSON.parse(cli.stdout) as { config_name: string; versions: VersionJson[] }).versions;
+  const versions = (JSON.parse(cli.stdout) as { configName: string; versions: VersionJson[] }).versions;
   t.deepEqual(versions.map((v) => v.commit), expected);
-  t.deepEqual(versions.map((v) => [v.version, v.action, v.commit_message]), [[3, "modified", "Raise the CPU limit"], [1, "created", "Add limits"]]);
+  t.deepEqual(versions.map((v) => [v.version, v.action, v.commitMessage]), [[3, "modified", "Raise the CPU limit"], [1, "created", "Add limits"]]);
   t.is(s.store.state.instanceConfigs.get("limits")?.version, 3, "the served version is the newest history entry");
 
   const text = await runCli(["history", "limits", "--instance", "--repo", repo]);
@@ -107,8 +107,8 @@ test("instance configs have the same history: CLI --instance and /api/v1/instanc
 
   const http = await fetch(`${s.url}/api/v1/instance-configs/limits/history`);
   t.is(http.status, 200);
-  const body = (await http.json()) as { code: string; config_name: string; current_version: number; versions: VersionJson[] };
-  t.like(body, { code: "Accept", config_name: "limits", current_version: 3 });
+  const body = (await http.json()) as { code: string; configName: string; currentVersion: number; versions: VersionJson[] };
+  t.like(body, { code: "Accept", configName: "limits", currentVersion: 3 });
   t.deepEqual(body.versions, versions);
 
   const v1 = await fetch(`${s.url}/api/v1/instance-configs/limits/versions/1`);

@@ -22,13 +22,13 @@ test("rollback over HTTP is one forward commit; agents get the old content as a 
 
   const r = await post(`${s.url}/api/v1/configs/app/rollback`, { version: v1 });
   t.is(r.status, 200);
-  const body = (await r.json()) as { code: string; version: number; commit: string; restored_version: number; restored_commit: string };
+  const body = (await r.json()) as { code: string; version: number; commit: string; restoredVersion: number; restoredCommit: string };
   t.is(body.code, "Accept");
-  t.is(body.restored_version, v1);
-  t.not(body.restored_commit, v2Commit);
+  t.is(body.restoredVersion, v1);
+  t.not(body.restoredCommit, v2Commit);
   t.is(Number(git(s.repo, "rev-list", "--count", "HEAD").trim()), commitsBefore + 1);
   t.is(git(s.repo, "rev-parse", "HEAD").trim(), body.commit);
-  t.is(git(s.repo, "log", "-1", "--format=%s").trim(), `Roll back config app to version ${v1} (commit ${body.restored_commit.slice(0, 12)})`);
+  t.is(git(s.repo, "log", "-1", "--format=%s").trim(), `Roll back config app to version ${v1} (commit ${body.restoredCommit.slice(0, 12)})`);
   t.is(git(s.repo, "status", "--porcelain"), "");
   t.true(body.version > v2);
 
@@ -40,10 +40,10 @@ test("rollback over HTTP is one forward commit; agents get the old content as a 
   t.is(polled?.content, "level: info\n");
   t.is(Number(polled?.config_version), body.version);
 
-  const history = (await (await fetch(`${s.url}/api/v1/configs/app/history`)).json()) as { versions: { version: number; commit: string; commit_message: string }[] };
+  const history = (await (await fetch(`${s.url}/api/v1/configs/app/history`)).json()) as { versions: { version: number; commit: string; commitMessage: string }[] };
   t.is(history.versions[0]?.version, body.version);
   t.is(history.versions[0]?.commit, body.commit);
-  t.is(history.versions.find((v) => v.version === v1)?.commit, body.restored_commit);
+  t.is(history.versions.find((v) => v.version === v1)?.commit, body.restoredCommit);
 
   // Rolling back to what is already there changes nothing.
   const again = await post(`${s.url}/api/v1/configs/app/rollback`, { version: v1 });

@@ -69,11 +69,14 @@ function walk(type: protobuf.Type, value: Record<string, unknown>, toJson: boole
   }
   for (const field of type.fieldsArray) {
     const jsonName = camel(field.name);
+    const here = path + field.name;
+    if (!toJson && jsonName !== field.name && value[jsonName] != null && value[field.name] != null) {
+      throw new DecodeError(`field ${JSON.stringify(here)} is given twice, as ${field.name} and as ${jsonName}: give one`);
+    }
     const v = toJson ? value[field.name] : (value[jsonName] ?? value[field.name]);
     if (v === undefined || v === null) continue;
     field.resolve();
     const sub = field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined;
-    const here = path + field.name;
     if (!toJson) {
       if (field instanceof protobuf.MapField) {
         if (typeof v !== "object" || Array.isArray(v)) throw new DecodeError(`field ${here} must be an object (a map), got ${kindOf(v)}`);
@@ -107,6 +110,27 @@ export function decodeBody<T>(type: MessageType<T>, body: Buffer, json: boolean)
   } catch (e) {
     throw new DecodeError((e as Error).message);
   }
+}
+
+/**
+ * A decoded request with fields from a query string added (`config_name=x` or `configName=x`):
+ * each name once, checked like a JSON body's (unknown names are refused), and not also set in
+ * the body.
+ */
+export function mergeQuery<T>(type: MessageType<T>, request: T, search: string): T {
+  const params = new URLSearchParams(search);
+  const given: Record<string, unknown> = {};
+  for (const name of new Set(params.keys())) {
+    const values = params.getAll(name);
+    if (values.length > 1) throw new DecodeError(`${name} is given ${values.length} times`);
+    given[name] = values[0];
+  }
+  const fields = walk(reflect(type), given, false);
+  const body = type.toObject(request);
+  for (const name of Object.keys(fields)) {
+    if (body[name] !== undefined) throw new DecodeError(`field ${name} is given in both the query string and the body: give it once`);
+  }
+  return type.fromObject({ ...body, ...fields });
 }
 
 /** Encodes a response body in the request's format. */

@@ -19,7 +19,8 @@ export interface HistoryDeps {
 const BODY_LIMIT = 64 * 1024;
 
 /**
- * JSON extension API over git history (not part of the agent protocol):
+ * JSON extension API over git history (not part of the agent protocol), camelCase like every
+ * JSON answer (docs/api.md):
  * GET  /api/v1/configs/:name/history                     versions newest first, each with its commit
  * GET  /api/v1/configs/:name/versions/:version           the config as it was at that version
  * POST /api/v1/configs/:name/rollback {version}           restore that version as a new commit
@@ -49,32 +50,33 @@ export function historyRouter(deps: HistoryDeps): Router {
       if (versions.length === 0) throw noHistory(kind, name);
       return {
         message: `Get ${kind.what} history success`,
-        config_name: name,
-        current_version: served(store.state).get(name)?.version ?? null,
+        configName: name,
+        currentVersion: served(store.state).get(name)?.version ?? null,
         versions: versions.map(configVersionJson),
       };
     }));
     router.get(`${prefix}/:name/versions/:version`, handle(async (ctx) => {
       const name = checkName(kind.what, ctx.params.name);
       const at = await readVersion(store.git, kind, name, parseVersion(ctx.params.version, prefix), servedCommit(store));
-      return { message: `Get ${kind.what} version success`, ...configVersionJson(at.entry), config_detail: detail(at.spec) };
+      return { message: `Get ${kind.what} version success`, ...configVersionJson(at.entry), configDetail: detail(at.spec) };
     }));
   };
-  readable(CONFIGS, CONFIG_HISTORY, (s) => s.configs, (c) => ({ config_name: c.name, agent_type: c.agentType, description: c.description, content: c.content }));
-  readable(INSTANCE_CONFIGS, INSTANCE_CONFIG_HISTORY, (s) => s.instanceConfigs, (c) => ({ config_name: c.name, description: c.description, content: c.content }));
+  const format = (f: string | undefined): Record<string, string> => (f ? { format: f } : {});
+  readable(CONFIGS, CONFIG_HISTORY, (s) => s.configs, (c) => ({ configName: c.name, agentType: c.agentType, description: c.description, content: c.content, ...format(c.format) }));
+  readable(INSTANCE_CONFIGS, INSTANCE_CONFIG_HISTORY, (s) => s.instanceConfigs, (c) => ({ configName: c.name, description: c.description, content: c.content, ...format(c.format) }));
 
   router.post(`${CONFIGS}/:name/rollback`, handle(async (ctx) => {
     const name = checkName("config", ctx.params.name);
     const who = writeOptions(ctx.req);
-    const version = parseVersion((await readJson(ctx)).version, CONFIGS);
+    const version = parseVersion(rollbackVersion(await readJson(ctx)), CONFIGS);
     const target = await readConfigVersion(store.git, name, version, servedCommit(store));
     const result = await store.write((state) => planRollback(state, name, { version, commit: target.entry.commit, spec: target.spec }, checkContent), who);
     const now = result.state.configs.get(name);
     return {
       message: result.commit ? `Rolled back config ${name} to version ${version}` : `Config ${name} already equals version ${version}; nothing to commit`,
-      config_name: name,
-      restored_version: version,
-      restored_commit: target.entry.commit,
+      configName: name,
+      restoredVersion: version,
+      restoredCommit: target.entry.commit,
       commit: result.commit ?? null,
       version: now?.version ?? null,
     };
@@ -101,6 +103,13 @@ function parseVersion(value: unknown, prefix: string): number {
     throw new DomainError("BadRequest", `Need parameter version: a positive integer config version (see GET ${prefix}/<name>/history), got ${JSON.stringify(value ?? null)}.`);
   }
   return n;
+}
+
+/** `{"version": 3}`; any other field is refused by name, as in every JSON body. */
+function rollbackVersion(body: Record<string, unknown>): unknown {
+  const unknown = Object.keys(body).filter((k) => k !== "version");
+  if (unknown.length > 0) throw new DomainError("BadRequest", `unknown field ${JSON.stringify(unknown[0])} in the rollback request; its only field is version.`);
+  return body.version;
 }
 
 async function readJson(ctx: Context): Promise<Record<string, unknown>> {

@@ -4,7 +4,7 @@ import type Router from "@koa/router";
 import type { Context } from "koa";
 import getRawBody from "raw-body";
 import { DomainError } from "../domain/errors.ts";
-import { decodeBody, DecodeError, encodeBody, encodeJsonInSlices, type MessageType } from "./codec.ts";
+import { decodeBody, DecodeError, encodeBody, encodeJsonInSlices, mergeQuery, type MessageType } from "./codec.ts";
 import { HTTP_STATUS } from "./errors.ts";
 
 /** What a handler returns: the success message's payload fields (and, for protocols that have one, its `message`). */
@@ -50,8 +50,14 @@ export interface RouteSpec<Req> {
   readonly request: MessageType<Req>;
   readonly response: MessageType<unknown>;
   readonly envelope: Envelope;
-  /** `req` is there for what is not in the body (a query string); most handlers ignore it. */
+  /** `req` is there for what is not in the body (headers); most handlers ignore it. */
   readonly handle: (request: Req, req: IncomingMessage) => Reply | Promise<Reply>;
+  /**
+   * Whether the request's fields may also come from the query string (`?config_name=x` or
+   * `?configName=x`), for people with curl and browsers. The User API's routes say so; agents'
+   * routes never do.
+   */
+  readonly query?: boolean;
 }
 
 export interface RouteOptions {
@@ -61,9 +67,32 @@ export interface RouteOptions {
 }
 
 const JSON_TYPE = /^application\/json\b/i;
-/** Whether the request's body (and so its answer) is protobuf JSON rather than binary. */
-export const isJsonRequest = (req: IncomingMessage) => JSON_TYPE.test(req.headers["content-type"] ?? "");
-export const isJson = (ctx: Context) => isJsonRequest(ctx.req);
+/** Whether the request's body is protobuf JSON rather than binary. */
+export const isJsonBody = (req: IncomingMessage) => JSON_TYPE.test(req.headers["content-type"] ?? "");
+
+/** The quality an Accept header gives one exact media type (0 when it is not listed). */
+function quality(accept: string, type: string): number {
+  for (const range of accept.split(",")) {
+    const [name = "", ...params] = range.split(";");
+    if (name.trim().toLowerCase() !== type) continue;
+    const q = params.map((p) => /^\s*q\s*=\s*([\d.]+)\s*$/i.exec(p)?.[1]).find((v) => v !== undefined);
+    return q === undefined ? 1 : Number(q) || 0;
+  }
+  return 0;
+}
+
+/**
+ * Whether the answer is protobuf JSON: the body is JSON, or the Accept header prefers
+ * application/json to application/x-protobuf (a GET with no body, or a protobuf body, from curl
+ * or a browser's script). Wildcards keep the protocol's binary answer.
+ */
+export function isJsonRequest(req: IncomingMessage): boolean {
+  if (isJsonBody(req)) return true;
+  const accept = req.headers.accept;
+  // Agents send no Accept, or */*: one cheap test on the agent path.
+  if (accept === undefined || !accept.includes("json")) return false;
+  return quality(accept, "application/json") > quality(accept, "application/x-protobuf");
+}
 
 /**
  * A protocol route's answer, independent of koa: what the response carries (status, headers, body)
@@ -163,12 +192,21 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
   const { response, request: requestType, path, envelope } = spec;
   const limit = options.bodyLimit;
   const what = requestType.getTypeUrl("").slice(1);
-  const answer = async (req: IncomingMessage, body: Buffer, json: boolean): Promise<Outcome> => {
+  const answer = async (req: IncomingMessage, body: Buffer, jsonBody: boolean): Promise<Outcome> => {
+    const json = jsonBody || isJsonRequest(req);
     let request: Req;
     try {
-      request = decodeBody(requestType, body, json);
+      request = decodeBody(requestType, body, jsonBody);
     } catch (e) {
-      return outcome(response, envelope, json, "", "", "BadRequest", `The request body is not a valid ${json ? "JSON" : "protobuf"} ${what}: ${(e as DecodeError).message}`);
+      return outcome(response, envelope, json, "", "", "BadRequest", `The request body is not a valid ${jsonBody ? "JSON" : "protobuf"} ${what}: ${(e as DecodeError).message}`);
+    }
+    const search = spec.query ? querySearch(req.url) : undefined;
+    if (search) {
+      try {
+        request = mergeQuery(requestType, request, search);
+      } catch (e) {
+        return outcome(response, envelope, json, "", "", "BadRequest", `The query string does not fit ${what}: ${(e as DecodeError).message}`);
+      }
     }
     // The header identifies the exchange in logs: the client's request id when it sent one
     // (agents always send one: a UUID is made only when needed, it is not free at 10k req/s).
@@ -196,12 +234,19 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
   };
   const refuse = (req: IncomingMessage, code: Code, message: string) => outcome(response, envelope, isJsonRequest(req), "", "", code, message);
   const respond = async (req: IncomingMessage): Promise<Outcome> => {
-    const json = isJsonRequest(req);
-    const body = await readRequestBody(req, limit, (code, message) => outcome(response, envelope, json, "", "", code, message));
-    return Buffer.isBuffer(body) ? answer(req, body, json) : body;
+    const body = await readRequestBody(req, limit, (code, message) => outcome(response, envelope, isJsonRequest(req), "", "", code, message));
+    return Buffer.isBuffer(body) ? answer(req, body, isJsonBody(req)) : body;
   };
   const run = async (ctx: Context): Promise<void> => applyOutcome(ctx, await respond(ctx.req));
-  return { path, methods: spec.method === "GET" ? ["GET", "POST"] : [spec.method], protocol: envelope.protocol, respond, answer, refuse, run };
+  // Every route also answers POST: a browser form or `curl -d` cannot send a GET body, and some
+  // clients cannot send PUT or DELETE at all.
+  return { path, methods: spec.method === "POST" ? ["POST"] : [spec.method, "POST"], protocol: envelope.protocol, respond, answer, refuse, run };
+}
+
+/** The query string of a request URL, without its "?"; undefined when there is none. */
+function querySearch(url: string | undefined): string | undefined {
+  const at = url?.indexOf("?") ?? -1;
+  return at >= 0 && at < (url as string).length - 1 ? (url as string).slice(at + 1) : undefined;
 }
 
 /**
@@ -218,7 +263,7 @@ export function compileShared(routes: readonly CompiledRoute[], pick: (body: Buf
   };
   const respond = async (req: IncomingMessage): Promise<Outcome> => {
     const body = await readRequestBody(req, options.bodyLimit, (code, message) => first.refuse(req, code, message));
-    return Buffer.isBuffer(body) ? answer(req, body, isJsonRequest(req)) : body;
+    return Buffer.isBuffer(body) ? answer(req, body, isJsonBody(req)) : body;
   };
   const run = async (ctx: Context): Promise<void> => applyOutcome(ctx, await respond(ctx.req));
   return { path: first.path, methods: first.methods, protocol: routes.map((r) => r.protocol).join("|"), respond, answer, refuse: first.refuse, run };
@@ -226,8 +271,7 @@ export function compileShared(routes: readonly CompiledRoute[], pick: (body: Buf
 
 /**
  * Registers a compiled route on koa's router: one layer, matching the path with and without a
- * trailing slash (the router is not strict), on POST too when it is a GET (browsers cannot send a
- * GET body).
+ * trailing slash (the router is not strict), on its methods (its own, and POST).
  */
 export function registerRoute(router: Router, route: CompiledRoute): void {
   router.register(route.path, route.methods as string[], route.run);

@@ -80,7 +80,7 @@ export function userRoutes(api: UserApi): RouteSpec<never>[] {
     return { message };
   };
   const r = <Req extends { request_id?: string | null }>(method: Method, path: string, request: { decode(b: Uint8Array): Req }, response: unknown, handle: (q: Req, req: IncomingMessage) => Reply | Promise<Reply>) => {
-    routes.push({ method, path, request: request as never, response: response as never, envelope: USER_ENVELOPE, handle: handle as never });
+    routes.push({ method, path, request: request as never, response: response as never, envelope: USER_ENVELOPE, handle: handle as never, query: true });
   };
 
   r("POST", "/User/CreateAgentGroup", pb.CreateAgentGroupRequest, pb.CreateAgentGroupResponse, (q, req) => {

@@ -101,7 +101,7 @@ export async function readVersion<S>(git: Git, kind: HistoryKind<S>, name: strin
 
 export const readConfigVersion = (git: Git, name: string, version: number, rev = "HEAD"): Promise<ConfigAtVersion> => readVersion(git, CONFIG_HISTORY, name, version, rev);
 
-/** The JSON shape of a version for the HTTP API and `history --format json` (snake_case like the protocol). */
+/** The JSON shape of a version for the HTTP API and `history --format json` (camelCase, as every JSON answer). */
 export function configVersionJson(v: ConfigVersion) {
-  return { version: v.version, commit: v.commit, action: v.action, author: v.author, author_email: v.authorEmail, date: v.date, commit_message: v.message };
+  return { version: v.version, commit: v.commit, action: v.action, author: v.author, authorEmail: v.authorEmail, date: v.date, commitMessage: v.message };
 }
