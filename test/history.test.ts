@@ -113,9 +113,9 @@ test("instance configs have the same history: CLI --instance and /api/v1/instanc
 
   const v1 = await fetch(`${s.url}/api/v1/instance-configs/limits/versions/1`);
   t.is(v1.status, 200);
-  t.like(await v1.json(), { code: "Accept", version: 1, commit: expected[1], config_detail: { config_name: "limits", description: "v1", content: "cpu_usage_limit: 0.1\n" } });
-  const v2 = (await (await fetch(`${s.url}/api/v1/instance-configs/limits/versions/3`)).json()) as { config_detail: Record<string, string> };
-  t.deepEqual(v2.config_detail, { config_name: "limits", description: "v2", content: "cpu_usage_limit: 0.2\n" });
+  t.like(await v1.json(), { code: "Accept", version: 1, commit: expected[1], configDetail: { configName: "limits", description: "v1", content: "cpu_usage_limit: 0.1\n" } });
+  const v2 = (await (await fetch(`${s.url}/api/v1/instance-configs/limits/versions/3`)).json()) as { configDetail: Record<string, string> };
+  t.deepEqual(v2.configDetail, { configName: "limits", description: "v2", content: "cpu_usage_limit: 0.2\n" });
 
   const noVersion = await fetch(`${s.url}/api/v1/instance-configs/limits/versions/2`);
   t.is(noVersion.status, 404);

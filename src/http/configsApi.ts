@@ -30,6 +30,8 @@ const served = (c: ConfigRecord | InstanceConfigRecord, groups: readonly string[
   groups,
   // Why v2 agents never receive it (the content is not a mapping), or null.
   notForV2: c.notMapping ?? null,
+  // How its content is checked, when its file declares it (src/domain/contentFormat.ts).
+  ...(c.format ? { format: c.format } : {}),
 });
 
 const pipeline = (c: ConfigRecord, groups: readonly string[]) => ({ name: c.name, agentType: c.agentType, ...served(c, groups) });
