@@ -14,7 +14,7 @@ const LINKS: readonly (readonly [string, string])[] = [
   ["/metrics", "Prometheus metrics"],
   ["/api/v1/agents", "agents with a recent heartbeat (JSON)"],
 ];
-const DOCS = "README.md and docs/ in the configserver source; `configserver --help` on the command line";
+const DOCS = "README.md and docs/ in the configserver source (docs/api.md: every HTTP route); `configserver --help` on the command line";
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
