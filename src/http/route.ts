@@ -87,7 +87,10 @@ function quality(accept: string, type: string): number {
  * or a browser's script). Wildcards keep the protocol's binary answer.
  */
 export function isJsonRequest(req: IncomingMessage): boolean {
-  if (isJsonBody(req)) return true;
+  return isJsonBody(req) || acceptsJson(req);
+}
+
+function acceptsJson(req: IncomingMessage): boolean {
   const accept = req.headers.accept;
   // Agents send no Accept, or */*: one cheap test on the agent path.
   if (accept === undefined || !accept.includes("json")) return false;
@@ -193,7 +196,7 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
   const limit = options.bodyLimit;
   const what = requestType.getTypeUrl("").slice(1);
   const answer = async (req: IncomingMessage, body: Buffer, jsonBody: boolean): Promise<Outcome> => {
-    const json = jsonBody || isJsonRequest(req);
+    const json = jsonBody || acceptsJson(req);
     let request: Req;
     try {
       request = decodeBody(requestType, body, jsonBody);
