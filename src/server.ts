@@ -12,6 +12,8 @@ import type { Settings } from "./config.ts";
 import { agentsApiRouter } from "./http/agentsApi.ts";
 import { configsApiRouter } from "./http/configsApi.ts";
 import { createApp } from "./http/app.ts";
+import { consoleRouter } from "./http/console.ts";
+import { consoleApiRouter } from "./http/consoleApi.ts";
 import { healthRouter, type Readiness } from "./http/health.ts";
 import { Metrics } from "./metrics.ts";
 import { historyRouter } from "./http/historyRoutes.ts";
@@ -128,6 +130,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     agentsApiRouter(registry, store, options.now),
     rolloutRouter({ store, registry }),
     configsApiRouter({ store }),
+    consoleApiRouter({ store, registry, bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit, ...(options.now ? { now: options.now } : {}) }),
+    consoleRouter(),
   ];
   // Shared paths are listed in the order detect.ts decides between them: alpha before v1 on
   // /Agent/HeartBeat, v2 before v1 on /Agent/FetchPipelineConfig.

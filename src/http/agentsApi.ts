@@ -3,6 +3,7 @@ import type { Context } from "koa";
 import { APPLY_STATUS_NAMES, isLate, runningDetails, type AgentRecord, type ConfigReport } from "../domain/agent.ts";
 import { agentFilter, parseAgentQuery } from "../domain/agentQuery.ts";
 import { DomainError } from "../domain/errors.ts";
+import { groupsOf } from "../domain/groupOps.ts";
 import type { AgentRegistry } from "../domain/registry.ts";
 import type { RepoState } from "../domain/repoState.ts";
 import { answer, NOT_PROTOCOL } from "./answer.ts";
@@ -46,8 +47,9 @@ function queryParams(ctx: Context): Map<string, string[]> {
  *                            by agentId, filtered and paged (src/domain/agentQuery.ts: q, tag,
  *                            group, protocol, version, failed, late, config + configState,
  *                            limit (default 500), after = the previous page's `next`)
- *   GET /api/v1/agents/:id   summary + attributes, runningDetails, statistics, alarms (oldest
- *                            first) and the configs it reports with their apply status
+ *   GET /api/v1/agents/:id   summary + attributes, the groups that select it, runningDetails,
+ *                            statistics, alarms (oldest first) and the configs it reports with
+ *                            their apply status
  */
 export function agentsApiRouter(registry: AgentRegistry, store: { readonly state: RepoState }, now: () => number = Date.now): Router {
   const router = new Router();
@@ -79,6 +81,7 @@ export function agentsApiRouter(registry: AgentRegistry, store: { readonly state
     ctx.body = {
       ...summary(a, now()),
       attributes: a.heartbeat?.attributes.extras ?? {},
+      groups: groupsOf(store.state.sortedGroups, a),
       intervalSeconds: a.heartbeat?.intervalSeconds ?? null,
       runningDetails: runningDetails(a.statistics),
       statistics: a.statistics ?? null,

@@ -7,6 +7,7 @@ import { pickProtocol } from "../protocols/detect.ts";
 import type { AgentRoutes } from "../protocols/protocol.ts";
 import { agentListener } from "./agentListener.ts";
 import { auth, type AuthOptions } from "./auth.ts";
+import { conditionalGet } from "./conditionalGet.ts";
 import { observer } from "./observe.ts";
 import { compileRoute, compileShared, registerRoute, type CompiledRoute, type RouteOptions, type RouteSpec } from "./route.ts";
 import { timeout } from "./timeout.ts";
@@ -49,7 +50,8 @@ export function compileRoutes(specs: readonly RouteSpec<never>[], options: Route
 /**
  * The server's request listener: a koa application behind agentListener.ts's exact-path listener.
  * Koa's middleware, outermost first: observe (metrics, request log, request id) → auth (bearer
- * tokens) → timeout → protocol routes → extra routers (health, status, webhook…).
+ * tokens) → timeout → ETags on JSON reads → protocol routes → extra routers (health, status,
+ * webhook, console…).
  *
  * Agents' requests (an exact `/Agent/*` URL with its route's method) never reach koa: the
  * listener serves them with the same compiled routes and the same observation, token check and
@@ -77,6 +79,7 @@ export function createApp(protocolRoutes: AgentRoutes, options: AppOptions, extr
   app.use(observation.middleware);
   app.use(auth(options.auth ?? {}, responses));
   app.use(timeout(options.requestTimeoutMs ?? 0, responses));
+  app.use(conditionalGet());
   app.use(router.routes());
   app.use(router.allowedMethods());
   for (const r of extra) {

@@ -1,6 +1,5 @@
 import Router from "@koa/router";
 import type { Context } from "koa";
-import getRawBody from "raw-body";
 import { DomainError } from "../domain/errors.ts";
 import { isValidName, nameRuleMessage } from "../domain/names.ts";
 import type { RepoState } from "../domain/repoState.ts";
@@ -8,7 +7,7 @@ import { planRollback } from "../domain/rollback.ts";
 import { checkContent } from "../store/contentCheck.ts";
 import { CONFIG_HISTORY, configVersionJson, INSTANCE_CONFIG_HISTORY, noHistory, readConfigVersion, readHistory, readVersion, type HistoryKind } from "../store/configHistory.ts";
 import type { RepoStore } from "../store/repoStore.ts";
-import { answer, NOT_PROTOCOL } from "./answer.ts";
+import { jsonRoute, readJsonObject } from "./jsonRoute.ts";
 import { writeOptions } from "./writeOptions.ts";
 
 export interface HistoryDeps {
@@ -31,17 +30,7 @@ const BODY_LIMIT = 64 * 1024;
 export function historyRouter(deps: HistoryDeps): Router {
   const { store } = deps;
   const router = new Router();
-  const handle = (fn: (ctx: Context) => Promise<Record<string, unknown>>) => async (ctx: Context) => {
-    ctx.type = "application/json";
-    try {
-      ctx.body = { code: "Accept", ...(await fn(ctx)) };
-      ctx.status = 200;
-    } catch (e) {
-      if (e instanceof DomainError) return answer(ctx, NOT_PROTOCOL, e.code, e.message);
-      deps.onError?.(e, ctx);
-      answer(ctx, NOT_PROTOCOL, "InternalServerError", `Internal error while handling ${ctx.path}: ${(e as Error).message}`);
-    }
-  };
+  const handle = (fn: (ctx: Context) => Promise<Record<string, unknown>>) => jsonRoute(fn, deps.onError);
 
   const readable = <S>(prefix: string, kind: HistoryKind<S>, served: (state: RepoState) => ReadonlyMap<string, { version: number }>, detail: (spec: S) => Record<string, string>) => {
     router.get(`${prefix}/:name/history`, handle(async (ctx) => {
@@ -112,19 +101,4 @@ function rollbackVersion(body: Record<string, unknown>): unknown {
   return body.version;
 }
 
-async function readJson(ctx: Context): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = (await getRawBody(ctx.req, { limit: BODY_LIMIT })).toString("utf8");
-  } catch (e) {
-    throw new DomainError("BadRequest", `Could not read the request body: ${(e as Error).message}`);
-  }
-  if (text.trim() === "") return {};
-  try {
-    const v: unknown = JSON.parse(text);
-    if (v && typeof v === "object" && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // reported below
-  }
-  throw new DomainError("BadRequest", 'The request body must be a JSON object such as {"version": 3}.');
-}
+const readJson = (ctx: Context) => readJsonObject(ctx, BODY_LIMIT, '{"version": 3}');

@@ -1,0 +1,41 @@
+import type { Context } from "koa";
+import getRawBody from "raw-body";
+import { DomainError } from "../domain/errors.ts";
+import { answer, NOT_PROTOCOL } from "./answer.ts";
+
+/**
+ * A JSON API handler: its result is the answer's body (with code Accept); a DomainError is
+ * answered {code, message} with the status of the one code table; anything else is an
+ * InternalServerError naming the path (and reported to `onError`).
+ */
+export function jsonRoute(fn: (ctx: Context) => Promise<Record<string, unknown>> | Record<string, unknown>, onError?: (error: unknown, ctx: Context) => void) {
+  return async (ctx: Context): Promise<void> => {
+    ctx.type = "application/json";
+    try {
+      ctx.body = { code: "Accept", ...(await fn(ctx)) };
+      ctx.status = 200;
+    } catch (e) {
+      if (e instanceof DomainError) return answer(ctx, NOT_PROTOCOL, e.code, e.message);
+      onError?.(e, ctx);
+      answer(ctx, NOT_PROTOCOL, "InternalServerError", `Internal error while handling ${ctx.path}: ${(e as Error).message}`);
+    }
+  };
+}
+
+/** The request body as a JSON object; an empty body is {}. Koa's body parsers skip some methods, so it is read here. */
+export async function readJsonObject(ctx: Context, limit: number, example: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = (await getRawBody(ctx.req, { limit })).toString("utf8");
+  } catch (e) {
+    throw new DomainError("BadRequest", `Could not read the request body: ${(e as Error).message}`);
+  }
+  if (text.trim() === "") return {};
+  try {
+    const v: unknown = JSON.parse(text);
+    if (v && typeof v === "object" && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new DomainError("BadRequest", `The request body must be a JSON object such as ${example}.`);
+}
