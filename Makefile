@@ -7,8 +7,10 @@ PORT ?= 8899
 
 # What dist/ is compiled from: rebuilt when any of it is newer than dist/cli.js.
 BUILD_INPUTS := $(shell find src -name '*.ts' -not -path 'src/gen/*') tsconfig.json tsconfig.build.json scripts/build.mjs
+# The web console's sources; web/dist/ is rebuilt when any is newer than its index.html.
+WEB_INPUTS := $(shell find web -type f -not -path 'web/dist/*' -not -path 'web/dist.tmp-*') scripts/build-web.mjs
 
-.PHONY: run test install build typecheck bench clean
+.PHONY: run test install build web typecheck chromium bench clean
 
 # npm ci also runs `prepare` (generated code, then dist/), so a fresh install builds nothing twice;
 # the order-only `|` below keeps a new node_modules from marking that output stale.
@@ -22,7 +24,12 @@ src/gen/proto.js: $(wildcard proto/*.proto) scripts/gen-proto.mjs | node_modules
 dist/cli.js: $(BUILD_INPUTS) src/gen/proto.js | node_modules/.installed
 	node scripts/build.mjs
 
-install: node_modules/.installed src/gen/proto.js dist/cli.js
+web/dist/index.html: $(WEB_INPUTS) | node_modules/.installed
+	node scripts/build-web.mjs
+
+web: web/dist/index.html
+
+install: node_modules/.installed src/gen/proto.js dist/cli.js web/dist/index.html
 
 build: install
 
@@ -32,12 +39,19 @@ run: install
 
 typecheck: install
 	npx tsc --noEmit
+	npx tsc --noEmit -p web
 
-test: typecheck
+# The browser tests drive Debian's Chromium (playwright-core cannot download a browser here).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  [ "$$(id -u)" = 0 ] || { echo "chromium is missing: run 'sudo apt-get install chromium' (the console's browser tests need it)"; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: typecheck chromium
 	npx ava
 
 bench: install
 	node --import tsx bench/run.ts
 
 clean:
-	rm -rf node_modules src/gen dist data
+	rm -rf node_modules src/gen dist data web/dist screenshots

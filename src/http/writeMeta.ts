@@ -8,33 +8,30 @@ export interface WriteMeta {
   readonly message?: string | undefined;
 }
 
-const AUTHOR = /^\s*([^<>\n]*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/;
-const MAX_MESSAGE = 4096;
+const AUTHOR = /^([^<>]+?) <([^<>\s@]+@[^<>\s@]+)>$/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const MAX_MESSAGE = 500;
 
-/**
- * `X-Configserver-Author: Name <email>` and `X-Configserver-Message`, each percent-encoded UTF-8
- * when it is not ASCII (browsers send header values as Latin-1 only). Absent = the server's default.
- */
+/** Node reads header bytes as latin1; clients send UTF-8: bytes that are valid UTF-8 are read so. */
+function header(ctx: Context, name: string): string | undefined {
+  const raw = ctx.get(name);
+  if (raw === "") return undefined;
+  const utf8 = Buffer.from(raw, "latin1").toString("utf8");
+  return (utf8.includes("\ufffd") ? raw : utf8).trim();
+}
+
+/** `X-Configserver-Author: Name <email>` and `X-Configserver-Message` (one line); absent = the server's default. */
 export function writeMeta(ctx: Context): WriteMeta {
-  const decode = (header: string) => {
-    const raw = ctx.get(header);
-    if (raw === "") return undefined;
-    try {
-      return decodeURIComponent(raw);
-    } catch {
-      throw new DomainError("BadRequest", `Header ${header} is not valid percent-encoded UTF-8.`);
-    }
-  };
-  const authorText = decode("x-configserver-author");
-  const message = decode("x-configserver-message");
+  const authorText = header(ctx, "x-configserver-author");
+  const message = header(ctx, "x-configserver-message");
   let author: Author | undefined;
   if (authorText !== undefined) {
     const m = AUTHOR.exec(authorText);
-    if (!m || m[1] === "") throw new DomainError("BadRequest", `Header X-Configserver-Author must be "Name <email>", got ${JSON.stringify(authorText)}.`);
-    author = { name: m[1] as string, email: m[2] as string };
+    if (!m || CONTROL.test(authorText)) throw new DomainError("InvalidParameter", `Header X-Configserver-Author ${JSON.stringify(authorText)} is refused: it is not "Name <email>".`);
+    author = { name: (m[1] as string).trim(), email: m[2] as string };
   }
-  if (message !== undefined && (message.trim() === "" || message.length > MAX_MESSAGE)) {
-    throw new DomainError("BadRequest", `Header X-Configserver-Message must be a non-empty commit message of at most ${MAX_MESSAGE} characters.`);
+  if (message !== undefined && (message === "" || message.length > MAX_MESSAGE || CONTROL.test(message))) {
+    throw new DomainError("InvalidParameter", `Header X-Configserver-Message is refused: a commit message is one line of 1 to ${MAX_MESSAGE} characters.`);
   }
-  return { author, message: message?.trim() };
+  return { author, message };
 }

@@ -1,0 +1,115 @@
+// The web console in a real headless Chromium: the served commit, editing a config as one commit,
+// a validation error shown at its line with nothing committed, rollback from the history.
+import { rmSync } from "node:fs";
+import test from "ava";
+import type { Browser } from "playwright-core";
+import { launchBrowser, openConsole, screenshots, templateRepo } from "./helpers/browser.ts";
+import { git } from "./helpers/git.ts";
+import { commitFiles } from "./helpers/repo.ts";
+import { waitFor, withServer } from "./helpers/server.ts";
+
+let browser: Browser;
+test.before(async () => {
+  browser = await launchBrowser();
+});
+test.after.always(() => browser?.close());
+
+async function served(t: Parameters<typeof withServer>[0], options: Parameters<typeof withServer>[1] = {}) {
+  const repo = templateRepo();
+  t.teardown(() => rmSync(repo, { recursive: true, force: true }));
+  const server = await withServer(t, { repo, ...options });
+  return { repo, server, count: () => Number(git(repo, "rev-list", "--count", "HEAD").trim()) };
+}
+
+test.serial("the overview shows the served commit with its message; / leads to the console", async (t) => {
+  const { repo, server } = await served(t);
+  const { page, errors } = await openConsole(t, browser, `${server.url}/`);
+  const head = git(repo, "rev-parse", "HEAD").trim();
+  t.regex(page.url(), /\/ui\/$/);
+  await page.locator(".served-commit code").waitFor();
+  t.is(await page.locator(".served-commit code").textContent(), head.slice(0, 10));
+  await page.locator(".commit-subject", { hasText: "Start from the configserver template" }).waitFor();
+  t.is(await page.locator("header .served code").textContent(), head.slice(0, 10));
+  await screenshots(page, "overview");
+  for (const [hash, name, ready] of [["#/configs", "configs", "table[aria-label=configs] tbody tr"], ["#/groups", "groups", "table[aria-label=groups] tbody tr"], ["#/groups/web", "group", ".applied li"]] as const) {
+    await page.goto(`${server.url}/ui/${hash}`);
+    await page.locator(ready).first().waitFor();
+    await screenshots(page, name);
+  }
+  t.deepEqual(errors, []);
+});
+
+test.serial("editing a config in the editor makes one commit with the typed message and author", async (t) => {
+  const { repo, server, count } = await served(t);
+  const { page, errors } = await openConsole(t, browser, `${server.url}/ui/#/edit/config/nginx-access`);
+  const editor = page.getByLabel("config file");
+  await waitFor(async () => (await editor.inputValue()).includes("config_name: nginx-access"));
+  const before = count();
+  await editor.fill((await editor.inputValue()).replace("OnlyStdout: true", "OnlyStdout: false"));
+  await page.locator(".validation-ok").waitFor();
+  await page.getByLabel("Commit message").fill("nginx: stdout only on demand");
+  await page.getByLabel("Author name").fill("Ada Lovelace");
+  await page.getByLabel("Author email").fill("ada@example.com");
+  await page.getByRole("button", { name: "Commit" }).click();
+  await page.getByText(/^Committed: the server now serves/).waitFor();
+  t.is(count(), before + 1);
+  t.is(git(repo, "log", "-1", "--format=%an|%ae|%s").trim(), "Ada Lovelace|ada@example.com|nginx: stdout only on demand");
+  t.regex(git(repo, "show", "HEAD:configs/nginx-access.yaml"), /OnlyStdout: false/);
+  t.is(server.store.state.commit, git(repo, "rev-parse", "HEAD").trim());
+  // The editor now shows the file as committed, and says so.
+  await page.getByText("Valid, and the same as the served file.").waitFor();
+  t.deepEqual(errors, []);
+});
+
+test.serial("a validation error is shown at its line and nothing is committed", async (t) => {
+  const { repo, server, count } = await served(t);
+  const { page, errors } = await openConsole(t, browser, `${server.url}/ui/#/edit/config/nginx-access`);
+  const editor = page.getByLabel("config file");
+  await waitFor(async () => (await editor.inputValue()).includes("config_name: nginx-access"));
+  const before = count();
+  const lines = (await editor.inputValue()).split("\n");
+  t.regex(lines[2] as string, /^description:/);
+  lines[2] = "descripton: a typo on line 3";
+  await editor.fill(lines.join("\n"));
+  await page.locator('.gutter li.bad[data-line="3"]').waitFor();
+  const problem = page.locator("ul.problems li").first();
+  t.regex((await problem.textContent()) ?? "", /^line 3, column 1: unknown field "descripton": did you mean "description"\?/);
+  t.is(await page.locator(".gutter li.bad").count(), 1);
+  await screenshots(page, "edit-problems");
+  await page.getByLabel("Commit message").fill("must not be committed");
+  await page.getByRole("button", { name: "Commit" }).click();
+  await page.getByText(/^Not committed: 1 problem to fix first/).waitFor();
+  t.is(count(), before);
+  t.is(git(repo, "status", "--porcelain").trim(), "");
+  t.deepEqual(errors, []);
+});
+
+test.serial("rollback from the history asks first, then makes a forward commit restoring the version", async (t) => {
+  const { repo, server, count } = await served(t);
+  const original = git(repo, "show", "HEAD:configs/nginx-access.yaml");
+  const first = server.store.state.configs.get("nginx-access")?.version;
+  const changed = commitFiles(repo, { "configs/nginx-access.yaml": original.replace("/var/log/nginx/access.log", "/var/log/nginx/other.log") }, "nginx: read other.log");
+  await waitFor(() => server.store.state.commit === changed);
+  const { page, errors } = await openConsole(t, browser, `${server.url}/ui/#/configs/nginx-access`);
+  await page.locator("table[aria-label=history] tbody tr").nth(1).waitFor();
+  await page.locator("table[aria-label=history] tbody tr").first().getByRole("button", { name: "Diff" }).click();
+  await page.locator(".diff-table tr.add", { hasText: "other.log" }).waitFor();
+  await page.locator(".diff-table tr.del", { hasText: "access.log" }).waitFor();
+  await screenshots(page, "config");
+  const before = count();
+  await page.getByRole("button", { name: `Roll back to ${first}` }).click();
+  const dialog = page.locator("dialog[open]");
+  await dialog.waitFor();
+  t.regex((await dialog.textContent()) ?? "", /a new commit/);
+  await screenshots(page, "rollback-dialog");
+  t.is(count(), before, "nothing happens before the confirmation");
+  await dialog.getByLabel("Commit message").fill("Back to reading access.log");
+  await dialog.getByRole("button", { name: "Make the commit" }).click();
+  await page.getByText(/^Committed [0-9a-f]{10}: nginx-access is now version/).waitFor();
+  t.is(count(), before + 1);
+  t.is(git(repo, "rev-parse", "HEAD^").trim(), changed, "a forward commit on top of the served one");
+  t.is(git(repo, "show", "HEAD:configs/nginx-access.yaml"), original);
+  t.is(git(repo, "log", "-1", "--format=%s").trim(), "Back to reading access.log");
+  t.true((server.store.state.configs.get("nginx-access")?.version ?? 0) > (first ?? 0));
+  t.deepEqual(errors, []);
+});

@@ -1,0 +1,171 @@
+import { useState } from "preact/hooks";
+import { ApiError, q, write } from "../api.ts";
+import { Card, ErrorBox, Link, Loading, Table } from "../components/Bits.tsx";
+import { Code } from "../components/Code.tsx";
+import { Dialog } from "../components/Dialog.tsx";
+import { DiffView } from "../components/DiffView.tsx";
+import { short, when } from "../format.ts";
+import { usePoll } from "../poll.ts";
+import { href } from "../route.ts";
+import type { ConfigItem, Diff, HistoryEntry, Rollout, Status } from "../types.ts";
+import { WhoAndWhy, useWhoAndWhy } from "./WhoAndWhy.tsx";
+import { CommitLink } from "./Overview.tsx";
+
+/** History answers in camelCase (older servers: snake_case); both are read. */
+function entries(data: { versions?: Record<string, unknown>[] } | undefined): HistoryEntry[] | undefined {
+  return data?.versions?.map((v) => ({
+    version: v.version as number,
+    commit: v.commit as string,
+    action: v.action as HistoryEntry["action"],
+    author: v.author as string,
+    authorEmail: (v.authorEmail ?? v.author_email) as string,
+    date: v.date as string,
+    commitMessage: (v.commitMessage ?? v.commit_message) as string,
+  }));
+}
+
+const STATES = [
+  ["applied", "Applied"],
+  ["applying", "Applying"],
+  ["failed", "Failed"],
+  ["older", "Older version"],
+  ["notReported", "Not reported"],
+] as const;
+
+function RolloutView({ name, rollout }: { name: string; rollout: Rollout }) {
+  const total = Math.max(rollout.targeted, 1);
+  return (
+    <div class="rollout">
+      <p>Version {rollout.servedVersion} targets <Link to={["agents"]} query={{ config: name, configState: undefined }}>{rollout.targeted} agent{rollout.targeted === 1 ? "" : "s"}</Link>.</p>
+      <div class="bar" role="img" aria-label={STATES.map(([k, label]) => `${label} ${rollout[k]}`).join(", ")}>
+        {STATES.map(([k]) => rollout[k] > 0 && <span key={k} class={`seg r-${k}`} style={{ width: `${(100 * rollout[k]) / total}%` }} />)}
+      </div>
+      <ul class="counts">
+        {STATES.map(([k, label]) => (
+          <li key={k} class={`r-${k}`}><span class="dot" /> {label}: <Link to={["agents"]} query={{ config: name, configState: k }}><strong class={`count-${k}`}>{rollout[k]}</strong></Link></li>
+        ))}
+      </ul>
+      {rollout.failures.length > 0 && (
+        <div class="failures">
+          <h3>Failures</h3>
+          {rollout.failures.map((f) => (
+            <div class="failure" key={f.message}>
+              <pre class="failure-message">{f.message || "(no message)"}</pre>
+              <p>{f.count} agent{f.count === 1 ? "" : "s"}: {f.agents.map((a, i) => <span key={a}>{i > 0 && ", "}<Link to={["agents", a]}>{a}</Link></span>)}{f.count > f.agents.length && " …"}</p>
+            </div>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function HistoryRow({ name, entry, current, readOnly, onRollback }: { name: string; entry: HistoryEntry; current: number | null; readOnly: boolean; onRollback: (e: HistoryEntry) => void }) {
+  const [open, setOpen] = useState(false);
+  const diff = usePoll<Diff>(open && entry.action !== "deleted" ? `/api/v1/configs/${q(name)}/diff?to=${entry.version}` : undefined, 0);
+  return (
+    <>
+      <tr class={entry.version === current ? "current" : undefined}>
+        <td>{entry.version}{entry.version === current && <span class="badge s-applied">served</span>}</td>
+        <td>{entry.action}</td>
+        <td><code title={entry.commit}>{short(entry.commit)}</code></td>
+        <td>{entry.author}</td>
+        <td>{when(entry.date)}</td>
+        <td class="msg">{entry.commitMessage}</td>
+        <td class="actions">
+          {entry.action !== "deleted" && <button type="button" class="link" aria-expanded={open} onClick={() => setOpen(!open)}>{open ? "Hide diff" : "Diff"}</button>}
+          {entry.action !== "deleted" && entry.version !== current && (
+            <button type="button" disabled={readOnly} title={readOnly ? "read-only server: open a pull request" : undefined} onClick={() => onRollback(entry)}>Roll back to {entry.version}</button>
+          )}
+        </td>
+      </tr>
+      {open && (
+        <tr class="diff-row"><td colSpan={7}>{diff.data ? <DiffView diff={diff.data} /> : diff.error ? <ErrorBox error={diff.error} /> : <Loading what="the diff" />}</td></tr>
+      )}
+    </>
+  );
+}
+
+export function ConfigDetail({ name, status }: { name: string; status: Status | undefined }) {
+  const config = usePoll<ConfigItem>(`/api/v1/configs/${q(name)}`);
+  const rollout = usePoll<Rollout>(`/api/v1/configs/${q(name)}/rollout`);
+  const history = usePoll<{ versions: Record<string, unknown>[] }>(`/api/v1/configs/${q(name)}/history`, 10_000);
+  const [target, setTarget] = useState<HistoryEntry | undefined>(undefined);
+  const [done, setDone] = useState<string | undefined>(undefined);
+  const [failed, setFailed] = useState<Error | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const who = useWhoAndWhy();
+  const readOnly = status?.readOnly ?? true;
+  const c = config.data;
+  const versions = entries(history.data);
+  const rollback = async () => {
+    if (!target) return;
+    setBusy(true);
+    setFailed(undefined);
+    try {
+      const meta = { ...who.value, message: who.value.message || `Roll back config ${name} to version ${target.version}` };
+      const r = await write<{ commit: string | null; version: number | null; message: string }>("POST", `/api/v1/configs/${q(name)}/rollback`, { version: target.version }, meta);
+      setDone(r.commit ? `Committed ${short(r.commit)}: ${name} is now version ${r.version} (the content of version ${target.version}).` : r.message);
+      setTarget(undefined);
+      who.clearMessage();
+    } catch (e) {
+      setFailed(e as Error);
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (config.error instanceof ApiError && config.error.status === 404) {
+    return <div><h1>Config {name}</h1><ErrorBox error={config.error} /><p><Link to={["configs"]}>All configs</Link></p></div>;
+  }
+  return (
+    <div>
+      <div class="toolbar">
+        <h1>Config <span class="name">{name}</span></h1>
+        {!readOnly && <a class="button" href={href(["edit", "config", name])}>Edit</a>}
+      </div>
+      <ErrorBox error={config.error} />
+      {done && <p class="ok" role="status">{done}</p>}
+      {!c ? <Loading what="the config" /> : (
+        <div class="grid">
+          <Card title="Served version" id="config-facts">
+            <dl class="facts">
+              <dt>Version</dt><dd>{c.version} (<CommitLink commit={c.commit} status={status} />)</dd>
+              <dt>Agent type</dt><dd>{c.agentType || <span class="muted">none</span>}</dd>
+              <dt>Description</dt><dd>{c.description || <span class="muted">none</span>}</dd>
+              <dt>Applied by</dt><dd>{c.groups.length ? c.groups.map((g, i) => <span key={g}>{i > 0 && ", "}<Link to={["groups", g]}>{g}</Link></span>) : <span class="muted">no group: no agent receives it</span>}</dd>
+              {c.notForV2 !== null && <><dt>v2 agents</dt><dd class="warn">do not receive it: {c.notForV2}</dd></>}
+            </dl>
+          </Card>
+          <Card title="Rollout of the served version" id="rollout">
+            <ErrorBox error={rollout.error} />
+            {rollout.data ? <RolloutView name={name} rollout={rollout.data} /> : !rollout.error && <Loading what="the rollout" />}
+          </Card>
+        </div>
+      )}
+      {c && (
+        <Card title="Content" id="content">
+          <Code text={c.content} label={`content of ${name}`} />
+        </Card>
+      )}
+      <Card title="History" id="history">
+        <ErrorBox error={history.error} />
+        {!versions ? !history.error && <Loading what="the history" /> : (
+          <Table label="history">
+            <thead><tr><th>Version</th><th>Change</th><th>Commit</th><th>Author</th><th>Date</th><th>Message</th><th /></tr></thead>
+            <tbody>{versions.map((v) => <HistoryRow key={v.commit} name={name} entry={v} current={c?.version ?? null} readOnly={readOnly} onRollback={(e) => { setFailed(undefined); setTarget(e); }} />)}</tbody>
+          </Table>
+        )}
+      </Card>
+      <Dialog open={target !== undefined} title={`Roll back ${name} to version ${target?.version ?? ""}?`} onClose={() => setTarget(undefined)}>
+        <p>This makes <strong>a new commit</strong> that restores the content of version {target?.version} (commit <code>{short(target?.commit)}</code>, {target?.commitMessage}). The config gets a new, higher version; the history keeps every version, and agents receive it at their next heartbeat.</p>
+        <WhoAndWhy state={who} placeholder={`Roll back config ${name} to version ${target?.version ?? ""}`} />
+        <ErrorBox error={failed} />
+        <div class="buttons">
+          <button type="button" onClick={() => setTarget(undefined)}>Cancel</button>
+          <button type="button" class="primary" disabled={busy} onClick={rollback}>Make the commit</button>
+        </div>
+      </Dialog>
+    </div>
+  );
+}
+

@@ -1,0 +1,150 @@
+// The shapes of the JSON API answers the console reads (docs/api.md, docs/console.md).
+
+export interface Problem {
+  readonly file?: string;
+  readonly line: number;
+  readonly column: number;
+  readonly message: string;
+}
+
+export interface Status {
+  readonly commit: string | null;
+  readonly committedAt: string | null;
+  readonly depth: number;
+  readonly configs: number;
+  readonly groups: number;
+  readonly agents: number;
+  readonly agentsByProtocol: Record<string, number>;
+  readonly instanceConfigs: number;
+  readonly notForV2: readonly { name: string; kind: string; problem: string }[];
+  readonly readOnly: boolean;
+  readonly writer: { mode: string; reason?: string };
+  readonly refused: { commit: string; problems: readonly Problem[] } | null;
+  readonly dirty: readonly string[];
+  readonly remote: { url: string; branch: string } | null;
+  readonly lastSync: { at: string; ok: boolean; action: string; error?: string } | null;
+  readonly lastFetchError: string | null;
+  readonly lastPushError: string | null;
+  readonly refusedRewrite: string | null;
+}
+
+export interface Commit {
+  readonly commit: string;
+  readonly author: string;
+  readonly authorEmail: string;
+  readonly authoredAt: string;
+  readonly committedAt: string;
+  readonly subject: string;
+  readonly body: string;
+}
+
+export interface Fleet {
+  readonly agents: number;
+  readonly late: number;
+  readonly failed: number;
+  readonly byProtocol: Record<string, number>;
+  readonly byVersion: readonly { version: string; agents: number }[];
+}
+
+export interface ConfigItem {
+  readonly name: string;
+  readonly agentType?: string;
+  readonly description: string;
+  readonly content: string;
+  readonly version: number;
+  readonly commit: string;
+  readonly groups: readonly string[];
+  readonly notForV2: string | null;
+}
+
+export interface Rollout {
+  readonly servedVersion: number;
+  readonly versionCommit: string;
+  readonly targeted: number;
+  readonly applied: number;
+  readonly applying: number;
+  readonly failed: number;
+  readonly older: number;
+  readonly notReported: number;
+  readonly failures: readonly { message: string; count: number; agents: readonly string[] }[];
+}
+
+export interface HistoryEntry {
+  readonly version: number;
+  readonly commit: string;
+  readonly action: "created" | "modified" | "deleted";
+  readonly author: string;
+  readonly authorEmail: string;
+  readonly date: string;
+  readonly commitMessage: string;
+}
+
+export interface Diff {
+  readonly from: HistoryEntry | null;
+  readonly to: HistoryEntry;
+  readonly fields: readonly { field: string; before: string; after: string }[];
+  readonly lines: readonly { op: " " | "-" | "+"; text: string; oldLine: number | null; newLine: number | null }[];
+  readonly added: number;
+  readonly removed: number;
+}
+
+export interface Tag {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface Group {
+  readonly name: string;
+  readonly description: string;
+  readonly tags: readonly Tag[];
+  readonly configs: readonly string[];
+  readonly instanceConfigs: readonly string[];
+  readonly agents: number;
+  readonly lateAgents: number;
+}
+
+export interface AgentSummary {
+  readonly agentId: string;
+  readonly protocol: string | null;
+  readonly agentType: string | null;
+  readonly version: string | null;
+  readonly ip: string | null;
+  readonly hostname: string | null;
+  readonly tags: Record<string, string>;
+  readonly tagValues?: readonly string[];
+  readonly runningStatus: string | null;
+  readonly latestHeartbeatAt: string | null;
+  readonly lastSeenAt: string | null;
+  readonly late: boolean;
+  readonly alarmCount: number;
+}
+
+export interface ConfigReport {
+  readonly name: string;
+  readonly version: number;
+  readonly status: string;
+  readonly message: string;
+}
+
+export interface AgentDetail extends AgentSummary {
+  readonly attributes: Record<string, string>;
+  readonly groups: readonly string[];
+  readonly intervalSeconds: number | null;
+  readonly statistics: { cpu: number; memory: string; extras: Record<string, string> } | null;
+  readonly alarms: readonly { type: string; detail: string; at: string | null }[];
+  readonly pipelineConfigs: readonly ConfigReport[];
+  readonly instanceConfigs: readonly ConfigReport[];
+  readonly configsReportedAt: string | null;
+  readonly startupTime: number | null;
+}
+
+export interface Validation {
+  readonly valid: boolean;
+  readonly path: string;
+  readonly problems: readonly Problem[];
+  readonly warnings: readonly Problem[];
+  readonly exists?: boolean;
+  readonly changed?: boolean;
+  readonly config?: { configName: string; agentType: string; description: string; content: string };
+  readonly group?: Group;
+}
