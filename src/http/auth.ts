@@ -55,7 +55,7 @@ export const BEARER_CHALLENGE = 'Bearer realm="configserver"';
 export function refusal(which: "agent" | "user", authorization: string | undefined): string {
   return authorization
     ? `The ${which} token in the Authorization header is wrong.`
-    : `This server requires an ${which} token: send "Authorization: Bearer <token>".`;
+    : `This server requires ${which === "agent" ? "an" : "a"} ${which} token: send "Authorization: Bearer <token>".`;
 }
 
 function refuse(ctx: Context, responses: ResponseTypes, which: "agent" | "user"): void {

@@ -7,7 +7,7 @@ export function Tags({ tags, values }: { tags: readonly Tag[] | Record<string, s
   if (list.length === 0 && !values?.length) return <span class="muted">no tags</span>;
   return (
     <span class="tags">
-      {list.map((t) => <span class="tag" key={`${t.name}=${t.value}`}>{t.name}={t.value}</span>)}
+      {list.map((t) => <span class="tag" key={`${t.name}=${t.value}`} title={`${t.name}=${t.value}`}>{t.name}={t.value}</span>)}
       {values?.map((v) => <span class="tag" key={`v:${v}`}>{v}</span>)}
     </span>
   );
