@@ -38,8 +38,8 @@ test.serial("with a user token the console asks for it, works after login, and s
   await page.locator("dialog[open]").getByRole("button", { name: "Sign in" }).click();
   await page.locator(".served-commit code", { hasText: git(dir, "rev-parse", "HEAD").trim().slice(0, 10) }).waitFor();
   t.is(await page.locator("dialog[open]").count(), 0);
-  t.is(await page.evaluate(() => sessionStorage.getItem("configserver.userToken")), token);
-  t.is(await page.evaluate(() => localStorage.length), 0, "the token is not kept beyond the tab");
+  t.is(await page.evaluate('sessionStorage.getItem("configserver.userToken")'), token);
+  t.is(await page.evaluate("localStorage.length"), 0, "the token is not kept beyond the tab");
   // Other pages work with it too.
   await page.goto(`${server.url}/ui/#/configs`);
   await page.locator("table[aria-label=configs] tbody tr", { hasText: "nginx-access" }).waitFor();
@@ -58,7 +58,7 @@ test.serial("in read-only mode the editors are disabled and the page says to ope
   const editor = page.getByLabel("config file");
   await page.locator(".read-only-notice").waitFor();
   t.regex((await page.locator(".read-only-notice").textContent()) ?? "", /read-only.*pull request/);
-  t.true(await editor.evaluate((e) => (e as HTMLTextAreaElement).readOnly));
+  t.true(await editor.evaluate((e) => (e as unknown as { readOnly: boolean }).readOnly));
   t.true(await page.getByRole("button", { name: "Commit" }).isDisabled());
   t.true(await page.getByLabel("Commit message").isDisabled());
   await screenshots(page, "edit-read-only");

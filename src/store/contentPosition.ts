@@ -18,7 +18,10 @@ export function contentProblemAt(fileText: string, content: string): Pos {
   const doc = parseDocument(content, { lineCounter: counter, uniqueKeys: true, prettyErrors: false });
   const error = doc.errors[0];
   if (!error) return { line: key + 2, column: 1 };
-  const at = counter.linePos(error.pos[0]);
+  // An error at the very end (an unclosed bracket) belongs to the last line of the content.
+  const last = Math.max(1, content.replace(/\n$/, "").split("\n").length);
+  const pos = counter.linePos(error.pos[0]);
+  const at = pos.line > last ? { line: last, col: 1 } : pos;
   // The block's indentation is not part of the content: columns are shifted by it.
   const indent = /^[ \t]*/.exec(lines[key + at.line] ?? "")?.[0].length ?? 0;
   return { line: key + 1 + at.line, column: at.col + indent };
