@@ -5,28 +5,15 @@
 // directly, the requests go over HTTP, and perf_hooks' event-loop delay histogram is read per request.
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { mkdtempSync, rmSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { configserver } from "../src/gen/proto.js";
 import { startServer } from "../src/server.ts";
+import { call } from "./httpCall.ts";
 
 const N = Number(process.argv[2] ?? 200_000);
 const pb = configserver.proto;
-
-function call(url: string, method: string, path: string, body: Uint8Array | string, type: string): Promise<{ status: number; bytes: number; ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { method, headers: { "content-type": type, "content-length": String(Buffer.byteLength(body)) } }, (res) => {
-      let bytes = 0;
-      res.on("data", (c: Buffer) => (bytes += c.length));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, bytes, ms: performance.now() - started }));
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
 
 const repo = mkdtempSync(join(tmpdir(), "cs-listing-"));
 const server = await startServer({ repo, port: 0, logger: pino({ level: "silent" }) });
