@@ -53,6 +53,7 @@ test.serial("a heartbeating v2 agent is listed; its FAILED config and message ar
   const failure = page.locator(".failure");
   t.is(await failure.locator(".failure-message").textContent(), `${XSS} processor_parse_regex_native: bad Regex`);
   t.regex((await failure.textContent()) ?? "", /1 agent: web-7f3a/);
+  await screenshots(page, "config-rollout");
 
   await failure.getByRole("link", { name: "web-7f3a" }).click();
   await page.locator("#agent-pipelines .badge.s-failed").waitFor();
