@@ -126,12 +126,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     } }),
     statusRouter({ store, registry, readOnly: !!options.readOnly, dirty: () => dirty, heldHeartbeats: () => changes.waiting }),
     healthRouter({ readiness, metrics }),
+    consoleRouter(),
     landingRouter({ version: VERSION, served: () => ({ commit: store.state.commit || null, committedAt: store.state.committedAt ? new Date(store.state.committedAt).toISOString() : null }) }),
     agentsApiRouter(registry, store, options.now),
     rolloutRouter({ store, registry }),
     configsApiRouter({ store }),
     consoleApiRouter({ store, registry, bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit, ...(options.now ? { now: options.now } : {}) }),
-    consoleRouter(),
   ];
   // Shared paths are listed in the order detect.ts decides between them: alpha before v1 on
   // /Agent/HeartBeat, v2 before v1 on /Agent/FetchPipelineConfig.

@@ -5,20 +5,15 @@ import { withServer } from "./helpers/server.ts";
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
-test("GET / says what this is: name, version, served commit, and links to /status and the docs", async (t) => {
+test("GET / sends a browser to the console; asked for JSON it says what this is: name, version, served commit, links", async (t) => {
   const s = await withServer(t);
   await s.api.createConfig({ config_detail: { config_name: "c1", content: "x\n" } });
   const commit = s.store.state.commit;
   t.truthy(commit);
 
   const page = await send(s.url, "GET", "/", "", { accept: "text/html,*/*;q=0.8" });
-  t.is(page.status, 200);
-  t.regex(String(page.headers["content-type"]), /^text\/html/);
-  const html = page.body.toString();
-  t.true(html.includes(`configserver <small>${version}</small>`), html);
-  t.true(html.includes(`<code>${commit}</code>`), html);
-  for (const href of ["/status", "/readyz", "/metrics"]) t.true(html.includes(`<a href="${href}">`), href);
-  t.regex(html, /Docs: README\.md and docs\//);
+  t.is(page.status, 302);
+  t.is(page.headers.location, "ui/");
 
   const json = await send(s.url, "GET", "/", "", { accept: "application/json" });
   t.is(json.status, 200);
@@ -30,14 +25,12 @@ test("GET / says what this is: name, version, served commit, and links to /statu
 
 test("GET / needs no token (it shows nothing /metrics does not); /status still does", async (t) => {
   const s = await withServer(t, { userToken: "secret" });
-  t.is((await send(s.url, "GET", "/", "")).status, 200);
+  t.is((await send(s.url, "GET", "/", "")).status, 302);
+  t.is((await send(s.url, "GET", "/", "", { accept: "application/json" })).status, 200);
   t.is((await send(s.url, "GET", "/status", "")).status, 401);
 });
 
-test("GET / before the repository's first commit says so", async (t) => {
+test("GET / as JSON before the repository's first commit says so", async (t) => {
   const s = await withServer(t);
-  const page = await send(s.url, "GET", "/", "");
-  t.is(page.status, 200);
-  t.regex(page.body.toString(), /Serving commit none yet/);
   t.like(JSON.parse((await send(s.url, "GET", "/", "", { accept: "application/json" })).body.toString()), { commit: null, committedAt: null });
 });

@@ -93,7 +93,7 @@ function notFound(ctx: Context, message: string, status = 404): void {
 
 /**
  * The web console's static files at /ui/ (built from web/ at install; read into memory once at
- * start), and `/` sending browsers there. Only GET and HEAD; every other path is left to the other
+ * start), and `/` sending browsers there (JSON clients go on to the landing router). Only GET and HEAD; every other path is left to the other
  * routers, so agents' paths are never touched. Pages talk to the documented JSON API only.
  */
 export function consoleRouter(options: { readonly dir?: string } = {}): Router {
@@ -102,7 +102,9 @@ export function consoleRouter(options: { readonly dir?: string } = {}): Router {
   const index = assets.get("index.html");
   const router = new Router({ sensitive: true, strict: true });
   // Relative redirects keep working behind a proxy that serves the server under a path prefix.
-  router.get("/", (ctx) => {
+  // A client asking for JSON gets the server's description instead (src/http/landing.ts).
+  router.get("/", (ctx, next) => {
+    if (ctx.accepts("html", "json") === "json") return next();
     secure(ctx);
     ctx.status = 302;
     ctx.redirect("ui/");
