@@ -21,7 +21,7 @@ async function served(t: Parameters<typeof withServer>[0], options: Parameters<t
   return { repo, server, count: () => Number(git(repo, "rev-list", "--count", "HEAD").trim()) };
 }
 
-test.serial("the overview shows the served commit with its message; / leads to the console", async (t) => {
+test.serial("the overview shows the served commit with its message and follows new commits on its own; / leads to the console", async (t) => {
   const { repo, server } = await served(t);
   const { page, errors } = await openConsole(t, browser, `${server.url}/`);
   const head = git(repo, "rev-parse", "HEAD").trim();
@@ -31,6 +31,12 @@ test.serial("the overview shows the served commit with its message; / leads to t
   await page.locator(".commit-subject", { hasText: "Start from the configserver template" }).waitFor();
   t.is(await page.locator("header .served code").textContent(), head.slice(0, 10));
   await screenshots(page, "overview");
+  // Someone commits in the repository: the page follows on its own, without reloading the app.
+  await page.evaluate("window.__sameApp = true");
+  const next = commitFiles(repo, { "configs/extra.yaml": "config_name: extra\ncontent: |\n  enable: true\n" }, "Add extra");
+  await page.locator("header .served code", { hasText: next.slice(0, 10) }).waitFor();
+  await page.locator(".commit-subject", { hasText: "Add extra" }).waitFor();
+  t.true(await page.evaluate("window.__sameApp === true"));
   for (const [hash, name, ready] of [["#/configs", "configs", "table[aria-label=configs] tbody tr"], ["#/groups", "groups", "table[aria-label=groups] tbody tr"], ["#/groups/web", "group", ".applied li"]] as const) {
     await page.goto(`${server.url}/ui/${hash}`);
     await page.locator(ready).first().waitFor();

@@ -57,17 +57,8 @@ export interface ConfigItem {
   readonly notForV2: string | null;
 }
 
-export interface Rollout {
-  readonly servedVersion: number;
-  readonly versionCommit: string;
-  readonly targeted: number;
-  readonly applied: number;
-  readonly applying: number;
-  readonly failed: number;
-  readonly older: number;
-  readonly notReported: number;
-  readonly failures: readonly { message: string; count: number; agents: readonly string[] }[];
-}
+/** GET /api/v1/configs/NAME/rollout answers the server's own Rollout (src/domain/rollout.ts). */
+export type { Rollout } from "../../src/domain/rollout.ts";
 
 export interface HistoryEntry {
   readonly version: number;
