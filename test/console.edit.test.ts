@@ -37,7 +37,7 @@ test.serial("the overview shows the served commit with its message and follows n
   await page.locator("header .served code", { hasText: next.slice(0, 10) }).waitFor();
   await page.locator(".commit-subject", { hasText: "Add extra" }).waitFor();
   t.true(await page.evaluate("window.__sameApp === true"));
-  for (const [hash, name, ready] of [["#/configs", "configs", "table[aria-label=configs] tbody tr"], ["#/groups", "groups", "table[aria-label=groups] tbody tr"], ["#/groups/web", "group", ".applied li"]] as const) {
+  for (const [hash, name, ready] of [["#/configs", "configs", "table[aria-label=configs] tbody tr"], ["#/groups", "groups", "table[aria-label=groups] tbody tr"], ["#/groups/web", "group", ".applied li"], ["#/instance-configs/node-send-limit", "instance-config", "table[aria-label=history] tbody tr"]] as const) {
     await page.goto(`${server.url}/ui/${hash}`);
     await page.locator(ready).first().waitFor();
     await screenshots(page, name);
@@ -117,5 +117,32 @@ test.serial("rollback from the history asks first, then makes a forward commit r
   t.is(git(repo, "show", "HEAD:configs/nginx-access.yaml"), original);
   t.is(git(repo, "log", "-1", "--format=%s").trim(), "Back to reading access.log");
   t.true((server.store.state.configs.get("nginx-access")?.version ?? 0) > (first ?? 0));
+  t.deepEqual(errors, []);
+});
+
+test.serial("editing a group file changes its tags and configs in one commit; apply and remove are one commit each", async (t) => {
+  const { repo, server, count } = await served(t);
+  const { page, errors } = await openConsole(t, browser, `${server.url}/ui/#/edit/group/web`);
+  const editor = page.getByLabel("agent group file");
+  await waitFor(async () => (await editor.inputValue()).includes("group_name: web"));
+  const before = count();
+  await editor.fill("group_name: web\ndescription: web and edge\ntags:\n  - name: role\n    value: web\n  - name: role\n    value: edge\nconfigs:\n  - nginx-access\n  - container-stdout\n");
+  await page.locator(".validation-ok").waitFor();
+  await page.getByLabel("Commit message").fill("web group: edge nodes too, with stdout");
+  await page.getByRole("button", { name: "Commit" }).click();
+  await page.getByText(/^Committed: the server now serves/).waitFor();
+  t.is(count(), before + 1);
+  t.is(git(repo, "log", "-1", "--format=%s").trim(), "web group: edge nodes too, with stdout");
+  t.deepEqual(server.store.state.groups.get("web"), { name: "web", description: "web and edge", tags: [{ name: "role", value: "web" }, { name: "role", value: "edge" }], configs: ["container-stdout", "nginx-access"] });
+
+  await page.goto(`${server.url}/ui/#/groups/web`);
+  await page.getByRole("button", { name: "remove container-stdout" }).click();
+  await page.getByText("Removed container-stdout: one commit.").waitFor();
+  t.is(count(), before + 2);
+  await page.getByLabel("Apply a config").selectOption("java-app");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.getByText("Applied java-app: one commit.").waitFor();
+  t.is(count(), before + 3);
+  t.deepEqual(server.store.state.groups.get("web")?.configs, ["java-app", "nginx-access"]);
   t.deepEqual(errors, []);
 });

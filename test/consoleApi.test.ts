@@ -104,7 +104,7 @@ test("JSON reads carry ETags; the same answer again is 304 Not Modified", async 
   const { server } = await served(t);
   for (const path of ["/status", "/api/v1/groups", "/api/v1/configs", "/api/v1/fleet", "/api/v1/agents"]) {
     // /status says when the last sync ran, which may change between two requests: a few tries.
-    let again = { status: 0, body: Buffer.alloc(1) };
+    let again: { status: number; body: Buffer } = { status: 0, body: Buffer.alloc(1) };
     for (let attempt = 0; attempt < 5 && again.status !== 304; attempt++) {
       const tag = (await get(server.url, path)).headers.etag as string;
       t.regex(tag, /^W\/"[A-Za-z0-9_-]+"$/, path);

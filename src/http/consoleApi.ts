@@ -190,7 +190,8 @@ export function consoleApiRouter(deps: ConsoleApiDeps): Router {
       path: verdict.path,
       problems: verdict.problems.map(problemJson),
       warnings: [],
-      ...(spec ? { group: groupJson(spec, undefined), exists: state.groups.has(spec.name), changed: changedGroup(state, spec) } : {}),
+      // instanceConfigs stays absent when the file has no such list: a write then keeps the bound ones.
+      ...(spec ? { group: { ...groupJson(spec, undefined), instanceConfigs: spec.instanceConfigs }, exists: state.groups.has(spec.name), changed: changedGroup(state, spec) } : {}),
     };
   }));
 

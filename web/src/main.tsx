@@ -43,6 +43,8 @@ function Page({ route, status }: { route: Route; status: Status | undefined }) {
       return <Overview status={status} />;
     case "configs":
       return name ? <ConfigDetail key={name} name={name} status={status} /> : <Configs status={status} />;
+    case "instance-configs":
+      return name ? <ConfigDetail key={`i:${name}`} kind="instance" name={name} status={status} /> : <Configs status={status} />;
     case "groups":
       return name ? <GroupDetail key={name} name={name} status={status} /> : <Groups status={status} />;
     case "agents":

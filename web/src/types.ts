@@ -137,5 +137,6 @@ export interface Validation {
   readonly exists?: boolean;
   readonly changed?: boolean;
   readonly config?: { configName: string; agentType: string; description: string; content: string };
-  readonly group?: Group;
+  /** The parsed group; `instanceConfigs` is absent when the file has no such list. */
+  readonly group?: Omit<Group, "instanceConfigs"> & { readonly instanceConfigs?: readonly string[] };
 }

@@ -32,17 +32,26 @@ const STATES = [
   ["notReported", "Not reported"],
 ] as const;
 
-function RolloutView({ name, rollout }: { name: string; rollout: Rollout }) {
+/** Pipeline configs (`configs/`) or instance configs (`instance_configs/`, read-only here: no API writes them). */
+export type ConfigKind = "pipeline" | "instance";
+const BASE: Record<ConfigKind, string> = { pipeline: "/api/v1/configs", instance: "/api/v1/instance-configs" };
+
+function RolloutView({ name, rollout, kind }: { name: string; rollout: Rollout; kind: ConfigKind }) {
+  // The agents listing filters by pipeline configs only.
+  const count = (k: (typeof STATES)[number][0]) => {
+    const n = <strong class={`count-${k}`}>{rollout[k]}</strong>;
+    return kind === "pipeline" ? <Link to={["agents"]} query={{ config: name, configState: k }}>{n}</Link> : n;
+  };
   const total = Math.max(rollout.targeted, 1);
   return (
     <div class="rollout">
-      <p>Version {rollout.servedVersion} targets <Link to={["agents"]} query={{ config: name, configState: undefined }}>{rollout.targeted} agent{rollout.targeted === 1 ? "" : "s"}</Link>.</p>
+      <p>Version {rollout.servedVersion} targets {rollout.targeted} agent{rollout.targeted === 1 ? "" : "s"}.</p>
       <div class="bar" role="img" aria-label={STATES.map(([k, label]) => `${label} ${rollout[k]}`).join(", ")}>
         {STATES.map(([k]) => rollout[k] > 0 && <span key={k} class={`seg r-${k}`} style={{ width: `${(100 * rollout[k]) / total}%` }} />)}
       </div>
       <ul class="counts">
         {STATES.map(([k, label]) => (
-          <li key={k} class={`r-${k}`}><span class="dot" /> {label}: <Link to={["agents"]} query={{ config: name, configState: k }}><strong class={`count-${k}`}>{rollout[k]}</strong></Link></li>
+          <li key={k} class={`r-${k}`}><span class="dot" /> {label}: {count(k)}</li>
         ))}
       </ul>
       {rollout.failures.length > 0 && (
@@ -60,9 +69,9 @@ function RolloutView({ name, rollout }: { name: string; rollout: Rollout }) {
   );
 }
 
-function HistoryRow({ name, entry, current, readOnly, onRollback }: { name: string; entry: HistoryEntry; current: number | null; readOnly: boolean; onRollback: (e: HistoryEntry) => void }) {
+function HistoryRow({ name, kind, entry, current, readOnly, onRollback }: { name: string; kind: ConfigKind; entry: HistoryEntry; current: number | null; readOnly: boolean; onRollback: (e: HistoryEntry) => void }) {
   const [open, setOpen] = useState(false);
-  const diff = usePoll<Diff>(open && entry.action !== "deleted" ? `/api/v1/configs/${q(name)}/diff?to=${entry.version}` : undefined, 0);
+  const diff = usePoll<Diff>(open && entry.action !== "deleted" ? `${BASE[kind]}/${q(name)}/diff?to=${entry.version}` : undefined, 0);
   return (
     <>
       <tr class={entry.version === current ? "current" : undefined}>
@@ -74,7 +83,7 @@ function HistoryRow({ name, entry, current, readOnly, onRollback }: { name: stri
         <td class="msg">{entry.commitMessage}</td>
         <td class="actions">
           {entry.action !== "deleted" && <button type="button" class="link" aria-expanded={open} onClick={() => setOpen(!open)}>{open ? "Hide diff" : "Diff"}</button>}
-          {entry.action !== "deleted" && entry.version !== current && (
+          {kind === "pipeline" && entry.action !== "deleted" && entry.version !== current && (
             <button type="button" disabled={readOnly} title={readOnly ? "read-only server: open a pull request" : undefined} onClick={() => onRollback(entry)}>Roll back to {entry.version}</button>
           )}
         </td>
@@ -86,10 +95,12 @@ function HistoryRow({ name, entry, current, readOnly, onRollback }: { name: stri
   );
 }
 
-export function ConfigDetail({ name, status }: { name: string; status: Status | undefined }) {
-  const config = usePoll<ConfigItem>(`/api/v1/configs/${q(name)}`);
-  const rollout = usePoll<Rollout>(`/api/v1/configs/${q(name)}/rollout`);
-  const history = usePoll<{ versions: Record<string, unknown>[] }>(`/api/v1/configs/${q(name)}/history`, 10_000);
+export function ConfigDetail({ name, status, kind = "pipeline" }: { name: string; status: Status | undefined; kind?: ConfigKind }) {
+  const base = `${BASE[kind]}/${q(name)}`;
+  const config = usePoll<ConfigItem>(base);
+  const rollout = usePoll<Rollout>(`${base}/rollout`);
+  const history = usePoll<{ versions: Record<string, unknown>[] }>(`${base}/history`, 10_000);
+  const title = kind === "pipeline" ? "Config" : "Instance config";
   const [target, setTarget] = useState<HistoryEntry | undefined>(undefined);
   const [done, setDone] = useState<string | undefined>(undefined);
   const [failed, setFailed] = useState<Error | undefined>(undefined);
@@ -115,13 +126,14 @@ export function ConfigDetail({ name, status }: { name: string; status: Status | 
     }
   };
   if (config.error instanceof ApiError && config.error.status === 404) {
-    return <div><h1>Config {name}</h1><ErrorBox error={config.error} /><p><Link to={["configs"]}>All configs</Link></p></div>;
+    return <div><h1>{title} {name}</h1><ErrorBox error={config.error} /><p><Link to={["configs"]}>All configs</Link></p></div>;
   }
   return (
     <div>
       <div class="toolbar">
-        <h1>Config <span class="name">{name}</span></h1>
-        {!readOnly && <a class="button" href={href(["edit", "config", name])}>Edit</a>}
+        <h1>{title} <span class="name">{name}</span></h1>
+        {kind === "pipeline" && !readOnly && <a class="button" href={href(["edit", "config", name])}>Edit</a>}
+        {kind === "instance" && <span class="muted">changed by commits to instance_configs/{name}.yaml (no API writes instance configs)</span>}
       </div>
       <ErrorBox error={config.error} />
       {done && <p class="ok" role="status">{done}</p>}
@@ -130,7 +142,7 @@ export function ConfigDetail({ name, status }: { name: string; status: Status | 
           <Card title="Served version" id="config-facts">
             <dl class="facts">
               <dt>Version</dt><dd>{c.version} (<CommitLink commit={c.commit} status={status} />)</dd>
-              <dt>Agent type</dt><dd>{c.agentType || <span class="muted">none</span>}</dd>
+              {kind === "pipeline" && <><dt>Agent type</dt><dd>{c.agentType || <span class="muted">none</span>}</dd></>}
               <dt>Description</dt><dd>{c.description || <span class="muted">none</span>}</dd>
               <dt>Applied by</dt><dd>{c.groups.length ? c.groups.map((g, i) => <span key={g}>{i > 0 && ", "}<Link to={["groups", g]}>{g}</Link></span>) : <span class="muted">no group: no agent receives it</span>}</dd>
               {c.notForV2 !== null && <><dt>v2 agents</dt><dd class="warn">do not receive it: {c.notForV2}</dd></>}
@@ -138,7 +150,7 @@ export function ConfigDetail({ name, status }: { name: string; status: Status | 
           </Card>
           <Card title="Rollout of the served version" id="rollout">
             <ErrorBox error={rollout.error} />
-            {rollout.data ? <RolloutView name={name} rollout={rollout.data} /> : !rollout.error && <Loading what="the rollout" />}
+            {rollout.data ? <RolloutView name={name} kind={kind} rollout={rollout.data} /> : !rollout.error && <Loading what="the rollout" />}
           </Card>
         </div>
       )}
@@ -152,7 +164,7 @@ export function ConfigDetail({ name, status }: { name: string; status: Status | 
         {!versions ? !history.error && <Loading what="the history" /> : (
           <Table label="history">
             <thead><tr><th>Version</th><th>Change</th><th>Commit</th><th>Author</th><th>Date</th><th>Message</th><th /></tr></thead>
-            <tbody>{versions.map((v) => <HistoryRow key={v.commit} name={name} entry={v} current={c?.version ?? null} readOnly={readOnly} onRollback={(e) => { setFailed(undefined); setTarget(e); }} />)}</tbody>
+            <tbody>{versions.map((v) => <HistoryRow key={v.commit} name={name} kind={kind} entry={v} current={c?.version ?? null} readOnly={readOnly} onRollback={(e) => { setFailed(undefined); setTarget(e); }} />)}</tbody>
           </Table>
         )}
       </Card>

@@ -5,6 +5,30 @@ import { usePoll } from "../poll.ts";
 import { href } from "../route.ts";
 import type { ConfigItem, Status } from "../types.ts";
 
+function InstanceConfigs() {
+  const list = usePoll<{ instanceConfigs: ConfigItem[] }>("/api/v1/instance-configs");
+  const items = list.data?.instanceConfigs;
+  if (!items || items.length === 0) return <ErrorBox error={list.error} />;
+  return (
+    <section class="card" id="instance-configs">
+      <h2>Instance configs</h2>
+      <p class="muted">The agents' own process settings (v2 and v1 agents), bound by groups' <code>instance_configs:</code>; changed by commits to the repository.</p>
+      <Table label="instance configs">
+        <thead><tr><th>Name</th><th>Version</th><th>Commit</th><th>Groups</th><th>Description</th></tr></thead>
+        <tbody>{items.map((c) => (
+          <tr key={c.name}>
+            <td><Link to={["instance-configs", c.name]}>{c.name}</Link></td>
+            <td>{c.version}</td>
+            <td><code title={c.commit}>{short(c.commit)}</code></td>
+            <td>{c.groups.length ? c.groups.map((g, i) => <span key={g}>{i > 0 && ", "}<Link to={["groups", g]}>{g}</Link></span>) : <span class="muted">none</span>}</td>
+            <td>{c.description}</td>
+          </tr>
+        ))}</tbody>
+      </Table>
+    </section>
+  );
+}
+
 export function Configs({ status }: { status: Status | undefined }) {
   const list = usePoll<{ configs: ConfigItem[] }>("/api/v1/configs");
   const [text, setText] = useState("");
@@ -53,6 +77,7 @@ export function Configs({ status }: { status: Status | undefined }) {
           </tbody>
         </Table>
       )}
+      <InstanceConfigs />
     </div>
   );
 }

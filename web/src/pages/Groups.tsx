@@ -80,7 +80,7 @@ export function GroupDetail({ name, status }: { name: string; status: Status | u
               <dt>Rule</dt><dd>{selector(g)}</dd>
               <dt>Tags</dt><dd><Tags tags={g.tags} /></dd>
               <dt>Description</dt><dd>{g.description || <span class="muted">none</span>}</dd>
-              {g.instanceConfigs.length > 0 && <><dt>Instance configs</dt><dd>{g.instanceConfigs.join(", ")}</dd></>}
+              {g.instanceConfigs.length > 0 && <><dt>Instance configs</dt><dd>{g.instanceConfigs.map((c, i) => <span key={c}>{i > 0 && ", "}<Link to={["instance-configs", c]}>{c}</Link></span>)}</dd></>}
             </dl>
           </Card>
           <Card title="Applied configs" id="group-configs">
