@@ -143,6 +143,10 @@ test("POST /api/v1/validate reports a config or group file's problems at their l
   const broken = await check({ kind: "config", name: "nginx-access", text: "config_name: nginx-access\ncontent: |\n  a: 1\n b: [\n" });
   t.false(broken.valid);
   t.is(broken.problems[0]?.line, 4);
+  const format = await check({ kind: "config", name: "nginx-access", text: text.replace("agent_type:", "format: text\nagent_type:") });
+  t.false(format.valid);
+  t.is(format.problems[0]?.line, 2);
+  t.regex(format.problems[0]?.message ?? "", /format cannot be set here/);
 
   const renamed = await check({ kind: "config", name: "nginx-access", text: text.replace("config_name: nginx-access", "config_name: other") });
   t.regex(renamed.problems[0]?.message ?? "", /config_name must stay "nginx-access"/);
@@ -150,7 +154,12 @@ test("POST /api/v1/validate reports a config or group file's problems at their l
   const exists = await check({ kind: "config", text });
   t.regex(exists.problems[0]?.message ?? "", /already exists/);
 
-  const notV2 = await check({ kind: "config", text: "config_name: plain\ncontent: |\n  key: [\n" });
+  // The server's content rule: content that starts like a pipeline must parse, at its own line.
+  const badContent = await check({ kind: "config", text: "config_name: plain\ncontent: |\n  inputs:\n    - Type: input_file\n  flushers: [\n" });
+  t.false(badContent.valid);
+  t.is(badContent.problems[0]?.line, 6, "an unclosed bracket is reported where the content ends");
+  t.regex(badContent.problems[0]?.message ?? "", /^content: .*not valid YAML/);
+  const notV2 = await check({ kind: "config", text: "config_name: plain\ncontent: |\n  just some text\n" });
   t.true(notV2.valid, "alpha and v1 agents still take it");
   t.is(notV2.warnings[0]?.line, 3);
   t.regex(notV2.warnings[0]?.message ?? "", /v2 agents will not receive/);

@@ -14,9 +14,9 @@ import { CONFIG_HISTORY, INSTANCE_CONFIG_HISTORY, noHistory, readHistory, readVe
 import { STATE_DIRS } from "../store/repoContent.ts";
 import type { RepoStore } from "../store/repoStore.ts";
 import { parseConfigFile, parseGroupFile, pipelineJson, renderGroup } from "../store/yamlCodec.ts";
-import { contentProblemAt } from "../store/contentPosition.ts";
+import { withContentProblem } from "../store/contentCheck.ts";
 import { jsonRoute, readJsonObject } from "./jsonRoute.ts";
-import { writeMeta } from "./writeMeta.ts";
+import { writeOptions } from "./writeOptions.ts";
 
 export interface ConsoleApiDeps {
   readonly store: RepoStore;
@@ -122,11 +122,9 @@ export function consoleApiRouter(deps: ConsoleApiDeps): Router {
       configs: body.configs === undefined ? [] : strings(body.configs, "configs"),
       instanceConfigs: body.instanceConfigs === undefined ? undefined : strings(body.instanceConfigs, "instanceConfigs"),
     };
-    const meta = writeMeta(ctx);
-    const result = await store.write((state) => {
-      const plan = planReplaceGroup(state, input);
-      return meta.message !== undefined ? { ...plan, message: meta.message } : plan;
-    });
+    // Read before anything is planned: a malformed author or message is refused with nothing written.
+    const options = writeOptions(ctx.req);
+    const result = await store.write((state) => planReplaceGroup(state, input), options);
     const group = result.state.groups.get(groupName);
     return {
       message: result.commit ? `Saved agent group ${groupName}` : `Agent group ${groupName} already says this; nothing to commit`,
@@ -165,20 +163,30 @@ export function consoleApiRouter(deps: ConsoleApiDeps): Router {
     const state = store.state;
     if (kind === "config") {
       const path = `configs/${editing ?? "new"}.yaml`;
-      const verdict = checkConfigFile(state, parseConfigFile(path, text), editing);
+      // The server's own file checks, content included (src/store/contentCheck.ts), then the repository's.
+      const parsed = withContentProblem(path, parseConfigFile(path, text));
+      const verdict = checkConfigFile(state, parsed, editing);
+      const problems: Problem[] = [...verdict.problems];
       const spec = verdict.spec;
       const warnings: Problem[] = [];
-      if (spec) {
+      if (spec && parsed.value) {
+        // The User API has no format field: a write keeps the file's format, or writes none.
+        const old = state.configs.get(spec.name)?.format;
+        if (spec.format !== old) {
+          const line = text.split("\n").findIndex((l) => l.startsWith("format:")) + 1 || 1;
+          problems.push({ file: verdict.path, line, column: 1, message: `format ${old ? `must stay ${JSON.stringify(old)}` : "cannot be set here"}: the API writes a config's fields, not its format; change format: with a commit to the repository` });
+        }
         const json = pipelineJson(spec.content);
-        if ("problem" in json) warnings.push({ file: verdict.path, ...contentProblemAt(text, spec.content), message: `${json.problem}: v2 agents will not receive this config (alpha and v1 agents still do)` });
+        const place = parsed.value.contentPlace;
+        if ("problem" in json) warnings.push({ file: verdict.path, line: place.block?.line ?? place.pos.line, column: 1, message: `${json.problem}: v2 agents will not receive this config (alpha and v1 agents still do)` });
       }
       return {
-        message: verdict.problems.length ? "The file has problems" : "The file is valid",
-        valid: verdict.problems.length === 0,
+        message: problems.length ? "The file has problems" : "The file is valid",
+        valid: problems.length === 0,
         path: verdict.path,
-        problems: verdict.problems.map(problemJson),
+        problems: problems.map(problemJson),
         warnings: warnings.map(problemJson),
-        ...(spec ? { config: configJson(spec), exists: state.configs.has(spec.name), changed: changedConfig(state, spec) } : {}),
+        ...(spec && problems.length === 0 ? { config: configJson(spec), exists: state.configs.has(spec.name), changed: changedConfig(state, spec) } : {}),
       };
     }
     const path = `agent_groups/${editing ?? "new"}.yaml`;

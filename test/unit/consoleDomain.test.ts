@@ -8,7 +8,6 @@ import { countGroupAgents, groupsOf, planReplaceGroup } from "../../src/domain/g
 import { tagsKey } from "../../src/domain/matching.ts";
 import { RepoState } from "../../src/domain/repoState.ts";
 import type { ConfigRecord, GroupSpec } from "../../src/domain/types.ts";
-import { contentProblemAt } from "../../src/store/contentPosition.ts";
 import { parseConfigFile, parseGroupFile } from "../../src/store/yamlCodec.ts";
 
 const rec = (name: string): ConfigRecord => ({ name, version: 1, commit: "h", agentType: "t", description: "d", content: "a: 1\n" });
@@ -94,9 +93,3 @@ test("checking an edited group file: configs it applies must exist, each at its 
   t.regex(check("group_name: dev\n").problems[0]?.message ?? "", /already exists/);
 });
 
-test("content problems map to the file's line inside a literal block", (t) => {
-  const file = "config_name: c\ncontent: |\n  a: 1\n  b: [\n  c: 2\n";
-  t.is(contentProblemAt(file, "a: 1\nb: [\nc: 2\n").line, 5);
-  t.is(contentProblemAt("config_name: c\ncontent: \"a: [\"\n", "a: [").line, 2, "a quoted content: the key's line");
-  t.is(contentProblemAt("config_name: c\ncontent: |\n  x: [\n", "x: [\n").line, 3);
-});
