@@ -110,12 +110,14 @@ test.serial("rollback from the history asks first, then makes a forward commit r
   await screenshots(page, "rollback-dialog");
   t.is(count(), before, "nothing happens before the confirmation");
   await dialog.getByLabel("Commit message").fill("Back to reading access.log");
+  await dialog.getByLabel("Author name").fill("José Núñez");
+  await dialog.getByLabel("Author email").fill("jose@example.com");
   await dialog.getByRole("button", { name: "Make the commit" }).click();
   await page.getByText(/^Committed [0-9a-f]{10}: nginx-access is now version/).waitFor();
   t.is(count(), before + 1);
   t.is(git(repo, "rev-parse", "HEAD^").trim(), changed, "a forward commit on top of the served one");
   t.is(git(repo, "show", "HEAD:configs/nginx-access.yaml"), original);
-  t.is(git(repo, "log", "-1", "--format=%s").trim(), "Back to reading access.log");
+  t.is(git(repo, "log", "-1", "--format=%an <%ae>|%s").trim(), "José Núñez <jose@example.com>|Back to reading access.log", "UTF-8 names reach the commit");
   t.true((server.store.state.configs.get("nginx-access")?.version ?? 0) > (first ?? 0));
   t.deepEqual(errors, []);
 });

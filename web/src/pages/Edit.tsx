@@ -121,7 +121,12 @@ export function Edit({ kind, name, status }: { kind: Kind; name: string | undefi
       who.clearMessage();
       setResult({ ok: true, text: `Committed: the server now serves ${short(s.commit)}.` });
       if (!name) go(["edit", kind, target]);
-      else setText((await get<{ text: string }>(`/api/v1/files/${DIRS[kind]}/${q(name)}.yaml`)).text);
+      else {
+        // The file as the server wrote it; checked again even when it reads the same as typed.
+        const written = (await get<{ text: string }>(`/api/v1/files/${DIRS[kind]}/${q(name)}.yaml`)).text;
+        setText(written);
+        await validate(written);
+      }
     } catch (e) {
       setResult({ ok: false, text: `Not committed: ${(e as Error).message}` });
     } finally {
