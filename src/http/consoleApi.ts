@@ -10,7 +10,7 @@ import { isValidName, nameRuleMessage } from "../domain/names.ts";
 import type { AgentRegistry } from "../domain/registry.ts";
 import { implicitDefaultGroup, type RepoState } from "../domain/repoState.ts";
 import { DEFAULT_GROUP, type ConfigSpec, type GroupSpec, type Problem, type Tag } from "../domain/types.ts";
-import { CONFIG_HISTORY, INSTANCE_CONFIG_HISTORY, noHistory, readHistory, readVersion, type ConfigVersion, type HistoryKind } from "../store/configHistory.ts";
+import { CONFIG_HISTORY, configVersionJson, INSTANCE_CONFIG_HISTORY, noHistory, readHistory, readVersion, type HistoryKind } from "../store/configHistory.ts";
 import { STATE_DIRS } from "../store/repoContent.ts";
 import type { RepoStore } from "../store/repoStore.ts";
 import { parseConfigFile, parseGroupFile, pipelineJson, renderGroup } from "../store/yamlCodec.ts";
@@ -221,8 +221,8 @@ export function consoleApiRouter(deps: ConsoleApiDeps): Router {
       return {
         message: `Get ${kind.what} diff success`,
         configName,
-        from: before ? versionJson(before.entry) : null,
-        to: versionJson(after.entry),
+        from: before ? configVersionJson(before.entry) : null,
+        to: configVersionJson(after.entry),
         ...configDiff(before?.spec, after.spec),
       };
     }));
@@ -249,8 +249,6 @@ export function consoleApiRouter(deps: ConsoleApiDeps): Router {
 }
 
 type DiffSide = Parameters<typeof configDiff>[1];
-
-const versionJson = (v: ConfigVersion) => ({ version: v.version, commit: v.commit, action: v.action, author: v.author, authorEmail: v.authorEmail, date: v.date, commitMessage: v.message });
 
 const configJson = (c: ConfigSpec) => ({ configName: c.name, agentType: c.agentType, description: c.description, content: c.content });
 

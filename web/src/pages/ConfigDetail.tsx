@@ -11,18 +11,6 @@ import type { ConfigItem, Diff, HistoryEntry, Rollout, Status } from "../types.t
 import { WhoAndWhy, useWhoAndWhy } from "./WhoAndWhy.tsx";
 import { CommitLink } from "./Overview.tsx";
 
-/** History answers in camelCase (older servers: snake_case); both are read. */
-function entries(data: { versions?: Record<string, unknown>[] } | undefined): HistoryEntry[] | undefined {
-  return data?.versions?.map((v) => ({
-    version: v.version as number,
-    commit: v.commit as string,
-    action: v.action as HistoryEntry["action"],
-    author: v.author as string,
-    authorEmail: (v.authorEmail ?? v.author_email) as string,
-    date: v.date as string,
-    commitMessage: (v.commitMessage ?? v.commit_message) as string,
-  }));
-}
 
 const STATES = [
   ["applied", "Applied"],
@@ -99,7 +87,7 @@ export function ConfigDetail({ name, status, kind = "pipeline" }: { name: string
   const base = `${BASE[kind]}/${q(name)}`;
   const config = usePoll<ConfigItem>(base);
   const rollout = usePoll<Rollout>(`${base}/rollout`);
-  const history = usePoll<{ versions: Record<string, unknown>[] }>(`${base}/history`, 10_000);
+  const history = usePoll<{ versions: HistoryEntry[] }>(`${base}/history`, 10_000);
   const title = kind === "pipeline" ? "Config" : "Instance config";
   const [target, setTarget] = useState<HistoryEntry | undefined>(undefined);
   const [done, setDone] = useState<string | undefined>(undefined);
@@ -108,7 +96,7 @@ export function ConfigDetail({ name, status, kind = "pipeline" }: { name: string
   const who = useWhoAndWhy();
   const readOnly = status?.readOnly ?? true;
   const c = config.data;
-  const versions = entries(history.data);
+  const versions = history.data?.versions;
   const rollback = async () => {
     if (!target) return;
     setBusy(true);
