@@ -18,7 +18,7 @@ function Login() {
   const reason = useSignal(authNeeded);
   const [value, setValue] = useState("");
   return (
-    <Dialog open={reason !== undefined} title="Sign in" onClose={() => undefined}>
+    <Dialog open={reason !== undefined} title="Sign in" required onClose={() => undefined}>
       <form class="login" onSubmit={(e) => { e.preventDefault(); if (value) token.set(value); setValue(""); }}>
         <p>{reason}</p>
         <p class="muted">The token is kept in this browser tab only and sent as a bearer header.</p>
