@@ -45,8 +45,8 @@ export class Metrics {
     this.refused = new Counter({ name: "configserver_refused_commits_total", help: "Commits that failed validation and were not served.", registers });
 
     const self = this;
-    const gauge = (name: string, help: string, read: () => number | undefined) =>
-      new Gauge({ name, help, registers, collect() { const v = read(); if (v === undefined) this.reset(); else this.set(v); } });
+    const gauge = (name: string, help: string, read: () => number | undefined | Promise<number | undefined>) =>
+      new Gauge({ name, help, registers, async collect() { const v = await read(); if (v === undefined) this.reset(); else this.set(v); } });
     gauge("configserver_agents_known", "Agents in memory (heartbeat, statistics or alarms seen within the TTL).", () => self.agents && (self.agents.sweep(), self.agents.size));
     gauge("configserver_agents_live", "Agents with a heartbeat within the TTL (what ListAgents of default shows).", () => self.agents?.liveCount());
     gauge("configserver_configs", "Configs in the served commit.", () => self.store?.state.configs.size);

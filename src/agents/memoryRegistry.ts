@@ -1,6 +1,6 @@
 import type { AgentRecord, AgentTags, ConfigKind, ConfigReport, Heartbeat, Statistics } from "../domain/agent.ts";
 import { sameTags, tagsKey } from "../domain/matching.ts";
-import type { AgentRegistry } from "../domain/registry.ts";
+import type { AgentRegistry, FleetViewStatus } from "../domain/registry.ts";
 
 export interface RegistryOptions {
   /** How many recent alarms are kept per agent. */
@@ -174,7 +174,8 @@ export class MemoryRegistry implements AgentRegistry {
     return r;
   }
 
-  list(): AgentRecord[] {
+  /** list(), answered at once from this process's memory. */
+  listLocal(): AgentRecord[] {
     const cutoff = this.ttlMs > 0 ? this.now() - this.ttlMs : -Infinity;
     const out: AgentRecord[] = [];
     for (const r of this.sorted()) if (r.heartbeat !== undefined && r.lastSeenMs >= cutoff && r.dropped === undefined) out.push(r);
@@ -191,17 +192,17 @@ export class MemoryRegistry implements AgentRegistry {
     return this.order;
   }
 
-  each(visit: (record: AgentRecord) => void): void {
+  eachLocal(visit: (record: AgentRecord) => void): void {
     const cutoff = this.ttlMs > 0 ? this.now() - this.ttlMs : -Infinity;
     for (const r of this.agents.values()) if (r.heartbeat && r.lastSeenMs >= cutoff) visit(r);
   }
 
-  find(agentId: string): AgentRecord | undefined {
+  findLocal(agentId: string): AgentRecord | undefined {
     const r = this.agents.get(agentId);
     return r && !this.expired(r) ? r : undefined;
   }
 
-  liveCount(): number {
+  countLocal(): number {
     let n = 0;
     for (const r of this.agents.values()) if (r.heartbeat && !this.expired(r)) n++;
     return n;
@@ -224,10 +225,38 @@ export class MemoryRegistry implements AgentRegistry {
     return this.agents.size;
   }
 
+  // The listing side: this process is the whole fleet.
+  list(): Promise<AgentRecord[]> {
+    return Promise.resolve(this.listLocal());
+  }
+
+  each(visit: (record: AgentRecord) => void): Promise<void> {
+    this.eachLocal(visit);
+    return Promise.resolve();
+  }
+
+  find(agentId: string): Promise<AgentRecord | undefined> {
+    return Promise.resolve(this.findLocal(agentId));
+  }
+
+  liveCount(): Promise<number> {
+    return Promise.resolve(this.countLocal());
+  }
+
+  status(): FleetViewStatus {
+    return MEMORY_STATUS;
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
   private expired(r: AgentRecord): boolean {
     return this.ttlMs > 0 && this.now() - r.lastSeenMs > this.ttlMs;
   }
 }
+
+const MEMORY_STATUS: FleetViewStatus = Object.freeze({ backend: "memory", shared: false, degraded: false, pendingWrites: 0, droppedWrites: 0 });
 
 const byName = (a: ConfigReport, b: ConfigReport) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 

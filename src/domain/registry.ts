@@ -1,9 +1,27 @@
 import type { AgentRecord, ConfigKind, ConfigReport, Heartbeat, Statistics } from "./agent.ts";
 
+/** Whether the fleet view is whole: a shared registry is degraded while its store is unreachable. */
+export interface FleetViewStatus {
+  /** "memory": this process only; "redis": shared by every replica. */
+  readonly backend: "memory" | "redis";
+  readonly shared: boolean;
+  /** Listings may miss agents that reached other replicas, and writes are held or dropped. */
+  readonly degraded: boolean;
+  /** Why it is degraded (the last error), when it is. */
+  readonly reason?: string | undefined;
+  /** Agent changes waiting to be written to the shared store. */
+  readonly pendingWrites: number;
+  /** Agent changes dropped because the pending bound was reached (since start). */
+  readonly droppedWrites: number;
+}
+
 /**
- * Where agents are remembered: in memory (one process) or shared (several replicas). Every
- * method the agent path calls is synchronous and never waits on I/O: a shared registry writes
- * behind and reads its own agents from a local cache.
+ * Where agents are remembered: in memory (one process) or shared (several replicas).
+ *
+ * Two sides. The agent path (heartbeat … get, sweep) is synchronous and never waits on I/O: a
+ * shared registry writes behind and reads its own agents from a local cache. The listing side
+ * (find, list, each, liveCount) answers for the whole fleet, so a shared registry reads its
+ * store: it returns Promises.
  */
 export interface AgentRegistry {
   /** Agents silent for this long are dropped; 0 keeps them. */
@@ -30,16 +48,22 @@ export interface AgentRegistry {
 
   /** An agent that has sent a heartbeat and has not expired. */
   get(agentId: string): AgentRecord | undefined;
-  /** Any live record, including agents known only from statistics or alarms. */
-  find(agentId: string): AgentRecord | undefined;
-  /** Live agents with a heartbeat, sorted by agent id. */
-  list(): AgentRecord[];
-  /** Live agents with a heartbeat, unsorted, without building a list. */
-  each(visit: (record: AgentRecord) => void): void;
-  /** How many agents list() would return, without building the list. */
-  liveCount(): number;
-  /** Records in memory, expired or not (for the known-agents gauge). */
+  /** Records in this process's memory, expired or not (for the known-agents gauge). */
   readonly size: number;
-  /** Drops expired agents; returns how many. */
+  /** Drops expired agents from memory; returns how many. */
   sweep(): number;
+
+  /** Any live record of the fleet, including agents known only from statistics or alarms. */
+  find(agentId: string): Promise<AgentRecord | undefined>;
+  /** Live agents of the fleet with a heartbeat, sorted by agent id. */
+  list(): Promise<AgentRecord[]>;
+  /** Live agents of the fleet with a heartbeat, unsorted, without building a list. */
+  each(visit: (record: AgentRecord) => void): Promise<void>;
+  /** How many agents list() would return, without building the list. */
+  liveCount(): Promise<number>;
+
+  /** Whether the fleet view is shared and whole (for /status and metrics). */
+  status(): FleetViewStatus;
+  /** Writes what is pending (bounded) and lets go of connections. */
+  close(): Promise<void>;
 }

@@ -53,7 +53,7 @@ function queryParams(ctx: Context): Map<string, string[]> {
  */
 export function agentsApiRouter(registry: AgentRegistry, store: { readonly state: RepoState }, now: () => number = Date.now): Router {
   const router = new Router();
-  router.get(["/api/v1/agents", "/api/v1/agents/"], (ctx) => {
+  router.get(["/api/v1/agents", "/api/v1/agents/"], async (ctx) => {
     const t = now();
     let query, keep;
     try {
@@ -66,7 +66,7 @@ export function agentsApiRouter(registry: AgentRegistry, store: { readonly state
     const page: AgentRecord[] = [];
     let total = 0;
     let next: string | null = null;
-    for (const a of registry.list()) {
+    for (const a of await registry.list()) {
       if (!keep(a)) continue;
       total++;
       if (query.after !== undefined && a.agentId <= query.after) continue;
@@ -75,8 +75,8 @@ export function agentsApiRouter(registry: AgentRegistry, store: { readonly state
     }
     ctx.body = { agents: page.map((a) => summary(a, t)), total, next };
   });
-  router.get("/api/v1/agents/:id", (ctx) => {
-    const a = registry.find(ctx.params.id as string);
+  router.get("/api/v1/agents/:id", async (ctx) => {
+    const a = await registry.find(ctx.params.id as string);
     if (!a) return answer(ctx, NOT_PROTOCOL, "AgentNotExist", `Agent ${ctx.params.id} doesn't exist.`);
     ctx.body = {
       ...summary(a, now()),

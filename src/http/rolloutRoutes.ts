@@ -11,9 +11,9 @@ export interface RolloutDeps {
   readonly registry: AgentRegistry;
 }
 
-function liveAgents(registry: AgentRegistry): AgentRecord[] {
+async function liveAgents(registry: AgentRegistry): Promise<AgentRecord[]> {
   const all: AgentRecord[] = [];
-  registry.each((a) => all.push(a));
+  await registry.each((a) => all.push(a));
   return all;
 }
 
@@ -24,9 +24,9 @@ function liveAgents(registry: AgentRegistry): AgentRecord[] {
  */
 export function rolloutRouter(deps: RolloutDeps): Router {
   const router = new Router();
-  const serve = (kind: ConfigKind, what: string) => (ctx: Context) => {
+  const serve = (kind: ConfigKind, what: string) => async (ctx: Context) => {
     const name = (ctx.params as Record<string, string>).name as string;
-    const r: Rollout | undefined = rolloutOf(deps.store.state, kind, name, liveAgents(deps.registry));
+    const r: Rollout | undefined = rolloutOf(deps.store.state, kind, name, await liveAgents(deps.registry));
     if (!r) return answer(ctx, NOT_PROTOCOL, "ConfigNotExist", `${what} ${name} doesn't exist in the served commit.`);
     ctx.body = { code: "Accept", message: "Get rollout success", servedCommit: deps.store.state.commit, ...r };
   };

@@ -12,20 +12,24 @@ export interface StatusDeps {
   readonly dirty: () => readonly string[];
 }
 
-function byProtocol(registry: AgentRegistry): Record<string, number> {
-  const counts: Record<string, number> = { alpha: 0, v1: 0, v2: 0 };
-  registry.each((a) => {
+/** Live agents of the fleet, in all and by protocol, from one pass. */
+async function agentCounts(registry: AgentRegistry): Promise<{ agents: number; byProtocol: Record<string, number> }> {
+  const byProtocol: Record<string, number> = { alpha: 0, v1: 0, v2: 0 };
+  let agents = 0;
+  await registry.each((a) => {
     const p = a.heartbeat?.protocol;
-    if (p) counts[p] = (counts[p] ?? 0) + 1;
+    agents++;
+    if (p) byProtocol[p] = (byProtocol[p] ?? 0) + 1;
   });
-  return counts;
+  return { agents, byProtocol };
 }
 
 /** `GET /status`: what an operator asks first — which commit is served, and is anything wrong. */
 export function statusRouter(deps: StatusDeps): Router {
   const router = new Router();
-  router.get(["/status", "/status/"], (ctx) => {
+  router.get(["/status", "/status/"], async (ctx) => {
     const { store } = deps;
+    const counts = await agentCounts(deps.registry);
     const state = store.state;
     const remote = store.remote;
     ctx.body = {
@@ -34,8 +38,10 @@ export function statusRouter(deps: StatusDeps): Router {
       depth: state.depth,
       configs: state.configs.size,
       groups: state.groups.size,
-      agents: deps.registry.liveCount(),
-      agentsByProtocol: byProtocol(deps.registry),
+      agents: counts.agents,
+      agentsByProtocol: counts.byProtocol,
+      // Where those counts come from: this process only, or the replicas' shared view (and whether it is whole).
+      fleetView: deps.registry.status(),
       heldHeartbeats: deps.heldHeartbeats?.() ?? 0,
       instanceConfigs: state.instanceConfigs.size,
       // Configs whose content is not a YAML or JSON mapping: v2 agents never receive them.

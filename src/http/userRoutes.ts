@@ -141,7 +141,7 @@ export function userRoutes(api: UserApi): RouteSpec<never>[] {
     const group = ops.groupForListing(store.state, q.group_name ?? "");
     // A fleet can be 200,000 agents: the answer is built and encoded in slices, so heartbeats
     // arriving meanwhile are not held up for the whole listing.
-    const all = api.registry.list();
+    const all = await api.registry.list();
     const matches = new Map<string, boolean>();
     const agents: ReturnType<typeof agentMessage>[] = [];
     for (let i = 0; i < all.length; i++) {
