@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
+import { parseRegistry, redactUrl } from "./agents/registryUrl.ts";
 import { parseIdentity, type Person } from "./domain/identity.ts";
 import type { LogLevel } from "./logger.ts";
 
@@ -54,6 +55,7 @@ const TABLE = [
   { name: "webhook-secret-file", kind: "secretFile", valueName: "file", description: "read the webhook secret from this file" },
   { name: "v2-config-details", kind: "choice", choices: ["heartbeat", "fetch"], valueName: "mode", description: "protocol v2 agents get config details in the heartbeat answer (heartbeat), or are told to fetch them (fetch)", default: "heartbeat" },
   { name: "v2-long-poll", kind: "duration", valueName: "duration", description: "the longest a v2 heartbeat with WaitForChange=true is held (kept under --request-timeout); 0 = answer at once", default: "20s" },
+  { name: "registry", kind: "string", valueName: "memory|url", description: "where agents are remembered: memory (this process) or redis://host:port/db, shared by every replica behind one load balancer (docs/deployment.md)", default: "memory" },
 ] as const satisfies readonly OptionSpec[];
 
 export const OPTIONS: readonly OptionSpec[] = TABLE;
@@ -316,6 +318,10 @@ export function resolveSettings(input: SettingsInput): ResolvedSettings {
   if (typeof values.branch === "string" && !/^(?!-)(?!.*\.\.)[A-Za-z0-9._\/-]+$/.test(values.branch)) {
     problems.push(`${wheres.branch}: ${JSON.stringify(values.branch)} is not a branch name`);
   }
+  if (typeof values.registry === "string") {
+    const r = parseRegistry(values.registry);
+    if (typeof r === "string") problems.push(`${wheres.registry}: ${JSON.stringify(values.registry)} ${r}`);
+  }
   if (problems.length > 0) throw new SettingsError(problems);
 
   const out: Record<string, unknown> = { configFile };
@@ -339,5 +345,6 @@ export function resolveRepository(input: SettingsInput): { readonly repo: string
 export function describeSettings(s: Settings): Record<string, unknown> {
   const shown: Record<string, unknown> = { ...s };
   for (const o of OPTIONS) if (o.kind === "secret") shown[settingKey(o)] = shown[settingKey(o)] ? "(set)" : null;
+  shown.registry = redactUrl(s.registry);
   return shown;
 }

@@ -49,6 +49,12 @@ export class Metrics {
       new Gauge({ name, help, registers, async collect() { const v = await read(); if (v === undefined) this.reset(); else this.set(v); } });
     gauge("configserver_agents_known", "Agents in memory (heartbeat, statistics or alarms seen within the TTL).", () => self.agents && (self.agents.sweep(), self.agents.size));
     gauge("configserver_agents_live", "Agents with a heartbeat within the TTL (what ListAgents of default shows).", () => self.agents?.liveCount());
+    gauge("configserver_fleet_view_degraded", "1 while the shared fleet view (--registry redis://) is degraded: Redis unreachable, slow or failing, or too many agent changes waiting; listings then answer what this replica knows.", () => self.agents && (self.agents.status().degraded ? 1 : 0));
+    gauge("configserver_registry_pending_writes", "Agents whose changes wait to be written to the shared registry.", () => self.agents?.status().pendingWrites);
+    new Counter({
+      name: "configserver_registry_dropped_writes_total", help: "Agent changes dropped because too many were waiting for the shared registry (refilled from the local cache when it is back).", registers,
+      collect() { const n = self.agents?.status().droppedWrites; this.reset(); if (n) this.inc(n); },
+    });
     gauge("configserver_configs", "Configs in the served commit.", () => self.store?.state.configs.size);
     gauge("configserver_groups", "Agent groups in the served commit (including default).", () => self.store?.state.groups.size);
     gauge("configserver_served_commit_timestamp_seconds", "Commit time of the served commit, unix seconds.", () => (self.store?.state.committedAt ? self.store.state.committedAt / 1000 : undefined));

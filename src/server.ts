@@ -2,6 +2,9 @@ import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
 import type { Logger } from "pino";
 import { MemoryRegistry } from "./agents/memoryRegistry.ts";
+import { RedisRegistry } from "./agents/redisRegistry.ts";
+import { parseRegistry, redactUrl } from "./agents/registryUrl.ts";
+import { CommitFanout } from "./redis/commitFanout.ts";
 import type { AgentRegistry } from "./domain/registry.ts";
 import { alphaRoutes } from "./protocols/alpha/routes.ts";
 import { v1Routes } from "./protocols/v1/routes.ts";
@@ -63,6 +66,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ? "This config server is read-only: change configs and agent groups by opening a pull request against the config repository."
     : undefined;
   const changes = new ChangeSignal();
+  const choice = parseRegistry(options.registry ?? "memory");
+  if (typeof choice === "string") throw new Error(`registry ${JSON.stringify(options.registry)} ${choice}`);
+  // Replicas on one Redis tell each other about new commits (set once the scheduler exists).
+  let fanout: CommitFanout | undefined;
   const store = await RepoStore.open(options.repo, {
     ...(options.author ? { author: options.author } : {}),
     ...(readOnlyMessage ? { readOnlyMessage } : {}),
@@ -70,6 +77,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       onServed: (state, previous, ms) => {
         metrics.snapshotServed(ms);
         changes.fire();
+        fanout?.announce("commit", state.commit);
         logger.info({ commit: state.commit, previous: previous.commit, configs: state.configs.size, groups: state.groups.size, ms: Math.round(ms) }, "serving new commit");
       },
       onRefused: (r) => {
@@ -103,7 +111,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   await watcher.start();
   scheduler.start();
-  const registry: AgentRegistry = new MemoryRegistry({ ttlMs: options.agentTtlMs ?? 0, ...(options.now ? { now: options.now } : {}) });
+  const ttlMs = options.agentTtlMs ?? 0;
+  const registry: AgentRegistry = choice.kind === "redis"
+    ? new RedisRegistry({ url: choice.url, ttlMs, logger, ...(options.now ? { now: options.now } : {}) })
+    : new MemoryRegistry({ ttlMs, ...(options.now ? { now: options.now } : {}) });
+  if (choice.kind === "redis") {
+    fanout = new CommitFanout({
+      url: choice.url,
+      logger,
+      onAnnouncement: (a) => {
+        if (a.kind === "commit" && a.commit === store.state.commit) return;
+        logger.info({ kind: a.kind, commit: a.commit }, "another replica announced a change; syncing");
+        void scheduler.trigger();
+      },
+      // Announcements sent while this replica was cut off from Redis are lost: look now.
+      onResubscribed: () => void scheduler.trigger(),
+    });
+    logger.info({ registry: redactUrl(choice.url) }, "agents are shared through Redis; commits are announced to the other replicas");
+  }
   metrics.watch({ store, registry });
   // Expired agents are already invisible; the sweep frees their memory.
   const sweeper = registry.ttlMs > 0 ? setInterval(() => registry.sweep(), Math.min(Math.max(registry.ttlMs / 10, 1000), 60_000)) : undefined;
@@ -122,6 +147,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const extra = [
     webhookRouter({ secret: options.webhookSecret, onPush: (provider) => {
       logger.info({ provider }, "push webhook received; syncing");
+      fanout?.announce("webhook");
       void scheduler.trigger();
     } }),
     statusRouter({ store, registry, readOnly: !!options.readOnly, dirty: () => dirty, heldHeartbeats: () => changes.waiting }),
@@ -155,6 +181,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }).catch(async (err: unknown) => {
     // Nothing may keep running for a caller that goes on after a failed start (tests, embedders).
     clearInterval(sweeper);
+    fanout?.close();
+    await registry.close();
     await scheduler.stop();
     await watcher.close();
     throw err;
@@ -191,6 +219,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         http.closeIdleConnections();
       });
       await Promise.race([writesDone, new Promise((r) => setTimeout(r, Math.max(deadline - Date.now(), 1000)).unref())]);
+      fanout?.close();
+      await registry.close();
       await scheduler.stop();
       await watcher.close();
     })()),
