@@ -10,7 +10,7 @@ BUILD_INPUTS := $(shell find src -name '*.ts' -not -path 'src/gen/*') tsconfig.j
 # The web console's sources; web/dist/ is rebuilt when any is newer than its index.html.
 WEB_INPUTS := $(shell find web -type f -not -path 'web/dist/*' -not -path 'web/dist.tmp-*') scripts/build-web.mjs
 
-.PHONY: run test install build web typecheck chromium bench clean
+.PHONY: run test install build web typecheck chromium redis-server bench clean
 
 # npm ci also runs `prepare` (generated code, then dist/), so a fresh install builds nothing twice;
 # the order-only `|` below keeps a new node_modules from marking that output stale.
@@ -47,7 +47,13 @@ chromium:
 	  [ "$$(id -u)" = 0 ] || { echo "chromium is missing: run 'sudo apt-get install chromium' (the console's browser tests need it)"; exit 1; }; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-test: typecheck chromium
+# The shared registry's tests start their own Debian redis-server on a free port (never a service).
+redis-server:
+	@command -v redis-server >/dev/null || { \
+	  [ "$$(id -u)" = 0 ] || { echo "redis-server is missing: run 'sudo apt-get install redis-server' (the shared registry's tests need it)"; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
+
+test: typecheck chromium redis-server
 	npx ava
 
 bench: install

@@ -5,6 +5,7 @@ import { MemoryRegistry } from "./agents/memoryRegistry.ts";
 import { RedisRegistry } from "./agents/redisRegistry.ts";
 import { parseRegistry, redactUrl } from "./agents/registryUrl.ts";
 import { CommitFanout } from "./redis/commitFanout.ts";
+import { COMMAND_TIMEOUT_MS } from "./redis/connect.ts";
 import type { AgentRegistry } from "./domain/registry.ts";
 import { alphaRoutes } from "./protocols/alpha/routes.ts";
 import { v1Routes } from "./protocols/v1/routes.ts";
@@ -112,10 +113,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await watcher.start();
   scheduler.start();
   const ttlMs = options.agentTtlMs ?? 0;
-  const registry: AgentRegistry = choice.kind === "redis"
-    ? new RedisRegistry({ url: choice.url, ttlMs, logger, ...(options.now ? { now: options.now } : {}) })
-    : new MemoryRegistry({ ttlMs, ...(options.now ? { now: options.now } : {}) });
-  if (choice.kind === "redis") {
+  const shared = choice.kind === "redis" ? new RedisRegistry({ url: choice.url, ttlMs, logger, ...(options.now ? { now: options.now } : {}) }) : undefined;
+  const registry: AgentRegistry = shared ?? new MemoryRegistry({ ttlMs, ...(options.now ? { now: options.now } : {}) });
+  if (shared !== undefined && choice.kind === "redis") {
+    // A healthy start lists the shared fleet from the first request; an unreachable Redis only delays the start a little.
+    if (!(await shared.connected(COMMAND_TIMEOUT_MS))) logger.warn({ registry: redactUrl(choice.url) }, "Redis is unreachable at start: serving agents, with a degraded fleet view until it is back");
     fanout = new CommitFanout({
       url: choice.url,
       logger,

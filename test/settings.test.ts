@@ -39,6 +39,7 @@ const CASES: Record<string, Case> = {
   "webhook-secret": three("webhookSecret", ["w-flag", "w-env", "w-file"], ["w-flag", "w-env", "w-file"]),
   "v2-config-details": three("v2ConfigDetails", ["fetch", "heartbeat", "fetch"], ["fetch", "heartbeat", "fetch"]),
   "v2-long-poll": three("v2LongPollMs", ["1s", "0", "45s"], [1000, 0, 45_000]),
+  registry: three("registry", ["redis://r-flag:6379/0", "memory", "redis://r-file/2"], ["redis://r-flag:6379/0", "memory", "redis://r-file/2"]),
 };
 
 function settingsFile(values: Record<string, unknown>): string {
@@ -121,6 +122,16 @@ test("every invalid value is reported at once", (t) => {
     /^CONFIGSERVER_V2_CONFIG_DETAILS: "push" is not one of heartbeat, fetch/];
   for (const re of expected) t.true(e.problems.some((p) => re.test(p)), `${re}\n${e.message}`);
   t.is(e.problems.length, expected.length, e.message);
+});
+
+test("--registry is memory or a redis:// URL; a bad one is a problem naming where it came from", (t) => {
+  t.is(resolveSettings({ flags: { repo: "/r" }, env: {} }).settings.registry, "memory");
+  for (const [raw, why] of [["redis", /neither memory nor a redis:\/\/ URL/], ["http://h:1/0", /scheme http: instead of redis:\/\//], ["redis://h:1/zero", /database "zero"/], ["redis://h:1/0?x=1", /query/]] as const) {
+    const e = t.throws(() => resolveSettings({ flags: { repo: "/r" }, env: { CONFIGSERVER_REGISTRY: raw } }), { instanceOf: SettingsError }) as SettingsError;
+    t.is(e.problems.length, 1);
+    t.regex(e.problems[0] as string, new RegExp(`^CONFIGSERVER_REGISTRY: "${raw.replace(/[?/.]/g, "\\$&")}" `));
+    t.regex(e.problems[0] as string, why);
+  }
 });
 
 test("an unknown CONFIGSERVER_ variable (a typo) is a warning, not silence", (t) => {

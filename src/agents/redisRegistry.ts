@@ -108,6 +108,21 @@ export class RedisRegistry implements AgentRegistry {
     this.timer.unref();
   }
 
+  /** Resolves once connected to Redis, or after `timeoutMs` (the registry then starts degraded and keeps trying). */
+  connected(timeoutMs: number): Promise<boolean> {
+    if (this.redis.status === "ready") return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.redis.off("ready", onReady);
+        resolve(ok);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.redis.on("ready", onReady);
+    });
+  }
+
   // ---- the agent path: memory only, synchronous ----
 
   heartbeat(beat: Heartbeat): Heartbeat | undefined {
