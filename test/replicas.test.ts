@@ -1,8 +1,9 @@
+import { createHmac } from "node:crypto";
 import test from "ava";
-import { client, num, pb } from "./helpers/client.ts";
+import { client, num, pb, send } from "./helpers/client.ts";
 import { git } from "./helpers/git.ts";
 import { getJson, pick, startReplicas, type Replica } from "./helpers/replicas.ts";
-import { bareRemote, configYaml, groupYaml } from "./helpers/repo.ts";
+import { bareRemote, commitFiles, configYaml, groupYaml } from "./helpers/repo.ts";
 import { startRedis } from "./helpers/redis.ts";
 import { waitFor } from "./helpers/server.ts";
 import { Status, V2Agent } from "./helpers/v2Agent.ts";
@@ -106,13 +107,24 @@ test.serial("agents of every protocol on random replicas: ListAgents, the agents
   t.is(v2[1]!.pipelines.get("c1")?.status, Status.FAILED);
 });
 
-test.serial("a write on one replica is served by the others at once; concurrent writes through all three converge", async (t) => {
+test.serial("a webhook or a write on one replica is served by the others at once; concurrent writes through all three converge", async (t) => {
   const redis = await startRedis(t);
-  const { url, bare } = bareRemote(initial());
-  const replicas = await startReplicas(t, url, redis.url);
+  const { url, bare, person } = bareRemote(initial());
+  const secret = "replica-webhook-secret";
+  const replicas = await startReplicas(t, url, redis.url, 3, ["--webhook-secret", secret]);
   const [a, b, c] = replicas as [Replica, Replica, Replica];
   const agents = replicas.map((r) => new AlphaAgent(`agent-${r.name}`, {}));
   for (let i = 0; i < 3; i++) t.is((await agents[i]!.cycle(replicas[i]!.url)).status, 200);
+
+  // A push to the remote, and its webhook delivered to C only: A and B fetch too.
+  commitFiles(person, { "configs/c0.yaml": configYaml("c0", pipeline("c0")), "agent_groups/default.yaml": groupYaml("default", ["c0", "c1"]) });
+  git(person, "push", "-q", "origin", "main");
+  const payload = JSON.stringify({ ref: "refs/heads/main", after: git(bare, "rev-parse", "main").trim() });
+  const hook = await send(c.url, "POST", "/hooks/git", payload, { "content-type": "application/json", "x-github-event": "push", "x-hub-signature-256": `sha256=${createHmac("sha256", secret).update(payload).digest("hex")}` });
+  t.is(hook.status, 202);
+  for (const i of [0, 1]) {
+    await waitFor(async () => (await agents[i]!.cycle(replicas[i]!.url)).names.includes("c0"), { timeoutMs: 10_000, intervalMs: 50 });
+  }
 
   const created = await a.api.createConfig({ config_detail: { config_name: "c2", agent_type: "ilogtail", content: pipeline("c2") } });
   t.is(created.body.code, "Accept");
@@ -123,7 +135,7 @@ test.serial("a write on one replica is served by the others at once; concurrent 
       const r = await agents[i]!.cycle(replicas[i]!.url);
       return r.names.includes("c2") ? r.names : undefined;
     }, { timeoutMs: 10_000, intervalMs: 50 });
-    t.deepEqual(names, ["c1", "c2"], replicas[i]!.name);
+    t.deepEqual(names, ["c0", "c1", "c2"], replicas[i]!.name);
   }
 
   // Three writers at once, each creating configs and binding them to the one group file.
@@ -152,14 +164,13 @@ test.serial("a write on one replica is served by the others at once; concurrent 
   // All three serve the remote's commit, with the same versions.
   const tip = git(bare, "rev-parse", "main").trim();
   await same(replicas, (r) => status(r).then((s) => s.commit), (commit) => commit === tip);
-  const expected = Object.fromEntries(["c1", "c2", ...all.filter((o) => o.applied).map((o) => o.name)].map((n) => [n, true]));
+  const expected = Object.fromEntries(["c0", "c1", "c2", ...all.filter((o) => o.applied).map((o) => o.name)].map((n) => [n, true]));
   const versions = await same(replicas, async (r) => {
     const agent = new AlphaAgent(`check-${r.name}`, {});
     await agent.cycle(r.url);
     return agent.versions;
   });
   t.deepEqual(Object.keys(versions).sort(), Object.keys(expected).sort());
-  void c;
 });
 
 test.serial("Redis stopped: agents keep their configs from every replica and the view says degraded; restarted: the view refills; a replica killed: nothing lost", async (t) => {
