@@ -10,13 +10,16 @@ import { agentId, agentTags } from "./fleet.ts";
 
 const pb = configserver.proto;
 
-export type BodyKind = "heartbeat" | "configList";
+/** alpha HeartBeat, alpha GetConfigList, v2 Heartbeat (LoongCollector: full state, `versions` reported APPLIED). */
+export type BodyKind = "heartbeat" | "configList" | "v2heartbeat";
 
 export interface LoadSpec {
   readonly port: number;
   readonly kind: BodyKind;
   /** Simulated agents: one pre-encoded request each, sent round-robin. */
   readonly agents: number;
+  /** Index of the first simulated agent (several generators share one fleet); default 0. */
+  readonly offset?: number;
   /** config_versions every agent reports on GetConfigList ({} = a fresh agent: everything NEW). */
   readonly versions?: Record<string, number>;
   readonly connections: number;
@@ -54,13 +57,22 @@ export function procCpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (CLK_TCK = 100 on Linux)
 }
 
-export function encodeRequests(spec: Pick<LoadSpec, "kind" | "agents" | "versions">): Buffer[] {
-  const path = spec.kind === "heartbeat" ? "/Agent/HeartBeat" : "/Agent/GetConfigList";
+export function encodeRequests(spec: Pick<LoadSpec, "kind" | "agents" | "versions" | "offset">): Buffer[] {
+  const path = spec.kind === "heartbeat" ? "/Agent/HeartBeat" : spec.kind === "v2heartbeat" ? "/Agent/Heartbeat" : "/Agent/GetConfigList";
   const out: Buffer[] = [];
-  for (let i = 0; i < spec.agents; i++) {
+  const reported = Object.entries(spec.versions ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, version]) => ({ name, version, status: 2, message: "" }));
+  for (let k = 0; k < spec.agents; k++) {
+    const i = k + (spec.offset ?? 0);
     const id = agentId(i);
     const body =
-      spec.kind === "heartbeat"
+      spec.kind === "v2heartbeat"
+        ? pb.v2.HeartbeatRequest.encode(pb.v2.HeartbeatRequest.fromObject({
+            request_id: Buffer.from(`hb-${id}`), sequence_num: 1, capabilities: 3, instance_id: Buffer.from(id), agent_type: "LoongCollector",
+            attributes: { hostname: Buffer.from(`host-${i}`), ip: Buffer.from(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`), version: Buffer.from("3.0.5") },
+            tags: Object.entries(agentTags(i)).map(([name, value]) => ({ name, value })), running_status: "running", startup_time: 1_700_000_000,
+            continuous_pipeline_configs: reported,
+          })).finish()
+        : spec.kind === "heartbeat"
         ? pb.HeartBeatRequest.encode(pb.HeartBeatRequest.fromObject({
             request_id: `hb-${id}`, agent_id: id, agent_type: "ilogtail", agent_version: "1.8.0", ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
             tags: agentTags(i), running_status: "running", startup_time: 1_700_000_000,

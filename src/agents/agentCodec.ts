@@ -1,17 +1,19 @@
 import type { AgentProtocol, AgentRecord, Alarm, ApplyStatus, ConfigReport, Heartbeat, Statistics } from "../domain/agent.ts";
 
 /**
- * An agent record as the fields of its Redis hash (docs/deployment.md, "Redis keys"). Each part
- * is its own field so a change writes only that part, and so parts that thousands of agents
- * share byte for byte (the reports of one applied list, a tag set) are decoded once per value.
+ * An agent record as one Redis string (docs/deployment.md, "Redis keys"): a fixed-width header,
+ * then five parts separated by \x1f (JSON never contains it unescaped):
  *
+ *   header  lastSeenMs (13 digits) latestHeartbeatTime (10) reportedMs (13) rev (15): 51 characters;
+ *           rev is the write sequence of the last change to a part (replicas re-read parts when it moves)
  *   h  heartbeat: [protocol, agentType, version, ip, hostname, runningStatus, startupTime,
  *      intervalSeconds|null, capabilities|null, extras|0, named tags, v1 tag values|0]
  *   p  pipeline reports, i  instance reports: [[name, version, status, message], …] sorted by name
  *   s  statistics: [cpu, memory, extras]        l  alarms: [[type, detail, time], …] oldest first
- *   t  times: "lastSeenMs latestHeartbeatTime reportedMs"
- *   v  the write sequence of the last change to h, p, i, s or l (replicas re-read those when it moves)
- * An empty string is an absent part (no heartbeat yet, no statistics, no alarms, no reports).
+ * An empty part is an absent one (no heartbeat yet, no statistics, no alarms, no reports). One
+ * string, not a hash: a hash with a value over 64 bytes (10 reports are ~200) leaves Redis's
+ * compact encoding and costs twice the memory. A change sends only the parts it touched; the
+ * write script splices them in.
  */
 export interface RecordParts {
   h: string;
@@ -21,10 +23,14 @@ export interface RecordParts {
   l: string;
 }
 
+export const SEPARATOR = "\x1f";
+export const TIMES_WIDTH = 36;
+export const HEADER_WIDTH = 51;
 /** Which parts a change touched (bit flags); FULL writes every part. */
 export const Part = { H: 1, P: 2, I: 4, S: 8, L: 16 } as const;
 export const FULL = 31;
-export const PART_FIELDS: readonly (readonly [number, keyof RecordParts])[] = [[Part.H, "h"], [Part.P, "p"], [Part.I, "i"], [Part.S, "s"], [Part.L, "l"]];
+/** Each part's flag, key and position (1-based) in the stored string. */
+export const PART_FIELDS: readonly (readonly [number, keyof RecordParts, number])[] = [[Part.H, "h", 1], [Part.P, "p", 2], [Part.I, "i", 3], [Part.S, "s", 4], [Part.L, "l", 5]];
 
 const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
 const isEmpty = (o: Readonly<Record<string, string>>) => {
@@ -94,11 +100,32 @@ export interface Times {
   readonly reportedMs: number;
 }
 
-export const encodeTimes = (r: Times) => `${r.lastSeenMs} ${r.latestHeartbeatTime} ${r.reportedMs}`;
+const pad = (n: number, width: number) => String(Math.max(0, Math.floor(n))).padStart(width, "0");
+
+/** The times as the header's first 36 characters (fixed width, so the script can compare and splice them). */
+export const encodeTimes = (r: Times) => `${pad(r.lastSeenMs, 13)}${pad(r.latestHeartbeatTime, 10)}${pad(r.reportedMs, 13)}`;
 
 export function decodeTimes(text: string): Times {
-  const [a, b, c] = text.split(" ");
-  return { lastSeenMs: Number(a), latestHeartbeatTime: Number(b), reportedMs: Number(c) };
+  return { lastSeenMs: Number(text.slice(0, 13)), latestHeartbeatTime: Number(text.slice(13, 23)), reportedMs: Number(text.slice(23, 36)) };
+}
+
+/** A stored record: its times, rev and parts. */
+export interface StoredRecord extends RecordParts {
+  readonly times: Times;
+  readonly rev: string;
+}
+
+export function decodeStored(text: string): StoredRecord {
+  const [, h = "", p = "", i = "", s = "", l = ""] = text.slice(HEADER_WIDTH).split(SEPARATOR);
+  return { times: decodeTimes(text), rev: revOf(text), h, p, i, s, l };
+}
+
+/** The rev of a stored record (or of its header alone). */
+export const revOf = (text: string) => String(Number(text.slice(TIMES_WIDTH, HEADER_WIDTH)));
+
+/** A whole stored record (what the write script builds; for tests and tools). */
+export function encodeStored(times: Times, rev: number, parts: RecordParts): string {
+  return `${encodeTimes(times)}${pad(rev, 15)}${SEPARATOR}${[parts.h, parts.p, parts.i, parts.s, parts.l].join(SEPARATOR)}`;
 }
 
 /** The parts of a record named by `flags` (the others are left out). */

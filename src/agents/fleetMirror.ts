@@ -1,10 +1,10 @@
 import type { AgentRecord, AgentTags, ConfigReport } from "../domain/agent.ts";
 import { tagsKey } from "../domain/matching.ts";
-import { decodeAlarms, decodeHeartbeat, decodeReports, decodeStatistics, decodeTimes, NO_REPORTS, type RecordParts } from "./agentCodec.ts";
+import { decodeAlarms, decodeHeartbeat, decodeReports, decodeStatistics, decodeTimes, NO_REPORTS, type StoredRecord } from "./agentCodec.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 interface Entry extends Mutable<AgentRecord> {
-  /** The write sequence of the parts held (the hash's `v`). */
+  /** The write sequence of the parts held (the stored record's rev). */
   rev: string;
   dropped?: true;
 }
@@ -47,16 +47,16 @@ export class FleetMirror {
     this.agents.delete(agentId);
   }
 
-  /** Only the times moved (the hash's `v` is the one held). */
-  setTimes(agentId: string, times: string): boolean {
+  /** Only the times moved (`header` is a stored record's first 51 characters, with the rev held). */
+  setTimes(agentId: string, header: string): boolean {
     const e = this.agents.get(agentId);
     if (e === undefined) return false;
-    Object.assign(e, decodeTimes(times));
+    Object.assign(e, decodeTimes(header));
     return true;
   }
 
-  /** A whole record as read from its hash. */
-  set(agentId: string, parts: RecordParts & { t: string; v: string }): void {
+  /** A whole record as read from Redis. */
+  set(agentId: string, parts: StoredRecord): void {
     let e = this.agents.get(agentId);
     if (e === undefined) {
       e = { agentId, heartbeat: undefined, tagsKey: "[]", latestHeartbeatTime: 0, lastSeenMs: 0, statistics: undefined, alarms: [], pipelines: NO_REPORTS, instances: NO_REPORTS, reportedMs: 0, rev: "" };
@@ -81,8 +81,8 @@ export class FleetMirror {
     e.instances = this.reportsOf(parts.i);
     e.statistics = decodeStatistics(parts.s);
     e.alarms = decodeAlarms(parts.l);
-    e.rev = parts.v;
-    Object.assign(e, decodeTimes(parts.t));
+    e.rev = parts.rev;
+    Object.assign(e, parts.times);
   }
 
   private reportsOf(text: string): readonly ConfigReport[] {

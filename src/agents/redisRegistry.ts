@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { AgentRecord, ConfigKind, ConfigReport, Heartbeat, Statistics } from "../domain/agent.ts";
 import type { AgentRegistry, FleetViewStatus } from "../domain/registry.ts";
 import { redisClient } from "../redis/connect.ts";
-import { encodeParts, encodeTimes, FULL, Part, PART_FIELDS, type RecordParts } from "./agentCodec.ts";
+import { decodeStored, encodeParts, encodeTimes, FULL, HEADER_WIDTH, Part, PART_FIELDS, revOf, type RecordParts } from "./agentCodec.ts";
 import { FleetMirror } from "./fleetMirror.ts";
 import { MemoryRegistry } from "./memoryRegistry.ts";
 import { FLUSH_LUA, SWEEP_LUA } from "./redisScripts.ts";
@@ -25,6 +25,7 @@ export interface RedisRegistryOptions {
 
 /** A pending flag beside the parts: a rewrite of the local cache, not made over newer data (redisScripts.ts). */
 const REFILL = 32;
+const LINE_BREAK = /\n/;
 /** Agents per script call: one sequence number each, so at most this many log entries share a score. */
 const BATCH = 1000;
 /** Agents written per timer tick (several script calls in one pipeline). */
@@ -226,34 +227,38 @@ export class RedisRegistry implements AgentRegistry {
     for (const [id] of taken) this.pending.delete(id);
     const pipe = this.redis.pipeline() as Pipe;
     let args: (string | number)[] = [];
+    let timesOnly = "";
     let inBatch = 0;
     const ttl = this.ttlMs;
+    const send = () => {
+      args[3] = timesOnly;
+      pipe.csFlush(...args);
+      inBatch = 0;
+      timesOnly = "";
+    };
     for (const [id, parts] of taken) {
       const r = this.local.findLocal(id);
-      if (r === undefined) continue; // expired here meanwhile: its hash expires in Redis too
-      if (inBatch === 0) args = [this.prefix, ttl, this.epoch];
-      args.push(id, encodeTimes(r));
-      const fields = parts === 0 ? undefined : encodeParts(r, parts);
-      const refill = (parts & REFILL) !== 0;
-      if (fields === undefined) args.push(0);
+      if (r === undefined) continue; // expired here meanwhile: its record expires in Redis too
+      if (inBatch === 0) args = [this.prefix, ttl, this.epoch, ""];
+      // Most writes are a heartbeat's new times: one line each in a single argument.
+      if (parts === 0 && !LINE_BREAK.test(id) && id !== "") timesOnly += `${encodeTimes(r)}${id}\n`;
       else {
+        args.push(id, encodeTimes(r));
+        const fields = encodeParts(r, parts);
         const start = args.length;
         args.push(0);
         let n = 0;
-        for (const [bit, field] of PART_FIELDS) {
+        for (const [bit, field, position] of PART_FIELDS) {
           if (parts & bit) {
-            args.push(field, fields[field as keyof RecordParts] as string);
+            args.push(position, fields[field as keyof RecordParts] as string);
             n++;
           }
         }
-        args[start] = refill ? -n : n;
+        args[start] = (parts & REFILL) !== 0 ? -n : n;
       }
-      if (++inBatch === BATCH) {
-        pipe.csFlush(...args);
-        inBatch = 0;
-      }
+      if (++inBatch === BATCH) send();
     }
-    if (inBatch > 0) pipe.csFlush(...args);
+    if (inBatch > 0) send();
     if (pipe.length === 0) return;
     let results: [Error | null, unknown][] | null;
     try {
@@ -331,17 +336,17 @@ export class RedisRegistry implements AgentRegistry {
       ids = ids.slice(0, keep);
       scores = scores.slice(0, keep);
     }
-    const times = this.redis.pipeline();
-    for (const id of ids) times.hmget(`${this.prefix}a:${id}`, "t", "v");
-    const tv = (await times.exec()) ?? [];
+    // The headers first (times and rev, 51 bytes each): most changes are heartbeats that moved only the times.
+    const heads = this.redis.pipeline();
+    for (const id of ids) heads.getrange(`${this.prefix}a:${id}`, 0, HEADER_WIDTH - 1);
+    const got = (await heads.exec()) ?? [];
     const whole: string[] = [];
     for (let i = 0; i < ids.length; i++) {
-      const [err, value] = tv[i] as [Error | null, (string | null)[]];
+      const [err, head] = got[i] as [Error | null, string];
       if (err) throw err;
       const id = ids[i] as string;
-      const [t, v] = value;
-      if (t === null || t === undefined) this.mirror.delete(id);
-      else if (v === this.mirror.rev(id)) this.mirror.setTimes(id, t);
+      if (head === "") this.mirror.delete(id);
+      else if (revOf(head) === this.mirror.rev(id)) this.mirror.setTimes(id, head);
       else whole.push(id);
     }
     await this.readWhole(whole);
@@ -351,14 +356,14 @@ export class RedisRegistry implements AgentRegistry {
   private async readWhole(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.hgetall(`${this.prefix}a:${id}`);
+    for (const id of ids) pipe.get(`${this.prefix}a:${id}`);
     const results = (await pipe.exec()) ?? [];
     for (let i = 0; i < ids.length; i++) {
-      const [err, hash] = results[i] as [Error | null, Record<string, string>];
+      const [err, text] = results[i] as [Error | null, string | null];
       if (err) throw err;
       const id = ids[i] as string;
-      if (hash.t === undefined) this.mirror.delete(id);
-      else this.mirror.set(id, { h: hash.h ?? "", p: hash.p ?? "", i: hash.i ?? "", s: hash.s ?? "", l: hash.l ?? "", t: hash.t, v: hash.v ?? "" });
+      if (text === null) this.mirror.delete(id);
+      else this.mirror.set(id, decodeStored(text));
     }
   }
 

@@ -4,43 +4,59 @@
  */
 
 /**
- * One batch of agent writes. ARGV: prefix, ttlMs (0 = no expiry), epoch, then per agent: id,
- * times, n, and n (field, value) pairs of changed parts. The batch gets one sequence number
- * (`<prefix>seq`); every agent written is logged in `<prefix>log` with it. A write of fewer than
- * all five parts to a missing hash (expired, or Redis lost its data) is not made: its id is
- * returned so the replica writes the whole record instead. A negative n marks a refill (a
- * replica rewriting its cache after an outage): it is not made over a record heard from later.
- * Returns {seq, missing ids}.
+ * One batch of agent writes. ARGV: prefix, ttlMs (0 = no expiry), epoch, the agents whose times
+ * alone moved (the common heartbeat) packed as lines of times (the header's first 36 characters)
+ * and id, then per other agent: id, times, n, and n (position, value) pairs of changed parts
+ * (agentCodec.ts). The batch gets one sequence number (`<prefix>seq`), which becomes the rev of
+ * every record whose parts changed; every agent written is logged in `<prefix>log` with it. A
+ * write of fewer than all five parts to a missing record (expired, or Redis lost its data) is
+ * not made: its id is returned so the replica writes the whole record instead. A negative n
+ * marks a refill (a replica rewriting its cache after an outage): it is not made over a record
+ * heard from later. Returns {seq, missing ids}.
  */
 export const FLUSH_LUA = `
 local p, ttl = ARGV[1], tonumber(ARGV[2])
 redis.call('SET', p .. 'epoch', ARGV[3], 'NX')
 local seq = redis.call('INCR', p .. 'seq')
 local missing = {}
-local i, last = 4, #ARGV
+local logKey = p .. 'log'
+local function store(key, id, value)
+  if ttl > 0 then redis.call('SET', key, value, 'PX', ttl) else redis.call('SET', key, value) end
+  redis.call('ZADD', logKey, seq, id)
+end
+-- Times only: the new times replace the first 36 characters, the rest stays.
+for line in string.gmatch(ARGV[4], '[^\\n]+') do
+  local id = string.sub(line, 37)
+  local key = p .. 'a:' .. id
+  local cur = redis.call('GET', key)
+  if cur then store(key, id, string.sub(line, 1, 36) .. string.sub(cur, 37)) else missing[#missing + 1] = id end
+end
+local i, last = 5, #ARGV
 while i <= last do
   local id, times, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   local refill = n < 0
   if refill then n = -n end
   local key = p .. 'a:' .. id
-  local cur = redis.call('HGET', key, 't')
+  local cur = redis.call('GET', key)
   if not cur and n < 5 then
     missing[#missing + 1] = id
-  elseif refill and cur and tonumber(string.match(cur, '^%d+')) > tonumber(string.match(times, '^%d+')) then
-    -- a replica rewriting its whole cache after an outage: another replica has heard from this agent since
+  elseif refill and cur and tonumber(string.sub(cur, 1, 13)) > tonumber(string.sub(times, 1, 13)) then
+    -- another replica has heard from this agent since: keep its record
   else
-    local args = { 't', times }
-    if n > 0 then
-      args[3] = 'v'
-      args[4] = seq
-      for j = 0, n - 1 do
-        args[#args + 1] = ARGV[i + 3 + 2 * j]
-        args[#args + 1] = ARGV[i + 4 + 2 * j]
+    local parts, rev = { '', '', '', '', '' }, seq
+    if cur then
+      local k, pos = 1, 53
+      while k <= 5 do
+        local stop = string.find(cur, '\\31', pos, true)
+        if not stop then parts[k] = string.sub(cur, pos); break end
+        parts[k] = string.sub(cur, pos, stop - 1)
+        pos = stop + 1
+        k = k + 1
       end
+      if n == 0 then rev = tonumber(string.sub(cur, 37, 51)) end
     end
-    redis.call('HSET', key, unpack(args))
-    if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
-    redis.call('ZADD', p .. 'log', seq, id)
+    for j = 0, n - 1 do parts[tonumber(ARGV[i + 3 + 2 * j])] = ARGV[i + 4 + 2 * j] end
+    store(key, id, times .. string.format('%015d', rev) .. '\\31' .. table.concat(parts, '\\31'))
   end
   i = i + 3 + 2 * n
 end
@@ -48,7 +64,7 @@ return { seq, missing }
 `;
 
 /**
- * Forgets log entries of expired agents. The log is ordered by write sequence and a hash expires
+ * Forgets log entries of expired agents. The log is ordered by write sequence and a record expires
  * a TTL after its last write, so expired agents are the oldest entries: removed from the start
  * until one still exists. ARGV: prefix, how many to look at. Returns how many were removed.
  */

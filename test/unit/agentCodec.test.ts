@@ -1,5 +1,5 @@
 import test from "ava";
-import { decodeAlarms, decodeHeartbeat, decodeReports, decodeStatistics, decodeTimes, encodeAlarms, encodeHeartbeat, encodeParts, encodeReports, encodeStatistics, encodeTimes, FULL, Part } from "../../src/agents/agentCodec.ts";
+import { decodeAlarms, decodeHeartbeat, decodeReports, decodeStatistics, decodeStored, decodeTimes, encodeAlarms, encodeHeartbeat, encodeParts, encodeReports, encodeStatistics, encodeStored, encodeTimes, FULL, HEADER_WIDTH, Part, revOf } from "../../src/agents/agentCodec.ts";
 import { parseRegistry, redactUrl } from "../../src/agents/registryUrl.ts";
 import type { AgentRecord, Heartbeat } from "../../src/domain/agent.ts";
 
@@ -16,7 +16,7 @@ const v2: Heartbeat = {
   runningStatus: "running", startupTime: 1, capabilities: 3, sequenceNum: 42,
 };
 
-test("a heartbeat round-trips through its hash field, v1 tag values and extras included; the sequence number stays with the replica", (t) => {
+test("a heartbeat round-trips through its part of the stored record, v1 tag values and extras included; the sequence number stays with the replica", (t) => {
   t.deepEqual(decodeHeartbeat("v1-a", encodeHeartbeat(v1)), { ...v1, capabilities: undefined });
   const { sequenceNum: _, ...rest } = v2;
   t.deepEqual(decodeHeartbeat("v2-a", encodeHeartbeat(v2)), { ...rest, intervalSeconds: undefined });
@@ -37,6 +37,17 @@ test("reports, statistics, alarms and times round-trip; empty ones are empty str
   t.deepEqual(decodeAlarms(encodeAlarms([])), []);
   const times = { lastSeenMs: 1_796_000_000_123, latestHeartbeatTime: 1_796_000_000, reportedMs: 0 };
   t.deepEqual(decodeTimes(encodeTimes(times)), times);
+  t.is(encodeTimes(times).length, 36);
+});
+
+test("a stored record: fixed-width header (times, rev), then the five parts; JSON never holds the separator", (t) => {
+  const times = { lastSeenMs: 1_796_000_000_123, latestHeartbeatTime: 1_796_000_000, reportedMs: 1_796_000_000_001 };
+  const parts = { h: encodeHeartbeat(v2), p: encodeReports([{ name: "c", version: 1, status: 3, message: "a\x1fb" }]), i: "", s: "", l: encodeAlarms([{ type: "t", detail: "\x1f", time: 1 }]) };
+  const text = encodeStored(times, 4711, parts);
+  t.is(text.slice(0, HEADER_WIDTH).length, 51);
+  t.is(revOf(text.slice(0, HEADER_WIDTH)), "4711");
+  t.deepEqual(decodeStored(text), { times, rev: "4711", ...parts });
+  t.is(decodeReports(decodeStored(text).p)[0]?.message, "a\x1fb");
 });
 
 test("encodeParts writes only the parts named", (t) => {
