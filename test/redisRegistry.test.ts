@@ -60,6 +60,17 @@ test("two registries on one Redis list the same 25,000 agents, whatever wrote th
   const after = (await b.list()).find((r) => r.agentId === "agent-000004");
   t.deepEqual(after?.heartbeat?.tags.named, { env: "staging", app: "app4" });
   t.true((after?.lastSeenMs ?? 0) > before);
+  // The agent moves to B, which has never seen it: B's heartbeat does not wipe what A stored.
+  a.reportConfigs("agent-000005", "pipeline", reports);
+  a.alarm("agent-000005", "CONFIG_ALARM", "seen by A");
+  await a.flushNow();
+  t.is(b.get("agent-000005"), undefined);
+  b.heartbeat(beat(5, "moved"));
+  await b.flushNow();
+  const moved = await a.find("agent-000005");
+  t.deepEqual(moved?.heartbeat?.tags.named, { env: "moved", app: "app5" });
+  t.is(moved?.pipelines.length, 2);
+  t.deepEqual(moved?.alarms.map((x) => x.detail), ["seen by A"]);
   t.is(await a.liveCount(), 25_000);
   t.is(await b.liveCount(), 25_000);
 });

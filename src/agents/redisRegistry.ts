@@ -4,10 +4,10 @@ import type { Logger } from "pino";
 import type { AgentRecord, ConfigKind, ConfigReport, Heartbeat, Statistics } from "../domain/agent.ts";
 import type { AgentRegistry, FleetViewStatus } from "../domain/registry.ts";
 import { redisClient } from "../redis/connect.ts";
-import { decodeStored, encodeParts, encodeTimes, FULL, HEADER_WIDTH, Part, PART_FIELDS, revOf, type RecordParts } from "./agentCodec.ts";
+import { decodeStored, encodeParts, encodeTimes, FULL, Part, PART_FIELDS, revOf, type RecordParts } from "./agentCodec.ts";
 import { FleetMirror } from "./fleetMirror.ts";
 import { MemoryRegistry } from "./memoryRegistry.ts";
-import { FLUSH_LUA, SWEEP_LUA } from "./redisScripts.ts";
+import { FLUSH_LUA, HEADS_LUA, SWEEP_LUA } from "./redisScripts.ts";
 
 export interface RedisRegistryOptions {
   /** redis://[user:password@]host:port/db */
@@ -25,6 +25,8 @@ export interface RedisRegistryOptions {
 
 /** A pending flag beside the parts: a rewrite of the local cache, not made over newer data (redisScripts.ts). */
 const REFILL = 32;
+/** A pending flag: this replica has just seen the agent for the first time (redisScripts.ts). */
+const FIRST = 64;
 const LINE_BREAK = /\n/;
 /** Agents per script call: one sequence number each, so at most this many log entries share a score. */
 const BATCH = 1000;
@@ -97,6 +99,7 @@ export class RedisRegistry implements AgentRegistry {
     this.redis = redisClient(options.url, "registry", options.logger);
     this.redis.defineCommand("csFlush", { numberOfKeys: 0, lua: FLUSH_LUA });
     this.redis.defineCommand("csSweep", { numberOfKeys: 0, lua: SWEEP_LUA });
+    this.redis.defineCommand("csHeads", { numberOfKeys: 0, lua: HEADS_LUA });
     let ready = false;
     this.redis.on("ready", () => {
       // Redis may have lost what was written (a restart without persistence): write everything again.
@@ -134,7 +137,9 @@ export class RedisRegistry implements AgentRegistry {
     // repeated heartbeat is told apart by identity; the sequence number is this replica's business.
     const changed = old === undefined || old.attributes !== hb.attributes || old.tags !== hb.tags || old.runningStatus !== hb.runningStatus
       || old.startupTime !== hb.startupTime || old.protocol !== hb.protocol || old.intervalSeconds !== hb.intervalSeconds || old.capabilities !== hb.capabilities;
-    this.mark(beat.agentId, changed ? Part.H : 0);
+    // Seen here first: the whole record goes, so a new agent needs no second round trip; over a
+    // record another replica wrote, only the heartbeat is taken (FIRST: see redisScripts.ts).
+    this.mark(beat.agentId, old === undefined ? Part.H | FIRST : changed ? Part.H : 0);
     return previous;
   }
 
@@ -194,6 +199,7 @@ export class RedisRegistry implements AgentRegistry {
     } else {
       // A change made now supersedes a refill: this replica's record of the agent is current.
       const next = (had & ~REFILL) | parts;
+      // (FIRST stays: the parts marked since are sent whole anyway.)
       if (next !== had) this.pending.set(agentId, next);
     }
   }
@@ -243,13 +249,15 @@ export class RedisRegistry implements AgentRegistry {
       // Most writes are a heartbeat's new times: one line each in a single argument.
       if (parts === 0 && !LINE_BREAK.test(id) && id !== "") timesOnly += `${encodeTimes(r)}${id}\n`;
       else {
+        // A first sight sends every part (for a missing record) but asks to write only those changed.
+        const send = parts & FIRST ? FULL : parts & FULL;
         args.push(id, encodeTimes(r));
-        const fields = encodeParts(r, parts);
+        const fields = encodeParts(r, send);
         const start = args.length;
-        args.push(0);
+        args.push(0, parts & FULL);
         let n = 0;
         for (const [bit, field, position] of PART_FIELDS) {
-          if (parts & bit) {
+          if (send & bit) {
             args.push(position, fields[field as keyof RecordParts] as string);
             n++;
           }
@@ -336,16 +344,15 @@ export class RedisRegistry implements AgentRegistry {
       ids = ids.slice(0, keep);
       scores = scores.slice(0, keep);
     }
-    // The headers first (times and rev, 51 bytes each): most changes are heartbeats that moved only the times.
-    const heads = this.redis.pipeline();
-    for (const id of ids) heads.getrange(`${this.prefix}a:${id}`, 0, HEADER_WIDTH - 1);
-    const got = (await heads.exec()) ?? [];
-    const whole: string[] = [];
-    for (let i = 0; i < ids.length; i++) {
-      const [err, head] = got[i] as [Error | null, string];
-      if (err) throw err;
-      const id = ids[i] as string;
-      if (head === "") this.mirror.delete(id);
+    // Agents the mirror holds: their headers first (times and rev, 51 bytes each), since most
+    // changes are heartbeats that moved only the times. Agents it lacks are read whole at once.
+    const known = ids.filter((id) => this.mirror.rev(id) !== undefined);
+    const whole = ids.filter((id) => this.mirror.rev(id) === undefined);
+    const heads = known.length === 0 ? [] : await (this.redis as unknown as { csHeads: (...a: string[]) => Promise<(string | null)[]> }).csHeads(this.prefix, ...known);
+    for (let i = 0; i < known.length; i++) {
+      const id = known[i] as string;
+      const head = heads[i];
+      if (head === null || head === undefined) this.mirror.delete(id);
       else if (revOf(head) === this.mirror.rev(id)) this.mirror.setTimes(id, head);
       else whole.push(id);
     }
@@ -354,16 +361,15 @@ export class RedisRegistry implements AgentRegistry {
   }
 
   private async readWhole(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.get(`${this.prefix}a:${id}`);
-    const results = (await pipe.exec()) ?? [];
-    for (let i = 0; i < ids.length; i++) {
-      const [err, text] = results[i] as [Error | null, string | null];
-      if (err) throw err;
-      const id = ids[i] as string;
-      if (text === null) this.mirror.delete(id);
-      else this.mirror.set(id, decodeStored(text));
+    for (let from = 0; from < ids.length; from += BATCH) {
+      const slice = ids.slice(from, from + BATCH);
+      const texts = await this.redis.mget(slice.map((id) => `${this.prefix}a:${id}`));
+      for (let i = 0; i < slice.length; i++) {
+        const id = slice[i] as string;
+        const text = texts[i];
+        if (text === null || text === undefined) this.mirror.delete(id);
+        else this.mirror.set(id, decodeStored(text));
+      }
     }
   }
 

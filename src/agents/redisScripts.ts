@@ -6,13 +6,14 @@
 /**
  * One batch of agent writes. ARGV: prefix, ttlMs (0 = no expiry), epoch, the agents whose times
  * alone moved (the common heartbeat) packed as lines of times (the header's first 36 characters)
- * and id, then per other agent: id, times, n, and n (position, value) pairs of changed parts
- * (agentCodec.ts). The batch gets one sequence number (`<prefix>seq`), which becomes the rev of
- * every record whose parts changed; every agent written is logged in `<prefix>log` with it. A
- * write of fewer than all five parts to a missing record (expired, or Redis lost its data) is
- * not made: its id is returned so the replica writes the whole record instead. A negative n
- * marks a refill (a replica rewriting its cache after an outage): it is not made over a record
- * heard from later. Returns {seq, missing ids}.
+ * and id, then per other agent: id, times, n, mask, and n (position, value) pairs of parts
+ * (agentCodec.ts). Over an existing record only the parts whose bit (1 << position - 1) is in
+ * mask are written; a missing one (new, expired, or Redis lost its data) needs all five parts
+ * (so a replica seeing an agent first sends them all, with only the heartbeat in mask), else its
+ * id is returned so the replica sends them. The batch gets one sequence number (`<prefix>seq`),
+ * which becomes the rev of every record whose parts changed; every agent written is logged in
+ * `<prefix>log` with it. A negative n marks a refill (a replica rewriting its cache after an
+ * outage): it is not made over a record heard from later. Returns {seq, missing ids}.
  */
 export const FLUSH_LUA = `
 local p, ttl = ARGV[1], tonumber(ARGV[2])
@@ -33,7 +34,7 @@ for line in string.gmatch(ARGV[4], '[^\\n]+') do
 end
 local i, last = 5, #ARGV
 while i <= last do
-  local id, times, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  local id, times, n, mask = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
   local refill = n < 0
   if refill then n = -n end
   local key = p .. 'a:' .. id
@@ -55,10 +56,13 @@ while i <= last do
       end
       if n == 0 then rev = tonumber(string.sub(cur, 37, 51)) end
     end
-    for j = 0, n - 1 do parts[tonumber(ARGV[i + 3 + 2 * j])] = ARGV[i + 4 + 2 * j] end
+    for j = 0, n - 1 do
+      local at = tonumber(ARGV[i + 4 + 2 * j])
+      if not cur or math.floor(mask / 2 ^ (at - 1)) % 2 == 1 then parts[at] = ARGV[i + 5 + 2 * j] end
+    end
     store(key, id, times .. string.format('%015d', rev) .. '\\31' .. table.concat(parts, '\\31'))
   end
-  i = i + 3 + 2 * n
+  i = i + 4 + 2 * n
 end
 return { seq, missing }
 `;
@@ -78,4 +82,17 @@ for _, id in ipairs(ids) do
   n = n + 1
 end
 return n
+`;
+
+/**
+ * The headers (times and rev, the first 51 characters) of the named agents' records, in order;
+ * false for a missing one. ARGV: prefix, ids… One call instead of a command per agent.
+ */
+export const HEADS_LUA = `
+local p, out = ARGV[1], {}
+for k = 2, #ARGV do
+  local v = redis.call('GET', p .. 'a:' .. ARGV[k])
+  out[k - 1] = v and string.sub(v, 1, 51) or false
+end
+return out
 `;
