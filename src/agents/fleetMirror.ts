@@ -1,5 +1,6 @@
 import type { AgentRecord, AgentTags, ConfigReport } from "../domain/agent.ts";
 import { tagsKey } from "../domain/matching.ts";
+import { IdOrder } from "./idOrder.ts";
 import { decodeAlarms, decodeHeartbeat, decodeReports, decodeStatistics, decodeTimes, NO_REPORTS, type StoredRecord } from "./agentCodec.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -19,9 +20,7 @@ const MAX_SHARED = 10_000;
  */
 export class FleetMirror {
   private readonly agents = new Map<string, Entry>();
-  /** Agent ids in sort order, kept between listings (as in MemoryRegistry); `added` are merged in lazily. */
-  private order: Entry[] = [];
-  private added: Entry[] = [];
+  private readonly order = new IdOrder<Entry>();
   private readonly reports = new Map<string, readonly ConfigReport[]>();
   private readonly tagSets = new Map<string, AgentTags>();
 
@@ -36,8 +35,7 @@ export class FleetMirror {
   clear(): void {
     for (const e of this.agents.values()) e.dropped = true;
     this.agents.clear();
-    this.order = [];
-    this.added = [];
+    this.order.clear();
   }
 
   delete(agentId: string): void {
@@ -61,7 +59,7 @@ export class FleetMirror {
     if (e === undefined) {
       e = { agentId, heartbeat: undefined, tagsKey: "[]", latestHeartbeatTime: 0, lastSeenMs: 0, statistics: undefined, alarms: [], pipelines: NO_REPORTS, instances: NO_REPORTS, reportedMs: 0, rev: "" };
       this.agents.set(agentId, e);
-      this.added.push(e);
+      this.order.add(e);
     }
     const hb = decodeHeartbeat(agentId, parts.h);
     if (hb !== undefined) {
@@ -124,11 +122,6 @@ export class FleetMirror {
   }
 
   private sorted(): readonly Entry[] {
-    if (this.added.length > 0 || this.order.length > this.agents.size * 2) {
-      const live = this.order.concat(this.added).filter((e) => e.dropped === undefined);
-      this.order = live.sort((a, b) => (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0));
-      this.added = [];
-    }
-    return this.order;
+    return this.order.sorted(this.agents.size);
   }
 }

@@ -1,6 +1,7 @@
 import type { AgentRecord, AgentTags, ConfigKind, ConfigReport, Heartbeat, Statistics } from "../domain/agent.ts";
 import { sameTags, tagsKey } from "../domain/matching.ts";
 import type { AgentRegistry, FleetViewStatus } from "../domain/registry.ts";
+import { IdOrder } from "./idOrder.ts";
 
 export interface RegistryOptions {
   /** How many recent alarms are kept per agent. */
@@ -32,13 +33,7 @@ const NONE: readonly ConfigReport[] = Object.freeze([]);
 /** Agents as last heard from. Memory only: agents re-announce themselves every few seconds. */
 export class MemoryRegistry implements AgentRegistry {
   private readonly agents = new Map<string, Entry>();
-  /**
-   * Agent ids in sort order, for listings: kept between calls and merged with the ids added since
-   * (a sorted prefix plus a short tail sorts in about linear time), so a listing of 200,000
-   * agents does not sort 200,000 strings each time. Dropped ids are skipped and compacted away.
-   */
-  private order: Entry[] = [];
-  private added: Entry[] = [];
+  private readonly order = new IdOrder<Entry>();
   private readonly tagSets = new Map<string, TagSet>();
   private readonly strings = new Map<string, string>();
   /** Report lists by content, shared by the agents that report the same one. */
@@ -59,7 +54,7 @@ export class MemoryRegistry implements AgentRegistry {
     if (!r) {
       r = { agentId, heartbeat: undefined, tagsKey: "[]", latestHeartbeatTime: 0, lastSeenMs: 0, statistics: undefined, alarms: [], pipelines: NONE, instances: NONE, reportedMs: 0 };
       this.agents.set(agentId, r);
-      this.added.push(r);
+      this.order.add(r);
     }
     return r;
   }
@@ -184,12 +179,7 @@ export class MemoryRegistry implements AgentRegistry {
 
   /** Every record in agent-id order (dropped ones may still be in it, marked `dropped`). */
   private sorted(): readonly Entry[] {
-    if (this.added.length > 0 || this.order.length > this.agents.size * 2) {
-      const live = this.order.concat(this.added).filter((r) => r.dropped === undefined);
-      this.order = live.sort((a, b) => (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0));
-      this.added = [];
-    }
-    return this.order;
+    return this.order.sorted(this.agents.size);
   }
 
   eachLocal(visit: (record: AgentRecord) => void): void {
