@@ -104,6 +104,8 @@ export class RedisRegistry implements AgentRegistry {
     this.redis.on("ready", () => {
       // Redis may have lost what was written (a restart without persistence): write everything again.
       if (ready || this.local.size > 0) this.refill = true;
+      // A replica joining a fleet loads its mirror now, in the background, not on the first listing.
+      else setImmediate(() => void this.refresh());
       ready = true;
     });
     this.flushNow = coalesced(() => this.flushAll());
@@ -361,16 +363,20 @@ export class RedisRegistry implements AgentRegistry {
   }
 
   private async readWhole(ids: readonly string[]): Promise<void> {
+    // MGETs of 1,000 keys, all sent at once (one connection pipelines them), decoded as they come.
+    const reads: Promise<void>[] = [];
     for (let from = 0; from < ids.length; from += BATCH) {
       const slice = ids.slice(from, from + BATCH);
-      const texts = await this.redis.mget(slice.map((id) => `${this.prefix}a:${id}`));
-      for (let i = 0; i < slice.length; i++) {
-        const id = slice[i] as string;
-        const text = texts[i];
-        if (text === null || text === undefined) this.mirror.delete(id);
-        else this.mirror.set(id, decodeStored(text));
-      }
+      reads.push(this.redis.mget(slice.map((id) => `${this.prefix}a:${id}`)).then((texts) => {
+        for (let i = 0; i < slice.length; i++) {
+          const id = slice[i] as string;
+          const text = texts[i];
+          if (text === null || text === undefined) this.mirror.delete(id);
+          else this.mirror.set(id, decodeStored(text));
+        }
+      }));
     }
+    await Promise.all(reads);
   }
 
   async find(agentId: string): Promise<AgentRecord | undefined> {
