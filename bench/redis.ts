@@ -159,7 +159,11 @@ async function throughput(): Promise<void> {
       }
       const cpuUs = (rs: LoadResult[]) => r0(median(rs.map((r) => ((r.serverCpu ?? 0) / r.rps) * 1e6)));
       const ratio = median(ratios);
-      rows.push(`| ${label}, ${AGENTS.toLocaleString("en")} agents: peak | **${r0(ratio * 100)} %** (${r0(median(red.map((r) => r.rps)))} vs ${r0(median(mem.map((r) => r.rps)))} req/s; ${cpuUs(red)} vs ${cpuUs(mem)} µs server CPU/req; redis-server ${r1(median(redisCpu))} core; p99 ${r1(median(red.map((r) => r.latencyMs.p99)))} vs ${r1(median(mem.map((r) => r.latencyMs.p99)))} ms; per-round ratios ${ratios.map((x) => r0(x * 100)).join(", ")}) | ≥ 80 % | ${ratio >= 0.8 ? "met" : "MISSED"} |`);
+      // Req/s moves with whatever else runs on the machine; CPU per request much less. The CPU
+      // ratio is the throughput ratio of two servers that each had a core to themselves.
+      const redisUs = r0(median(red.map((r, k) => ((redisCpu[k] as number) / r.rps) * 1e6)));
+      const cpuRatio = cpuUs(mem) / cpuUs(red);
+      rows.push(`| ${label}, ${AGENTS.toLocaleString("en")} agents: peak | **${r0(ratio * 100)} %** (${r0(median(red.map((r) => r.rps)))} vs ${r0(median(mem.map((r) => r.rps)))} req/s; per-round ratios ${ratios.map((x) => r0(x * 100)).join(", ")}); server CPU/req ${cpuUs(red)} vs ${cpuUs(mem)} µs = **${r0(cpuRatio * 100)} %** (${r0((cpuUs(mem) / (cpuUs(red) + redisUs)) * 100)} % counting redis-server's ${redisUs} µs/req, ${r1(median(redisCpu))} core); p99 ${r1(median(red.map((r) => r.latencyMs.p99)))} vs ${r1(median(mem.map((r) => r.latencyMs.p99)))} ms | ≥ 80 % | ${ratio >= 0.8 ? "met" : "MISSED"} |`);
       raw[`throughput ${kind}`] = { ratios, mem, red, redisCpu };
     }
     const fleet = (await statusOf(shared.port)).fleetView as { degraded: boolean; droppedWrites: number };
