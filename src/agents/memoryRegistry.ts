@@ -1,6 +1,7 @@
 import type { AgentRecord, AgentTags, ConfigKind, ConfigReport, Heartbeat, Statistics } from "../domain/agent.ts";
 import { sameTags, tagsKey } from "../domain/matching.ts";
 import type { AgentRegistry, FleetViewStatus } from "../domain/registry.ts";
+import { Part } from "./agentCodec.ts";
 import { IdOrder } from "./idOrder.ts";
 
 export interface RegistryOptions {
@@ -10,6 +11,12 @@ export interface RegistryOptions {
   readonly ttlMs?: number;
   /** Injected for tests of expiry. */
   readonly now?: () => number;
+  /**
+   * Told after every change which parts of the record changed (agentCodec's Part bits: none when
+   * only its times moved), and whether the agent was unknown (or expired) before: how a shared
+   * registry knows what to write behind without comparing records itself.
+   */
+  readonly onChange?: (record: AgentRecord, parts: number, first: boolean) => void;
 }
 
 /** The registry's own, mutable view of a record. */
@@ -41,12 +48,14 @@ export class MemoryRegistry implements AgentRegistry {
   private reportKeyBytes = 0;
   private readonly maxAlarms: number;
   private readonly now: () => number;
+  private readonly onChange: RegistryOptions["onChange"];
   readonly ttlMs: number;
 
   constructor(options: RegistryOptions = {}) {
     this.maxAlarms = options.maxAlarms ?? 100;
     this.ttlMs = options.ttlMs ?? 0;
     this.now = options.now ?? Date.now;
+    this.onChange = options.onChange;
   }
 
   private record(agentId: string): Entry {
@@ -96,6 +105,12 @@ export class MemoryRegistry implements AgentRegistry {
     };
     r.latestHeartbeatTime = Math.floor(now / 1000);
     r.lastSeenMs = now;
+    if (this.onChange !== undefined) {
+      // The sequence number is not part of what changed: it is the protocol's business with this process.
+      const same = previous !== undefined && tags === previous.tags && attributes === previous.attributes && r.heartbeat.runningStatus === previous.runningStatus
+        && hb.startupTime === previous.startupTime && hb.protocol === previous.protocol && hb.intervalSeconds === previous.intervalSeconds && hb.capabilities === previous.capabilities;
+      this.onChange(r, same ? 0 : Part.H, previous === undefined);
+    }
     return previous;
   }
 
@@ -110,6 +125,7 @@ export class MemoryRegistry implements AgentRegistry {
     else r.instances = next;
     r.reportedMs = now;
     r.lastSeenMs = now;
+    this.onChange?.(r, next === old ? 0 : kind === "pipeline" ? Part.P : Part.I, false);
   }
 
   updateConfigs(agentId: string, kind: ConfigKind, reports: readonly ConfigReport[]): void {
@@ -153,6 +169,7 @@ export class MemoryRegistry implements AgentRegistry {
     const r = this.record(agentId);
     r.statistics = stats;
     r.lastSeenMs = this.now();
+    this.onChange?.(r, Part.S, false);
   }
 
   alarm(agentId: string, type: string, detail: string): void {
@@ -161,6 +178,7 @@ export class MemoryRegistry implements AgentRegistry {
     r.alarms.push({ type, detail, time: Math.floor(now / 1000) });
     if (r.alarms.length > this.maxAlarms) r.alarms.splice(0, r.alarms.length - this.maxAlarms);
     r.lastSeenMs = now;
+    this.onChange?.(r, Part.L, false);
   }
 
   get(agentId: string): AgentRecord | undefined {

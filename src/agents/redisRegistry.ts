@@ -74,8 +74,8 @@ export class RedisRegistry implements AgentRegistry {
   private readonly now: () => number;
   private readonly maxPending: number;
   private readonly logger: Logger;
-  /** Agent id → parts changed since its last write (0 = only its times). */
-  private pending = new Map<string, number>();
+  /** Local record → parts changed since its last write (0 = only its times). */
+  private pending = new Map<AgentRecord, number>();
   private dropped = 0;
   /** Set when changes were dropped or Redis came back: every local agent is written again. */
   private refill = false;
@@ -95,7 +95,10 @@ export class RedisRegistry implements AgentRegistry {
     this.prefix = options.prefix ?? "cs:";
     this.maxPending = options.maxPending ?? 100_000;
     this.logger = options.logger;
-    this.local = new MemoryRegistry({ ttlMs: options.ttlMs, now: this.now });
+    // Every change marks the agent pending, with the parts that changed. Seen here first: the
+    // whole record goes, so a new agent needs no second round trip; over a record another replica
+    // wrote, only what changed is taken (FIRST: see redisScripts.ts).
+    this.local = new MemoryRegistry({ ttlMs: options.ttlMs, now: this.now, onChange: (r, parts, first) => this.mark(r, first ? parts | FIRST : parts) });
     this.redis = redisClient(options.url, "registry", options.logger);
     this.redis.defineCommand("csFlush", { numberOfKeys: 0, lua: FLUSH_LUA });
     this.redis.defineCommand("csSweep", { numberOfKeys: 0, lua: SWEEP_LUA });
@@ -132,44 +135,23 @@ export class RedisRegistry implements AgentRegistry {
   // ---- the agent path: memory only, synchronous ----
 
   heartbeat(beat: Heartbeat): Heartbeat | undefined {
-    const old = this.local.findLocal(beat.agentId)?.heartbeat;
-    const previous = this.local.heartbeat(beat);
-    const hb = (this.local.findLocal(beat.agentId) as AgentRecord).heartbeat as Heartbeat;
-    // The local registry keeps the attribute and tag objects while they are unchanged, so a
-    // repeated heartbeat is told apart by identity; the sequence number is this replica's business.
-    const changed = old === undefined || old.attributes !== hb.attributes || old.tags !== hb.tags || old.runningStatus !== hb.runningStatus
-      || old.startupTime !== hb.startupTime || old.protocol !== hb.protocol || old.intervalSeconds !== hb.intervalSeconds || old.capabilities !== hb.capabilities;
-    // Seen here first: the whole record goes, so a new agent needs no second round trip; over a
-    // record another replica wrote, only the heartbeat is taken (FIRST: see redisScripts.ts).
-    this.mark(beat.agentId, old === undefined ? Part.H | FIRST : changed ? Part.H : 0);
-    return previous;
+    return this.local.heartbeat(beat);
   }
 
   reportConfigs(agentId: string, kind: ConfigKind, reports: readonly ConfigReport[]): void {
-    const before = this.reports(agentId, kind);
     this.local.reportConfigs(agentId, kind, reports);
-    this.mark(agentId, this.reports(agentId, kind) !== before ? (kind === "pipeline" ? Part.P : Part.I) : 0);
   }
 
   updateConfigs(agentId: string, kind: ConfigKind, reports: readonly ConfigReport[]): void {
-    const before = this.reports(agentId, kind);
     this.local.updateConfigs(agentId, kind, reports);
-    this.mark(agentId, this.reports(agentId, kind) !== before ? (kind === "pipeline" ? Part.P : Part.I) : 0);
-  }
-
-  private reports(agentId: string, kind: ConfigKind): readonly ConfigReport[] | undefined {
-    const r = this.local.findLocal(agentId);
-    return kind === "pipeline" ? r?.pipelines : r?.instances;
   }
 
   statistics(agentId: string, stats: Statistics): void {
     this.local.statistics(agentId, stats);
-    this.mark(agentId, Part.S);
   }
 
   alarm(agentId: string, type: string, detail: string): void {
     this.local.alarm(agentId, type, detail);
-    this.mark(agentId, Part.L);
   }
 
   get(agentId: string): AgentRecord | undefined {
@@ -189,20 +171,20 @@ export class RedisRegistry implements AgentRegistry {
     return this.local.sweep();
   }
 
-  private mark(agentId: string, parts: number): void {
-    const had = this.pending.get(agentId);
+  private mark(record: AgentRecord, parts: number): void {
+    const had = this.pending.get(record);
     if (had === undefined) {
       if (this.pending.size >= this.maxPending) {
         this.dropped++;
         this.refill = true;
         return;
       }
-      this.pending.set(agentId, parts);
+      this.pending.set(record, parts);
     } else {
       // A change made now supersedes a refill: this replica's record of the agent is current.
       const next = (had & ~REFILL) | parts;
       // (FIRST stays: the parts marked since are sent whole anyway.)
-      if (next !== had) this.pending.set(agentId, next);
+      if (next !== had) this.pending.set(record, next);
     }
   }
 
@@ -214,7 +196,7 @@ export class RedisRegistry implements AgentRegistry {
       if (this.refill && this.pending.size < this.maxPending / 2 && this.redis.status === "ready") {
         this.refill = false;
         this.local.eachLocal((r) => {
-          if (!this.pending.has(r.agentId)) this.pending.set(r.agentId, FULL | REFILL);
+          if (!this.pending.has(r)) this.pending.set(r, FULL | REFILL);
         });
       }
       if (this.pending.size === 0) return;
@@ -227,12 +209,12 @@ export class RedisRegistry implements AgentRegistry {
   }
 
   private async flushOnce(): Promise<void> {
-    const taken: [string, number][] = [];
+    const taken: [AgentRecord, number][] = [];
     for (const entry of this.pending) {
       taken.push(entry);
       if (taken.length >= PER_FLUSH) break;
     }
-    for (const [id] of taken) this.pending.delete(id);
+    for (const [r] of taken) this.pending.delete(r);
     const pipe = this.redis.pipeline() as Pipe;
     let args: (string | number)[] = [];
     let timesOnly = "";
@@ -244,22 +226,23 @@ export class RedisRegistry implements AgentRegistry {
       inBatch = 0;
       timesOnly = "";
     };
-    for (const [id, parts] of taken) {
-      const r = this.local.findLocal(id);
-      if (r === undefined) continue; // expired here meanwhile: its record expires in Redis too
+    const cutoff = this.cutoff();
+    for (const [r, parts] of taken) {
+      if (r.lastSeenMs < cutoff) continue; // expired here meanwhile: its record expires in Redis too
+      const id = r.agentId;
       if (inBatch === 0) args = [this.prefix, ttl, this.epoch, ""];
       // Most writes are a heartbeat's new times: one line each in a single argument.
       if (parts === 0 && !LINE_BREAK.test(id) && id !== "") timesOnly += `${encodeTimes(r)}${id}\n`;
       else {
         // A first sight sends every part (for a missing record) but asks to write only those changed.
-        const send = parts & FIRST ? FULL : parts & FULL;
+        const sent = parts & FIRST ? FULL : parts & FULL;
         args.push(id, encodeTimes(r));
-        const fields = encodeParts(r, send);
+        const fields = encodeParts(r, sent);
         const start = args.length;
         args.push(0, parts & FULL);
         let n = 0;
         for (const [bit, field, position] of PART_FIELDS) {
-          if (send & bit) {
+          if (sent & bit) {
             args.push(position, fields[field as keyof RecordParts] as string);
             n++;
           }
@@ -279,13 +262,16 @@ export class RedisRegistry implements AgentRegistry {
     const error = results?.find(([err]) => err !== null)?.[0];
     if (error) {
       // Put back what was taken (newer changes merge in); past the bound it is dropped and counted.
-      for (const [id, parts] of taken) this.mark(id, parts);
+      for (const [r, parts] of taken) this.mark(r, parts);
       this.fail(`writing agents to Redis failed: ${error.message}`);
       return;
     }
     this.failure = undefined;
     for (const [, result] of results ?? []) {
-      for (const id of (result as [number, string[]])[1]) this.mark(id, FULL);
+      for (const id of (result as [number, string[]])[1]) {
+        const r = this.local.findLocal(id);
+        if (r !== undefined) this.mark(r, FULL);
+      }
     }
   }
 
