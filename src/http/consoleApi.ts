@@ -30,9 +30,10 @@ export interface ConsoleApiDeps {
 const COMMIT = /^[0-9a-f]{4,64}$/;
 const COMMIT_CACHE = 1000;
 
-function live(registry: AgentRegistry): AgentRecord[] {
+/** Live agents of the fleet (with --registry redis://, every replica's: read from Redis). */
+async function live(registry: AgentRegistry): Promise<AgentRecord[]> {
   const all: AgentRecord[] = [];
-  registry.each((a) => all.push(a));
+  await registry.each((a) => all.push(a));
   return all;
 }
 
@@ -94,19 +95,20 @@ export function consoleApiRouter(deps: ConsoleApiDeps): Router {
   const router = new Router({ prefix: "/api/v1" });
   const route = (fn: Parameters<typeof jsonRoute>[0]) => jsonRoute(fn, deps.onError);
 
-  router.get("/fleet", route(() => ({ message: "Get fleet summary success", ...summarizeFleet(live(registry), now()) })));
+  router.get("/fleet", route(async () => ({ message: "Get fleet summary success", ...summarizeFleet(await live(registry), now()) })));
 
-  const groupCounts = (state: RepoState) => countGroupAgents(state.sortedGroups, live(registry), now());
-  router.get(["/groups", "/groups/"], route(() => {
+  router.get(["/groups", "/groups/"], route(async () => {
+    const agents = await live(registry);
     const state = store.state;
-    const counts = groupCounts(state);
+    const counts = countGroupAgents(state.sortedGroups, agents, now());
     return { message: "List agent groups success", servedCommit: state.commit || null, groups: state.sortedGroups.map((g) => groupJson(g, counts.get(g.name))) };
   }));
-  router.get("/groups/:name", route((ctx) => {
+  router.get("/groups/:name", route(async (ctx) => {
+    const agents = await live(registry);
     const state = store.state;
     const group = state.groups.get(name(ctx.params.name, "agent group"));
     if (!group) throw new DomainError("AgentGroupNotExist", `Agent group ${ctx.params.name} doesn't exist.`);
-    return { message: "Get agent group success", servedCommit: state.commit || null, ...groupJson(group, countGroupAgents([group], live(registry), now()).get(group.name)) };
+    return { message: "Get agent group success", servedCommit: state.commit || null, ...groupJson(group, countGroupAgents([group], agents, now()).get(group.name)) };
   }));
   router.put("/groups/:name", route(async (ctx) => {
     const groupName = name(ctx.params.name, "agent group");
