@@ -98,8 +98,8 @@ test("/User routes take their fields from the query string too, in either spelli
   // An agent URL with a query string is served by the same route through koa: the body decides.
   const hb = await send(s.url, "POST", "/Agent/HeartBeat?agent_id=from-query", pb.HeartBeatRequest.encode({ agent_id: "from-body" }).finish(), { "content-type": "application/x-protobuf" });
   t.is(pb.HeartBeatResponse.decode(hb.body).code, "Accept");
-  t.truthy(s.registry.find("from-body"));
-  t.falsy(s.registry.find("from-query"));
+  t.truthy(await s.registry.find("from-body"));
+  t.falsy(await s.registry.find("from-query"));
 });
 
 /** Every object key of a JSON answer, with its path; map-valued fields hold data (tag names), not field names. */
