@@ -7,7 +7,7 @@ import { indexStat, patchIndex, type IndexChange } from "./gitIndex.ts";
 import { decodeTree, encodeCommit, encodeTree, formatIdentity, objectWithHeader, patchTree, TREE_MODE, type Identity, type ObjectType, type TreeEntry } from "./gitObjects.ts";
 import { looseObjectPath } from "./looseObjects.ts";
 import { readIfExists } from "./readIfExists.ts";
-import { CONFIG_DIR, GROUP_DIR } from "./repoContent.ts";
+import { STATE_DIRS } from "./repoContent.ts";
 
 export interface FileWrite {
   readonly path: string;
@@ -29,7 +29,6 @@ interface Trees {
   readonly dirs: ReadonlyMap<string, readonly TreeEntry[]>;
 }
 
-const STATE_DIRS = [CONFIG_DIR, GROUP_DIR];
 // Hooks `git commit --no-verify` still runs: with any of them present, git makes the commit.
 const HOOKS = ["prepare-commit-msg", "post-commit", "post-index-change", "reference-transaction"];
 // Regular files only: anything else in a state folder (a symlink, an executable) goes through git.
