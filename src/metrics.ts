@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { AgentRegistry } from "./domain/registry.ts";
+import { droppedLogLines } from "./logger.ts";
 import type { RepoStore } from "./store/repoStore.ts";
 
 export interface MetricsOptions {
@@ -60,6 +61,10 @@ export class Metrics {
     gauge("configserver_served_commit_timestamp_seconds", "Commit time of the served commit, unix seconds.", () => (self.store?.state.committedAt ? self.store.state.committedAt / 1000 : undefined));
     gauge("configserver_served_commit_age_seconds", "Age of the served commit (now minus its commit time).", () => (self.store?.state.committedAt ? Math.max(0, (self.now() - self.store.state.committedAt) / 1000) : undefined));
     gauge("configserver_head_refused", "1 while the repository's HEAD fails validation (the previous commit stays served).", () => (self.store ? (self.store.refused ? 1 : 0) : undefined));
+    new Counter({
+      name: "configserver_log_lines_dropped_total", help: "Log lines dropped because stdout was full (a reader not keeping up) or closed; logging never blocks the server.", registers,
+      collect() { this.reset(); this.inc(droppedLogLines()); },
+    });
     new Gauge({
       name: "configserver_served_commit_info", help: "The served commit, as a label.", labelNames: ["commit"], registers,
       collect() { this.reset(); const c = self.store?.state.commit; if (c) this.set({ commit: c }, 1); },

@@ -14,18 +14,28 @@ export interface ServeProcess {
   url(): Promise<string>;
 }
 
+export interface ServeProcessOptions {
+  /** Stop reading stdout once the server listens: its log pipe then fills and is never drained. */
+  readonly stopReadingStdout?: boolean;
+}
+
 /** Spawns the real `configserver serve` as an operator (or systemd) would. */
-export function serveProcess(args: readonly string[], env: Record<string, string> = {}, cwd?: string): ServeProcess {
+export function serveProcess(args: readonly string[], env: Record<string, string> = {}, cwd?: string, options: ServeProcessOptions = {}): ServeProcess {
   const child = spawn(process.execPath, [builtBin(), "serve", ...args], { cwd, env: cliEnv(env), stdio: ["ignore", "pipe", "pipe"] });
   const logs: Record<string, unknown>[] = [];
   let buffered = "";
   let stderr = "";
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+  const onData = (chunk: string) => {
     buffered += chunk;
     const lines = buffered.split("\n");
     buffered = lines.pop() ?? "";
     for (const line of lines) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
-  });
+    if (options.stopReadingStdout && logs.some((l) => l.msg === "configserver listening")) {
+      child.stdout?.off("data", onData);
+      child.stdout?.pause();
+    }
+  };
+  child.stdout?.setEncoding("utf8").on("data", onData);
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? -1)));
   let done = false;
