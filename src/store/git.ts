@@ -22,10 +22,12 @@ export class Git {
    * Runs a git command and rejects on a non-zero exit. (simple-git was tried first: its raw()
    * resolves when a command fails without stderr, e.g. `merge-base --is-ancestor`, which made a
    * rewritten remote look like a fast-forward; exit codes matter here, so git is run directly.)
+   * `env` adds variables (GIT_INDEX_FILE for a temporary index).
    */
-  raw(args: string[], timeoutMs = 0): Promise<string> {
+  raw(args: string[], options: { timeoutMs?: number; env?: Readonly<Record<string, string>> } = {}): Promise<string> {
+    const env = options.env ? { ...GIT_ENV, ...options.env } : GIT_ENV;
     return new Promise((resolve, reject) => {
-      execFile("git", args, { cwd: this.dir, maxBuffer: 1 << 30, encoding: "utf8", timeout: timeoutMs, env: GIT_ENV }, (err, stdout, stderr) => {
+      execFile("git", args, { cwd: this.dir, maxBuffer: 1 << 30, encoding: "utf8", timeout: options.timeoutMs ?? 0, env }, (err, stdout, stderr) => {
         if (err) reject(new Error(`git ${args.filter((a, i) => a !== "-c" && args[i - 1] !== "-c")[0]} failed: ${(stderr.trim() + " " + stdout.trim()).trim() || err.message}`));
         else resolve(stdout);
       });
@@ -42,7 +44,7 @@ export class Git {
 
   /** Network operations (clone, fetch, push): bounded, so a hung remote cannot stall the writer. */
   network(args: string[]): Promise<string> {
-    return this.raw(args, NETWORK_TIMEOUT_MS);
+    return this.raw(args, { timeoutMs: NETWORK_TIMEOUT_MS });
   }
 
   /** HEAD's commit hash, or undefined for a repository with no commits yet. */
@@ -56,7 +58,8 @@ export class Git {
 
   /**
    * HEAD's commit read from the ref files, without a process: it is asked before and after every
-   * write and on every watcher event. Anything unusual falls back to `rev-parse`.
+   * write and on every watcher event. Anything the files do not answer (an unborn branch, a
+   * symbolic ref, a ref store other than files such as reftable) is asked of git.
    */
   async headFast(): Promise<string | undefined> {
     const head = readIfExists(join(this.dir, ".git", "HEAD"))?.toString("utf8").trim();
@@ -64,7 +67,15 @@ export class Git {
     if (OBJECT_ID.test(head)) return head;
     if (!head.startsWith("ref: ")) return this.head();
     const tip = this.refTip(head.slice(5));
-    return tip === undefined || OBJECT_ID.test(tip) ? tip : this.head();
+    return tip !== undefined && OBJECT_ID.test(tip) ? tip : this.head();
+  }
+
+  /** A ref's commit: from the ref files when they answer, else from git; undefined when it does not exist. */
+  async resolveRef(ref: string): Promise<string | undefined> {
+    const tip = this.refTip(ref);
+    if (tip !== undefined && OBJECT_ID.test(tip)) return tip;
+    const out = await this.raw(["rev-parse", "--verify", "-q", `${ref}^{commit}`]).catch(() => "");
+    return out.trim() || undefined;
   }
 
   /**
