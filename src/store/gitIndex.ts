@@ -100,6 +100,66 @@ export function patchIndex(index: Buffer, changes: ReadonlyMap<string, IndexChan
   return Buffer.concat([out, createHash("sha1").update(out).digest()]);
 }
 
+/** An index entry as the racy-git check sees it. */
+export interface IndexEntryView {
+  readonly path: string;
+  readonly stat: IndexStat;
+  /** 20-byte binary blob id. */
+  readonly id: Buffer;
+  /** The entry's mode as recorded (0o100644, 0o100755, 0o120000, 0o160000). */
+  readonly mode: number;
+}
+
+/**
+ * git's racy-git rule when it writes an index (read-cache.c, ce_smudge_racily_clean_entry): an
+ * entry whose file's mtime is not older than the index file it was read from may have changed in
+ * the same clock tick without its stat showing it; if its content no longer matches, git writes
+ * the entry with size 0 so that every later command compares the content. A writer that copies
+ * untouched entries into a newer index file must do the same, or the newer file's mtime makes a
+ * changed file look clean. `changed` answers for one racy entry (given its path and what the index
+ * records); entries in `skip` (just written) are left as they are. Returns the index with those
+ * entries smudged and the checksum recomputed, or the same buffer when none needed it.
+ */
+export function smudgeRacilyClean(index: Buffer, indexMtimeNs: bigint, changed: (entry: IndexEntryView) => boolean, skip: ReadonlySet<string>): Buffer {
+  if (indexMtimeNs === 0n || index.length < 12 + TRAILER) return index;
+  const sec = Number(indexMtimeNs / 1_000_000_000n);
+  const nsec = Number(indexMtimeNs % 1_000_000_000n);
+  const version = index.readUInt32BE(4);
+  const end = index.length - TRAILER;
+  let out: Buffer | undefined;
+  let at = 12;
+  for (let i = index.readUInt32BE(8); i > 0; i--) {
+    if (at + FIXED > end) return index;
+    const flags = index.readUInt16BE(at + 60);
+    const extended = version >= 3 && (flags & 0x4000) !== 0;
+    const nameStart = at + FIXED + (extended ? 2 : 0);
+    const nul = index.indexOf(0, nameStart);
+    if (nul < 0 || nul >= end) return index;
+    const entryEnd = at + ((FIXED + (extended ? 2 : 0) + (nul - nameStart) + 8) & ~7);
+    const mtimeSec = index.readUInt32BE(at + 8);
+    const mtimeNsec = index.readUInt32BE(at + 12);
+    const mode = index.readUInt32BE(at + 24);
+    const size = index.readUInt32BE(at + 36);
+    const racy = sec < mtimeSec || (sec === mtimeSec && nsec <= mtimeNsec);
+    // Gitlinks are never racy (git compares submodule HEADs); size 0 is smudged already.
+    if (racy && size !== 0 && (mode & 0o170000) !== 0o160000) {
+      const path = index.toString("utf8", nameStart, nul);
+      if (!skip.has(path)) {
+        const read = (o: number) => index.readUInt32BE(at + o);
+        const stat: IndexStat = { ctimeSec: read(0), ctimeNsec: read(4), mtimeSec, mtimeNsec, dev: read(16), ino: read(20), mode, uid: read(28), gid: read(32), size };
+        if (changed({ path, stat, id: index.subarray(at + 40, at + 60), mode })) {
+          out ??= Buffer.from(index);
+          out.writeUInt32BE(0, at + 36);
+        }
+      }
+    }
+    at = entryEnd;
+  }
+  if (!out) return index;
+  createHash("sha1").update(out.subarray(0, end)).digest().copy(out, end);
+  return out;
+}
+
 function encodeEntry(path: Buffer, change: IndexChange): Buffer {
   const bytes = Buffer.alloc((FIXED + path.length + 8) & ~7);
   const s = change.stat;
