@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { AgentRegistry } from "./domain/registry.ts";
 import { droppedLogLines } from "./logger.ts";
-import type { RepoStore } from "./store/repoStore.ts";
+import type { StoreStatus } from "./store/storeStatus.ts";
 
 export interface MetricsOptions {
   /** process_* and nodejs_* metrics (CPU, memory, event loop lag, GC); default true. */
@@ -30,7 +30,7 @@ export class Metrics {
   private readonly writes: Histogram<"result">;
   private readonly refused: Counter;
   private readonly now: () => number;
-  private store: RepoStore | undefined;
+  private store: StoreStatus | undefined;
   private agents: AgentRegistry | undefined;
   private readonly labelSets = new Map<string, Map<string, Map<string, Readonly<{ route: string; code: string; protocol: string }>>>>();
 
@@ -73,7 +73,7 @@ export class Metrics {
   }
 
   /** What the state gauges read at scrape time. */
-  watch(sources: { store?: RepoStore; registry?: AgentRegistry }): void {
+  watch(sources: { store?: StoreStatus; registry?: AgentRegistry }): void {
     if (sources.store) this.store = sources.store;
     if (sources.registry) this.agents = sources.registry;
   }

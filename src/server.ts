@@ -43,6 +43,8 @@ export type ServerOptions = Partial<Omit<Settings, "repo" | "logLevel" | "config
   readonly now?: () => number;
   /** Defaults to a new Metrics with its own registry. */
   readonly metrics?: Metrics;
+  /** How long a write waits for a lock another git process holds (index.lock, a ref's lock) before ServerBusy. Default 5 s. */
+  readonly lockWaitMs?: number;
 };
 
 export interface RunningServer {
@@ -74,6 +76,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const store = await RepoStore.open(options.repo, {
     ...(options.author ? { author: options.author } : {}),
     ...(readOnlyMessage ? { readOnlyMessage } : {}),
+    ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}),
     events: {
       onServed: (state, previous, ms) => {
         metrics.snapshotServed(ms);
@@ -81,10 +84,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         fanout?.announce("commit", state.commit);
         logger.info({ commit: state.commit, previous: previous.commit, configs: state.configs.size, groups: state.groups.size, ms: Math.round(ms) }, "serving new commit");
       },
-      onRefused: (r) => {
+      onRefused: (r, served) => {
         metrics.commitRefused();
-        logger.error({ commit: r.commit, problems: r.problems.map((p) => formatProblem(p)) }, "commit failed validation; still serving the previous one");
+        const problems = r.problems.map((p) => formatProblem(p));
+        if (served.commit) logger.error({ commit: r.commit, problems, served: served.commit }, "commit failed validation; still serving the last valid commit");
+        else logger.error({ commit: r.commit, problems }, "commit failed validation and no earlier commit is valid: agents are answered ServerBusy until a valid commit arrives");
       },
+      onRepaired: (done) => logger.warn({ repaired: done }, "repaired what an interrupted write of an earlier server process left in the repository"),
       onWritten: (result, seconds) => metrics.writeCompleted(result, seconds),
       onSynced: (r) => {
         metrics.syncCompleted(r.ok);
@@ -143,7 +149,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const readiness = (): Readiness => {
     const reasons: string[] = [];
     if (closing) reasons.push("shutting down");
-    if (store.refused && !store.state.commit) reasons.push(`no valid commit is loaded: HEAD ${store.refused.commit.slice(0, 12)} fails validation (see /status)`);
+    const notServable = store.notServableReason;
+    if (notServable !== undefined) reasons.push(`${notServable} (see /status)`);
     return { ready: reasons.length === 0, reasons, commit: store.state.commit || null };
   };
   const extra = [

@@ -1,12 +1,14 @@
-import { writeFileSync, existsSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import { send } from "./helpers/client.ts";
 import { git, tempDir } from "./helpers/git.ts";
 import { commitFiles, configYaml, groupYaml, writeFiles } from "./helpers/repo.ts";
-import { withServer, type TestServer } from "./helpers/server.ts";
+import { waitFor, withServer, type TestServer } from "./helpers/server.ts";
 import { Git } from "../src/store/git.ts";
 import { DirectCommitter } from "../src/store/directCommit.ts";
+import { RepoConfig } from "../src/store/repoConfig.ts";
+import { ServerFiles } from "../src/store/serverFiles.ts";
 
 // API writes are committed without a git process when the repository allows it. These tests hold
 // the result to what `git commit` would have left: objects git accepts, an index equal to HEAD,
@@ -90,16 +92,16 @@ test("a repository with a .gitattributes file is committed by git itself (filter
 });
 
 for (const [lockName, lockPath] of [["index.lock", ["index.lock"]], ["main.lock", ["refs", "heads", "main.lock"]]] as const) {
-  test(`a held ${lockName} fails the write with a message naming it, and changes nothing`, async (t) => {
+  test(`a ${lockName} another process holds is waited for, then the write is refused with ServerBusy naming it, changing nothing`, async (t) => {
     const repo = seeded();
     t.teardown(() => rmSync(repo, { recursive: true, force: true }));
-    const s = await withServer(t, { repo, author: AUTHOR });
+    const s = await withServer(t, { repo, author: AUTHOR, lockWaitMs: 300 });
     const head = git(repo, "rev-parse", "HEAD").trim();
     const lock = join(repo, ".git", ...lockPath);
     writeFileSync(lock, "");
     const res = await s.api.updateConfig({ config_detail: { config_name: "base", content: "changed\n" } });
-    t.is(res.status, 500);
-    t.is(res.body.code, "InternalServerError");
+    t.is(res.status, 503);
+    t.is(res.body.code, "ServerBusy");
     t.true(res.body.message.includes(lockName), res.body.message);
     t.is(git(repo, "rev-parse", "HEAD").trim(), head);
     t.true(existsSync(lock), "someone else's lock is left alone");
@@ -109,6 +111,21 @@ for (const [lockName, lockPath] of [["index.lock", ["index.lock"]], ["main.lock"
     t.is((await s.api.updateConfig({ config_detail: { config_name: "base", content: "changed\n" } })).body.code, "Accept");
     assertGitAgrees(t, repo, "after the retry");
   });
+
+  test(`a ${lockName} released while the write waits: the write goes through`, async (t) => {
+    const repo = seeded();
+    t.teardown(() => rmSync(repo, { recursive: true, force: true }));
+    const s = await withServer(t, { repo, author: AUTHOR, lockWaitMs: 20_000 });
+    const lock = join(repo, ".git", ...lockPath);
+    writeFileSync(lock, "");
+    const answer = s.api.updateConfig({ config_detail: { config_name: "base", content: "waited\n" } });
+    // The write is waiting on the lock (its intent record exists) when the lock goes.
+    await waitFor(() => readdirSync(join(repo, ".git", "configserver", "intents")).length > 0);
+    rmSync(lock);
+    t.is((await answer).body.code, "Accept");
+    t.is(s.store.state.configs.get("base")?.content, "waited\n");
+    assertGitAgrees(t, repo, "after the wait");
+  });
 }
 
 test("the in-process committer moves the branch only from the expected parent", async (t) => {
@@ -116,14 +133,13 @@ test("the in-process committer moves the branch only from the expected parent", 
   t.teardown(() => rmSync(repo, { recursive: true, force: true }));
   const old = git(repo, "rev-parse", "HEAD").trim();
   const newer = commitFiles(repo, { "configs/other.yaml": configYaml("other", "o\n") }, "someone else's commit");
-  const committer = await DirectCommitter.prepare(new Git(repo));
-  if (typeof committer === "string") return t.fail(committer);
-  let wrote = false;
-  const result = await committer.commit(old, [{ path: "configs/base.yaml", text: configYaml("base", "late\n") }], "stale write", { author: AUTHOR, committer: AUTHOR }, async () => {
-    wrote = true;
-  });
+  const g = new Git(repo);
+  const gitDir = join(repo, ".git");
+  const committer = new DirectCommitter({ git: g, files: new ServerFiles(gitDir, repo), lockWaitMs: 100 }, new RepoConfig(g, gitDir));
+  const before = readFileSync(join(repo, "configs", "base.yaml"), "utf8");
+  const result = await committer.commit({ base: old, files: [{ path: "configs/base.yaml", text: configYaml("base", "late\n") }], before: new Map([["configs/base.yaml", before]]), message: "stale write", author: AUTHOR, committer: AUTHOR });
   t.deepEqual(result, { kind: "moved" });
-  t.false(wrote, "no file is written when the branch moved");
+  t.is(readFileSync(join(repo, "configs", "base.yaml"), "utf8"), before, "no file is written when the branch moved");
   t.is(git(repo, "rev-parse", "HEAD").trim(), newer);
   t.false(existsSync(join(repo, ".git", "index.lock")));
   t.false(existsSync(join(repo, ".git", "refs", "heads", "main.lock")));

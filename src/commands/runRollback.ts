@@ -21,8 +21,16 @@ export async function rollbackLocally(name: string, o: RollbackOptions): Promise
   const root = await findRepository(o);
   const author = await configuredAuthor(root);
   const store = await RepoStore.open(root, author ? { author } : {});
-  const target = await readConfigVersion(store.git, name, o.to, store.state.commit || "HEAD");
-  const result = await store.write((state) => planRollback(state, name, { version: o.to, commit: target.entry.commit, spec: target.spec }, checkContent));
+  let target;
+  let result;
+  try {
+    target = await readConfigVersion(store.git, name, o.to, store.state.commit || "HEAD");
+    const { entry, spec } = target;
+    result = await store.write((state) => planRollback(state, name, { version: o.to, commit: entry.commit, spec }, checkContent));
+  } finally {
+    // Saves the version index and removes the store's temporary folder.
+    await store.close();
+  }
   if (!result.commit) return `Config ${name} already equals version ${o.to}; nothing to commit.`;
   const now = result.state.configs.get(name)?.version;
   return `Rolled back config ${name} to version ${o.to} (commit ${target.entry.commit.slice(0, 12)}): new commit ${result.commit.slice(0, 12)}, version ${now}.`;

@@ -1,9 +1,9 @@
 import Router from "@koa/router";
 import type { AgentRegistry } from "../domain/registry.ts";
-import type { RepoStore } from "../store/repoStore.ts";
+import type { StoreStatus } from "../store/storeStatus.ts";
 
 export interface StatusDeps {
-  readonly store: RepoStore;
+  readonly store: StoreStatus;
   readonly registry: AgentRegistry;
   readonly readOnly: boolean;
   /** v2 heartbeats held by WaitForChange right now. */
@@ -50,6 +50,7 @@ export function statusRouter(deps: StatusDeps): Router {
       writer: store.writer,
       versionIndex: store.versionStartup ?? null,
       refused: store.refused ?? null,
+      notServable: store.notServableReason ?? null,
       dirty: deps.dirty(),
       remote: remote ? { url: remote.options.url, branch: remote.options.branch } : null,
       lastSync: store.lastSync ? { ...store.lastSync, at: new Date(store.lastSync.at).toISOString() } : null,

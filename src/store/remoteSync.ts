@@ -1,6 +1,9 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Git } from "./git.ts";
+import { ownerName, SELF } from "./owner.ts";
+import type { ServerFiles } from "./serverFiles.ts";
+import { removeIntent, writeIntent } from "./writeIntent.ts";
 
 export interface RemoteOptions {
   readonly url: string;
@@ -34,6 +37,8 @@ export class RemoteSync {
   lastPushError: string | undefined;
   /** Set while the remote's history is refused as a rewrite. */
   refusedRewrite: string | undefined;
+  /** The server's folder, for the intent around its own rebase (a crash in it is then aborted on restart). */
+  files: ServerFiles | undefined;
 
   constructor(
     readonly git: Git,
@@ -134,7 +139,9 @@ export class RemoteSync {
     } catch (e) {
       const text = message(e);
       this.lastPushError = text;
-      return { ok: false, rejected: /rejected|non-fast-forward|fetch first|stale info/i.test(text), error: text };
+      // Rejected: someone else pushed first. A ref lock held on the remote (another push landing
+      // at the same moment) is the same race, reported by receive-pack instead.
+      return { ok: false, rejected: /rejected|non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref/i.test(text), error: text };
     }
   }
 
@@ -186,11 +193,14 @@ export class RemoteSync {
       return pushed.ok ? report(true, `pushed ${short(head)}`) : report(false, "push failed", pushed.error);
     }
     // Local commits the remote lacks on top of a remote that moved on: replay them, then push.
+    if (this.files && head !== undefined) writeIntent(this.files, { kind: "rebase", format: 1, owner: ownerName(SELF), onto: remote, orig: head });
     try {
       await this.git.raw(["-c", "user.name=configserver", "-c", "user.email=configserver@localhost", "rebase", "-q", remote]);
     } catch (e) {
       await this.git.raw(["rebase", "--abort"]).catch(() => undefined);
       return report(false, "rebase failed", `local commits conflict with the remote: ${message(e)}`);
+    } finally {
+      if (this.files) removeIntent(this.files);
     }
     const pushed = await this.push();
     return pushed.ok ? report(true, `rebased and pushed`) : report(false, "push failed", pushed.error);

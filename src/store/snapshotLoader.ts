@@ -26,12 +26,12 @@ export class SnapshotLoader {
   private readonly records = new WeakMap<ConfigSpec | InstanceConfigSpec, ConfigRecord | InstanceConfigRecord>();
   private loaded: { commit: string | undefined; texts: ReadonlyMap<string, string> } | undefined;
 
-  /** `savedVersions`: where the version index is kept between runs (see VersionIndex). */
+  /** `saved`: where the version index is kept between runs (see VersionIndex), and how it is written. */
   constructor(
     private readonly git: Git,
-    savedVersions?: string,
+    saved?: { readonly path: string; readonly writeAtomic: (path: string, data: string) => void },
   ) {
-    this.versions = new VersionIndex(git, savedVersions);
+    this.versions = new VersionIndex(git, saved?.path, saved?.writeAtomic);
   }
 
   /** How the first load found the versions (restored from the saved index, commits walked). */
@@ -67,6 +67,11 @@ export class SnapshotLoader {
     }
     const texts = await (tree ?? this.readTree(commit));
     return this.remember(commit, texts, this.build(commit, texts));
+  }
+
+  /** The validation problems of a commit (none: it can be served), without moving the version index. */
+  async problemsAt(commit: string): Promise<readonly Problem[]> {
+    return readRepoContent(await this.readTree(commit), this.parsed).problems;
   }
 
   /** Every state file of a commit; blobs already read for the previous tree are not read again. */

@@ -1,5 +1,3 @@
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import type { Git } from "./git.ts";
 import { readIfExists } from "./readIfExists.ts";
 import { isStatePath } from "./repoContent.ts";
@@ -49,6 +47,8 @@ export class VersionIndex {
   constructor(
     private readonly git: Git,
     private readonly savedAt?: string,
+    /** Replaces a file atomically (ServerFiles.writeAtomic). */
+    private readonly writeAtomic?: (path: string, data: string) => void,
   ) {}
 
   changeOf(path: string): Change | undefined {
@@ -96,13 +96,10 @@ export class VersionIndex {
 
   /** Keeps the index for the next run (after a whole walk, and when the server stops). Never throws. */
   save(): void {
-    if (this.savedAt === undefined || this.head === undefined) return;
+    if (this.savedAt === undefined || this.writeAtomic === undefined || this.head === undefined) return;
     try {
       const data = { format: SAVED_FORMAT, head: this.head, depth: this.depth, committedAt: this.committedAt, changes: [...this.lastChange].map(([p, c]) => [p, c.depth, c.commit]) };
-      mkdirSync(dirname(this.savedAt), { recursive: true });
-      const tmp = `${this.savedAt}.tmp-${process.pid}`;
-      writeFileSync(tmp, JSON.stringify(data));
-      renameSync(tmp, this.savedAt);
+      this.writeAtomic(this.savedAt, JSON.stringify(data));
     } catch {
       // Only a faster next start is lost.
     }

@@ -1,0 +1,270 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { DomainError } from "../domain/errors.ts";
+import { commitMessage } from "../domain/identity.ts";
+import type { RepoState } from "../domain/repoState.ts";
+import type { Change, WritePlan } from "../domain/userOps.ts";
+import type { Author, CommitBackend } from "./commitBackend.ts";
+import { faultPoint } from "./faults.ts";
+import { LockBusy } from "./lockFile.ts";
+import type { RemoteSync } from "./remoteSync.ts";
+import { repairLeftovers } from "./repair.ts";
+import { readIfExists } from "./readIfExists.ts";
+import { configPath, groupPath } from "./repoContent.ts";
+import { formatProblem } from "../problemFormat.ts";
+import type { ServedSnapshot } from "./servedSnapshot.ts";
+import type { FileWrite, TransactionContext } from "./writeTransaction.ts";
+import { renderConfig, renderGroup } from "./yamlCodec.ts";
+
+/** Whether writes are committed in-process or by git, and why not in-process. */
+export interface WriterMode {
+  readonly mode: "in-process" | "git" | "not yet written";
+  readonly reason?: string;
+}
+
+/** Who asked for a write and why: the commit's author (the server stays its committer) and subject. */
+export interface WriteOptions {
+  readonly author?: Author;
+  /** One line; the plan's message then follows it in the commit's body. */
+  readonly message?: string;
+}
+
+export interface WriteResult {
+  readonly state: RepoState;
+  /** The new commit, or undefined when the write changed nothing. */
+  readonly commit: string | undefined;
+}
+
+/** Re-plans allowed when the local branch moved under a write (someone committed in the repository). */
+const MAX_LOCAL_ATTEMPTS = 5;
+/** How long one write keeps re-planning while the remote rejects its push (others are pushing). */
+const REMOTE_RETRY_MS = 15_000;
+/** How long after its last rejected push a server still takes turns with others. */
+const CONTENTION_MEMORY_MS = 10_000;
+
+/** Git operations a person may have left half-done: the server does not write into them. */
+const OPERATIONS: readonly (readonly [string, string, string])[] = [
+  ["MERGE_HEAD", "a merge", "conclude it with git commit, or git merge --abort"],
+  ["rebase-merge", "a rebase", "git rebase --continue, or git rebase --abort"],
+  ["rebase-apply", "a rebase (or git am)", "git rebase --continue or --abort (git am --continue or --abort)"],
+  ["CHERRY_PICK_HEAD", "a cherry-pick", "git cherry-pick --continue, or --abort"],
+  ["REVERT_HEAD", "a revert", "git revert --continue, or --abort"],
+  ["BISECT_LOG", "a bisect", "git bisect reset"],
+];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface WriterEvents {
+  /** The server's own leftovers of an interrupted write were repaired (what was done). */
+  onRepaired?(done: readonly string[]): void;
+}
+
+/**
+ * The writer: plan → commit → push → serve, or undo. One write at a time (the caller holds the
+ * store's lock). Each attempt plans on the freshly loaded served state, checks the written files
+ * hold no one's uncommitted edits, and commits through the first backend that accepts the
+ * repository (in-process, else git), which compares-and-swaps on that state's commit: the store
+ * then serves exactly the commit made, or plans again when the branch moved. With a remote the
+ * commit is acknowledged only once pushed; a rejected push drops the local commit, follows the
+ * remote and plans again, taking turns with the other servers (see `yieldTurn`).
+ */
+export class RepoWriter {
+  /** How the last write was committed, for /status. */
+  mode: WriterMode = { mode: "not yet written" };
+  private contendedUntil = 0;
+  private nextTurn = 0;
+  /** Recent duration of one push, ms (a moving average). */
+  private pushMs = 150;
+
+  constructor(
+    private readonly snapshot: ServedSnapshot,
+    private readonly ctx: TransactionContext,
+    private readonly backends: readonly CommitBackend[],
+    /** The server's identity: every commit's committer, and its author unless the write names one. */
+    private readonly identity: Author,
+    private readonly remote: RemoteSync | undefined,
+    private readonly events: WriterEvents,
+  ) {}
+
+  /**
+   * Applies one write. Throws the plan's DomainError untouched; any later failure is undone before
+   * it is reported, so an answered write is committed (and pushed) and a refused one left no trace.
+   */
+  async write(plan: (state: RepoState) => WritePlan, options: WriteOptions = {}): Promise<WriteResult> {
+    const repaired = await repairLeftovers(this.ctx).catch((e: unknown) => {
+      throw busy(e, "repairing an interrupted earlier write");
+    });
+    if (repaired.length > 0) this.events.onRepaired?.(repaired);
+    this.refuseDuringOperation();
+    const started = performance.now();
+    for (let attempt = 1; ; attempt++) {
+      await this.yieldTurn();
+      const state = await this.snapshot.refresh();
+      const refused = this.snapshot.refused;
+      if (refused) {
+        const first = refused.problems[0];
+        throw new DomainError("InternalServerError", `The repository's HEAD ${refused.commit.slice(0, 12)} is invalid (${refused.problems.length} problem(s), first: ${first ? formatProblem(first) : "unknown"}); fix it with a commit before writing through the API.`);
+      }
+      const p = plan(state);
+      if (p.changes.length === 0) return { state, commit: undefined };
+      const files = p.changes.map((c) => this.fileChange(c));
+      const paths = files.map((f) => f.path);
+      this.checkClean(paths);
+      faultPoint("planned");
+      const commitStarted = performance.now();
+      const commit = await this.commitFiles(state, files, commitMessage(p.message, options.message), options.author ?? this.identity);
+      if (commit === undefined) {
+        // Someone else committed between the plan and the ref update: plan again on their commit.
+        if (attempt >= MAX_LOCAL_ATTEMPTS) throw new DomainError("ServerBusy", "The repository kept moving while this write was being saved; the change was not made. Retry in a moment.");
+        await sleep(Math.random() * 5 * attempt);
+        continue;
+      }
+      if (!this.remote) return this.serve(state, commit, files, commitStarted);
+      const pushStarted = performance.now();
+      const pushed = await this.remote.push();
+      this.pushMs = 0.8 * this.pushMs + 0.2 * (performance.now() - pushStarted);
+      if (pushed.ok) {
+        this.tookTurn();
+        faultPoint("pushed");
+        return this.serve(state, commit, files, commitStarted);
+      }
+      // Not on the remote, so not acknowledged: the local commit goes too.
+      await this.dropLocalCommit(state.commit, paths);
+      if (!pushed.rejected) {
+        await this.snapshot.refresh();
+        throw new DomainError("ServerBusy", `The change was not saved: pushing to the remote failed (${pushed.error}). Retry later.`);
+      }
+      this.lostTurn();
+      if (performance.now() - started > REMOTE_RETRY_MS) {
+        await this.snapshot.refresh();
+        throw new DomainError("ServerBusy", `The change was not saved: other writers kept moving the remote for ${Math.round(REMOTE_RETRY_MS / 1000)} s (${attempt} attempts; last: ${pushed.error}). Retry later.`);
+      }
+      await this.followRemoteAfterRejection(state, paths);
+    }
+  }
+
+  /**
+   * Fair turns on a shared remote. A server whose push was rejected knows others are writing;
+   * for a while after that, each successful push of its own is followed by a pause of about one
+   * push (randomised) before its next one, which gives the server that just lost the race the
+   * window it needs (fetch, re-plan, commit, push) to win it. Without that, a server that falls
+   * behind never catches up with one that pushes back to back (97 % of its writes refused in the
+   * measurement of issue 10). A server nobody contends with never pauses.
+   */
+  private async yieldTurn(): Promise<void> {
+    const wait = this.nextTurn - performance.now();
+    if (wait > 0) await sleep(wait);
+  }
+
+  private tookTurn(): void {
+    const now = performance.now();
+    this.nextTurn = now < this.contendedUntil ? now + this.pushMs * (1 + Math.random()) : 0;
+  }
+
+  private lostTurn(): void {
+    const now = performance.now();
+    this.contendedUntil = now + CONTENTION_MEMORY_MS;
+    // A little jitter keeps several losing servers from re-planning in lockstep.
+    this.nextTurn = now + Math.random() * this.pushMs * 0.25;
+  }
+
+  /** A merge, rebase, cherry-pick, revert or bisect a person left in progress: no write into it. */
+  private refuseDuringOperation(): void {
+    for (const [file, what, howToEnd] of OPERATIONS) {
+      if (existsSync(join(this.ctx.files.gitDir, file))) {
+        throw new DomainError("ServerBusy", `${what} is in progress in the server's repository (.git/${file} exists); the change was not made. Finish it (${howToEnd}), then retry.`);
+      }
+    }
+  }
+
+  /** Commits through the first backend that takes the repository; undefined when the branch moved. */
+  private async commitFiles(base: RepoState, files: readonly FileWrite[], message: string, author: Author): Promise<string | undefined> {
+    const texts = this.snapshot.texts;
+    const request = { base: base.commit || undefined, files, before: new Map(files.map((f) => [f.path, texts.get(f.path)])), message, author, committer: this.identity };
+    let reason: string | undefined;
+    try {
+      for (const backend of this.backends) {
+        const outcome = await backend.commit(request);
+        if (outcome.kind === "declined") {
+          reason = outcome.reason;
+          continue;
+        }
+        if (outcome.kind === "moved") return undefined;
+        this.mode = reason === undefined ? { mode: backend.mode } : { mode: backend.mode, reason };
+        return outcome.commit;
+      }
+    } catch (e) {
+      throw busy(e, `committing "${message}"`);
+    }
+    throw new DomainError("InternalServerError", `Could not commit "${message}": no commit backend accepted the repository (${reason ?? "no reason"}).`);
+  }
+
+  private serve(base: RepoState, commit: string, files: readonly FileWrite[], started: number): Promise<WriteResult> {
+    return this.snapshot.adoptOwnCommit(base, commit, files, started).then((state) => ({ state, commit }));
+  }
+
+  /** The remote moved under a write: follow it, and re-plan unless it changed the same files. */
+  private async followRemoteAfterRejection(base: RepoState, paths: readonly string[]): Promise<void> {
+    const remote = this.remote as RemoteSync;
+    let tip: string | undefined;
+    try {
+      tip = await remote.fetch();
+    } catch (e) {
+      throw new DomainError("ServerBusy", `The change was not saved: ${(e as Error).message}. Retry later.`);
+    }
+    if (tip === undefined) return;
+    const changedThere = base.commit
+      ? (await this.ctx.git.raw(["diff", "--name-only", "--no-renames", base.commit, tip, "--", ...paths])).split("\n").filter(Boolean)
+      : [...paths];
+    await remote.moveTo(tip, false);
+    await this.snapshot.refresh();
+    if (changedThere.length > 0) {
+      throw new DomainError("InternalServerError", `Conflict: ${changedThere.join(", ")} changed on the remote (now at ${tip.slice(0, 12)}) while this write was being saved; the change was not applied. Read the current state and retry.`);
+    }
+  }
+
+  private async dropLocalCommit(base: string, paths: readonly string[]): Promise<void> {
+    const git = this.ctx.git;
+    if (base) await git.raw(["reset", "-q", "--keep", base]);
+    else {
+      await git.raw(["update-ref", "-d", "HEAD"]);
+      for (const path of paths) this.ctx.files.writeWorkTree(path, undefined);
+      await git.raw(["rm", "-q", "--cached", "--ignore-unmatch", "--", ...paths]).catch(() => undefined);
+    }
+  }
+
+  private fileChange(change: Change): FileWrite {
+    const texts = this.snapshot.texts;
+    switch (change.kind) {
+      case "putConfig": {
+        const path = configPath(change.config.name);
+        return { path, text: renderConfig(change.config, texts.get(path)) };
+      }
+      case "putGroup": {
+        const path = groupPath(change.group.name);
+        return { path, text: renderGroup(change.group, texts.get(path)) };
+      }
+      case "deleteConfig":
+        return { path: configPath(change.name), text: undefined };
+      case "deleteGroup":
+        return { path: groupPath(change.name), text: undefined };
+    }
+  }
+
+  /** Refuses to write over a person's uncommitted edit of the same file. */
+  private checkClean(paths: readonly string[]): void {
+    const texts = this.snapshot.texts;
+    for (const path of paths) {
+      if (readIfExists(join(this.ctx.files.workTree, path))?.toString("utf8") !== texts.get(path)) {
+        throw new DomainError("InternalServerError", `${path} has uncommitted changes in the server's working tree; commit or discard them, then retry.`);
+      }
+    }
+  }
+}
+
+/** A held lock becomes ServerBusy naming it; anything else an internal error naming what failed. */
+function busy(e: unknown, doing: string): DomainError {
+  if (e instanceof DomainError) return e;
+  if (e instanceof LockBusy) return new DomainError("ServerBusy", `The change was not made: ${e.message}. Retry in a moment.`);
+  return new DomainError("InternalServerError", `Failed ${doing}: ${((e as Error).message ?? String(e)).trim()}`);
+}
