@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { CommitBackend, CommitOutcome, CommitRequest } from "./commitBackend.ts";
 import type { Git } from "./git.ts";
 import { cleanMessage } from "./gitObjects.ts";
-import { retryWhileLocked } from "./lockFile.ts";
+import { retryWhileLocked, tryUnlink } from "./lockFile.ts";
 import { readIfExists } from "./readIfExists.ts";
 import type { RepoConfig } from "./repoConfig.ts";
 import { WriteTransaction, type TransactionContext } from "./writeTransaction.ts";
@@ -42,15 +42,22 @@ export class GitCommitter implements CommitBackend {
     const tx = await WriteTransaction.begin(this.ctx, { ref, base, files, before: request.before, locksRef: false });
     if (tx === "moved") return { kind: "moved" };
     const paths = files.map((f) => f.path);
+    const temporary: string[] = [];
+    const tmp = (label: string) => {
+      const path = this.ctx.files.tmpPath(label);
+      temporary.push(path, `${path}.lock`);
+      return path;
+    };
     try {
       tx.writeFiles();
-      const treeIndex = { GIT_INDEX_FILE: this.ctx.files.tmpPath("tree-index") };
+      const treeIndex = { GIT_INDEX_FILE: tmp("tree-index") };
       await this.git.raw(base ? ["read-tree", base] : ["read-tree", "--empty"], { env: treeIndex });
       await this.git.raw(["update-index", "--add", "--remove", "--", ...paths], { env: treeIndex });
       const tree = (await this.git.raw(["write-tree"], { env: treeIndex })).trim();
       const config = await this.config.current();
       const hook = (name: string) => this.config.hook(config, name) !== undefined;
-      const messageFile = this.ctx.files.writeTmp("message", request.message);
+      const messageFile = tmp("message");
+      writeFileSync(messageFile, request.message);
       if (hook("prepare-commit-msg")) await this.git.raw(["hook", "run", "prepare-commit-msg", "--", messageFile, "message"]);
       // `git commit -m` cleans the message (default cleanup "whitespace" when not edited) after the hook.
       const message = cleanMessage(readFileSync(messageFile, "utf8"));
@@ -61,7 +68,7 @@ export class GitCommitter implements CommitBackend {
 
       // The real index as it is (a person's staged changes stay staged), with the written paths updated.
       const current = tx.readIndex();
-      const realIndex = { GIT_INDEX_FILE: this.ctx.files.tmpPath("index") };
+      const realIndex = { GIT_INDEX_FILE: tmp("index") };
       if (current.bytes) {
         writeFileSync(realIndex.GIT_INDEX_FILE, current.bytes);
         // The copy keeps the index's mtime: git's racy-entry check measures entries against it.
@@ -85,6 +92,8 @@ export class GitCommitter implements CommitBackend {
     } catch (e) {
       tx.abort();
       throw e;
+    } finally {
+      for (const path of temporary) tryUnlink(path);
     }
   }
 
