@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, statSync, utimesSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, statSync, utimesSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { deflateSync } from "node:zlib";
 import type { CommitBackend, CommitOutcome, CommitRequest } from "./commitBackend.ts";
@@ -10,7 +10,7 @@ import { looseObjectPath } from "./looseObjects.ts";
 import { readIfExists } from "./readIfExists.ts";
 import type { RepoConfig } from "./repoConfig.ts";
 import { STATE_DIRS } from "./repoContent.ts";
-import { renameInto, type ServerFiles } from "./serverFiles.ts";
+import type { ServerFiles } from "./serverFiles.ts";
 import { WriteTransaction, type FileWrite, type TransactionContext } from "./writeTransaction.ts";
 
 interface Trees {
@@ -221,8 +221,8 @@ export class DirectCommitter implements CommitBackend {
   /**
    * Writes a loose object as git does: an object that already exists loose is only freshened
    * (its mtime set to now, so a concurrent `git prune` keeps it: it is about to be referenced);
-   * a new one is written to a temporary file and renamed into its fan-out folder, made if gc
-   * removed it.
+   * a new one is written to a temporary file in its fan-out folder (made again if gc removed it)
+   * and renamed into place.
    */
   private writeObject(type: ObjectType, body: Buffer): string {
     const { id, bytes } = objectWithHeader(type, body);
@@ -234,8 +234,20 @@ export class DirectCommitter implements CommitBackend {
     } catch {
       // not loose (absent or packed): write it
     }
+    const dir = dirname(file);
+    const tmp = join(dir, this.files.objectTmpName());
     // Level 1 is git's default for loose objects (core.looseCompression); git makes them read-only.
-    renameInto(this.files.writeTmp("object", deflateSync(bytes, { level: 1 }), 0o444), file);
+    const data = deflateSync(bytes, { level: 1 });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        writeFileSync(tmp, data, { mode: 0o444, flag: "wx" });
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 3) throw e;
+        mkdirSync(dir, { recursive: true });
+      }
+    }
+    renameSync(tmp, file);
     return id;
   }
 

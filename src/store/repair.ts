@@ -6,7 +6,7 @@ import { LockFile, retryWhileLocked, tryUnlink } from "./lockFile.ts";
 import { isLive, isSelf, parseOwner } from "./owner.ts";
 import { readIfExists } from "./readIfExists.ts";
 import { STATE_DIRS } from "./repoContent.ts";
-import { WORKTREE_TMP_PREFIX, type ServerFiles } from "./serverFiles.ts";
+import { OBJECT_TMP_PREFIX, WORKTREE_TMP_PREFIX, type ServerFiles } from "./serverFiles.ts";
 import { findIntents, type CommitIntent, type RebaseIntent } from "./writeIntent.ts";
 import type { TransactionContext } from "./writeTransaction.ts";
 
@@ -28,25 +28,27 @@ const LEGACY_OBJECT_TMP = /^tmp_obj_(\d+)_\d+$/;
  * Runs at start and before each write, under the store's lock (so no write of this process is in
  * progress). Idempotent: a crash during a repair is repaired by the next one.
  */
-export async function repairLeftovers(ctx: TransactionContext): Promise<string[]> {
+export async function repairLeftovers(ctx: TransactionContext, atStart = false): Promise<string[]> {
   const done: string[] = [];
+  let crashed = atStart;
   for (const found of findIntents(ctx.files)) {
     const owner = parseOwner(found.owner);
     if (owner === undefined) continue; // not a name the server makes
     // This process's own intent can only be left by a write whose clean-up failed.
     if (!isSelf(owner) && isLive(owner)) continue;
+    crashed = true;
     const intent = found.intent;
     if (intent?.kind === "commit") done.push(...(await repairCommit(ctx, intent)));
     else if (intent?.kind === "rebase") done.push(...(await repairRebase(ctx.git, ctx.files, intent)));
     tryUnlink(found.path);
   }
-  done.push(...removeDeadTemporaries(ctx.files));
+  done.push(...removeDeadTemporaries(ctx.files, crashed));
   return done;
 }
 
 /** The same, plus leftovers of earlier versions of the server (named by pid only): at start only. */
 export async function repairAtStart(ctx: TransactionContext): Promise<string[]> {
-  const done = await repairLeftovers(ctx);
+  const done = await repairLeftovers(ctx, true);
   done.push(...removeLegacyTemporaries(ctx.files));
   return done;
 }
@@ -120,25 +122,39 @@ async function repairRebase(git: Git, files: ServerFiles, intent: RebaseIntent):
   return [];
 }
 
-/** Temporary folders (and working-tree temporaries) of server processes no longer running. */
-function removeDeadTemporaries(files: ServerFiles): string[] {
+/**
+ * Temporary folders, loose-object and working-tree temporaries of server processes no longer
+ * running. The 256 object folders are looked through at start, and when a dead process's folder
+ * shows it crashed; not before every write.
+ */
+function removeDeadTemporaries(files: ServerFiles, crashed: boolean): string[] {
   const done: string[] = [];
+  let withObjects = crashed;
   for (const name of listDir(files.tmpRoot)) {
     const owner = parseOwner(name);
     if (owner === undefined || isSelf(owner) || isLive(owner)) continue;
     rmSync(join(files.tmpRoot, name), { recursive: true, force: true });
     done.push(`removed the temporary files of server process ${owner.pid}`);
+    withObjects = true;
   }
-  for (const d of STATE_DIRS) {
-    for (const name of listDir(join(files.workTree, d))) {
-      if (!name.startsWith(WORKTREE_TMP_PREFIX)) continue;
-      const owner = parseOwner(name.slice(WORKTREE_TMP_PREFIX.length).replace(/-\d+$/, ""));
+  const sweep = (dir: string, prefix: string, counter: RegExp) => {
+    for (const name of listDir(dir)) {
+      if (!name.startsWith(prefix)) continue;
+      const owner = parseOwner(name.slice(prefix.length).replace(counter, ""));
       if (owner === undefined || isSelf(owner) || isLive(owner)) continue;
-      tryUnlink(join(files.workTree, d, name));
-      done.push(`removed ${d}/${name}`);
+      tryUnlink(join(dir, name));
+      done.push(`removed ${relative(files.workTree, join(dir, name))}`);
     }
-  }
+  };
+  for (const d of STATE_DIRS) sweep(join(files.workTree, d), WORKTREE_TMP_PREFIX, /-\d+$/);
+  if (withObjects) for (const dir of fanOutDirs(files)) sweep(dir, OBJECT_TMP_PREFIX, /_\d+$/);
   return done;
+}
+
+/** objects/00 … objects/ff that exist. */
+function fanOutDirs(files: ServerFiles): string[] {
+  const objects = join(files.gitDir, "objects");
+  return listDir(objects).filter((d) => /^[0-9a-f]{2}$/.test(d)).map((d) => join(objects, d));
 }
 
 /** `<file>.tmp-<pid>` (state files, versions.json) and `tmp_obj_<pid>_<n>` of earlier versions whose process is gone. */
@@ -155,8 +171,7 @@ function removeLegacyTemporaries(files: ServerFiles): string[] {
   };
   for (const d of STATE_DIRS) sweep(join(files.workTree, d), LEGACY_TMP);
   sweep(files.root, LEGACY_TMP);
-  const objects = join(files.gitDir, "objects");
-  for (const fan of listDir(objects)) if (/^[0-9a-f]{2}$/.test(fan)) sweep(join(objects, fan), LEGACY_OBJECT_TMP);
+  for (const dir of fanOutDirs(files)) sweep(dir, LEGACY_OBJECT_TMP);
   return done;
 }
 

@@ -41,6 +41,16 @@ export class ServerFiles {
     return join(this.tmp, `${label}-${this.counter++}`);
   }
 
+  /**
+   * A fresh name for a loose object's temporary file. It is made inside the object's fan-out
+   * folder, as git does: a folder holding a file cannot be removed by a concurrent
+   * `git prune-packed`, so the rename into place cannot fail. `tmp_obj_` is the prefix git's own
+   * prune clears after two weeks; repair.ts clears a dead server's at once.
+   */
+  objectTmpName(): string {
+    return `${OBJECT_TMP_PREFIX}${ownerName(SELF)}_${this.counter++}`;
+  }
+
   /** Replaces a file under the git directory atomically (written in the temporary folder, then renamed). */
   writeAtomic(target: string, data: string | Buffer): void {
     renameInto(this.writeTmp(basename(target), data), target);
@@ -83,6 +93,8 @@ export class ServerFiles {
     }
   }
 }
+
+export const OBJECT_TMP_PREFIX = "tmp_obj_cs_";
 
 /** Working-tree temporary files (only when the git directory is on another filesystem). */
 export const WORKTREE_TMP_PREFIX = ".configserver-tmp-";
