@@ -35,8 +35,8 @@ export interface WriteResult {
   readonly commit: string | undefined;
 }
 
-/** Re-plans allowed when the local branch moved under a write (someone committed in the repository). */
-const MAX_LOCAL_ATTEMPTS = 5;
+/** Re-plans always allowed when the local branch moved under a write (someone committed in the repository); more while within the lock wait. */
+const MIN_LOCAL_ATTEMPTS = 5;
 /** How long one write keeps re-planning while the remote rejects its push (others are pushing). */
 const REMOTE_RETRY_MS = 15_000;
 /** How long after its last rejected push a server still takes turns with others. */
@@ -114,9 +114,12 @@ export class RepoWriter {
       const commitStarted = performance.now();
       const commit = await this.commitFiles(state, files, commitMessage(p.message, options.message), options.author ?? this.identity);
       if (commit === undefined) {
-        // Someone else committed between the plan and the ref update: plan again on their commit.
-        if (attempt >= MAX_LOCAL_ATTEMPTS) throw new DomainError("ServerBusy", "The repository kept moving while this write was being saved; the change was not made. Retry in a moment.");
-        await sleep(Math.random() * 5 * attempt);
+        // Someone else committed between the plan and the ref update: plan again on their commit,
+        // for as long as a held lock would be waited for.
+        if (attempt >= MIN_LOCAL_ATTEMPTS && performance.now() - started > this.ctx.lockWaitMs) {
+          throw new DomainError("ServerBusy", `The repository kept moving while this write was being saved (${attempt} attempts); the change was not made. Retry in a moment.`);
+        }
+        await sleep(Math.random() * Math.min(5 * attempt, 50));
         continue;
       }
       if (!this.remote) return this.serve(state, commit, files, commitStarted);
