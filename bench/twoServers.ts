@@ -3,7 +3,9 @@
 // to configs only its server writes (so no write is a true conflict). Reports, per server, how
 // many writes were acknowledged and how many refused, and the refusal rate over both.
 //
-//   node --import tsx bench/twoServers.ts [seconds=30] [clients per server=1]
+//   node --import tsx bench/twoServers.ts [seconds=30] [clients per server=1] [servers=2]
+//
+// With servers=1 it measures what the fairness pauses cost a server that writes alone.
 //
 // Prints one JSON line with the figures (and a human summary on stderr).
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,6 +18,7 @@ import { request, ROOT, startServer } from "./proc.ts";
 const pb = configserver.proto;
 const seconds = Number(process.argv[2] ?? 30);
 const clients = Number(process.argv[3] ?? 1);
+const serverCount = Number(process.argv[4] ?? 2);
 const log = (...a: unknown[]) => console.error(`[two-servers ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
 const work = mkdtempSync(join(tmpdir(), "configserver-two-"));
@@ -51,7 +54,7 @@ async function writer(port: number, server: number, client: number, until: numbe
   }
 }
 
-const servers = await Promise.all([0, 1].map((s) => startServer(join(work, `clone-${s}`), [], ROOT, ["--remote", `file://${bare}`, "--sync-interval", "1h"])));
+const servers = await Promise.all(Array.from({ length: serverCount }, (_, s) => s).map((s) => startServer(join(work, `clone-${s}`), [], ROOT, ["--remote", `file://${bare}`, "--sync-interval", "1h"])));
 const tallies: Tally[] = servers.map(() => ({ ok: 0, codes: {}, latencies: [], reasons: {} }));
 try {
   const until = performance.now() + seconds * 1000;
@@ -67,7 +70,7 @@ const perServer = tallies.map((t, i) => {
   return { server: i, acked: t.ok, refused: t.codes, reasons: t.reasons, refusalRate: all ? (all - t.ok) / all : 0, p50ms: Math.round(p(t.latencies, 0.5)), p99ms: Math.round(p(t.latencies, 0.99)) };
 });
 const commits = Number(git(bare, ["rev-list", "--count", "main"]).trim());
-const result = { seconds, clientsPerServer: clients, writes: total, refused, refusalRate: total ? refused / total : 0, ackedPerSecond: (total - refused) / seconds, commitsOnRemote: commits, perServer };
+const result = { seconds, servers: serverCount, clientsPerServer: clients, writes: total, refused, refusalRate: total ? refused / total : 0, ackedPerSecond: (total - refused) / seconds, commitsOnRemote: commits, perServer };
 for (const s of perServer) log(`server ${s.server}: ${s.acked} acknowledged, refused ${JSON.stringify(s.refused)} (${(s.refusalRate * 100).toFixed(1)} %), p50 ${s.p50ms} ms, p99 ${s.p99ms} ms`);
 log(`overall: ${total} writes, ${refused} refused (${(result.refusalRate * 100).toFixed(1)} %), ${result.ackedPerSecond.toFixed(1)} acknowledged/s`);
 console.log(JSON.stringify(result));

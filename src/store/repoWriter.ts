@@ -41,6 +41,8 @@ const MIN_LOCAL_ATTEMPTS = 5;
 const REMOTE_RETRY_MS = 15_000;
 /** How long after its last rejected push a server still takes turns with others. */
 const CONTENTION_MEMORY_MS = 10_000;
+/** How often an uncontended server still leaves a turn open after a push (see yieldTurn). */
+const PROBE_TURN = 0.15;
 
 /** Git operations a person may have left half-done: the server does not write into them. */
 const OPERATIONS: readonly (readonly [string, string, string])[] = [
@@ -148,11 +150,14 @@ export class RepoWriter {
 
   /**
    * Fair turns on a shared remote. A server whose push was rejected knows others are writing;
-   * for a while after that, each successful push of its own is followed by a pause of about one
-   * push (randomised) before its next one, which gives the server that just lost the race the
-   * window it needs (fetch, re-plan, commit, push) to win it. Without that, a server that falls
-   * behind never catches up with one that pushes back to back (97 % of its writes refused in the
-   * measurement of issue 10). A server nobody contends with never pauses.
+   * for a while after that, each successful push of its own is followed by a pause of one to two
+   * pushes' time before its next one, which gives the server that just lost the race the window it
+   * needs (fetch, re-plan, commit, push) to win it. Without that, a server that falls behind never
+   * catches up with one that pushes back to back (97 % of its writes refused in the measurement of
+   * issue 10). A server that has not been rejected cannot know whether someone is losing to it, so
+   * it leaves that window open after PROBE_TURN of its pushes too: a loser then wins once, and its
+   * push makes the winner's next one fail, so both take turns from there on. The pause only delays
+   * a write that follows at once (sustained load); a write arriving later does not wait.
    */
   private async yieldTurn(): Promise<void> {
     const wait = this.nextTurn - performance.now();
@@ -161,7 +166,8 @@ export class RepoWriter {
 
   private tookTurn(): void {
     const now = performance.now();
-    this.nextTurn = now < this.contendedUntil ? now + this.pushMs * (1 + Math.random()) : 0;
+    const yields = now < this.contendedUntil || Math.random() < PROBE_TURN;
+    this.nextTurn = yields ? now + this.pushMs * (1 + Math.random()) : 0;
   }
 
   private lostTurn(): void {
