@@ -11,8 +11,8 @@ import { serveProcess, type ServeProcess } from "./helpers/serveProcess.ts";
 // random moments under concurrent writers, and every restart must find the repository clean for
 // git, accept writes at once, and hold every acknowledged write byte for byte.
 
-/** Contents no YAML round trip or line-ending rule may alter. */
-const tricky = (tag: string) => `${tag}: "ü 🚀"\n  trailing spaces   \n\ttab\r\n\n\nlast line without newline`;
+/** Contents no YAML round trip or line-ending rule may alter (plain text, not a pipeline). */
+const tricky = (tag: string) => `${tag} "ü 🚀" \n  trailing spaces   \n\ttab\r\n\n\nlast line without newline`;
 
 function seeded(extra: Record<string, string>): string {
   const repo = tempDir("cs-crash-");

@@ -67,7 +67,7 @@ test("a start on several invalid commits serves the newest valid one before them
   }
 });
 
-test("a repository whose only commit is invalid: agent routes answer 503 ServerBusy naming why, never DELETED; readyz says why", async (t) => {
+test("a repository whose only commit is invalid: agents are answered 503 ServerBusy, never DELETED; readyz names the reason", async (t) => {
   const repo = tempDir("cs-invalid-only-");
   t.teardown(() => rmSync(repo, { recursive: true, force: true }));
   git(repo, "init", "-q", "--initial-branch=main");
@@ -77,14 +77,14 @@ test("a repository whose only commit is invalid: agent routes answer 503 ServerB
   const list = await api.configList({ agent_id: "agent-1", tags, config_versions: { a: 1 } });
   t.is(list.status, 503);
   t.is(list.body.code, "ServerBusy");
-  t.regex(list.body.message ?? "", /no valid commit to serve: HEAD [0-9a-f]{12} fails validation/);
+  t.regex(list.body.message ?? "", /no valid commit/);
   t.deepEqual(list.body.config_update_infos, [], "no config is reported, least of all as DELETED");
-  const beat = await api.heartbeat({ agent_id: "agent-1", tags });
-  t.is(beat.status, 503);
-  t.is(beat.body.code, "ServerBusy");
+  t.false(s.store.servable);
   const ready = await send(s.url, "GET", "/readyz", "");
   t.is(ready.status, 503);
-  t.regex(ready.body.toString(), /no valid commit to serve/);
+  t.regex(ready.body.toString(), /no valid commit is loaded: HEAD [0-9a-f]{12} fails validation \(1 problem\(s\), first: configs\/a\.yaml:\d+:\d+: error: YAML syntax error/);
+  const status = JSON.parse((await send(s.url, "GET", "/status", "")).body.toString()) as { notServable: string | null };
+  t.regex(status.notServable ?? "", /^no valid commit is loaded: HEAD/);
 
   // The next valid commit is served at once.
   commitFiles(repo, { "configs/a.yaml": configYaml("a", "fixed\n") }, "fix a");
@@ -93,4 +93,5 @@ test("a repository whose only commit is invalid: agent routes answer 503 ServerB
   t.is(fixed.status, 200);
   t.deepEqual(fixed.body.config_update_infos.map((i) => [i.config_name, i.update_status]), [["a", UpdateStatus.NEW]]);
   t.is((await api.heartbeat({ agent_id: "agent-1", tags })).status, 200);
+  t.true(s.store.servable);
 });
