@@ -46,9 +46,9 @@ export async function storeBench(repo: string, reloads: number, writes: number):
       gitMs[name] = (gitMs[name] ?? 0) + performance.now() - s;
     }
   };
-  Git.prototype.raw = function (this: InstanceType<typeof Git>, args: string[]) {
+  Git.prototype.raw = function (this: InstanceType<typeof Git>, args: string[], options?: Parameters<typeof raw>[1]) {
     const sub = args.find((a, i) => !a.startsWith("-") && args[i - 1] !== "-c") ?? "?";
-    return timed(sub, () => raw.call(this, args));
+    return timed(sub, () => raw.call(this, args, options));
   };
   Git.prototype.readObjects = function (this: InstanceType<typeof Git>, specs: readonly string[]) {
     return timed("cat-file --batch", () => batch.call(this, specs));
@@ -71,7 +71,7 @@ export async function storeBench(repo: string, reloads: number, writes: number):
     result.reloads.push({ totalMs: performance.now() - s, gitMs });
   }
 
-  const texts = (store as unknown as { served: { texts: ReadonlyMap<string, string> } }).served.texts;
+  const texts = (store as unknown as { snapshot: { texts: ReadonlyMap<string, string> } }).snapshot.texts;
   const parses: number[] = [];
   const states: number[] = [];
   for (let k = 0; k < 5; k++) {

@@ -100,16 +100,6 @@ export class RepoStore implements StoreStatus {
     return this.snapshot.notServableReason;
   }
 
-  /**
-   * The served state for an agent route; throws ServerBusy (naming why) while no valid commit is
-   * loaded, so that no protocol ever tells agents to drop their configs over a server-side problem.
-   */
-  agentState(): RepoState {
-    const reason = this.snapshot.notServableReason;
-    if (reason !== undefined) throw new DomainError("ServerBusy", `The server has ${reason}.`);
-    return this.snapshot.state;
-  }
-
   /** The last HEAD that failed validation, while it is still HEAD. */
   get refused(): RefusedCommit | undefined {
     return this.snapshot.refused;
