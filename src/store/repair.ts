@@ -124,8 +124,9 @@ async function repairRebase(git: Git, files: ServerFiles, intent: RebaseIntent):
 
 /**
  * Temporary folders, loose-object and working-tree temporaries of server processes no longer
- * running. The 256 object folders are looked through at start, and when a dead process's folder
- * shows it crashed; not before every write.
+ * running. The object and state folders are looked through at start, and when a dead process's
+ * folder or intent shows it crashed; not before every write (a state folder may hold thousands
+ * of files).
  */
 function removeDeadTemporaries(files: ServerFiles, crashed: boolean): string[] {
   const done: string[] = [];
@@ -146,8 +147,10 @@ function removeDeadTemporaries(files: ServerFiles, crashed: boolean): string[] {
       done.push(`removed ${relative(files.workTree, join(dir, name))}`);
     }
   };
-  for (const d of STATE_DIRS) sweep(join(files.workTree, d), WORKTREE_TMP_PREFIX, /-\d+$/);
-  if (withObjects) for (const dir of fanOutDirs(files)) sweep(dir, OBJECT_TMP_PREFIX, /_\d+$/);
+  if (withObjects) {
+    for (const d of STATE_DIRS) sweep(join(files.workTree, d), WORKTREE_TMP_PREFIX, /-\d+$/);
+    for (const dir of fanOutDirs(files)) sweep(dir, OBJECT_TMP_PREFIX, /_\d+$/);
+  }
   return done;
 }
 

@@ -23,6 +23,8 @@ export interface SnapshotEvents {
 
 /** How far back along HEAD's first-parent chain a start on an invalid HEAD looks for a valid commit. */
 const SEARCH_LIMIT = 100;
+/** The served commit is remembered at most this often (and at close): a write costs a file write. */
+const REMEMBER_EVERY_MS = 5000;
 const COMMIT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 /**
@@ -36,6 +38,7 @@ export class ServedSnapshot {
   /** The last HEAD that failed validation, while it is still HEAD. */
   refused: RefusedCommit | undefined;
   private searched = 0;
+  private remembered: { commit: string | undefined; at: number } = { commit: undefined, at: -Infinity };
 
   private constructor(
     private readonly git: Git,
@@ -50,7 +53,7 @@ export class ServedSnapshot {
     const head = await git.head();
     const first = await loader.load(head);
     const snapshot = new ServedSnapshot(git, loader, files, events, first);
-    if (first.state) snapshot.remember();
+    if (first.state) snapshot.remember(true);
     else await snapshot.startOnRefusedHead(head as string, first.problems);
     return snapshot;
   }
@@ -103,9 +106,10 @@ export class ServedSnapshot {
     return this.adopt(result, commit, started);
   }
 
-  /** Saves the version index for the next run. */
+  /** Saves the version index and the served commit for the next run. */
   close(): void {
     this.loader.saveVersions();
+    this.remember(true);
   }
 
   /** Serves a loaded commit, or records why it is refused and keeps serving the previous one. */
@@ -118,16 +122,23 @@ export class ServedSnapshot {
     this.refused = undefined;
     const previous = this.state;
     this.served = result;
-    this.remember();
+    this.remember(false);
     this.events.onServed?.(result.state, previous, performance.now() - started);
     return result.state;
   }
 
-  /** Keeps the served commit for a restart (a few small file operations per new commit). */
-  private remember(): void {
-    if (!this.served.commit) return;
+  /**
+   * Keeps the served commit for a restart: at start, at close, and at most every few seconds in
+   * between. After a crash it may name a commit served shortly before the last: still a valid one,
+   * and only used when the newest valid commit is deeper than the search goes.
+   */
+  private remember(now: boolean): void {
+    const commit = this.served.commit;
+    if (!commit || commit === this.remembered.commit) return;
+    if (!now && performance.now() - this.remembered.at < REMEMBER_EVERY_MS) return;
     try {
-      this.files.writeAtomic(join(this.files.root, "served"), `${this.served.commit}\n`);
+      this.files.writeAtomic(join(this.files.root, "served"), `${commit}\n`);
+      this.remembered = { commit, at: performance.now() };
     } catch {
       // Only the restart's shortcut is lost: it then searches the history.
     }

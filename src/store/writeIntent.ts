@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ownerName, SELF } from "./owner.ts";
 import { tryUnlink } from "./lockFile.ts";
@@ -47,8 +47,15 @@ export function ownIntentPath(files: ServerFiles): string {
   return join(files.intents, `${ownerName(SELF)}.json`);
 }
 
-export function writeIntent(files: ServerFiles, intent: Intent): void {
-  files.writeAtomic(ownIntentPath(files), JSON.stringify(intent));
+/**
+ * Writes this process's intent. The first write of a write's intent goes straight to its file:
+ * it precedes every change the write makes, so a crash that tears it leaves nothing else, and a
+ * torn file (not JSON) is simply removed by repair. A rewrite (`replace`) must be atomic: by then
+ * the intent lists locks that are held.
+ */
+export function writeIntent(files: ServerFiles, intent: Intent, replace = false): void {
+  if (replace) files.writeAtomic(ownIntentPath(files), JSON.stringify(intent));
+  else writeFileSync(ownIntentPath(files), JSON.stringify(intent));
 }
 
 export function removeIntent(files: ServerFiles): void {
@@ -59,7 +66,7 @@ export interface FoundIntent {
   readonly path: string;
   /** The owner's name (the file name without .json). */
   readonly owner: string;
-  /** Undefined when the file is not a complete intent (it is written atomically, so: not ours). */
+  /** Undefined when the file is not a complete intent (torn by a crash before any change was made). */
   readonly intent: Intent | undefined;
 }
 

@@ -119,7 +119,7 @@ export class WriteTransaction {
   /** Records the commit made (when it was not known at the start), before the ref moves. */
   recordCommit(commit: string): void {
     this.intent = { ...this.intent, commit };
-    writeIntent(this.ctx.files, this.intent);
+    writeIntent(this.ctx.files, this.intent, true);
     faultPoint("commit-made");
   }
 
