@@ -125,6 +125,22 @@ export class RemoteSync {
     return this.remoteTip();
   }
 
+  /**
+   * Fetches and fast-forwards to the remote when it only moved ahead of HEAD; anything else (local
+   * commits not pushed, a rewrite) is left to sync(). False when the fetch failed.
+   */
+  async catchUp(): Promise<boolean> {
+    let tip: string | undefined;
+    try {
+      tip = await this.fetch();
+    } catch {
+      return false;
+    }
+    const head = await this.git.headFast();
+    if (tip !== undefined && tip !== head && (head === undefined || (await this.isAncestor(head, tip)))) await this.moveTo(tip, false);
+    return true;
+  }
+
   /** Pushes HEAD to the followed branch (never forced). */
   async push(): Promise<PushResult> {
     try {

@@ -101,6 +101,8 @@ export class RepoWriter {
     const started = performance.now();
     for (let attempt = 1; ; attempt++) {
       await this.yieldTurn();
+      // Others are pushing: start from what they pushed meanwhile, not from a push bound to fail.
+      if (this.remote && performance.now() < this.contendedUntil) await this.remote.catchUp();
       const state = await this.snapshot.refresh();
       const refused = this.snapshot.refused;
       if (refused) {
@@ -133,31 +135,33 @@ export class RepoWriter {
         faultPoint("pushed");
         return this.serve(state, commit, files, commitStarted);
       }
-      // Not on the remote, so not acknowledged: the local commit goes too.
-      await this.dropLocalCommit(state.commit, paths);
-      if (!pushed.rejected) {
+      // Not on the remote, so not acknowledged: the local commit goes (replaced by the remote's
+      // tip when the write is planned again, else undone).
+      const retry = pushed.rejected && performance.now() - started <= REMOTE_RETRY_MS;
+      if (retry) this.lostTurn();
+      const tip = retry ? await this.remote.fetch().catch(() => undefined) : undefined;
+      if (tip === undefined) {
+        await this.dropLocalCommit(state.commit, paths);
         await this.snapshot.refresh();
-        throw new DomainError("ServerBusy", `The change was not saved: pushing to the remote failed (${pushed.error}). Retry later.`);
+        if (!pushed.rejected) throw new DomainError("ServerBusy", `The change was not saved: pushing to the remote failed (${pushed.error}). Retry later.`);
+        if (!retry) throw new DomainError("ServerBusy", `The change was not saved: other writers kept moving the remote for ${Math.round(REMOTE_RETRY_MS / 1000)} s (${attempt} attempts; last: ${pushed.error}). Retry later.`);
+        throw new DomainError("ServerBusy", `The change was not saved: the push was rejected and the remote ${this.remote.lastFetchError ? `cannot be fetched (${this.remote.lastFetchError})` : "has no branch to follow"}. Retry later.`);
       }
-      this.lostTurn();
-      if (performance.now() - started > REMOTE_RETRY_MS) {
-        await this.snapshot.refresh();
-        throw new DomainError("ServerBusy", `The change was not saved: other writers kept moving the remote for ${Math.round(REMOTE_RETRY_MS / 1000)} s (${attempt} attempts; last: ${pushed.error}). Retry later.`);
-      }
-      await this.followRemoteAfterRejection(state, paths);
+      await this.followRemoteAfterRejection(state, paths, tip);
     }
   }
 
   /**
    * Fair turns on a shared remote. A server whose push was rejected knows others are writing;
-   * for a while after that, each successful push of its own is followed by a pause of one to two
-   * pushes' time before its next one, which gives the server that just lost the race the window it
-   * needs (fetch, re-plan, commit, push) to win it. Without that, a server that falls behind never
+   * for a while after that, each of its writes starts by fetching what the others pushed meanwhile
+   * (instead of with a push bound to be rejected), and each successful push of its own is followed
+   * by a short pause (a fifth to half of a push's time) before its next one: together they give the
+   * server that just lost the race the window it needs (fetch, re-plan, commit, push) to win it. Without that, a server that falls behind never
    * catches up with one that pushes back to back (97 % of its writes refused in the measurement of
    * issue 10). A server that has not been rejected cannot know whether someone is losing to it, so
-   * it leaves that window open after PROBE_TURN of its pushes too: a loser then wins once, and its
-   * push makes the winner's next one fail, so both take turns from there on. The pause only delays
-   * a write that follows at once (sustained load); a write arriving later does not wait.
+   * it leaves a window open (half to one push's time) after PROBE_TURN of its pushes too: a loser
+   * then wins once, and its push makes the winner's next one fail, so both take turns from there on.
+   * A pause only delays a write that follows at once (sustained load); a later one does not wait.
    */
   private async yieldTurn(): Promise<void> {
     const wait = this.nextTurn - performance.now();
@@ -166,8 +170,10 @@ export class RepoWriter {
 
   private tookTurn(): void {
     const now = performance.now();
-    const yields = now < this.contendedUntil || Math.random() < PROBE_TURN;
-    this.nextTurn = yields ? now + this.pushMs * (1 + Math.random()) : 0;
+    // Contended, the fetch at the start of the next write adds to the pause; a probe pauses longer.
+    const contended = now < this.contendedUntil;
+    if (contended) this.nextTurn = now + this.pushMs * (0.2 + Math.random() * 0.3);
+    else this.nextTurn = Math.random() < PROBE_TURN ? now + this.pushMs * (0.5 + Math.random() * 0.5) : 0;
   }
 
   private lostTurn(): void {
@@ -212,21 +218,25 @@ export class RepoWriter {
     return this.snapshot.adoptOwnCommit(base, commit, files, started).then((state) => ({ state, commit }));
   }
 
-  /** The remote moved under a write: follow it, and re-plan unless it changed the same files. */
-  private async followRemoteAfterRejection(base: RepoState, paths: readonly string[]): Promise<void> {
-    const remote = this.remote as RemoteSync;
-    let tip: string | undefined;
+  /**
+   * The remote moved under a write: move from the local commit straight to the remote's tip (which
+   * also takes the write out of the working tree and index), and re-plan unless the remote changed
+   * the same files. The served state is still the write's base, so its texts tell what changed.
+   */
+  private async followRemoteAfterRejection(base: RepoState, paths: readonly string[], tip: string): Promise<void> {
+    const before = this.snapshot.texts;
+    const baseTexts = new Map(paths.map((p) => [p, before.get(p)]));
     try {
-      tip = await remote.fetch();
+      await (this.remote as RemoteSync).moveTo(tip, false);
     } catch (e) {
-      throw new DomainError("ServerBusy", `The change was not saved: ${(e as Error).message}. Retry later.`);
+      // The local commit must not outlive its refused write (a later sync would push it).
+      await this.dropLocalCommit(base.commit, paths);
+      throw e;
     }
-    if (tip === undefined) return;
-    const changedThere = base.commit
-      ? (await this.ctx.git.raw(["diff", "--name-only", "--no-renames", base.commit, tip, "--", ...paths])).split("\n").filter(Boolean)
-      : [...paths];
-    await remote.moveTo(tip, false);
     await this.snapshot.refresh();
+    const now = this.snapshot.texts;
+    const changedThere = this.snapshot.refused ? [] : paths.filter((p) => now.get(p) !== baseTexts.get(p));
+    if (!base.commit) changedThere.push(...paths.filter((p) => !changedThere.includes(p)));
     if (changedThere.length > 0) {
       throw new DomainError("InternalServerError", `Conflict: ${changedThere.join(", ")} changed on the remote (now at ${tip.slice(0, 12)}) while this write was being saved; the change was not applied. Read the current state and retry.`);
     }
