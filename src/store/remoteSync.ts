@@ -127,18 +127,18 @@ export class RemoteSync {
 
   /**
    * Fetches and fast-forwards to the remote when it only moved ahead of HEAD; anything else (local
-   * commits not pushed, a rewrite) is left to sync(). False when the fetch failed.
+   * commits not pushed, a rewrite) is left to sync(). Best effort: false when it could not (the
+   * write then goes on from where it is, and a push tells).
    */
   async catchUp(): Promise<boolean> {
-    let tip: string | undefined;
     try {
-      tip = await this.fetch();
+      const tip = await this.fetch();
+      const head = await this.git.headFast();
+      if (tip !== undefined && tip !== head && (head === undefined || (await this.isAncestor(head, tip)))) await this.moveTo(tip, false);
+      return true;
     } catch {
       return false;
     }
-    const head = await this.git.headFast();
-    if (tip !== undefined && tip !== head && (head === undefined || (await this.isAncestor(head, tip)))) await this.moveTo(tip, false);
-    return true;
   }
 
   /** Pushes HEAD to the followed branch (never forced). */

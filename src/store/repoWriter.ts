@@ -156,9 +156,9 @@ export class RepoWriter {
    * for a while after that, each of its writes starts by fetching what the others pushed meanwhile
    * (instead of with a push bound to be rejected), and each successful push of its own is followed
    * by a short pause (a fifth to half of a push's time) before its next one: together they give the
-   * server that just lost the race the window it needs (fetch, re-plan, commit, push) to win it. Without that, a server that falls behind never
-   * catches up with one that pushes back to back (97 % of its writes refused in the measurement of
-   * issue 10). A server that has not been rejected cannot know whether someone is losing to it, so
+   * server that just lost the race the window it needs (fetch, re-plan, commit, push) to win it.
+   * Without that, a server that falls behind never catches up with one that pushes back to back
+   * (91-97 % of its writes refused in the measurements of issue 10). A server that has not been rejected cannot know whether someone is losing to it, so
    * it leaves a window open (half to one push's time) after PROBE_TURN of its pushes too: a loser
    * then wins once, and its push makes the winner's next one fail, so both take turns from there on.
    * A pause only delays a write that follows at once (sustained load); a later one does not wait.
