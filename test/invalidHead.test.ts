@@ -77,7 +77,7 @@ test("a repository whose only commit is invalid: agents are answered 503 ServerB
   const list = await api.configList({ agent_id: "agent-1", tags, config_versions: { a: 1 } });
   t.is(list.status, 503);
   t.is(list.body.code, "ServerBusy");
-  t.regex(list.body.message ?? "", /no valid commit/);
+  t.regex(list.body.message ?? "", /no valid commit to serve \(no valid commit is loaded: HEAD [0-9a-f]{12} fails validation/, "the answer names the reason");
   t.deepEqual(list.body.config_update_infos, [], "no config is reported, least of all as DELETED");
   t.false(s.store.servable);
   const ready = await send(s.url, "GET", "/readyz", "");

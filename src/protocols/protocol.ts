@@ -3,10 +3,16 @@ import type { AgentRegistry } from "../domain/registry.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { RepoState } from "../domain/repoState.ts";
 
+/** The served snapshot holder: `state` is swapped atomically on every new commit. */
+export interface SnapshotSource {
+  readonly state: RepoState;
+  /** Why no commit can be served (every commit fails validation), when that is so. */
+  readonly notServableReason?: string | undefined;
+}
+
 /** What an agent protocol's routes read: the served snapshot and the registry. Memory only. */
 export interface AgentDeps {
-  /** The served snapshot holder: `state` is swapped atomically on every new commit. */
-  readonly store: { readonly state: RepoState };
+  readonly store: SnapshotSource;
   readonly registry: AgentRegistry;
 }
 
@@ -18,9 +24,12 @@ export type AgentRoutes = readonly RouteSpec<never>[];
  * whose every commit fails validation) nothing may be answered from it: an empty snapshot would
  * tell agents to delete every config they run. Agents are told to retry instead.
  */
-export function servedState(store: { readonly state: RepoState }): RepoState {
+export function servedState(store: SnapshotSource): RepoState {
   const state = store.state;
-  if (state.commit === "") throw new DomainError("ServerBusy", "The config server has no valid commit to serve yet; keep the current configs and retry later.");
+  if (state.commit === "") {
+    const why = store.notServableReason ?? "the repository has no commits yet";
+    throw new DomainError("ServerBusy", `The config server has no valid commit to serve (${why}); keep the current configs and retry later.`);
+  }
   return state;
 }
 
