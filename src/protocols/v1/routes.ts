@@ -1,7 +1,206 @@
-import type { RouteSpec } from "../../http/route.ts";
-import type { AgentDeps } from "../protocol.ts";
+import { ApplyStatus, type AgentRecord, type ConfigKind, type ConfigReport } from "../../domain/agent.ts";
+import { changesFor } from "../../domain/agentChanges.ts";
+import { DomainError } from "../../domain/errors.ts";
+import type { RepoState } from "../../domain/repoState.ts";
+import type { ConfigRecord, InstanceConfigRecord } from "../../domain/types.ts";
+import { configserver } from "../../gen/proto.js";
+import type { Reply, RouteSpec } from "../../http/route.ts";
+import { int64, servedState, type AgentDeps } from "../protocol.ts";
+import { V1_ENVELOPE } from "./envelope.ts";
 
-/** Protocol v1 routes (to come). */
-export function v1Routes(_deps: AgentDeps): RouteSpec<never>[] {
-  return [];
+const pb = configserver.proto.v1;
+const { PIPELINE_CONFIG, AGENT_CONFIG } = pb.ConfigType;
+const { NEW, DELETED, MODIFIED } = pb.CheckStatus;
+
+type Served = ConfigRecord | InstanceConfigRecord;
+type Info = configserver.proto.v1.IConfigInfo;
+type Int64 = Parameters<typeof int64>[0];
+
+interface CheckResult {
+  readonly type: number;
+  readonly name: string;
+  readonly old_version: number;
+  readonly new_version: number;
+  readonly check_status: number;
+}
+
+const NONE: readonly CheckResult[] = Object.freeze([]);
+const NO_NAMES: Readonly<Record<string, string>> = Object.freeze({});
+const NO_EXTRAS: Readonly<Record<string, string>> = Object.freeze({});
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/**
+ * Per applied list (lists belong to a snapshot and are cached per tag set: they go with it): each
+ * config's position, the report of an agent holding exactly that list, and marks for the check.
+ */
+interface ListIndex {
+  readonly at: ReadonlyMap<string, number>;
+  readonly report: readonly ConfigReport[];
+  readonly seen: Uint32Array;
+}
+const indexes = new WeakMap<readonly Served[], ListIndex>();
+let mark = 0;
+
+function indexOf(list: readonly Served[]): ListIndex {
+  let ix = indexes.get(list);
+  if (ix === undefined) {
+    ix = {
+      at: new Map(list.map((c, i) => [c.name, i])),
+      report: Object.freeze(list.map((c) => Object.freeze({ name: c.name, version: c.version, status: ApplyStatus.UNSET, message: "" }))),
+      seen: new Uint32Array(list.length),
+    };
+    indexes.set(list, ix);
+  }
+  return ix;
+}
+
+/**
+ * Whether the agent holds exactly `list` at the served versions: each reported once, in any order
+ * (the agent keeps its configs in a hash map). The common heartbeat: it allocates nothing.
+ */
+function holdsExactly(infos: readonly Info[], list: readonly Served[], ix: ListIndex): boolean {
+  if (infos.length !== list.length) return false;
+  mark = (mark + 1) >>> 0 || 1;
+  for (const x of infos) {
+    const i = ix.at.get(x.name ?? "");
+    if (i === undefined || ix.seen[i] === mark || int64(x.version as Int64) !== (list[i] as Served).version) return false;
+    ix.seen[i] = mark;
+  }
+  return true;
+}
+
+/** Refuses a reported or requested config without a name, before anything is stored. */
+function named(infos: readonly Info[], field: string, hint = ""): void {
+  for (let i = 0; i < infos.length; i++) {
+    if (!infos[i]?.name) throw new DomainError("BadRequest", `Every ConfigInfo needs a name: ${field}[${i}] has none${hint}.`);
+  }
+}
+
+function agentId(id: string | null | undefined): string {
+  if (!id) throw new DomainError("BadRequest", "Need parameter AgentID.");
+  return id;
+}
+
+/** v1 attributes beyond version, ip and hostname, kept as the record's extras. */
+function extrasOf(a: configserver.proto.v1.IAgentAttributes | null | undefined): Readonly<Record<string, string>> {
+  if (!a) return NO_EXTRAS;
+  let any = !!(a.category || a.region || a.zone);
+  for (const _ in a.extras ?? {}) {
+    any = true;
+    break;
+  }
+  if (!any) return NO_EXTRAS;
+  const out: Record<string, string> = { ...(a.extras ?? {}) };
+  if (a.category) out.category = a.category;
+  if (a.region) out.region = a.region;
+  if (a.zone) out.zone = a.zone;
+  return out;
+}
+
+/** The 3 v1 routes (docs/protocols/v1.md). They read only memory: the registry and the served snapshot. */
+export function v1Routes(deps: AgentDeps): RouteSpec<never>[] {
+  const { registry, store } = deps;
+  const envelope = V1_ENVELOPE;
+  const route = <Req>(spec: Omit<RouteSpec<Req>, "envelope" | "method">): RouteSpec<never> => ({ ...spec, method: "POST", envelope }) as unknown as RouteSpec<never>;
+
+  /**
+   * The check results of one kind: only what changed. Records the agent's report of that kind
+   * (sorted by name, as the registry wants it; the prebuilt one when it holds exactly the list).
+   */
+  const check = (id: string, kind: ConfigKind, infos: readonly Info[], list: readonly Served[]): readonly CheckResult[] => {
+    const ix = indexOf(list);
+    if (holdsExactly(infos, list, ix)) {
+      registry.reportConfigs(id, kind, ix.report);
+      return NONE;
+    }
+    const versions = new Map<string, number>();
+    for (const x of infos) versions.set(x.name as string, int64(x.version as Int64));
+    const reports: ConfigReport[] = [];
+    for (const [name, version] of versions) reports.push({ name, version, status: ApplyStatus.UNSET, message: "" });
+    reports.sort(byName);
+    registry.reportConfigs(id, kind, reports);
+    const changes = changesFor(list, reports);
+    const type = kind === "pipeline" ? PIPELINE_CONFIG : AGENT_CONFIG;
+    const out: CheckResult[] = [];
+    for (const c of changes.updates) {
+      const old = versions.get(c.name);
+      out.push({ type, name: c.name, old_version: old ?? 0, new_version: c.version, check_status: old === undefined ? NEW : MODIFIED });
+    }
+    // As the community server answers: a deleted config's old and new version are the reported one.
+    for (const r of changes.removed) out.push({ type, name: r.name, old_version: r.version, new_version: r.version, check_status: DELETED });
+    if (changes.updates.length > 0 && changes.removed.length > 0) out.sort(byName);
+    return out;
+  };
+
+  /**
+   * FetchPipelineConfig / FetchAgentConfig: each named config of the served commit with its content
+   * as written. Any config of the commit is served by name, without looking the agent up: the
+   * agent writes an empty file for every config it asked for and did not get, and keeps it
+   * (docs/protocols/v1.md), so the answer must not depend on which replica saw its heartbeat.
+   */
+  const fetch = (type: number, of: (s: RepoState) => ReadonlyMap<string, Served>, wanted: readonly Info[], hint: string): Reply => {
+    // An empty request gets the request id alone: the one answer a v2 agent sending an empty
+    // FetchConfigRequest to the shared path also reads as an empty success (detection.md).
+    if (wanted.length === 0) return {};
+    named(wanted, "req_configs", hint);
+    const configs = of(servedState(store));
+    const details: { type: number; name: string; version: number; detail: string }[] = [];
+    const missing: string[] = [];
+    const done = new Set<string>();
+    for (const w of wanted) {
+      const name = w.name as string;
+      if (done.has(name)) continue;
+      done.add(name);
+      const c = configs.get(name);
+      if (c) details.push({ type, name, version: c.version, detail: c.content });
+      else missing.push(name);
+    }
+    const message = missing.length === 0
+      ? "Get config details success"
+      : `Get config details success, except ${missing.join(", ")}: not in the served commit (deleted since the heartbeat?); the next heartbeat answers DELETED.`;
+    return { message, config_details: details };
+  };
+
+  return [
+    route({
+      path: "/Agent/HeartBeat", request: pb.HeartBeatRequest as never, response: pb.HeartBeatResponse as never,
+      handle: (q: configserver.proto.v1.HeartBeatRequest): Reply => {
+        const id = agentId(q.agent_id);
+        const pipelines = q.pipeline_configs ?? [];
+        const instances = q.agent_configs ?? [];
+        // Checked before anything is stored: a bad request leaves the agent's record as it was.
+        named(pipelines, "pipeline_configs");
+        named(instances, "agent_configs");
+        const a = q.attributes;
+        const interval = q.interval ?? 0;
+        registry.heartbeat({
+          agentId: id,
+          protocol: "v1",
+          attributes: { agentType: q.agent_type ?? "", version: a?.version ?? "", ip: a?.ip ?? "", hostname: a?.hostname ?? "", extras: extrasOf(a) },
+          // v1 tags are values only; a group tag matches by value (matching.ts).
+          tags: { named: NO_NAMES, values: q.tags ?? [] },
+          runningStatus: q.running_status ?? "",
+          startupTime: int64(q.startup_time as Int64),
+          intervalSeconds: interval > 0 ? interval : undefined,
+        });
+        const record = registry.get(id) as AgentRecord;
+        const state = servedState(store);
+        const applied = state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags);
+        return {
+          message: "Send heartbeat success",
+          pipeline_check_results: check(id, "pipeline", pipelines, applied.configs),
+          agent_check_results: check(id, "instance", instances, applied.instances),
+        };
+      },
+    }),
+    route({
+      path: "/Agent/FetchPipelineConfig", request: pb.FetchPipelineConfigRequest as never, response: pb.FetchPipelineConfigResponse as never,
+      handle: (q: configserver.proto.v1.FetchPipelineConfigRequest) => fetch(PIPELINE_CONFIG, (s) => s.configs, q.req_configs ?? [], ""),
+    }),
+    route({
+      path: "/Agent/FetchAgentConfig", request: pb.FetchAgentConfigRequest as never, response: pb.FetchAgentConfigResponse as never,
+      handle: (q: configserver.proto.v1.FetchAgentConfigRequest) =>
+        fetch(AGENT_CONFIG, (s) => s.instanceConfigs, q.req_configs ?? [], " (a v2 FetchConfigRequest? v2 agents fetch instance configs from /Agent/FetchInstanceConfig)"),
+    }),
+  ];
 }
