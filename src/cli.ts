@@ -5,6 +5,7 @@ import { addInitCommand } from "./commands/init.ts";
 import { addRollbackCommand } from "./commands/rollback.ts";
 import { addServeCommand } from "./commands/serve.ts";
 import { addValidateCommand } from "./commands/validate.ts";
+import { addImportCommand } from "./commands/import.ts";
 import { VERSION } from "./version.ts";
 
 // The command files only declare their options; each action imports what it runs, so `--help`,
@@ -22,6 +23,7 @@ addInitCommand(program);
 addValidateCommand(program);
 addHistoryCommand(program);
 addRollbackCommand(program);
+addImportCommand(program);
 
 program.parseAsync().catch((e: unknown) => {
   const command = program.args[0] && program.commands.some((c) => c.name() === program.args[0]) ? ` ${program.args[0]}` : "";
