@@ -175,9 +175,9 @@ test("the protobuf generator the tests use writes what the clients write (so acc
   const v1 = configserver.proto.v1;
   const ours = v1.HeartBeatRequest.encode({
     request_id: b64("heartbeat1733040000"), agent_id: "0A1B2C3D-instance", agent_type: "iLogtail", attributes: { version: "3.0.5", ip: "10.0.0.12" },
-    tags: ["prod"], running_status: "", startup_time: 0, interval: 10, pipeline_configs: [{ type: 0, name: "nginx", version: 3 }],
+    tags: ["prod"], running_status: "", startup_time: 0 as never, interval: 10, pipeline_configs: [{ type: 0, name: "nginx", version: 3 as never }],
   }).finish();
   t.deepEqual(Buffer.from(ours).toString("hex"), Buffer.from(legacyHeartbeat()).toString("hex"));
-  const fetched = v1.FetchPipelineConfigRequest.encode({ request_id: b64("0A1B2C3D-instance_1733040000"), agent_id: "0A1B2C3D-instance", req_configs: [{ type: 0, name: "nginx", version: 4, context: "" }] }).finish();
+  const fetched = v1.FetchPipelineConfigRequest.encode({ request_id: b64("0A1B2C3D-instance_1733040000"), agent_id: "0A1B2C3D-instance", req_configs: [{ type: 0, name: "nginx", version: 4 as never, context: "" }] }).finish();
   t.deepEqual(Buffer.from(fetched).toString("hex"), Buffer.from(legacyFetch([["nginx", 4]])).toString("hex"));
 });
