@@ -4,7 +4,7 @@ import type { ImportedGroup, ImportSource } from "../domain/importPlan.ts";
 import { CliError } from "./cliError.ts";
 import type { ConfigSpec } from "../domain/types.ts";
 import { configserver } from "../gen/proto.js";
-import { scanFields, WireType } from "../protocols/wire.ts";
+import { FieldReader, WireType } from "../protocols/wire.ts";
 
 export type SourceProtocol = "alpha" | "v1";
 
@@ -77,9 +77,9 @@ class UserApi {
     const r = await this.send(method, path, req.encode({ request_id: `import-${++this.seq}`, ...message }).finish());
     // The two protocols' answers differ on the wire in field 2: alpha's code is a string, v1's a varint.
     let codeWire = -1;
-    const malformed = scanFields(r.body, 0, r.body.length, (field, wireType) => {
-      if (field === 2) codeWire = wireType;
-    });
+    const fields = new FieldReader().reset(r.body, 0, r.body.length);
+    while (fields.next()) if (fields.field === 2) codeWire = fields.wireType;
+    const malformed = fields.problem;
     if (r.status === 401 || r.status === 403) throw new CliError(`${where} answered ${r.status}: the source's User API needs a token (--token)`);
     if (malformed !== undefined) {
       const hint = r.status === 404 || r.status === 405 ? ` (alpha servers serve reads as GET, the community v1 server as POST: is --protocol ${protocol} right?)` : "";

@@ -1,4 +1,4 @@
-import { fitsMessage, scanFields, WireType } from "./wire.ts";
+import { FieldReader, fitsMessage, WireType, wireTable } from "./wire.ts";
 
 /** The protocol a request on a shared path is in, or why it fits none (answered 400). */
 export type Detected = "alpha" | "v1" | "v2" | { readonly error: string };
@@ -8,15 +8,31 @@ const WIRE_NAMES = ["a varint", "a 64-bit number", "length-delimited", "a group 
 const wireName = (w: number) => WIRE_NAMES[w] ?? `wire type ${w}`;
 
 // v1 AgentAttributes: 1-6 strings, 100 extras (a map: LEN entries).
-const V1_ATTRIBUTES: Record<number, number> = { 1: LEN, 2: LEN, 3: LEN, 4: LEN, 5: LEN, 6: LEN, 100: LEN };
+const V1_ATTRIBUTES = wireTable({ 1: LEN, 2: LEN, 3: LEN, 4: LEN, 5: LEN, 6: LEN, 100: LEN });
 // A map<string, string> entry: key 1, value 2.
-const MAP_ENTRY: Record<number, number> = { 1: LEN, 2: LEN };
+const MAP_ENTRY = wireTable({ 1: LEN, 2: LEN });
 
-/**
- * Each top-level field of the two HeartBeatRequests: its wire type in alpha and in v1 (-1: the
- * protocol has no such field) and what it is, for messages.
- */
-const HEARTBEAT: Record<number, readonly [alpha: number, v1: number, what: string]> = {
+/** Two protocols' messages on one path: each field's wire type in each (-1: no such field), and what it is. */
+interface Pair {
+  readonly a: Int8Array;
+  readonly b: Int8Array;
+  readonly what: readonly string[];
+}
+function pair(fields: Record<number, readonly [a: number, b: number, what: string]>): Pair {
+  const n = Math.max(...Object.keys(fields).map(Number)) + 1;
+  const a = new Int8Array(n).fill(-1);
+  const b = new Int8Array(n).fill(-1);
+  const what: string[] = [];
+  for (const [f, [x, y, w]] of Object.entries(fields)) {
+    a[Number(f)] = x;
+    b[Number(f)] = y;
+    what[Number(f)] = w;
+  }
+  return { a, b, what };
+}
+
+/** The top-level fields of the two HeartBeatRequests: alpha's wire type, v1's. */
+const HEARTBEAT = pair({
   1: [LEN, LEN, "request_id"],
   2: [LEN, LEN, "agent_id"],
   3: [LEN, LEN, "agent_type"],
@@ -27,10 +43,13 @@ const HEARTBEAT: Record<number, readonly [alpha: number, v1: number, what: strin
   8: [VARINT, VARINT, "alpha startup_time / v1 interval"],
   9: [-1, LEN, "v1 pipeline_configs"],
   10: [-1, LEN, "v1 agent_configs"],
-};
+});
 
 /** Whether an alpha agent_version could be these bytes: text starting with a printable ASCII character. */
 const textStart = (b: number) => b >= 0x20 && b < 0x7f;
+
+const top = new FieldReader();
+const entry = new FieldReader();
 
 /**
  * Alpha or v1 on `POST /Agent/HeartBeat` (docs/protocols/detection.md). The two HeartBeatRequests
@@ -49,61 +68,78 @@ const textStart = (b: number) => b >= 0x20 && b < 0x7f;
  * and strings: the same meaning in both, and every v1 agent sends attributes).
  */
 export function detectHeartBeat(body: Uint8Array): Detected {
-  let v1 = "";
-  let alpha = "";
-  let neither = "";
+  // Evidence is kept as the field that gave it first (0: none); messages are made only for a 400.
+  let v1 = 0;
+  let alpha = 0;
   let field5 = 0;
-  const problem = scanFields(body, 0, body.length, (field, wireType, start, end) => {
-    const known = HEARTBEAT[field];
-    if (known === undefined) return;
-    const [inAlpha, inV1, what] = known;
-    if (wireType !== inAlpha && wireType !== inV1) {
-      neither = `field ${field} (${what}) is ${wireName(wireType)}, which it is in neither alpha's nor v1's HeartBeatRequest`;
-      if ((field === 2 || field === 3) && wireType === VARINT) neither += " (it looks like a v2 HeartbeatRequest: v2 agents send it to /Agent/Heartbeat, lower-case b)";
-      return false;
+  const { a: inAlpha, b: inV1 } = HEARTBEAT;
+  const r = top.reset(body, 0, body.length);
+  while (r.next()) {
+    const field = r.field;
+    if (field >= inAlpha.length) continue;
+    const w = r.wireType;
+    if (w !== inAlpha[field] && w !== inV1[field]) {
+      if (inAlpha[field] === -1 && inV1[field] === -1) continue;
+      let neither = `field ${field} (${HEARTBEAT.what[field]}) is ${wireName(w)}, which it is in neither alpha's nor v1's HeartBeatRequest`;
+      if ((field === 2 || field === 3) && w === VARINT) neither += " (it looks like a v2 HeartbeatRequest: v2 agents send it to /Agent/Heartbeat, lower-case b)";
+      return { error: `The request body is neither an alpha nor a v1 HeartBeatRequest: ${neither}.` };
     }
     switch (field) {
       case 4:
-        if (end === start) v1 ||= "field 4 is an empty AgentAttributes message";
-        else if (!textStart(body[start] as number) && fitsMessage(body, start, end, V1_ATTRIBUTES)) v1 ||= "field 4 is an AgentAttributes message";
+        if (v1 === 0 && (r.stop === r.start || (!textStart(body[r.start] as number) && fitsMessage(body, r.start, r.stop, V1_ATTRIBUTES)))) v1 = 4;
         break;
       case 5:
-        if (++field5 === 2) v1 ||= "field 5 is repeated (tag values)";
+        if (++field5 === 2 && v1 === 0) v1 = 5;
         break;
       case 6:
-        if (end > start && body[start] === 0x0a && fitsMessage(body, start, end, MAP_ENTRY)) alpha ||= "field 6 is a tags map entry";
+        if (alpha === 0 && r.stop > r.start && body[r.start] === 0x0a && fitsMessage(body, r.start, r.stop, MAP_ENTRY)) alpha = 6;
         break;
       case 7:
-        if (wireType === VARINT) v1 ||= "field 7 is a varint (startup_time)";
-        else alpha ||= "field 7 is a string (running_status)";
+        if (w === VARINT) v1 ||= 7;
+        else alpha ||= 7;
         break;
       case 9:
       case 10:
-        v1 ||= `field ${field} (${field === 9 ? "pipeline_configs" : "agent_configs"}) is present`;
+        v1 ||= field;
         break;
     }
-  });
-  if (problem !== undefined) return { error: `The request body is not a valid protobuf HeartBeatRequest: ${problem}.` };
-  if (neither) return { error: `The request body is neither an alpha nor a v1 HeartBeatRequest: ${neither}.` };
-  if (v1 && alpha) return { error: `The request body mixes the alpha and v1 HeartBeatRequest: ${alpha} (alpha), but ${v1} (v1).` };
-  return v1 ? "v1" : "alpha";
+  }
+  if (r.problem !== undefined) return { error: `The request body is not a valid protobuf HeartBeatRequest: ${r.problem}.` };
+  if (v1 !== 0 && alpha !== 0) return { error: `The request body mixes the alpha and v1 HeartBeatRequest: ${HEARTBEAT_ALPHA[alpha]} (alpha), but ${HEARTBEAT_V1[v1] ?? ""} (v1).` };
+  return v1 !== 0 ? "v1" : "alpha";
 }
+const HEARTBEAT_ALPHA: Record<number, string> = { 6: "field 6 is a tags map entry", 7: "field 7 is a string (running_status)" };
+const HEARTBEAT_V1: Record<number, string> = {
+  4: "field 4 is an AgentAttributes message",
+  5: "field 5 is repeated (tag values)",
+  7: "field 7 is a varint (startup_time)",
+  9: "field 9 (pipeline_configs) is present",
+  10: "field 10 (agent_configs) is present",
+};
 
 /** FetchPipelineConfigRequest (v1) and FetchConfigRequest (v2): top-level wire types. */
-const FETCH: Record<number, readonly [v1: number, v2: number, what: string]> = {
+const FETCH = pair({
   1: [LEN, LEN, "request_id"],
   2: [LEN, LEN, "v1 agent_id / v2 instance_id"],
   3: [LEN, LEN, "v1 req_configs / v2 continuous_pipeline_configs"],
   4: [-1, LEN, "v2 instance_configs"],
   5: [-1, LEN, "v2 onetime_pipeline_configs"],
-};
+});
 /** The ConfigInfo of each: v1 {1 type, 2 name, 3 version, 4 context}, v2 {1 name, 2 version, 3 status, 4 message, 5 extra}. */
-const CONFIG_INFO: Record<number, readonly [v1: number, v2: number, what: string]> = {
+const CONFIG_INFO = pair({
   1: [VARINT, LEN, "v1 type / v2 name"],
   2: [LEN, VARINT, "v1 name / v2 version"],
   3: [VARINT, VARINT, "v1 version / v2 status"],
   4: [LEN, LEN, "v1 context / v2 message"],
   5: [-1, LEN, "v2 extra"],
+});
+const FETCH_V1: Record<number, string> = { 1: "a config's field 1 is a varint (type)", 2: "a config's field 2 is length-delimited (name)" };
+const FETCH_V2: Record<number, string> = {
+  1: "a config's field 1 is length-delimited (name)",
+  2: "a config's field 2 is a varint (version)",
+  5: "a config has field 5 (extra)",
+  14: "field 4 (instance_configs) is present",
+  15: "field 5 (onetime_pipeline_configs) is present",
 };
 
 /**
@@ -117,37 +153,38 @@ const CONFIG_INFO: Record<number, readonly [v1: number, v2: number, what: string
  * alone: a message both protocols read as an empty success.
  */
 export function detectFetchPipelineConfig(body: Uint8Array): Detected {
-  let v1 = "";
-  let v2 = "";
-  let neither = "";
-  let inner: string | undefined;
-  const problem = scanFields(body, 0, body.length, (field, wireType, start, end) => {
-    const known = FETCH[field];
-    if (known === undefined) return;
-    if (wireType !== known[0] && wireType !== known[1]) {
-      neither = `field ${field} (${known[2]}) is ${wireName(wireType)}`;
-      return false;
+  let v1 = 0;
+  let v2 = 0;
+  const r = top.reset(body, 0, body.length);
+  const what = "The request body is neither a v1 FetchPipelineConfigRequest nor a v2 FetchConfigRequest";
+  while (r.next()) {
+    const field = r.field;
+    if (field >= FETCH.a.length) continue;
+    if (r.wireType !== FETCH.a[field] && r.wireType !== FETCH.b[field]) {
+      if (FETCH.a[field] === -1 && FETCH.b[field] === -1) continue;
+      return { error: `${what}: field ${field} (${FETCH.what[field]}) is ${wireName(r.wireType)}, which it is in neither.` };
     }
-    if (field === 4 || field === 5) v2 ||= `field ${field} (${known[2]}) is present`;
-    if (field !== 3) return;
-    inner = scanFields(body, start, end, (f, w) => {
-      const k = CONFIG_INFO[f];
-      if (k === undefined) return;
-      const [inV1, inV2, what] = k;
-      if (w !== inV1 && w !== inV2) {
-        neither = `a config's field ${f} (${what}) is ${wireName(w)}`;
-        return false;
+    if (field === 4 || field === 5) v2 ||= 10 + field;
+    if (field !== 3) continue;
+    const e = entry.reset(body, r.start, r.stop);
+    while (e.next()) {
+      const f = e.field;
+      if (f >= CONFIG_INFO.a.length) continue;
+      const inV1 = CONFIG_INFO.a[f];
+      const inV2 = CONFIG_INFO.b[f];
+      if (e.wireType !== inV1 && e.wireType !== inV2) {
+        if (inV1 === -1 && inV2 === -1) continue;
+        return { error: `${what}: a config's field ${f} (${CONFIG_INFO.what[f]}) is ${wireName(e.wireType)}, which it is in neither.` };
       }
-      if (inV1 === inV2) return;
-      if (w === inV1) v1 ||= `a config's field ${f} is ${wireName(w)} (${f === 1 ? "type" : "name"})`;
-      else v2 ||= `a config's field ${f} is ${wireName(w)} (${f === 1 ? "name" : f === 2 ? "version" : "extra"})`;
-    });
-    if (inner !== undefined || neither) return false;
-  });
-  if (problem !== undefined || inner !== undefined) return { error: `The request body is not a valid protobuf FetchPipelineConfigRequest (v1) or FetchConfigRequest (v2): ${problem ?? inner}.` };
-  if (neither) return { error: `The request body is neither a v1 FetchPipelineConfigRequest nor a v2 FetchConfigRequest: ${neither}, which it is in neither.` };
-  if (v1 && v2) return { error: `The request body mixes the v1 FetchPipelineConfigRequest and the v2 FetchConfigRequest: ${v1} (v1), but ${v2} (v2).` };
-  return v2 ? "v2" : "v1";
+      if (inV1 === inV2) continue;
+      if (e.wireType === inV1) v1 ||= f;
+      else v2 ||= f;
+    }
+    if (e.problem !== undefined) return { error: `The request body is not a valid protobuf FetchPipelineConfigRequest (v1) or FetchConfigRequest (v2): ${e.problem}.` };
+  }
+  if (r.problem !== undefined) return { error: `The request body is not a valid protobuf FetchPipelineConfigRequest (v1) or FetchConfigRequest (v2): ${r.problem}.` };
+  if (v1 !== 0 && v2 !== 0) return { error: `The request body mixes the v1 FetchPipelineConfigRequest and the v2 FetchConfigRequest: ${FETCH_V1[v1]} (v1), but ${FETCH_V2[v2]} (v2).` };
+  return v2 !== 0 ? "v2" : "v1";
 }
 
 /** The same decisions for protobuf JSON bodies, from the field names (both spellings). */

@@ -1,44 +1,72 @@
 /**
- * A minimal protobuf wire reader: walks the top-level fields of a message with their wire types
- * and, for length-delimited ones, where their bytes are. Used only to tell protocols apart on a
- * shared path (detect.ts), before any schema is applied; it allocates nothing per field.
+ * A minimal protobuf wire reader: walks the fields of a message with their wire types and, for
+ * length-delimited ones, where their bytes are. Used to tell protocols apart on a shared path
+ * (detect.ts) before any schema is applied, on every request there: a reader is reused, so
+ * reading allocates nothing, and no function is called back per field.
  */
 
 export const WireType = { VARINT: 0, I64: 1, LEN: 2, SGROUP: 3, EGROUP: 4, I32: 5 } as const;
 
-/** Called per field; `start`/`end` bound a LEN field's payload. Returning false stops the walk. */
-export type FieldVisitor = (field: number, wireType: number, start: number, end: number) => boolean | void;
+const EMPTY = new Uint8Array(0);
+// Place values of the 7-bit groups of a key or length varint (at most 5 groups: 32 bits here).
+const PLACE = [1, 1 << 7, 1 << 14, 1 << 21, 2 ** 28];
 
-/**
- * Walks `bytes[start, end)`. Returns undefined when the bytes are a well-formed protobuf
- * message (every field read to its end), else a description of the first problem.
- */
-export function scanFields(bytes: Uint8Array, start: number, end: number, visit: FieldVisitor): string | undefined {
-  let at = start;
-  while (at < end) {
+/** A cursor over the fields of one message: `reset`, then `next()` until it returns false. */
+export class FieldReader {
+  private bytes: Uint8Array = EMPTY;
+  private at = 0;
+  private end = 0;
+  /** The field just read: its number and wire type. */
+  field = 0;
+  wireType = 0;
+  /** Where its payload starts and ends (a LEN field's bytes; a varint's or fixed value's bytes). */
+  start = 0;
+  stop = 0;
+  /** Set when `next()` stopped at malformed bytes: what is wrong, and where. */
+  problem: string | undefined;
+
+  reset(bytes: Uint8Array, start: number, end: number): this {
+    this.bytes = bytes;
+    this.at = start;
+    this.end = end;
+    this.problem = undefined;
+    return this;
+  }
+
+  private fail(problem: string): false {
+    this.problem = problem;
+    this.at = this.end;
+    return false;
+  }
+
+  /** Reads the next field; false at the end of the message, or at a problem (`problem` says which). */
+  next(): boolean {
+    const b = this.bytes;
+    const end = this.end;
+    let at = this.at;
+    if (at >= end) return false;
     const offset = at;
-    // Field keys and lengths here are small: a varint of up to 5 bytes (32 bits) is read exactly.
-    let key = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      if (at >= end || shift > 28) return `truncated or oversized field key at byte ${offset}`;
-      b = bytes[at++] as number;
-      key += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (b & 0x80);
-    const field = Math.floor(key / 8);
-    const wireType = key % 8;
-    if (field === 0) return `field number 0 at byte ${offset}`;
-    let payloadStart = at;
+    let key = b[at++] as number;
+    if (key >= 0x80) {
+      key &= 0x7f;
+      for (let i = 1; ; i++) {
+        if (at >= end || i > 4) return this.fail(`truncated or oversized field key at byte ${offset}`);
+        const byte = b[at++] as number;
+        key += (byte & 0x7f) * (PLACE[i] as number);
+        if (byte < 0x80) break;
+      }
+      if (key > 0xffffffff) return this.fail(`oversized field key at byte ${offset}`);
+    }
+    const field = key >>> 3;
+    const wireType = key & 7;
+    if (field === 0) return this.fail(`field number 0 at byte ${offset}`);
+    let start = at;
     switch (wireType) {
       case WireType.VARINT: {
-        let n = 0;
-        do {
-          if (at >= end || n++ >= 10) return `truncated varint of field ${field} at byte ${offset}`;
-          b = bytes[at++] as number;
-        } while (b & 0x80);
-        payloadStart = at;
+        for (let n = 0; ; n++) {
+          if (at >= end || n >= 10) return this.fail(`truncated varint of field ${field} at byte ${offset}`);
+          if ((b[at++] as number) < 0x80) break;
+        }
         break;
       }
       case WireType.I64:
@@ -49,36 +77,49 @@ export function scanFields(bytes: Uint8Array, start: number, end: number, visit:
         break;
       case WireType.LEN: {
         let length = 0;
-        shift = 0;
-        do {
-          if (at >= end || shift > 28) return `truncated length of field ${field} at byte ${offset}`;
-          b = bytes[at++] as number;
-          length += (b & 0x7f) * 2 ** shift;
-          shift += 7;
-        } while (b & 0x80);
-        payloadStart = at;
+        for (let i = 0; ; i++) {
+          if (at >= end || i > 4) return this.fail(`truncated length of field ${field} at byte ${offset}`);
+          const byte = b[at++] as number;
+          length += (byte & 0x7f) * (PLACE[i] as number);
+          if (byte < 0x80) break;
+        }
+        start = at;
         at += length;
         break;
       }
       default:
-        return `unsupported wire type ${wireType} of field ${field} at byte ${offset}`;
+        return this.fail(`unsupported wire type ${wireType} of field ${field} at byte ${offset}`);
     }
-    if (at > end) return `field ${field} at byte ${offset} runs past the end of the message`;
-    if (visit(field, wireType, payloadStart, at) === false) return undefined;
+    if (at > end) return this.fail(`field ${field} at byte ${offset} runs past the end of the message`);
+    this.at = at;
+    this.field = field;
+    this.wireType = wireType;
+    this.start = start;
+    this.stop = at;
+    return true;
   }
-  return undefined;
 }
 
-/**
- * Whether `bytes[start, end)` is a non-empty message whose every field is one of `allowed`
- * (field number → wire type). `allowed` is indexed by field number.
- */
-export function fitsMessage(bytes: Uint8Array, start: number, end: number, allowed: Readonly<Record<number, number>>): boolean {
+/** Wire types by field number (-1: not a field of the message), for `fitsMessage`. */
+export function wireTable(fields: Readonly<Record<number, number>>): Int8Array {
+  const table = new Int8Array(Math.max(0, ...Object.keys(fields).map(Number)) + 1).fill(-1);
+  for (const [field, wireType] of Object.entries(fields)) table[Number(field)] = wireType;
+  return table;
+}
+
+const inner = new FieldReader();
+
+/** Whether `bytes[start, end)` is a non-empty, well-formed message whose every field has the wire type `table` gives it. */
+export function fitsMessage(bytes: Uint8Array, start: number, end: number, table: Int8Array): boolean {
   if (start >= end) return false;
-  let fits = true;
-  const problem = scanFields(bytes, start, end, (field, wireType) => {
-    if (allowed[field] !== wireType) return (fits = false);
-    return true;
-  });
-  return fits && problem === undefined;
+  const r = inner.reset(bytes, start, end);
+  while (r.next()) if (r.field >= table.length || table[r.field] !== r.wireType) return false;
+  return r.problem === undefined;
+}
+
+/** The first problem of a message's top-level fields, or undefined when they are well-formed. */
+export function wellFormed(bytes: Uint8Array): string | undefined {
+  const r = inner.reset(bytes, 0, bytes.length);
+  while (r.next());
+  return r.problem;
 }
