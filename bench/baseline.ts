@@ -20,17 +20,21 @@ interface Route {
   response: Codec;
   template: Record<string, unknown>;
   infos: Record<string, unknown>[] | undefined;
+  /** The response field that echoes request_id: alpha's response_id, v1's request_id. */
+  echo: string;
 }
 
-export function startBaseline(templates: Record<string, string>, port = 0): Promise<{ port: number; close(): void }> {
+/** `v1`: /Agent/HeartBeat decodes v1's HeartBeatRequest and answers v1's HeartBeatResponse (a separate baseline process). */
+export function startBaseline(templates: Record<string, string>, port = 0, v1 = false): Promise<{ port: number; close(): void }> {
   const routes = new Map<string, Route>();
-  const add = (path: string, request: Codec, response: Codec & { toObject(m: never, o: object): Record<string, unknown> }) => {
+  const add = (path: string, request: Codec, response: Codec & { toObject(m: never, o: object): Record<string, unknown> }, echo = "response_id") => {
     const bytes = templates[path];
     const template = bytes ? response.toObject(response.decode(Buffer.from(bytes, "base64")) as never, { longs: Number }) : { code: "Accept", message: "" };
     const infos = template.config_update_infos as Record<string, unknown>[] | undefined;
-    routes.set(path, { request, response, template, infos });
+    routes.set(path, { request, response, template, infos, echo });
   };
-  add("/Agent/HeartBeat", pb.HeartBeatRequest as never, pb.HeartBeatResponse as never);
+  if (v1) add("/Agent/HeartBeat", configserver.proto.v1.HeartBeatRequest as never, configserver.proto.v1.HeartBeatResponse as never, "request_id");
+  else add("/Agent/HeartBeat", pb.HeartBeatRequest as never, pb.HeartBeatResponse as never);
   add("/Agent/GetConfigList", pb.AgentGetConfigListRequest as never, pb.AgentGetConfigListResponse as never);
 
   const app = new Koa();
@@ -43,7 +47,7 @@ export function startBaseline(templates: Record<string, string>, port = 0): Prom
     const body = await getRawBody(ctx.req, { limit: 4 * 1024 * 1024 });
     const q = route.request.decode(body);
     // A fresh message per request, like a handler builds one.
-    const message = { ...route.template, response_id: q.request_id ?? "", ...(route.infos ? { config_update_infos: route.infos.map((i) => ({ ...i })) } : {}) };
+    const message = { ...route.template, [route.echo]: q.request_id ?? "", ...(route.infos ? { config_update_infos: route.infos.map((i) => ({ ...i })) } : {}) };
     ctx.set("x-log-requestid", q.request_id ?? "");
     ctx.type = "application/x-protobuf";
     ctx.body = Buffer.from(route.response.encode(message).finish());
@@ -57,8 +61,8 @@ export function startBaseline(templates: Record<string, string>, port = 0): Prom
 }
 
 if (process.argv[1]?.endsWith("baseline.ts")) {
-  const arg = JSON.parse(process.argv[2] ?? "{}") as { templates?: Record<string, string> };
-  const b = await startBaseline(arg.templates ?? {});
+  const arg = JSON.parse(process.argv[2] ?? "{}") as { templates?: Record<string, string>; v1?: boolean };
+  const b = await startBaseline(arg.templates ?? {}, 0, arg.v1 ?? false);
   process.stdout.write(JSON.stringify({ url: `http://127.0.0.1:${b.port}` }) + "\n");
   // A normal exit, so that --cpu-prof writes its profile.
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(0));

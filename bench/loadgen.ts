@@ -9,9 +9,10 @@ import { configserver } from "../src/gen/proto.js";
 import { agentId, agentTags } from "./fleet.ts";
 
 const pb = configserver.proto;
+const v1 = configserver.proto.v1;
 
-/** alpha HeartBeat, alpha GetConfigList, v2 Heartbeat (LoongCollector: full state, `versions` reported APPLIED). */
-export type BodyKind = "heartbeat" | "configList" | "v2heartbeat";
+/** alpha HeartBeat, alpha GetConfigList, v2 Heartbeat (LoongCollector: full state, `versions` reported APPLIED), v1 HeartBeat (LegacyCommonConfigProvider: `versions` reported). */
+export type BodyKind = "heartbeat" | "configList" | "v2heartbeat" | "v1heartbeat";
 
 export interface LoadSpec {
   readonly port: number;
@@ -20,7 +21,7 @@ export interface LoadSpec {
   readonly agents: number;
   /** Index of the first simulated agent (several generators share one fleet); default 0. */
   readonly offset?: number;
-  /** config_versions every agent reports on GetConfigList ({} = a fresh agent: everything NEW). */
+  /** config_versions every agent reports on GetConfigList ({} = a fresh agent: everything NEW), and its v2 and v1 config lists. */
   readonly versions?: Record<string, number>;
   readonly connections: number;
   /** Closed loop for this long (peak), or open loop at `rate` req/s. */
@@ -57,8 +58,25 @@ export function procCpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (CLK_TCK = 100 on Linux)
 }
 
+/** A v1 agent's id: another agent than the alpha agent of the same number. */
+export const v1AgentId = (i: number) => `v1-${agentId(i)}`;
+
+/**
+ * The heartbeat LegacyCommonConfigProvider sends (docs/protocols/v1.md): Base64 request id, its
+ * instance id, attributes {version, ip}, the values of its tags, interval 10, and every config it
+ * holds at the version it holds (here: the served ones, so the answer has no check results).
+ */
+export function v1Heartbeat(i: number, versions: Record<string, number>): Uint8Array {
+  return v1.HeartBeatRequest.encode(v1.HeartBeatRequest.fromObject({
+    request_id: Buffer.from(`heartbeat${1_733_040_000 + (i % 60)}`).toString("base64"), agent_id: v1AgentId(i), agent_type: "iLogtail",
+    attributes: { version: "3.0.5", ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` }, tags: Object.values(agentTags(i)), interval: 10,
+    // The agent keeps them in a hash map: not in name order.
+    pipeline_configs: Object.entries(versions).reverse().map(([name, version]) => ({ name, version })),
+  })).finish();
+}
+
 export function encodeRequests(spec: Pick<LoadSpec, "kind" | "agents" | "versions" | "offset">): Buffer[] {
-  const path = spec.kind === "heartbeat" ? "/Agent/HeartBeat" : spec.kind === "v2heartbeat" ? "/Agent/Heartbeat" : "/Agent/GetConfigList";
+  const path = spec.kind === "configList" ? "/Agent/GetConfigList" : spec.kind === "v2heartbeat" ? "/Agent/Heartbeat" : "/Agent/HeartBeat";
   const out: Buffer[] = [];
   const reported = Object.entries(spec.versions ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, version]) => ({ name, version, status: 2, message: "" }));
   for (let k = 0; k < spec.agents; k++) {
@@ -72,6 +90,8 @@ export function encodeRequests(spec: Pick<LoadSpec, "kind" | "agents" | "version
             tags: Object.entries(agentTags(i)).map(([name, value]) => ({ name, value })), running_status: "running", startup_time: 1_700_000_000,
             continuous_pipeline_configs: reported,
           })).finish()
+        : spec.kind === "v1heartbeat"
+        ? v1Heartbeat(i, spec.versions ?? {})
         : spec.kind === "heartbeat"
         ? pb.HeartBeatRequest.encode(pb.HeartBeatRequest.fromObject({
             request_id: `hb-${id}`, agent_id: id, agent_type: "ilogtail", agent_version: "1.8.0", ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,

@@ -78,8 +78,9 @@ export function startServer(repo: string, nodeFlags: string[] = [], root = ROOT,
   return track(child, (l) => (l.msg === "configserver listening" ? portOf(l.url) : undefined), "configserver");
 }
 
-export function startBaseline(templates: Record<string, string>): Promise<Proc> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/baseline.ts", JSON.stringify({ templates })], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+/** `v1`: its /Agent/HeartBeat speaks protocol v1 (bench/baseline.ts). */
+export function startBaseline(templates: Record<string, string>, v1 = false): Promise<Proc> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/baseline.ts", JSON.stringify({ templates, v1 })], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   return track(child, (l) => portOf(l.url), "baseline");
 }
 

@@ -10,7 +10,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { configserver } from "../src/gen/proto.js";
 import { agentId, APPLIED, buildRepo, configName, configYaml, git, type RepoShape } from "./fleet.ts";
-import type { LoadResult, LoadSpec } from "./loadgen.ts";
+import { v1Heartbeat, type LoadResult, type LoadSpec } from "./loadgen.ts";
 import { load, request, ROOT, rss, startBaseline, startServer, type Proc } from "./proc.ts";
 import type { StoreResult } from "./store.ts";
 
@@ -178,6 +178,8 @@ async function agentScenarios(): Promise<void> {
       log("HeartBeat, 10,000 agents");
       pairRow("HeartBeat, 10k agents", await peak(server, same, { kind: "heartbeat", agents: 10_000 }, ROUNDS), 0.9);
 
+      await v1Scenario(server, versions);
+
       log("growth: 1,000 agents");
       pairRow("growth: GetConfigList SAME, 1k agents", await peak(server, same, { kind: "configList", agents: 1_000, versions }, GROWTH_ROUNDS));
       pairRow("growth: HeartBeat, 1k agents", await peak(server, same, { kind: "heartbeat", agents: 1_000 }, GROWTH_ROUNDS));
@@ -194,6 +196,28 @@ async function agentScenarios(): Promise<void> {
     }
   } finally {
     await server.stop();
+  }
+}
+
+/**
+ * Protocol v1 (LegacyCommonConfigProvider): 10,000 other agents heartbeat on the same
+ * /Agent/HeartBeat as the alpha agents (so detection runs), each reporting its 10 configs at the
+ * served versions: the answer has no check results. The baseline decodes the same v1 request and
+ * encodes a v1 answer of the same size.
+ */
+async function v1Scenario(server: Proc, versions: Record<string, number>): Promise<void> {
+  log("v1 HeartBeat, 10 configs reported (all current), 10,000 agents");
+  const r = await load({ port: server.port, kind: "v1heartbeat", agents: 10_000, versions, connections: CONNECTIONS, once: true });
+  if (r.errors) throw new Error(`v1 registration: ${r.errors} errors ${JSON.stringify(r.statuses)}`);
+  const answer = await request(server.port, "POST", "/Agent/HeartBeat", v1Heartbeat(0, versions));
+  const decoded = configserver.proto.v1.HeartBeatResponse.decode(answer.body);
+  if (answer.status !== 200 || decoded.pipeline_check_results.length > 0) throw new Error(`the v1 heartbeat is not current: ${answer.status}, ${decoded.pipeline_check_results.length} check results`);
+  const base = await startBaseline({ "/Agent/HeartBeat": answer.body.toString("base64") }, true);
+  try {
+    for (const p of [server, base]) await load({ port: p.port, kind: "v1heartbeat", agents: 10_000, versions, connections: CONNECTIONS, durationMs: DURATION_MS });
+    pairRow("v1 HeartBeat, 10 configs reported (all current), 10k agents", await peak(server, base, { kind: "v1heartbeat", agents: 10_000, versions }, ROUNDS), 0.9);
+  } finally {
+    await base.stop();
   }
 }
 
