@@ -8,7 +8,7 @@ export type AgentProtocol = "alpha" | "v1" | "v2";
 
 /**
  * An agent's tags as its protocol sends them. alpha and v2 tags are named ({name: value}); v1
- * tags are values only, so a v1 agent matches a group tag by value (docs/protocols.md).
+ * tags are values only, so a v1 agent matches a group tag by value (docs/protocols/v1.md, "Tags").
  */
 export interface AgentTags {
   readonly named: Readonly<Record<string, string>>;
