@@ -46,6 +46,7 @@ export class FieldReader {
     let at = this.at;
     if (at >= end) return false;
     const offset = at;
+    // One-byte keys (fields 1-15) and lengths (< 128) are the common case: read without a loop.
     let key = b[at++] as number;
     if (key >= 0x80) {
       key &= 0x7f;
@@ -61,35 +62,28 @@ export class FieldReader {
     const wireType = key & 7;
     if (field === 0) return this.fail(`field number 0 at byte ${offset}`);
     let start = at;
-    switch (wireType) {
-      case WireType.VARINT: {
-        for (let n = 0; ; n++) {
-          if (at >= end || n >= 10) return this.fail(`truncated varint of field ${field} at byte ${offset}`);
-          if ((b[at++] as number) < 0x80) break;
-        }
-        break;
-      }
-      case WireType.I64:
-        at += 8;
-        break;
-      case WireType.I32:
-        at += 4;
-        break;
-      case WireType.LEN: {
-        let length = 0;
-        for (let i = 0; ; i++) {
+    if (wireType === WireType.LEN) {
+      if (at >= end) return this.fail(`truncated length of field ${field} at byte ${offset}`);
+      let length = b[at++] as number;
+      if (length >= 0x80) {
+        length &= 0x7f;
+        for (let i = 1; ; i++) {
           if (at >= end || i > 4) return this.fail(`truncated length of field ${field} at byte ${offset}`);
           const byte = b[at++] as number;
           length += (byte & 0x7f) * (PLACE[i] as number);
           if (byte < 0x80) break;
         }
-        start = at;
-        at += length;
-        break;
       }
-      default:
-        return this.fail(`unsupported wire type ${wireType} of field ${field} at byte ${offset}`);
-    }
+      start = at;
+      at += length;
+    } else if (wireType === WireType.VARINT) {
+      for (let n = 0; ; n++) {
+        if (at >= end || n >= 10) return this.fail(`truncated varint of field ${field} at byte ${offset}`);
+        if ((b[at++] as number) < 0x80) break;
+      }
+    } else if (wireType === WireType.I64) at += 8;
+    else if (wireType === WireType.I32) at += 4;
+    else return this.fail(`unsupported wire type ${wireType} of field ${field} at byte ${offset}`);
     if (at > end) return this.fail(`field ${field} at byte ${offset} runs past the end of the message`);
     this.at = at;
     this.field = field;
