@@ -107,7 +107,11 @@ export function v1Routes(deps: AgentDeps): RouteSpec<never>[] {
    * The check results of one kind: only what changed. Records the agent's report of that kind
    * (sorted by name, as the registry wants it; the prebuilt one when it holds exactly the list).
    */
-  const check = (id: string, kind: ConfigKind, infos: readonly Info[], list: readonly Served[]): readonly CheckResult[] => {
+  const check = (record: AgentRecord, kind: ConfigKind, infos: readonly Info[], list: readonly Served[]): readonly CheckResult[] => {
+    const id = record.agentId;
+    // The Legacy agent never reports agent configs: with none applied either, there is nothing to
+    // record (the pipeline report already stamped the time).
+    if (kind === "instance" && list.length === 0 && infos.length === 0 && record.instances.length === 0) return NONE;
     const ix = indexOf(list);
     if (holdsExactly(infos, list, ix)) {
       registry.reportConfigs(id, kind, ix.report);
@@ -188,8 +192,8 @@ export function v1Routes(deps: AgentDeps): RouteSpec<never>[] {
         const applied = state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags);
         return {
           message: "Send heartbeat success",
-          pipeline_check_results: check(id, "pipeline", pipelines, applied.configs),
-          agent_check_results: check(id, "instance", instances, applied.instances),
+          pipeline_check_results: check(record, "pipeline", pipelines, applied.configs),
+          agent_check_results: check(record, "instance", instances, applied.instances),
         };
       },
     }),
