@@ -37,6 +37,11 @@ interface ListIndex {
   readonly at: ReadonlyMap<string, number>;
   readonly report: readonly ConfigReport[];
   readonly seen: Uint32Array;
+  /**
+   * The registry's own copy of `report` (it keeps one list per distinct report): passing that
+   * very array back lets it see "unchanged" without comparing every entry.
+   */
+  held?: readonly ConfigReport[];
 }
 const indexes = new WeakMap<readonly Served[], ListIndex>();
 let mark = 0;
@@ -68,6 +73,9 @@ function holdsExactly(infos: readonly Info[], list: readonly Served[], ix: ListI
   }
   return true;
 }
+
+const sameReports = (a: readonly ConfigReport[], b: readonly ConfigReport[]) =>
+  a.length === b.length && a.every((x, i) => x.name === b[i]?.name && x.version === b[i]?.version && x.status === b[i]?.status && x.message === b[i]?.message);
 
 /** Refuses a reported or requested config without a name, before anything is stored. */
 function named(infos: readonly Info[], field: string, hint = ""): void {
@@ -114,7 +122,13 @@ export function v1Routes(deps: AgentDeps): RouteSpec<never>[] {
     if (kind === "instance" && list.length === 0 && infos.length === 0 && record.instances.length === 0) return NONE;
     const ix = indexOf(list);
     if (holdsExactly(infos, list, ix)) {
-      registry.reportConfigs(id, kind, ix.report);
+      const before = kind === "pipeline" ? record.pipelines : record.instances;
+      registry.reportConfigs(id, kind, before === ix.held ? before : ix.report);
+      if (before !== ix.held) {
+        // Adopted only when it is the same list (a registry may answer with a copy, or later).
+        const now = kind === "pipeline" ? record.pipelines : record.instances;
+        if (sameReports(now, ix.report)) ix.held = now;
+      }
       return NONE;
     }
     const versions = new Map<string, number>();
