@@ -138,5 +138,5 @@ test("bad input on each shared path is a 400 with a message saying why; the serv
   t.is((await legacy.cycle()).results.length, 2);
   t.is((await loong.cycle()).pipelineUpdates.length, 2);
   t.is((await s.api.heartbeat({ agent_id: "survivor-alpha" })).status, 200);
-  await waitFor(() => s.registry.liveCount() === 3);
+  await waitFor(async () => (await s.registry.liveCount()) === 3);
 });
