@@ -4,14 +4,11 @@
 import test from "ava";
 import { num, pb, send } from "./helpers/client.ts";
 import { git, tempDir } from "./helpers/git.ts";
-import { commitFiles } from "./helpers/repo.ts";
+import { commitFiles, configYaml as config, groupYaml } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
 import { NEW, v1, V1Agent } from "./helpers/v1Agent.ts";
 import { v2, V2Agent } from "./helpers/v2Agent.ts";
 
-const config = (name: string, content: string) => `config_name: ${name}\nagent_type: iLogtail\ndescription: ""\ncontent: ${JSON.stringify(content)}\n`;
-const group = (name: string, tags: [string, string][], configs: string[]) =>
-  `group_name: ${name}\ndescription: ""\ntags: ${JSON.stringify(tags.map(([n, v]) => ({ name: n, value: v })))}\nconfigs: ${JSON.stringify(configs)}\n`;
 
 function repo(): string {
   const dir = tempDir("cs-shared-");
@@ -19,7 +16,7 @@ function repo(): string {
   commitFiles(dir, {
     "configs/nginx.yaml": config("nginx", "inputs:\n  - Type: input_file\n    FilePaths: [/var/log/nginx/*.log]\n"),
     "configs/java.yaml": config("java", "inputs:\n  - Type: input_file\n    FilePaths: [/app/*.log]\n"),
-    "agent_groups/web.yaml": group("web", [["env", "prod"]], ["java", "nginx"]),
+    "agent_groups/web.yaml": groupYaml("web", ["java", "nginx"], [["env", "prod"]]),
   });
   return dir;
 }

@@ -4,7 +4,7 @@
 import test from "ava";
 import { num, send } from "./helpers/client.ts";
 import { git, tempDir } from "./helpers/git.ts";
-import { commitFiles } from "./helpers/repo.ts";
+import { commitFiles, configYaml as config, groupYaml, instanceYaml as instance } from "./helpers/repo.ts";
 import { waitFor, withServer, type TestServer } from "./helpers/server.ts";
 import { DELETED, MODIFIED, NEW, v1, V1Agent } from "./helpers/v1Agent.ts";
 
@@ -12,10 +12,6 @@ import { DELETED, MODIFIED, NEW, v1, V1Agent } from "./helpers/v1Agent.ts";
 // unicode, no final newline.
 const NGINX = '# nginx access logs\nenable: true\ninputs:\n  - Type: input_file\n    FilePaths: ["/var/log/nginx/access.log"]   \n    Tag: "ü\t→"\nflushers:\n  - Type: flusher_stdout';
 const JAVA = "inputs:\n  - Type: input_file\n    FilePaths: [/app/*.log]\n";
-const config = (name: string, content: string) => `config_name: ${name}\nagent_type: iLogtail\ndescription: ""\ncontent: ${JSON.stringify(content)}\n`;
-const instance = (name: string, content: string) => `config_name: ${name}\ndescription: ""\ncontent: ${JSON.stringify(content)}\n`;
-const group = (name: string, tags: [string, string][], configs: string[], instances?: string[]) =>
-  `group_name: ${name}\ndescription: ""\ntags: ${JSON.stringify(tags.map(([n, v]) => ({ name: n, value: v })))}\nconfigs: ${JSON.stringify(configs)}\n${instances ? `instance_configs: ${JSON.stringify(instances)}\n` : ""}`;
 
 /** A repository a person made: two pipelines for env=prod, nothing for everyone else. */
 function repo(): string {
@@ -24,8 +20,8 @@ function repo(): string {
   commitFiles(dir, {
     "configs/nginx.yaml": config("nginx", NGINX),
     "configs/java.yaml": config("java", JAVA),
-    "agent_groups/web.yaml": group("web", [["env", "prod"]], ["java", "nginx"]),
-    "agent_groups/default.yaml": group("default", [], []),
+    "agent_groups/web.yaml": groupYaml("web", ["java", "nginx"], [["env", "prod"]]),
+    "agent_groups/default.yaml": groupYaml("default", [], []),
   });
   return dir;
 }
@@ -74,7 +70,7 @@ test("a LegacyCommonConfigProvider agent converges: NEW with content byte for by
 
   // java is removed from the group: DELETED (old and new = the version it reported), the file goes.
   const javaVersion = version("java");
-  await served(s, commitFiles(s.repo, { "agent_groups/web.yaml": group("web", [["env", "prod"]], ["nginx"]) }));
+  await served(s, commitFiles(s.repo, { "agent_groups/web.yaml": groupYaml("web", ["nginx"], [["env", "prod"]]) }));
   const fourth = await agent.cycle();
   t.deepEqual(fourth.results, [{ name: "java", status: DELETED, oldVersion: javaVersion, newVersion: javaVersion }]);
   t.true(fourth.fetched, "the agent fetches even when every result is a deletion");
@@ -142,7 +138,7 @@ test("agent configs: check results in the heartbeat (AGENT_CONFIG), content from
   const dir = repo();
   commitFiles(dir, {
     "instance_configs/loong.yaml": instance("loong", '{"max_bytes_per_sec": 209715200}\n'),
-    "agent_groups/web.yaml": group("web", [["env", "prod"]], ["java", "nginx"], ["loong"]),
+    "agent_groups/web.yaml": groupYaml("web", ["java", "nginx"], [["env", "prod"]], ["loong"]),
   });
   const s = await withServer(t, { repo: dir });
   const loong = s.store.state.instanceConfigs.get("loong")?.version as number;

@@ -13,8 +13,10 @@ export function writeFiles(dir: string, files: Record<string, string>): void {
 export const configYaml = (name: string, content: string) =>
   `config_name: ${name}\nagent_type: ilogtail\ndescription: ""\ncontent: ${JSON.stringify(content)}\n`;
 
-export const groupYaml = (name: string, configs: string[], tags: [string, string][] = []) =>
-  `group_name: ${name}\ndescription: ""\ntags: ${JSON.stringify(tags.map(([n, v]) => ({ name: n, value: v })))}\nconfigs: ${JSON.stringify(configs)}\n`;
+export const instanceYaml = (name: string, content: string) => `config_name: ${name}\ndescription: ""\ncontent: ${JSON.stringify(content)}\n`;
+
+export const groupYaml = (name: string, configs: string[], tags: [string, string][] = [], instances?: string[]) =>
+  `group_name: ${name}\ndescription: ""\ntags: ${JSON.stringify(tags.map(([n, v]) => ({ name: n, value: v })))}\nconfigs: ${JSON.stringify(configs)}\n${instances ? `instance_configs: ${JSON.stringify(instances)}\n` : ""}`;
 
 /** Commits files in a work tree as a person; returns the new commit hash. */
 export function commitFiles(dir: string, files: Record<string, string>, message = "change by a person"): string {
