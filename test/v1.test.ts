@@ -57,6 +57,9 @@ test("a LegacyCommonConfigProvider agent converges: NEW with content byte for by
   const second = await agent.cycle();
   t.deepEqual([second.results, second.fetched, second.response.pipeline_check_results], [[], false, []]);
   t.is(second.response.message, "Send heartbeat success");
+  // The versions it reports are what the rollout counts: it runs the served version of both.
+  const rollout = JSON.parse((await send(s.url, "GET", "/api/v1/configs/nginx/rollout", "")).body.toString()) as Record<string, unknown>;
+  t.like(rollout, { servedVersion: version("nginx"), targeted: 1, applied: 1, notReported: 0 });
 
   // Another process commits a change of nginx: MODIFIED with the old and the new version.
   const before = version("nginx");
