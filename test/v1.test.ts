@@ -182,7 +182,7 @@ test("with no valid commit a v1 agent is told to retry (503 INTERNAL_SERVER_ERRO
   const c = await agent.cycle();
   t.is(c.status, 503);
   t.is(c.response.code, v1.RespCode.INTERNAL_SERVER_ERROR);
-  t.regex(c.response.message, /no valid commit to serve yet/);
+  t.regex(c.response.message, /no valid commit to serve \(the repository has no commits yet\)/);
   t.deepEqual(c.results, []);
   t.is(agent.held.get("nginx"), 7, "it keeps what it runs");
   const f = await send(s.url, "POST", "/Agent/FetchPipelineConfig", v1.FetchPipelineConfigRequest.encode({ request_id: "f", agent_id: "legacy-early", req_configs: [{ name: "nginx", version: 7 as never }] }).finish());
