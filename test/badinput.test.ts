@@ -231,3 +231,17 @@ test("a group tag with an empty name is 400 InvalidParameter naming the tag; not
   t.is(updated.status, 400);
   t.is(updated.body.code, "InvalidParameter");
 });
+
+test("a request_id longer than 128 characters is echoed in the body but not copied into x-log-requestid", async (t) => {
+  const s = await withServer(t);
+  const long = "r".repeat(100_000);
+  for (const path of ["/Agent/HeartBeat", "/Agent/HeartBeat?via=koa"]) {
+    const raw = await send(s.url, "POST", path, pb.HeartBeatRequest.encode({ request_id: long, agent_id: "a" }).finish());
+    t.is(raw.status, 200, path);
+    t.regex(String(raw.headers["x-log-requestid"]), /^[0-9a-f-]{36}$/, path);
+    t.is(pb.HeartBeatResponse.decode(raw.body).response_id, long, path);
+  }
+  const edge = "e".repeat(128);
+  const raw = await send(s.url, "POST", "/Agent/HeartBeat", pb.HeartBeatRequest.encode({ request_id: edge, agent_id: "a" }).finish());
+  t.is(raw.headers["x-log-requestid"], edge, "128 characters still fit");
+});

@@ -33,6 +33,7 @@ interface TagSet {
 
 /** Short strings many agents repeat (agent type, version, running status) are kept once. */
 const MAX_INTERNED = 1000;
+const MAX_INTERNED_LENGTH = 256;
 const MAX_REPORT_SETS = 10_000;
 const MAX_REPORT_KEY_BYTES = 16 * 1024 * 1024;
 const NONE: readonly ConfigReport[] = Object.freeze([]);
@@ -159,6 +160,8 @@ export class MemoryRegistry implements AgentRegistry {
   }
 
   private intern(s: string): string {
+    // Only short strings: agents choose these, and a thousand 4 MiB ones must not be kept for good.
+    if (s.length > MAX_INTERNED_LENGTH) return s;
     const known = this.strings.get(s);
     if (known !== undefined) return known;
     if (this.strings.size < MAX_INTERNED) this.strings.set(s, s);
