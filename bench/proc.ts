@@ -78,11 +78,21 @@ export function startServer(repo: string, nodeFlags: string[] = [], root = ROOT,
   return track(child, (l) => (l.msg === "configserver listening" ? portOf(l.url) : undefined), "configserver");
 }
 
-/** `v1`: its /Agent/HeartBeat speaks protocol v1 (bench/baseline.ts). */
-export function startBaseline(templates: Record<string, string>, v1 = false): Promise<Proc> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/baseline.ts", JSON.stringify({ templates, v1 })], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  return track(child, (l) => portOf(l.url), "baseline");
+/** Which baseline: koa + protobufjs (bench/baseline.ts) or bare node:http + protobufjs (bench/bareBaseline.ts). */
+export type BaselineKind = "koa" | "bare";
+
+/**
+ * A baseline process answering `templates` (path → a response captured from the real server,
+ * base64). `v1`: its /Agent/HeartBeat speaks protocol v1. `nodeFlags` e.g. --cpu-prof.
+ */
+export function startBaseline(templates: Record<string, string>, v1 = false, kind: BaselineKind = "koa", nodeFlags: string[] = []): Promise<Proc> {
+  const script = kind === "bare" ? "bench/bareBaseline.ts" : "bench/baseline.ts";
+  const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", script, JSON.stringify({ templates, v1 })], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  return track(child, (l) => portOf(l.url), `${kind} baseline`);
 }
+
+/** The bare node:http + protobufjs baseline (bench/bareBaseline.ts); see startBaseline. */
+export const startBareBaseline = (templates: Record<string, string>, v1 = false, nodeFlags: string[] = []): Promise<Proc> => startBaseline(templates, v1, "bare", nodeFlags);
 
 /** Runs the load generator in its own process and returns what it measured. */
 export function load(spec: LoadSpec): Promise<LoadResult> {

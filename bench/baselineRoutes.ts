@@ -1,0 +1,54 @@
+// What both baselines (bench/baseline.ts on koa, bench/bareBaseline.ts on bare node:http) do per
+// agent request, so that they differ only in the HTTP layer: decode the same request message the
+// real server decodes, build a fresh response message from a template captured from the real
+// server (the request's id echoed, the repeated field's entries copied, as a handler builds
+// them), encode it. No registry, no diff, no metrics, no log.
+import { configserver } from "../src/gen/proto.js";
+
+const pb = configserver.proto;
+
+interface Codec {
+  decode(b: Uint8Array): Record<string, unknown>;
+  encode(m: object): { finish(): Uint8Array };
+  toObject(m: never, o: object): Record<string, unknown>;
+}
+
+export interface BaselineRoute {
+  /** Decodes the request; returns the id the answer echoes (a string, or bytes for v2). */
+  decode(body: Uint8Array): unknown;
+  /** The x-log-requestid of an echoed id. */
+  headerId(echo: unknown): string;
+  /** A fresh answer message with `echo`, encoded. */
+  answer(echo: unknown): Buffer;
+}
+
+/**
+ * Templates: path → a response the real server gave (base64). `v1`: /Agent/HeartBeat speaks
+ * protocol v1 instead of alpha (the two share the path; a baseline process serves one of them).
+ */
+export function baselineRoutes(templates: Readonly<Record<string, string>>, v1 = false): Map<string, BaselineRoute> {
+  const routes = new Map<string, BaselineRoute>();
+  // echo: the response field that carries the request's id; list: the repeated field copied per request.
+  const add = (path: string, request: unknown, response: unknown, echo: string, list: string, fallback: Record<string, unknown>) => {
+    const req = request as Codec;
+    const res = response as Codec;
+    const bytes = templates[path];
+    const template = bytes ? res.toObject(res.decode(Buffer.from(bytes, "base64")) as never, { longs: Number }) : fallback;
+    const items = template[list] as Record<string, unknown>[] | undefined;
+    const bytesId = echo === "request_id" && path === "/Agent/Heartbeat";
+    routes.set(path, {
+      decode: (body) => req.decode(body)[echo === "response_id" ? "request_id" : echo] ?? (bytesId ? new Uint8Array(0) : ""),
+      headerId: bytesId ? (e) => Buffer.from((e as Uint8Array).buffer, (e as Uint8Array).byteOffset, (e as Uint8Array).length).toString("latin1") : (e) => e as string,
+      answer: (e) => {
+        const message: Record<string, unknown> = { ...template, [echo]: e };
+        if (items) message[list] = items.map((i) => ({ ...i }));
+        return Buffer.from(res.encode(message).finish());
+      },
+    });
+  };
+  if (v1) add("/Agent/HeartBeat", pb.v1.HeartBeatRequest, pb.v1.HeartBeatResponse, "request_id", "pipeline_check_results", { code: 0, message: "" });
+  else add("/Agent/HeartBeat", pb.HeartBeatRequest, pb.HeartBeatResponse, "response_id", "config_update_infos", { code: "Accept", message: "" });
+  add("/Agent/GetConfigList", pb.AgentGetConfigListRequest, pb.AgentGetConfigListResponse, "response_id", "config_update_infos", { code: "Accept", message: "" });
+  add("/Agent/Heartbeat", pb.v2.HeartbeatRequest, pb.v2.HeartbeatResponse, "request_id", "continuous_pipeline_config_updates", { common_response: { status: 0 }, capabilities: 7 });
+  return routes;
+}
