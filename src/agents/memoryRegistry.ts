@@ -1,7 +1,7 @@
-import type { AgentRecord, AgentTags, ConfigKind, ConfigReport, Heartbeat, Statistics } from "../domain/agent.ts";
+import type { AgentRecord, AgentTags, Alarm, ConfigKind, ConfigReport, Heartbeat, Statistics } from "../domain/agent.ts";
 import { sameTags, tagsKey } from "../domain/matching.ts";
 import type { AgentRegistry, FleetViewStatus } from "../domain/registry.ts";
-import { Part } from "./agentCodec.ts";
+import { FULL, Part } from "./agentCodec.ts";
 import { IdOrder } from "./idOrder.ts";
 
 export interface RegistryOptions {
@@ -17,6 +17,39 @@ export interface RegistryOptions {
    * registry knows what to write behind without comparing records itself.
    */
   readonly onChange?: (record: AgentRecord, parts: number, first: boolean) => void;
+}
+
+/** What a record holds beyond its id and times: its five parts (agentCodec.ts), decoded. */
+export interface RecordContent {
+  readonly heartbeat: Heartbeat | undefined;
+  readonly pipelines: readonly ConfigReport[];
+  readonly instances: readonly ConfigReport[];
+  readonly statistics: Statistics | undefined;
+  readonly alarms: readonly Alarm[];
+}
+
+/** A change to one agent's record made in another process (MemoryRegistry.absorb). */
+export interface AbsorbedChange extends Partial<RecordContent> {
+  readonly agentId: string;
+  readonly lastSeenMs: number;
+  readonly latestHeartbeatTime: number;
+  readonly reportedMs: number;
+  /** The v2 sequence number of the latest heartbeat, when it has one. */
+  readonly sequenceNum?: number | undefined;
+  /** The parts that changed (agentCodec's Part bits; 0 = only the times): their new values are the fields above, or in `whole`. */
+  readonly mask: number;
+  /**
+   * The sender's whole record, sent when it had not heard of the agent before: all of it is taken
+   * when this process has no live record of the agent, else only the parts in `mask`.
+   */
+  readonly whole?: RecordContent | undefined;
+}
+
+/** What absorb wrote: the record, which parts, and whether the record was new (or expired) here. */
+export interface Absorbed {
+  readonly record: AgentRecord;
+  readonly parts: number;
+  readonly created: boolean;
 }
 
 /** The registry's own, mutable view of a record. */
@@ -75,24 +108,8 @@ export class MemoryRegistry implements AgentRegistry {
     const old = r.heartbeat;
     // Heartbeats are immutable (each one replaces the last), so the previous one is returned as is.
     const previous = old && !this.expired(r) ? old : undefined;
-    // Most heartbeats repeat the same tags: keep the old (shared) set rather than rebuild its key.
-    let tags: AgentTags;
-    if (old && sameTags(old.tags, hb.tags)) tags = old.tags;
-    else {
-      if (old) this.release(r.tagsKey);
-      const key = tagsKey(hb.tags);
-      let set = this.tagSets.get(key);
-      if (set === undefined) this.tagSets.set(key, (set = { key, tags: freezeTags(hb.tags), refs: 0 }));
-      set.refs++;
-      r.tagsKey = set.key;
-      tags = set.tags;
-    }
-    const a = hb.attributes;
-    const oa = old?.attributes;
-    // A fleet repeats its attributes: the previous object is kept while nothing changed.
-    const attributes = oa && oa.agentType === a.agentType && oa.version === a.version && oa.ip === a.ip && oa.hostname === a.hostname && sameStrings(oa.extras, a.extras)
-      ? oa
-      : { agentType: this.intern(a.agentType), version: this.intern(a.version), ip: a.ip, hostname: a.hostname, extras: a.extras };
+    const tags = this.retag(r, old, hb.tags);
+    const attributes = this.attributesOf(old, hb.attributes);
     r.heartbeat = {
       agentId: r.agentId,
       protocol: hb.protocol,
@@ -115,13 +132,80 @@ export class MemoryRegistry implements AgentRegistry {
     return previous;
   }
 
+  /** Most heartbeats repeat the same tags: the old (shared) set is kept rather than its key rebuilt. */
+  private retag(r: Entry, old: Heartbeat | undefined, next: AgentTags): AgentTags {
+    if (old && sameTags(old.tags, next)) return old.tags;
+    if (old) this.release(r.tagsKey);
+    const key = tagsKey(next);
+    let set = this.tagSets.get(key);
+    if (set === undefined) this.tagSets.set(key, (set = { key, tags: freezeTags(next), refs: 0 }));
+    set.refs++;
+    r.tagsKey = set.key;
+    return set.tags;
+  }
+
+  /** A fleet repeats its attributes: the previous object is kept while nothing changed. */
+  private attributesOf(old: Heartbeat | undefined, a: Heartbeat["attributes"]): Heartbeat["attributes"] {
+    const oa = old?.attributes;
+    return oa && oa.agentType === a.agentType && oa.version === a.version && oa.ip === a.ip && oa.hostname === a.hostname && sameStrings(oa.extras, a.extras)
+      ? oa
+      : { agentType: this.intern(a.agentType), version: this.intern(a.version), ip: a.ip, hostname: a.hostname, extras: a.extras };
+  }
+
+  /**
+   * Takes a change another process of this server heard (src/agents/replication.ts): no onChange,
+   * since it is not news from an agent here. Times only move forward. Over a live record, only the
+   * parts in `mask` are written; a missing (or expired) one needs the sender's whole record, else
+   * nothing is written and undefined is returned (the caller asks for it whole).
+   */
+  absorb(change: AbsorbedChange): Absorbed | undefined {
+    let r = this.agents.get(change.agentId);
+    const live = r !== undefined && !this.expired(r);
+    if (!live && change.whole === undefined) return undefined;
+    r ??= this.record(change.agentId);
+    const parts = live ? change.mask : FULL;
+    const given: Partial<RecordContent> = change.whole ?? change;
+    if (parts & Part.H) {
+      const hb = given.heartbeat;
+      const old = r.heartbeat;
+      if (hb === undefined) {
+        if (old) this.release(r.tagsKey);
+        r.heartbeat = undefined;
+        r.tagsKey = "[]";
+      } else {
+        r.heartbeat = { ...hb, tags: this.retag(r, old, hb.tags), attributes: this.attributesOf(old, hb.attributes), runningStatus: this.intern(hb.runningStatus) };
+      }
+    }
+    if (parts & Part.P) r.pipelines = this.reportsOf(r.pipelines, given.pipelines ?? NONE);
+    if (parts & Part.I) r.instances = this.reportsOf(r.instances, given.instances ?? NONE);
+    if (parts & Part.S) r.statistics = given.statistics;
+    if (parts & Part.L) r.alarms = [...(given.alarms ?? [])];
+    const newer = change.lastSeenMs >= r.lastSeenMs;
+    if (newer && change.sequenceNum !== undefined && r.heartbeat !== undefined && r.heartbeat.sequenceNum !== change.sequenceNum) {
+      r.heartbeat = { ...r.heartbeat, sequenceNum: change.sequenceNum };
+    }
+    r.lastSeenMs = Math.max(r.lastSeenMs, change.lastSeenMs);
+    r.latestHeartbeatTime = Math.max(r.latestHeartbeatTime, change.latestHeartbeatTime);
+    r.reportedMs = Math.max(r.reportedMs, change.reportedMs);
+    return { record: r, parts, created: !live };
+  }
+
+  private reportsOf(old: readonly ConfigReport[], reports: readonly ConfigReport[]): readonly ConfigReport[] {
+    return old === reports || sameReports(old, reports) ? old : reports.length === 0 ? NONE : this.internReports(reports);
+  }
+
+  /** Every live record, with or without a heartbeat (what another process needs to hold the same). */
+  eachKnown(visit: (record: AgentRecord) => void): void {
+    for (const r of this.agents.values()) if (!this.expired(r)) visit(r);
+  }
+
   reportConfigs(agentId: string, kind: ConfigKind, reports: readonly ConfigReport[]): void {
     const r = this.record(agentId);
     const now = this.now();
     const old = kind === "pipeline" ? r.pipelines : r.instances;
     // Agents repeat the same report every few seconds: keep the old array when nothing changed;
     // and most agents of a fleet report the same list: a changed one is shared with theirs.
-    const next = old === reports || sameReports(old, reports) ? old : reports.length === 0 ? NONE : this.internReports(reports);
+    const next = this.reportsOf(old, reports);
     if (kind === "pipeline") r.pipelines = next;
     else r.instances = next;
     r.reportedMs = now;

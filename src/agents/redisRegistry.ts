@@ -6,7 +6,7 @@ import type { AgentRegistry, FleetViewStatus } from "../domain/registry.ts";
 import { redisClient } from "../redis/connect.ts";
 import { decodeStored, encodeParts, encodeTimes, FULL, Part, PART_FIELDS, revOf, type RecordParts } from "./agentCodec.ts";
 import { FleetMirror } from "./fleetMirror.ts";
-import { MemoryRegistry } from "./memoryRegistry.ts";
+import { MemoryRegistry, type Absorbed, type AbsorbedChange } from "./memoryRegistry.ts";
 import { FLUSH_LUA, HEADS_LUA, SWEEP_LUA } from "./redisScripts.ts";
 
 export interface RedisRegistryOptions {
@@ -169,6 +169,24 @@ export class RedisRegistry implements AgentRegistry {
       (this.redis as unknown as { csSweep: (...a: (string | number)[]) => Promise<number> }).csSweep(this.prefix, 1000).catch(() => undefined);
     }
     return this.local.sweep();
+  }
+
+  /**
+   * Takes a change a worker of this server heard (--workers: the primary holds the server's agents
+   * here) and writes it behind like one heard here: an agent new to this server goes as a first sight.
+   */
+  absorb(change: AbsorbedChange): Absorbed | undefined {
+    const a = this.local.absorb(change);
+    if (a !== undefined) this.mark(a.record, a.created ? change.mask | FIRST : a.parts);
+    return a;
+  }
+
+  eachKnown(visit: (record: AgentRecord) => void): void {
+    this.local.eachKnown(visit);
+  }
+
+  findLocal(agentId: string): AgentRecord | undefined {
+    return this.local.findLocal(agentId);
   }
 
   private mark(record: AgentRecord, parts: number): void {

@@ -1,0 +1,147 @@
+import type { AgentRecord, ConfigKind, ConfigReport, Heartbeat, Statistics } from "../domain/agent.ts";
+import type { AgentRegistry, FleetViewStatus } from "../domain/registry.ts";
+import { FULL } from "./agentCodec.ts";
+import { MemoryRegistry } from "./memoryRegistry.ts";
+import { decodeBatch, encodeBatch, WHOLE, type ChangeBatch } from "./replication.ts";
+
+export interface ReplicaOptions {
+  readonly ttlMs: number;
+  readonly now?: () => number;
+  /** Hands a batch of this process's changes to the primary (which passes it on to the other workers). */
+  readonly send: (batch: ChangeBatch) => void;
+  /** How often changes of the times alone are sent. Default 100 ms. */
+  readonly flushMs?: number;
+}
+
+/**
+ * A worker's registry (--workers): a MemoryRegistry holding every agent of the server, those
+ * heard here and those other workers heard (absorbed from the batches the primary passes on), so
+ * an agent's next request is answered the same whatever worker it reaches.
+ *
+ * A change of a record's parts (a new agent, new tags, a new report, statistics, an alarm) is sent
+ * in a microtask, before the agent's answer is written: the primary reads it, passes it on to the
+ * other workers and only then hands them connections that arrive after it (one ordered channel per
+ * worker), so an agent's next request on a new connection finds it wherever it lands. Changes of
+ * the times alone (most heartbeats) are sent every `flushMs`, and before a listing on request.
+ */
+export class ReplicaRegistry implements AgentRegistry {
+  readonly ttlMs: number;
+  private readonly local: MemoryRegistry;
+  private pending = new Map<AgentRecord, number>();
+  private soon = false;
+  private readonly send: (batch: ChangeBatch) => void;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(options: ReplicaOptions) {
+    this.ttlMs = options.ttlMs;
+    this.send = options.send;
+    this.local = new MemoryRegistry({ ttlMs: options.ttlMs, ...(options.now ? { now: options.now } : {}), onChange: (r, parts, first) => this.mark(r, first ? parts | WHOLE : parts) });
+    this.timer = setInterval(() => this.flush(), options.flushMs ?? 100);
+    this.timer.unref();
+  }
+
+  private mark(record: AgentRecord, flags: number): void {
+    const had = this.pending.get(record);
+    const next = (had ?? 0) | flags;
+    if (had === undefined || next !== had) this.pending.set(record, next);
+    if (flags !== 0 && !this.soon) {
+      this.soon = true;
+      queueMicrotask(this.flushSoon);
+    }
+  }
+
+  private readonly flushSoon = () => {
+    this.soon = false;
+    this.flush();
+  };
+
+  /** Sends what is pending (a listing on the primary asks for this first). */
+  flush(): void {
+    if (this.pending.size === 0) return;
+    const changed = this.pending;
+    this.pending = new Map();
+    this.send(encodeBatch(changed));
+  }
+
+  /**
+   * Takes a batch another process sent. Returns the agents it changed but this process has no
+   * live record of: the primary sends them whole.
+   */
+  absorb(batch: ChangeBatch): string[] {
+    const missing: string[] = [];
+    decodeBatch(batch, (change) => {
+      if (this.local.absorb(change) === undefined) missing.push(change.agentId);
+    });
+    return missing;
+  }
+
+  /** The primary lacks these agents: they go again, whole. */
+  resend(ids: readonly string[]): void {
+    for (const id of ids) {
+      const r = this.local.findLocal(id);
+      if (r !== undefined) this.mark(r, FULL | WHOLE);
+    }
+  }
+
+  // ---- the agent path: memory only ----
+
+  heartbeat(beat: Heartbeat): Heartbeat | undefined {
+    return this.local.heartbeat(beat);
+  }
+
+  reportConfigs(agentId: string, kind: ConfigKind, reports: readonly ConfigReport[]): void {
+    this.local.reportConfigs(agentId, kind, reports);
+  }
+
+  updateConfigs(agentId: string, kind: ConfigKind, reports: readonly ConfigReport[]): void {
+    this.local.updateConfigs(agentId, kind, reports);
+  }
+
+  statistics(agentId: string, stats: Statistics): void {
+    this.local.statistics(agentId, stats);
+  }
+
+  alarm(agentId: string, type: string, detail: string): void {
+    this.local.alarm(agentId, type, detail);
+  }
+
+  get(agentId: string): AgentRecord | undefined {
+    return this.local.get(agentId);
+  }
+
+  get size(): number {
+    return this.local.size;
+  }
+
+  sweep(): number {
+    return this.local.sweep();
+  }
+
+  // ---- the listing side: this replica of the server's fleet (the primary answers listings, after asking every worker to flush) ----
+
+  find(agentId: string): Promise<AgentRecord | undefined> {
+    return this.local.find(agentId);
+  }
+
+  list(): Promise<AgentRecord[]> {
+    return this.local.list();
+  }
+
+  each(visit: (record: AgentRecord) => void): Promise<void> {
+    return this.local.each(visit);
+  }
+
+  liveCount(): Promise<number> {
+    return this.local.liveCount();
+  }
+
+  status(): FleetViewStatus {
+    return { ...this.local.status(), pendingWrites: this.pending.size };
+  }
+
+  close(): Promise<void> {
+    clearInterval(this.timer);
+    this.flush();
+    return Promise.resolve();
+  }
+}
