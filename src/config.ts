@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { parseRegistry, redactUrl } from "./agents/registryUrl.ts";
@@ -7,7 +8,7 @@ import type { LogLevel } from "./logger.ts";
 
 export type Source = "flag" | "env" | "file" | "default";
 
-type Kind = "string" | "dir" | "port" | "bool" | "duration" | "size" | "level" | "choice" | "identity" | "secret" | "secretFile";
+type Kind = "string" | "dir" | "port" | "bool" | "duration" | "size" | "level" | "choice" | "identity" | "secret" | "secretFile" | "processes";
 
 export interface OptionSpec {
   /** Flag name without dashes; also the key in the settings file. */
@@ -56,6 +57,7 @@ const TABLE = [
   { name: "v2-config-details", kind: "choice", choices: ["heartbeat", "fetch"], valueName: "mode", description: "protocol v2 agents get config details in the heartbeat answer (heartbeat), or are told to fetch them (fetch)", default: "heartbeat" },
   { name: "v2-long-poll", kind: "duration", valueName: "duration", description: "the longest a v2 heartbeat with WaitForChange=true is held (kept under --request-timeout); 0 = answer at once", default: "20s" },
   { name: "registry", kind: "string", valueName: "memory|url", description: "where agents are remembered: memory (this process) or redis://host:port/db, shared by every replica behind one load balancer (docs/deployment.md)", default: "memory" },
+  { name: "workers", kind: "processes", valueName: "N|auto", description: "processes answering agents on the one port (auto = one per core); with more than 1, a primary process watches, syncs and writes the repository and the workers share its snapshot and fleet view (docs/deployment.md)", default: "1" },
 ] as const satisfies readonly OptionSpec[];
 
 export const OPTIONS: readonly OptionSpec[] = TABLE;
@@ -63,7 +65,7 @@ export const OPTIONS: readonly OptionSpec[] = TABLE;
 type Row = (typeof TABLE)[number];
 type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
 type KeyOf<R extends Row> = R["kind"] extends "duration" ? `${Camel<R["name"]>}Ms` : Camel<R["name"]>;
-type ValueOf<K extends Kind> = K extends "bool" ? boolean : K extends "port" | "duration" | "size" ? number : K extends "level" ? LogLevel : K extends "identity" ? Person : string;
+type ValueOf<K extends Kind> = K extends "bool" ? boolean : K extends "port" | "duration" | "size" | "processes" ? number : K extends "level" ? LogLevel : K extends "identity" ? Person : string;
 type Valued<R extends Row> = R extends { choices: readonly (infer C)[] } ? C : ValueOf<R["kind"]>;
 type Settled<R extends Row> = R extends { default: string } | { required: true } ? Valued<R> : Valued<R> | undefined;
 
@@ -127,6 +129,18 @@ export function parseDuration(text: string): number | undefined {
   let ms = 0;
   for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) ms += Number(m[1]) * (DURATION_UNITS[m[2] as string] as number);
   return Math.round(ms);
+}
+
+/** More processes than this is a typo (or a machine this server was not measured on). */
+export const MAX_WORKERS = 256;
+
+/** `N` (1 to MAX_WORKERS) or `auto`: one per core this process may use. */
+export function parseWorkers(text: string, cores = availableParallelism()): number | undefined {
+  const s = text.trim().toLowerCase();
+  if (s === "auto") return Math.max(1, cores);
+  if (!/^\d+$/.test(s)) return undefined;
+  const n = Number(s);
+  return n >= 1 && n <= MAX_WORKERS ? n : undefined;
 }
 
 /** `4MiB`, `512KiB`, `1MB`, `1000000` (bytes). */
@@ -241,6 +255,10 @@ function resolveValues(input: SettingsInput, names?: readonly string[]): Resolve
       case "duration": {
         const ms = parseDuration(s);
         return ms === undefined ? bad("is not a duration: write a number with a unit, e.g. 500ms, 30s, 10m, 1h30m (or 0)") : ms;
+      }
+      case "processes": {
+        const n = parseWorkers(s);
+        return n === undefined ? bad(`is not a number of processes: an integer from 1 to ${MAX_WORKERS}, or auto (one per core: ${availableParallelism()} here)`) : n;
       }
       case "size": {
         const n = parseSize(s);

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from "prom-client";
 import type { AgentRegistry } from "./domain/registry.ts";
 import { droppedLogLines } from "./logger.ts";
 import type { StoreStatus } from "./store/storeStatus.ts";
@@ -33,6 +33,7 @@ export class Metrics {
   private store: StoreStatus | undefined;
   private agents: AgentRegistry | undefined;
   private readonly labelSets = new Map<string, Map<string, Map<string, Readonly<{ route: string; code: string; protocol: string }>>>>();
+  private peers: (() => Promise<MetricObjectWithValues<MetricValue<string>>[][]>) | undefined;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -70,6 +71,18 @@ export class Metrics {
       collect() { this.reset(); const c = self.store?.state.commit; if (c) this.set({ commit: c }, 1); },
     });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * With --workers: /metrics answers for the whole server, this process's metrics and its
+   * workers' (`peers`) aggregated by prom-client (counters and histograms summed, and each
+   * default metric as prom-client aggregates it across a cluster).
+   */
+  aggregateWith(peers: () => Promise<MetricObjectWithValues<MetricValue<string>>[][]>, counts: { workers: () => number; restarts: () => number }): void {
+    this.peers = peers;
+    const registers = [this.registry];
+    new Gauge({ name: "configserver_workers", help: "Worker processes answering agents (--workers).", registers, collect() { this.set(counts.workers()); } });
+    new Counter({ name: "configserver_worker_restarts_total", help: "Worker processes started again after one exited or was killed.", registers, collect() { this.reset(); const n = counts.restarts(); if (n) this.inc(n); } });
   }
 
   /** What the state gauges read at scrape time. */
@@ -118,7 +131,9 @@ export class Metrics {
   }
 
   /** The Prometheus text exposition. */
-  text(): Promise<string> {
-    return this.registry.metrics();
+  async text(): Promise<string> {
+    if (this.peers === undefined) return this.registry.metrics();
+    const [own, peers] = await Promise.all([this.registry.getMetricsAsJSON(), this.peers()]);
+    return AggregatorRegistry.aggregate([own, ...peers]).metrics();
   }
 }

@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
+import type { Middleware } from "koa";
 import type { Logger } from "pino";
 import { MemoryRegistry } from "./agents/memoryRegistry.ts";
 import { RedisRegistry } from "./agents/redisRegistry.ts";
@@ -7,9 +8,10 @@ import { parseRegistry, redactUrl } from "./agents/registryUrl.ts";
 import { CommitFanout } from "./redis/commitFanout.ts";
 import { COMMAND_TIMEOUT_MS } from "./redis/connect.ts";
 import type { AgentRegistry } from "./domain/registry.ts";
-import { alphaRoutes } from "./protocols/alpha/routes.ts";
-import { v1Routes } from "./protocols/v1/routes.ts";
-import { V2_DEFAULTS, v2Routes } from "./protocols/v2/routes.ts";
+import type { RepoState } from "./domain/repoState.ts";
+import type { Absorbing } from "./agents/workerFleet.ts";
+import type { WorkerStatus } from "./http/status.ts";
+import { agentRoutes } from "./agentRoutes.ts";
 import { ChangeSignal } from "./protocols/changeSignal.ts";
 import { userRoutes } from "./http/userRoutes.ts";
 import type { Settings } from "./config.ts";
@@ -45,7 +47,28 @@ export type ServerOptions = Partial<Omit<Settings, "repo" | "logLevel" | "config
   readonly metrics?: Metrics;
   /** How long a write waits for a lock another git process holds (index.lock, a ref's lock) before ServerBusy. Default 5 s. */
   readonly lockWaitMs?: number;
+  /** Set by src/cluster/primary.ts: this process is the primary of worker processes, which answer the agents. */
+  readonly primary?: PrimaryRole;
 };
+
+/**
+ * What changes when this composition is the primary of --workers processes: it answers no agent
+ * (the workers do), listens on a Unix socket for what they forward, reads the fleet from what they
+ * send, and tells them about every commit it serves.
+ */
+export interface PrimaryRole {
+  /** The fleet view over the registry --registry chose: the workers' changes are absorbed into it. */
+  readonly fleet: (registry: Absorbing) => AgentRegistry;
+  readonly socketPath: string;
+  /** A new commit is served here (after this process's own handling). */
+  readonly onServed: (state: RepoState, previous: RepoState) => void;
+  /** Around every request (after the token check). */
+  readonly middleware: readonly Middleware[];
+  /** v2 heartbeats the workers hold (WaitForChange), for /status. */
+  readonly heldHeartbeats: () => number;
+  /** The workers, for /status. */
+  readonly workers: () => readonly WorkerStatus[];
+}
 
 export interface RunningServer {
   readonly url: string;
@@ -53,13 +76,19 @@ export interface RunningServer {
   readonly store: RepoStore;
   readonly registry: AgentRegistry;
   readonly metrics: Metrics;
-  /** Graceful: stops accepting, lets in-flight requests and writes finish (bounded), then stops. */
-  close(): Promise<void>;
+  /** Graceful: stops accepting, lets in-flight requests and writes finish (bounded by --shutdown-timeout, or `boundMs`), then stops. */
+  close(boundMs?: number): Promise<void>;
 }
 
 export const DEFAULTS = { host: "127.0.0.1", port: 8899, bodyLimit: 4 * 1024 * 1024, shutdownTimeoutMs: 10_000 } as const;
 
 const isLoopback = (host: string) => host === "localhost" || host === "::1" || host.startsWith("127.");
+
+export function warnIfOpen(logger: Logger, host: string, userToken: string | undefined): void {
+  if (!userToken && !isLoopback(host)) {
+    logger.warn({ host }, "listening on a non-loopback address without a user token: anyone who can reach it can change configs (set --user-token-file)");
+  }
+}
 
 /** Builds and starts the whole server; the CLI and the black-box tests both call this. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
@@ -81,6 +110,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       onServed: (state, previous, ms) => {
         metrics.snapshotServed(ms);
         changes.fire();
+        options.primary?.onServed(state, previous);
         fanout?.announce("commit", state.commit);
         logger.info({ commit: state.commit, previous: previous.commit, configs: state.configs.size, groups: state.groups.size, ms: Math.round(ms) }, "serving new commit");
       },
@@ -120,7 +150,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   scheduler.start();
   const ttlMs = options.agentTtlMs ?? 0;
   const shared = choice.kind === "redis" ? new RedisRegistry({ url: choice.url, ttlMs, logger, ...(options.now ? { now: options.now } : {}) }) : undefined;
-  const registry: AgentRegistry = shared ?? new MemoryRegistry({ ttlMs, ...(options.now ? { now: options.now } : {}) });
+  const own = shared ?? new MemoryRegistry({ ttlMs, ...(options.now ? { now: options.now } : {}) });
+  const registry: AgentRegistry = options.primary ? options.primary.fleet(own) : own;
   if (shared !== undefined && choice.kind === "redis") {
     // A healthy start lists the shared fleet from the first request; an unreachable Redis only delays the start a little.
     if (!(await shared.connected(COMMAND_TIMEOUT_MS))) logger.warn({ registry: redactUrl(choice.url) }, "Redis is unreachable at start: serving agents, with a degraded fleet view until it is back");
@@ -159,7 +190,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       fanout?.announce("webhook");
       void scheduler.trigger();
     } }),
-    statusRouter({ store, registry, readOnly: !!options.readOnly, dirty: () => dirty, heldHeartbeats: () => changes.waiting }),
+    statusRouter({ store, registry, readOnly: !!options.readOnly, dirty: () => dirty, heldHeartbeats: options.primary?.heldHeartbeats ?? (() => changes.waiting), ...(options.primary ? { workers: options.primary.workers } : {}) }),
     healthRouter({ readiness, metrics }),
     consoleRouter(),
     landingRouter({ version: VERSION, served: () => ({ commit: store.state.commit || null, committedAt: store.state.committedAt ? new Date(store.state.committedAt).toISOString() : null }) }),
@@ -168,13 +199,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     configsApiRouter({ store }),
     consoleApiRouter({ store, registry, bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit, ...(options.now ? { now: options.now } : {}) }),
   ];
-  // Shared paths are listed in the order detect.ts decides between them: alpha before v1 on
-  // /Agent/HeartBeat, v2 before v1 on /Agent/FetchPipelineConfig.
-  // A held heartbeat must be answered before the request timeout answers it.
-  const timeoutMs = options.requestTimeoutMs ?? 0;
-  const longPollMs = Math.max(0, Math.min(options.v2LongPollMs ?? V2_DEFAULTS.longPollMs, timeoutMs > 0 ? timeoutMs - 1000 : Infinity));
-  const deps = { store, registry, changes, v2: { details: options.v2ConfigDetails ?? V2_DEFAULTS.details, longPollMs } };
-  const routes = [...userRoutes(deps), ...alphaRoutes(deps), ...v2Routes(deps), ...v1Routes(deps)];
+  // A primary's workers answer every agent path.
+  const routes = options.primary ? userRoutes({ store, registry }) : [...userRoutes({ store, registry }), ...agentRoutes({ store, registry, changes }, options)];
   const listener = createApp(routes, {
     bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
     logger,
@@ -182,10 +208,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     auth: { userToken: options.userToken, agentToken: options.agentToken },
     requestTimeoutMs: options.requestTimeoutMs ?? 0,
     shuttingDown: () => closing,
+    middleware: options.primary?.middleware,
   }, [...extra, historyRouter({ store })]);
   const host = options.host ?? DEFAULTS.host;
   const http: Server = await new Promise<Server>((resolve, reject) => {
-    const s = createServer(listener).listen(options.port ?? DEFAULTS.port, host, () => resolve(s));
+    const s = createServer(listener);
+    if (options.primary) s.listen(options.primary.socketPath, () => resolve(s));
+    else s.listen(options.port ?? DEFAULTS.port, host, () => resolve(s));
     s.once("error", reject);
   }).catch(async (err: unknown) => {
     // Nothing may keep running for a caller that goes on after a failed start (tests, embedders).
@@ -197,11 +226,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw err;
   });
   http.keepAliveTimeout = 65_000;
-  const port = (http.address() as AddressInfo).port;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-  logger.info({ url, repo: options.repo, commit: store.state.commit || null, readOnly: !!options.readOnly }, "configserver listening");
-  if (!options.userToken && !isLoopback(host)) {
-    logger.warn({ host }, "listening on a non-loopback address without a user token: anyone who can reach it can change configs (set --user-token-file)");
+  // A primary's address is its socket; its workers' port is known once they listen (src/cluster/primary.ts).
+  const port = options.primary ? 0 : (http.address() as AddressInfo).port;
+  const url = options.primary ? `unix:${options.primary.socketPath}` : `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  if (options.primary) logger.debug({ socket: options.primary.socketPath }, "primary listening for its workers");
+  else {
+    logger.info({ url, repo: options.repo, commit: store.state.commit || null, readOnly: !!options.readOnly }, "configserver listening");
+    warnIfOpen(logger, host, options.userToken);
   }
   return {
     url,
@@ -209,11 +240,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store,
     registry,
     metrics,
-    close: () => (closed ??= (async () => {
+    close: (boundMs?: number) => (closed ??= (async () => {
       closing = true;
       const writesDone = store.close();
       clearInterval(sweeper);
-      const bound = options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs;
+      const bound = boundMs ?? options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs;
       const deadline = Date.now() + bound;
       await new Promise<void>((resolve) => {
         // Cut what is still open at the deadline; the handlers keep running, writes are drained below.

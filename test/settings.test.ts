@@ -1,8 +1,9 @@
 import { writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import test from "ava";
 import { stringify } from "yaml";
-import { describeSettings, envName, OPTIONS, parseDuration, parseSize, resolveSettings, settingKey, SettingsError, type Settings } from "../src/config.ts";
+import { describeSettings, envName, OPTIONS, parseDuration, parseSize, parseWorkers, resolveSettings, settingKey, SettingsError, type Settings } from "../src/config.ts";
 import { runCli } from "./helpers/cli.ts";
 import { pb, send } from "./helpers/client.ts";
 import { tempDir } from "./helpers/git.ts";
@@ -40,6 +41,7 @@ const CASES: Record<string, Case> = {
   "v2-config-details": three("v2ConfigDetails", ["fetch", "heartbeat", "fetch"], ["fetch", "heartbeat", "fetch"]),
   "v2-long-poll": three("v2LongPollMs", ["1s", "0", "45s"], [1000, 0, 45_000]),
   registry: three("registry", ["redis://r-flag:6379/0", "memory", "redis://r-file/2"], ["redis://r-flag:6379/0", "memory", "redis://r-file/2"]),
+  workers: three("workers", ["2", "auto", "3"], [2, availableParallelism(), 3]),
 };
 
 function settingsFile(values: Record<string, unknown>): string {
@@ -132,6 +134,16 @@ test("--registry is memory or a redis:// URL; a bad one is a problem naming wher
     t.regex(e.problems[0] as string, new RegExp(`^CONFIGSERVER_REGISTRY: "${raw.replace(/[?/.]/g, "\\$&")}" `));
     t.regex(e.problems[0] as string, why);
   }
+});
+
+test("--workers is a number of processes or auto (one per core); 0, a fraction or a word is a problem", (t) => {
+  t.is(resolveSettings({ flags: { repo: "/r" }, env: {} }).settings.workers, 1, "one process unless asked");
+  t.is(parseWorkers("auto", 8), 8);
+  t.is(parseWorkers(" AUTO ", 1), 1);
+  t.is(parseWorkers("4"), 4);
+  for (const bad of ["0", "-1", "1.5", "many", "", "257"]) t.is(parseWorkers(bad), undefined, bad);
+  const e = t.throws(() => resolveSettings({ flags: { repo: "/r", workers: "0" }, env: {} }), { instanceOf: SettingsError }) as SettingsError;
+  t.deepEqual(e.problems, [`--workers: "0" is not a number of processes: an integer from 1 to 256, or auto (one per core: ${availableParallelism()} here)`]);
 });
 
 test("an unknown CONFIGSERVER_ variable (a typo) is a warning, not silence", (t) => {

@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import { readdirSync, statSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { CONFIG_ENV, describeSettings, envName, OPTIONS, resolveSettings, SettingsError, type OptionSpec } from "../config.ts";
@@ -35,6 +36,11 @@ Relative paths in a settings file are relative to that file. All problems are re
 Endpoints: GET / (this server), GET /healthz, GET /readyz, GET /metrics (no token); GET /status, GET /api/v1/agents[/ID] (user token).
 Exit status: 0 after SIGTERM/SIGINT; 2 when it cannot start (settings, repository, address): the reason is printed to stderr.`);
   cmd.action(async (flags: Record<string, unknown>) => {
+    // A worker of --workers N (node:cluster starts this same command): its primary sends the settings.
+    if (cluster.isWorker) {
+      const { runWorker } = await import("../cluster/worker.ts");
+      return runWorker();
+    }
     let resolved;
     try {
       resolved = resolveSettings({ flags, env: process.env });
@@ -45,14 +51,14 @@ Exit status: 0 after SIGTERM/SIGINT; 2 when it cannot start (settings, repositor
     }
     const { settings, sources, warnings } = resolved;
     // Loaded here, not at the top: `--help` and the other commands do not need the server.
-    const [{ createLogger, flushLogger }, { startServer }] = await Promise.all([import("../logger.ts"), import("../server.ts")]);
+    const [{ createLogger, flushLogger }, { startServer }, { startPrimary }] = await Promise.all([import("../logger.ts"), import("../server.ts"), import("../cluster/primary.ts")]);
     const logger = createLogger(settings.logLevel);
     for (const w of warnings) logger.warn(w);
     logger.info({ settings: describeSettings(settings), sources }, "settings");
     const created = settings.remote === undefined && isNewFolder(settings.repo);
     let server;
     try {
-      server = await startServer({ ...settings, logger });
+      server = settings.workers > 1 ? await startPrimary({ ...settings, logger }) : await startServer({ ...settings, logger });
     } catch (err) {
       logger.debug({ err }, "could not start");
       await flushLogger(logger);

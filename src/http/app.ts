@@ -1,6 +1,6 @@
 import type { RequestListener } from "node:http";
 import Router from "@koa/router";
-import Koa from "koa";
+import Koa, { type Middleware } from "koa";
 import type { Logger } from "pino";
 import type { Metrics } from "../metrics.ts";
 import { pickProtocol } from "../protocols/detect.ts";
@@ -21,6 +21,10 @@ export interface AppOptions {
   /** Answer RequestTimeout after this long; 0 or absent = never. */
   readonly requestTimeoutMs?: number | undefined;
   readonly shuttingDown?: (() => boolean) | undefined;
+  /** Run after the token check, around everything else (a primary of workers waits there for them to serve a commit made meanwhile). */
+  readonly middleware?: readonly Middleware[] | undefined;
+  /** Requests outside `/Agent/` go here instead of koa (a worker hands them to the primary). */
+  readonly forward?: RequestListener | undefined;
 }
 
 /**
@@ -78,6 +82,7 @@ export function createApp(protocolRoutes: AgentRoutes, options: AppOptions, extr
   const observation = observer({ logger: options.logger, metrics: options.metrics, shuttingDown: options.shuttingDown });
   app.use(observation.middleware);
   app.use(auth(options.auth ?? {}, responses));
+  for (const m of options.middleware ?? []) app.use(m);
   app.use(timeout(options.requestTimeoutMs ?? 0, responses));
   app.use(conditionalGet());
   app.use(router.routes());
@@ -87,11 +92,13 @@ export function createApp(protocolRoutes: AgentRoutes, options: AppOptions, extr
     app.use(r.allowedMethods());
   }
   app.on("error", (err: Error) => options.logger.warn({ err }, "connection error"));
+  const koa = app.callback();
+  const forward = options.forward;
   return agentListener({
     routes: agentRoutes,
     agentToken: options.auth?.agentToken,
     requestTimeoutMs: options.requestTimeoutMs ?? 0,
     record: observation.record,
     shuttingDown: options.shuttingDown,
-  }, app.callback());
+  }, forward === undefined ? koa : (req, res) => ((req.url as string).startsWith("/Agent/") ? koa(req, res) : forward(req, res)));
 }

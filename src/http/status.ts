@@ -2,6 +2,23 @@ import Router from "@koa/router";
 import type { AgentRegistry } from "../domain/registry.ts";
 import type { StoreStatus } from "../store/storeStatus.ts";
 
+/** One worker process (--workers), as /status shows it. */
+export interface WorkerStatus {
+  /** node:cluster's worker id: 1, 2, … (a replacement gets the next one). */
+  readonly id: number;
+  readonly pid: number | undefined;
+  /** "starting" until it listens, "serving", or "stopping". */
+  readonly state: "starting" | "serving" | "stopping";
+  /** The commit it serves (it said so after building the snapshot). */
+  readonly commit: string | null;
+  /** Requests it received, agents' and those it forwarded to the primary (as of its last report). */
+  readonly requests: number;
+  readonly heldHeartbeats: number;
+  /** Resident memory of the process (as of its last report). */
+  readonly rssBytes: number;
+  readonly startedAt: string;
+}
+
 export interface StatusDeps {
   readonly store: StoreStatus;
   readonly registry: AgentRegistry;
@@ -10,6 +27,8 @@ export interface StatusDeps {
   readonly heldHeartbeats?: () => number;
   /** Uncommitted state-file changes in the working tree, as last seen by the watcher. */
   readonly dirty: () => readonly string[];
+  /** With --workers above 1: the worker processes. */
+  readonly workers?: () => readonly WorkerStatus[];
 }
 
 /** Live agents of the fleet, in all and by protocol, from one pass. */
@@ -43,6 +62,7 @@ export function statusRouter(deps: StatusDeps): Router {
       // Where those counts come from: this process only, or the replicas' shared view (and whether it is whole).
       fleetView: deps.registry.status(),
       heldHeartbeats: deps.heldHeartbeats?.() ?? 0,
+      workers: deps.workers?.() ?? null,
       instanceConfigs: state.instanceConfigs.size,
       // Configs whose content is not a YAML or JSON mapping: v2 agents never receive them.
       notForV2: state.notMappings,

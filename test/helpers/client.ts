@@ -29,14 +29,14 @@ interface Codec<T> {
 }
 
 /** One protobuf call: encodes the request, decodes the route's response type whatever the status. */
-export async function call<Res>(url: string, method: string, path: string, reqType: Codec<unknown>, resType: Codec<Res>, message: object = {}): Promise<{ status: number; headers: Raw["headers"]; body: Res }> {
-  const raw = await send(url, method, path, reqType.encode(message).finish(), { "content-type": "application/x-protobuf" });
+export async function call<Res>(url: string, method: string, path: string, reqType: Codec<unknown>, resType: Codec<Res>, message: object = {}, headers: Record<string, string> = {}): Promise<{ status: number; headers: Raw["headers"]; body: Res }> {
+  const raw = await send(url, method, path, reqType.encode(message).finish(), { "content-type": "application/x-protobuf", ...headers });
   return { status: raw.status, headers: raw.headers, body: resType.decode(raw.body) };
 }
 
-/** Typed shortcuts for every protocol route. */
-export function client(url: string) {
-  const c = <Res>(method: string, path: string, req: Codec<unknown>, res: Codec<Res>) => (message: object = {}) => call(url, method, path, req, res, message);
+/** Typed shortcuts for every protocol route; `headers` go with every request (`connection: close`: a new connection each time). */
+export function client(url: string, headers: Record<string, string> = {}) {
+  const c = <Res>(method: string, path: string, req: Codec<unknown>, res: Codec<Res>) => (message: object = {}) => call(url, method, path, req, res, message, headers);
   return {
     createGroup: c("POST", "/User/CreateAgentGroup", pb.CreateAgentGroupRequest, pb.CreateAgentGroupResponse),
     updateGroup: c("PUT", "/User/UpdateAgentGroup", pb.UpdateAgentGroupRequest, pb.UpdateAgentGroupResponse),

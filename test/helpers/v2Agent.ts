@@ -47,6 +47,8 @@ export class V2Agent {
   readonly pipelines = new Map<string, HeldConfig>();
   readonly instances = new Map<string, HeldConfig>();
   private readonly startupTime = Math.floor(Date.now() / 1000);
+  /** Sent with every request (`connection: close`: each request on a new connection, as an agent without keep-alive). */
+  headers: Record<string, string> = {};
 
   constructor(
     private url: string,
@@ -84,7 +86,7 @@ export class V2Agent {
   }
 
   private async post<T>(path: string, body: Uint8Array, decode: (b: Uint8Array) => T): Promise<{ status: number; body: T }> {
-    const r = await send(this.url, "POST", path, body, { "content-type": "application/x-protobuf" });
+    const r = await send(this.url, "POST", path, body, { "content-type": "application/x-protobuf", ...this.headers });
     return { status: r.status, body: decode(r.body) };
   }
 

@@ -1,0 +1,56 @@
+import type { MetricObjectWithValues, MetricValue } from "prom-client";
+import type { ChangeBatch } from "../agents/replication.ts";
+import type { Settings } from "../config.ts";
+import type { SnapshotMessage } from "./snapshotWire.ts";
+
+/** The settings a worker runs with (the primary resolved them once, from flags, environment and file). */
+export type WorkerSettings = Pick<Settings, "host" | "port" | "logLevel" | "bodyLimit" | "requestTimeoutMs" | "agentTtlMs" | "shutdownTimeoutMs" | "agentToken" | "v2ConfigDetails" | "v2LongPollMs">;
+
+/** What a worker tells about itself with every flush (it shows in /status). */
+export interface WorkerReport {
+  readonly requests: number;
+  readonly heldHeartbeats: number;
+  readonly rssBytes: number;
+}
+
+export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+
+/**
+ * Primary → worker, over node:cluster's IPC channel (one ordered channel per worker, the one
+ * node:cluster also hands connections over).
+ *
+ * - init: the settings, the socket to forward to and the served snapshot, whole; then `changes`
+ *   batches with the whole fleet, then `listen`.
+ * - changes: another worker's agent changes (or the primary's copy of agents this one lacks).
+ * - snapshot: a new commit is served. resend: the primary lacks these agents; send them whole.
+ * - flush: send what is pending now (a listing waits for it). metrics: this worker's metrics.
+ * - shutdown: stop accepting, finish in flight within `boundMs`, exit.
+ */
+export type ToWorker =
+  | { readonly t: "init"; readonly settings: WorkerSettings; readonly socketPath: string; readonly snapshot: SnapshotMessage }
+  | { readonly t: "changes"; readonly batch: ChangeBatch }
+  | { readonly t: "listen" }
+  | { readonly t: "snapshot"; readonly snapshot: SnapshotMessage }
+  | { readonly t: "resend"; readonly ids: readonly string[] }
+  | { readonly t: "flush"; readonly n: number }
+  | { readonly t: "metrics"; readonly n: number }
+  | { readonly t: "shutdown"; readonly boundMs: number };
+
+/**
+ * Worker → primary.
+ *
+ * - ready: it listens for messages (init may come). listening / failed: its HTTP server's start.
+ * - changes: its agents' changes. missing: a batch named agents it has no record of.
+ * - served: it serves this commit. stale: a snapshot change came for another commit than its own.
+ * - flushed / metrics: the answers to flush and metrics.
+ */
+export type FromWorker =
+  | { readonly t: "ready" }
+  | { readonly t: "listening"; readonly port: number }
+  | { readonly t: "failed"; readonly error: { readonly message: string; readonly code?: string | undefined; readonly syscall?: string | undefined } }
+  | { readonly t: "changes"; readonly batch: ChangeBatch }
+  | { readonly t: "missing"; readonly ids: readonly string[] }
+  | { readonly t: "served"; readonly commit: string; readonly report: WorkerReport }
+  | { readonly t: "stale" }
+  | { readonly t: "flushed"; readonly n: number; readonly report: WorkerReport }
+  | { readonly t: "metrics"; readonly n: number; readonly metrics: MetricsJson };
