@@ -43,6 +43,8 @@ export interface AbsorbedChange extends Partial<RecordContent> {
    * when this process has no live record of the agent, else only the parts in `mask`.
    */
   readonly whole?: RecordContent | undefined;
+  /** Alarms the agent raised since (appended, as this process's own alarm() appends them). */
+  readonly addedAlarms?: readonly Alarm[] | undefined;
 }
 
 /** What absorb wrote: the record, which parts, and whether the record was new (or expired) here. */
@@ -180,6 +182,10 @@ export class MemoryRegistry implements AgentRegistry {
     if (parts & Part.I) r.instances = this.reportsOf(r.instances, given.instances ?? NONE);
     if (parts & Part.S) r.statistics = given.statistics;
     if (parts & Part.L) r.alarms = [...(given.alarms ?? [])];
+    if (change.addedAlarms !== undefined) {
+      r.alarms.push(...change.addedAlarms);
+      if (r.alarms.length > this.maxAlarms) r.alarms.splice(0, r.alarms.length - this.maxAlarms);
+    }
     const newer = change.lastSeenMs >= r.lastSeenMs;
     if (newer && change.sequenceNum !== undefined && r.heartbeat !== undefined && r.heartbeat.sequenceNum !== change.sequenceNum) {
       r.heartbeat = { ...r.heartbeat, sequenceNum: change.sequenceNum };

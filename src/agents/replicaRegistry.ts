@@ -1,8 +1,8 @@
 import type { AgentRecord, ConfigKind, ConfigReport, Heartbeat, Statistics } from "../domain/agent.ts";
 import type { AgentRegistry, FleetViewStatus } from "../domain/registry.ts";
-import { FULL } from "./agentCodec.ts";
+import { FULL, Part } from "./agentCodec.ts";
 import { MemoryRegistry } from "./memoryRegistry.ts";
-import { decodeBatch, encodeBatch, WHOLE, type ChangeBatch } from "./replication.ts";
+import { absorbBatch, AGENT_PATH, encodeBatch, WHOLE, type AlarmTuple, type ChangeBatch } from "./replication.ts";
 
 export interface ReplicaOptions {
   readonly ttlMs: number;
@@ -18,16 +18,17 @@ export interface ReplicaOptions {
  * heard here and those other workers heard (absorbed from the batches the primary passes on), so
  * an agent's next request is answered the same whatever worker it reaches.
  *
- * A change of a record's parts (a new agent, new tags, a new report, statistics, an alarm) is sent
- * in a microtask, before the agent's answer is written: the primary reads it, passes it on to the
- * other workers and only then hands them connections that arrive after it (one ordered channel per
- * worker), so an agent's next request on a new connection finds it wherever it lands. Changes of
- * the times alone (most heartbeats) are sent every `flushMs`, and before a listing on request.
+ * What another worker's agent path reads (a new agent, its heartbeat's content, its reports) is
+ * sent in a microtask, before the agent's answer is written: the primary reads it, passes it on to
+ * the other workers and only then hands them connections that arrive after it (one ordered channel
+ * per worker), so an agent's next request on a new connection finds it wherever it lands. The
+ * rest (times, statistics, each alarm on its own) is sent every `flushMs`, and before a listing.
  */
 export class ReplicaRegistry implements AgentRegistry {
   readonly ttlMs: number;
   private readonly local: MemoryRegistry;
   private pending = new Map<AgentRecord, number>();
+  private alarms: AlarmTuple[] = [];
   private soon = false;
   private readonly send: (batch: ChangeBatch) => void;
   private readonly timer: NodeJS.Timeout;
@@ -41,10 +42,17 @@ export class ReplicaRegistry implements AgentRegistry {
   }
 
   private mark(record: AgentRecord, flags: number): void {
+    // An alarm goes alone (the other processes append it), not as the whole list of up to 100.
+    if (flags & Part.L && !(flags & WHOLE)) {
+      const a = record.alarms[record.alarms.length - 1];
+      if (a !== undefined) this.alarms.push([record.agentId, a.type, a.detail, a.time]);
+      flags &= ~Part.L;
+    }
     const had = this.pending.get(record);
     const next = (had ?? 0) | flags;
     if (had === undefined || next !== had) this.pending.set(record, next);
-    if (flags !== 0 && !this.soon) {
+    // What the agent path of another worker reads (first sight, heartbeat, reports) goes now.
+    if (flags & AGENT_PATH && !this.soon) {
       this.soon = true;
       queueMicrotask(this.flushSoon);
     }
@@ -57,10 +65,12 @@ export class ReplicaRegistry implements AgentRegistry {
 
   /** Sends what is pending (a listing on the primary asks for this first). */
   flush(): void {
-    if (this.pending.size === 0) return;
+    if (this.pending.size === 0 && this.alarms.length === 0) return;
     const changed = this.pending;
+    const alarms = this.alarms;
     this.pending = new Map();
-    this.send(encodeBatch(changed));
+    this.alarms = [];
+    this.send(encodeBatch(changed, alarms));
   }
 
   /**
@@ -68,11 +78,7 @@ export class ReplicaRegistry implements AgentRegistry {
    * live record of: the primary sends them whole.
    */
   absorb(batch: ChangeBatch): string[] {
-    const missing: string[] = [];
-    decodeBatch(batch, (change) => {
-      if (this.local.absorb(change) === undefined) missing.push(change.agentId);
-    });
-    return missing;
+    return absorbBatch(batch, (change) => this.local.absorb(change));
   }
 
   /** The primary lacks these agents: they go again, whole. */

@@ -1,7 +1,7 @@
 import type { AgentRecord, ConfigKind, ConfigReport, Heartbeat, Statistics } from "../domain/agent.ts";
 import type { AgentRegistry, FleetViewStatus } from "../domain/registry.ts";
 import type { Absorbed, AbsorbedChange } from "./memoryRegistry.ts";
-import { decodeBatch, wholeBatch, type ChangeBatch } from "./replication.ts";
+import { absorbBatch, wholeBatch, type ChangeBatch } from "./replication.ts";
 
 /** A registry that takes changes other processes heard (MemoryRegistry, RedisRegistry). */
 export interface Absorbing extends AgentRegistry {
@@ -31,11 +31,7 @@ export class WorkerFleet implements AgentRegistry {
 
   /** Takes a worker's batch; returns the agents it names that this view lacks (the worker sends them whole). */
   absorbBatch(batch: ChangeBatch): string[] {
-    const missing: string[] = [];
-    decodeBatch(batch, (change) => {
-      if (this.inner.absorb(change) === undefined) missing.push(change.agentId);
-    });
-    return missing;
+    return absorbBatch(batch, (change) => this.inner.absorb(change));
   }
 
   /** The named agents (every agent when `ids` is absent) whole, in batches of `size`, for a worker that lacks them. */

@@ -11,12 +11,18 @@ import { createLogger } from "../logger.ts";
 import { Metrics } from "../metrics.ts";
 import { DEFAULTS, startServer, warnIfOpen, type RunningServer, type ServerOptions } from "../server.ts";
 import type { FromWorker, MetricsJson, ToWorker, WorkerReport, WorkerSettings } from "./messages.ts";
+import { HeldChanges } from "./heldChanges.ts";
 import { snapshotMessage } from "./snapshotWire.ts";
 
 /** Agents per batch when the whole fleet goes to a new worker. */
 const WHOLE_CHUNK = 2000;
 /** How long a listing waits for the workers' pending changes, and a write's answer for every worker to serve its commit. */
 const WAIT_MS = 1000;
+/**
+ * How often what may wait (HeldChanges: times, statistics, alarms) is passed on to the other
+ * workers: a twentieth of the TTL (1 to 30 s), well before they would expire an agent.
+ */
+const relayInterval = (ttlMs: number) => (ttlMs > 0 ? Math.min(30_000, Math.max(1000, ttlMs / 20)) : 30_000);
 /** A worker that keeps dying is replaced after a pause growing to this. */
 const MAX_RESPAWN_DELAY_MS = 30_000;
 
@@ -30,6 +36,8 @@ interface Slot {
   report: WorkerReport;
   /** Questions out to it (flush, metrics), by number. */
   readonly waiting: Map<number, (value: unknown) => void>;
+  /** Its changes that wait to be passed on to the other workers. */
+  readonly held: HeldChanges;
 }
 
 /**
@@ -167,7 +175,9 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
       case "changes": {
         const missing = (fleet as WorkerFleet).absorbBatch(m.batch);
         if (missing.length > 0) post(slot, { t: "resend", ids: missing });
-        for (const other of live()) if (other !== slot) post(other, { t: "changes", batch: m.batch });
+        // What agents' requests read goes on at once (an agent's next request may reach another worker).
+        const now = slot.held.take(m.batch);
+        if (now !== undefined) for (const other of live()) if (other !== slot) post(other, { t: "changes", batch: now });
         return;
       }
       case "missing":
@@ -188,12 +198,15 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
 
   const fork = () => {
     const worker = cluster.fork();
-    const slot: Slot = { worker, startedAt: Date.now(), state: "starting", fed: false, commit: null, report: { requests: 0, heldHeartbeats: 0, rssBytes: 0 }, waiting: new Map() };
+    const slot: Slot = { worker, startedAt: Date.now(), state: "starting", fed: false, commit: null, report: { requests: 0, heldHeartbeats: 0, rssBytes: 0 }, waiting: new Map(), held: new HeldChanges() };
     slots.set(worker.id, slot);
     worker.on("message", (m: FromWorker) => onMessage(slot, m));
     worker.on("error", (err) => logger.warn({ worker: worker.id, err }, "worker channel error"));
     worker.once("exit", (code, signal) => {
       slots.delete(worker.id);
+      // What it sent and was held goes on: its agents are the other workers' now.
+      const held = slot.held.drain();
+      if (held !== undefined) for (const to of live()) post(to, { t: "changes", batch: held });
       for (const done of [...slot.waiting.values()]) done(undefined);
       noteServed();
       if (closing) return;
@@ -211,6 +224,14 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
     });
     return slot;
   };
+
+  const relayTimes = setInterval(() => {
+    for (const from of slots.values()) {
+      const batch = from.held.drain();
+      if (batch !== undefined) for (const to of live()) if (to !== from) post(to, { t: "changes", batch });
+    }
+  }, relayInterval(options.agentTtlMs ?? 0));
+  relayTimes.unref();
 
   const heldHeartbeats = () => live().reduce((n, s) => n + s.report.heldHeartbeats, 0);
   const workers = (): WorkerStatus[] => [...slots.values()].map((s) => ({
@@ -284,6 +305,7 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
     metrics,
     close: (boundMs?: number) => (closed ??= (async () => {
       closing = true;
+      clearInterval(relayTimes);
       const bound = boundMs ?? options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs;
       const deadline = Date.now() + bound;
       // The workers finish their requests first (forwarded writes included: this process still

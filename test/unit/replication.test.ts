@@ -3,6 +3,7 @@ import { MemoryRegistry } from "../../src/agents/memoryRegistry.ts";
 import { ReplicaRegistry } from "../../src/agents/replicaRegistry.ts";
 import { decodeBatch, encodeBatch, isEmptyBatch, WHOLE, type ChangeBatch } from "../../src/agents/replication.ts";
 import { WorkerFleet } from "../../src/agents/workerFleet.ts";
+import { HeldChanges } from "../../src/cluster/heldChanges.ts";
 import { FULL, Part } from "../../src/agents/agentCodec.ts";
 import type { AgentRecord, Heartbeat } from "../../src/domain/agent.ts";
 
@@ -20,27 +21,37 @@ const all = async (reg: { list(): Promise<AgentRecord[]> }) => (await reg.list()
 
 /**
  * A server's processes in one: workers whose batches reach a primary (a WorkerFleet over a
- * MemoryRegistry) that passes them on to the other workers, synchronously, as the IPC channel
- * would in order.
+ * MemoryRegistry) that passes on at once what agents' requests read and holds the rest
+ * (HeldChanges) until a listing flushes, synchronously, as the IPC channel would in order.
  */
 function server(workers: number, clock: { now: number }, primaryTtlMs = 60_000) {
   const primary = new MemoryRegistry({ ttlMs: primaryTtlMs, now: () => clock.now });
   const replicas: ReplicaRegistry[] = [];
+  const held: HeldChanges[] = [];
   const sent: ChangeBatch[] = [];
+  const relay = (from: number, batch: ChangeBatch) => replicas.forEach((r, i) => {
+    if (i === from) return;
+    const lacking = r.absorb(batch);
+    if (lacking.length > 0) fleet.wholeBatches(100, (b) => r.absorb(b), lacking);
+  });
   const fleet = new WorkerFleet(primary, async () => {
     for (const r of replicas) r.flush();
+    held.forEach((h, i) => {
+      const b = h.drain();
+      if (b !== undefined) relay(i, b);
+    });
   });
   const deliver = (from: number, batch: ChangeBatch) => {
     sent.push(batch);
     const missing = fleet.absorbBatch(batch);
     if (missing.length > 0) replicas[from]?.resend(missing);
-    replicas.forEach((r, i) => {
-      if (i === from) return;
-      const lacking = r.absorb(batch);
-      if (lacking.length > 0) fleet.wholeBatches(100, (b) => r.absorb(b), lacking);
-    });
+    const now = held[from]?.take(batch);
+    if (now !== undefined) relay(from, now);
   };
-  for (let i = 0; i < workers; i++) replicas.push(new ReplicaRegistry({ ttlMs: 60_000, now: () => clock.now, flushMs: 3_600_000, send: (b) => deliver(i, b) }));
+  for (let i = 0; i < workers; i++) {
+    held.push(new HeldChanges());
+    replicas.push(new ReplicaRegistry({ ttlMs: 60_000, now: () => clock.now, flushMs: 3_600_000, send: (b) => deliver(i, b) }));
+  }
   return { primary, fleet, replicas, sent };
 }
 
@@ -173,4 +184,40 @@ test("a process lacking an agent named in a batch gets it whole: the primary fro
   t.deepEqual(c.absorb(encodeBatch([[primary.findLocal("z") as AgentRecord, 0]])), ["z"]);
   t.is(b.get("z")?.agentId, "z");
   await c.close();
+});
+
+test("the primary passes on at once what agents' requests read, and holds the rest coalesced: the latest times and statistics per agent, every alarm (up to 100 per agent)", (t) => {
+  const held = new HeldChanges();
+  const reg = new MemoryRegistry({ ttlMs: 0, now: () => 1_796_000_000_000 });
+  reg.heartbeat(beat("a"));
+  reg.heartbeat(beat("b"));
+  reg.statistics("b", { cpu: 1, memory: "1", extras: {} });
+  const a = reg.findLocal("a") as AgentRecord;
+  const b = reg.findLocal("b") as AgentRecord;
+  const now = held.take(encodeBatch([[a, Part.H], [b, 0], [b, Part.S]], [["b", "t", "first", 1]]));
+  t.deepEqual(now?.records.map((r) => r[0]), ["a"], "a's heartbeat changed: at once");
+  t.is(held.take(encodeBatch([[b, 0]], Array.from({ length: 120 }, (_, k) => ["b", "t", `d${k}`, 2] as const))), undefined, "nothing the agent path reads");
+  const drained = held.drain();
+  t.regex(drained?.times ?? "", /^\d{36}\x1fb\n$/, "b's times once: the latest");
+  t.deepEqual(drained?.records.map((r) => [r[0], r[3]]), [["b", Part.S]]);
+  t.is(drained?.alarms.length, 100);
+  t.is(drained?.alarms[99]?.[2], "d119", "the newest kept");
+  t.is(held.drain(), undefined, "drained");
+});
+
+test("an alarm reaches the other processes as itself, appended to their list", async (t) => {
+  const clock = { now: 1_796_000_000_000 };
+  const { primary, fleet, replicas, sent } = server(2, clock);
+  const [a, b] = replicas as [ReplicaRegistry, ReplicaRegistry];
+  a.heartbeat(beat("x"));
+  a.alarm("x", "FIRST", "raised with the first heartbeat: in the whole record, not twice");
+  await settle();
+  for (let k = 0; k < 3; k++) a.alarm("x", "CONFIG", `failure ${k}`);
+  b.alarm("x", "CONFIG", "from b");
+  await fleet.list();
+  t.true(sent.every((batch) => batch.records.every((r) => r[9] === null || r[4] === 1)), "no batch carried the whole alarm list");
+  const expected = ["raised with the first heartbeat: in the whole record, not twice", "failure 0", "failure 1", "failure 2", "from b"];
+  t.deepEqual(primary.findLocal("x")?.alarms.map((x) => x.detail), expected);
+  // B raised its own before A's reached it: the same alarms, in the order each heard them.
+  t.deepEqual(b.get("x")?.alarms.map((x) => x.detail).sort(), [...expected].sort());
 });
