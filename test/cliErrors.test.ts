@@ -96,6 +96,8 @@ test("start-up failures print what, where and how to fix in one or two plain lin
     [["--repo", file, "--port", "0"], /--repo: ".*a-file" is a file, not a folder: point it at the config repository's folder/],
     [["--repo", notGit, "--port", "0"], /not-git is not empty and not a git repository: point --repo at a git repository, or at a new or empty directory/],
     [["--repo", join(dir, "new"), "--port", String(port)], new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use[^\\n]*\\nchoose a free port with --port`)],
+    // With workers the port is bound by the first worker's listen: the same message.
+    [["--repo", join(dir, "new-2"), "--port", String(port), "--workers", "2"], new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use[^\\n]*\\nchoose a free port with --port`)],
   ];
   for (const [args, message] of cases) {
     const p = serveProcess(args);

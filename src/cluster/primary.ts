@@ -1,4 +1,5 @@
 import cluster, { type Worker } from "node:cluster";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,6 +42,18 @@ interface Slot {
 }
 
 /**
+ * Where the workers reach the primary. On Linux an abstract Unix socket: no file, so a primary
+ * killed at any instant leaves nothing behind (and it gives no more access than the public port:
+ * the primary checks the same tokens for every request it is handed). Elsewhere a socket in a
+ * private temporary folder, removed when the primary stops.
+ */
+function privateSocket(): { socketPath: string; cleanup: () => void } {
+  if (process.platform === "linux") return { socketPath: `\0configserver-${process.pid}-${randomBytes(6).toString("hex")}`, cleanup: () => undefined };
+  const dir = mkdtempSync(join(tmpdir(), "configserver-"));
+  return { socketPath: join(dir, "primary.sock"), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
  * The primary of --workers N processes. It runs the whole server (src/server.ts) except the agent
  * paths: the store (the one process that watches, syncs and writes the repository), the User API,
  * the console, /status, /metrics, webhooks, on a Unix socket the workers forward to. The workers
@@ -56,8 +69,7 @@ interface Slot {
 export async function startPrimary(options: ServerOptions & { readonly workers: number }): Promise<RunningServer> {
   const logger: Logger = options.logger ?? createLogger("info");
   const metrics = options.metrics ?? new Metrics(options.now ? { now: options.now } : {});
-  const socketDir = mkdtempSync(join(tmpdir(), "configserver-"));
-  const socketPath = join(socketDir, "primary.sock");
+  const { socketPath, cleanup } = privateSocket();
   const slots = new Map<number, Slot>();
   let server: RunningServer | undefined;
   let fleet: WorkerFleet | undefined;
@@ -169,7 +181,8 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
         return onStarted?.(m.port);
       case "failed": {
         const err = Object.assign(new Error(m.error.message), { code: m.error.code, syscall: m.error.syscall });
-        logger.error({ worker: slot.worker.id, err }, "a worker could not listen");
+        // Said once, on stderr, by the caller (commands/startupFailure.ts).
+        logger.debug({ worker: slot.worker.id, err }, "a worker could not listen");
         return onFailed?.(err);
       }
       case "changes": {
@@ -210,6 +223,8 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
       for (const done of [...slot.waiting.values()]) done(undefined);
       noteServed();
       if (closing) return;
+      // Before every worker listened, a death is a failed start (the reason is in its own output).
+      if (onFailed !== undefined) return onFailed(new Error(`a worker process exited (${signal ?? code}) before it listened; see its messages above`));
       const bySignal = signal !== null && signal !== undefined;
       logger.error({ worker: worker.id, pid: worker.process.pid, code, signal }, `a worker ${bySignal ? `was killed (${signal})` : `exited (${code})`}; starting another`);
       // Crashing again and again (a bug, a full machine): the pause grows, so the log stays readable.
@@ -244,7 +259,6 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
     return all.filter((m): m is MetricsJson => m !== undefined);
   }, { workers: () => live().filter((s) => s.state === "serving").length, restarts: () => restarts });
 
-  const cleanup = () => rmSync(socketDir, { recursive: true, force: true });
   try {
     server = await startServer({
       ...options,

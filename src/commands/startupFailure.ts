@@ -9,7 +9,8 @@ const where = (s: Pick<Settings, "host" | "port">) => `${s.host.includes(":") ? 
  */
 export function startupFailure(err: unknown, s: Pick<Settings, "host" | "port" | "repo">): string {
   const e = err as NodeJS.ErrnoException;
-  switch (e.syscall === "listen" || e.syscall === "getaddrinfo" ? e.code : undefined) {
+  // With --workers, the port is bound when the first worker listens: node:cluster says "bind".
+  switch (e.syscall === "listen" || e.syscall === "bind" || e.syscall === "getaddrinfo" ? e.code : undefined) {
     case "EADDRINUSE":
       return `cannot listen on ${where(s)}: the port is in use (another configserver, or another program)\n` +
         `choose a free port with --port (or CONFIGSERVER_PORT, or "port:" in the settings file), or stop the program using it`;
