@@ -14,8 +14,8 @@ import { baselineRoutes, type BaselineRoute } from "./baselineRoutes.ts";
 const PROTOBUF = "application/x-protobuf";
 
 /**
- * Serves `/Agent/HeartBeat` (alpha, or v1 when `v1`), `/Agent/GetConfigList` and `/Agent/Heartbeat`
- * (v2), each answering its template; anything else is a 404.
+ * Serves every agent route (bench/baselineRoutes.ts; `/Agent/HeartBeat` and
+ * `/Agent/FetchPipelineConfig` speak v1 when `v1`), each answering its template; anything else is a 404.
  */
 export function startBareBaseline(templates: Record<string, string>, port = 0, v1 = false): Promise<{ port: number; close(): void }> {
   const routes = baselineRoutes(templates, v1);

@@ -29,13 +29,12 @@ export interface BaselineRoute {
 export function baselineRoutes(templates: Readonly<Record<string, string>>, v1 = false): Map<string, BaselineRoute> {
   const routes = new Map<string, BaselineRoute>();
   // echo: the response field that carries the request's id; list: the repeated field copied per request.
-  const add = (path: string, request: unknown, response: unknown, echo: string, list: string, fallback: Record<string, unknown>) => {
+  const add = (path: string, request: unknown, response: unknown, echo: string, list: string, fallback: Record<string, unknown>, bytesId = false) => {
     const req = request as Codec;
     const res = response as Codec;
     const bytes = templates[path];
     const template = bytes ? res.toObject(res.decode(Buffer.from(bytes, "base64")) as never, { longs: Number }) : fallback;
     const items = template[list] as Record<string, unknown>[] | undefined;
-    const bytesId = echo === "request_id" && path === "/Agent/Heartbeat";
     routes.set(path, {
       decode: (body) => req.decode(body)[echo === "response_id" ? "request_id" : echo] ?? (bytesId ? new Uint8Array(0) : ""),
       headerId: bytesId ? (e) => Buffer.from((e as Uint8Array).buffer, (e as Uint8Array).byteOffset, (e as Uint8Array).length).toString("latin1") : (e) => e as string,
@@ -49,6 +48,15 @@ export function baselineRoutes(templates: Readonly<Record<string, string>>, v1 =
   if (v1) add("/Agent/HeartBeat", pb.v1.HeartBeatRequest, pb.v1.HeartBeatResponse, "request_id", "pipeline_check_results", { code: 0, message: "" });
   else add("/Agent/HeartBeat", pb.HeartBeatRequest, pb.HeartBeatResponse, "response_id", "config_update_infos", { code: "Accept", message: "" });
   add("/Agent/GetConfigList", pb.AgentGetConfigListRequest, pb.AgentGetConfigListResponse, "response_id", "config_update_infos", { code: "Accept", message: "" });
-  add("/Agent/Heartbeat", pb.v2.HeartbeatRequest, pb.v2.HeartbeatResponse, "request_id", "continuous_pipeline_config_updates", { common_response: { status: 0 }, capabilities: 7 });
+  add("/Agent/Heartbeat", pb.v2.HeartbeatRequest, pb.v2.HeartbeatResponse, "request_id", "continuous_pipeline_config_updates", { common_response: { status: 0 }, capabilities: 7 }, true);
+  // The other agent routes (bench/workers.ts measures every one).
+  add("/Agent/RunningStatistics", pb.RunningStatisticsRequest, pb.RunningStatisticsResponse, "response_id", "", { code: "Accept", message: "" });
+  add("/Agent/Alarm", pb.AlarmRequest, pb.AlarmResponse, "response_id", "", { code: "Accept", message: "" });
+  if (v1) {
+    add("/Agent/FetchPipelineConfig", pb.v1.FetchPipelineConfigRequest, pb.v1.FetchPipelineConfigResponse, "request_id", "config_details", { code: 0, message: "" });
+    add("/Agent/FetchAgentConfig", pb.v1.FetchAgentConfigRequest, pb.v1.FetchAgentConfigResponse, "request_id", "config_details", { code: 0, message: "" });
+  } else add("/Agent/FetchPipelineConfig", pb.v2.FetchConfigRequest, pb.v2.FetchConfigResponse, "request_id", "continuous_pipeline_config_updates", { common_response: { status: 0 } }, true);
+  add("/Agent/FetchInstanceConfig", pb.v2.FetchConfigRequest, pb.v2.FetchConfigResponse, "request_id", "instance_config_updates", { common_response: { status: 0 } }, true);
+  add("/Agent/ReportStatus", pb.v2.ReportStatusRequest, pb.v2.ReportStatusResponse, "request_id", "", { common_response: { status: 0 } }, true);
   return routes;
 }

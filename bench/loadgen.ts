@@ -11,8 +11,20 @@ import { agentId, agentTags } from "./fleet.ts";
 const pb = configserver.proto;
 const v1 = configserver.proto.v1;
 
-/** alpha HeartBeat, alpha GetConfigList, v2 Heartbeat (LoongCollector: full state, `versions` reported APPLIED), v1 HeartBeat (LegacyCommonConfigProvider: `versions` reported). */
-export type BodyKind = "heartbeat" | "configList" | "v2heartbeat" | "v1heartbeat";
+/**
+ * alpha HeartBeat, GetConfigList, RunningStatistics, Alarm; v2 Heartbeat (LoongCollector: full
+ * state, `versions` reported APPLIED), FetchPipelineConfig (`versions`' names), FetchInstanceConfig
+ * (`instanceVersions`' names), ReportStatus (`versions` APPLIED); v1 HeartBeat
+ * (LegacyCommonConfigProvider: `versions` reported), FetchPipelineConfig (`versions`' names),
+ * FetchAgentConfig (`instanceVersions`' names).
+ */
+export type BodyKind = "heartbeat" | "configList" | "statistics" | "alarm" | "v2heartbeat" | "v2fetchPipeline" | "v2fetchInstance" | "v2report" | "v1heartbeat" | "v1fetchPipeline" | "v1fetchAgent";
+
+const PATHS: Record<BodyKind, string> = {
+  heartbeat: "/Agent/HeartBeat", configList: "/Agent/GetConfigList", statistics: "/Agent/RunningStatistics", alarm: "/Agent/Alarm",
+  v2heartbeat: "/Agent/Heartbeat", v2fetchPipeline: "/Agent/FetchPipelineConfig", v2fetchInstance: "/Agent/FetchInstanceConfig", v2report: "/Agent/ReportStatus",
+  v1heartbeat: "/Agent/HeartBeat", v1fetchPipeline: "/Agent/FetchPipelineConfig", v1fetchAgent: "/Agent/FetchAgentConfig",
+};
 
 export interface LoadSpec {
   readonly port: number;
@@ -23,6 +35,8 @@ export interface LoadSpec {
   readonly offset?: number;
   /** config_versions every agent reports on GetConfigList ({} = a fresh agent: everything NEW), and its v2 and v1 config lists. */
   readonly versions?: Record<string, number>;
+  /** The instance configs a v2 agent holds (v2 heartbeats, FetchInstanceConfig). */
+  readonly instanceVersions?: Record<string, number>;
   readonly connections: number;
   /** Closed loop for this long (peak), or open loop at `rate` req/s. */
   readonly durationMs?: number;
@@ -34,6 +48,8 @@ export interface LoadSpec {
   readonly warmupMs?: number;
   /** A process (the server) whose CPU use over the measured window is reported too. */
   readonly watchPid?: number;
+  /** Several processes (a server with workers): their CPU is summed into serverCpu, and each is in pidCpu. */
+  readonly watchPids?: readonly number[];
 }
 
 export interface LoadResult {
@@ -49,6 +65,8 @@ export interface LoadResult {
   cpu: number;
   /** CPU the watched process used over the same window (fraction of one core). */
   serverCpu?: number;
+  /** With watchPids: each process's CPU, in that order. */
+  pidCpu?: number[];
 }
 
 /** user + system CPU seconds of a process, from /proc. */
@@ -66,42 +84,66 @@ export const v1AgentId = (i: number) => `v1-${agentId(i)}`;
  * instance id, attributes {version, ip}, the values of its tags, interval 10, and every config it
  * holds at the version it holds (here: the served ones, so the answer has no check results).
  */
-export function v1Heartbeat(i: number, versions: Record<string, number>): Uint8Array {
+export function v1Heartbeat(i: number, versions: Record<string, number>, agentConfigs: Record<string, number> = {}): Uint8Array {
   return v1.HeartBeatRequest.encode(v1.HeartBeatRequest.fromObject({
     request_id: Buffer.from(`heartbeat${1_733_040_000 + (i % 60)}`).toString("base64"), agent_id: v1AgentId(i), agent_type: "iLogtail",
     attributes: { version: "3.0.5", ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` }, tags: Object.values(agentTags(i)), interval: 10,
     // The agent keeps them in a hash map: not in name order.
     pipeline_configs: Object.entries(versions).reverse().map(([name, version]) => ({ name, version })),
+    agent_configs: Object.entries(agentConfigs).map(([name, version]) => ({ type: 1, name, version })),
   })).finish();
 }
 
-export function encodeRequests(spec: Pick<LoadSpec, "kind" | "agents" | "versions" | "offset">): Buffer[] {
-  const path = spec.kind === "configList" ? "/Agent/GetConfigList" : spec.kind === "v2heartbeat" ? "/Agent/Heartbeat" : "/Agent/HeartBeat";
+export function encodeRequests(spec: Pick<LoadSpec, "kind" | "agents" | "versions" | "instanceVersions" | "offset">): Buffer[] {
+  const path = PATHS[spec.kind];
   const out: Buffer[] = [];
-  const reported = Object.entries(spec.versions ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, version]) => ({ name, version, status: 2, message: "" }));
+  const infos = (versions: Record<string, number> | undefined) => Object.entries(versions ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, version]) => ({ name, version, status: 2, message: "" }));
+  const reported = infos(spec.versions);
+  const instances = infos(spec.instanceVersions);
   for (let k = 0; k < spec.agents; k++) {
     const i = k + (spec.offset ?? 0);
     const id = agentId(i);
-    const body =
-      spec.kind === "v2heartbeat"
-        ? pb.v2.HeartbeatRequest.encode(pb.v2.HeartbeatRequest.fromObject({
-            request_id: Buffer.from(`hb-${id}`), sequence_num: 1, capabilities: 3, instance_id: Buffer.from(id), agent_type: "LoongCollector",
-            attributes: { hostname: Buffer.from(`host-${i}`), ip: Buffer.from(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`), version: Buffer.from("3.0.5") },
-            tags: Object.entries(agentTags(i)).map(([name, value]) => ({ name, value })), running_status: "running", startup_time: 1_700_000_000,
-            continuous_pipeline_configs: reported,
-          })).finish()
-        : spec.kind === "v1heartbeat"
-        ? v1Heartbeat(i, spec.versions ?? {})
-        : spec.kind === "heartbeat"
-        ? pb.HeartBeatRequest.encode(pb.HeartBeatRequest.fromObject({
-            request_id: `hb-${id}`, agent_id: id, agent_type: "ilogtail", agent_version: "1.8.0", ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
-            tags: agentTags(i), running_status: "running", startup_time: 1_700_000_000,
-          })).finish()
-        : pb.AgentGetConfigListRequest.encode(pb.AgentGetConfigListRequest.fromObject({ request_id: `cl-${id}`, agent_id: id, config_versions: spec.versions ?? {} })).finish();
-    const head = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\nContent-Length: ${body.length}\r\n\r\n`;
-    out.push(Buffer.concat([Buffer.from(head), body]));
+    const body = bodyOf(spec, i, id, reported, instances);
+    out.push(Buffer.concat([Buffer.from(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\nContent-Length: ${body.length}\r\n\r\n`), body]));
   }
   return out;
+}
+
+type Info = { name: string; version: number; status: number; message: string };
+
+function bodyOf(spec: Pick<LoadSpec, "kind" | "versions" | "instanceVersions">, i: number, id: string, reported: Info[], instances: Info[]): Uint8Array {
+  const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+  switch (spec.kind) {
+    case "v2heartbeat":
+      return pb.v2.HeartbeatRequest.encode(pb.v2.HeartbeatRequest.fromObject({
+        request_id: Buffer.from(`hb-${id}`), sequence_num: 1, capabilities: 3, instance_id: Buffer.from(id), agent_type: "LoongCollector",
+        attributes: { hostname: Buffer.from(`host-${i}`), ip: Buffer.from(ip), version: Buffer.from("3.0.5") },
+        tags: Object.entries(agentTags(i)).map(([name, value]) => ({ name, value })), running_status: "running", startup_time: 1_700_000_000,
+        continuous_pipeline_configs: reported, instance_configs: instances,
+      })).finish();
+    case "v2fetchPipeline":
+      return pb.v2.FetchConfigRequest.encode(pb.v2.FetchConfigRequest.fromObject({ request_id: Buffer.from(`fp-${id}`), instance_id: Buffer.from(id), continuous_pipeline_configs: reported.map(({ name, version }) => ({ name, version })) })).finish();
+    case "v2fetchInstance":
+      return pb.v2.FetchConfigRequest.encode(pb.v2.FetchConfigRequest.fromObject({ request_id: Buffer.from(`fi-${id}`), instance_id: Buffer.from(id), instance_configs: instances.map(({ name, version }) => ({ name, version })) })).finish();
+    case "v2report":
+      return pb.v2.ReportStatusRequest.encode(pb.v2.ReportStatusRequest.fromObject({ request_id: Buffer.from(`rs-${id}`), instance_id: Buffer.from(id), continuous_pipeline_configs: reported })).finish();
+    case "heartbeat":
+      return pb.HeartBeatRequest.encode(pb.HeartBeatRequest.fromObject({
+        request_id: `hb-${id}`, agent_id: id, agent_type: "ilogtail", agent_version: "1.8.0", ip, tags: agentTags(i), running_status: "running", startup_time: 1_700_000_000,
+      })).finish();
+    case "statistics":
+      return pb.RunningStatisticsRequest.encode(pb.RunningStatisticsRequest.fromObject({ request_id: `rs-${id}`, agent_id: id, running_details: { cpu: 0.25, memory: 123_456_789, extras: { disk: "40%" } } })).finish();
+    case "alarm":
+      return pb.AlarmRequest.encode(pb.AlarmRequest.fromObject({ request_id: `al-${id}`, agent_id: id, type: "CONFIG_ALARM", detail: `pipeline cfg-0000 of ${id} could not parse a line` })).finish();
+    case "v1heartbeat":
+      return v1Heartbeat(i, spec.versions ?? {}, spec.instanceVersions);
+    case "v1fetchPipeline":
+      return v1.FetchPipelineConfigRequest.encode(v1.FetchPipelineConfigRequest.fromObject({ request_id: Buffer.from(`fetch${i}`).toString("base64"), agent_id: v1AgentId(i), req_configs: reported.map(({ name, version }) => ({ name, version })) })).finish();
+    case "v1fetchAgent":
+      return v1.FetchAgentConfigRequest.encode(v1.FetchAgentConfigRequest.fromObject({ request_id: Buffer.from(`fetch${i}`).toString("base64"), agent_id: v1AgentId(i), attributes: { version: "3.0.5" }, req_configs: instances.map(({ name, version }) => ({ type: 1, name, version })) })).finish();
+    case "configList":
+      return pb.AgentGetConfigListRequest.encode(pb.AgentGetConfigListRequest.fromObject({ request_id: `cl-${id}`, agent_id: id, config_versions: spec.versions ?? {} })).finish();
+  }
 }
 
 const CRLFCRLF = Buffer.from("\r\n\r\n");
@@ -224,6 +266,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   stopping = false;
   const cpu0 = process.cpuUsage();
   const server0 = spec.watchPid ? procCpuSeconds(spec.watchPid) : 0;
+  const pids0 = (spec.watchPids ?? []).map(procCpuSeconds);
   const t0 = process.hrtime.bigint();
   if (spec.once) await closedLoop(Infinity);
   else if (!spec.rate) await closedLoop(spec.durationMs ?? 5000);
@@ -262,7 +305,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
-  const serverCpu = spec.watchPid ? (procCpuSeconds(spec.watchPid) - server0) / seconds : undefined;
+  const pidCpu = spec.watchPids?.map((pid, k) => (procCpuSeconds(pid) - (pids0[k] as number)) / seconds);
+  const serverCpu = spec.watchPid ? (procCpuSeconds(spec.watchPid) - server0) / seconds : pidCpu?.reduce((a, b) => a + b, 0);
   for (const c of conns) c.socket.destroy();
   if (failed) throw failed;
   const ms = (p: number) => Math.round(hist.percentile(p) / 10) / 100;
@@ -271,6 +315,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     latencyMs: { p50: ms(50), p90: ms(90), p99: ms(99), max: Math.round(hist.max / 10) / 100, mean: Math.round(hist.mean / 10) / 100 },
     cpu: (cpu.user + cpu.system) / 1e6 / seconds,
     ...(serverCpu !== undefined ? { serverCpu } : {}),
+    ...(pidCpu !== undefined ? { pidCpu } : {}),
   };
 }
 
