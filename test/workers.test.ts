@@ -2,8 +2,9 @@ import { Agent, request } from "node:http";
 import test, { type ExecutionContext } from "ava";
 import { client, pb } from "./helpers/client.ts";
 import { git, personEnv, tempDir } from "./helpers/git.ts";
-import { commitFiles, configYaml, groupYaml } from "./helpers/repo.ts";
-import { getJson } from "./helpers/replicas.ts";
+import { startRedis } from "./helpers/redis.ts";
+import { bareRemote, commitFiles, configYaml, groupYaml } from "./helpers/repo.ts";
+import { getJson, startReplicas, type Replica } from "./helpers/replicas.ts";
 import { serveProcess, type ServeProcess } from "./helpers/serveProcess.ts";
 import { waitFor } from "./helpers/server.ts";
 import { Status, V2Agent } from "./helpers/v2Agent.ts";
@@ -227,4 +228,41 @@ test("SIGTERM stops the primary and every worker within --shutdown-timeout, exit
     t.falsy(s.proc.logs.find((l) => typeof l.msg === "string" && l.msg.includes("starting another")), "no worker was replaced while stopping");
     await t.throwsAsync(fetch(`${s.url}/healthz`), undefined, "nothing listens any more");
   }
+});
+
+test("with --registry redis://, a server with workers is one replica: its workers' agents are listed by another replica, and a write there reaches its workers' agents", async (t) => {
+  const redis = await startRedis(t);
+  const remote = bareRemote({
+    "configs/c1.yaml": configYaml("c1", "inputs: [one]\n"),
+    "agent_groups/prod.yaml": groupYaml("prod", ["c1"], [["env", "prod"]]),
+  });
+  const [a] = await startReplicas(t, remote.url, redis.url, 1, ["--workers", "2"]);
+  const [b] = await startReplicas(t, remote.url, redis.url, 1);
+  const A = a as Replica;
+  const B = b as Replica;
+  for (let i = 0; i < 4; i++) {
+    await alphaAgent(A.url, `alpha-${i}`);
+    t.is((await configList(A.url, `alpha-${i}`, {})).status, 200);
+  }
+  const v2 = new V2Agent(A.url, "v2-0", { env: "prod" });
+  t.teardown(() => v2.cleanup());
+  v2.headers = FRESH;
+  t.is((await v2.cycle()).status, 200);
+  // B reads the fleet from Redis: the primary of A wrote its workers' agents there.
+  const listed = await waitFor(async () => {
+    const l = await listAgents(B.url);
+    return l.length === 5 ? l : undefined;
+  }, { timeoutMs: 15_000 });
+  t.deepEqual(listed.map((x) => x.agent_id), ["alpha-0", "alpha-1", "alpha-2", "alpha-3", "v2-0"]);
+  t.deepEqual((await listAgents(A.url)).map((x) => x.agent_id), listed.map((x) => x.agent_id));
+  // A write through B: announced, A's primary syncs and its workers serve it well before the 10-minute poll.
+  const w = await B.api.updateConfig({ config_detail: { config_name: "c1", agent_type: "ilogtail", description: "", content: "inputs: [changed]\n" } });
+  t.is(w.status, 200);
+  await waitFor(async () => {
+    const polls = await Promise.all(Array.from({ length: 4 }, () => configList(A.url, "alpha-0", { c1: 1 })));
+    return polls.every((p) => p.infos.some((c) => c.name === "c1" && c.status === UpdateStatus.MODIFIED));
+  }, { timeoutMs: 15_000 });
+  const s = (await getJson<{ fleetView: { backend: string; shared: boolean }; workers: Worker[] }>(`${A.url}/status`)).body;
+  t.like(s.fleetView, { backend: "redis", shared: true });
+  t.is(s.workers.length, 2);
 });
