@@ -7,6 +7,7 @@ import { bareRemote, commitFiles, configYaml, groupYaml } from "./helpers/repo.t
 import { getJson, startReplicas, type Replica } from "./helpers/replicas.ts";
 import { serveProcess, type ServeProcess } from "./helpers/serveProcess.ts";
 import { waitFor } from "./helpers/server.ts";
+import { NEW, V1Agent } from "./helpers/v1Agent.ts";
 import { Status, V2Agent } from "./helpers/v2Agent.ts";
 
 // Every request on a new connection: node:cluster hands each connection to the next worker, so an
@@ -114,24 +115,36 @@ test("agents of each protocol, their requests spread over two workers, converge;
     t.deepEqual(second.pipelineUpdates, [], "nothing more to send");
     t.deepEqual([...a.pipelines.values()].map((c) => c.status), [Status.APPLIED, Status.APPLIED]);
   }
+  const v1 = Array.from({ length: 4 }, (_, i) => new V1Agent(s.url, `v1-${i}`, { env: "prod" }));
+  t.teardown(() => v1.forEach((a) => a.cleanup()));
+  for (const a of v1) {
+    a.headers = FRESH;
+    const first = await a.cycle();
+    t.is(first.status, 200);
+    t.deepEqual(first.results.map((r) => [r.name, r.status]).sort(), [["c1", NEW], ["c2", NEW]]);
+    t.is(first.fetchStatus, 200, "the fetch (on the other worker) answered");
+    t.deepEqual(Object.keys(a.files()), ["c1", "c2"]);
+    t.deepEqual((await a.cycle()).results, [], "nothing more to change");
+  }
   const after = await s.workers();
   for (const w of after) {
     const was = before.find((b) => b.id === w.id)?.requests ?? 0;
-    t.true(w.requests - was >= 8, `worker ${w.id} answered ${w.requests - was} of the requests`);
+    t.true(w.requests - was >= 12, `worker ${w.id} answered ${w.requests - was} of the requests`);
   }
   // Every listing, whatever worker forwards it, is the primary's one view.
   const lists = [];
   for (let k = 0; k < 6; k++) lists.push(await listAgents(s.url));
-  t.is(lists[0]?.length, 8);
+  t.is(lists[0]?.length, 12);
   for (const l of lists) t.deepEqual(l, lists[0]);
   const api = [];
   for (let k = 0; k < 4; k++) api.push((await getJson<{ agents: { id: string; protocol: string }[] }>(`${s.url}/api/v1/agents`)).body.agents.map((a) => [a.id, a.protocol]));
   for (const l of api) t.deepEqual(l, api[0]);
   t.is(api[0]?.filter(([, p]) => p === "v2").length, 4);
+  t.is(api[0]?.filter(([, p]) => p === "v1").length, 4);
   const rollouts = [];
   for (let k = 0; k < 4; k++) rollouts.push((await getJson<Record<string, unknown>>(`${s.url}/api/v1/configs/c1/rollout`)).body);
   for (const r of rollouts) t.deepEqual(r, rollouts[0]);
-  t.like(rollouts[0], { targeted: 8, applied: 8, failed: 0 });
+  t.like(rollouts[0], { targeted: 12, applied: 12, failed: 0 });
 });
 
 /** GetConfigList over kept connections (one per worker once `warm` opened them at once). */

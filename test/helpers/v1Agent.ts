@@ -54,6 +54,8 @@ export class V1Agent {
   interval = 10;
   /** Seconds of the clock the request ids are made from (the agent uses time(NULL)). */
   clock = () => Math.floor(Date.now() / 1000);
+  /** Sent with every request (`connection: close`: each request on a new connection). */
+  headers: Record<string, string> = {};
 
   constructor(
     private readonly url: string,
@@ -79,7 +81,7 @@ export class V1Agent {
   }
 
   private async post<T>(path: string, body: Uint8Array, decode: (b: Uint8Array) => T): Promise<{ status: number; body: T | undefined }> {
-    const r = await send(this.url, "POST", path, body, { "content-type": "application/x-protobuf" });
+    const r = await send(this.url, "POST", path, body, { "content-type": "application/x-protobuf", ...this.headers });
     let decoded: T | undefined;
     try {
       decoded = decode(r.body);
