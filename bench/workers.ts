@@ -5,6 +5,7 @@
 // every worker.
 // Run: node --import tsx bench/workers.ts        (about 15 minutes)
 //      BENCH_QUICK=1 (2 rounds × 2 s)   BENCH_ONLY=throughput,memory,visible   BENCH_SCENARIOS=alpha-same,v1-heartbeat,v2-heartbeat
+//      BENCH_PROFILE=1: CPU profiles of both servers' processes (primary and workers) in bench/results/
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
@@ -79,8 +80,11 @@ interface Target {
   stop(): Promise<void>;
 }
 
+const PROFILE = process.env.BENCH_PROFILE === "1";
+
 async function server(workers: number): Promise<Target> {
-  const p = await startServer(repoCopy(), [], ROOT, ["--workers", String(workers)]);
+  // Workers inherit the primary's node flags: each process writes its own profile when it stops.
+  const p = await startServer(repoCopy(), PROFILE ? ["--cpu-prof", "--cpu-prof-dir", join(ROOT, "bench", "results")] : [], ROOT, ["--workers", String(workers)]);
   const pids = workers > 1 ? [p.pid, ...children(p.pid)] : [p.pid];
   if (pids.length !== (workers > 1 ? workers + 1 : 1)) throw new Error(`expected ${workers} workers, found processes ${pids.join(", ")}`);
   return { name: `--workers ${workers}`, port: p.port, pids, stop: () => p.stop() };
