@@ -43,6 +43,7 @@ export type ToWorker =
  * - changes: its agents' changes. missing: a batch named agents it has no record of.
  * - served: it serves this commit. stale: a snapshot change came for another commit than its own.
  * - flushed / metrics: the answers to flush and metrics.
+ * - bye: the last message before it exits (sent so that it exits only once the others are written).
  */
 export type FromWorker =
   | { readonly t: "ready" }
@@ -53,4 +54,5 @@ export type FromWorker =
   | { readonly t: "served"; readonly commit: string; readonly report: WorkerReport }
   | { readonly t: "stale" }
   | { readonly t: "flushed"; readonly n: number; readonly report: WorkerReport }
-  | { readonly t: "metrics"; readonly n: number; readonly metrics: MetricsJson };
+  | { readonly t: "metrics"; readonly n: number; readonly metrics: MetricsJson }
+  | { readonly t: "bye" };

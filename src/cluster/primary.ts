@@ -206,6 +206,8 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
         return answer(slot, m.n, true);
       case "metrics":
         return answer(slot, m.n, m.metrics);
+      case "bye":
+        return;
     }
   };
 

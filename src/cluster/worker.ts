@@ -17,6 +17,14 @@ const send = (m: FromWorker) => {
   process.send?.(m);
 };
 
+/** Exits once everything sent before is written to the channel (process.exit would drop what is still queued). */
+function exitAfterSent(code: number): void {
+  const exit = () => process.exit(code);
+  setTimeout(exit, 1000).unref();
+  if (process.send === undefined || !process.connected) return exit();
+  process.send({ t: "bye" } satisfies FromWorker, undefined, {}, exit);
+}
+
 /**
  * One worker process (--workers): answers agents from its copy of the served snapshot and of
  * the fleet, and hands every other request to the primary. It never touches git or the disk:
@@ -84,7 +92,7 @@ function start(settings: WorkerSettings, socketPath: string, first: SnapshotMess
   const listen = () => {
     http.once("error", (e: NodeJS.ErrnoException) => {
       send({ t: "failed", error: { message: e.message, code: e.code, syscall: e.syscall } });
-      void flushLogger(logger).finally(() => process.exit(2));
+      void flushLogger(logger).finally(() => exitAfterSent(2));
     });
     http.listen(settings.port, settings.host, () => {
       const port = (http.address() as AddressInfo).port;
@@ -110,10 +118,11 @@ function start(settings: WorkerSettings, socketPath: string, first: SnapshotMess
       http.closeIdleConnections();
     });
     clearInterval(sweeper);
+    // Its last changes go to the primary first (the primary is still taking them).
     await registry.close();
     forward.close();
     await flushLogger(logger);
-    process.exit(0);
+    exitAfterSent(0);
   })());
 
   const receive = (m: ToWorker) => {
