@@ -95,3 +95,31 @@ test("an agent request in flight when shutdown begins is answered with Connectio
   t.is(res.status, 200);
   t.is(res.connection, "close");
 });
+
+test("a request aborted mid-body is counted BadRequest alike on both listeners; nothing is stored, the server keeps serving", async (t) => {
+  const s = await withServer(t);
+  const key = 'configserver_http_requests_total{route="/Agent/HeartBeat",code="BadRequest",protocol="alpha"}';
+  const body = heartbeat("torn");
+  for (const [i, path] of ["/Agent/HeartBeat", "/Agent/HeartBeat?x=1"].entries()) {
+    const req = request(`${s.url}${path}`, { method: "POST", headers: { "content-length": String(body.length) } });
+    req.on("error", () => {});
+    // Half the body, then the client goes away.
+    req.write(body.subarray(0, 5), () => setTimeout(() => req.destroy(), 20));
+    const deadline = Date.now() + 5000;
+    while ((await count(s.url, key)) < i + 1 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    t.is(await count(s.url, key), i + 1, path);
+  }
+  t.is(s.registry.size, 0);
+  t.is((await s.api.heartbeat({ agent_id: "after" })).body.code, "Accept");
+});
+
+test("an agent body over the limit by its Content-Length is refused before it is read, on both listeners alike", async (t) => {
+  const s = await withServer(t, { bodyLimit: 64 });
+  const big = pb.HeartBeatRequest.encode({ request_id: "big", agent_id: "a", ip: "x".repeat(200) }).finish();
+  for (const path of ["/Agent/HeartBeat", "/Agent/HeartBeat?x=1"]) {
+    const r = await send(s.url, "POST", path, big);
+    t.is(r.status, 413, path);
+    t.is(pb.HeartBeatResponse.decode(r.body).message, "Request body is larger than the limit of 64 bytes.", path);
+  }
+  t.is(s.registry.size, 0);
+});

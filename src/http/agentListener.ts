@@ -1,7 +1,10 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { BEARER_CHALLENGE, refusal, tokenCheck } from "./auth.ts";
+import { readBody, type BodyError } from "./bodyReader.ts";
+import { Deadlines, type Deadline } from "./deadlines.ts";
 import type { Observer } from "./observe.ts";
-import type { CompiledRoute, Outcome } from "./route.ts";
+import { RequestHeaders } from "./requestHeaders.ts";
+import { acceptsJsonType, bodyRefusal, isJsonType, type CompiledRoute, type Outcome } from "./route.ts";
 import { timeoutMessage } from "./timeout.ts";
 
 export interface AgentListenerOptions {
@@ -16,65 +19,100 @@ export interface AgentListenerOptions {
   readonly shuttingDown?: (() => boolean) | undefined;
 }
 
+/** One agent request from its arrival to its answer (and its place among the requests in flight). */
+class Exchange implements Deadline {
+  deadline = 0;
+  prev: Deadline | undefined = undefined;
+  next: Deadline | undefined = undefined;
+  waiting = false;
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly route: CompiledRoute,
+    readonly started: number,
+    readonly jsonBody: boolean,
+    readonly acceptsJson: boolean,
+  ) {}
+}
+
 /**
  * The HTTP server's request listener. Agents (tens of thousands, every few seconds) are most of
  * the traffic, so their requests are served here, below koa: koa's per-request context, the
  * middleware chain and the router cost more CPU than the route's own work. An exact `/Agent/*`
  * URL with its route's method is answered directly on node's req/res, with everything koa's chain
- * does for it (observe.ts, auth.ts, timeout.ts): the same token check and 401, timeout, metrics,
- * request log, `x-log-requestid`, `Connection: close` on shutdown. Anything else (a query string,
- * other spellings, other methods: koa answers 405) goes to `next`, the koa application.
+ * does for it (observe.ts, auth.ts, timeout.ts): the same token check and 401, body limit and
+ * 413, timeout, metrics, request log, `x-log-requestid`, `Connection: close` on shutdown.
+ * Anything else (a query string, other spellings, other methods: koa answers 405) goes to
+ * `next`, the koa application.
  *
- * No closure is made per request: the timer gets its state as arguments.
+ * Per request it allocates the exchange and the body reader's listeners, and nothing that waits:
+ * no Promise (agent handlers answer synchronously), no timer (deadlines.ts), no `req.headers`
+ * object (requestHeaders.ts).
  */
 export function agentListener(options: AgentListenerOptions, next: RequestListener): RequestListener {
   const { routes, record, shuttingDown } = options;
   const tokenOk = options.agentToken ? tokenCheck(options.agentToken) : undefined;
   const timeoutMs = options.requestTimeoutMs > 0 ? options.requestTimeoutMs : 0;
   const timeoutText = timeoutMessage(timeoutMs);
+  const headers = new RequestHeaders();
 
-  const send = (req: IncomingMessage, res: ServerResponse, route: CompiledRoute, started: number, o: Outcome) => {
+  const send = (x: Exchange, o: Outcome) => {
+    const res = x.res;
     if (shuttingDown?.()) res.setHeader("connection", "close");
     res.writeHead(o.status, { "content-type": o.contentType, "content-length": o.body.length, "x-log-requestid": o.requestId });
     // After writeHead (which throws on a bad header: then the failure is what is recorded), before
     // the write, where koa's observe records it too.
-    record(req, route.path, (performance.now() - started) / 1000, o);
+    record(x.req, x.route.path, (performance.now() - x.started) / 1000, o);
     res.end(o.body);
   };
 
-  const expire = (req: IncomingMessage, res: ServerResponse, route: CompiledRoute, started: number) => {
-    if (!res.headersSent) send(req, res, route, started, route.refuse(req, "RequestTimeout", timeoutText));
+  /** A bug (every error is mapped to an answer): answered as koa answers one, never an unhandled rejection. */
+  const failed = (x: Exchange, e: unknown) => {
+    deadlines?.remove(x);
+    record(x.req, x.route.path, (performance.now() - x.started) / 1000, undefined, e);
+    if (x.res.headersSent) x.res.destroy();
+    else x.res.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end("Internal Server Error");
   };
 
-  const serve = async (req: IncomingMessage, res: ServerResponse, route: CompiledRoute) => {
-    const started = performance.now();
-    let timer: NodeJS.Timeout | undefined;
+  const finish = (x: Exchange, o: Outcome) => {
+    deadlines?.remove(x);
+    // Answered RequestTimeout meanwhile: the late answer is dropped (as koa drops it).
+    if (x.res.headersSent) return;
     try {
-      if (tokenOk !== undefined) {
-        const authorization = req.headers.authorization || undefined;
-        if (!tokenOk(authorization)) {
-          res.setHeader("www-authenticate", BEARER_CHALLENGE);
-          return send(req, res, route, started, route.refuse(req, "Unauthorized", refusal("agent", authorization)));
-        }
-      }
-      if (timeoutMs > 0) timer = setTimeout(expire, timeoutMs, req, res, route, started);
-      const o = await route.respond(req);
-      clearTimeout(timer);
-      // Answered RequestTimeout meanwhile: the late answer is dropped (as koa drops it).
-      if (!res.headersSent) send(req, res, route, started, o);
+      send(x, o);
     } catch (e) {
-      // `respond` maps every error to an answer, so this is a bug: answered as koa answers one,
-      // and never left as an unhandled rejection (that would stop the process).
-      clearTimeout(timer);
-      record(req, route.path, (performance.now() - started) / 1000, undefined, e);
-      if (res.headersSent) res.destroy();
-      else res.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end("Internal Server Error");
+      failed(x, e);
+    }
+  };
+
+  const deadlines = timeoutMs > 0
+    ? new Deadlines<Exchange>(timeoutMs, (x) => {
+        if (!x.res.headersSent) finish(x, x.route.refuse(x.req, "RequestTimeout", timeoutText));
+      })
+    : undefined;
+
+  const answer = (x: Exchange, error: BodyError | undefined, body: Buffer | undefined) => {
+    try {
+      if (error !== undefined) return finish(x, bodyRefusal(x.route, x.req, error));
+      const o = x.route.answerNow(x.req, body as Buffer, x.jsonBody, x.acceptsJson);
+      if (o instanceof Promise) o.then((v) => finish(x, v), (e: unknown) => failed(x, e));
+      else finish(x, o);
+    } catch (e) {
+      failed(x, e);
     }
   };
 
   return (req, res) => {
     const route = routes.get(req.url as string);
-    if (route === undefined || req.method !== route.methods[0]) next(req, res);
-    else void serve(req, res, route);
+    if (route === undefined || req.method !== route.methods[0]) return next(req, res);
+    const started = performance.now();
+    const h = headers.scan(req.rawHeaders);
+    const x = new Exchange(req, res, route, started, isJsonType(h.contentType), acceptsJsonType(h.accept));
+    if (tokenOk !== undefined && !tokenOk(h.authorization || undefined)) {
+      res.setHeader("www-authenticate", BEARER_CHALLENGE);
+      return finish(x, route.refuse(req, "Unauthorized", refusal("agent", h.authorization || undefined)));
+    }
+    deadlines?.add(x, started);
+    readBody(req, route.bodyLimit, h.contentLength, (error, body) => answer(x, error, body));
   };
 }

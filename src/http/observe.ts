@@ -81,7 +81,8 @@ export function observer(options: ObserveOptions): Observer {
     const code = outcome ? outcome.code : statusText(status);
     const protocol = outcome ? outcome.protocol : NO_PROTOCOL;
     metrics?.request(route, code, seconds, protocol);
-    const level = levelOf(route, status, failure, true);
+    // levelOf for an agent route (never a probe), without its regular expressions.
+    const level: Level = failure || status >= 500 ? "error" : "debug";
     if (logger.isLevelEnabled(level)) log(level, outcome?.requestId, req.method, req.url, route, protocol, status, code, seconds, outcome?.message, failure);
   };
   const middleware = async (ctx: Context, next: Next) => {

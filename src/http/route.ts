@@ -5,6 +5,7 @@ import type { Context } from "koa";
 import getRawBody from "raw-body";
 import { DomainError } from "../domain/errors.ts";
 import { decodeBody, DecodeError, encodeBody, encodeJsonInSlices, mergeQuery, type MessageType } from "./codec.ts";
+import type { BodyError } from "./bodyReader.ts";
 import { HTTP_STATUS } from "./errors.ts";
 
 /** What a handler returns: the success message's payload fields (and, for protocols that have one, its `message`). */
@@ -67,8 +68,10 @@ export interface RouteOptions {
 }
 
 const JSON_TYPE = /^application\/json\b/i;
+/** Whether a Content-Type says protobuf JSON rather than binary. */
+export const isJsonType = (contentType: string | undefined) => contentType !== undefined && JSON_TYPE.test(contentType);
 /** Whether the request's body is protobuf JSON rather than binary. */
-export const isJsonBody = (req: IncomingMessage) => JSON_TYPE.test(req.headers["content-type"] ?? "");
+export const isJsonBody = (req: IncomingMessage) => isJsonType(req.headers["content-type"]);
 
 /** The quality an Accept header gives one exact media type (0 when it is not listed). */
 function quality(accept: string, type: string): number {
@@ -91,7 +94,11 @@ export function isJsonRequest(req: IncomingMessage): boolean {
 }
 
 function acceptsJson(req: IncomingMessage): boolean {
-  const accept = req.headers.accept;
+  return acceptsJsonType(req.headers.accept);
+}
+
+/** Whether an Accept header prefers application/json to application/x-protobuf. */
+export function acceptsJsonType(accept: string | undefined): boolean {
   // Agents send no Accept, or */*: one cheap test on the agent path.
   if (accept === undefined || !accept.includes("json")) return false;
   return quality(accept, "application/json") > quality(accept, "application/x-protobuf");
@@ -122,6 +129,14 @@ export interface CompiledRoute {
   readonly respond: (req: IncomingMessage) => Promise<Outcome>;
   /** `respond` after the body was read (a shared path reads it once to tell protocols apart). */
   readonly answer: (req: IncomingMessage, body: Buffer, json: boolean) => Promise<Outcome>;
+  /**
+   * `answer`, synchronous when the handler is (every agent handler but a held v2 heartbeat):
+   * no Promise per request. `acceptsJson`: the Accept header's preference when the caller has
+   * read it (else it is read from `req.headers`). Never throws, never rejects.
+   */
+  readonly answerNow: (req: IncomingMessage, body: Buffer, json: boolean, acceptsJson?: boolean) => Outcome | Promise<Outcome>;
+  /** The largest request body this route reads (413 beyond it). */
+  readonly bodyLimit: number;
   /** An answer in this route's message type before (or instead of) the handler: 401, timeout, 413. */
   readonly refuse: (req: IncomingMessage, code: Code, message: string) => Outcome;
   /** `respond` for koa: the outcome applied to the context. */
@@ -176,6 +191,12 @@ export function applyOutcome(ctx: Context, o: Outcome): void {
   ctx.body = o.body;
 }
 
+/** The answer to a body that could not be read (bodyReader.ts), as readRequestBody answers it. */
+export function bodyRefusal(route: CompiledRoute, req: IncomingMessage, error: BodyError): Outcome {
+  if (error.tooLarge) return { ...route.refuse(req, "BadRequest", `Request body is larger than the limit of ${route.bodyLimit} bytes.`), status: 413 };
+  return route.refuse(req, "BadRequest", `Could not read the request body: ${error.message}`);
+}
+
 /** Reads a request body within the limit; a refusal in `fail`'s message type otherwise. */
 export async function readRequestBody(req: IncomingMessage, limit: number, fail: (code: Code, message: string, status?: number) => Outcome): Promise<Buffer | Outcome> {
   try {
@@ -195,8 +216,8 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
   const { response, request: requestType, path, envelope } = spec;
   const limit = options.bodyLimit;
   const what = requestType.getTypeUrl("").slice(1);
-  const answer = async (req: IncomingMessage, body: Buffer, jsonBody: boolean): Promise<Outcome> => {
-    const json = jsonBody || acceptsJson(req);
+  const answerNow = (req: IncomingMessage, body: Buffer, jsonBody: boolean, accepts?: boolean): Outcome | Promise<Outcome> => {
+    const json = jsonBody || (accepts ?? acceptsJson(req));
     let request: Req;
     try {
       request = decodeBody(requestType, body, jsonBody);
@@ -215,26 +236,41 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
     // (agents always send one: a UUID is made only when needed, it is not free at 10k req/s).
     const echo = envelope.echo(request);
     const logId = headerId(echo);
+    let out: Reply | Promise<Reply>;
     try {
-      // Agent handlers are synchronous: no extra await (a microtask per request) for them.
-      const out = spec.handle(request, req);
-      const reply = out instanceof Promise ? await out : out;
+      out = spec.handle(request, req);
+    } catch (e) {
+      return failure(e, json, echo, logId);
+    }
+    // Agent handlers are synchronous: no Promise, no microtask for them.
+    if (out instanceof Promise) return out.then((reply) => success(reply, json, echo, logId), (e: unknown) => failure(e, json, echo, logId));
+    return success(out, json, echo, logId);
+  };
+  const success = (reply: Reply, json: boolean, echo: unknown, logId: string): Outcome | Promise<Outcome> => {
+    try {
       const long = (reply as { [LONG_LIST]?: LongList })[LONG_LIST];
       if (long === undefined) return outcome(response, envelope, json, echo, logId, "Accept", reply.message ?? "", reply);
-      const head = outcome(response, envelope, json, echo, logId, "Accept", reply.message ?? "", reply);
-      if (json) return { ...head, body: await encodeJsonInSlices(response, envelope.ok(echo, reply), long.field, long.items, SLICE, yieldToEventLoop) };
-      const parts = [head.body];
-      for (let i = 0; i < long.items.length; i += SLICE) {
-        if (i > 0) await yieldToEventLoop();
-        parts.push(encodeBody(response, { [long.field]: long.items.slice(i, i + SLICE) }, false));
-      }
-      return { ...head, body: Buffer.concat(parts) };
+      return longAnswer(reply, long, json, echo, logId).catch((e: unknown) => failure(e, json, echo, logId));
     } catch (e) {
-      if (e instanceof DomainError) return outcome(response, envelope, json, echo, logId, e.code, e.message);
-      options.onError(e, path, logId);
-      return outcome(response, envelope, json, echo, logId, "InternalServerError", `Internal error while handling ${path}; the server log has the details (request id ${logId}).`);
+      return failure(e, json, echo, logId);
     }
   };
+  const longAnswer = async (reply: Reply, long: LongList, json: boolean, echo: unknown, logId: string): Promise<Outcome> => {
+    const head = outcome(response, envelope, json, echo, logId, "Accept", reply.message ?? "", reply);
+    if (json) return { ...head, body: await encodeJsonInSlices(response, envelope.ok(echo, reply), long.field, long.items, SLICE, yieldToEventLoop) };
+    const parts = [head.body];
+    for (let i = 0; i < long.items.length; i += SLICE) {
+      if (i > 0) await yieldToEventLoop();
+      parts.push(encodeBody(response, { [long.field]: long.items.slice(i, i + SLICE) }, false));
+    }
+    return { ...head, body: Buffer.concat(parts) };
+  };
+  const failure = (e: unknown, json: boolean, echo: unknown, logId: string): Outcome => {
+    if (e instanceof DomainError) return outcome(response, envelope, json, echo, logId, e.code, e.message);
+    options.onError(e, path, logId);
+    return outcome(response, envelope, json, echo, logId, "InternalServerError", `Internal error while handling ${path}; the server log has the details (request id ${logId}).`);
+  };
+  const answer = async (req: IncomingMessage, body: Buffer, jsonBody: boolean): Promise<Outcome> => answerNow(req, body, jsonBody);
   const refuse = (req: IncomingMessage, code: Code, message: string) => outcome(response, envelope, isJsonRequest(req), "", "", code, message);
   const respond = async (req: IncomingMessage): Promise<Outcome> => {
     const body = await readRequestBody(req, limit, (code, message) => outcome(response, envelope, isJsonRequest(req), "", "", code, message));
@@ -243,7 +279,7 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
   const run = async (ctx: Context): Promise<void> => applyOutcome(ctx, await respond(ctx.req));
   // Every route also answers POST: a browser form or `curl -d` cannot send a GET body, and some
   // clients cannot send PUT or DELETE at all.
-  return { path, methods: spec.method === "POST" ? ["POST"] : [spec.method, "POST"], protocol: envelope.protocol, respond, answer, refuse, run };
+  return { path, methods: spec.method === "POST" ? ["POST"] : [spec.method, "POST"], protocol: envelope.protocol, respond, answer, answerNow, bodyLimit: limit, refuse, run };
 }
 
 /** The query string of a request URL, without its "?"; undefined when there is none. */
@@ -259,17 +295,18 @@ function querySearch(url: string | undefined): string | undefined {
  */
 export function compileShared(routes: readonly CompiledRoute[], pick: (body: Buffer, json: boolean) => number | string, options: RouteOptions): CompiledRoute {
   const first = routes[0] as CompiledRoute;
-  const answer = (req: IncomingMessage, body: Buffer, json: boolean): Promise<Outcome> => {
+  const answerNow = (req: IncomingMessage, body: Buffer, json: boolean, accepts?: boolean): Outcome | Promise<Outcome> => {
     const chosen = pick(body, json);
-    if (typeof chosen === "string") return Promise.resolve(first.refuse(req, "BadRequest", chosen));
-    return (routes[chosen] ?? first).answer(req, body, json);
+    if (typeof chosen === "string") return first.refuse(req, "BadRequest", chosen);
+    return (routes[chosen] ?? first).answerNow(req, body, json, accepts);
   };
+  const answer = async (req: IncomingMessage, body: Buffer, json: boolean): Promise<Outcome> => answerNow(req, body, json);
   const respond = async (req: IncomingMessage): Promise<Outcome> => {
     const body = await readRequestBody(req, options.bodyLimit, (code, message) => first.refuse(req, code, message));
     return Buffer.isBuffer(body) ? answer(req, body, isJsonBody(req)) : body;
   };
   const run = async (ctx: Context): Promise<void> => applyOutcome(ctx, await respond(ctx.req));
-  return { path: first.path, methods: first.methods, protocol: routes.map((r) => r.protocol).join("|"), respond, answer, refuse: first.refuse, run };
+  return { path: first.path, methods: first.methods, protocol: routes.map((r) => r.protocol).join("|"), respond, answer, answerNow, bodyLimit: options.bodyLimit, refuse: first.refuse, run };
 }
 
 /**
