@@ -1,6 +1,7 @@
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from "prom-client";
 import type { AgentRegistry } from "./domain/registry.ts";
 import { droppedLogLines } from "./logger.ts";
+import { RequestMetrics } from "./requestMetrics.ts";
 import type { StoreStatus } from "./store/storeStatus.ts";
 
 export interface MetricsOptions {
@@ -22,8 +23,7 @@ const SLOW_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
  */
 export class Metrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<"route" | "code" | "protocol">;
-  private readonly latency: Histogram<"route" | "code" | "protocol">;
+  private readonly requests: RequestMetrics;
   private readonly syncs: Counter<"result">;
   private readonly lastSync: Gauge<"result">;
   private readonly reload: Histogram;
@@ -32,14 +32,15 @@ export class Metrics {
   private readonly now: () => number;
   private store: StoreStatus | undefined;
   private agents: AgentRegistry | undefined;
-  private readonly labelSets = new Map<string, Map<string, Map<string, Readonly<{ route: string; code: string; protocol: string }>>>>();
   private peers: (() => Promise<MetricObjectWithValues<MetricValue<string>>[][]>) | undefined;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
     this.now = options.now ?? Date.now;
-    this.requests = new Counter({ name: "configserver_http_requests_total", help: "HTTP requests by route, protocol code (or HTTP status for non-protocol routes) and protocol (alpha, v1, v2, user, none).", labelNames: ["route", "code", "protocol"], registers });
-    this.latency = new Histogram({ name: "configserver_http_request_duration_seconds", help: "HTTP request latency by route, protocol code and protocol.", labelNames: ["route", "code", "protocol"], buckets: LATENCY_BUCKETS, registers });
+    this.requests = new RequestMetrics(this.registry, {
+      counter: "configserver_http_requests_total", counterHelp: "HTTP requests by route, protocol code (or HTTP status for non-protocol routes) and protocol (alpha, v1, v2, user, none).",
+      histogram: "configserver_http_request_duration_seconds", histogramHelp: "HTTP request latency by route, protocol code and protocol.",
+    }, LATENCY_BUCKETS);
     this.syncs = new Counter({ name: "configserver_syncs_total", help: "Syncs with the remote (or rereads of HEAD without one), by result (ok, error).", labelNames: ["result"], registers });
     this.lastSync = new Gauge({ name: "configserver_last_sync_timestamp_seconds", help: "When the last sync ended, by result (ok, error), unix seconds.", labelNames: ["result"], registers });
     this.reload = new Histogram({ name: "configserver_snapshot_reload_seconds", help: "Time to build the served snapshot of a new commit.", buckets: SLOW_BUCKETS, registers });
@@ -93,15 +94,7 @@ export class Metrics {
 
   /** One HTTP request. `route` is the route's pattern, `code` the protocol code, `protocol` its protocol: all from small fixed sets. */
   request(route: string, code: string, seconds: number, protocol = "none"): void {
-    // One labels object per (route, protocol, code), not one per request.
-    let byRoute = this.labelSets.get(protocol);
-    if (byRoute === undefined) this.labelSets.set(protocol, (byRoute = new Map()));
-    let byCode = byRoute.get(route);
-    if (byCode === undefined) byRoute.set(route, (byCode = new Map()));
-    let labels = byCode.get(code);
-    if (labels === undefined) byCode.set(code, (labels = Object.freeze({ route, code, protocol })));
-    this.requests.inc(labels);
-    this.latency.observe(labels, seconds);
+    this.requests.observe(route, code, protocol, seconds);
   }
 
   /** One sync attempt ended (StoreEvents.onSynced). */
