@@ -172,6 +172,65 @@ export function outcome(type: MessageType<unknown>, envelope: Envelope, json: bo
   };
 }
 
+/**
+ * Success answers of replies that do not change, encoded once. A handler that returns a frozen
+ * reply (a constant, or one cached with the snapshot: the all-SAME GetConfigList of an applied
+ * list, the first v2 heartbeat's configs) promises it never changes; its answer differs from
+ * request to request only in the echoed id, which every envelope puts in field 1. So the answer
+ * is encoded once without that field (checked: field 1 must carry the echo and come first) and
+ * each request's is the id's bytes in front of it, byte for byte what encoding the whole message
+ * gives. Per compiled route (the reply's meaning depends on its message type and envelope).
+ */
+class PreEncoded {
+  /** Per reply: the answer without field 1, and whether an empty id is written (protobufjs may skip it); null when not encodable so. */
+  private readonly tails = new WeakMap<Reply, { readonly tail: Buffer; readonly emptyWritten: boolean } | null>();
+  private readonly empty: unknown;
+  private readonly probe: unknown;
+
+  constructor(
+    private readonly type: MessageType<unknown>,
+    private readonly envelope: Envelope,
+  ) {
+    this.empty = envelope.echo({});
+    this.probe = typeof this.empty === "string" ? "x" : Uint8Array.of(0x78);
+  }
+
+  /** The answer's body, or undefined when this reply or echo is not encoded this way. */
+  body(reply: Reply, echo: unknown): Buffer | undefined {
+    let known = this.tails.get(reply);
+    if (known === undefined) this.tails.set(reply, (known = this.tailOf(reply)));
+    if (known === null) return undefined;
+    let n: number;
+    if (typeof echo === "string") {
+      // ASCII only (one byte per character): then latin1 is the UTF-8 protobufjs would write.
+      n = echo.length;
+      if (n > 127 || Buffer.byteLength(echo) !== n) return undefined;
+    } else if (echo instanceof Uint8Array) {
+      n = echo.length;
+      if (n > 127) return undefined;
+    } else return undefined;
+    const tail = known.tail;
+    if (n === 0 && !known.emptyWritten) return Buffer.from(tail);
+    const out = Buffer.allocUnsafe(2 + n + tail.length);
+    out[0] = 0x0a;
+    out[1] = n;
+    if (typeof echo === "string") out.write(echo, 2, n, "latin1");
+    else out.set(echo as Uint8Array, 2);
+    tail.copy(out, 2 + n);
+    return out;
+  }
+
+  private tailOf(reply: Reply): { tail: Buffer; emptyWritten: boolean } | null {
+    const full = encodeBody(this.type, this.envelope.ok(this.empty, reply), false);
+    const probed = encodeBody(this.type, this.envelope.ok(this.probe, reply), false);
+    const emptyWritten = full[0] === 0x0a && full[1] === 0;
+    const tail = Buffer.from(emptyWritten ? full.subarray(2) : full);
+    // Field 1 must carry the echo, first, and nothing else may depend on it.
+    if (probed.length !== tail.length + 3 || probed[0] !== 0x0a || probed[1] !== 1 || probed[2] !== 0x78 || !probed.subarray(3).equals(tail)) return null;
+    return { tail, emptyWritten };
+  }
+}
+
 /** Sets what the request log and metrics read (observe.ts), the headers and the body. */
 export function applyOutcome(ctx: Context, o: Outcome): void {
   ctx.status = o.status;
@@ -246,8 +305,13 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
     if (out instanceof Promise) return out.then((reply) => success(reply, json, echo, logId), (e: unknown) => failure(e, json, echo, logId));
     return success(out, json, echo, logId);
   };
+  const preEncoded = new PreEncoded(response, envelope);
   const success = (reply: Reply, json: boolean, echo: unknown, logId: string): Outcome | Promise<Outcome> => {
     try {
+      if (!json && Object.isFrozen(reply)) {
+        const body = preEncoded.body(reply, echo);
+        if (body !== undefined) return { status: 200, code: "Accept", protocol: envelope.protocol, message: undefined, requestId: logId || randomUUID(), contentType: PROTOBUF, body };
+      }
       const long = (reply as { [LONG_LIST]?: LongList })[LONG_LIST];
       if (long === undefined) return outcome(response, envelope, json, echo, logId, "Accept", reply.message ?? "", reply);
       return longAnswer(reply, long, json, echo, logId).catch((e: unknown) => failure(e, json, echo, logId));

@@ -4,17 +4,32 @@ import { DomainError } from "../../domain/errors.ts";
 import { tagsKey } from "../../domain/matching.ts";
 import type { ConfigRecord } from "../../domain/types.ts";
 import { configserver } from "../../gen/proto.js";
-import type { RouteSpec } from "../../http/route.ts";
+import type { Reply, RouteSpec } from "../../http/route.ts";
 import { int64, int64Text, servedState, type AgentDeps } from "../protocol.ts";
 import { ALPHA_ENVELOPE } from "./envelope.ts";
 
 const pb = configserver.proto;
 type Int64 = Parameters<typeof int64>[0];
 
-/** All-SAME GetConfigList entries per applied list (lists belong to a snapshot: they go with it). */
-const allSame = new WeakMap<readonly ConfigRecord[], readonly { config_name: string; update_status: number }[]>();
+/**
+ * The all-SAME GetConfigList answer per applied list (lists belong to a snapshot: they go with
+ * it). Frozen, so its answer is encoded once (route.ts).
+ */
+const allSame = new WeakMap<readonly ConfigRecord[], Reply>();
+/** The answer to an agent that holds nothing (every config NEW, with its content), per applied list. */
+const allNew = new WeakMap<readonly ConfigRecord[], Reply>();
 /** The report an agent that polls all-SAME makes: the applied list at its versions, once per list. */
 const allReported = new WeakMap<readonly ConfigRecord[], readonly ConfigReport[]>();
+
+const NO_REPORTS: readonly ConfigReport[] = Object.freeze([]);
+
+function infosOf(updates: ReturnType<typeof diffConfigList>) {
+  return updates.map((u) =>
+    u.config
+      ? { config_name: u.name, update_status: u.status, config_version: u.config.version, content: u.config.content }
+      : { config_name: u.name, update_status: u.status },
+  );
+}
 
 function agentId(id: string | null | undefined): string {
   if (!id) throw new DomainError("BadRequest", "Need parameter AgentID.");
@@ -22,6 +37,11 @@ function agentId(id: string | null | undefined): string {
 }
 
 const EMPTY_EXTRAS: Readonly<Record<string, string>> = Object.freeze({});
+// Replies that never change: frozen, so each is encoded once.
+const HEARTBEAT_OK: Reply = Object.freeze({ message: "Send heartbeat success" });
+const STATISTICS_OK: Reply = Object.freeze({ message: "Send running statistics success" });
+const ALARM_OK: Reply = Object.freeze({ message: "Alarm success" });
+const CONFIG_LIST_OK = "Get config update infos success";
 
 /** The 4 alpha `/Agent/*` routes (PROTOCOL.md §4). They read only memory: the registry and the served state. */
 export function alphaRoutes(deps: AgentDeps): RouteSpec<never>[] {
@@ -41,7 +61,7 @@ export function alphaRoutes(deps: AgentDeps): RouteSpec<never>[] {
           runningStatus: q.running_status ?? "",
           startupTime: int64(q.startup_time as Int64),
         });
-        return { message: "Send heartbeat success" };
+        return HEARTBEAT_OK;
       },
     }),
     route({
@@ -51,14 +71,14 @@ export function alphaRoutes(deps: AgentDeps): RouteSpec<never>[] {
         const d = q.running_details;
         if (!d) throw new DomainError("BadRequest", "Need parameter running_details: the request has no RunningStatistics message in field running_details.");
         registry.statistics(id, { cpu: d.cpu ?? 0, memory: int64Text(d.memory as Int64), extras: { ...(d.extras ?? {}) } });
-        return { message: "Send running statistics success" };
+        return STATISTICS_OK;
       },
     }),
     route({
       path: "/Agent/Alarm", request: pb.AlarmRequest as never, response: pb.AlarmResponse as never,
       handle: (q: configserver.proto.AlarmRequest) => {
         registry.alarm(agentId(q.agent_id), q.type ?? "", q.detail ?? "");
-        return { message: "Alarm success" };
+        return ALARM_OK;
       },
     }),
     route({
@@ -80,21 +100,22 @@ export function alphaRoutes(deps: AgentDeps): RouteSpec<never>[] {
         // and its report depend only on the applied list, so both are built once per list and snapshot.
         if (names.length === applied.length && applied.every((c) => Object.hasOwn(versions, c.name) && int64(versions[c.name] as Int64) === c.version)) {
           let same = allSame.get(applied);
-          if (!same) allSame.set(applied, (same = applied.map((c) => ({ config_name: c.name, update_status: UpdateStatus.SAME }))));
+          if (!same) allSame.set(applied, (same = Object.freeze({ message: CONFIG_LIST_OK, config_update_infos: applied.map((c) => ({ config_name: c.name, update_status: UpdateStatus.SAME })) })));
           let reported = allReported.get(applied);
           if (!reported) allReported.set(applied, (reported = Object.freeze(applied.map((c) => ({ name: c.name, version: c.version, status: ApplyStatus.UNSET, message: "" })))));
           if (agent) registry.reportConfigs(id, "pipeline", reported);
-          return { message: "Get config update infos success", config_update_infos: same };
+          return same;
+        }
+        if (names.length === 0) {
+          if (agent) registry.reportConfigs(id, "pipeline", NO_REPORTS);
+          let fresh = allNew.get(applied);
+          if (!fresh) allNew.set(applied, (fresh = Object.freeze({ message: CONFIG_LIST_OK, config_update_infos: infosOf(diffConfigList(applied, new Map())) })));
+          return fresh;
         }
         const reported = new Map<string, number>();
         for (const name of names) reported.set(name, int64(versions[name] as Int64));
         if (agent) registry.reportConfigs(id, "pipeline", [...reported].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, version]) => ({ name, version, status: ApplyStatus.UNSET, message: "" })));
-        const infos = diffConfigList(applied, reported).map((u) =>
-          u.config
-            ? { config_name: u.name, update_status: u.status, config_version: u.config.version, content: u.config.content }
-            : { config_name: u.name, update_status: u.status },
-        );
-        return { message: "Get config update infos success", config_update_infos: infos };
+        return { message: CONFIG_LIST_OK, config_update_infos: infosOf(diffConfigList(applied, reported)) };
       },
     }),
   ];

@@ -25,6 +25,9 @@ interface CheckResult {
 }
 
 const NONE: readonly CheckResult[] = Object.freeze([]);
+const HEARTBEAT_OK = "Send heartbeat success";
+/** The common heartbeat's answer: frozen, so it is encoded once (route.ts). */
+const NOTHING_CHANGED: Reply = Object.freeze({ message: HEARTBEAT_OK, pipeline_check_results: NONE, agent_check_results: NONE });
 const NO_NAMES: Readonly<Record<string, string>> = Object.freeze({});
 const NO_EXTRAS: Readonly<Record<string, string>> = Object.freeze({});
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -204,11 +207,10 @@ export function v1Routes(deps: AgentDeps): RouteSpec<never>[] {
         const record = registry.get(id) as AgentRecord;
         const state = servedState(store);
         const applied = state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags);
-        return {
-          message: "Send heartbeat success",
-          pipeline_check_results: check(record, "pipeline", pipelines, applied.configs),
-          agent_check_results: check(record, "instance", instances, applied.instances),
-        };
+        const pipelineResults = check(record, "pipeline", pipelines, applied.configs);
+        const agentResults = check(record, "instance", instances, applied.instances);
+        if (pipelineResults === NONE && agentResults === NONE) return NOTHING_CHANGED;
+        return { message: HEARTBEAT_OK, pipeline_check_results: pipelineResults, agent_check_results: agentResults };
       },
     }),
     route({

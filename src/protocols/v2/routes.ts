@@ -127,6 +127,9 @@ const NONE: Detail[] = [];
 const NO_REPORTS: readonly ConfigReport[] = Object.freeze([]);
 
 const WAIT_FOR_CHANGE = /[?&]WaitForChange=(true|1)(&|$)/i;
+/** The common answer: nothing changed. Frozen, so it is encoded once (route.ts). */
+const CAPABILITIES_ONLY: Reply = Object.freeze({ capabilities: SERVER_CAPABILITIES });
+
 
 /** The 4 v2 routes (AGENT-PROTOCOLS.md §1, docs/protocols/v2.md). They read only memory. */
 export function v2Routes(deps: V2Deps): RouteSpec<never>[] {
@@ -135,16 +138,32 @@ export function v2Routes(deps: V2Deps): RouteSpec<never>[] {
   const fetchMode = settings.details === "fetch";
   const envelope = V2_ENVELOPE;
   const route = <Req>(spec: Omit<RouteSpec<Req>, "envelope" | "method">): RouteSpec<never> => ({ ...spec, method: "POST", envelope }) as unknown as RouteSpec<never>;
+  /** Answers to agents that hold nothing, per applied list (it goes with its snapshot) and capabilities/full-state key (null: no answer needed). */
+  const firstAnswers = new WeakMap<Applied, Map<number, Reply | null>>();
 
   const answerBeat = (id: string, capabilities: number, fullState: boolean): Reply | undefined => {
     const state = servedState(store);
     const record = registry.get(id) as AgentRecord;
-    const delta = deltaFor(state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags), record, capabilities, !fetchMode);
+    const applied = state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags);
+    // An agent that holds nothing (its first heartbeat, a new host) gets the same answer as every
+    // other such agent of its tag set: made once per applied list, frozen (encoded once, route.ts).
+    if (record.pipelines.length === 0 && record.instances.length === 0) {
+      let byKind = firstAnswers.get(applied);
+      if (byKind === undefined) firstAnswers.set(applied, (byKind = new Map()));
+      const key = (capabilities & (ACCEPTS_PIPELINE | ACCEPTS_INSTANCE)) | (fullState ? 4 : 0);
+      let reply = byKind.get(key);
+      if (reply === undefined) byKind.set(key, (reply = answerOf(deltaFor(applied, record, capabilities, !fetchMode), fullState)));
+      return reply ?? undefined;
+    }
+    return answerOf(deltaFor(applied, record, capabilities, !fetchMode), fullState) ?? undefined;
+  };
+
+  const answerOf = (delta: Delta, fullState: boolean): Reply | null => {
     const changed = delta.pipelines.length > 0 || delta.instances.length > 0;
     // The agent tests FetchContinuousPipelineConfigDetail for both fetches (AGENT-PROTOCOLS.md §1).
     const flags = (fullState ? REPORT_FULL_STATE : 0) | (fetchMode && changed ? FETCH_PIPELINE_DETAIL | (delta.instances.length > 0 ? FETCH_INSTANCE_DETAIL : 0) : 0);
-    if (!changed && !fullState) return undefined;
-    return { capabilities: SERVER_CAPABILITIES, continuous_pipeline_config_updates: delta.pipelines, instance_config_updates: delta.instances, flags };
+    if (!changed && !fullState) return null;
+    return Object.freeze({ capabilities: SERVER_CAPABILITIES, continuous_pipeline_config_updates: delta.pipelines, instance_config_updates: delta.instances, flags });
   };
 
   const heartbeat = (q: configserver.proto.v2.HeartbeatRequest, req: IncomingMessage): Reply | Promise<Reply> => {
@@ -181,9 +200,9 @@ export function v2Routes(deps: V2Deps): RouteSpec<never>[] {
     const reply = answerBeat(id, capabilities, fullState);
     if (reply !== undefined) return reply;
     if (deps.changes && settings.longPollMs > 0 && WAIT_FOR_CHANGE.test(req.url ?? "")) {
-      return deps.changes.wait(settings.longPollMs).then(() => answerBeat(id, capabilities, false) ?? { capabilities: SERVER_CAPABILITIES });
+      return deps.changes.wait(settings.longPollMs).then(() => answerBeat(id, capabilities, false) ?? CAPABILITIES_ONLY);
     }
-    return { capabilities: SERVER_CAPABILITIES };
+    return CAPABILITIES_ONLY;
   };
 
   /** FetchPipelineConfig / FetchInstanceConfig: the details of the named configs applied to the agent; -1 for others. */
