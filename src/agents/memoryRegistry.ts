@@ -94,12 +94,28 @@ export class MemoryRegistry implements AgentRegistry {
     this.onChange = options.onChange;
   }
 
+  /**
+   * The entry looked up last. One agent request calls the registry several times for one agent
+   * (get, heartbeat, reportConfigs…): with tens of thousands of agents each first lookup misses
+   * the CPU's caches, the next ones need not even hash the id. Cleared when an entry is deleted.
+   */
+  private last: Entry | undefined;
+
+  private lookup(agentId: string): Entry | undefined {
+    const last = this.last;
+    if (last !== undefined && last.agentId === agentId) return last;
+    const r = this.agents.get(agentId);
+    if (r !== undefined) this.last = r;
+    return r;
+  }
+
   private record(agentId: string): Entry {
-    let r = this.agents.get(agentId);
+    let r = this.lookup(agentId);
     if (!r) {
-      r = { agentId, heartbeat: undefined, tagsKey: "[]", latestHeartbeatTime: 0, lastSeenMs: 0, statistics: undefined, alarms: [], pipelines: NONE, instances: NONE, reportedMs: 0 };
+      r = { agentId, heartbeat: undefined, tagsKey: "[]", latestHeartbeatTime: 0, lastSeenMs: 0, statistics: undefined, alarms: [], pipelines: NONE, instances: NONE, reportedMs: 0, sequenceNum: undefined };
       this.agents.set(agentId, r);
       this.order.add(r);
+      this.last = r;
     }
     return r;
   }
@@ -108,29 +124,35 @@ export class MemoryRegistry implements AgentRegistry {
     const r = this.record(hb.agentId);
     const now = this.now();
     const old = r.heartbeat;
-    // Heartbeats are immutable (each one replaces the last), so the previous one is returned as is.
+    // Heartbeats are immutable (one replaces the last when it differs), so the previous one is
+    // returned as is. Its sequence number is the record's, read before this call.
     const previous = old && !this.expired(r) ? old : undefined;
     const tags = this.retag(r, old, hb.tags);
     const attributes = this.attributesOf(old, hb.attributes);
-    r.heartbeat = {
-      agentId: r.agentId,
-      protocol: hb.protocol,
-      attributes,
-      tags,
-      runningStatus: this.intern(hb.runningStatus),
-      startupTime: hb.startupTime,
-      intervalSeconds: hb.intervalSeconds,
-      sequenceNum: hb.sequenceNum,
-      capabilities: hb.capabilities,
-    };
-    r.latestHeartbeatTime = Math.floor(now / 1000);
-    r.lastSeenMs = now;
-    if (this.onChange !== undefined) {
-      // The sequence number is not part of what changed: it is the protocol's business with this process.
-      const same = previous !== undefined && tags === previous.tags && attributes === previous.attributes && r.heartbeat.runningStatus === previous.runningStatus
-        && hb.startupTime === previous.startupTime && hb.protocol === previous.protocol && hb.intervalSeconds === previous.intervalSeconds && hb.capabilities === previous.capabilities;
-      this.onChange(r, same ? 0 : Part.H, previous === undefined);
+    const runningStatus = old !== undefined && old.runningStatus === hb.runningStatus ? old.runningStatus : this.intern(hb.runningStatus);
+    // The common heartbeat repeats the last one: the record keeps its heartbeat object (a new one
+    // per beat, held by a long-lived record, is garbage the collector must copy and promote).
+    // The sequence number is not part of it: it moves with every v2 beat.
+    const same = old !== undefined && tags === old.tags && attributes === old.attributes && runningStatus === old.runningStatus
+      && hb.startupTime === old.startupTime && hb.protocol === old.protocol && hb.intervalSeconds === old.intervalSeconds && hb.capabilities === old.capabilities;
+    if (!same) {
+      r.heartbeat = {
+        agentId: r.agentId,
+        protocol: hb.protocol,
+        attributes,
+        tags,
+        runningStatus,
+        startupTime: hb.startupTime,
+        intervalSeconds: hb.intervalSeconds,
+        capabilities: hb.capabilities,
+      };
     }
+    if (r.sequenceNum !== hb.sequenceNum) r.sequenceNum = hb.sequenceNum;
+    const seconds = Math.floor(now / 1000);
+    if (r.latestHeartbeatTime !== seconds) r.latestHeartbeatTime = seconds;
+    r.lastSeenMs = now;
+    // The sequence number is not part of what changed: it is the protocol's business with this process.
+    this.onChange?.(r, same && previous !== undefined ? 0 : Part.H, previous === undefined);
     return previous;
   }
 
@@ -161,7 +183,7 @@ export class MemoryRegistry implements AgentRegistry {
    * nothing is written and undefined is returned (the caller asks for it whole).
    */
   absorb(change: AbsorbedChange): Absorbed | undefined {
-    let r = this.agents.get(change.agentId);
+    let r = this.lookup(change.agentId);
     const live = r !== undefined && !this.expired(r);
     if (!live && change.whole === undefined) return undefined;
     r ??= this.record(change.agentId);
@@ -187,9 +209,7 @@ export class MemoryRegistry implements AgentRegistry {
       if (r.alarms.length > this.maxAlarms) r.alarms.splice(0, r.alarms.length - this.maxAlarms);
     }
     const newer = change.lastSeenMs >= r.lastSeenMs;
-    if (newer && change.sequenceNum !== undefined && r.heartbeat !== undefined && r.heartbeat.sequenceNum !== change.sequenceNum) {
-      r.heartbeat = { ...r.heartbeat, sequenceNum: change.sequenceNum };
-    }
+    if (newer && change.sequenceNum !== undefined && r.heartbeat !== undefined && r.sequenceNum !== change.sequenceNum) r.sequenceNum = change.sequenceNum;
     r.lastSeenMs = Math.max(r.lastSeenMs, change.lastSeenMs);
     r.latestHeartbeatTime = Math.max(r.latestHeartbeatTime, change.latestHeartbeatTime);
     r.reportedMs = Math.max(r.reportedMs, change.reportedMs);
@@ -275,7 +295,7 @@ export class MemoryRegistry implements AgentRegistry {
   }
 
   get(agentId: string): AgentRecord | undefined {
-    const r = this.agents.get(agentId);
+    const r = this.lookup(agentId);
     if (!r?.heartbeat || this.expired(r)) return undefined;
     return r;
   }
@@ -310,6 +330,7 @@ export class MemoryRegistry implements AgentRegistry {
   }
 
   sweep(): number {
+    this.last = undefined;
     let dropped = 0;
     for (const [id, r] of this.agents) {
       if (this.expired(r)) {

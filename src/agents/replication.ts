@@ -41,7 +41,7 @@ export function encodeBatch(changed: Iterable<readonly [AgentRecord, number]>, a
   let times = "";
   const records: RecordTuple[] = [];
   for (const [r, flags] of changed) {
-    const sequence = r.heartbeat?.sequenceNum;
+    const sequence = r.sequenceNum;
     const seq = sequence === undefined ? "" : String(sequence);
     if (flags === 0 && !r.agentId.includes("\n")) {
       times += `${encodeTimes(r)}${seq}${UNIT}${r.agentId}\n`;
@@ -60,7 +60,7 @@ export function wholeBatch(records: Iterable<AgentRecord>): ChangeBatch {
   const out: RecordTuple[] = [];
   for (const r of records) {
     const p = encodeParts(r, FULL);
-    const sequence = r.heartbeat?.sequenceNum;
+    const sequence = r.sequenceNum;
     out.push([r.agentId, encodeTimes(r), sequence === undefined ? "" : String(sequence), FULL, 1, p.h ?? "", p.p ?? "", p.i ?? "", p.s ?? "", p.l ?? ""]);
   }
   return { times: "", records: out, alarms: [] };

@@ -90,6 +90,12 @@ export interface AgentRecord {
   readonly instances: readonly ConfigReport[];
   /** Server time of the latest report of configs, unix milliseconds (0 = never reported). */
   readonly reportedMs: number;
+  /**
+   * The latest heartbeat's v2 `sequence_num` (undefined for other protocols). Kept beside the
+   * heartbeat, not in it: it moves with every beat, and a heartbeat that repeats the previous one
+   * otherwise is not rebuilt.
+   */
+  readonly sequenceNum?: number | undefined;
 }
 
 /** Heartbeat interval assumed when the agent does not say (LoongCollector's default). */

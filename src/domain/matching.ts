@@ -27,9 +27,16 @@ export function tagsKey(tags: AgentTags): string {
 /** Whether two tag sets are equal (same names and values; v1 values in the same order). */
 export function sameTags(a: AgentTags, b: AgentTags): boolean {
   if (a === b) return true;
-  const ka = Object.keys(a.named);
-  if (ka.length !== Object.keys(b.named).length) return false;
-  for (const k of ka) if (a.named[k] !== b.named[k] || !Object.hasOwn(b.named, k)) return false;
+  // Counted, not listed: this runs on every heartbeat, and Object.keys makes an array each time.
+  let na = 0;
+  for (const k in a.named) {
+    if (!Object.hasOwn(a.named, k)) continue;
+    na++;
+    if (a.named[k] !== b.named[k] || !Object.hasOwn(b.named, k)) return false;
+  }
+  let nb = 0;
+  for (const k in b.named) if (Object.hasOwn(b.named, k)) nb++;
+  if (na !== nb) return false;
   const va = a.values;
   const vb = b.values;
   if (va === undefined || vb === undefined) return va === vb;

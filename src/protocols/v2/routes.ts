@@ -180,7 +180,9 @@ export function v2Routes(deps: V2Deps): RouteSpec<never>[] {
     const before = registry.get(id);
     const pipelines = reportsOf(q.continuous_pipeline_configs, before?.pipelines ?? NO_REPORTS);
     const instances = reportsOf(q.instance_configs, before?.instances ?? NO_REPORTS);
-    const previous = registry.heartbeat({
+    // Read before the heartbeat is recorded (the record is updated in place).
+    const previousSequence = before?.heartbeat?.protocol === "v2" ? before.sequenceNum : undefined;
+    registry.heartbeat({
       agentId: id,
       protocol: "v2",
       attributes: { agentType: q.agent_type ?? "", version: text(a?.version), ip: text(a?.ip), hostname: text(a?.hostname), extras },
@@ -195,7 +197,7 @@ export function v2Routes(deps: V2Deps): RouteSpec<never>[] {
     registry.reportConfigs(id, "instance", instances);
     // Unknown to this server (first sight, a restart here, expiry) or a gap in its sequence: ask for
     // its full state, unless this heartbeat says it is one.
-    const known = previous !== undefined && previous.protocol === "v2" && (sequence === (previous.sequenceNum ?? -2) + 1 || sequence === previous.sequenceNum);
+    const known = previousSequence !== undefined && (sequence === previousSequence + 1 || sequence === previousSequence);
     const fullState = !known && (int64(q.flags as Int64) & REQUEST_FULL_STATE) === 0;
     const reply = answerBeat(id, capabilities, fullState);
     if (reply !== undefined) return reply;
