@@ -1,69 +1,62 @@
 // A/B of the agent path: the server of another checkout (BENCH_A, e.g. an extracted older commit
-// with node_modules linked and src/gen copied) against this one, and both against the baseline,
-// interleaved round by round (order rotated). Only the closed-loop peaks of GetConfigList SAME and
-// HeartBeat, 10k agents. Ratios are per round, reported as medians.
-// Run: BENCH_A=/tmp/cs-before node --import tsx bench/ab.ts [rounds] [ms]
-import { mkdtempSync, rmSync } from "node:fs";
+// with node_modules linked and dist/ built) against this one, and both against the koa and the
+// bare node:http baselines, interleaved round by round (order rotated). Closed-loop peaks of the
+// chosen scenarios (bench/agentFleet.ts; default same,heartbeat), 10k agents each. Ratios are
+// per round, reported as medians; CPU per request (from /proc) moves less than req/s here.
+// Run: [BENCH_A=/tmp/cs-before] node --import tsx bench/ab.ts [rounds=5] [ms=3000] [same,new,heartbeat,v1,v2,v2first] [agents=10000]
+// BENCH_PROFILE=1: the servers (and the baselines) run with --cpu-prof into bench/results/.
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { configserver } from "../src/gen/proto.js";
-import { agentId, APPLIED, buildRepo } from "./fleet.ts";
+import { captureTemplates, checkBaselines, cpuUs, interleaved, median, ratio, registerFleet, SCENARIOS, specOf, startBaselines, type Contender, type ScenarioName } from "./agentFleet.ts";
+import { APPLIED, buildRepo } from "./fleet.ts";
 import type { LoadResult } from "./loadgen.ts";
-import { load, request, ROOT, startBaseline, startServer, type Proc } from "./proc.ts";
+import { load, ROOT, startServer } from "./proc.ts";
 
-const pb = configserver.proto;
 const ROUNDS = Number(process.argv[2] ?? 5);
 const MS = Number(process.argv[3] ?? 3000);
+const WANTED = (process.argv[4] ?? "same,heartbeat").split(",").map((s) => s.trim()) as ScenarioName[];
+const AGENTS = Number(process.argv[5] ?? 10_000);
 const A = process.env.BENCH_A;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
+const RESULTS = join(ROOT, "bench", "results");
+const flags = process.env.BENCH_PROFILE === "1" ? ["--cpu-prof", "--cpu-prof-dir", RESULTS] : [];
 const log = (...a: unknown[]) => console.error(`[ab ${new Date().toISOString().slice(11, 19)}]`, ...a);
+for (const w of WANTED) if (!SCENARIOS[w]) throw new Error(`unknown scenario ${w}: one of ${Object.keys(SCENARIOS).join(", ")}`);
 
+mkdirSync(RESULTS, { recursive: true });
 const work = mkdtempSync(join(tmpdir(), "configserver-ab-"));
 buildRepo(join(work, "repo"), { configs: APPLIED, commits: APPLIED });
-const servers: [string, Proc][] = [];
-if (A) servers.push(["A", await startServer(join(work, "repo"), [], A)]);
-servers.push(["B", await startServer(join(work, "repo"), [], ROOT)]);
-const first = (servers[0] as [string, Proc])[1];
+const servers: Contender[] = [];
 try {
-  for (const [, s] of servers) await load({ port: s.port, kind: "heartbeat", agents: 10_000, connections: 64, once: true });
-  const r = await request(first.port, "POST", "/Agent/GetConfigList", pb.AgentGetConfigListRequest.encode({ agent_id: agentId(0) }).finish());
-  const versions = Object.fromEntries(pb.AgentGetConfigListResponse.decode(r.body).config_update_infos.map((i) => [i.config_name ?? "", Number(i.config_version)]));
-  const cap = async (path: string, body: Uint8Array) => (await request(first.port, "POST", path, body)).body.toString("base64");
-  const clSame = pb.AgentGetConfigListRequest.encode(pb.AgentGetConfigListRequest.fromObject({ request_id: `cl-${agentId(0)}`, agent_id: agentId(0), config_versions: versions })).finish();
-  const hb = pb.HeartBeatRequest.encode({ request_id: `hb-${agentId(0)}`, agent_id: agentId(0), tags: { env: "prod", region: "region-0", app: "app-0" } }).finish();
-  const base = await startBaseline({ "/Agent/GetConfigList": await cap("/Agent/GetConfigList", clSame), "/Agent/HeartBeat": await cap("/Agent/HeartBeat", hb) });
-  const all: [string, Proc][] = [...servers, ["base", base]];
+  if (A) servers.push({ name: "A", proc: await startServer(join(work, "repo"), flags, A) });
+  servers.push({ name: "B", proc: await startServer(join(work, "repo"), flags, ROOT) });
+  let versions: Record<string, number> | undefined;
+  for (const s of servers) versions = await registerFleet(s.proc, AGENTS, 64, versions);
+  const v = versions as Record<string, number>;
+  const templates = await captureTemplates((servers.at(-1) as Contender).proc, v);
+  const baselines = await startBaselines(templates, ["koa", "bare"], flags);
   try {
-    for (const kind of ["configList", "heartbeat"] as const) {
-      for (const [, p] of all) await load({ port: p.port, kind, agents: 10_000, versions, connections: 64, durationMs: 1000 });
-      const res: Record<string, LoadResult[]> = {};
-      for (let i = 0; i < ROUNDS; i++) {
-        const order = all.map((_, k) => all[(k + i) % all.length] as [string, Proc]);
-        for (const [name, p] of order) {
-          const x = await load({ port: p.port, kind, agents: 10_000, versions, connections: 64, durationMs: MS, warmupMs: 300, watchPid: p.pid });
-          if (x.errors) throw new Error(`${name}: errors ${JSON.stringify(x.statuses)}`);
-          (res[name] ??= []).push(x);
-        }
-        log(kind, `round ${i + 1}`, Object.entries(res).map(([n, xs]) => `${n} ${Math.round((xs.at(-1) as LoadResult).rps)}`).join(", "), `load ${loadavg()[0]?.toFixed(1)}`);
+    await checkBaselines(baselines, ["koa", "bare"], templates, v);
+    if (flags.length) log(`profiles in ${RESULTS}: ${servers.map((c) => `server ${c.name} pid ${c.proc.pid}`).join(", ")}; baselines of ${WANTED.join(", ")}: ${WANTED.map((w) => `koa ${baselines.of(SCENARIOS[w], "koa").pid}, bare ${baselines.of(SCENARIOS[w], "bare").pid}`).join("; ")}`);
+    log(`load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+    for (const name of WANTED) {
+      const s = SCENARIOS[name];
+      const all: Contender[] = [...servers, { name: "koa", proc: baselines.of(s, "koa") }, { name: "bare", proc: baselines.of(s, "bare") }];
+      const spec = { ...specOf(s, AGENTS, v), connections: 64 };
+      for (const c of all) await load({ ...spec, port: c.proc.port, durationMs: 1000 });
+      const r = await interleaved(all, spec, ROUNDS, MS, 300, (i, x) =>
+        log(name, `round ${i + 1}`, Object.entries(x.results).map(([n, xs]) => `${n} ${Math.round((xs.at(-1) as LoadResult).rps)} (${cpuUs(xs.at(-1) as LoadResult).toFixed(1)} µs)`).join(", "), `load ${x.load.at(-1)?.toFixed(1)}`));
+      const loads = `load ${Math.min(...r.load).toFixed(1)}-${Math.max(...r.load).toFixed(1)}`;
+      for (const c of all) {
+        const xs = r.results[c.name] as LoadResult[];
+        const vs = c.name === "koa" || c.name === "bare" ? "" : `, ÷ koa ${(ratio(r, c.name, "koa") * 100).toFixed(0)} %, ÷ bare ${(ratio(r, c.name, "bare") * 100).toFixed(0)} %`;
+        console.log(`${name} ${c.name}: ${Math.round(median(xs.map((x) => x.rps)))} req/s${s.bytes ? ` (${(median(xs.map((x) => x.bytesPerSec)) / 1048576).toFixed(1)} MB/s)` : ""}, ${median(xs.map(cpuUs)).toFixed(1)} µs CPU/req${vs}; ${loads}`);
       }
-      const b = res.base as LoadResult[];
-      for (const [name] of servers) {
-        const xs = res[name] as LoadResult[];
-        const ratio = median(xs.map((x, i) => x.rps / (b[i] as LoadResult).rps));
-        const cpu = median(xs.map((x) => ((x.serverCpu ?? 0) / x.rps) * 1e6));
-        const cpuRatio = median(xs.map((x, i) => ((b[i]?.serverCpu ?? 0) / (b[i] as LoadResult).rps) / ((x.serverCpu ?? 0) / x.rps)));
-        console.log(`${kind} ${name}: ${Math.round(median(xs.map((x) => x.rps)))} req/s, ratio ${(ratio * 100).toFixed(0)} %, ${cpu.toFixed(0)} µs CPU/req (baseline CPU/req ÷ this: ${(cpuRatio * 100).toFixed(0)} %)`);
-      }
-      console.log(`${kind} base: ${Math.round(median(b.map((x) => x.rps)))} req/s, ${median(b.map((x) => ((x.serverCpu ?? 0) / x.rps) * 1e6)).toFixed(0)} µs CPU/req`);
     }
   } finally {
-    await base.stop();
+    await baselines.stop();
   }
 } finally {
-  for (const [, s] of servers) await s.stop();
+  for (const s of servers) await s.proc.stop();
   rmSync(work, { recursive: true, force: true });
 }

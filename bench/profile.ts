@@ -27,7 +27,7 @@ export function summarise(file: string, top = 25): string {
     total += dt;
   });
   const label = (n: Node) => {
-    const url = n.callFrame.url.replace(/^file:\/\/.*?\/(node_modules|src|bench)\//, "$1/").replace(/^node:/, "node:");
+    const url = n.callFrame.url.replace(/^file:\/\/.*?\/(node_modules|src|bench|dist)\//, "$1/").replace(/^node:/, "node:");
     return `${n.callFrame.functionName || "(anonymous)"} ${url}${url ? `:${n.callFrame.lineNumber + 1}` : ""}`;
   };
   const self = new Map<string, number>();
@@ -45,7 +45,8 @@ export function summarise(file: string, top = 25): string {
   }
   const fmt = (m: Map<string, number>, filter: (l: string) => boolean) =>
     [...m].filter(([l]) => filter(l)).sort((a, b) => b[1] - a[1]).slice(0, top).map(([l, us]) => `${((100 * us) / total).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(6)} ms  ${l}`).join("\n");
-  return `${file}: ${(total / 1000).toFixed(0)} ms sampled\n\nself time:\n${fmt(self, () => true)}\n\ninclusive, project code:\n${fmt(incl, (l) => / (src|bench)\//.test(l))}\n`;
+  const idle = [...self].filter(([l]) => l.startsWith("(idle)")).reduce((a, [, us]) => a + us, 0);
+  return `${file}: ${(total / 1000).toFixed(0)} ms sampled, ${((total - idle) / 1000).toFixed(0)} ms not idle\n\nself time:\n${fmt(self, () => true)}\n\ninclusive, project code:\n${fmt(incl, (l) => / (src|bench|dist)\//.test(l))}\n`;
 }
 
 if (process.argv[1]?.endsWith("profile.ts")) {
