@@ -19,7 +19,7 @@ export interface ReplicaOptions {
  * an agent's next request is answered the same whatever worker it reaches.
  *
  * What another worker's agent path reads (a new agent, its heartbeat's content, its reports) is
- * sent in a microtask, before the agent's answer is written: the primary reads it, passes it on to
+ * sent before the agent's answer is written (in a microtask, or at the latest by sendAgentPath): the primary reads it, passes it on to
  * the other workers and only then hands them connections that arrive after it (one ordered channel
  * per worker), so an agent's next request on a new connection finds it wherever it lands. The
  * rest (times, statistics, each alarm on its own) is sent every `flushMs`, and before a listing.
@@ -62,6 +62,15 @@ export class ReplicaRegistry implements AgentRegistry {
     this.soon = false;
     this.flush();
   };
+
+  /**
+   * Sends now what the agent path of another worker reads, if anything is waiting for the
+   * microtask: called before an agent's answer is written (agentListener's beforeAnswer), since
+   * a synchronous handler's answer would otherwise leave before its changes.
+   */
+  sendAgentPath(): void {
+    if (this.soon) this.flushSoon();
+  }
 
   /** Sends what is pending (a listing on the primary asks for this first). */
   flush(): void {

@@ -72,6 +72,7 @@ function start(settings: WorkerSettings, socketPath: string, first: SnapshotMess
     requestTimeoutMs: settings.requestTimeoutMs,
     shuttingDown: () => closing,
     forward: forward.listener,
+    beforeAnswer: () => registry.sendAgentPath(),
   });
   const http: Server = createServer((req, res) => {
     requests++;

@@ -17,6 +17,13 @@ export interface AgentListenerOptions {
   readonly record: Observer["record"];
   /** True once shutdown began: answers carry `Connection: close` so clients move on. */
   readonly shuttingDown?: (() => boolean) | undefined;
+  /**
+   * Runs once an agent request is handled, before its answer is written. Agent handlers answer
+   * synchronously, so a microtask queued by the handler runs only after the answer is on the
+   * wire: a worker (--workers) sends here what the agent's next request, on another worker,
+   * must find (ReplicaRegistry.sendAgentPath).
+   */
+  readonly beforeAnswer?: (() => void) | undefined;
 }
 
 /** One agent request from its arrival to its answer (and its place among the requests in flight). */
@@ -50,7 +57,7 @@ class Exchange implements Deadline {
  * object (requestHeaders.ts).
  */
 export function agentListener(options: AgentListenerOptions, next: RequestListener): RequestListener {
-  const { routes, record, shuttingDown } = options;
+  const { routes, record, shuttingDown, beforeAnswer } = options;
   const tokenOk = options.agentToken ? tokenCheck(options.agentToken) : undefined;
   const timeoutMs = options.requestTimeoutMs > 0 ? options.requestTimeoutMs : 0;
   const timeoutText = timeoutMessage(timeoutMs);
@@ -58,6 +65,7 @@ export function agentListener(options: AgentListenerOptions, next: RequestListen
 
   const send = (x: Exchange, o: Outcome) => {
     const res = x.res;
+    beforeAnswer?.();
     if (shuttingDown?.()) res.setHeader("connection", "close");
     res.writeHead(o.status, { "content-type": o.contentType, "content-length": o.body.length, "x-log-requestid": o.requestId });
     // After writeHead (which throws on a bad header: then the failure is what is recorded), before

@@ -25,6 +25,8 @@ export interface AppOptions {
   readonly middleware?: readonly Middleware[] | undefined;
   /** Requests outside `/Agent/` go here instead of koa (a worker hands them to the primary). */
   readonly forward?: RequestListener | undefined;
+  /** See AgentListenerOptions.beforeAnswer. */
+  readonly beforeAnswer?: (() => void) | undefined;
 }
 
 /**
@@ -100,5 +102,6 @@ export function createApp(protocolRoutes: AgentRoutes, options: AppOptions, extr
     requestTimeoutMs: options.requestTimeoutMs ?? 0,
     record: observation.record,
     shuttingDown: options.shuttingDown,
+    beforeAnswer: options.beforeAnswer,
   }, forward === undefined ? koa : (req, res) => ((req.url as string).startsWith("/Agent/") ? koa(req, res) : forward(req, res)));
 }
