@@ -1,6 +1,6 @@
 import type { AgentRecord, AgentTags, Alarm, ConfigKind, ConfigReport, Heartbeat, Statistics } from "../domain/agent.ts";
 import { sameTags, tagsKey } from "../domain/matching.ts";
-import type { AgentRegistry, FleetViewStatus } from "../domain/registry.ts";
+import { REPEATED, type AgentRegistry, type FleetViewStatus } from "../domain/registry.ts";
 import { FULL, Part } from "./agentCodec.ts";
 import { IdOrder } from "./idOrder.ts";
 
@@ -237,6 +237,20 @@ export class MemoryRegistry implements AgentRegistry {
     r.reportedMs = now;
     r.lastSeenMs = now;
     this.onChange?.(r, next === old ? 0 : kind === "pipeline" ? Part.P : Part.I, false);
+  }
+
+  repeated(agentId: string, parts: number, sequenceNum?: number): void {
+    const r = this.lookup(agentId);
+    if (r === undefined) return;
+    const now = this.now();
+    if (parts & REPEATED.HEARTBEAT) {
+      if (r.sequenceNum !== sequenceNum) r.sequenceNum = sequenceNum;
+      const seconds = Math.floor(now / 1000);
+      if (r.latestHeartbeatTime !== seconds) r.latestHeartbeatTime = seconds;
+    }
+    if (parts & REPEATED.REPORTS) r.reportedMs = now;
+    r.lastSeenMs = now;
+    this.onChange?.(r, 0, false);
   }
 
   updateConfigs(agentId: string, kind: ConfigKind, reports: readonly ConfigReport[]): void {

@@ -108,6 +108,10 @@ export class ReplicaRegistry implements AgentRegistry {
     this.local.reportConfigs(agentId, kind, reports);
   }
 
+  repeated(agentId: string, parts: number, sequenceNum?: number): void {
+    this.local.repeated(agentId, parts, sequenceNum);
+  }
+
   updateConfigs(agentId: string, kind: ConfigKind, reports: readonly ConfigReport[]): void {
     this.local.updateConfigs(agentId, kind, reports);
   }

@@ -62,6 +62,10 @@ export class WorkerFleet implements AgentRegistry {
     this.inner.reportConfigs(agentId, kind, reports);
   }
 
+  repeated(agentId: string, parts: number, sequenceNum?: number): void {
+    this.inner.repeated(agentId, parts, sequenceNum);
+  }
+
   updateConfigs(agentId: string, kind: ConfigKind, reports: readonly ConfigReport[]): void {
     this.inner.updateConfigs(agentId, kind, reports);
   }

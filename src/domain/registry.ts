@@ -1,5 +1,8 @@
 import type { AgentRecord, ConfigKind, ConfigReport, Heartbeat, Statistics } from "./agent.ts";
 
+/** What AgentRegistry.repeated says is unchanged (bit flags). */
+export const REPEATED = { HEARTBEAT: 1, REPORTS: 2 } as const;
+
 /** Whether the fleet view is whole: a shared registry is degraded while its store is unreachable. */
 export interface FleetViewStatus {
   /** "memory": this process only; "redis": shared by every replica. */
@@ -38,6 +41,14 @@ export interface AgentRegistry {
    * `reports` must be sorted by name; an array equal to the last one may be the same object.
    */
   reportConfigs(agentId: string, kind: ConfigKind, reports: readonly ConfigReport[]): void;
+  /**
+   * The agent sent what it sent last, and it was recorded then: its heartbeat (`REPEATED.HEARTBEAT`)
+   * and/or its reports (`REPEATED.REPORTS`) are unchanged, only their times move (and the v2
+   * sequence number, when given). What heartbeat() and reportConfigs() with the same values would
+   * do, for a protocol that knows they are the same without decoding them again. The agent must
+   * be live (get() returns it).
+   */
+  repeated(agentId: string, parts: number, sequenceNum?: number): void;
   /**
    * Updates only the named configs of one kind (ReportStatus may carry a subset). Configs not
    * named keep their report.

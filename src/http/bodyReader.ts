@@ -20,7 +20,7 @@ const SIZE_MISMATCH: BodyError = Object.freeze({ tooLarge: false, message: "requ
  * A request closed before its end without being aborted gets no call (raw-body's too).
  */
 export function readBody(req: IncomingMessage, limit: number, contentLength: string | undefined, done: (error: BodyError | undefined, body: Buffer | undefined) => void): void {
-  const length = contentLength === undefined ? -1 : Number.parseInt(contentLength, 10);
+  const length = contentLength === undefined ? -1 : decimal(contentLength);
   if (length > limit) return halt(req, TOO_LARGE, done);
   let first: Buffer | undefined;
   let more: Buffer[] | undefined;
@@ -50,6 +50,18 @@ export function readBody(req: IncomingMessage, limit: number, contentLength: str
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A Content-Length as node's parser accepted it (digits only), read as parseInt would; -1 when it has no digits. */
+function decimal(text: string): number {
+  let n = 0;
+  let i = 0;
+  for (; i < text.length; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) break;
+    n = n * 10 + d;
+  }
+  return i === 0 ? -1 : n;
+}
 
 function halt(req: IncomingMessage, error: BodyError, done: (error: BodyError | undefined, body: Buffer | undefined) => void): void {
   req.unpipe();

@@ -17,18 +17,19 @@ export class RequestHeaders {
     this.contentType = this.contentLength = this.accept = this.authorization = undefined;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i] as string;
+      // The spellings clients send (Go's canonical form, all lowercase) are compared whole first.
       switch (name.length) {
         case 6:
-          if (same(name, "accept")) this.accept = this.accept === undefined ? raw[i + 1] : `${this.accept}, ${raw[i + 1]}`;
+          if (name === "Accept" || name === "accept" || same(name, "accept")) this.accept = this.accept === undefined ? raw[i + 1] : `${this.accept}, ${raw[i + 1]}`;
           break;
         case 12:
-          if (this.contentType === undefined && same(name, "content-type")) this.contentType = raw[i + 1];
+          if (this.contentType === undefined && (name === "Content-Type" || name === "content-type" || same(name, "content-type"))) this.contentType = raw[i + 1];
           break;
         case 13:
-          if (this.authorization === undefined && same(name, "authorization")) this.authorization = raw[i + 1];
+          if (this.authorization === undefined && (name === "Authorization" || name === "authorization" || same(name, "authorization"))) this.authorization = raw[i + 1];
           break;
         case 14:
-          if (this.contentLength === undefined && same(name, "content-length")) this.contentLength = raw[i + 1];
+          if (this.contentLength === undefined && (name === "Content-Length" || name === "content-length" || same(name, "content-length"))) this.contentLength = raw[i + 1];
           break;
       }
     }

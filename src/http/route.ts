@@ -59,6 +59,20 @@ export interface RouteSpec<Req> {
    * routes never do.
    */
   readonly query?: boolean;
+  /** Requests that repeat an agent's last one, answered without decoding them (src/protocols/repeats.ts). */
+  readonly repeats?: RepeatCache<Req>;
+}
+
+/**
+ * What a route remembers of the requests it answered, to answer a repeat without decoding it.
+ * `recall` runs before decoding (binary bodies only); `remember` after a success whose reply is
+ * frozen (a reply that can be given again as it is).
+ */
+export interface RepeatCache<Req> {
+  /** The reply to `body` when it repeats a remembered request (having recorded what handling it would); its echoed id is then in `echo`. */
+  recall(body: Buffer, req: IncomingMessage): Reply | undefined;
+  readonly echo: unknown;
+  remember(body: Buffer, request: Req, reply: Reply, req: IncomingMessage): void;
 }
 
 export interface RouteOptions {
@@ -68,8 +82,9 @@ export interface RouteOptions {
 }
 
 const JSON_TYPE = /^application\/json\b/i;
+const PROTOBUF = "application/x-protobuf";
 /** Whether a Content-Type says protobuf JSON rather than binary. */
-export const isJsonType = (contentType: string | undefined) => contentType !== undefined && JSON_TYPE.test(contentType);
+export const isJsonType = (contentType: string | undefined) => contentType !== undefined && contentType !== PROTOBUF && JSON_TYPE.test(contentType);
 /** Whether the request's body is protobuf JSON rather than binary. */
 export const isJsonBody = (req: IncomingMessage) => isJsonType(req.headers["content-type"]);
 
@@ -143,10 +158,7 @@ export interface CompiledRoute {
   readonly run: (ctx: Context) => Promise<void>;
 }
 
-const PROTOBUF = "application/x-protobuf";
 const JSON_UTF8 = "application/json; charset=utf-8";
-/** What node's http refuses in a header value (its own check, `checkInvalidHeaderChar`). */
-const NOT_HEADER_TEXT = /[^\t\x20-\x7e\x80-\xff]/;
 /** A longer request id is not copied into x-log-requestid: proxies and clients cap header sizes. */
 export const MAX_HEADER_ID = 128;
 
@@ -155,7 +167,16 @@ export function headerId(echo: unknown): string {
   let text: string | undefined;
   if (typeof echo === "string") text = echo;
   else if (echo instanceof Uint8Array && echo.length > 0 && echo.length <= MAX_HEADER_ID) text = Buffer.from(echo.buffer, echo.byteOffset, echo.length).toString("latin1");
-  return text && text.length <= MAX_HEADER_ID && !NOT_HEADER_TEXT.test(text) ? text : randomUUID();
+  return text && text.length <= MAX_HEADER_ID && headerText(text) ? text : randomUUID();
+}
+
+/** Whether node's http accepts `text` as a header value (its own check, `checkInvalidHeaderChar`: tab, 0x20-0x7e, 0x80-0xff). */
+function headerText(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff || (c < 0x20 && c !== 0x09) || c === 0x7f) return false;
+  }
+  return true;
 }
 
 /** The encoded answer in one route's message type. */
@@ -200,23 +221,24 @@ class PreEncoded {
     let known = this.tails.get(reply);
     if (known === undefined) this.tails.set(reply, (known = this.tailOf(reply)));
     if (known === null) return undefined;
-    let n: number;
-    if (typeof echo === "string") {
-      // ASCII only (one byte per character): then latin1 is the UTF-8 protobufjs would write.
-      n = echo.length;
-      if (n > 127 || Buffer.byteLength(echo) !== n) return undefined;
-    } else if (echo instanceof Uint8Array) {
-      n = echo.length;
-      if (n > 127) return undefined;
-    } else return undefined;
+    const text = typeof echo === "string";
+    if (!text && !(echo instanceof Uint8Array)) return undefined;
+    const n = (echo as string | Uint8Array).length;
+    if (n > 127) return undefined;
     const tail = known.tail;
     if (n === 0 && !known.emptyWritten) return Buffer.from(tail);
     const out = Buffer.allocUnsafe(2 + n + tail.length);
     out[0] = 0x0a;
     out[1] = n;
-    if (typeof echo === "string") out.write(echo, 2, n, "latin1");
-    else out.set(echo as Uint8Array, 2);
-    tail.copy(out, 2 + n);
+    if (text) {
+      // ASCII only (one byte per character, the same bytes in UTF-8); else the whole answer is encoded.
+      for (let i = 0; i < n; i++) {
+        const c = (echo as string).charCodeAt(i);
+        if (c > 0x7f) return undefined;
+        out[2 + i] = c;
+      }
+    } else out.set(echo as Uint8Array, 2);
+    out.set(tail, 2 + n);
     return out;
   }
 
@@ -275,8 +297,13 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
   const { response, request: requestType, path, envelope } = spec;
   const limit = options.bodyLimit;
   const what = requestType.getTypeUrl("").slice(1);
+  const repeats = spec.repeats;
   const answerNow = (req: IncomingMessage, body: Buffer, jsonBody: boolean, accepts?: boolean): Outcome | Promise<Outcome> => {
     const json = jsonBody || (accepts ?? acceptsJson(req));
+    if (repeats !== undefined && !jsonBody) {
+      const again = repeats.recall(body, req);
+      if (again !== undefined) return success(again, json, repeats.echo, headerId(repeats.echo));
+    }
     let request: Req;
     try {
       request = decodeBody(requestType, body, jsonBody);
@@ -303,6 +330,13 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
     }
     // Agent handlers are synchronous: no Promise, no microtask for them.
     if (out instanceof Promise) return out.then((reply) => success(reply, json, echo, logId), (e: unknown) => failure(e, json, echo, logId));
+    if (repeats !== undefined && !jsonBody && Object.isFrozen(out)) {
+      try {
+        repeats.remember(body, request, out, req);
+      } catch (e) {
+        return failure(e, json, echo, logId);
+      }
+    }
     return success(out, json, echo, logId);
   };
   const preEncoded = new PreEncoded(response, envelope);

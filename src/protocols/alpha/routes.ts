@@ -6,6 +6,8 @@ import type { ConfigRecord } from "../../domain/types.ts";
 import { configserver } from "../../gen/proto.js";
 import type { Reply, RouteSpec } from "../../http/route.ts";
 import { int64, int64Text, servedState, type AgentDeps } from "../protocol.ts";
+import { REPEATED } from "../../domain/registry.ts";
+import { Repeats, stringField } from "../repeats.ts";
 import { ALPHA_ENVELOPE } from "./envelope.ts";
 
 const pb = configserver.proto;
@@ -48,10 +50,14 @@ export function alphaRoutes(deps: AgentDeps): RouteSpec<never>[] {
   const { registry, store } = deps;
   const envelope = ALPHA_ENVELOPE;
   const route = <Req>(spec: Omit<RouteSpec<Req>, "envelope" | "method">): RouteSpec<never> => ({ ...spec, method: "POST", envelope }) as unknown as RouteSpec<never>;
+  // Agents repeat their heartbeat and their poll every few seconds (src/protocols/repeats.ts).
+  const repeats = <Req extends { agent_id?: string | null }>(parts: number, applied: boolean) =>
+    new Repeats<Req>({ registry, store, echo: "string", sequence: false, idField: 2, idText: stringField, parts, applied, idOf: (q) => q.agent_id ?? "", worth: () => true });
 
   return [
     route({
       path: "/Agent/HeartBeat", request: pb.HeartBeatRequest as never, response: pb.HeartBeatResponse as never,
+      repeats: repeats<configserver.proto.HeartBeatRequest>(REPEATED.HEARTBEAT, false),
       handle: (q: configserver.proto.HeartBeatRequest) => {
         registry.heartbeat({
           agentId: agentId(q.agent_id),
@@ -83,6 +89,8 @@ export function alphaRoutes(deps: AgentDeps): RouteSpec<never>[] {
     }),
     route({
       path: "/Agent/GetConfigList", request: pb.AgentGetConfigListRequest as never, response: pb.AgentGetConfigListResponse as never,
+      // Frozen replies are given to a known agent (its report recorded); the unknown agent naming its tags gets a fresh one.
+      repeats: repeats<configserver.proto.AgentGetConfigListRequest>(REPEATED.REPORTS, true),
       handle: (q: configserver.proto.AgentGetConfigListRequest) => {
         const id = agentId(q.agent_id);
         const agent = registry.get(id);

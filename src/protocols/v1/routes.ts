@@ -6,6 +6,8 @@ import type { ConfigRecord, InstanceConfigRecord } from "../../domain/types.ts";
 import { configserver } from "../../gen/proto.js";
 import type { Reply, RouteSpec } from "../../http/route.ts";
 import { int64, servedState, type AgentDeps } from "../protocol.ts";
+import { REPEATED } from "../../domain/registry.ts";
+import { Repeats, stringField } from "../repeats.ts";
 import { V1_ENVELOPE } from "./envelope.ts";
 
 const pb = configserver.proto.v1;
@@ -185,6 +187,11 @@ export function v1Routes(deps: AgentDeps): RouteSpec<never>[] {
   return [
     route({
       path: "/Agent/HeartBeat", request: pb.HeartBeatRequest as never, response: pb.HeartBeatResponse as never,
+      // The Legacy agent's every heartbeat once it holds what is served (src/protocols/repeats.ts).
+      repeats: new Repeats<configserver.proto.v1.HeartBeatRequest>({
+        registry, store, echo: "string", sequence: false, idField: 2, idText: stringField, parts: REPEATED.HEARTBEAT | REPEATED.REPORTS, applied: true,
+        idOf: (q) => q.agent_id ?? "", worth: (reply) => reply === NOTHING_CHANGED,
+      }),
       handle: (q: configserver.proto.v1.HeartBeatRequest): Reply => {
         const id = agentId(q.agent_id);
         const pipelines = q.pipeline_configs ?? [];

@@ -4,13 +4,17 @@ import { changesFor, DELETED_VERSION } from "../../domain/agentChanges.ts";
 import { DomainError } from "../../domain/errors.ts";
 import type { Applied } from "../../domain/repoState.ts";
 import type { ConfigRecord, InstanceConfigRecord } from "../../domain/types.ts";
+import protobuf from "protobufjs/minimal.js";
 import { configserver } from "../../gen/proto.js";
 import type { Reply, RouteSpec } from "../../http/route.ts";
 import type { ChangeSignal } from "../changeSignal.ts";
 import { int64, servedState, type AgentDeps } from "../protocol.ts";
+import { REPEATED } from "../../domain/registry.ts";
+import { Repeats } from "../repeats.ts";
 import { V2_ENVELOPE } from "./envelope.ts";
 
 const pb = configserver.proto.v2;
+const { utf8 } = protobuf.util;
 /** A ConfigDetail as encoded (protobufjs takes a number for an int64). */
 interface Detail {
   readonly name: string;
@@ -64,7 +68,21 @@ function mappableOf<T extends Served>(list: readonly T[]): readonly T[] {
   return out as readonly T[];
 }
 
-const text = (b: Uint8Array | null | undefined) => (b && b.length > 0 ? Buffer.from(b.buffer, b.byteOffset, b.length).toString("utf8") : "");
+/**
+ * v2's bytes fields as text (UTF-8). Ids, addresses and versions are ASCII: those are read by
+ * protobufjs's decoder (the same characters, a quarter of the cost of a Buffer per field); any
+ * other byte takes Buffer's UTF-8 decoding, whose handling of invalid sequences is the rule here.
+ */
+function text(b: Uint8Array | null | undefined): string {
+  return b ? textAt(b, 0, b.length) : "";
+}
+
+/** `text` of bytes[start, end). */
+function textAt(b: Uint8Array, start: number, end: number): string {
+  if (end <= start) return "";
+  for (let i = start; i < end; i++) if ((b[i] as number) > 0x7f) return Buffer.from(b.buffer, b.byteOffset + start, end - start).toString("utf8");
+  return utf8.read(b, start, end);
+}
 const STATUSES = new Set<number>([ApplyStatus.UNSET, ApplyStatus.APPLYING, ApplyStatus.APPLIED, ApplyStatus.FAILED]);
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
@@ -104,9 +122,25 @@ interface Delta {
   readonly instances: Detail[];
 }
 
+/**
+ * What one kind's delta is, per applied list and report list, when both are frozen (the
+ * snapshot's applied lists; the registry's shared report lists): the common heartbeat (an agent
+ * reporting what it was last sent) is answered without comparing its configs again.
+ */
+const deltas = [new WeakMap<readonly Served[], WeakMap<readonly ConfigReport[], Detail[]>>(), new WeakMap<readonly Served[], WeakMap<readonly ConfigReport[], Detail[]>>()];
+
 /** The ConfigDetails an agent needs: changed configs (with their detail when `withDetail`) and -1 for removed ones. */
 function deltaFor(applied: Applied, record: AgentRecord, capabilities: number, withDetail: boolean): Delta {
   const one = <T extends Served>(list: readonly T[], reported: readonly ConfigReport[]) => {
+    if (!Object.isFrozen(list) || !Object.isFrozen(reported)) return compute(list, reported);
+    const cache = deltas[withDetail ? 1 : 0] as WeakMap<readonly Served[], WeakMap<readonly ConfigReport[], Detail[]>>;
+    let byReport = cache.get(list);
+    if (byReport === undefined) cache.set(list, (byReport = new WeakMap()));
+    let out = byReport.get(reported);
+    if (out === undefined) byReport.set(reported, (out = compute(list, reported)));
+    return out;
+  };
+  const compute = <T extends Served>(list: readonly T[], reported: readonly ConfigReport[]): Detail[] => {
     const ok = mappableOf(list);
     const changes = changesFor(ok, reported);
     if (changes.updates.length === 0 && changes.removed.length === 0) return NONE;
@@ -116,14 +150,15 @@ function deltaFor(applied: Applied, record: AgentRecord, capabilities: number, w
     const held = ok === list ? undefined : new Set(list.map((c) => c.name));
     for (const c of changes.updates) out.push(withDetail ? { name: c.name, version: c.version, detail: detailOf(c) } : { name: c.name, version: c.version });
     for (const r of changes.removed) if (!held?.has(r.name)) out.push({ name: r.name, version: DELETED_VERSION });
-    return out.sort(byName);
+    // Shared with every agent in the same state: never changed after this.
+    return Object.freeze(out.sort(byName)) as Detail[];
   };
   return {
     pipelines: capabilities & ACCEPTS_PIPELINE ? one(applied.configs, record.pipelines) : NONE,
     instances: capabilities & ACCEPTS_INSTANCE ? one(applied.instances, record.instances) : NONE,
   };
 }
-const NONE: Detail[] = [];
+const NONE: Detail[] = Object.freeze([]) as unknown as Detail[];
 const NO_REPORTS: readonly ConfigReport[] = Object.freeze([]);
 
 const WAIT_FOR_CHANGE = /[?&]WaitForChange=(true|1)(&|$)/i;
@@ -225,8 +260,20 @@ export function v2Routes(deps: V2Deps): RouteSpec<never>[] {
     return kind === "pipeline" ? { continuous_pipeline_config_updates: details } : { instance_config_updates: details };
   };
 
+  // CommonConfigProvider's every heartbeat once it runs what is served (src/protocols/repeats.ts):
+  // the same bytes but for the request id and the next sequence number.
+  const repeats = new Repeats<configserver.proto.v2.HeartbeatRequest>({
+    registry, store, echo: "bytes", sequence: true, idField: 4, idText: textAt, parts: REPEATED.HEARTBEAT | REPEATED.REPORTS, applied: true,
+    idOf: (q) => text(q.instance_id), worth: (reply) => reply === CAPABILITIES_ONLY,
+    accept: (record, sequence, req) => {
+      // Known (not a first sight, a restart or a gap: those are asked for their full state), and no long poll asked for.
+      const previous = record.heartbeat?.protocol === "v2" ? record.sequenceNum : undefined;
+      return previous !== undefined && (sequence === previous + 1 || sequence === previous) && !(req.url !== undefined && req.url.includes("?") && WAIT_FOR_CHANGE.test(req.url));
+    },
+  });
+
   return [
-    route({ path: "/Agent/Heartbeat", request: pb.HeartbeatRequest as never, response: pb.HeartbeatResponse as never, handle: heartbeat }),
+    route({ path: "/Agent/Heartbeat", request: pb.HeartbeatRequest as never, response: pb.HeartbeatResponse as never, handle: heartbeat, repeats }),
     route({ path: "/Agent/FetchPipelineConfig", request: pb.FetchConfigRequest as never, response: pb.FetchConfigResponse as never, handle: (q: configserver.proto.v2.FetchConfigRequest) => fetch("pipeline", q) }),
     route({ path: "/Agent/FetchInstanceConfig", request: pb.FetchConfigRequest as never, response: pb.FetchConfigResponse as never, handle: (q: configserver.proto.v2.FetchConfigRequest) => fetch("instance", q) }),
     route({

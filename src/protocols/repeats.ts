@@ -1,0 +1,154 @@
+import type { IncomingMessage } from "node:http";
+import protobuf from "protobufjs/minimal.js";
+import type { AgentRecord } from "../domain/agent.ts";
+import type { AgentRegistry } from "../domain/registry.ts";
+import type { Applied } from "../domain/repoState.ts";
+import type { RepeatCache, Reply } from "../http/route.ts";
+import type { SnapshotSource } from "./protocol.ts";
+import { FieldReader, WireType } from "./wire.ts";
+
+const { utf8 } = protobuf.util;
+const EMPTY = new Uint8Array(0);
+
+/** What one route says about its requests (see Repeats). */
+export interface RepeatSpec<Req> {
+  readonly registry: AgentRegistry;
+  readonly store: SnapshotSource;
+  /** Field 1, the request's id, is a string (alpha, v1) or bytes (v2). */
+  readonly echo: "string" | "bytes";
+  /** Field 2 is the v2 sequence number, which moves with every heartbeat. */
+  readonly sequence: boolean;
+  /** The field of the agent's id and how it is read: a string (alpha, v1 field 2) or v2 bytes read as text (field 4). */
+  readonly idField: number;
+  readonly idText: (bytes: Uint8Array, start: number, end: number) => string;
+  /** What handling such a request records (REPEATED.HEARTBEAT, REPEATED.REPORTS). */
+  readonly parts: number;
+  /** Whether the reply depends on the configs applied to the agent (then a new snapshot ends the memo). */
+  readonly applied: boolean;
+  /** The agent id of a decoded request. */
+  readonly idOf: (request: Req) => string;
+  /** Whether this reply may be given again to the same request, as long as nothing it was made from changes. */
+  readonly worth: (reply: Reply, request: Req, req: IncomingMessage) => boolean;
+  /** A last condition on the repeat itself (v2: the sequence number follows the last one; no long poll asked). */
+  readonly accept?: (record: AgentRecord, sequence: number, req: IncomingMessage) => boolean;
+}
+
+/** One agent's last request of a route and what it was answered from. */
+interface Memo {
+  /** The request's bytes after the fields that change every time (its id; v2's sequence number), as latin1 text. */
+  readonly signature: string;
+  readonly heartbeat: AgentRecord["heartbeat"];
+  readonly pipelines: AgentRecord["pipelines"];
+  readonly instances: AgentRecord["instances"];
+  readonly applied: Applied | undefined;
+  readonly reply: Reply;
+}
+
+/**
+ * Agents repeat themselves: every few seconds the same heartbeat, the same poll, the same report,
+ * with only a new request id (and, in v2, the next sequence number). Decoding such a request is the
+ * largest part of its cost, and everything it would lead to is already known: the registry would
+ * find nothing changed, and the reply would be the one given last time. So each route remembers, per
+ * agent, the bytes of its last successful request (after those fields) with the record and
+ * snapshot state it was answered from and its (frozen) reply. A request whose bytes are the same,
+ * for an agent whose record and applied configs are the very same objects as then, is answered that
+ * reply with its own id, and the registry is told that the agent repeated itself (only the times
+ * move): exactly what decoding and handling it would have done. Anything else (another byte, a
+ * changed record, a new snapshot, an unusual field order, a decoding problem) is decoded and
+ * handled as before. Memos are held weakly by the records: an agent forgotten by the registry takes
+ * its memo with it.
+ */
+export class Repeats<Req> implements RepeatCache<Req> {
+  private readonly memos = new WeakMap<AgentRecord, Memo>();
+  private readonly reader = new FieldReader();
+  echo: unknown = undefined;
+  // What layout() read: field 1's bytes (-1: absent), the sequence number, where the signature starts.
+  private echoStart = -1;
+  private echoEnd = -1;
+  private seq = 0;
+  private sigStart = 0;
+
+  constructor(private readonly spec: RepeatSpec<Req>) {}
+
+  /**
+   * Reads the leading fields (field 1; v2's field 2) and stops at the id field (the reader's
+   * start/stop are its bytes). False for any other layout: an empty body, a field that changes
+   * every time found after the signature started, no id.
+   */
+  private layout(body: Buffer): boolean {
+    const r = this.reader.reset(body, 0, body.length);
+    const spec = this.spec;
+    this.echoStart = this.echoEnd = -1;
+    this.seq = 0;
+    this.sigStart = 0;
+    if (!r.next()) return false;
+    if (r.field === 1) {
+      if (r.wireType !== WireType.LEN) return false;
+      this.echoStart = r.start;
+      this.echoEnd = r.stop;
+      this.sigStart = r.stop;
+      if (!r.next()) return false;
+    }
+    if (spec.sequence && r.field === 2) {
+      // A varint of up to 7 bytes is exact as a number (what int64() of the decoded Long gives).
+      if (r.wireType !== WireType.VARINT || r.stop - r.start > 7) return false;
+      let n = 0;
+      for (let i = r.stop - 1; i >= r.start; i--) n = n * 128 + ((body[i] as number) & 0x7f);
+      this.seq = n;
+      this.sigStart = r.stop;
+      if (!r.next()) return false;
+    }
+    for (;;) {
+      if (r.field === spec.idField) return r.wireType === WireType.LEN && r.stop > r.start;
+      if (r.field === 1 || (spec.sequence && r.field === 2) || !r.next()) return false;
+    }
+  }
+
+  recall(body: Buffer, req: IncomingMessage): Reply | undefined {
+    try {
+      if (!this.layout(body)) return undefined;
+      const spec = this.spec;
+      const r = this.reader;
+      const id = spec.idText(body, r.start, r.stop);
+      const record = spec.registry.get(id);
+      if (record === undefined) return undefined;
+      const memo = this.memos.get(record);
+      if (memo === undefined || memo.heartbeat !== record.heartbeat || memo.pipelines !== record.pipelines || memo.instances !== record.instances) return undefined;
+      if (spec.applied) {
+        const state = spec.store.state;
+        if (state.commit === "" || state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags) !== memo.applied) return undefined;
+      }
+      if (spec.accept !== undefined && !spec.accept(record, this.seq, req)) return undefined;
+      if (body.length - this.sigStart !== memo.signature.length || body.toString("latin1", this.sigStart) !== memo.signature) return undefined;
+      // As decoding reads it (strict UTF-8 for strings: a bad id throws, and the request is decoded and refused).
+      this.echo = this.echoStart < 0 ? (spec.echo === "string" ? "" : EMPTY) : spec.echo === "string" ? utf8.readStrict(body, this.echoStart, this.echoEnd) : body.subarray(this.echoStart, this.echoEnd);
+      spec.registry.repeated(id, spec.parts, spec.sequence ? this.seq : undefined);
+      return memo.reply;
+    } catch {
+      return undefined;
+    }
+  }
+
+  remember(body: Buffer, request: Req, reply: Reply, req: IncomingMessage): void {
+    const spec = this.spec;
+    if (!spec.worth(reply, request, req) || !this.layout(body)) return;
+    const r = this.reader;
+    // The id read from the bytes must be the decoded one: the id field once, no later copy of the
+    // fields that change every time (decoding takes a repeated field's last value).
+    if (spec.idText(body, r.start, r.stop) !== spec.idOf(request)) return;
+    while (r.next()) if (r.field === spec.idField || r.field === 1 || (spec.sequence && r.field === 2)) return;
+    if (r.problem !== undefined) return;
+    const record = spec.registry.get(spec.idOf(request));
+    if (record?.heartbeat === undefined) return;
+    let applied: Applied | undefined;
+    if (spec.applied) {
+      const state = spec.store.state;
+      if (state.commit === "") return;
+      applied = state.applied(record.tagsKey, record.heartbeat.tags);
+    }
+    this.memos.set(record, { signature: body.toString("latin1", this.sigStart), heartbeat: record.heartbeat, pipelines: record.pipelines, instances: record.instances, applied, reply });
+  }
+}
+
+/** A string field as the decoder reads it (strict UTF-8). */
+export const stringField = (bytes: Uint8Array, start: number, end: number): string => utf8.readStrict(bytes, start, end);
