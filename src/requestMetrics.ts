@@ -48,15 +48,10 @@ export class RequestMetrics {
 
   /** One request: `route`, `code` and `protocol` come from small fixed sets. */
   observe(route: string, code: string, protocol: string, seconds: number): void {
-    let byRoute = this.series.get(protocol);
-    if (byRoute === undefined) this.series.set(protocol, (byRoute = new Map()));
-    let byCode = byRoute.get(route);
-    if (byCode === undefined) byRoute.set(route, (byCode = new Map()));
-    let s = byCode.get(code);
-    if (s === undefined) {
-      byCode.set(code, (s = { labels: Object.freeze({ route, code, protocol }), count: 0, sum: 0, buckets: new Float64Array(this.bounds.length) }));
-      this.all.push(s);
-    }
+    // Traffic comes in runs of one kind (a fleet heartbeating): the last series is tried first,
+    // before three Map lookups that hash their strings.
+    const last = this.last;
+    const s = last !== undefined && last.labels.route === route && last.labels.code === code && last.labels.protocol === protocol ? last : (this.last = this.seriesOf(route, code, protocol));
     s.count++;
     s.sum += seconds;
     const bounds = this.bounds;
@@ -66,6 +61,21 @@ export class RequestMetrics {
         break;
       }
     }
+  }
+
+  private last: Series | undefined;
+
+  private seriesOf(route: string, code: string, protocol: string): Series {
+    let byRoute = this.series.get(protocol);
+    if (byRoute === undefined) this.series.set(protocol, (byRoute = new Map()));
+    let byCode = byRoute.get(route);
+    if (byCode === undefined) byRoute.set(route, (byCode = new Map()));
+    let s = byCode.get(code);
+    if (s === undefined) {
+      byCode.set(code, (s = { labels: Object.freeze({ route, code, protocol }), count: 0, sum: 0, buckets: new Float64Array(this.bounds.length) }));
+      this.all.push(s);
+    }
+    return s;
   }
 
   private histogramValues(name: string): Value[] {
@@ -86,5 +96,6 @@ export class RequestMetrics {
   private reset(): void {
     this.series.clear();
     this.all.length = 0;
+    this.last = undefined;
   }
 }

@@ -35,8 +35,8 @@ export interface RepeatSpec<Req> {
 
 /** One agent's last request of a route and what it was answered from. */
 interface Memo {
-  /** The request's bytes after the fields that change every time (its id; v2's sequence number), as latin1 text. */
-  readonly signature: string;
+  /** The request's bytes after the fields that change every time (its id; v2's sequence number), copied. */
+  readonly signature: Buffer;
   readonly heartbeat: AgentRecord["heartbeat"];
   readonly pipelines: AgentRecord["pipelines"];
   readonly instances: AgentRecord["instances"];
@@ -119,7 +119,9 @@ export class Repeats<Req> implements RepeatCache<Req> {
         if (state.commit === "" || state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags) !== memo.applied) return undefined;
       }
       if (spec.accept !== undefined && !spec.accept(record, this.seq, req)) return undefined;
-      if (body.length - this.sigStart !== memo.signature.length || body.toString("latin1", this.sigStart) !== memo.signature) return undefined;
+      // Compared in place (no string of the body made per request).
+      const sig = memo.signature;
+      if (body.length - this.sigStart !== sig.length || body.compare(sig, 0, sig.length, this.sigStart) !== 0) return undefined;
       // As decoding reads it (strict UTF-8 for strings: a bad id throws, and the request is decoded and refused).
       this.echo = this.echoStart < 0 ? (spec.echo === "string" ? "" : EMPTY) : spec.echo === "string" ? utf8.readStrict(body, this.echoStart, this.echoEnd) : body.subarray(this.echoStart, this.echoEnd);
       spec.registry.repeated(id, spec.parts, spec.sequence ? this.seq : undefined);
@@ -146,7 +148,7 @@ export class Repeats<Req> implements RepeatCache<Req> {
       if (state.commit === "") return;
       applied = state.applied(record.tagsKey, record.heartbeat.tags);
     }
-    this.memos.set(record, { signature: body.toString("latin1", this.sigStart), heartbeat: record.heartbeat, pipelines: record.pipelines, instances: record.instances, applied, reply });
+    this.memos.set(record, { signature: Buffer.from(body.subarray(this.sigStart)), heartbeat: record.heartbeat, pipelines: record.pipelines, instances: record.instances, applied, reply });
   }
 }
 
