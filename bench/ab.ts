@@ -5,6 +5,8 @@
 // per round, reported as medians; CPU per request (from /proc) moves less than req/s here.
 // Run: [BENCH_A=/tmp/cs-before] node --import tsx bench/ab.ts [rounds=5] [ms=3000] [same,new,heartbeat,v1,v2,v2first] [agents=10000]
 // BENCH_PROFILE=1: the servers (and the baselines) run with --cpu-prof into bench/results/.
+// BENCH_HALF=1: then each scenario open loop at half of this server's peak (latency from each
+// request's intended send time), on the server and on the bare baseline: p50, p99, max.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -51,6 +53,13 @@ try {
         const xs = r.results[c.name] as LoadResult[];
         const vs = c.name === "koa" || c.name === "bare" ? "" : `, ÷ koa ${(ratio(r, c.name, "koa") * 100).toFixed(0)} %, ÷ bare ${(ratio(r, c.name, "bare") * 100).toFixed(0)} %`;
         console.log(`${name} ${c.name}: ${Math.round(median(xs.map((x) => x.rps)))} req/s${s.bytes ? ` (${(median(xs.map((x) => x.bytesPerSec)) / 1048576).toFixed(1)} MB/s)` : ""}, ${median(xs.map(cpuUs)).toFixed(1)} µs CPU/req${vs}; ${loads}`);
+      }
+      if (process.env.BENCH_HALF === "1") {
+        const rate = Math.round(median((r.results[(servers.at(-1) as Contender).name] as LoadResult[]).map((x) => x.rps)) / 2);
+        for (const c of [servers.at(-1) as Contender, { name: "bare", proc: baselines.of(s, "bare") }]) {
+          const h = await load({ ...spec, port: c.proc.port, rate, durationMs: MS * 2, warmupMs: 500 });
+          console.log(`${name} ${c.name} at half of peak (${rate} req/s, ${Math.round(h.rps)} answered): p50 ${h.latencyMs.p50} ms, p99 ${h.latencyMs.p99} ms, max ${h.latencyMs.max} ms, errors ${h.errors}`);
+        }
       }
     }
   } finally {

@@ -16,7 +16,8 @@ export const agentId = (i: number) => `agent-${String(i).padStart(6, "0")}`;
 export const configName = (i: number) => `cfg-${String(i).padStart(4, "0")}`;
 
 /** Number of configs every agent of the fleet gets (the "10 configs applied" of the scenarios). */
-export const APPLIED = 10;
+// BENCH_APPLIED=100: the growth runs of BENCHMARKS.md ("100 configs per agent").
+export const APPLIED = Number(process.env.BENCH_APPLIED ?? 10);
 
 export interface RepoShape {
   /** Configs in the repository (≥ APPLIED); the first APPLIED are applied to the fleet's groups. */

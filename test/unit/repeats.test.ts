@@ -9,6 +9,7 @@ import type { ConfigRecord, GroupSpec } from "../../src/domain/types.ts";
 import { configserver } from "../../src/gen/proto.js";
 import type { RepeatCache, Reply, RouteSpec } from "../../src/http/route.ts";
 import { alphaRoutes } from "../../src/protocols/alpha/routes.ts";
+import { v1Routes } from "../../src/protocols/v1/routes.ts";
 import { v2Routes } from "../../src/protocols/v2/routes.ts";
 
 const pb = configserver.proto;
@@ -127,4 +128,22 @@ test("v2 Heartbeat: remembered only for a known agent whose sequence number foll
   const gap = f.answer(beat(9, 0));
   t.false(gap.recalled, "a gap is decoded");
   t.true(fullState(gap.reply), "and the agent is asked for its full state");
+});
+
+test("v1 HeartBeat: a Legacy agent holding every config served, agent configs included, is answered from memory", (t) => {
+  const instance = { name: "loong", description: "", content: "{}", version: 1, commit: "c1" };
+  const f = fixture("/Agent/HeartBeat", v1Routes);
+  f.store.state = new RepoState("c1", 1, 0, [config("a", 1)], [{ ...(groups[0] as GroupSpec), tags: [{ name: "env", value: "prod" }], instanceConfigs: ["loong"] }], [instance]);
+  const beat = (id: string, agentConfigs = [{ name: "loong", version: 1 }]) => ({
+    request_id: id, agent_id: "v1-a", agent_type: "iLogtail", attributes: { version: "2.0", ip: "10.0.0.1" }, tags: ["prod"], running_status: "running", startup_time: 1, interval: 10,
+    pipeline_configs: [{ name: "a", version: 1 }], agent_configs: agentConfigs,
+  });
+  const first = f.answer(beat("h1"));
+  t.false(first.recalled);
+  t.deepEqual(pb.v1.HeartBeatResponse.fromObject(first.reply as object).pipeline_check_results, [], "nothing to check");
+  t.true(f.answer(beat("h2")).recalled, "the next identical heartbeat");
+  t.true(f.answer(beat("h3")).recalled);
+  const stale = f.answer(beat("h4", [{ name: "loong", version: 0 }]));
+  t.false(stale.recalled, "another version of the agent config is decoded");
+  t.is(pb.v1.HeartBeatResponse.fromObject(stale.reply as object).agent_check_results.length, 1, "and answered with its check result");
 });
