@@ -47,6 +47,8 @@ try {
   for (const [title, kinds] of Object.entries(PROTOCOLS)) {
     const server = await startServer(join(work, "repo"));
     try {
+      // Agent 0 (alpha) tells the served versions; it stays in the idle figure.
+      await load({ port: server.port, kind: "heartbeat", agents: 1, connections: 1, once: true });
       const versions = await servedVersions(server.port);
       for (const kind of kinds) await load({ port: server.port, kind, agents: 1, versions, connections: 1, once: true });
       const idle = await settled(server.pid);

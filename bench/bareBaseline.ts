@@ -5,11 +5,11 @@
 // headers the real server sends (Content-Type, Content-Length, x-log-requestid). No router, no
 // registry, no metrics, no log, no timeout, no limit: the agent path is reported as a ratio to
 // this (the floor of Node itself) and to the koa baseline.
-// Run: node --import tsx bench/bareBaseline.ts '<{"templates": {path: base64 response}, "v1": false}>'
+// Run: node --import tsx bench/bareBaseline.ts '<{"templates": {path: base64 response}, "v1": false}>' (or @FILE holding that JSON)
 //   → one JSON line {"url": …} on stdout; SIGTERM/SIGINT exit normally (so --cpu-prof writes).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { baselineRoutes, type BaselineRoute } from "./baselineRoutes.ts";
+import { baselineArgument, baselineRoutes, type BaselineRoute } from "./baselineRoutes.ts";
 
 const PROTOBUF = "application/x-protobuf";
 
@@ -44,7 +44,7 @@ export function startBareBaseline(templates: Record<string, string>, port = 0, v
 }
 
 if (process.argv[1]?.endsWith("/bareBaseline.ts")) {
-  const arg = JSON.parse(process.argv[2] ?? "{}") as { templates?: Record<string, string>; v1?: boolean };
+  const arg = baselineArgument(process.argv[2]);
   const b = await startBareBaseline(arg.templates ?? {}, 0, arg.v1 ?? false);
   process.stdout.write(JSON.stringify({ url: `http://127.0.0.1:${b.port}` }) + "\n");
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(0));

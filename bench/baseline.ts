@@ -2,11 +2,11 @@
 // middleware: raw body → bench/baselineRoutes.ts (decode the same request message, encode a
 // response of the same size as the real server's, from a template captured from it). No router,
 // no registry, no diff: throughput is reported as a ratio to this (and to bench/bareBaseline.ts).
-// Run: node --import tsx bench/baseline.ts '<{"templates": {path: base64 response}, "v1": false}>'
+// Run: node --import tsx bench/baseline.ts '<{"templates": {path: base64 response}, "v1": false}>' (or @FILE holding that JSON)
 import type { AddressInfo } from "node:net";
 import Koa from "koa";
 import getRawBody from "raw-body";
-import { baselineRoutes } from "./baselineRoutes.ts";
+import { baselineArgument, baselineRoutes } from "./baselineRoutes.ts";
 
 /** `v1`: /Agent/HeartBeat decodes v1's HeartBeatRequest and answers v1's HeartBeatResponse (a separate baseline process). */
 export function startBaseline(templates: Record<string, string>, port = 0, v1 = false): Promise<{ port: number; close(): void }> {
@@ -34,7 +34,7 @@ export function startBaseline(templates: Record<string, string>, port = 0, v1 = 
 }
 
 if (process.argv[1]?.endsWith("/baseline.ts")) {
-  const arg = JSON.parse(process.argv[2] ?? "{}") as { templates?: Record<string, string>; v1?: boolean };
+  const arg = baselineArgument(process.argv[2]);
   const b = await startBaseline(arg.templates ?? {}, 0, arg.v1 ?? false);
   process.stdout.write(JSON.stringify({ url: `http://127.0.0.1:${b.port}` }) + "\n");
   // A normal exit, so that --cpu-prof writes its profile.

@@ -3,6 +3,7 @@
 // real server decodes, build a fresh response message from a template captured from the real
 // server (the request's id echoed, the repeated field's entries copied, as a handler builds
 // them), encode it. No registry, no diff, no metrics, no log.
+import { readFileSync } from "node:fs";
 import { configserver } from "../src/gen/proto.js";
 
 const pb = configserver.proto;
@@ -59,4 +60,10 @@ export function baselineRoutes(templates: Readonly<Record<string, string>>, v1 =
   add("/Agent/FetchInstanceConfig", pb.v2.FetchConfigRequest, pb.v2.FetchConfigResponse, "request_id", "instance_config_updates", { common_response: { status: 0 } }, true);
   add("/Agent/ReportStatus", pb.v2.ReportStatusRequest, pb.v2.ReportStatusResponse, "request_id", "", { common_response: { status: 0 } }, true);
   return routes;
+}
+
+/** A baseline process's argument: its JSON, or `@FILE` holding it (templates of 100 configs exceed an argument's size). */
+export function baselineArgument(arg: string | undefined): { templates?: Record<string, string>; v1?: boolean } {
+  const text = arg === undefined ? "{}" : arg.startsWith("@") ? readFileSync(arg.slice(1), "utf8") : arg;
+  return JSON.parse(text) as { templates?: Record<string, string>; v1?: boolean };
 }

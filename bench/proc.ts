@@ -1,6 +1,8 @@
 // Child processes of the benchmark: the real server, the baseline and the load generator.
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Agent, request as httpRequest } from "node:http";
 import { fileURLToPath } from "node:url";
 import type { LoadResult, LoadSpec } from "./loadgen.ts";
@@ -87,7 +89,11 @@ export type BaselineKind = "koa" | "bare";
  */
 export function startBaseline(templates: Record<string, string>, v1 = false, kind: BaselineKind = "koa", nodeFlags: string[] = []): Promise<Proc> {
   const script = kind === "bare" ? "bench/bareBaseline.ts" : "bench/baseline.ts";
-  const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", script, JSON.stringify({ templates, v1 })], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  // In a file: the templates of 100 configs are larger than one argument may be.
+  const dir = mkdtempSync(join(tmpdir(), "cs-baseline-"));
+  writeFileSync(join(dir, "argument.json"), JSON.stringify({ templates, v1 }));
+  const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", script, `@${join(dir, "argument.json")}`], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  child.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   return track(child, (l) => portOf(l.url), `${kind} baseline`);
 }
 

@@ -35,8 +35,14 @@ export interface RepeatSpec<Req> {
 
 /** One agent's last request of a route and what it was answered from. */
 interface Memo {
-  /** The request's bytes after the fields that change every time (its id; v2's sequence number), copied. */
+  /**
+   * The request's bytes after the fields that change every time (its id; v2's sequence number),
+   * without the agent id field (the record is the agent's): the bytes before that field, then those
+   * after it. Shared by every agent whose bytes are the same (Signatures).
+   */
   readonly signature: Buffer;
+  /** How many of the signature's bytes come before the agent id field. */
+  readonly head: number;
   readonly heartbeat: AgentRecord["heartbeat"];
   readonly pipelines: AgentRecord["pipelines"];
   readonly instances: AgentRecord["instances"];
@@ -67,6 +73,10 @@ export class Repeats<Req> implements RepeatCache<Req> {
   private echoEnd = -1;
   private seq = 0;
   private sigStart = 0;
+  // The agent id field, key to end of value.
+  private idFrom = 0;
+  private idTo = 0;
+  private readonly signatures = new Signatures();
 
   constructor(private readonly spec: RepeatSpec<Req>) {}
 
@@ -99,7 +109,11 @@ export class Repeats<Req> implements RepeatCache<Req> {
       if (!r.next()) return false;
     }
     for (;;) {
-      if (r.field === spec.idField) return r.wireType === WireType.LEN && r.stop > r.start;
+      if (r.field === spec.idField) {
+        this.idFrom = r.offset;
+        this.idTo = r.stop;
+        return r.wireType === WireType.LEN && r.stop > r.start;
+      }
       if (r.field === 1 || (spec.sequence && r.field === 2) || !r.next()) return false;
     }
   }
@@ -121,7 +135,10 @@ export class Repeats<Req> implements RepeatCache<Req> {
       if (spec.accept !== undefined && !spec.accept(record, this.seq, req)) return undefined;
       // Compared in place (no string of the body made per request).
       const sig = memo.signature;
-      if (body.length - this.sigStart !== sig.length || body.compare(sig, 0, sig.length, this.sigStart) !== 0) return undefined;
+      const head = memo.head;
+      if (this.idFrom - this.sigStart !== head || body.length - this.idTo !== sig.length - head) return undefined;
+      if (head > 0 && body.compare(sig, 0, head, this.sigStart, this.idFrom) !== 0) return undefined;
+      if (body.compare(sig, head, sig.length, this.idTo) !== 0) return undefined;
       // As decoding reads it (strict UTF-8 for strings: a bad id throws, and the request is decoded and refused).
       this.echo = this.echoStart < 0 ? (spec.echo === "string" ? "" : EMPTY) : spec.echo === "string" ? utf8.readStrict(body, this.echoStart, this.echoEnd) : body.subarray(this.echoStart, this.echoEnd);
       spec.registry.repeated(id, spec.parts, spec.sequence ? this.seq : undefined);
@@ -148,7 +165,40 @@ export class Repeats<Req> implements RepeatCache<Req> {
       if (state.commit === "") return;
       applied = state.applied(record.tagsKey, record.heartbeat.tags);
     }
-    this.memos.set(record, { signature: Buffer.from(body.subarray(this.sigStart)), heartbeat: record.heartbeat, pipelines: record.pipelines, instances: record.instances, applied, reply });
+    const head = this.idFrom - this.sigStart;
+    const signature = this.signatures.of(body, this.sigStart, this.idFrom, this.idTo);
+    this.memos.set(record, { signature, head, heartbeat: record.heartbeat, pipelines: record.pipelines, instances: record.instances, applied, reply });
+  }
+}
+
+/**
+ * Signatures by content: agents of one group poll with the same bytes but for their id (their
+ * tags, the versions they hold), so one copy serves them all. Found by a hash of the bytes,
+ * computed only when a request is remembered; a different signature under the same hash keeps
+ * its own copy. Bounded: past MAX the table starts again (memos keep the copies they hold).
+ */
+class Signatures {
+  private static readonly MAX = 100_000;
+  private readonly byHash = new Map<number, Buffer>();
+
+  /** body[from, idFrom) followed by body[idTo, end), shared when an equal one is known. */
+  of(body: Buffer, from: number, idFrom: number, idTo: number): Buffer {
+    const head = idFrom - from;
+    const length = head + body.length - idTo;
+    let h = 0x811c9dc5;
+    for (let i = from; i < idFrom; i++) h = Math.imul(h ^ (body[i] as number), 0x01000193);
+    for (let i = idTo; i < body.length; i++) h = Math.imul(h ^ (body[i] as number), 0x01000193);
+    h = (h ^ length) >>> 0;
+    const known = this.byHash.get(h);
+    if (known !== undefined && known.length === length && body.compare(known, 0, head, from, idFrom) === 0 && body.compare(known, head, length, idTo) === 0) return known;
+    const copy = Buffer.allocUnsafe(length);
+    body.copy(copy, 0, from, idFrom);
+    body.copy(copy, head, idTo);
+    if (known === undefined) {
+      if (this.byHash.size >= Signatures.MAX) this.byHash.clear();
+      this.byHash.set(h, copy);
+    }
+    return copy;
   }
 }
 

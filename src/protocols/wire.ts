@@ -19,7 +19,8 @@ export class FieldReader {
   /** The field just read: its number and wire type. */
   field = 0;
   wireType = 0;
-  /** Where its payload starts and ends (a LEN field's bytes; a varint's or fixed value's bytes). */
+  /** Where the field starts (its key), and where its payload starts and ends (a LEN field's bytes; a varint's or fixed value's bytes). */
+  offset = 0;
   start = 0;
   stop = 0;
   /** Set when `next()` stopped at malformed bytes: what is wrong, and where. */
@@ -88,6 +89,7 @@ export class FieldReader {
     this.at = at;
     this.field = field;
     this.wireType = wireType;
+    this.offset = offset;
     this.start = start;
     this.stop = at;
     return true;

@@ -147,3 +147,34 @@ test("v1 HeartBeat: a Legacy agent holding every config served, agent configs in
   t.false(stale.recalled, "another version of the agent config is decoded");
   t.is(pb.v1.HeartBeatResponse.fromObject(stale.reply as object).agent_check_results.length, 1, "and answered with its check result");
 });
+
+test("agents sending the same bytes but their id share one signature, and are never answered for one another", (t) => {
+  const f = fixture("/Agent/GetConfigList", alphaRoutes);
+  const spec = alphaRoutes({ registry: f.registry, store: f.store }).find((r) => r.path === "/Agent/GetConfigList") as unknown as RouteSpec<unknown>;
+  const repeats = spec.repeats as unknown as { memos: WeakMap<object, { signature: Buffer }> } & RepeatCache<unknown>;
+  const poll = (agent: string, id: string, versions: Record<string, number> = { a: 1 }) => Buffer.from(pb.AgentGetConfigListRequest.encode({ request_id: id, agent_id: agent, config_versions: versions as never }).finish());
+  const handle = (body: Buffer) => {
+    const again = repeats.recall(body, REQ);
+    if (again !== undefined) return { reply: again, recalled: true };
+    const q = pb.AgentGetConfigListRequest.decode(body);
+    const reply = spec.handle(q as never, REQ) as Reply;
+    if (Object.isFrozen(reply)) repeats.remember(body, q, reply, REQ);
+    return { reply, recalled: false };
+  };
+  for (const agent of ["a1", "a2"]) f.registry.heartbeat({ agentId: agent, protocol: "alpha", attributes: { agentType: "", version: "", ip: "", hostname: "", extras: {} }, tags: { named: { env: "prod" } }, runningStatus: "", startupTime: 0 });
+  handle(poll("a1", "p1"));
+  handle(poll("a2", "p2"));
+  const s1 = repeats.memos.get(f.registry.get("a1") as object)?.signature;
+  t.truthy(s1);
+  t.is(repeats.memos.get(f.registry.get("a2") as object)?.signature, s1, "one copy of the bytes for both");
+  t.true(handle(poll("a1", "p3")).recalled);
+  t.true(handle(poll("a2", "p4")).recalled);
+  // a1 now holds another version: its bytes differ; a2's memory is untouched.
+  const moved = handle(poll("a1", "p5", { a: 0 }));
+  t.false(moved.recalled);
+  t.deepEqual(pb.AgentGetConfigListResponse.fromObject(moved.reply as object).config_update_infos.map((c) => c.update_status), [pb.ConfigUpdateInfo.UpdateStatus.MODIFIED]);
+  t.true(handle(poll("a2", "p6")).recalled);
+  // An id that is another agent's: that agent's memory, never the first one's.
+  t.is(repeats.recall(poll("a3", "p7"), REQ), undefined, "an unknown agent with the same bytes is decoded (and refused), not answered");
+  t.throws(() => handle(poll("a3", "p8")), { message: "Agent a3 doesn't exist." });
+});
