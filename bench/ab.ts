@@ -5,6 +5,7 @@
 // per round, reported as medians; CPU per request (from /proc) moves less than req/s here.
 // Run: [BENCH_A=/tmp/cs-before] node --import tsx bench/ab.ts [rounds=5] [ms=3000] [same,new,heartbeat,v1,v2,v2first] [agents=10000]
 // BENCH_PROFILE=1: the servers (and the baselines) run with --cpu-prof into bench/results/.
+// BENCH_SERVE_ARGS: extra `serve` options for the servers (e.g. "--request-timeout 0").
 // BENCH_HALF=1: then each scenario open loop at half of this server's peak (latency from each
 // request's intended send time), on the server and on the bare baseline: p50, p99, max.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -20,6 +21,8 @@ const MS = Number(process.argv[3] ?? 3000);
 const WANTED = (process.argv[4] ?? "same,heartbeat").split(",").map((s) => s.trim()) as ScenarioName[];
 const AGENTS = Number(process.argv[5] ?? 10_000);
 const A = process.env.BENCH_A;
+// BENCH_SERVE_ARGS="--request-timeout 0": serve options for the servers (what a setting costs).
+const SERVE_ARGS = (process.env.BENCH_SERVE_ARGS ?? "").split(" ").filter(Boolean);
 const RESULTS = join(ROOT, "bench", "results");
 const flags = process.env.BENCH_PROFILE === "1" ? ["--cpu-prof", "--cpu-prof-dir", RESULTS] : [];
 const log = (...a: unknown[]) => console.error(`[ab ${new Date().toISOString().slice(11, 19)}]`, ...a);
@@ -30,8 +33,8 @@ const work = mkdtempSync(join(tmpdir(), "configserver-ab-"));
 buildRepo(join(work, "repo"), { configs: APPLIED, commits: APPLIED });
 const servers: Contender[] = [];
 try {
-  if (A) servers.push({ name: "A", proc: await startServer(join(work, "repo"), flags, A) });
-  servers.push({ name: "B", proc: await startServer(join(work, "repo"), flags, ROOT) });
+  if (A) servers.push({ name: "A", proc: await startServer(join(work, "repo"), flags, A, SERVE_ARGS) });
+  servers.push({ name: "B", proc: await startServer(join(work, "repo"), flags, ROOT, SERVE_ARGS) });
   let versions: Record<string, number> | undefined;
   for (const s of servers) versions = await registerFleet(s.proc, AGENTS, 64, versions);
   const v = versions as Record<string, number>;
