@@ -11,10 +11,11 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { captureTemplates, checkBaselines, cpuUs, interleaved, median, ratio, registerFleet, SCENARIOS, specOf, startBaselines, type Contender, type ScenarioName } from "./agentFleet.ts";
+import { captureTemplates, checkBaselines, cpuUs, interleaved, ratio, registerFleet, SCENARIOS, specOf, startBaselines, type Contender, type ScenarioName } from "./agentFleet.ts";
 import { APPLIED, buildRepo } from "./fleet.ts";
 import type { LoadResult } from "./loadgen.ts";
 import { load, ROOT, startServer } from "./proc.ts";
+import { median } from "./stats.ts";
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const MS = Number(process.argv[3] ?? 3000);

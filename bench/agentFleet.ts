@@ -6,6 +6,7 @@ import { configserver } from "../src/gen/proto.js";
 import { agentId } from "./fleet.ts";
 import { encodeRequests, type BodyKind, type LoadResult, type LoadSpec } from "./loadgen.ts";
 import { load, request, startBaseline, type BaselineKind, type Proc } from "./proc.ts";
+import { median } from "./stats.ts";
 
 const pb = configserver.proto;
 
@@ -173,11 +174,6 @@ export async function interleaved(contenders: readonly Contender[], spec: Omit<L
   return out;
 }
 
-export const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length === 0 ? NaN : s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 /** Server CPU per request, µs. */
 export const cpuUs = (r: LoadResult): number => ((r.serverCpu ?? 0) / r.rps) * 1e6;

@@ -18,6 +18,7 @@ import { startServer } from "../src/server.ts";
 import { baselineRoutes } from "./baselineRoutes.ts";
 import { APPLIED, buildRepo } from "./fleet.ts";
 import { encodeRequests, type BodyKind } from "./loadgen.ts";
+import { median } from "./stats.ts";
 
 const AGENTS = Number(process.argv[2] ?? 10_000);
 const ROUNDS = Number(process.argv[3] ?? 7);
@@ -57,7 +58,6 @@ const SCENARIOS: [string, BodyKind, string, Record<string, number> | undefined, 
   ["v1 HeartBeat (10 current)", "v1heartbeat", "/Agent/HeartBeat", versions, true],
   ["v2 Heartbeat (10 current)", "v2heartbeat", "/Agent/Heartbeat", versions, false],
 ];
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 console.log(`${AGENTS} agents, ${ROUNDS} rounds; µs per request (median of rounds)\n`);
 console.log("| route | server's route (answerNow) | bare baseline's work | ratio |\n|---|---:|---:|---:|");
 for (const [title, kind, path, v, isV1] of SCENARIOS) {

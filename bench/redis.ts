@@ -16,6 +16,7 @@ import { configserver } from "../src/gen/proto.js";
 import { agentId, APPLIED, buildRepo, configContent, configName } from "./fleet.ts";
 import { procCpuSeconds, type LoadResult, type LoadSpec } from "./loadgen.ts";
 import { load, request, ROOT, rss, startServer, type Proc } from "./proc.ts";
+import { median, r0, r1 } from "./stats.ts";
 
 const pb = configserver.proto;
 const QUICK = process.env.BENCH_QUICK === "1";
@@ -28,13 +29,6 @@ const MILLION = Number(process.env.BENCH_MILLION ?? 1_000_000);
 const ONLY = new Set((process.env.BENCH_ONLY ?? "throughput,memory,fanout,million").split(",").map((s) => s.trim()));
 const work = mkdtempSync(join(tmpdir(), "configserver-bench-redis-"));
 const log = (...a: unknown[]) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-const r0 = (x: number) => Math.round(x);
-const r1 = (x: number) => Math.round(x * 10) / 10;
 const rows: string[] = [];
 const raw: Record<string, unknown> = {};
 

@@ -13,6 +13,7 @@ import { agentId, APPLIED, buildRepo, configName, configYaml, git, type RepoShap
 import { v1Heartbeat, type LoadResult, type LoadSpec } from "./loadgen.ts";
 import { load, request, ROOT, rss, startBaseline, startServer, type Proc } from "./proc.ts";
 import type { StoreResult } from "./store.ts";
+import { median, r0, r1 } from "./stats.ts";
 
 const pb = configserver.proto;
 const QUICK = process.env.BENCH_QUICK === "1";
@@ -27,14 +28,7 @@ const ONLY = new Set((process.env.BENCH_ONLY ?? "agent,memory,writes").split(","
 const RESULTS = join(ROOT, "bench", "results");
 
 const work = mkdtempSync(join(tmpdir(), "configserver-bench-"));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 const percentile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
-const r1 = (x: number) => Math.round(x * 10) / 10;
-const r0 = (x: number) => Math.round(x);
 const pct = (x: number) => `${r0(x * 100)} %`;
 const mb = (b: number) => `${r1(b / 1048576)} MB`;
 const log = (...a: unknown[]) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);

@@ -15,6 +15,7 @@ import { configserver } from "../src/gen/proto.js";
 import { agentId, APPLIED, buildRepo, configName, configYaml, ENVS, git } from "./fleet.ts";
 import type { BodyKind, LoadResult, LoadSpec } from "./loadgen.ts";
 import { load, request, ROOT, rss, startBareBaseline, startServer } from "./proc.ts";
+import { median, r0, r1, r2 } from "./stats.ts";
 
 const pb = configserver.proto;
 const QUICK = process.env.BENCH_QUICK === "1";
@@ -27,14 +28,6 @@ const V2_OFFSET = 100_000;
 const ONLY = new Set((process.env.BENCH_ONLY ?? "throughput,memory,visible").split(",").map((s) => s.trim()));
 const work = mkdtempSync(join(tmpdir(), "configserver-bench-workers-"));
 const log = (...a: unknown[]) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-const r0 = (x: number) => Math.round(x);
-const r1 = (x: number) => Math.round(x * 10) / 10;
-const r2 = (x: number) => Math.round(x * 100) / 100;
 const mb = (b: number) => `${r0(b / 1048576)} MB`;
 const load1 = () => r1(loadavg()[0] as number);
 const rows: string[] = [];
