@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { AgentRecord, ConfigKind, ConfigReport, Heartbeat, Statistics } from "../domain/agent.ts";
+import type { AgentRecord } from "../domain/agent.ts";
 import type { AgentRegistry, FleetViewStatus } from "../domain/registry.ts";
 import { redisClient } from "../redis/connect.ts";
 import { decodeStored, encodeParts, encodeTimes, FULL, Part, PART_FIELDS, revOf, type RecordParts } from "./agentCodec.ts";
 import { FleetMirror } from "./fleetMirror.ts";
 import { MemoryRegistry, type Absorbed, type AbsorbedChange } from "./memoryRegistry.ts";
 import { FLUSH_LUA, HEADS_LUA, SWEEP_LUA } from "./redisScripts.ts";
+import { AgentPathOf } from "./agentPathOf.ts";
 
 export interface RedisRegistryOptions {
   /** redis://[user:password@]host:port/db */
@@ -65,9 +66,9 @@ function coalesced<T>(fn: () => Promise<T>): () => Promise<T> {
  * are held up to a bound (then dropped and counted), listings answer what this replica knows
  * and status() says the view is degraded; when Redis is back, every local agent is written again.
  */
-export class RedisRegistry implements AgentRegistry {
+export class RedisRegistry extends AgentPathOf implements AgentRegistry {
   readonly ttlMs: number;
-  private readonly local: MemoryRegistry;
+  protected readonly local: MemoryRegistry;
   private readonly mirror = new FleetMirror();
   private readonly redis: Redis;
   private readonly prefix: string;
@@ -90,6 +91,7 @@ export class RedisRegistry implements AgentRegistry {
   private readonly refresh: () => Promise<boolean>;
 
   constructor(options: RedisRegistryOptions) {
+    super();
     this.ttlMs = options.ttlMs;
     this.now = options.now ?? Date.now;
     this.prefix = options.prefix ?? "cs:";
@@ -132,39 +134,7 @@ export class RedisRegistry implements AgentRegistry {
     });
   }
 
-  // ---- the agent path: memory only, synchronous ----
-
-  heartbeat(beat: Heartbeat): Heartbeat | undefined {
-    return this.local.heartbeat(beat);
-  }
-
-  reportConfigs(agentId: string, kind: ConfigKind, reports: readonly ConfigReport[]): void {
-    this.local.reportConfigs(agentId, kind, reports);
-  }
-
-  repeated(agentId: string, parts: number, sequenceNum?: number): void {
-    this.local.repeated(agentId, parts, sequenceNum);
-  }
-
-  updateConfigs(agentId: string, kind: ConfigKind, reports: readonly ConfigReport[]): void {
-    this.local.updateConfigs(agentId, kind, reports);
-  }
-
-  statistics(agentId: string, stats: Statistics): void {
-    this.local.statistics(agentId, stats);
-  }
-
-  alarm(agentId: string, type: string, detail: string): void {
-    this.local.alarm(agentId, type, detail);
-  }
-
-  get(agentId: string): AgentRecord | undefined {
-    return this.local.get(agentId);
-  }
-
-  get size(): number {
-    return this.local.size;
-  }
+  // ---- the agent path (AgentPathOf): memory only, synchronous ----
 
   sweep(): number {
     const cutoff = this.cutoff();

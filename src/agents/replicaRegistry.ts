@@ -1,8 +1,9 @@
-import type { AgentRecord, ConfigKind, ConfigReport, Heartbeat, Statistics } from "../domain/agent.ts";
+import type { AgentRecord } from "../domain/agent.ts";
 import type { AgentRegistry, FleetViewStatus } from "../domain/registry.ts";
 import { FULL, Part } from "./agentCodec.ts";
 import { MemoryRegistry } from "./memoryRegistry.ts";
 import { absorbBatch, AGENT_PATH, encodeBatch, WHOLE, type AlarmTuple, type ChangeBatch } from "./replication.ts";
+import { AgentPathOf } from "./agentPathOf.ts";
 
 export interface ReplicaOptions {
   readonly ttlMs: number;
@@ -29,9 +30,9 @@ export interface ReplicaOptions {
  * per worker), so an agent's next request on a new connection finds it wherever it lands. The
  * rest (times, statistics, each alarm on its own) is sent every `flushMs`, and before a listing.
  */
-export class ReplicaRegistry implements AgentRegistry {
+export class ReplicaRegistry extends AgentPathOf implements AgentRegistry {
   readonly ttlMs: number;
-  private readonly local: MemoryRegistry;
+  protected readonly local: MemoryRegistry;
   private pending = new Map<AgentRecord, number>();
   private alarms: AlarmTuple[] = [];
   private soon = false;
@@ -39,6 +40,7 @@ export class ReplicaRegistry implements AgentRegistry {
   private readonly timer: NodeJS.Timeout;
 
   constructor(options: ReplicaOptions) {
+    super();
     this.ttlMs = options.ttlMs;
     this.send = options.send;
     this.local = new MemoryRegistry({ ttlMs: options.ttlMs, ...(options.now ? { now: options.now } : {}), onChange: (r, parts, first) => this.mark(r, first ? parts | WHOLE : parts) });
@@ -103,39 +105,7 @@ export class ReplicaRegistry implements AgentRegistry {
     }
   }
 
-  // ---- the agent path: memory only ----
-
-  heartbeat(beat: Heartbeat): Heartbeat | undefined {
-    return this.local.heartbeat(beat);
-  }
-
-  reportConfigs(agentId: string, kind: ConfigKind, reports: readonly ConfigReport[]): void {
-    this.local.reportConfigs(agentId, kind, reports);
-  }
-
-  repeated(agentId: string, parts: number, sequenceNum?: number): void {
-    this.local.repeated(agentId, parts, sequenceNum);
-  }
-
-  updateConfigs(agentId: string, kind: ConfigKind, reports: readonly ConfigReport[]): void {
-    this.local.updateConfigs(agentId, kind, reports);
-  }
-
-  statistics(agentId: string, stats: Statistics): void {
-    this.local.statistics(agentId, stats);
-  }
-
-  alarm(agentId: string, type: string, detail: string): void {
-    this.local.alarm(agentId, type, detail);
-  }
-
-  get(agentId: string): AgentRecord | undefined {
-    return this.local.get(agentId);
-  }
-
-  get size(): number {
-    return this.local.size;
-  }
+  // ---- the agent path (AgentPathOf): memory only ----
 
   sweep(): number {
     return this.local.sweep();
