@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import type { ConfigVersion } from "../store/configHistory.ts";
+import { configVersionJson, type ConfigVersion } from "../domain/configVersion.ts";
 import type { RepositoryFlags } from "./findRepository.ts";
 
 /** A table people can read: one line per version, newest first. */
@@ -34,7 +34,7 @@ export function addHistoryCommand(program: Command): void {
       const versions = await history.readHistory(new Git(root), kind, name);
       if (versions.length === 0) throw new Error(history.noHistory(kind, name, root).message);
       process.stdout.write(
-        o.format === "json" ? JSON.stringify({ configName: name, versions: versions.map(history.configVersionJson) }, null, 2) + "\n" : formatHistoryText(name, versions, kind.what),
+        o.format === "json" ? JSON.stringify({ configName: name, versions: versions.map(configVersionJson) }, null, 2) + "\n" : formatHistoryText(name, versions, kind.what),
       );
     });
 }

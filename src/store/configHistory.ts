@@ -1,23 +1,9 @@
 import { DomainError } from "../domain/errors.ts";
+import type { ConfigVersion } from "../domain/configVersion.ts";
 import type { ConfigSpec, InstanceConfigSpec, Problem } from "../domain/types.ts";
 import type { Git } from "./git.ts";
 import { configPath, instanceConfigPath } from "./repoContent.ts";
 import { parseConfigFile, parseInstanceConfigFile } from "./yamlCodec.ts";
-
-/** One commit on HEAD's first-parent chain that changed a config's file. */
-export interface ConfigVersion {
-  /** The commit's first-parent depth (root = 1): what agents were served as config_version. */
-  readonly version: number;
-  readonly commit: string;
-  /** "deleted" entries are not versions one can serve or roll back to; they explain gaps. */
-  readonly action: "created" | "modified" | "deleted";
-  readonly author: string;
-  readonly authorEmail: string;
-  /** Author date, ISO 8601 with the author's offset. */
-  readonly date: string;
-  /** The commit message's subject line. */
-  readonly message: string;
-}
 
 const ACTIONS: Record<string, ConfigVersion["action"]> = { A: "created", M: "modified", T: "modified", D: "deleted" };
 
@@ -100,8 +86,3 @@ export async function readVersion<S>(git: Git, kind: HistoryKind<S>, name: strin
 }
 
 export const readConfigVersion = (git: Git, name: string, version: number, rev = "HEAD"): Promise<ConfigAtVersion> => readVersion(git, CONFIG_HISTORY, name, version, rev);
-
-/** The JSON shape of a version for the HTTP API and `history --format json` (camelCase, as every JSON answer). */
-export function configVersionJson(v: ConfigVersion) {
-  return { version: v.version, commit: v.commit, action: v.action, author: v.author, authorEmail: v.authorEmail, date: v.date, commitMessage: v.message };
-}

@@ -60,15 +60,9 @@ export interface ConfigItem {
 /** GET /api/v1/configs/NAME/rollout answers the server's own Rollout (src/domain/rollout.ts). */
 export type { Rollout } from "../../src/domain/rollout.ts";
 
-export interface HistoryEntry {
-  readonly version: number;
-  readonly commit: string;
-  readonly action: "created" | "modified" | "deleted";
-  readonly author: string;
-  readonly authorEmail: string;
-  readonly date: string;
-  readonly commitMessage: string;
-}
+/** One entry of GET /api/v1/configs/NAME/history: the server's own JSON shape (src/domain/configVersion.ts). */
+import type { ConfigVersionJson as HistoryEntry } from "../../src/domain/configVersion.ts";
+export type { HistoryEntry };
 
 export interface Diff {
   readonly from: HistoryEntry | null;
