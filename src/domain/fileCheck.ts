@@ -17,7 +17,9 @@ export interface ParsedConfigFile {
 export interface ParsedGroupFile {
   readonly spec: GroupSpec;
   readonly namePos: Pos;
+  /** Where each entry of `configs:` stands, in file order (duplicates included). */
   readonly configRefs: readonly { readonly name: string; readonly pos: Pos }[];
+  /** The same for `instance_configs:`. */
   readonly instanceRefs: readonly { readonly name: string; readonly pos: Pos }[];
 }
 

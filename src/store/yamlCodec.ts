@@ -1,5 +1,6 @@
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node, type Pair } from "yaml";
 import { CONTENT_FORMATS, isContentFormat, type ContentFormat } from "../domain/contentFormat.ts";
+import type { ParsedConfigFile, ParsedGroupFile } from "../domain/fileCheck.ts";
 import type { ConfigSpec, GroupSpec, InstanceConfigSpec, Pos, Problem, Tag } from "../domain/types.ts";
 
 /**
@@ -13,9 +14,8 @@ export interface ContentPlace {
   readonly block?: { readonly line: number; readonly indent: number };
 }
 
-export interface ParsedConfig {
-  readonly spec: ConfigSpec;
-  readonly namePos: Pos;
+/** What the domain's file checks read (domain/fileCheck.ts), and where the content stands. */
+export interface ParsedConfig extends ParsedConfigFile {
   /** Where the content's value starts, for problems and warnings about what it holds. */
   readonly contentPos: Pos;
   readonly contentPlace: ContentPlace;
@@ -28,14 +28,7 @@ export interface ParsedInstanceConfig {
   readonly contentPlace: ContentPlace;
 }
 
-export interface ParsedGroup {
-  readonly spec: GroupSpec;
-  readonly namePos: Pos;
-  /** Where each entry of `configs:` stands, in file order (duplicates included). */
-  readonly configRefs: readonly { readonly name: string; readonly pos: Pos }[];
-  /** The same for `instance_configs:`. */
-  readonly instanceRefs: readonly { readonly name: string; readonly pos: Pos }[];
-}
+export type ParsedGroup = ParsedGroupFile;
 
 type Parsed<T> = { readonly value?: T; readonly problems: Problem[] };
 
