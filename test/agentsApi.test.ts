@@ -1,17 +1,14 @@
 // GET /api/v1/agents: filtered and paged server-side; ListAgents of a large fleet in slices.
 import test from "ava";
 import { send } from "./helpers/client.ts";
-import { git, tempDir } from "./helpers/git.ts";
-import { commitFiles } from "./helpers/repo.ts";
+import { repoWith } from "./helpers/repo.ts";
 import { withServer } from "./helpers/server.ts";
 import { V2Agent } from "./helpers/v2Agent.ts";
 
 const config = (name: string, content: string) => `config_name: ${name}\nagent_type: ""\ndescription: ""\ncontent: ${JSON.stringify(content)}\n`;
 
 function repo(): string {
-  const dir = tempDir("cs-agentsapi-");
-  git(dir, "init", "-q", "--initial-branch=main");
-  commitFiles(dir, {
+  const dir = repoWith("cs-agentsapi-", {
     "configs/nginx.yaml": config("nginx", "inputs: []\n"),
     "agent_groups/web.yaml": 'group_name: web\ndescription: ""\ntags: [{name: env, value: prod}]\nconfigs: [nginx]\n',
   });

@@ -1,16 +1,14 @@
 // GET /api/v1/configs and /api/v1/instance-configs: the served commit's configs as JSON.
 import test from "ava";
-import { git, tempDir } from "./helpers/git.ts";
-import { commitFiles } from "./helpers/repo.ts";
+import { git } from "./helpers/git.ts";
+import { commitFiles, repoWith } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
 
 const config = (name: string, content: string, description = "") => `config_name: ${name}\nagent_type: LoongCollector\ndescription: ${JSON.stringify(description)}\ncontent: ${JSON.stringify(content)}\n`;
 const instance = (name: string, content: string) => `config_name: ${name}\ndescription: "process settings"\ncontent: ${JSON.stringify(content)}\n`;
 
 function repo(): { dir: string; head: string } {
-  const dir = tempDir("cs-configs-api-");
-  git(dir, "init", "-q", "--initial-branch=main");
-  commitFiles(dir, { "configs/nginx.yaml": config("nginx", "inputs:\n  - Type: input_file\n", "nginx access log") }, "first");
+  const dir = repoWith("cs-configs-api-", { "configs/nginx.yaml": config("nginx", "inputs:\n  - Type: input_file\n", "nginx access log") }, "first");
   const head = commitFiles(dir, {
     "configs/plain.yaml": config("plain", "only text"),
     "configs/unused.yaml": config("unused", "{\"a\": 1}"),

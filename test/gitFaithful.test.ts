@@ -6,7 +6,7 @@ import test from "ava";
 import { indexStat, patchIndex } from "../src/store/gitIndex.ts";
 import { send } from "./helpers/client.ts";
 import { git, personEnv, tempDir } from "./helpers/git.ts";
-import { commitFiles, configYaml, groupYaml } from "./helpers/repo.ts";
+import { commitFiles, configYaml, groupYaml, repoWith } from "./helpers/repo.ts";
 import { assertRepoClean } from "./helpers/repoChecks.ts";
 import { serveProcess } from "./helpers/serveProcess.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
@@ -14,9 +14,7 @@ import { waitFor, withServer } from "./helpers/server.ts";
 // The in-process writer does what git does, or leaves it to git (issue 10, points 5 and 9).
 
 function seeded(files: Record<string, string> = {}): string {
-  const repo = tempDir("cs-faithful-");
-  git(repo, "init", "-q", "--initial-branch=main");
-  commitFiles(repo, { "configs/base.yaml": configYaml("base", "x\n"), "agent_groups/g.yaml": groupYaml("g", []), ...files }, "initial state");
+  const repo = repoWith("cs-faithful-", { "configs/base.yaml": configYaml("base", "x\n"), "agent_groups/g.yaml": groupYaml("g", []), ...files }, "initial state");
   return repo;
 }
 

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import test from "ava";
 import pino from "pino";
 import { pb, send } from "./helpers/client.ts";
-import { git, tempDir } from "./helpers/git.ts";
-import { bareRemote, commitFiles, configYaml, groupYaml } from "./helpers/repo.ts";
+import { tempDir } from "./helpers/git.ts";
+import { bareRemote, commitFiles, configYaml, groupYaml, repoWith } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
 
 const readyz = async (url: string) => {
@@ -13,18 +13,11 @@ const readyz = async (url: string) => {
   return { status: r.status, ...(JSON.parse(r.body.toString()) as { ready: boolean; reasons: string[]; commit: string | null }) };
 };
 
-function repoWith(files: Record<string, string>): string {
-  const dir = tempDir("cs-health-");
-  git(dir, "init", "-q", "--initial-branch=main");
-  commitFiles(dir, files);
-  return dir;
-}
-
 const good = { "configs/c1.yaml": configYaml("c1", "x"), "agent_groups/default.yaml": groupYaml("default", ["c1"]) };
 const broken = { "configs/c1.yaml": "config_name: [unclosed\n" };
 
 test("healthz is 200; readyz is 200 with a served commit that accepts writes", async (t) => {
-  const s = await withServer(t, { repo: repoWith(good) });
+  const s = await withServer(t, { repo: repoWith("cs-health-", good) });
   const h = await send(s.url, "GET", "/healthz", "");
   t.is(h.status, 200);
   t.deepEqual(JSON.parse(h.body.toString()), { status: "ok" });
@@ -38,8 +31,8 @@ test("a new, empty repository is ready", async (t) => {
 });
 
 test("readyz stays 200 while HEAD fails validation: the last good commit is still served; /status and /metrics say what is wrong", async (t) => {
-  const rw = await withServer(t, { repo: repoWith(good) });
-  const ro = await withServer(t, { repo: repoWith(good), readOnly: true });
+  const rw = await withServer(t, { repo: repoWith("cs-health-", good) });
+  const ro = await withServer(t, { repo: repoWith("cs-health-", good), readOnly: true });
   const served = rw.store.state.commit;
   for (const s of [rw, ro]) commitFiles(s.repo, broken, "break it");
   await waitFor(async () => rw.store.refused && ro.store.refused);
@@ -74,14 +67,14 @@ test("readyz stays 200 while the remote cannot be fetched or pushed to; the sync
 test("a probe answered 503 logs at debug, not an error per probe", async (t) => {
   const lines: { level: number; route?: string; status?: number }[] = [];
   const logger = pino({ level: "debug" }, { write: (l: string) => void lines.push(JSON.parse(l) as { level: number }) });
-  const s = await withServer(t, { repo: repoWith(broken), readOnly: true, logger });
+  const s = await withServer(t, { repo: repoWith("cs-health-", broken), readOnly: true, logger });
   for (let i = 0; i < 3; i++) t.is((await readyz(s.url)).status, 503);
   const probes = await waitFor(() => (lines.filter((l) => l.route === "/readyz").length === 3 ? lines.filter((l) => l.route === "/readyz") : undefined));
   t.deepEqual(probes.map((l) => [l.status, l.level]), [[503, 20], [503, 20], [503, 20]]);
 });
 
 test("read-only with no valid commit at all is not ready", async (t) => {
-  const s = await withServer(t, { repo: repoWith(broken), readOnly: true });
+  const s = await withServer(t, { repo: repoWith("cs-health-", broken), readOnly: true });
   const r = await readyz(s.url);
   t.is(r.status, 503);
   t.regex(r.reasons.join(), /no valid commit is loaded/);

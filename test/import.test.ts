@@ -7,7 +7,7 @@ import { pb } from "./helpers/client.ts";
 import { runCli } from "./helpers/cli.ts";
 import { AGENT_CONFIG, startCommunityServer, type CommunityConfig, type CommunityGroup } from "./helpers/communityServer.ts";
 import { git, tempDir } from "./helpers/git.ts";
-import { commitFiles } from "./helpers/repo.ts";
+import { repoWith } from "./helpers/repo.ts";
 import { withServer, type TestServer } from "./helpers/server.ts";
 
 const NGINX = "# access logs\ninputs:\n  - Type: input_file\n    FilePaths: [\"/var/log/nginx/*.log\"]   \nflushers:\n  - Type: flusher_stdout";
@@ -113,9 +113,7 @@ test("names that break the rule are listed and nothing is written, in a new fold
   t.regex(r.stderr, /Config "blank" has no content/);
   t.false(existsSync(fresh), "no folder was created");
 
-  const existing = tempDir("cs-import-existing-");
-  git(existing, "init", "-q", "--initial-branch=main");
-  commitFiles(existing, { "README.md": "ours\n" });
+  const existing = repoWith("cs-import-existing-", { "README.md": "ours\n" });
   const r2 = await runCli(["import", "--from", source.url, "--repo", existing]);
   t.is(r2.code, 1);
   t.deepEqual(commits(existing), ["change by a person"]);

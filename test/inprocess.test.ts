@@ -2,8 +2,8 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { join } from "node:path";
 import test from "ava";
 import { send } from "./helpers/client.ts";
-import { git, tempDir } from "./helpers/git.ts";
-import { commitFiles, configYaml, groupYaml, writeFiles } from "./helpers/repo.ts";
+import { git } from "./helpers/git.ts";
+import { commitFiles, configYaml, groupYaml, repoWith, writeFiles } from "./helpers/repo.ts";
 import { waitFor, withServer, type TestServer } from "./helpers/server.ts";
 import { Git } from "../src/store/git.ts";
 import { DirectCommitter } from "../src/store/directCommit.ts";
@@ -22,9 +22,7 @@ async function writer(s: TestServer): Promise<{ mode: string; reason?: string }>
 }
 
 function seeded(files: Record<string, string> = {}): string {
-  const repo = tempDir("cs-inproc-");
-  git(repo, "init", "-q", "--initial-branch=main");
-  commitFiles(repo, { "README.md": "# configs\n", "configs/base.yaml": configYaml("base", "x\n"), "agent_groups/g0.yaml": groupYaml("g0", []), ...files }, "initial state");
+  const repo = repoWith("cs-inproc-", { "README.md": "# configs\n", "configs/base.yaml": configYaml("base", "x\n"), "agent_groups/g0.yaml": groupYaml("g0", []), ...files }, "initial state");
   return repo;
 }
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import test from "ava";
 import { client, num, send } from "./helpers/client.ts";
 import { git, personEnv, tempDir } from "./helpers/git.ts";
-import { commitFiles, configYaml, groupYaml } from "./helpers/repo.ts";
+import { configYaml, groupYaml, repoWith } from "./helpers/repo.ts";
 import { assertRepoClean } from "./helpers/repoChecks.ts";
 import { serveProcess } from "./helpers/serveProcess.ts";
 import { waitFor } from "./helpers/server.ts";
@@ -12,9 +12,7 @@ import { waitFor } from "./helpers/server.ts";
 // People keep using git in the server's repository while it writes (issue 10, points 6 and 8).
 
 function seeded(files: Record<string, string> = {}): string {
-  const repo = tempDir("cs-interleave-");
-  git(repo, "init", "-q", "--initial-branch=main");
-  commitFiles(repo, { "configs/x.yaml": configYaml("x", "x0\n"), "agent_groups/g.yaml": groupYaml("g", ["x"], [["k", "v"]]), ...files }, "initial state");
+  const repo = repoWith("cs-interleave-", { "configs/x.yaml": configYaml("x", "x0\n"), "agent_groups/g.yaml": groupYaml("g", ["x"], [["k", "v"]]), ...files }, "initial state");
   return repo;
 }
 

@@ -3,7 +3,7 @@ import test from "ava";
 import { UpdateStatus } from "../src/domain/configList.ts";
 import { client, num, send } from "./helpers/client.ts";
 import { git, tempDir } from "./helpers/git.ts";
-import { commitFiles, configYaml, groupYaml } from "./helpers/repo.ts";
+import { commitFiles, configYaml, groupYaml, repoWith } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
 
 // A restart on an invalid HEAD must never empty the fleet (issue 10, point 1): the server serves
@@ -14,9 +14,7 @@ const broken = { "configs/a.yaml": "config_name: [unclosed\n" };
 const tags = { env: "prod" };
 
 function history(): { repo: string; good: string } {
-  const repo = tempDir("cs-invalid-head-");
-  git(repo, "init", "-q", "--initial-branch=main");
-  commitFiles(repo, { "configs/a.yaml": configYaml("a", "a1\n"), "configs/b.yaml": configYaml("b", "b1\n"), "agent_groups/prod.yaml": groupYaml("prod", ["a", "b"], [["env", "prod"]]) }, "start");
+  const repo = repoWith("cs-invalid-head-", { "configs/a.yaml": configYaml("a", "a1\n"), "configs/b.yaml": configYaml("b", "b1\n"), "agent_groups/prod.yaml": groupYaml("prod", ["a", "b"], [["env", "prod"]]) }, "start");
   const good = commitFiles(repo, { "configs/a.yaml": configYaml("a", "a2\n") }, "a 2");
   return { repo, good };
 }

@@ -1,12 +1,10 @@
 import test from "ava";
-import { commitFiles, configYaml, groupYaml } from "./helpers/repo.ts";
-import { tempDir, git } from "./helpers/git.ts";
+import { configYaml, groupYaml, repoWith } from "./helpers/repo.ts";
+import { git } from "./helpers/git.ts";
 import { withServer } from "./helpers/server.ts";
 
 test("read-only mode: every write route answers 403 Forbidden naming pull requests; reads work", async (t) => {
-  const repo = tempDir("cs-ro-");
-  git(repo, "init", "-q", "--initial-branch=main");
-  commitFiles(repo, { "configs/c1.yaml": configYaml("c1", "v1"), "agent_groups/g1.yaml": groupYaml("g1", ["c1"], [["env", "prod"]]) });
+  const repo = repoWith("cs-ro-", { "configs/c1.yaml": configYaml("c1", "v1"), "agent_groups/g1.yaml": groupYaml("g1", ["c1"], [["env", "prod"]]) });
   const head = git(repo, "rev-parse", "HEAD").trim();
   const s = await withServer(t, { repo, readOnly: true });
   const writes = [

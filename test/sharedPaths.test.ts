@@ -3,17 +3,14 @@
 // and v2), decided by src/protocols/detect.ts.
 import test from "ava";
 import { num, pb, send } from "./helpers/client.ts";
-import { git, tempDir } from "./helpers/git.ts";
-import { commitFiles, configYaml as config, groupYaml } from "./helpers/repo.ts";
+import { configYaml as config, groupYaml, repoWith } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
 import { NEW, v1, V1Agent } from "./helpers/v1Agent.ts";
 import { v2, V2Agent } from "./helpers/v2Agent.ts";
 
 
 function repo(): string {
-  const dir = tempDir("cs-shared-");
-  git(dir, "init", "-q", "--initial-branch=main");
-  commitFiles(dir, {
+  const dir = repoWith("cs-shared-", {
     "configs/nginx.yaml": config("nginx", "inputs:\n  - Type: input_file\n    FilePaths: [/var/log/nginx/*.log]\n"),
     "configs/java.yaml": config("java", "inputs:\n  - Type: input_file\n    FilePaths: [/app/*.log]\n"),
     "agent_groups/web.yaml": groupYaml("web", ["java", "nginx"], [["env", "prod"]]),

@@ -3,8 +3,8 @@
 // (helpers/v1Agent.ts) does what the C++ provider does.
 import test from "ava";
 import { num, send } from "./helpers/client.ts";
-import { git, tempDir } from "./helpers/git.ts";
-import { commitFiles, configYaml as config, groupYaml, instanceYaml as instance } from "./helpers/repo.ts";
+import { git } from "./helpers/git.ts";
+import { commitFiles, configYaml as config, groupYaml, instanceYaml as instance, repoWith } from "./helpers/repo.ts";
 import { waitFor, withServer, type TestServer } from "./helpers/server.ts";
 import { DELETED, MODIFIED, NEW, v1, V1Agent } from "./helpers/v1Agent.ts";
 
@@ -15,9 +15,7 @@ const JAVA = "inputs:\n  - Type: input_file\n    FilePaths: [/app/*.log]\n";
 
 /** A repository a person made: two pipelines for env=prod, nothing for everyone else. */
 function repo(): string {
-  const dir = tempDir("cs-v1repo-");
-  git(dir, "init", "-q", "--initial-branch=main");
-  commitFiles(dir, {
+  const dir = repoWith("cs-v1repo-", {
     "configs/nginx.yaml": config("nginx", NGINX),
     "configs/java.yaml": config("java", JAVA),
     "agent_groups/web.yaml": groupYaml("web", ["java", "nginx"], [["env", "prod"]]),

@@ -5,7 +5,7 @@ import pino from "pino";
 import { startServer, type ServerOptions } from "../src/server.ts";
 import { pb, send } from "./helpers/client.ts";
 import { git, tempDir } from "./helpers/git.ts";
-import { commitFiles } from "./helpers/repo.ts";
+import { commitFiles, repoWith } from "./helpers/repo.ts";
 import { waitFor, withServer, type TestServer } from "./helpers/server.ts";
 import { Status, v2, V2Agent } from "./helpers/v2Agent.ts";
 
@@ -17,9 +17,7 @@ const group = (name: string, tags: [string, string][], configs: string[], instan
 
 /** A repository a person made: two pipelines and one non-mapping config for env=prod, one pipeline for everyone, one instance config. */
 function fleetRepo(): string {
-  const dir = tempDir("cs-v2repo-");
-  git(dir, "init", "-q", "--initial-branch=main");
-  commitFiles(dir, {
+  const dir = repoWith("cs-v2repo-", {
     "configs/nginx.yaml": config("nginx", nginx(1)),
     "configs/java.yaml": config("java", '{"inputs":[{"Type":"input_file","FilePaths":["/app/*.log"]}]}'),
     "configs/plain.yaml": config("plain", "not a mapping, only text"),

@@ -1,9 +1,9 @@
 import { Agent, request } from "node:http";
 import test, { type ExecutionContext } from "ava";
 import { client, pb } from "./helpers/client.ts";
-import { git, personEnv, tempDir } from "./helpers/git.ts";
+import { git, personEnv } from "./helpers/git.ts";
 import { startRedis } from "./helpers/redis.ts";
-import { bareRemote, commitFiles, configYaml, groupYaml } from "./helpers/repo.ts";
+import { bareRemote, configYaml, groupYaml, repoWith } from "./helpers/repo.ts";
 import { getJson, startReplicas, type Replica } from "./helpers/replicas.ts";
 import { serveProcess, type ServeProcess } from "./helpers/serveProcess.ts";
 import { waitFor } from "./helpers/server.ts";
@@ -31,9 +31,7 @@ interface Served {
 }
 
 function repository(): string {
-  const repo = tempDir("cs-workers-");
-  git(repo, "init", "-q", "--initial-branch=main");
-  commitFiles(repo, {
+  const repo = repoWith("cs-workers-", {
     "configs/c1.yaml": configYaml("c1", "inputs: [one]\n"),
     "configs/c2.yaml": configYaml("c2", "inputs: [two]\n"),
     "agent_groups/prod.yaml": groupYaml("prod", ["c1", "c2"], [["env", "prod"]]),

@@ -26,6 +26,14 @@ export function commitFiles(dir: string, files: Record<string, string>, message 
   return git(dir, "rev-parse", "HEAD").trim();
 }
 
+/** A new repository (a temp folder named after `prefix`) whose first commit holds `files`, as a person made it. */
+export function repoWith(prefix: string, files: Record<string, string>, message = "change by a person"): string {
+  const dir = tempDir(prefix);
+  git(dir, "init", "-q", "--initial-branch=main");
+  commitFiles(dir, files, message);
+  return dir;
+}
+
 /** A bare repository standing in for GitHub/GitLab, plus a person's clone of it holding `files`. */
 export function bareRemote(files: Record<string, string>): { bare: string; url: string; person: string } {
   const bare = tempDir("cs-bare-");
