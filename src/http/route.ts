@@ -72,7 +72,7 @@ export interface RepeatCache<Req> {
   /** The reply to `body` when it repeats a remembered request (having recorded what handling it would); its echoed id is then in `echo`. */
   recall(body: Buffer, req: IncomingMessage): Reply | undefined;
   readonly echo: unknown;
-  remember(body: Buffer, request: Req, reply: Reply, req: IncomingMessage): void;
+  remember(body: Buffer, request: Req, reply: Reply): void;
 }
 
 export interface RouteOptions {
@@ -332,7 +332,7 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
     if (out instanceof Promise) return out.then((reply) => success(reply, json, echo, logId), (e: unknown) => failure(e, json, echo, logId));
     if (repeats !== undefined && !jsonBody && Object.isFrozen(out)) {
       try {
-        repeats.remember(body, request, out, req);
+        repeats.remember(body, request, out);
       } catch (e) {
         return failure(e, json, echo, logId);
       }

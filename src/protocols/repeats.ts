@@ -28,7 +28,7 @@ export interface RepeatSpec<Req> {
   /** The agent id of a decoded request. */
   readonly idOf: (request: Req) => string;
   /** Whether this reply may be given again to the same request, as long as nothing it was made from changes. */
-  readonly worth: (reply: Reply, request: Req, req: IncomingMessage) => boolean;
+  readonly worth: (reply: Reply) => boolean;
   /** A last condition on the repeat itself (v2: the sequence number follows the last one; no long poll asked). */
   readonly accept?: (record: AgentRecord, sequence: number, req: IncomingMessage) => boolean;
 }
@@ -148,9 +148,9 @@ export class Repeats<Req> implements RepeatCache<Req> {
     }
   }
 
-  remember(body: Buffer, request: Req, reply: Reply, req: IncomingMessage): void {
+  remember(body: Buffer, request: Req, reply: Reply): void {
     const spec = this.spec;
-    if (!spec.worth(reply, request, req) || !this.layout(body)) return;
+    if (!spec.worth(reply) || !this.layout(body)) return;
     const r = this.reader;
     // The id read from the bytes must be the decoded one: the id field once, no later copy of the
     // fields that change every time (decoding takes a repeated field's last value).

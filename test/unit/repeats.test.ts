@@ -33,7 +33,7 @@ function fixture(path: string, routes: (deps: { registry: MemoryRegistry; store:
     if (again !== undefined) return { reply: again, recalled: true, echo: repeats.echo };
     const q = spec.request.decode(body);
     const reply = spec.handle(q as never, REQ) as Reply;
-    if (Object.isFrozen(reply)) repeats.remember(body, q, reply, REQ);
+    if (Object.isFrozen(reply)) repeats.remember(body, q, reply);
     return { reply, recalled: false, echo: (q as { request_id?: unknown }).request_id };
   };
   return { clock, registry, store, answer };
@@ -83,7 +83,7 @@ test("alpha HeartBeat: an expired agent, a second id field and a bad request id 
   const q = pb.HeartBeatRequest.decode(twice);
   t.is(q.agent_id, "b2");
   const reply = spec.handle(q as never, REQ) as Reply;
-  repeats.remember(twice, q, reply, REQ);
+  repeats.remember(twice, q, reply);
   t.is(repeats.recall(twice, REQ), undefined, "a body naming the agent twice is decoded every time");
 
   // A request id that is not UTF-8: decoding refuses it, so the memory must not answer it.
@@ -158,7 +158,7 @@ test("agents sending the same bytes but their id share one signature, and are ne
     if (again !== undefined) return { reply: again, recalled: true };
     const q = pb.AgentGetConfigListRequest.decode(body);
     const reply = spec.handle(q as never, REQ) as Reply;
-    if (Object.isFrozen(reply)) repeats.remember(body, q, reply, REQ);
+    if (Object.isFrozen(reply)) repeats.remember(body, q, reply);
     return { reply, recalled: false };
   };
   for (const agent of ["a1", "a2"]) f.registry.heartbeat({ agentId: agent, protocol: "alpha", attributes: { agentType: "", version: "", ip: "", hostname: "", extras: {} }, tags: { named: { env: "prod" } }, runningStatus: "", startupTime: 0 });
