@@ -189,10 +189,12 @@ test("a worker killed with SIGKILL is replaced; no acknowledged write is lost an
   const acknowledged: string[] = [];
   let stop = false;
   // Writes through both workers while one dies: some fail (those in flight on it), none that was answered may be lost.
+  // With a timeout, as any real client has: a connection node:cluster was handing to the worker as
+  // it died is never answered (the primary keeps its copy open; docs/deployment.md).
   const writer = (async () => {
     for (let i = 0; !stop && i < 200; i++) {
       const name = `w${i}`;
-      const r = await client(s.url, FRESH).createConfig({ config_detail: { config_name: name, agent_type: "ilogtail", description: "", content: `inputs: [${i}]\n` } }).catch(() => undefined);
+      const r = await client(s.url, FRESH, 5000).createConfig({ config_detail: { config_name: name, agent_type: "ilogtail", description: "", content: `inputs: [${i}]\n` } }).catch(() => undefined);
       if (r?.status === 200) acknowledged.push(name);
     }
   })();

@@ -9,8 +9,8 @@ export interface Raw {
   body: Buffer;
 }
 
-/** A raw HTTP exchange over node:http (fetch refuses a body on GET). */
-export function send(url: string, method: string, path: string, body: Uint8Array | string, headers: Record<string, string> = {}): Promise<Raw> {
+/** A raw HTTP exchange over node:http (fetch refuses a body on GET); with `timeoutMs`, a request unanswered that long fails, as a real client's would. */
+export function send(url: string, method: string, path: string, body: Uint8Array | string, headers: Record<string, string> = {}, timeoutMs?: number): Promise<Raw> {
   return new Promise((resolve, reject) => {
     const req = request(`${url}${path}`, { method, headers: { "content-length": String(Buffer.byteLength(body)), ...headers } }, (res) => {
       const chunks: Buffer[] = [];
@@ -19,6 +19,7 @@ export function send(url: string, method: string, path: string, body: Uint8Array
       res.on("error", reject);
     });
     req.on("error", reject);
+    if (timeoutMs !== undefined) req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.end(body);
   });
 }
@@ -29,14 +30,14 @@ interface Codec<T> {
 }
 
 /** One protobuf call: encodes the request, decodes the route's response type whatever the status. */
-export async function call<Res>(url: string, method: string, path: string, reqType: Codec<unknown>, resType: Codec<Res>, message: object = {}, headers: Record<string, string> = {}): Promise<{ status: number; headers: Raw["headers"]; body: Res }> {
-  const raw = await send(url, method, path, reqType.encode(message).finish(), { "content-type": "application/x-protobuf", ...headers });
+export async function call<Res>(url: string, method: string, path: string, reqType: Codec<unknown>, resType: Codec<Res>, message: object = {}, headers: Record<string, string> = {}, timeoutMs?: number): Promise<{ status: number; headers: Raw["headers"]; body: Res }> {
+  const raw = await send(url, method, path, reqType.encode(message).finish(), { "content-type": "application/x-protobuf", ...headers }, timeoutMs);
   return { status: raw.status, headers: raw.headers, body: resType.decode(raw.body) };
 }
 
 /** Typed shortcuts for every protocol route; `headers` go with every request (`connection: close`: a new connection each time). */
-export function client(url: string, headers: Record<string, string> = {}) {
-  const c = <Res>(method: string, path: string, req: Codec<unknown>, res: Codec<Res>) => (message: object = {}) => call(url, method, path, req, res, message, headers);
+export function client(url: string, headers: Record<string, string> = {}, timeoutMs?: number) {
+  const c = <Res>(method: string, path: string, req: Codec<unknown>, res: Codec<Res>) => (message: object = {}) => call(url, method, path, req, res, message, headers, timeoutMs);
   return {
     createGroup: c("POST", "/User/CreateAgentGroup", pb.CreateAgentGroupRequest, pb.CreateAgentGroupResponse),
     updateGroup: c("PUT", "/User/UpdateAgentGroup", pb.UpdateAgentGroupRequest, pb.UpdateAgentGroupResponse),
