@@ -13,6 +13,9 @@ import { STATE_DIRS } from "./repoContent.ts";
 import type { ServerFiles } from "./serverFiles.ts";
 import { WriteTransaction, type FileWrite, type TransactionContext } from "./writeTransaction.ts";
 
+/** How often a loose object's fan-out folder is made again when gc removed it before the object's file was in it. */
+const MAX_FOLDER_ATTEMPTS = 20;
+
 interface Trees {
   readonly commit: string;
   readonly root: readonly TreeEntry[];
@@ -238,12 +241,15 @@ export class DirectCommitter implements CommitBackend {
     const tmp = join(dir, this.files.objectTmpName());
     // Level 1 is git's default for loose objects (core.looseCompression); git makes them read-only.
     const data = deflateSync(bytes, { level: 1 });
+    // An empty fan-out folder can be removed by a concurrent `git prune-packed` (gc) between our
+    // mkdir and our open, again and again while gc runs in a loop on a loaded machine (three
+    // attempts were lost in a row once in CI); once our file is in it, it cannot be removed.
     for (let attempt = 1; ; attempt++) {
       try {
         writeFileSync(tmp, data, { mode: 0o444, flag: "wx" });
         break;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 3) throw e;
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= MAX_FOLDER_ATTEMPTS) throw e;
         mkdirSync(dir, { recursive: true });
       }
     }
