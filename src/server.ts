@@ -122,6 +122,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
       onRepaired: (done) => logger.warn({ repaired: done }, "repaired what an interrupted write of an earlier server process left in the repository"),
       onWritten: (result, seconds) => metrics.writeCompleted(result, seconds),
+      onRewoundRestored: (commit, head, error) => {
+        if (error === undefined) logger.warn({ commit, rewoundTo: head }, "a git reset --hard running beside a write moved HEAD back over the server's commit; HEAD is moved forward to it again");
+        else logger.error({ commit, rewoundTo: head, err: error }, "a git reset --hard running beside a write moved HEAD back over the server's commit, and moving forward to it again failed: the acknowledged write is only in the reflog");
+      },
       onSynced: (r) => {
         metrics.syncCompleted(r.ok);
         if (r.ok) logger.debug({ action: r.action }, "synced with remote");

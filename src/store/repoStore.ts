@@ -29,6 +29,8 @@ export interface StoreEvents extends SnapshotEvents, WriterEvents {
   onSynced?(report: SyncReport): void;
   /** A write that held the lock ended; time queued behind other writes is excluded. */
   onWritten?(result: "committed" | "unchanged" | "failed", seconds: number): void;
+  /** A `git reset --hard` racing a write rewound the server's commit, and HEAD was moved forward to it again (or could not be: `error`). */
+  onRewoundRestored?(commit: string, head: string, error?: unknown): void;
 }
 
 export interface StoreOptions {
@@ -53,6 +55,8 @@ export class RepoStore implements StoreStatus {
   private readonly lock = new Mutex();
   lastSync: SyncReport | undefined;
   private closing = false;
+  /** The last commit this server made, while HEAD has not moved on from it (see restoreRewound). */
+  private ownCommit: string | undefined;
 
   private constructor(
     readonly dir: string,
@@ -127,7 +131,40 @@ export class RepoStore implements StoreStatus {
 
   /** Loads HEAD if it moved (someone else committed, pulled or reset). */
   refresh(): Promise<RepoState> {
-    return this.lock.runExclusive(() => this.snapshot.refresh());
+    return this.lock.runExclusive(async () => {
+      await this.restoreRewound();
+      return this.snapshot.refresh();
+    });
+  }
+
+  /**
+   * `git reset --hard` (no target: "discard my changes") resolves HEAD when it starts and sets
+   * HEAD to that commit when it ends, expecting whatever HEAD is then (git's builtin/reset.c): a
+   * commit this server made in between is rewound, an acknowledged write undone by a command that
+   * never meant to move the branch. Recognised exactly: HEAD left our last commit, the reflog's
+   * newest entry is "reset: moving to HEAD" from that commit, and HEAD is its ancestor. Then HEAD
+   * is moved forward to it again with `git merge --ff-only` (index and working tree too; git
+   * refuses if that would overwrite someone's changes). Any other move (a reset to another target,
+   * a commit on top, a pull) is left as it is.
+   */
+  private async restoreRewound(): Promise<void> {
+    const own = this.ownCommit;
+    if (own === undefined) return;
+    const head = await this.git.headFast();
+    if (head === own || head === undefined) return;
+    this.ownCommit = undefined;
+    const latest = (await this.git.raw(["log", "-g", "-1", "--format=%gs", "HEAD"]).catch(() => "")).trim();
+    if (latest !== "reset: moving to HEAD") return;
+    const before = (await this.git.raw(["rev-parse", "--verify", "-q", "HEAD@{1}"]).catch(() => "")).trim();
+    if (before !== own) return;
+    const ancestor = await this.git.raw(["merge-base", "--is-ancestor", head, own]).then(() => true, () => false);
+    if (!ancestor) return;
+    try {
+      await this.git.raw(["merge", "--ff-only", "--quiet", own]);
+      this.events.onRewoundRestored?.(own, head);
+    } catch (e) {
+      this.events.onRewoundRestored?.(own, head, e);
+    }
   }
 
   /** Applies one write (RepoWriter.write), after the writes and syncs queued before it. */
@@ -138,7 +175,9 @@ export class RepoStore implements StoreStatus {
       const started = performance.now();
       const seconds = () => (performance.now() - started) / 1000;
       try {
+        await this.restoreRewound();
         const result = await this.repoWriter.write(plan, options);
+        if (result.commit) this.ownCommit = result.commit;
         this.events.onWritten?.(result.commit ? "committed" : "unchanged", seconds());
         return result;
       } catch (e) {
@@ -162,6 +201,7 @@ export class RepoStore implements StoreStatus {
   /** Fetches and follows the remote (or, without one, rereads HEAD); never throws. */
   sync(): Promise<SyncReport> {
     return this.lock.runExclusive(async () => {
+      await this.restoreRewound();
       const report = this.remote ? await this.remote.sync() : { at: Date.now(), ok: true, action: "no remote; reread HEAD" };
       await this.snapshot.refresh();
       // Commits skip automatic gc; packing loose objects here keeps the repository fast.
