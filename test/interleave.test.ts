@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { parseConfigFile } from "../src/store/yamlCodec.ts";
 import { client, num, send } from "./helpers/client.ts";
 import { git, personEnv, tempDir } from "./helpers/git.ts";
@@ -55,17 +55,22 @@ function contentAt(repo: string, commit: string, name: string): string | undefin
   return parseConfigFile(file, text).value?.spec.content;
 }
 
-async function servedCommit(url: string): Promise<string | null> {
-  return (JSON.parse((await send(url, "GET", "/status", "")).body.toString()) as { commit: string | null }).commit;
-}
-
-test("a person's git commit and git reset --hard among API writes for 30 s: no acknowledged write lost, no answer 500, HEAD served at the end", async (t) => {
+/** The real server process on a seeded repository, both removed after the test. */
+async function served(t: ExecutionContext): Promise<{ repo: string; url: string; api: ReturnType<typeof client> }> {
   const repo = seeded();
   t.teardown(() => rmSync(repo, { recursive: true, force: true }));
   const p = serveProcess(["--repo", repo, "--port", "0"]);
   t.teardown(() => p.child.kill("SIGKILL"));
   const url = await p.url();
-  const api = client(url);
+  return { repo, url, api: client(url) };
+}
+
+async function servedCommit(url: string): Promise<string | null> {
+  return (JSON.parse((await send(url, "GET", "/status", "")).body.toString()) as { commit: string | null }).commit;
+}
+
+test("a person's git commit and git reset --hard among API writes for 30 s: no acknowledged write lost, no answer 500, HEAD served at the end", async (t) => {
+  const { repo, url, api } = await served(t);
   const until = Date.now() + 30_000;
   const acked = new Map<string, string>();
   const statuses = new Map<number, number>();
@@ -164,12 +169,7 @@ for (const [backend, extra] of [
 }
 
 test("a git reset --hard that started before a write and rewound its commit is undone: HEAD moves forward to the server's commit again; a reset to another commit is respected", async (t) => {
-  const repo = seeded();
-  t.teardown(() => rmSync(repo, { recursive: true, force: true }));
-  const p = serveProcess(["--repo", repo, "--port", "0"]);
-  t.teardown(() => p.child.kill("SIGKILL"));
-  const url = await p.url();
-  const api = client(url);
+  const { repo, url, api } = await served(t);
   const before = git(repo, "rev-parse", "HEAD").trim();
   t.is((await api.createConfig({ config_detail: { config_name: "kept", content: "acknowledged\n" } })).status, 200);
   const own = git(repo, "rev-parse", "HEAD").trim();
