@@ -122,9 +122,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
       onRepaired: (done) => logger.warn({ repaired: done }, "repaired what an interrupted write of an earlier server process left in the repository"),
       onWritten: (result, seconds) => metrics.writeCompleted(result, seconds),
-      onRewoundRestored: (commit, head, error) => {
-        if (error === undefined) logger.warn({ commit, rewoundTo: head }, "a git reset --hard running beside a write moved HEAD back over the server's commit; HEAD is moved forward to it again");
-        else logger.error({ commit, rewoundTo: head, err: error }, "a git reset --hard running beside a write moved HEAD back over the server's commit, and moving forward to it again failed: the acknowledged write is only in the reflog");
+      onRewoundRestored: ({ commit, rewoundTo, madeOnTop, restored, error }) => {
+        const how = madeOnTop === 0 ? "HEAD is moved forward to it again" : `it is merged with the ${madeOnTop} commit(s) made on the rewound HEAD`;
+        if (error === undefined) logger.warn({ commit, rewoundTo, madeOnTop, restored }, `a git reset --hard running beside a write moved HEAD back over the server's commit; ${how}`);
+        else logger.error({ commit, rewoundTo, madeOnTop, err: error }, "a git reset --hard running beside a write moved HEAD back over the server's commit, and bringing it back failed: the acknowledged write is only in the reflog until someone merges it");
       },
       onSynced: (r) => {
         metrics.syncCompleted(r.ok);

@@ -13,6 +13,7 @@ import { readIfExists } from "./readIfExists.ts";
 import { RemoteSync, type RemoteOptions, type SyncReport } from "./remoteSync.ts";
 import { repairAtStart } from "./repair.ts";
 import { RepoConfig } from "./repoConfig.ts";
+import { restoreRewound, type RewoundRestore } from "./rewoundWrites.ts";
 import { RepoWriter, type WriteOptions, type WriteResult, type WriterEvents, type WriterMode } from "./repoWriter.ts";
 import { ServedSnapshot, type RefusedCommit, type SnapshotEvents } from "./servedSnapshot.ts";
 import { ServerFiles } from "./serverFiles.ts";
@@ -29,8 +30,8 @@ export interface StoreEvents extends SnapshotEvents, WriterEvents {
   onSynced?(report: SyncReport): void;
   /** A write that held the lock ended; time queued behind other writes is excluded. */
   onWritten?(result: "committed" | "unchanged" | "failed", seconds: number): void;
-  /** A `git reset --hard` racing a write rewound the server's commit, and HEAD was moved forward to it again (or could not be: `error`). */
-  onRewoundRestored?(commit: string, head: string, error?: unknown): void;
+  /** A `git reset --hard` racing a write rewound the server's commit, and it was brought back (or could not be: `error`). */
+  onRewoundRestored?(outcome: RewoundRestore): void;
 }
 
 export interface StoreOptions {
@@ -67,6 +68,8 @@ export class RepoStore implements StoreStatus {
     readonly remote: RemoteSync | undefined,
     private readonly events: StoreEvents,
     private readonly readOnlyMessage: string | undefined,
+    private readonly author: Author,
+    private readonly lockWaitMs: number,
   ) {}
 
   /**
@@ -88,7 +91,7 @@ export class RepoStore implements StoreStatus {
     const snapshot = await ServedSnapshot.open(git, files, events);
     const config = new RepoConfig(git, gitDir);
     const writer = new RepoWriter(snapshot, ctx, [new DirectCommitter(ctx, config), new GitCommitter(ctx, config)], options.author ?? DEFAULT_AUTHOR, remote, events);
-    return new RepoStore(dir, git, files, snapshot, writer, remote, events, options.readOnlyMessage);
+    return new RepoStore(dir, git, files, snapshot, writer, remote, events, options.readOnlyMessage, options.author ?? DEFAULT_AUTHOR, ctx.lockWaitMs);
   }
 
   /** The served state; reading it never touches git or the disk. */
@@ -137,34 +140,16 @@ export class RepoStore implements StoreStatus {
     });
   }
 
-  /**
-   * `git reset --hard` (no target: "discard my changes") resolves HEAD when it starts and sets
-   * HEAD to that commit when it ends, expecting whatever HEAD is then (git's builtin/reset.c): a
-   * commit this server made in between is rewound, an acknowledged write undone by a command that
-   * never meant to move the branch. Recognised exactly: HEAD left our last commit, the reflog's
-   * newest entry is "reset: moving to HEAD" from that commit, and HEAD is its ancestor. Then HEAD
-   * is moved forward to it again with `git merge --ff-only` (index and working tree too; git
-   * refuses if that would overwrite someone's changes). Any other move (a reset to another target,
-   * a commit on top, a pull) is left as it is.
-   */
+  /** Brings back the server's last commit when a `git reset --hard` running beside it rewound it (rewoundWrites.ts). */
   private async restoreRewound(): Promise<void> {
     const own = this.ownCommit;
-    if (own === undefined) return;
-    const head = await this.git.headFast();
-    if (head === own || head === undefined) return;
+    if (own === undefined || (await this.git.headFast()) === own) return;
     this.ownCommit = undefined;
-    const latest = (await this.git.raw(["log", "-g", "-1", "--format=%gs", "HEAD"]).catch(() => "")).trim();
-    if (latest !== "reset: moving to HEAD") return;
-    const before = (await this.git.raw(["rev-parse", "--verify", "-q", "HEAD@{1}"]).catch(() => "")).trim();
-    if (before !== own) return;
-    const ancestor = await this.git.raw(["merge-base", "--is-ancestor", head, own]).then(() => true, () => false);
-    if (!ancestor) return;
-    try {
-      await this.git.raw(["merge", "--ff-only", "--quiet", own]);
-      this.events.onRewoundRestored?.(own, head);
-    } catch (e) {
-      this.events.onRewoundRestored?.(own, head, e);
-    }
+    const outcome = await restoreRewound(this.git, own, this.author, this.lockWaitMs);
+    if (outcome === undefined) return;
+    // The restore is itself a move a reset can race: it is watched like the server's own commit.
+    if (outcome.restored !== undefined) this.ownCommit = outcome.restored;
+    this.events.onRewoundRestored?.(outcome);
   }
 
   /** Applies one write (RepoWriter.write), after the writes and syncs queued before it. */
