@@ -64,14 +64,16 @@ export async function servedVersions(port: number): Promise<Record<string, numbe
  * agents heartbeat first: GetConfigList needs a known agent; v2 agents then answer as known
  * agents, with no full-state request). Returns the served versions.
  */
-export async function registerFleet(server: Proc, agents: number, connections: number, versions?: Record<string, number>): Promise<Record<string, number>> {
+export async function registerFleet(server: Proc, agents: number, connections: number, versions?: Record<string, number>, only?: readonly ScenarioName[]): Promise<Record<string, number>> {
   const once = async (spec: Omit<LoadSpec, "port" | "connections">) => {
     const r = await load({ ...spec, port: server.port, connections, once: true });
     if (r.errors) throw new Error(`registering ${spec.kind}: ${r.errors} errors ${JSON.stringify(r.statuses)}`);
   };
-  await once({ kind: "heartbeat", agents });
+  const wanted = (s: Scenario) => only === undefined || only.some((n) => SCENARIOS[n].set === s.set && SCENARIOS[n].kind === s.kind) || (s === SCENARIOS.heartbeat && only.some((n) => SCENARIOS[n].kind === "configList"));
+  // Agent 0 of every kind is always known: the templates (captureTemplates) are its answers.
+  await once({ kind: "heartbeat", agents: wanted(SCENARIOS.heartbeat) ? agents : 1 });
   const v = versions ?? (await servedVersions(server.port));
-  for (const s of [SCENARIOS.v1, SCENARIOS.v2, SCENARIOS.v2first]) await once(specOf(s, agents, v));
+  for (const s of [SCENARIOS.v1, SCENARIOS.v2, SCENARIOS.v2first]) await once(specOf(s, wanted(s) ? agents : 1, v));
   return v;
 }
 

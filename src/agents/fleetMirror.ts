@@ -57,7 +57,7 @@ export class FleetMirror {
   set(agentId: string, parts: StoredRecord): void {
     let e = this.agents.get(agentId);
     if (e === undefined) {
-      e = { agentId, heartbeat: undefined, tagsKey: "[]", latestHeartbeatTime: 0, lastSeenMs: 0, statistics: undefined, alarms: [], pipelines: NO_REPORTS, instances: NO_REPORTS, reportedMs: 0, rev: "" };
+      e = { agentId, heartbeat: undefined, tagsKey: "[]", latestHeartbeatTime: 0, lastSeenMs: 0, statistics: undefined, alarms: [], pipelines: NO_REPORTS, instances: NO_REPORTS, reportedMs: 0, rev: "", repeatMemo: undefined };
       this.agents.set(agentId, e);
       this.order.add(e);
     }

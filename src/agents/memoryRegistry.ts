@@ -112,7 +112,7 @@ export class MemoryRegistry implements AgentRegistry {
   private record(agentId: string): Entry {
     let r = this.lookup(agentId);
     if (!r) {
-      r = { agentId, heartbeat: undefined, tagsKey: "[]", latestHeartbeatTime: 0, lastSeenMs: 0, statistics: undefined, alarms: [], pipelines: NONE, instances: NONE, reportedMs: 0, sequenceNum: undefined };
+      r = { agentId, heartbeat: undefined, tagsKey: "[]", latestHeartbeatTime: 0, lastSeenMs: 0, statistics: undefined, alarms: [], pipelines: NONE, instances: NONE, reportedMs: 0, sequenceNum: undefined, repeatMemo: undefined };
       this.agents.set(agentId, r);
       this.order.add(r);
       this.last = r;

@@ -96,6 +96,12 @@ export interface AgentRecord {
    * otherwise is not rebuilt.
    */
   readonly sequenceNum?: number | undefined;
+  /**
+   * The protocol layer's note of the agent's last requests (src/protocols/repeats.ts), kept on the
+   * record rather than in a table beside it: a repeat then costs one lookup of the agent, whose
+   * entry is cold in the CPU's caches at tens of thousands of agents. Nothing else reads it.
+   */
+  repeatMemo?: unknown;
 }
 
 /** Heartbeat interval assumed when the agent does not say (LoongCollector's default). */

@@ -67,7 +67,8 @@ export function agentListener(options: AgentListenerOptions, next: RequestListen
     const res = x.res;
     beforeAnswer?.();
     if (shuttingDown?.()) res.setHeader("connection", "close");
-    res.writeHead(o.status, { "content-type": o.contentType, "content-length": o.body.length, "x-log-requestid": o.requestId });
+    // The flat list form: node reads it without enumerating an object's keys.
+    res.writeHead(o.status, ["content-type", o.contentType, "content-length", o.body.length, "x-log-requestid", o.requestId]);
     // After writeHead (which throws on a bad header: then the failure is what is recorded), before
     // the write, where koa's observe records it too.
     record(x.req, x.route.path, (performance.now() - x.started) / 1000, o);

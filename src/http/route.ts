@@ -69,9 +69,17 @@ export interface RouteSpec<Req> {
  * frozen (a reply that can be given again as it is).
  */
 export interface RepeatCache<Req> {
-  /** The reply to `body` when it repeats a remembered request (having recorded what handling it would); its echoed id is then in `echo`. */
+  /**
+   * The reply to `body` when it repeats a remembered request (having recorded what handling it
+   * would); its echoed id is then in `echo`, and `logId` is `headerId(echo)` ("" when a UUID is
+   * to be made).
+   */
   recall(body: Buffer, req: IncomingMessage): Reply | undefined;
   readonly echo: unknown;
+  readonly logId: string;
+  /** Where the echoed id's bytes are in the body recalled last (field 1's value; -1 when absent). */
+  readonly echoStart: number;
+  readonly echoEnd: number;
   remember(body: Buffer, request: Req, reply: Reply): void;
 }
 
@@ -150,6 +158,10 @@ export interface CompiledRoute {
    * read it (else it is read from `req.headers`). Never throws, never rejects.
    */
   readonly answerNow: (req: IncomingMessage, body: Buffer, json: boolean, acceptsJson?: boolean) => Outcome | Promise<Outcome>;
+  /** answerNow when the request repeats one the route remembers (RouteSpec.repeats); undefined otherwise, having done nothing. */
+  readonly answerRepeat: (req: IncomingMessage, body: Buffer, json: boolean, acceptsJson?: boolean) => Outcome | Promise<Outcome> | undefined;
+  /** answerNow for a request answerRepeat did not answer: decoded and handled. */
+  readonly answerDecoding: (req: IncomingMessage, body: Buffer, json: boolean, acceptsJson?: boolean) => Outcome | Promise<Outcome>;
   /** The largest request body this route reads (413 beyond it). */
   readonly bodyLimit: number;
   /** An answer in this route's message type before (or instead of) the handler: 401, timeout, 413. */
@@ -216,10 +228,33 @@ class PreEncoded {
     this.probe = typeof this.empty === "string" ? "x" : Uint8Array.of(0x78);
   }
 
-  /** The answer's body, or undefined when this reply or echo is not encoded this way. */
-  body(reply: Reply, echo: unknown): Buffer | undefined {
+  private known(reply: Reply): { readonly tail: Buffer; readonly emptyWritten: boolean } | null {
     let known = this.tails.get(reply);
     if (known === undefined) this.tails.set(reply, (known = this.tailOf(reply)));
+    return known;
+  }
+
+  /**
+   * The answer's body when the echoed id is `wire[start, end)`, field 1's bytes as the request
+   * carried them (a repeat's: it was read from them, strictly, so encoding it gives those bytes
+   * again); undefined when not encoded this way. One copy of the bytes, nothing looked at.
+   */
+  fromWire(reply: Reply, wire: Uint8Array, start: number, end: number): Buffer | undefined {
+    const known = this.known(reply);
+    const n = end - start;
+    if (known === null || n <= 0 || n > 127) return undefined;
+    const tail = known.tail;
+    const out = Buffer.allocUnsafe(2 + n + tail.length);
+    out[0] = 0x0a;
+    out[1] = n;
+    out.set(wire.subarray(start, end), 2);
+    out.set(tail, 2 + n);
+    return out;
+  }
+
+  /** The answer's body, or undefined when this reply or echo is not encoded this way. */
+  body(reply: Reply, echo: unknown): Buffer | undefined {
+    const known = this.known(reply);
     if (known === null) return undefined;
     const text = typeof echo === "string";
     if (!text && !(echo instanceof Uint8Array)) return undefined;
@@ -298,12 +333,13 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
   const limit = options.bodyLimit;
   const what = requestType.getTypeUrl("").slice(1);
   const repeats = spec.repeats;
-  const answerNow = (req: IncomingMessage, body: Buffer, jsonBody: boolean, accepts?: boolean): Outcome | Promise<Outcome> => {
+  // Read once: these closures are made by every compileRoute call, and share their type feedback,
+  // so a property read per request here sees every route's envelope (a megamorphic load).
+  const protocol = envelope.protocol;
+  const answerNow = (req: IncomingMessage, body: Buffer, jsonBody: boolean, accepts?: boolean): Outcome | Promise<Outcome> =>
+    answerRepeat(req, body, jsonBody, accepts) ?? answerDecoding(req, body, jsonBody, accepts);
+  const answerDecoding = (req: IncomingMessage, body: Buffer, jsonBody: boolean, accepts?: boolean): Outcome | Promise<Outcome> => {
     const json = jsonBody || (accepts ?? acceptsJson(req));
-    if (repeats !== undefined && !jsonBody) {
-      const again = repeats.recall(body, req);
-      if (again !== undefined) return success(again, json, repeats.echo, headerId(repeats.echo));
-    }
     let request: Req;
     try {
       request = decodeBody(requestType, body, jsonBody);
@@ -339,12 +375,22 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
     }
     return success(out, json, echo, logId);
   };
+  const answerRepeat = (req: IncomingMessage, body: Buffer, jsonBody: boolean, accepts?: boolean): Outcome | Promise<Outcome> | undefined => {
+    if (repeats === undefined || jsonBody) return undefined;
+    const again = repeats.recall(body, req);
+    if (again === undefined) return undefined;
+    const json = accepts ?? acceptsJson(req);
+    const wire = json ? undefined : preEncoded.fromWire(again, body, repeats.echoStart, repeats.echoEnd);
+    if (wire !== undefined) return { status: 200, code: "Accept", protocol, message: undefined, requestId: repeats.logId || randomUUID(), contentType: PROTOBUF, body: wire };
+    return success(again, json, repeats.echo, repeats.logId, true);
+  };
   const preEncoded = new PreEncoded(response, envelope);
-  const success = (reply: Reply, json: boolean, echo: unknown, logId: string): Outcome | Promise<Outcome> => {
+  /** `frozen`: the reply is known to be frozen (a remembered one), so it is not asked again. */
+  const success = (reply: Reply, json: boolean, echo: unknown, logId: string, frozen = false): Outcome | Promise<Outcome> => {
     try {
-      if (!json && Object.isFrozen(reply)) {
+      if (!json && (frozen || Object.isFrozen(reply))) {
         const body = preEncoded.body(reply, echo);
-        if (body !== undefined) return { status: 200, code: "Accept", protocol: envelope.protocol, message: undefined, requestId: logId || randomUUID(), contentType: PROTOBUF, body };
+        if (body !== undefined) return { status: 200, code: "Accept", protocol, message: undefined, requestId: logId || randomUUID(), contentType: PROTOBUF, body };
       }
       const long = (reply as { [LONG_LIST]?: LongList })[LONG_LIST];
       if (long === undefined) return outcome(response, envelope, json, echo, logId, "Accept", reply.message ?? "", reply);
@@ -377,7 +423,7 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
   const run = async (ctx: Context): Promise<void> => applyOutcome(ctx, await respond(ctx.req));
   // Every route also answers POST: a browser form or `curl -d` cannot send a GET body, and some
   // clients cannot send PUT or DELETE at all.
-  return { path, methods: spec.method === "POST" ? ["POST"] : [spec.method, "POST"], protocol: envelope.protocol, respond, answer, answerNow, bodyLimit: limit, refuse, run };
+  return { path, methods: spec.method === "POST" ? ["POST"] : [spec.method, "POST"], protocol: envelope.protocol, respond, answer, answerNow, answerRepeat, answerDecoding, bodyLimit: limit, refuse, run };
 }
 
 /** The query string of a request URL, without its "?"; undefined when there is none. */
@@ -393,10 +439,24 @@ function querySearch(url: string | undefined): string | undefined {
  */
 export function compileShared(routes: readonly CompiledRoute[], pick: (body: Buffer, json: boolean) => number | string, options: RouteOptions): CompiledRoute {
   const first = routes[0] as CompiledRoute;
+  const answerRepeat = (req: IncomingMessage, body: Buffer, json: boolean, accepts?: boolean): Outcome | Promise<Outcome> | undefined => {
+    for (const route of routes) {
+      const again = route.answerRepeat(req, body, json, accepts);
+      if (again !== undefined) return again;
+    }
+    return undefined;
+  };
   const answerNow = (req: IncomingMessage, body: Buffer, json: boolean, accepts?: boolean): Outcome | Promise<Outcome> => {
+    // A repeat is the bytes of a request this path answered before but for the request id and
+    // the agent id (strings in every protocol sharing a path, which detection reads only as
+    // strings): detection would choose the same route again, so the routes' memories are asked
+    // first, and only a request none remembers is read to choose.
+    return answerRepeat(req, body, json, accepts) ?? answerDecoding(req, body, json, accepts);
+  };
+  const answerDecoding = (req: IncomingMessage, body: Buffer, json: boolean, accepts?: boolean): Outcome | Promise<Outcome> => {
     const chosen = pick(body, json);
     if (typeof chosen === "string") return first.refuse(req, "BadRequest", chosen);
-    return (routes[chosen] ?? first).answerNow(req, body, json, accepts);
+    return (routes[chosen] ?? first).answerDecoding(req, body, json, accepts);
   };
   const answer = async (req: IncomingMessage, body: Buffer, json: boolean): Promise<Outcome> => answerNow(req, body, json);
   const respond = async (req: IncomingMessage): Promise<Outcome> => {
@@ -404,7 +464,7 @@ export function compileShared(routes: readonly CompiledRoute[], pick: (body: Buf
     return Buffer.isBuffer(body) ? answer(req, body, isJsonBody(req)) : body;
   };
   const run = async (ctx: Context): Promise<void> => applyOutcome(ctx, await respond(ctx.req));
-  return { path: first.path, methods: first.methods, protocol: routes.map((r) => r.protocol).join("|"), respond, answer, answerNow, bodyLimit: options.bodyLimit, refuse: first.refuse, run };
+  return { path: first.path, methods: first.methods, protocol: routes.map((r) => r.protocol).join("|"), respond, answer, answerNow, answerRepeat, answerDecoding, bodyLimit: options.bodyLimit, refuse: first.refuse, run };
 }
 
 /**

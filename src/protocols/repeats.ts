@@ -3,12 +3,13 @@ import protobuf from "protobufjs/minimal.js";
 import type { AgentRecord } from "../domain/agent.ts";
 import type { AgentRegistry } from "../domain/registry.ts";
 import type { Applied } from "../domain/repoState.ts";
-import type { RepeatCache, Reply } from "../http/route.ts";
+import { headerId, MAX_HEADER_ID, type RepeatCache, type Reply } from "../http/route.ts";
 import type { SnapshotSource } from "./protocol.ts";
-import { FieldReader, WireType } from "./wire.ts";
+import { asciiText, FieldReader, WireType } from "./wire.ts";
 
 const { utf8 } = protobuf.util;
 const EMPTY = new Uint8Array(0);
+const ACCEPT_ANY = () => true;
 
 /** What one route says about its requests (see Repeats). */
 export interface RepeatSpec<Req> {
@@ -48,6 +49,9 @@ interface Memo {
   readonly instances: AgentRecord["instances"];
   readonly applied: Applied | undefined;
   readonly reply: Reply;
+  /** The route whose memo this is, and the agent's memo of another route (AgentRecord.repeatMemo). */
+  readonly owner: object;
+  readonly next: Memo | undefined;
 }
 
 /**
@@ -65,20 +69,29 @@ interface Memo {
  * its memo with it.
  */
 export class Repeats<Req> implements RepeatCache<Req> {
-  private readonly memos = new WeakMap<AgentRecord, Memo>();
   private readonly reader = new FieldReader();
   echo: unknown = undefined;
+  logId = "";
   // What layout() read: field 1's bytes (-1: absent), the sequence number, where the signature starts.
-  private echoStart = -1;
-  private echoEnd = -1;
+  echoStart = -1;
+  echoEnd = -1;
   private seq = 0;
   private sigStart = 0;
   // The agent id field, key to end of value.
   private idFrom = 0;
   private idTo = 0;
   private readonly signatures = new Signatures();
+  /**
+   * The spec, copied into one object shape: the specs of the routes are object literals of
+   * different shapes, and reading them in this code shared by every route made its loads
+   * polymorphic (seen in perf as LoadIC calls on the agent path).
+   */
+  private readonly spec: Required<RepeatSpec<Req>>;
 
-  constructor(private readonly spec: RepeatSpec<Req>) {}
+  constructor(spec: RepeatSpec<Req>) {
+    const { registry, store, echo, sequence, idField, idText, parts, applied, idOf, worth } = spec;
+    this.spec = { registry, store, echo, sequence, idField, idText, parts, applied, idOf, worth, accept: spec.accept ?? ACCEPT_ANY };
+  }
 
   /**
    * Reads the leading fields (field 1; v2's field 2) and stops at the id field (the reader's
@@ -126,13 +139,14 @@ export class Repeats<Req> implements RepeatCache<Req> {
       const id = spec.idText(body, r.start, r.stop);
       const record = spec.registry.get(id);
       if (record === undefined) return undefined;
-      const memo = this.memos.get(record);
+      let memo = record.repeatMemo as Memo | undefined;
+      while (memo !== undefined && memo.owner !== this) memo = memo.next;
       if (memo === undefined || memo.heartbeat !== record.heartbeat || memo.pipelines !== record.pipelines || memo.instances !== record.instances) return undefined;
       if (spec.applied) {
         const state = spec.store.state;
         if (state.commit === "" || state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags) !== memo.applied) return undefined;
       }
-      if (spec.accept !== undefined && !spec.accept(record, this.seq, req)) return undefined;
+      if (!spec.accept(record, this.seq, req)) return undefined;
       // Compared in place (no string of the body made per request).
       const sig = memo.signature;
       const head = memo.head;
@@ -140,11 +154,42 @@ export class Repeats<Req> implements RepeatCache<Req> {
       if (head > 0 && body.compare(sig, 0, head, this.sigStart, this.idFrom) !== 0) return undefined;
       if (body.compare(sig, head, sig.length, this.idTo) !== 0) return undefined;
       // As decoding reads it (strict UTF-8 for strings: a bad id throws, and the request is decoded and refused).
-      this.echo = this.echoStart < 0 ? (spec.echo === "string" ? "" : EMPTY) : spec.echo === "string" ? utf8.readStrict(body, this.echoStart, this.echoEnd) : body.subarray(this.echoStart, this.echoEnd);
+      this.echoOf(body, this.echoStart, this.echoEnd);
       spec.registry.repeated(id, spec.parts, spec.sequence ? this.seq : undefined);
       return memo.reply;
     } catch {
       return undefined;
+    }
+  }
+
+  /**
+   * The request id as decoding reads it, and as x-log-requestid carries it (headerId's rule: the
+   * id itself when it is at most MAX_HEADER_ID characters of header text, else "": a UUID), from
+   * one pass over its bytes.
+   */
+  private echoOf(body: Buffer, start: number, end: number): void {
+    const text = this.spec.echo === "string";
+    if (start < 0) {
+      this.echo = text ? "" : EMPTY;
+      this.logId = "";
+      return;
+    }
+    let ascii = true;
+    let header = end - start <= MAX_HEADER_ID && end > start;
+    for (let i = start; i < end; i++) {
+      const c = body[i] as number;
+      if (c > 0x7f) ascii = false;
+      else if ((c < 0x20 && c !== 0x09) || c === 0x7f) header = false;
+    }
+    if (text) {
+      // Strict UTF-8, as decoding reads strings: a bad id throws, and the request is decoded and refused.
+      const echo = ascii ? asciiText(body, start, end) : utf8.readStrict(body, start, end);
+      this.echo = echo;
+      this.logId = !ascii ? headerId(echo) : header ? echo : "";
+    } else {
+      this.echo = body.subarray(start, end);
+      // Bytes are carried as Latin-1 text (headerId): every byte but the control characters is header text.
+      this.logId = !ascii ? headerId(this.echo) : header ? asciiText(body, start, end) : "";
     }
   }
 
@@ -167,8 +212,15 @@ export class Repeats<Req> implements RepeatCache<Req> {
     }
     const head = this.idFrom - this.sigStart;
     const signature = this.signatures.of(body, this.sigStart, this.idFrom, this.idTo);
-    this.memos.set(record, { signature, head, heartbeat: record.heartbeat, pipelines: record.pipelines, instances: record.instances, applied, reply });
+    record.repeatMemo = { signature, head, heartbeat: record.heartbeat, pipelines: record.pipelines, instances: record.instances, applied, reply, owner: this, next: without(record.repeatMemo as Memo | undefined, this) };
   }
+}
+
+/** The memo chain without `owner`'s memo (a chain holds one memo per route the agent uses). */
+function without(memo: Memo | undefined, owner: object): Memo | undefined {
+  if (memo === undefined) return undefined;
+  const next = without(memo.next, owner);
+  return memo.owner === owner ? next : next === memo.next ? memo : { ...memo, next };
 }
 
 /**
@@ -202,5 +254,12 @@ class Signatures {
   }
 }
 
-/** A string field as the decoder reads it (strict UTF-8). */
-export const stringField = (bytes: Uint8Array, start: number, end: number): string => utf8.readStrict(bytes, start, end);
+/**
+ * A string field as the decoder reads it (strict UTF-8). Ids and request ids are ASCII: those are
+ * made by one native call (a flat string), not by protobufjs's eight characters at a time, whose
+ * concatenation a Map lookup must then flatten.
+ */
+export function stringField(bytes: Uint8Array, start: number, end: number): string {
+  for (let i = start; i < end; i++) if ((bytes[i] as number) > 0x7f) return utf8.readStrict(bytes, start, end);
+  return asciiText(bytes, start, end);
+}

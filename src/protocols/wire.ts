@@ -119,3 +119,13 @@ export function wellFormed(bytes: Uint8Array): string | undefined {
   while (r.next());
   return r.problem;
 }
+
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
+
+/**
+ * bytes[start, end) as text, for bytes known to be ASCII (every byte < 0x80, where UTF-8 and
+ * Latin-1 agree): one native call making a flat string.
+ */
+export function asciiText(bytes: Uint8Array, start: number, end: number): string {
+  return latin1Slice !== undefined ? latin1Slice.call(bytes, start, end) : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("latin1");
+}

@@ -151,7 +151,9 @@ test("v1 HeartBeat: a Legacy agent holding every config served, agent configs in
 test("agents sending the same bytes but their id share one signature, and are never answered for one another", (t) => {
   const f = fixture("/Agent/GetConfigList", alphaRoutes);
   const spec = alphaRoutes({ registry: f.registry, store: f.store }).find((r) => r.path === "/Agent/GetConfigList") as unknown as RouteSpec<unknown>;
-  const repeats = spec.repeats as unknown as { memos: WeakMap<object, { signature: Buffer }> } & RepeatCache<unknown>;
+  const repeats = spec.repeats as RepeatCache<unknown>;
+  // The memo is kept on the agent's record (AgentRecord.repeatMemo): the only route used here.
+  const memoOf = (agent: string) => (f.registry.get(agent) as { repeatMemo?: { signature: Buffer } } | undefined)?.repeatMemo;
   const poll = (agent: string, id: string, versions: Record<string, number> = { a: 1 }) => Buffer.from(pb.AgentGetConfigListRequest.encode({ request_id: id, agent_id: agent, config_versions: versions as never }).finish());
   const handle = (body: Buffer) => {
     const again = repeats.recall(body, REQ);
@@ -164,9 +166,9 @@ test("agents sending the same bytes but their id share one signature, and are ne
   for (const agent of ["a1", "a2"]) f.registry.heartbeat({ agentId: agent, protocol: "alpha", attributes: { agentType: "", version: "", ip: "", hostname: "", extras: {} }, tags: { named: { env: "prod" } }, runningStatus: "", startupTime: 0 });
   handle(poll("a1", "p1"));
   handle(poll("a2", "p2"));
-  const s1 = repeats.memos.get(f.registry.get("a1") as object)?.signature;
+  const s1 = memoOf("a1")?.signature;
   t.truthy(s1);
-  t.is(repeats.memos.get(f.registry.get("a2") as object)?.signature, s1, "one copy of the bytes for both");
+  t.is(memoOf("a2")?.signature, s1, "one copy of the bytes for both");
   t.true(handle(poll("a1", "p3")).recalled);
   t.true(handle(poll("a2", "p4")).recalled);
   // a1 now holds another version: its bytes differ; a2's memory is untouched.

@@ -4,17 +4,16 @@ import { changesFor, DELETED_VERSION } from "../../domain/agentChanges.ts";
 import { DomainError } from "../../domain/errors.ts";
 import type { Applied } from "../../domain/repoState.ts";
 import type { ConfigRecord, InstanceConfigRecord } from "../../domain/types.ts";
-import protobuf from "protobufjs/minimal.js";
 import { configserver } from "../../gen/proto.js";
 import type { Reply, RouteSpec } from "../../http/route.ts";
 import type { ChangeSignal } from "../changeSignal.ts";
 import { int64, servedState, type AgentDeps } from "../protocol.ts";
 import { REPEATED } from "../../domain/registry.ts";
 import { Repeats } from "../repeats.ts";
+import { asciiText } from "../wire.ts";
 import { V2_ENVELOPE } from "./envelope.ts";
 
 const pb = configserver.proto.v2;
-const { utf8 } = protobuf.util;
 /** A ConfigDetail as encoded (protobufjs takes a number for an int64). */
 interface Detail {
   readonly name: string;
@@ -81,7 +80,7 @@ function text(b: Uint8Array | null | undefined): string {
 function textAt(b: Uint8Array, start: number, end: number): string {
   if (end <= start) return "";
   for (let i = start; i < end; i++) if ((b[i] as number) > 0x7f) return Buffer.from(b.buffer, b.byteOffset + start, end - start).toString("utf8");
-  return utf8.read(b, start, end);
+  return asciiText(b, start, end);
 }
 const STATUSES = new Set<number>([ApplyStatus.UNSET, ApplyStatus.APPLYING, ApplyStatus.APPLIED, ApplyStatus.FAILED]);
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
