@@ -65,8 +65,9 @@ interface Memo {
  * reply with its own id, and the registry is told that the agent repeated itself (only the times
  * move): exactly what decoding and handling it would have done. Anything else (another byte, a
  * changed record, a new snapshot, an unusual field order, a decoding problem) is decoded and
- * handled as before. Memos are held weakly by the records: an agent forgotten by the registry takes
- * its memo with it.
+ * handled as before. Memos are kept on the records (AgentRecord.repeatMemo: one per route the
+ * agent uses, chained), found with the record's one lookup; an agent forgotten by the registry
+ * takes its memos with it.
  */
 export class Repeats<Req> implements RepeatCache<Req> {
   private readonly reader = new FieldReader();
