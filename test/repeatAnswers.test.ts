@@ -114,3 +114,22 @@ test("v2 Heartbeat: a repeat's answer echoes its bytes request id byte for byte,
     }
   }
 });
+
+test("alpha and v1 repeats alternating on their shared path are each answered in their own protocol", async (t) => {
+  const dir = repo();
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const s = await withServer(t, { repo: dir });
+  const alpha = CASES["alpha HeartBeat"]!({});
+  const legacy = CASES["v1 HeartBeat (on alpha's path)"]!({});
+  const firstV1 = await send(s.url, "POST", legacy.path, legacy.body("v1-first"));
+  t.is((await send(s.url, "POST", alpha.path, alpha.body("a-first"))).status, 200);
+  for (let i = 0; i < 4; i++) {
+    for (const [c, first, name] of [[alpha, undefined, "alpha"], [legacy, firstV1.body, "v1"]] as const) {
+      const id = `${name}-${i}`;
+      const r = await send(s.url, "POST", c.path, c.body(id));
+      t.true(Buffer.from(c.expected(id, first as Buffer)).equals(r.body), `${id}: its own protocol's answer`);
+    }
+  }
+  t.is(s.registry.get("v1-1")?.heartbeat?.protocol, "v1");
+  t.is(s.registry.get("alpha-1")?.heartbeat?.protocol, "alpha");
+});
