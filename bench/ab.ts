@@ -5,6 +5,7 @@
 // per round, reported as medians; CPU per request (from /proc) moves less than req/s here.
 // Run: [BENCH_A=/tmp/cs-before] node --import tsx bench/ab.ts [rounds=5] [ms=3000] [same,new,heartbeat,v1,v2,v2first] [agents=10000]
 // BENCH_PROFILE=1: the servers (and the baselines) run with --cpu-prof into bench/results/.
+// BENCH_FLEET=measured: register only the measured scenarios' agents (default: 10,000 of every kind).
 // BENCH_SERVE_ARGS: extra `serve` options for the servers (e.g. "--request-timeout 0").
 // BENCH_HALF=1: then each scenario open loop at half of this server's peak (latency from each
 // request's intended send time), on the server and on the bare baseline: p50, p99, max.
@@ -37,7 +38,8 @@ try {
   if (A) servers.push({ name: "A", proc: await startServer(join(work, "repo"), flags, A, SERVE_ARGS) });
   servers.push({ name: "B", proc: await startServer(join(work, "repo"), flags, ROOT, SERVE_ARGS) });
   let versions: Record<string, number> | undefined;
-  for (const s of servers) versions = await registerFleet(s.proc, AGENTS, 64, versions);
+  // BENCH_FLEET=measured: only the measured scenarios' agents (and agent 0 of every kind) are registered.
+  for (const s of servers) versions = await registerFleet(s.proc, AGENTS, 64, versions, process.env.BENCH_FLEET === "measured" ? WANTED : undefined);
   const v = versions as Record<string, number>;
   const templates = await captureTemplates((servers.at(-1) as Contender).proc, v);
   const baselines = await startBaselines(templates, ["koa", "bare"], flags);
