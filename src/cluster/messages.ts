@@ -25,6 +25,7 @@ export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
  * - snapshot: a new commit is served. resend: the primary lacks these agents; send them whole.
  * - flush: send what is pending now (a listing waits for it). metrics: this worker's metrics.
  * - shutdown: stop accepting, finish in flight within `boundMs`, exit.
+ * - caughtUp: the answer to catchUp, sent after every change the primary had read before it.
  */
 export type ToWorker =
   | { readonly t: "init"; readonly settings: WorkerSettings; readonly socketPath: string; readonly snapshot: SnapshotMessage }
@@ -34,7 +35,8 @@ export type ToWorker =
   | { readonly t: "resend"; readonly ids: readonly string[] }
   | { readonly t: "flush"; readonly n: number }
   | { readonly t: "metrics"; readonly n: number }
-  | { readonly t: "shutdown"; readonly boundMs: number };
+  | { readonly t: "shutdown"; readonly boundMs: number }
+  | { readonly t: "caughtUp"; readonly n: number };
 
 /**
  * Worker → primary.
@@ -44,6 +46,8 @@ export type ToWorker =
  * - served: it serves this commit. stale: a snapshot change came for another commit than its own.
  * - flushed / metrics: the answers to flush and metrics.
  * - bye: the last message before it exits (sent so that it exits only once the others are written).
+ * - catchUp: a request named an agent this worker does not know; answered caughtUp once every
+ *   change read before it has been passed on (RouteOptions.catchUp).
  */
 export type FromWorker =
   | { readonly t: "ready" }
@@ -55,4 +59,5 @@ export type FromWorker =
   | { readonly t: "stale" }
   | { readonly t: "flushed"; readonly n: number; readonly report: WorkerReport }
   | { readonly t: "metrics"; readonly n: number; readonly metrics: MetricsJson }
-  | { readonly t: "bye" };
+  | { readonly t: "bye" }
+  | { readonly t: "catchUp"; readonly n: number };

@@ -208,6 +208,10 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
         return answer(slot, m.n, m.metrics);
       case "bye":
         return;
+      case "catchUp":
+        // On the worker's one ordered channel, after the changes passed on to it so far: an
+        // agent's change read before this request was handed over is there first.
+        return post(slot, { t: "caughtUp", n: m.n });
     }
   };
 

@@ -13,6 +13,9 @@ import { forwarder } from "./forward.ts";
 import type { FromWorker, ToWorker, WorkerReport, WorkerSettings } from "./messages.ts";
 import { applySnapshot, type SnapshotMessage } from "./snapshotWire.ts";
 
+/** How long a request for an agent unknown to this worker waits for the primary before it is answered AgentNotExist. */
+const CATCH_UP_BOUND_MS = 1000;
+
 const send = (m: FromWorker) => {
   process.send?.(m);
 };
@@ -64,6 +67,24 @@ function start(settings: WorkerSettings, socketPath: string, first: SnapshotMess
   let closing = false;
   let requests = 0;
   const forward = forwarder({ socketPath, logger, shuttingDown: () => closing });
+  // An agent's first request can reach this worker before its change, sent by the worker that
+  // heard it, is passed on here: node:cluster may hand the new connection over before it reads
+  // that worker's message. A request for an unknown agent asks the primary once and is handled
+  // again when the answer (behind every change read so far) arrives; bounded, never a hang.
+  const caughtUp = new Map<number, () => void>();
+  let catchUps = 0;
+  const catchUp = () => new Promise<void>((resolve) => {
+    const n = ++catchUps;
+    const done = () => {
+      clearTimeout(bound);
+      caughtUp.delete(n);
+      resolve();
+    };
+    const bound = setTimeout(done, CATCH_UP_BOUND_MS);
+    bound.unref();
+    caughtUp.set(n, done);
+    send({ t: "catchUp", n });
+  });
   const app = createApp(agentRoutes({ store: holder, registry, changes }, settings), {
     bodyLimit: settings.bodyLimit,
     logger,
@@ -73,6 +94,7 @@ function start(settings: WorkerSettings, socketPath: string, first: SnapshotMess
     shuttingDown: () => closing,
     forward: forward.listener,
     beforeAnswer: () => registry.sendAgentPath(),
+    catchUp,
   });
   const http: Server = createServer((req, res) => {
     requests++;
@@ -150,6 +172,8 @@ function start(settings: WorkerSettings, socketPath: string, first: SnapshotMess
         return;
       case "init":
         return;
+      case "caughtUp":
+        return caughtUp.get(m.n)?.();
     }
   };
   send({ t: "served", commit: state.commit, report: report() });

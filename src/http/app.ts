@@ -27,6 +27,8 @@ export interface AppOptions {
   readonly forward?: RequestListener | undefined;
   /** See AgentListenerOptions.beforeAnswer. */
   readonly beforeAnswer?: (() => void) | undefined;
+  /** See RouteOptions.catchUp. */
+  readonly catchUp?: (() => Promise<void>) | undefined;
 }
 
 /**
@@ -71,6 +73,7 @@ export function createApp(protocolRoutes: AgentRoutes, options: AppOptions, extr
   const routeOptions: RouteOptions = {
     bodyLimit: options.bodyLimit,
     onError: (error, route, requestId) => options.logger.error({ err: error, route, requestId }, "request failed"),
+    catchUp: options.catchUp,
   };
   const compiled = compileRoutes(protocolRoutes, routeOptions);
   const router = new Router({ sensitive: true });

@@ -87,6 +87,12 @@ export interface RouteOptions {
   readonly bodyLimit: number;
   /** An unexpected error of a handler (answered InternalServerError). `requestId` is the x-log-requestid. */
   readonly onError: (error: unknown, route: string, requestId: string) => void;
+  /**
+   * Set where the registry is a replica that other processes' changes reach later (a worker of
+   * --workers): a request for an agent it does not know yet waits for this (the changes sent
+   * before it arrived are in) and is handled once more, instead of answering AgentNotExist.
+   */
+  readonly catchUp?: (() => Promise<void>) | undefined;
 }
 
 const JSON_TYPE = /^application\/json\b/i;
@@ -333,6 +339,7 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
   const limit = options.bodyLimit;
   const what = requestType.getTypeUrl("").slice(1);
   const repeats = spec.repeats;
+  const catchUp = options.catchUp;
   // Read once: these closures are made by every compileRoute call, and share their type feedback,
   // so a property read per request here sees every route's envelope (a megamorphic load).
   const protocol = envelope.protocol;
@@ -358,10 +365,15 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
     // (agents always send one: a UUID is made only when needed, it is not free at 10k req/s).
     const echo = envelope.echo(request);
     const logId = headerId(echo);
+    return handled(req, body, jsonBody, json, request, echo, logId, catchUp);
+  };
+  /** The handler's answer; an agent unknown here is asked for once more after `again` (RouteOptions.catchUp). */
+  const handled = (req: IncomingMessage, body: Buffer, jsonBody: boolean, json: boolean, request: Req, echo: unknown, logId: string, again: (() => Promise<void>) | undefined): Outcome | Promise<Outcome> => {
     let out: Reply | Promise<Reply>;
     try {
       out = spec.handle(request, req);
     } catch (e) {
+      if (again !== undefined && e instanceof DomainError && e.code === "AgentNotExist") return again().then(() => handled(req, body, jsonBody, json, request, echo, logId, undefined));
       return failure(e, json, echo, logId);
     }
     // Agent handlers are synchronous: no Promise, no microtask for them.
