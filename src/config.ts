@@ -43,6 +43,7 @@ const TABLE = [
   { name: "body-limit", kind: "size", valueName: "size", description: "largest request body accepted (e.g. 4MiB, 512KiB, 1000000)", default: "4MiB" },
   { name: "request-timeout", kind: "duration", valueName: "duration", description: "answer RequestTimeout (HTTP 500) when a request takes longer; 0 = never", default: "30s" },
   { name: "agent-ttl", kind: "duration", valueName: "duration", description: "forget agents silent this long; 0 = never", default: "10m" },
+  { name: "lock-wait", kind: "duration", valueName: "duration", description: "how long a write waits for a lock another git command holds in the repository (index.lock, a ref's lock) before it is refused ServerBusy", default: "5s" },
   { name: "shutdown-timeout", kind: "duration", valueName: "duration", description: "on SIGTERM/SIGINT, how long in-flight requests may take before the process exits anyway", default: "10s" },
   { name: "user-token", kind: "secret", valueName: "token", description: "require `Authorization: Bearer <token>` on /User/*, /api/* and /status (prefer --user-token-file)" },
   { name: "user-token-file", kind: "secretFile", valueName: "file", description: "read the user token from this file" },

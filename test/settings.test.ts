@@ -30,6 +30,7 @@ const CASES: Record<string, Case> = {
   "body-limit": three("bodyLimit", ["1KiB", "2KiB", "3000"], [1024, 2048, 3000]),
   "request-timeout": three("requestTimeoutMs", ["1s", "2s", "500ms"], [1000, 2000, 500]),
   "agent-ttl": three("agentTtlMs", ["1m", "2m", "1h30m"], [60_000, 120_000, 5_400_000]),
+  "lock-wait": three("lockWaitMs", ["200ms", "2s", "1m"], [200, 2000, 60_000]),
   "shutdown-timeout": three("shutdownTimeoutMs", ["1s", "2s", "3s"], [1000, 2000, 3000]),
   "user-token": three("userToken", ["u-flag", "u-env", "u-file"], ["u-flag", "u-env", "u-file"]),
   "agent-token": three("agentToken", ["a-flag", "a-env", "a-file"], ["a-flag", "a-env", "a-file"]),
@@ -76,7 +77,7 @@ test("defaults are the documented ones, and the result is frozen", (t) => {
   const { settings } = resolveSettings({ flags: { repo: "/r" }, env: {} });
   t.like(settings, {
     host: "127.0.0.1", port: 8899, readOnly: false, logLevel: "info", bodyLimit: 4 * 1024 * 1024, requestTimeoutMs: 30_000,
-    agentTtlMs: 600_000, shutdownTimeoutMs: 10_000, branch: "main", syncIntervalMs: 30_000, allowHistoryRewrite: false,
+    agentTtlMs: 600_000, lockWaitMs: 5000, shutdownTimeoutMs: 10_000, branch: "main", syncIntervalMs: 30_000, allowHistoryRewrite: false,
     userToken: undefined, agentToken: undefined, remote: undefined, webhookSecret: undefined,
     v2ConfigDetails: "heartbeat", v2LongPollMs: 20_000,
   });
@@ -90,7 +91,7 @@ test("Settings has one key per row of the option table (camelCase, Ms for durati
   const { settings } = resolveSettings({ flags: { repo: "/r", userToken: "u", agentToken: "a", webhookSecret: "w" }, env: {} });
   const rows = OPTIONS.filter((o) => o.kind !== "secretFile");
   t.deepEqual(Object.keys(settings).sort(), [...rows.map(settingKey), "configFile"].sort());
-  t.deepEqual(rows.filter((o) => o.kind === "duration").map(settingKey), ["requestTimeoutMs", "agentTtlMs", "shutdownTimeoutMs", "syncIntervalMs", "v2LongPollMs"]);
+  t.deepEqual(rows.filter((o) => o.kind === "duration").map(settingKey), ["requestTimeoutMs", "agentTtlMs", "lockWaitMs", "shutdownTimeoutMs", "syncIntervalMs", "v2LongPollMs"]);
   const shown = describeSettings(settings);
   for (const o of OPTIONS.filter((x) => x.kind === "secret")) t.is(shown[settingKey(o)], "(set)", o.name);
   t.false(JSON.stringify(shown).includes('"u"') || JSON.stringify(shown).includes('"w"'));
