@@ -176,20 +176,28 @@ function personCommits(repo: string, name: string, content: string): string {
   return git(repo, "rev-parse", "HEAD").trim();
 }
 
-test("a person who commits on top of a HEAD a git reset --hard rewound before the server noticed: the server's commit is merged back, the person's commit stays", async (t) => {
-  const { repo, url, api, server } = await served(t);
+/**
+ * The race of a reset and a commit on top: the server's write (`write`, answered 200) is rewound
+ * by a reset that resolved HEAD before it, and a person commits config `name` on the rewound HEAD,
+ * all while the server is stopped (SIGSTOP), so it notices only the end state.
+ */
+async function rewoundUnderneath(repo: string, server: ReturnType<typeof serveProcess>, write: () => Promise<{ status: number }>, name: string): Promise<{ own: string; person: string }> {
   const before = git(repo, "rev-parse", "HEAD").trim();
-  t.is((await api.createConfig({ config_detail: { config_name: "kept", content: "acknowledged\n" } })).status, 200);
+  const answer = await write();
+  if (answer.status !== 200) throw new Error(`the write answered ${answer.status}`);
   const own = git(repo, "rev-parse", "HEAD").trim();
-  // The server does not run between the reset and the person's commit: exactly the race.
   server.child.kill("SIGSTOP");
-  let person: string;
   try {
     rewind(repo, before, own);
-    person = personCommits(repo, "theirs", "person's\n");
+    return { own, person: personCommits(repo, name, "person's\n") };
   } finally {
     server.child.kill("SIGCONT");
   }
+}
+
+test("a person who commits on top of a HEAD a git reset --hard rewound before the server noticed: the server's commit is merged back, the person's commit stays", async (t) => {
+  const { repo, url, api, server } = await served(t);
+  const { own, person } = await rewoundUnderneath(repo, server, () => api.createConfig({ config_detail: { config_name: "kept", content: "acknowledged\n" } }), "theirs");
   await waitFor(() => git(repo, "rev-parse", "HEAD").trim() !== person, { timeoutMs: 10_000 });
   const head = git(repo, "rev-parse", "HEAD").trim();
   t.deepEqual(git(repo, "rev-list", "--parents", "-1", "HEAD").trim().split(" ").slice(1), [person, own], "a merge: the person's commit first, the server's second");
@@ -204,17 +212,7 @@ test("a person who commits on top of a HEAD a git reset --hard rewound before th
 
 test("a person who commits the same file on top of a HEAD a git reset --hard rewound: no merge is forced, the person's commit is served, the failure is logged", async (t) => {
   const { repo, url, api, server } = await served(t);
-  const before = git(repo, "rev-parse", "HEAD").trim();
-  t.is((await api.updateConfig({ config_detail: { config_name: "x", content: "server's\n" } })).status, 200);
-  const own = git(repo, "rev-parse", "HEAD").trim();
-  server.child.kill("SIGSTOP");
-  let person: string;
-  try {
-    rewind(repo, before, own);
-    person = personCommits(repo, "x", "person's\n");
-  } finally {
-    server.child.kill("SIGCONT");
-  }
+  const { own, person } = await rewoundUnderneath(repo, server, () => api.updateConfig({ config_detail: { config_name: "x", content: "server's\n" } }), "x");
   await waitFor(async () => (await servedCommit(url)) === person);
   await waitFor(() => server.logs.find((l) => l.level === 50 && l.commit === own && l.madeOnTop === 1));
   t.is(git(repo, "rev-parse", "HEAD").trim(), person, "HEAD stays the person's");
