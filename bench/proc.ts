@@ -24,7 +24,11 @@ function track(child: ChildProcess, ready: (line: Record<string, unknown>) => nu
   const waiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
   let stderr = "";
   let rest = "";
-  child.stderr?.on("data", (d: Buffer) => { stderr += d.toString(); if (process.env.BENCH_ECHO_STDERR) process.stderr.write(d); });
+  // BENCH_ECHO_STDERR=1: the processes' stderr is passed through too (to watch a server while it is loaded).
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+    if (process.env.BENCH_ECHO_STDERR) process.stderr.write(d);
+  });
   return new Promise((resolve, reject) => {
     let port: number | undefined;
     const exited = new Promise<void>((r) => child.once("exit", () => r()));

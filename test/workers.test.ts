@@ -40,9 +40,9 @@ function repository(): string {
 }
 
 /** `configserver serve --workers 2`, as an operator runs it; killed when the test ends. */
-async function serveWorkers(t: ExecutionContext, extra: readonly string[] = []): Promise<Served> {
+async function serveWorkers(t: ExecutionContext, extra: readonly string[] = [], env: Record<string, string> = {}): Promise<Served> {
   const repo = repository();
-  const proc = serveProcess(["--repo", repo, "--port", "0", "--workers", "2", "--log-level", "info", ...extra], { GIT_CONFIG_NOSYSTEM: personEnv.GIT_CONFIG_NOSYSTEM, GIT_CONFIG_GLOBAL: "/dev/null" });
+  const proc = serveProcess(["--repo", repo, "--port", "0", "--workers", "2", "--log-level", "info", ...extra], { GIT_CONFIG_NOSYSTEM: personEnv.GIT_CONFIG_NOSYSTEM, GIT_CONFIG_GLOBAL: "/dev/null", ...env });
   t.teardown(async () => {
     const pids = proc.logs.find((l) => l.msg === "configserver listening")?.pids as number[] | undefined;
     if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill("SIGKILL");
@@ -241,6 +241,23 @@ test("SIGTERM stops the primary and every worker within --shutdown-timeout, exit
     t.falsy(s.proc.logs.find((l) => typeof l.msg === "string" && l.msg.includes("starting another")), "no worker was replaced while stopping");
     await t.throwsAsync(fetch(`${s.url}/healthz`), undefined, "nothing listens any more");
   }
+});
+
+test("an agent's next request handed to the other worker before the primary read its change is still answered as known (the worker catches up first)", async (t) => {
+  // The primary takes every worker message 300 ms late (in order) while node:cluster hands
+  // connections over at once: each GetConfigList on a new connection that lands on the other
+  // worker arrives before that worker heard of the agent.
+  const s = await serveWorkers(t, [], { CONFIGSERVER_TEST_PRIMARY_READ_DELAY_MS: "300" });
+  const pids = new Set<number>();
+  for (let i = 0; i < 6; i++) {
+    await alphaAgent(s.url, `late-${i}`);
+    const r = await configList(s.url, `late-${i}`, {});
+    t.is(r.status, 200, `late-${i}: ${r.code}`);
+    t.deepEqual(r.infos.map((c) => c.name), ["c1", "c2"]);
+  }
+  // Both workers answered (round robin), so some requests did cross.
+  for (const w of await s.workers()) if (w.requests > 0) pids.add(w.pid);
+  t.is(pids.size, 2);
 });
 
 test("with --registry redis://, a server with workers is one replica: its workers' agents are listed by another replica, and a write there reaches its workers' agents", async (t) => {

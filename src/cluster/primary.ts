@@ -215,11 +215,17 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
     }
   };
 
+  // Fault injection for tests (CONFIGSERVER_TEST_PRIMARY_READ_DELAY_MS): every worker's message
+  // is taken that much later, in arrival order, while node:cluster keeps handing connections over
+  // at once: the interleaving where a connection reaches a worker before the change it needs.
+  const readDelay = Number(process.env.CONFIGSERVER_TEST_PRIMARY_READ_DELAY_MS ?? 0);
+  const readLate = readDelay > 0 ? inArrivalOrder(readDelay) : undefined;
+
   const fork = () => {
     const worker = cluster.fork();
     const slot: Slot = { worker, startedAt: Date.now(), state: "starting", fed: false, commit: null, report: { requests: 0, heldHeartbeats: 0, rssBytes: 0 }, waiting: new Map(), held: new HeldChanges() };
     slots.set(worker.id, slot);
-    worker.on("message", (m: FromWorker) => onMessage(slot, m));
+    worker.on("message", (m: FromWorker) => (readLate === undefined ? onMessage(slot, m) : readLate(() => onMessage(slot, m))));
     worker.on("error", (err) => logger.warn({ worker: worker.id, err }, "worker channel error"));
     worker.once("exit", (code, signal) => {
       slots.delete(worker.id);
@@ -347,5 +353,18 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
       await inner.close(Math.max(deadline - Date.now(), 0));
       cleanup();
     })()),
+  };
+}
+
+/** Runs each given function `delayMs` after it was given, in the order given (one queue, one timer). */
+function inArrivalOrder(delayMs: number): (run: () => void) => void {
+  const queue: { readonly at: number; readonly run: () => void }[] = [];
+  const drain = () => {
+    while (queue.length > 0 && (queue[0] as { at: number }).at <= performance.now()) (queue.shift() as { run: () => void }).run();
+    if (queue.length > 0) setTimeout(drain, (queue[0] as { at: number }).at - performance.now());
+  };
+  return (run) => {
+    queue.push({ at: performance.now() + delayMs, run });
+    if (queue.length === 1) setTimeout(drain, delayMs);
   };
 }

@@ -268,17 +268,17 @@ class PreEncoded {
     if (n > 127) return undefined;
     const tail = known.tail;
     if (n === 0 && !known.emptyWritten) return Buffer.from(tail);
+    // Bytes are their own wire form.
+    if (!text) return this.fromWire(reply, echo as Uint8Array, 0, n);
     const out = Buffer.allocUnsafe(2 + n + tail.length);
     out[0] = 0x0a;
     out[1] = n;
-    if (text) {
-      // ASCII only (one byte per character, the same bytes in UTF-8); else the whole answer is encoded.
-      for (let i = 0; i < n; i++) {
-        const c = (echo as string).charCodeAt(i);
-        if (c > 0x7f) return undefined;
-        out[2 + i] = c;
-      }
-    } else out.set(echo as Uint8Array, 2);
+    // ASCII only (one byte per character, the same bytes in UTF-8); else the whole answer is encoded.
+    for (let i = 0; i < n; i++) {
+      const c = (echo as string).charCodeAt(i);
+      if (c > 0x7f) return undefined;
+      out[2 + i] = c;
+    }
     out.set(tail, 2 + n);
     return out;
   }
@@ -393,16 +393,18 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
     if (again === undefined) return undefined;
     const json = accepts ?? acceptsJson(req);
     const wire = json ? undefined : preEncoded.fromWire(again, body, repeats.echoStart, repeats.echoEnd);
-    if (wire !== undefined) return { status: 200, code: "Accept", protocol, message: undefined, requestId: repeats.logId || randomUUID(), contentType: PROTOBUF, body: wire };
+    if (wire !== undefined) return accepted(wire, repeats.logId);
     return success(again, json, repeats.echo, repeats.logId, true);
   };
   const preEncoded = new PreEncoded(response, envelope);
+  /** A success whose body is pre-encoded. */
+  const accepted = (body: Buffer, logId: string): Outcome => ({ status: 200, code: "Accept", protocol, message: undefined, requestId: logId || randomUUID(), contentType: PROTOBUF, body });
   /** `frozen`: the reply is known to be frozen (a remembered one), so it is not asked again. */
   const success = (reply: Reply, json: boolean, echo: unknown, logId: string, frozen = false): Outcome | Promise<Outcome> => {
     try {
       if (!json && (frozen || Object.isFrozen(reply))) {
         const body = preEncoded.body(reply, echo);
-        if (body !== undefined) return { status: 200, code: "Accept", protocol, message: undefined, requestId: logId || randomUUID(), contentType: PROTOBUF, body };
+        if (body !== undefined) return accepted(body, logId);
       }
       const long = (reply as { [LONG_LIST]?: LongList })[LONG_LIST];
       if (long === undefined) return outcome(response, envelope, json, echo, logId, "Accept", reply.message ?? "", reply);
