@@ -1,6 +1,6 @@
 import type { AgentRegistry } from "./domain/registry.ts";
 import type { RepoState } from "./domain/repoState.ts";
-import type { Settings } from "./config.ts";
+import type { Settings } from "./settings/options.ts";
 import { alphaRoutes } from "./protocols/alpha/routes.ts";
 import type { ChangeSignal } from "./protocols/changeSignal.ts";
 import type { AgentRoutes } from "./protocols/protocol.ts";

@@ -12,6 +12,7 @@ import { REPEATED } from "../../domain/registry.ts";
 import { Repeats } from "../repeats.ts";
 import { asciiText } from "../wire.ts";
 import { V2_ENVELOPE } from "./envelope.ts";
+import { DEFAULTS } from "../../settings/options.ts";
 
 const pb = configserver.proto.v2;
 /** A ConfigDetail as encoded (protobufjs takes a number for an int64). */
@@ -43,7 +44,7 @@ export interface V2Settings {
   readonly longPollMs: number;
 }
 
-export const V2_DEFAULTS: V2Settings = { details: "heartbeat", longPollMs: 20_000 };
+export const V2_DEFAULTS: V2Settings = { details: DEFAULTS.v2ConfigDetails, longPollMs: DEFAULTS.v2LongPollMs };
 
 export interface V2Deps extends AgentDeps {
   readonly v2?: V2Settings | undefined;
