@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { readLooseObject } from "./looseObjects.ts";
+import { readLooseObject } from "./git/looseObjects.ts";
 import { readIfExists } from "./readIfExists.ts";
 import { join } from "node:path";
 

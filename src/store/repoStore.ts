@@ -5,10 +5,10 @@ import { Mutex } from "async-mutex";
 import { DomainError } from "../domain/errors.ts";
 import type { RepoState } from "../domain/repoState.ts";
 import type { WritePlan } from "../domain/userOps.ts";
-import type { Author } from "./commitBackend.ts";
-import { DirectCommitter } from "./directCommit.ts";
+import type { Author } from "./git/commitBackend.ts";
+import { DirectCommitter } from "./git/directCommit.ts";
 import { Git } from "./git.ts";
-import { GitCommitter } from "./gitCommit.ts";
+import { GitCommitter } from "./git/gitCommit.ts";
 import { readIfExists } from "./readIfExists.ts";
 import { RemoteSync, type RemoteOptions, type SyncReport } from "./remoteSync.ts";
 import { repairAtStart } from "./repair.ts";
@@ -21,7 +21,7 @@ import type { StoreStatus } from "./storeStatus.ts";
 import type { VersionStartup } from "./versionIndex.ts";
 import type { TransactionContext } from "./writeTransaction.ts";
 
-export type { Author } from "./commitBackend.ts";
+export type { Author } from "./git/commitBackend.ts";
 export type { WriteOptions, WriteResult, WriterMode } from "./repoWriter.ts";
 export type { RefusedCommit } from "./servedSnapshot.ts";
 
