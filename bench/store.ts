@@ -10,7 +10,7 @@ import { checkContent } from "../src/store/contentCheck.ts";
 import { readRepoContent } from "../src/store/repoContent.ts";
 import { DEFAULTS } from "../src/settings/options.ts";
 import { RepoStore } from "../src/store/repoStore.ts";
-import { renderConfig } from "../src/store/yamlCodec.ts";
+import { renderConfig } from "../src/store/yaml/renderFiles.ts";
 import { configName, configYaml, git } from "./fleet.ts";
 
 export interface Timed {

@@ -14,7 +14,7 @@ import { configPath, groupPath } from "./repoContent.ts";
 import { formatProblem } from "../problemFormat.ts";
 import type { ServedSnapshot } from "./servedSnapshot.ts";
 import type { FileWrite, TransactionContext } from "./writeTransaction.ts";
-import { renderConfig, renderGroup } from "./yamlCodec.ts";
+import { renderConfig, renderGroup } from "./yaml/renderFiles.ts";
 
 /** Whether writes are committed in-process or by git, and why not in-process. */
 export interface WriterMode {
