@@ -258,7 +258,7 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
       const batch = from.held.drain();
       if (batch !== undefined) for (const to of live()) if (to !== from) post(to, { t: "changes", batch });
     }
-  }, relayInterval(options.agentTtlMs ?? 0));
+  }, relayInterval(options.agentTtlMs ?? DEFAULTS.agentTtlMs));
   relayTimes.unref();
 
   const heldHeartbeats = () => live().reduce((n, s) => n + s.report.heldHeartbeats, 0);
