@@ -14,7 +14,7 @@ import type { WorkerStatus } from "./http/status.ts";
 import { agentRoutes } from "./agentRoutes.ts";
 import { ChangeSignal } from "./protocols/changeSignal.ts";
 import { userRoutes } from "./http/userRoutes.ts";
-import { DEFAULTS, type Settings } from "./settings/options.ts";
+import { DEFAULTS, type Defaults, type Settings } from "./settings/options.ts";
 import { agentsApiRouter } from "./http/agentsApi.ts";
 import { configsApiRouter } from "./http/configsApi.ts";
 import { createApp } from "./http/app.ts";
@@ -83,9 +83,9 @@ export interface RunningServer {
  * The options with every setting not given at its default: applied once, at the start, so no
  * code below falls back on a value of its own (an explicit `undefined` counts as not given).
  */
-export function withDefaults<O extends Partial<Settings>>(given: O): Readonly<O & typeof DEFAULTS> {
+export function withDefaults<O extends Partial<Settings>>(given: O): Readonly<Omit<O, keyof Defaults> & Defaults> {
   const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
-  return Object.freeze({ ...DEFAULTS, ...set }) as O & typeof DEFAULTS;
+  return Object.freeze({ ...DEFAULTS, ...set }) as Omit<O, keyof Defaults> & Defaults;
 }
 
 const isLoopback = (host: string) => host === "localhost" || host === "::1" || host.startsWith("127.");

@@ -79,3 +79,14 @@ test("a nonZero option refuses 0, and every problem is reported together", (t) =
 test("unknown CONFIGSERVER_ names are warned about; settings and the settings-file switch are not", (t) => {
   t.deepEqual(unknownEnvWarnings({ CONFIGSERVER_PORT: "1", CONFIGSERVER_CONFIG: "x", CONFIGSERVER_PROT: "1", OTHER: "1" }), ["environment variable CONFIGSERVER_PROT is not a configserver setting; ignored"]);
 });
+
+test("startServer's options: what is not given (or given as undefined) takes the table's default, once", async (t) => {
+  const { withDefaults } = await import("../../src/server.ts");
+  const o = withDefaults({ port: 0, agentTtlMs: undefined, requestTimeoutMs: 0 });
+  t.is(o.port, 0, "0 given is kept");
+  t.is(o.requestTimeoutMs, 0);
+  t.is(o.agentTtlMs, DEFAULTS.agentTtlMs, "undefined is not given");
+  t.is(o.bodyLimit, DEFAULTS.bodyLimit);
+  t.deepEqual(o.author, DEFAULTS.author);
+  t.true(Object.isFrozen(o));
+});
