@@ -8,8 +8,9 @@ import { RepoState } from "../src/domain/repoState.ts";
 import { planUpdateConfig } from "../src/domain/userOps.ts";
 import { checkContent } from "../src/store/contentCheck.ts";
 import { readRepoContent } from "../src/store/repoContent.ts";
+import { DEFAULTS } from "../src/settings/options.ts";
 import { RepoStore } from "../src/store/repoStore.ts";
-import { renderConfig } from "../src/store/yamlCodec.ts";
+import { renderConfig } from "../src/store/yaml/renderFiles.ts";
 import { configName, configYaml, git } from "./fleet.ts";
 
 export interface Timed {
@@ -54,7 +55,7 @@ export async function storeBench(repo: string, reloads: number, writes: number):
     return timed("cat-file --batch", () => batch.call(this, specs));
   };
 
-  const store = await RepoStore.open(repo);
+  const store = await RepoStore.open(repo, { author: DEFAULTS.author, lockWaitMs: DEFAULTS.lockWaitMs });
   const openMs = performance.now() - t0;
   const openGitMs = gitMs;
 

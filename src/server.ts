@@ -14,7 +14,7 @@ import type { WorkerStatus } from "./http/status.ts";
 import { agentRoutes } from "./agentRoutes.ts";
 import { ChangeSignal } from "./protocols/changeSignal.ts";
 import { userRoutes } from "./http/userRoutes.ts";
-import type { Settings } from "./config.ts";
+import { DEFAULTS, type Defaults, type Settings } from "./settings/options.ts";
 import { agentsApiRouter } from "./http/agentsApi.ts";
 import { configsApiRouter } from "./http/configsApi.ts";
 import { createApp } from "./http/app.ts";
@@ -35,8 +35,9 @@ import { SyncScheduler } from "./store/syncScheduler.ts";
 import { VERSION } from "./version.ts";
 
 /**
- * What startServer takes: the serve settings (one row each in src/config.ts's table; absent =
- * off, or the default in DEFAULTS below, not the CLI's defaults) and what only code passes.
+ * What startServer takes: the serve settings (one row each in the option table,
+ * src/settings/options.ts; absent = that option's default, as `serve` would use) and what only
+ * code passes.
  */
 export type ServerOptions = Partial<Omit<Settings, "repo" | "logLevel" | "configFile">> & {
   /** The served git repository; created when missing or empty. */
@@ -45,8 +46,6 @@ export type ServerOptions = Partial<Omit<Settings, "repo" | "logLevel" | "config
   readonly now?: () => number;
   /** Defaults to a new Metrics with its own registry. */
   readonly metrics?: Metrics;
-  /** How long a write waits for a lock another git process holds (index.lock, a ref's lock) before ServerBusy. Default 5 s. */
-  readonly lockWaitMs?: number;
   /** Set by src/cluster/primary.ts: this process is the primary of worker processes, which answer the agents. */
   readonly primary?: PrimaryRole;
 };
@@ -80,7 +79,14 @@ export interface RunningServer {
   close(boundMs?: number): Promise<void>;
 }
 
-export const DEFAULTS = { host: "127.0.0.1", port: 8899, bodyLimit: 4 * 1024 * 1024, shutdownTimeoutMs: 10_000 } as const;
+/**
+ * The options with every setting not given at its default: applied once, at the start, so no
+ * code below falls back on a value of its own (an explicit `undefined` counts as not given).
+ */
+export function withDefaults<O extends Partial<Settings>>(given: O): Readonly<Omit<O, keyof Defaults> & Defaults> {
+  const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+  return Object.freeze({ ...DEFAULTS, ...set }) as Omit<O, keyof Defaults> & Defaults;
+}
 
 const isLoopback = (host: string) => host === "localhost" || host === "::1" || host.startsWith("127.");
 
@@ -91,21 +97,22 @@ export function warnIfOpen(logger: Logger, host: string, userToken: string | und
 }
 
 /** Builds and starts the whole server; the CLI and the black-box tests both call this. */
-export async function startServer(options: ServerOptions): Promise<RunningServer> {
+export async function startServer(given: ServerOptions): Promise<RunningServer> {
+  const options = withDefaults(given);
   const logger = options.logger ?? createLogger("info");
   const metrics = options.metrics ?? new Metrics(options.now ? { now: options.now } : {});
   const readOnlyMessage = options.readOnly
     ? "This config server is read-only: change configs and agent groups by opening a pull request against the config repository."
     : undefined;
   const changes = new ChangeSignal();
-  const choice = parseRegistry(options.registry ?? "memory");
+  const choice = parseRegistry(options.registry);
   if (typeof choice === "string") throw new Error(`registry ${JSON.stringify(options.registry)} ${choice}`);
   // Replicas on one Redis tell each other about new commits (set once the scheduler exists).
   let fanout: CommitFanout | undefined;
   const store = await RepoStore.open(options.repo, {
-    ...(options.author ? { author: options.author } : {}),
+    author: options.author,
+    lockWaitMs: options.lockWaitMs,
     ...(readOnlyMessage ? { readOnlyMessage } : {}),
-    ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}),
     events: {
       onServed: (state, previous, ms) => {
         metrics.snapshotServed(ms);
@@ -134,11 +141,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
     },
     ...(options.remote
-      ? { remote: { url: options.remote, branch: options.branch ?? "main", allowHistoryRewrite: options.allowHistoryRewrite ?? false } }
+      ? { remote: { url: options.remote, branch: options.branch, allowHistoryRewrite: options.allowHistoryRewrite } }
       : {}),
   });
   // Without a remote the periodic sync only rereads HEAD: a safety net under the file watcher.
-  const scheduler = new SyncScheduler(store, { intervalMs: options.syncIntervalMs ?? 30_000 });
+  const scheduler = new SyncScheduler(store, { intervalMs: options.syncIntervalMs });
   let dirty: string[] = [];
   const watcher = new RepoWatcher(options.repo, store.git, {
     exclusive: (work) => store.exclusive(work),
@@ -153,7 +160,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   await watcher.start();
   scheduler.start();
-  const ttlMs = options.agentTtlMs ?? 0;
+  const ttlMs = options.agentTtlMs;
   const shared = choice.kind === "redis" ? new RedisRegistry({ url: choice.url, ttlMs, logger, ...(options.now ? { now: options.now } : {}) }) : undefined;
   const own = shared ?? new MemoryRegistry({ ttlMs, ...(options.now ? { now: options.now } : {}) });
   const registry: AgentRegistry = options.primary ? options.primary.fleet(own) : own;
@@ -202,24 +209,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     agentsApiRouter(registry, store, options.now),
     rolloutRouter({ store, registry }),
     configsApiRouter({ store }),
-    consoleApiRouter({ store, registry, bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit, ...(options.now ? { now: options.now } : {}) }),
+    consoleApiRouter({ store, registry, bodyLimit: options.bodyLimit, ...(options.now ? { now: options.now } : {}) }),
   ];
   // A primary's workers answer every agent path.
   const routes = options.primary ? userRoutes({ store, registry }) : [...userRoutes({ store, registry }), ...agentRoutes({ store, registry, changes }, options)];
   const listener = createApp(routes, {
-    bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
+    bodyLimit: options.bodyLimit,
     logger,
     metrics,
     auth: { userToken: options.userToken, agentToken: options.agentToken },
-    requestTimeoutMs: options.requestTimeoutMs ?? 0,
+    requestTimeoutMs: options.requestTimeoutMs,
     shuttingDown: () => closing,
     middleware: options.primary?.middleware,
   }, [...extra, historyRouter({ store })]);
-  const host = options.host ?? DEFAULTS.host;
+  const host = options.host;
   const http: Server = await new Promise<Server>((resolve, reject) => {
     const s = createServer(listener);
     if (options.primary) s.listen(options.primary.socketPath, () => resolve(s));
-    else s.listen(options.port ?? DEFAULTS.port, host, () => resolve(s));
+    else s.listen(options.port, host, () => resolve(s));
     s.once("error", reject);
   }).catch(async (err: unknown) => {
     // Nothing may keep running for a caller that goes on after a failed start (tests, embedders).
@@ -249,7 +256,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       closing = true;
       const writesDone = store.close();
       clearInterval(sweeper);
-      const bound = boundMs ?? options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs;
+      const bound = boundMs ?? options.shutdownTimeoutMs;
       const deadline = Date.now() + bound;
       await new Promise<void>((resolve) => {
         // Cut what is still open at the deadline; the handlers keep running, writes are drained below.

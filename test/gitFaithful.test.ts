@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
-import { indexStat, patchIndex } from "../src/store/gitIndex.ts";
+import { indexStat, patchIndex } from "../src/store/git/gitIndex.ts";
 import { send } from "./helpers/client.ts";
 import { git, personEnv, tempDir } from "./helpers/git.ts";
 import { commitFiles, configYaml, groupYaml, repoWith } from "./helpers/repo.ts";

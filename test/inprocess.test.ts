@@ -6,7 +6,7 @@ import { git } from "./helpers/git.ts";
 import { commitFiles, configYaml, groupYaml, repoWith, writeFiles } from "./helpers/repo.ts";
 import { waitFor, withServer, type TestServer } from "./helpers/server.ts";
 import { Git } from "../src/store/git.ts";
-import { DirectCommitter } from "../src/store/directCommit.ts";
+import { DirectCommitter } from "../src/store/git/directCommit.ts";
 import { RepoConfig } from "../src/store/repoConfig.ts";
 import { ServerFiles } from "../src/store/serverFiles.ts";
 

@@ -3,6 +3,7 @@ import { sameTags, tagsKey } from "../domain/matching.ts";
 import { REPEATED, type AgentRegistry, type FleetViewStatus } from "../domain/registry.ts";
 import { FULL, Part } from "./agentCodec.ts";
 import { IdOrder } from "./idOrder.ts";
+import { byName } from "../domain/names.ts";
 
 export interface RegistryOptions {
   /** How many recent alarms are kept per agent. */
@@ -394,7 +395,6 @@ export class MemoryRegistry implements AgentRegistry {
 
 const MEMORY_STATUS: FleetViewStatus = Object.freeze({ backend: "memory", shared: false, degraded: false, pendingWrites: 0, droppedWrites: 0 });
 
-const byName = (a: ConfigReport, b: ConfigReport) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 function freezeTags(tags: AgentTags): AgentTags {
   const named = Object.freeze({ ...tags.named });

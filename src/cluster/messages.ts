@@ -1,6 +1,6 @@
 import type { MetricObjectWithValues, MetricValue } from "prom-client";
 import type { ChangeBatch } from "../agents/replication.ts";
-import type { Settings } from "../config.ts";
+import type { Settings } from "../settings/options.ts";
 import type { SnapshotMessage } from "./snapshotWire.ts";
 
 /** The settings a worker runs with (the primary resolved them once, from flags, environment and file). */

@@ -10,7 +10,8 @@ import type { RepoState } from "../domain/repoState.ts";
 import type { WorkerStatus } from "../http/status.ts";
 import { createLogger } from "../logger.ts";
 import { Metrics } from "../metrics.ts";
-import { DEFAULTS, startServer, warnIfOpen, type RunningServer, type ServerOptions } from "../server.ts";
+import { DEFAULTS } from "../settings/options.ts";
+import { startServer, warnIfOpen, type RunningServer, type ServerOptions } from "../server.ts";
 import type { FromWorker, MetricsJson, ToWorker, WorkerReport, WorkerSettings } from "./messages.ts";
 import { HeldChanges } from "./heldChanges.ts";
 import { snapshotMessage } from "./snapshotWire.ts";
@@ -81,12 +82,12 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
     port: options.port ?? DEFAULTS.port,
     logLevel: logger.level as WorkerSettings["logLevel"],
     bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
-    requestTimeoutMs: options.requestTimeoutMs ?? 0,
-    agentTtlMs: options.agentTtlMs ?? 0,
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+    agentTtlMs: options.agentTtlMs ?? DEFAULTS.agentTtlMs,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
     agentToken: options.agentToken,
-    v2ConfigDetails: options.v2ConfigDetails ?? "heartbeat",
-    v2LongPollMs: options.v2LongPollMs ?? 20_000,
+    v2ConfigDetails: options.v2ConfigDetails ?? DEFAULTS.v2ConfigDetails,
+    v2LongPollMs: options.v2LongPollMs ?? DEFAULTS.v2LongPollMs,
   };
 
   const post = (slot: Slot, m: ToWorker) => {
@@ -257,7 +258,7 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
       const batch = from.held.drain();
       if (batch !== undefined) for (const to of live()) if (to !== from) post(to, { t: "changes", batch });
     }
-  }, relayInterval(options.agentTtlMs ?? 0));
+  }, relayInterval(options.agentTtlMs ?? DEFAULTS.agentTtlMs));
   relayTimes.unref();
 
   const heldHeartbeats = () => live().reduce((n, s) => n + s.report.heldHeartbeats, 0);

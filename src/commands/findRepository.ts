@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { resolveRepository, SettingsError } from "../config.ts";
+import { resolveRepository, SettingsError } from "../settings/resolveSettings.ts";
 import { STATE_DIRS } from "../store/repoContent.ts";
 import { repositoryRoot } from "../store/repositoryRoot.ts";
 import { CliError } from "./cliError.ts";

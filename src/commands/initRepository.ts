@@ -2,7 +2,8 @@ import { cp, readdir, readFile, writeFile } from "node:fs/promises";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_AUTHOR, Git } from "../store/git.ts";
+import { DEFAULTS } from "../settings/options.ts";
+import { Git } from "../store/git.ts";
 import { CliError } from "./cliError.ts";
 
 const templateDir = fileURLToPath(new URL("../../config-repo-template/", import.meta.url));
@@ -47,5 +48,5 @@ export async function initRepository(dir: string, options: InitOptions = {}): Pr
   }
   await git.raw(["init", "-q", "--initial-branch=main"]);
   await git.raw(["add", "-A"]);
-  await git.raw(["-c", `user.name=${DEFAULT_AUTHOR.name}`, "-c", `user.email=${DEFAULT_AUTHOR.email}`, "commit", "-q", "--no-verify", "--no-gpg-sign", "-m", "Create config repository from the configserver template"]);
+  await git.raw(["-c", `user.name=${DEFAULTS.author.name}`, "-c", `user.email=${DEFAULTS.author.email}`, "commit", "-q", "--no-verify", "--no-gpg-sign", "-m", "Create config repository from the configserver template"]);
 }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { importProblems, planImport, type ImportPlan } from "../domain/importPlan.ts";
 import { RepoState } from "../domain/repoState.ts";
 import { configPath, groupPath } from "../store/repoContent.ts";
+import { DEFAULTS } from "../settings/options.ts";
 import { RepoStore } from "../store/repoStore.ts";
 import { configuredAuthor } from "../store/repositoryRoot.ts";
 import { CliError } from "./cliError.ts";
@@ -50,7 +51,7 @@ export async function runImport(o: ImportOptions, progress: (line: string) => vo
     // Nothing is created for a dry run: a missing or empty folder is planned against as an empty repository.
     const existing = existsSync(join(o.repo, ".git"));
     if (!existing && existsSync(o.repo) && readdirSync(o.repo).length > 0) throw new CliError(`${o.repo} is not empty and not a git repository: point --repo at a git repository, or at a new or empty directory`);
-    const store = existing ? await RepoStore.open(o.repo) : undefined;
+    const store = existing ? await RepoStore.open(o.repo, { author: DEFAULTS.author, lockWaitMs: DEFAULTS.lockWaitMs }) : undefined;
     const state = store?.state ?? new RepoState("", 0, 0, [], []);
     plan = planImport(state, source);
     await store?.close();
@@ -59,7 +60,7 @@ export async function runImport(o: ImportOptions, progress: (line: string) => vo
   } else {
     progress(`Writing into ${o.repo}…`);
     const author = existsSync(join(o.repo, ".git")) ? await configuredAuthor(o.repo) : undefined;
-    const store = await RepoStore.open(o.repo, author ? { author } : {});
+    const store = await RepoStore.open(o.repo, { author: author ?? DEFAULTS.author, lockWaitMs: DEFAULTS.lockWaitMs });
     try {
       let planned: ImportPlan | undefined;
       const result = await store.write((state) => (planned = planImport(state, source)));

@@ -1,6 +1,7 @@
 import { planRollback } from "../domain/rollback.ts";
 import { checkContent } from "../store/contentCheck.ts";
 import { readConfigVersion } from "../store/configHistory.ts";
+import { DEFAULTS } from "../settings/options.ts";
 import { RepoStore } from "../store/repoStore.ts";
 import { configuredAuthor } from "../store/repositoryRoot.ts";
 import { findRepository, type RepositoryFlags } from "./findRepository.ts";
@@ -20,7 +21,7 @@ export interface RollbackOptions extends RepositoryFlags {
 export async function rollbackLocally(name: string, o: RollbackOptions): Promise<string> {
   const root = await findRepository(o);
   const author = await configuredAuthor(root);
-  const store = await RepoStore.open(root, author ? { author } : {});
+  const store = await RepoStore.open(root, { author: author ?? DEFAULTS.author, lockWaitMs: DEFAULTS.lockWaitMs });
   let target;
   let result;
   try {

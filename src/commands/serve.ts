@@ -1,7 +1,8 @@
 import cluster from "node:cluster";
 import { readdirSync, statSync } from "node:fs";
 import { Option, type Command } from "commander";
-import { CONFIG_ENV, describeSettings, envName, OPTIONS, resolveSettings, SettingsError, type OptionSpec } from "../config.ts";
+import { envName, OPTIONS, type OptionSpec } from "../settings/options.ts";
+import { CONFIG_ENV, describeSettings, resolveSettings, SettingsError } from "../settings/resolveSettings.ts";
 import { selfCommand } from "./selfCommand.ts";
 import { startupFailure } from "./startupFailure.ts";
 

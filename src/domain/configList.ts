@@ -1,4 +1,5 @@
 import type { ConfigRecord } from "./types.ts";
+import { byName } from "./names.ts";
 
 export const UpdateStatus = { SAME: 0, NEW: 1, DELETED: 2, MODIFIED: 3 } as const;
 export type UpdateStatus = (typeof UpdateStatus)[keyof typeof UpdateStatus];
@@ -33,7 +34,7 @@ export function diffConfigList(applied: readonly ConfigRecord[], reported: Reado
     for (const name of reported.keys()) {
       if (!appliedNames.has(name)) out.push({ name, status: UpdateStatus.DELETED });
     }
-    out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    out.sort(byName);
   }
   return out;
 }

@@ -3,7 +3,7 @@ import type { RepoState } from "./repoState.ts";
 import type { ConfigSpec, GroupSpec, Pos, Problem } from "./types.ts";
 import { validateRepo, type ConfigFile, type GroupFile, type InstanceConfigFile } from "./validateRepo.ts";
 
-/** A config file as parsed (src/store/yamlCodec.ts), before the checks that need the repository. */
+/** A config file as parsed (src/store/yaml/parseFiles.ts), before the checks that need the repository. */
 export interface ParsedFile<T> {
   readonly value?: T | undefined;
   readonly problems: readonly Problem[];

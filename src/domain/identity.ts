@@ -32,8 +32,6 @@ export function parseIdentity(text: string): Person | Problem {
   return { name: (m[1] as string).trim(), email: m[2] as string };
 }
 
-export const formatPerson = (p: Person) => `${p.name} <${p.email}>`;
-
 /** A commit message given with a write, trimmed, or why it cannot be one. */
 export function parseCommitMessage(text: string): string | Problem {
   const s = text.trim();

@@ -1,4 +1,4 @@
-import { isValidName, nameRuleMessage } from "./names.ts";
+import { byName, isValidName, nameRuleMessage } from "./names.ts";
 import type { RepoState } from "./repoState.ts";
 import type { ConfigSpec, GroupSpec, Tag } from "./types.ts";
 import type { Change, WritePlan } from "./userOps.ts";
@@ -99,5 +99,4 @@ export function planImport(state: RepoState, source: ImportSource): ImportPlan {
   return { changes, message, entries, bindings, dangling };
 }
 
-const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 

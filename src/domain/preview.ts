@@ -1,5 +1,6 @@
 import { unifiedDiff } from "./lineDiff.ts";
 import { DEFAULT_GROUP, type ConfigSpec, type GroupSpec, type InstanceConfigSpec, type Problem, type Tag } from "./types.ts";
+import { byName } from "./names.ts";
 
 /** One side of a comparison: what parsed, plus every state file present (parsed or not). */
 export interface PreviewSide {
@@ -52,7 +53,6 @@ export interface ChangeSet {
   readonly groups: readonly GroupChange[];
 }
 
-const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 const sameTags = (a: readonly Tag[], b: readonly Tag[]) => a.length === b.length && a.every((t, i) => t.name === b[i]?.name && t.value === b[i]?.value);
 
 /** How one kind of config is compared: its folder, its fields, and which group list applies it. */

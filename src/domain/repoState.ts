@@ -1,8 +1,8 @@
 import type { AgentTags } from "./agent.ts";
 import { groupMatches } from "./matching.ts";
 import { DEFAULT_GROUP, DEFAULT_GROUP_DESCRIPTION, type ConfigRecord, type GroupSpec, type InstanceConfigRecord } from "./types.ts";
+import { byName } from "./names.ts";
 
-const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 /**
  * The applied-lists cache is keyed by the agent's tag set, which agents choose: it is bounded by
  * entries and by the bytes of the keys, so unauthenticated requests with huge tag sets cannot

@@ -5,17 +5,23 @@ export interface Tag {
   readonly value: string;
 }
 
-export interface ConfigSpec {
+/** An instance config: the agent process's own settings (`instance_configs/<name>.yaml`). */
+export interface InstanceConfigSpec {
   readonly name: string;
-  readonly agentType: string;
   readonly description: string;
   readonly content: string;
   /** The file's `format:` when it declares one: how the content is checked (src/domain/contentFormat.ts). */
   readonly format?: ContentFormat;
 }
 
-/** A config as served: its version is the first-parent depth of the commit that last changed its file. */
-export interface ConfigRecord extends ConfigSpec {
+/** A pipeline config (`configs/<name>.yaml`): an instance config's fields and the agent type it is for. */
+export interface ConfigSpec extends InstanceConfigSpec {
+  readonly agentType: string;
+}
+
+/** What serving adds to a config or an instance config. */
+export interface ServedVersion {
+  /** The first-parent depth of the commit that last changed its file. */
   readonly version: number;
   readonly commit: string;
   /**
@@ -27,20 +33,10 @@ export interface ConfigRecord extends ConfigSpec {
   readonly notMapping?: string | undefined;
 }
 
-/** An instance config: the agent process's own settings (`instance_configs/<name>.yaml`). */
-export interface InstanceConfigSpec {
-  readonly name: string;
-  readonly description: string;
-  readonly content: string;
-  readonly format?: ContentFormat;
-}
+/** A config as served. */
+export interface ConfigRecord extends ConfigSpec, ServedVersion {}
 
-export interface InstanceConfigRecord extends InstanceConfigSpec {
-  readonly version: number;
-  readonly commit: string;
-  readonly detailJson?: string | undefined;
-  readonly notMapping?: string | undefined;
-}
+export interface InstanceConfigRecord extends InstanceConfigSpec, ServedVersion {}
 
 export interface GroupSpec {
   readonly name: string;

@@ -3,7 +3,7 @@ import type { ConfigVersion } from "../domain/configVersion.ts";
 import type { ConfigSpec, InstanceConfigSpec, Problem } from "../domain/types.ts";
 import type { Git } from "./git.ts";
 import { configPath, instanceConfigPath } from "./repoContent.ts";
-import { parseConfigFile, parseInstanceConfigFile } from "./yamlCodec.ts";
+import { parseConfigFile, parseInstanceConfigFile } from "./yaml/parseFiles.ts";
 
 const ACTIONS: Record<string, ConfigVersion["action"]> = { A: "created", M: "modified", T: "modified", D: "deleted" };
 

@@ -1,7 +1,7 @@
 import { isMap, LineCounter, parseDocument } from "yaml";
 import { contentFormat, type ContentFormat, type ContentProblem } from "../domain/contentFormat.ts";
 import type { Problem } from "../domain/types.ts";
-import type { ContentPlace } from "./yamlCodec.ts";
+import type { ContentPlace } from "./yaml/fileReader.ts";
 
 const firstLine = (s: string) => s.split("\n")[0] ?? s;
 
@@ -14,7 +14,7 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
 
 function parseYaml(content: string) {
   const lines = new LineCounter();
-  // The options pipelineJson (yamlCodec.ts) parses with: content this check passes converts.
+  // The options pipelineJson (yaml/pipelineJson.ts) parses with: content this check passes converts.
   const doc = parseDocument(content, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   return { doc, at: (offset: number) => ({ line: lines.linePos(offset).line, column: lines.linePos(offset).col }) };
 }

@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { readLooseObject } from "./looseObjects.ts";
+import { readLooseObject } from "./git/looseObjects.ts";
 import { readIfExists } from "./readIfExists.ts";
 import { join } from "node:path";
 
@@ -7,9 +7,6 @@ const NETWORK_TIMEOUT_MS = 120_000;
 const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 // A server has no terminal: a remote asking for credentials must fail, not wait for a prompt.
 const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: "0" };
-
-/** The identity User API commits are made with when the operator configures none. */
-export const DEFAULT_AUTHOR = { name: "configserver", email: "configserver@localhost" };
 
 /**
  * The git commands the store needs, run in one repository. Plumbing output formats are chosen

@@ -1,6 +1,7 @@
 import type { Pos, Problem } from "../domain/types.ts";
 import { CONFIG_DIR, INSTANCE_DIR, type RepoContent } from "./repoContent.ts";
-import { parseConfigFile, parseInstanceConfigFile, pipelineJson } from "./yamlCodec.ts";
+import { parseConfigFile, parseInstanceConfigFile } from "./yaml/parseFiles.ts";
+import { pipelineJson } from "./yaml/pipelineJson.ts";
 
 type Parse = (file: string, text: string) => { value?: { spec: { name: string }; contentPos: Pos } };
 

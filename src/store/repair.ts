@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { Git } from "./git.ts";
-import { objectWithHeader } from "./gitObjects.ts";
-import { LockFile, retryWhileLocked, tryUnlink } from "./lockFile.ts";
+import { objectWithHeader } from "./git/gitObjects.ts";
+import { LockFile, retryWhileLocked, tryUnlink } from "./git/lockFile.ts";
 import { isLive, isSelf, parseOwner } from "./owner.ts";
 import { readIfExists } from "./readIfExists.ts";
 import { STATE_DIRS } from "./repoContent.ts";

@@ -1,7 +1,7 @@
 import type { ConfigSpec, GroupSpec, InstanceConfigSpec, Problem } from "../domain/types.ts";
 import { validateRepo, type ConfigFile, type GroupFile, type InstanceConfigFile } from "../domain/validateRepo.ts";
 import { withContentProblem } from "./contentCheck.ts";
-import { parseConfigFile, parseGroupFile, parseInstanceConfigFile } from "./yamlCodec.ts";
+import { parseConfigFile, parseGroupFile, parseInstanceConfigFile } from "./yaml/parseFiles.ts";
 
 export const CONFIG_DIR = "configs";
 export const GROUP_DIR = "agent_groups";

@@ -5,10 +5,10 @@ import { Mutex } from "async-mutex";
 import { DomainError } from "../domain/errors.ts";
 import type { RepoState } from "../domain/repoState.ts";
 import type { WritePlan } from "../domain/userOps.ts";
-import type { Author } from "./commitBackend.ts";
-import { DirectCommitter } from "./directCommit.ts";
-import { DEFAULT_AUTHOR, Git } from "./git.ts";
-import { GitCommitter } from "./gitCommit.ts";
+import type { Author } from "./git/commitBackend.ts";
+import { DirectCommitter } from "./git/directCommit.ts";
+import { Git } from "./git.ts";
+import { GitCommitter } from "./git/gitCommit.ts";
 import { readIfExists } from "./readIfExists.ts";
 import { RemoteSync, type RemoteOptions, type SyncReport } from "./remoteSync.ts";
 import { repairAtStart } from "./repair.ts";
@@ -21,7 +21,7 @@ import type { StoreStatus } from "./storeStatus.ts";
 import type { VersionStartup } from "./versionIndex.ts";
 import type { TransactionContext } from "./writeTransaction.ts";
 
-export type { Author } from "./commitBackend.ts";
+export type { Author } from "./git/commitBackend.ts";
 export type { WriteOptions, WriteResult, WriterMode } from "./repoWriter.ts";
 export type { RefusedCommit } from "./servedSnapshot.ts";
 
@@ -35,16 +35,15 @@ export interface StoreEvents extends SnapshotEvents, WriterEvents {
 }
 
 export interface StoreOptions {
-  readonly author?: Author;
+  /** Committer of every write, and author of those that name none (--author). */
+  readonly author: Author;
   readonly events?: StoreEvents;
   readonly remote?: RemoteOptions;
   /** Set in read-only mode: every write is refused (Forbidden) with this message, before any work. */
   readonly readOnlyMessage?: string;
-  /** How long a write waits for a lock (index.lock, a ref's lock) another git process holds. Default 5 s. */
-  readonly lockWaitMs?: number;
+  /** How long a write waits for a lock (index.lock, a ref's lock) another git process holds (--lock-wait). */
+  readonly lockWaitMs: number;
 }
-
-export const DEFAULT_LOCK_WAIT_MS = 5000;
 
 /**
  * The git-backed store, composed of the served snapshot (ServedSnapshot), the writer (RepoWriter,
@@ -76,7 +75,7 @@ export class RepoStore implements StoreStatus {
    * Opens (creating when missing or empty) the repository in `dir`, repairs what a crashed
    * earlier server left in it, and loads the newest valid commit.
    */
-  static async open(dir: string, options: StoreOptions = {}): Promise<RepoStore> {
+  static async open(dir: string, options: StoreOptions): Promise<RepoStore> {
     const remote = options.remote ? await RemoteSync.prepare(dir, options.remote) : undefined;
     await ensureRepository(dir);
     const git = remote?.git ?? new Git(dir);
@@ -84,14 +83,14 @@ export class RepoStore implements StoreStatus {
     const workTree = (await git.raw(["rev-parse", "--show-toplevel"])).trim();
     const files = new ServerFiles(gitDir, workTree);
     const events = options.events ?? {};
-    const ctx: TransactionContext = { git, files, lockWaitMs: options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS };
+    const ctx: TransactionContext = { git, files, lockWaitMs: options.lockWaitMs };
     const repaired = await repairAtStart(ctx).catch((e: unknown) => [`could not finish repairing the last run's leftovers (retried before the next write): ${(e as Error).message}`]);
     if (repaired.length > 0) events.onRepaired?.(repaired);
     if (remote) remote.files = files;
     const snapshot = await ServedSnapshot.open(git, files, events);
     const config = new RepoConfig(git, gitDir);
-    const writer = new RepoWriter(snapshot, ctx, [new DirectCommitter(ctx, config), new GitCommitter(ctx, config)], options.author ?? DEFAULT_AUTHOR, remote, events);
-    return new RepoStore(dir, git, files, snapshot, writer, remote, events, options.readOnlyMessage, options.author ?? DEFAULT_AUTHOR, ctx.lockWaitMs);
+    const writer = new RepoWriter(snapshot, ctx, [new DirectCommitter(ctx, config), new GitCommitter(ctx, config)], options.author, remote, events);
+    return new RepoStore(dir, git, files, snapshot, writer, remote, events, options.readOnlyMessage, options.author, ctx.lockWaitMs);
   }
 
   /** The served state; reading it never touches git or the disk. */

@@ -4,9 +4,9 @@ import { DomainError } from "../domain/errors.ts";
 import { commitMessage } from "../domain/identity.ts";
 import type { RepoState } from "../domain/repoState.ts";
 import type { Change, WritePlan } from "../domain/userOps.ts";
-import type { Author, CommitBackend } from "./commitBackend.ts";
+import type { Author, CommitBackend } from "./git/commitBackend.ts";
 import { faultPoint } from "./faults.ts";
-import { LockBusy } from "./lockFile.ts";
+import { LockBusy } from "./git/lockFile.ts";
 import type { RemoteSync } from "./remoteSync.ts";
 import { repairLeftovers } from "./repair.ts";
 import { readIfExists } from "./readIfExists.ts";
@@ -14,7 +14,7 @@ import { configPath, groupPath } from "./repoContent.ts";
 import { formatProblem } from "../problemFormat.ts";
 import type { ServedSnapshot } from "./servedSnapshot.ts";
 import type { FileWrite, TransactionContext } from "./writeTransaction.ts";
-import { renderConfig, renderGroup } from "./yamlCodec.ts";
+import { renderConfig, renderGroup } from "./yaml/renderFiles.ts";
 
 /** Whether writes are committed in-process or by git, and why not in-process. */
 export interface WriterMode {

@@ -1,6 +1,6 @@
-import type { Author } from "./commitBackend.ts";
+import type { Author } from "./git/commitBackend.ts";
 import type { Git } from "./git.ts";
-import { retryWhileLocked } from "./lockFile.ts";
+import { retryWhileLocked } from "./git/lockFile.ts";
 
 /** The reflog subject of `git reset` / `git reset --hard` with no target ("discard my changes"). */
 const RESET_TO_HEAD = "reset: moving to HEAD";

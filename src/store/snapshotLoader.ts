@@ -3,7 +3,7 @@ import type { ConfigRecord, ConfigSpec, InstanceConfigRecord, InstanceConfigSpec
 import type { Git } from "./git.ts";
 import { configPath, instanceConfigPath, ParseCache, readRepoContent, STATE_DIRS } from "./repoContent.ts";
 import { VersionIndex, type VersionStartup } from "./versionIndex.ts";
-import { pipelineJson } from "./yamlCodec.ts";
+import { pipelineJson } from "./yaml/pipelineJson.ts";
 
 export interface LoadResult {
   readonly commit: string | undefined;

@@ -29,8 +29,8 @@ export interface VersionStartup {
 
 /**
  * Tracks, along HEAD's first-parent chain, the depth of HEAD and the last commit that changed each
- * state file: a config's version is that commit's depth (DESIGN.md "State and versions"). Moving
- * forward reads only the new commits; anything else (a reset, a rewrite) rereads the chain once.
+ * state file: a config's version is that commit's depth. Moving forward reads only the new
+ * commits; anything else (a reset, a rewrite) rereads the chain once.
  */
 export class VersionIndex {
   head: string | undefined;

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ownerName, SELF } from "./owner.ts";
-import { tryUnlink } from "./lockFile.ts";
+import { tryUnlink } from "./git/lockFile.ts";
 import type { ServerFiles } from "./serverFiles.ts";
 
 /** One file of a write: what the server put in the working tree (its blob id), or null for a deletion. */

@@ -8,7 +8,7 @@ import { countGroupAgents, groupsOf, planReplaceGroup } from "../../src/domain/g
 import { tagsKey } from "../../src/domain/matching.ts";
 import { RepoState } from "../../src/domain/repoState.ts";
 import type { ConfigRecord, GroupSpec } from "../../src/domain/types.ts";
-import { parseConfigFile, parseGroupFile } from "../../src/store/yamlCodec.ts";
+import { parseConfigFile, parseGroupFile } from "../../src/store/yaml/parseFiles.ts";
 
 const rec = (name: string): ConfigRecord => ({ name, version: 1, commit: "h", agentType: "t", description: "d", content: "a: 1\n" });
 const grp = (name: string, configs: string[], tags = [{ name: "env", value: name }]): GroupSpec => ({ name, description: "", tags, configs });

@@ -1,7 +1,8 @@
 import test from "ava";
 import { contentFormat } from "../../src/domain/contentFormat.ts";
 import { checkContent } from "../../src/store/contentCheck.ts";
-import { parseConfigFile, renderConfig } from "../../src/store/yamlCodec.ts";
+import { parseConfigFile } from "../../src/store/yaml/parseFiles.ts";
+import { renderConfig } from "../../src/store/yaml/renderFiles.ts";
 
 test("content that starts like a mapping or a JSON object is meant as a pipeline; anything else is text", (t) => {
   const yaml = ["enable: true\n", "inputs:\n  - Type: x\n", "{", '{"a": 1}', "  indented: 1", '"quoted key": 1', "'single': 1", "key:", "key:\tvalue", "# comment\n\nenable: true", "---\nenable: true", "%YAML 1.2\n---\na: 1", "Note: see wiki: http://x", "crlf: 1\r\n"];

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import test from "ava";
-import { indexStat, patchIndex, type IndexChange } from "../../src/store/gitIndex.ts";
-import { cleanMessage, decodeTree, encodeCommit, encodeTree, formatIdentity, objectWithHeader, patchTree, TREE_MODE, type TreeEntry } from "../../src/store/gitObjects.ts";
+import { indexStat, patchIndex, type IndexChange } from "../../src/store/git/gitIndex.ts";
+import { cleanMessage, decodeTree, encodeCommit, encodeTree, formatIdentity, objectWithHeader, patchTree, TREE_MODE, type TreeEntry } from "../../src/store/git/gitObjects.ts";
 
 const id = (hex: string) => Buffer.from(hex.repeat(40).slice(0, 40), "hex");
 const entry = (mode: string, name: string, hex = "a"): TreeEntry => ({ mode, name: Buffer.from(name), id: id(hex) });

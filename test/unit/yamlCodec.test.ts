@@ -1,6 +1,8 @@
 import test from "ava";
 import type { ConfigSpec, GroupSpec } from "../../src/domain/types.ts";
-import { parseConfigFile, parseGroupFile, renderConfig, renderGroup } from "../../src/store/yamlCodec.ts";
+import { closestName } from "../../src/store/yaml/closestName.ts";
+import { parseConfigFile, parseGroupFile, parseInstanceConfigFile } from "../../src/store/yaml/parseFiles.ts";
+import { renderConfig, renderGroup } from "../../src/store/yaml/renderFiles.ts";
 
 function roundTripConfig(spec: ConfigSpec, previous?: string): { text: string; back: ConfigSpec | undefined; problems: string[] } {
   const text = renderConfig(spec, previous);
@@ -148,4 +150,30 @@ test("parse problems carry the file and a position", (t) => {
   const typed = parseGroupFile("agent_groups/t.yaml", "group_name: t\ntags:\n  - name: n\n    value: 1\n");
   t.regex(typed.problems[0]?.message ?? "", /string/);
   t.is(typed.problems[0]?.line, 4);
+});
+
+test("configs and instance configs are read by one parser: the same fields, checks and places; agent_type only in a config", (t) => {
+  const body = "config_name: c\ndescription: d\nformat: json\ncontent: |\n  {\"a\": 1}\n";
+  const config = parseConfigFile("configs/c.yaml", "agent_type: LoongCollector\n" + body);
+  const instance = parseInstanceConfigFile("instance_configs/c.yaml", body);
+  t.deepEqual(config.problems, []);
+  t.deepEqual(instance.problems, []);
+  t.deepEqual(config.value?.spec, { name: "c", agentType: "LoongCollector", description: "d", content: '{"a": 1}\n', format: "json" });
+  t.deepEqual(instance.value?.spec, { name: "c", description: "d", content: '{"a": 1}\n', format: "json" });
+  t.deepEqual(instance.value?.contentPlace, { pos: { line: 4, column: 10 }, block: { line: 5, indent: 2 } });
+  t.deepEqual(config.value?.contentPlace, { pos: { line: 5, column: 10 }, block: { line: 6, indent: 2 } });
+  const typo = parseInstanceConfigFile("instance_configs/c.yaml", "agent_type: x\n" + body);
+  t.regex(typo.problems[0]?.message ?? "", /^unknown field "agent_type": remove it; allowed fields: config_name, description, content, format$/);
+  for (const parse of [parseConfigFile, parseInstanceConfigFile]) {
+    t.regex(parse("f.yaml", "config_name: c\ncontent: \"\"\n").problems[0]?.message ?? "", /"content" must not be empty/);
+    t.regex(parse("f.yaml", "config_name: c\ncontent: x\nformat: toml\n").problems[0]?.message ?? "", /"format" must be one of/);
+  }
+});
+
+test("a misspelt field is answered with the closest allowed one, when it is close", (t) => {
+  const allowed = ["config_name", "agent_type", "description", "content", "format"];
+  t.is(closestName("descripton", allowed), "description");
+  t.is(closestName("Content", allowed), "content");
+  t.is(closestName("colour", allowed), undefined);
+  t.regex(parseConfigFile("c.yaml", "config_name: c\ncontent: x\nfromat: yaml\n").problems[0]?.message ?? "", /did you mean "format"\?/);
 });

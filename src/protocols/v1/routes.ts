@@ -9,6 +9,7 @@ import { int64, servedState, type AgentDeps } from "../protocol.ts";
 import { REPEATED } from "../../domain/registry.ts";
 import { Repeats, stringField } from "../repeats.ts";
 import { V1_ENVELOPE } from "./envelope.ts";
+import { byName } from "../../domain/names.ts";
 
 const pb = configserver.proto.v1;
 const { PIPELINE_CONFIG, AGENT_CONFIG } = pb.ConfigType;
@@ -32,7 +33,6 @@ const HEARTBEAT_OK = "Send heartbeat success";
 const NOTHING_CHANGED: Reply = Object.freeze({ message: HEARTBEAT_OK, pipeline_check_results: NONE, agent_check_results: NONE });
 const NO_NAMES: Readonly<Record<string, string>> = Object.freeze({});
 const NO_EXTRAS: Readonly<Record<string, string>> = Object.freeze({});
-const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /**
  * Per applied list (lists belong to a snapshot and are cached per tag set: they go with it): each

@@ -12,6 +12,8 @@ import { REPEATED } from "../../domain/registry.ts";
 import { Repeats } from "../repeats.ts";
 import { asciiText } from "../wire.ts";
 import { V2_ENVELOPE } from "./envelope.ts";
+import { DEFAULTS } from "../../settings/options.ts";
+import { byName } from "../../domain/names.ts";
 
 const pb = configserver.proto.v2;
 /** A ConfigDetail as encoded (protobufjs takes a number for an int64). */
@@ -43,7 +45,7 @@ export interface V2Settings {
   readonly longPollMs: number;
 }
 
-export const V2_DEFAULTS: V2Settings = { details: "heartbeat", longPollMs: 20_000 };
+export const V2_DEFAULTS: V2Settings = { details: DEFAULTS.v2ConfigDetails, longPollMs: DEFAULTS.v2LongPollMs };
 
 export interface V2Deps extends AgentDeps {
   readonly v2?: V2Settings | undefined;
@@ -83,7 +85,6 @@ function textAt(b: Uint8Array, start: number, end: number): string {
   return asciiText(b, start, end);
 }
 const STATUSES = new Set<number>([ApplyStatus.UNSET, ApplyStatus.APPLYING, ApplyStatus.APPLIED, ApplyStatus.FAILED]);
-const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 function instanceId(id: Uint8Array | null | undefined): string {
   const s = text(id);

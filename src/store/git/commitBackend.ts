@@ -1,4 +1,4 @@
-import type { FileWrite } from "./writeTransaction.ts";
+import type { FileWrite } from "../writeTransaction.ts";
 
 export interface Author {
   readonly name: string;

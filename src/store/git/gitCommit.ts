@@ -1,12 +1,12 @@
 import { readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CommitBackend, CommitOutcome, CommitRequest } from "./commitBackend.ts";
-import type { Git } from "./git.ts";
+import type { Git } from "../git.ts";
 import { cleanMessage } from "./gitObjects.ts";
 import { retryWhileLocked, tryUnlink } from "./lockFile.ts";
-import { readIfExists } from "./readIfExists.ts";
-import type { RepoConfig } from "./repoConfig.ts";
-import { WriteTransaction, type TransactionContext } from "./writeTransaction.ts";
+import { readIfExists } from "../readIfExists.ts";
+import type { RepoConfig } from "../repoConfig.ts";
+import { WriteTransaction, type TransactionContext } from "../writeTransaction.ts";
 
 const ZERO_ID = "0".repeat(40);
 

@@ -31,6 +31,39 @@ const FIXED = 62; // ctime..size (40) + id (20) + flags (2)
 const TRAILER = 20;
 
 /**
+ * Walks the entries of an index (versions 2 and 3), one at a time: where the entry at `at`
+ * starts, its flags, its path and where the next begins. One object per walk, not per entry.
+ */
+class EntryWalk {
+  at = 12;
+  flags = 0;
+  nameStart = 0;
+  /** The NUL that ends the path. */
+  nul = 0;
+  next = 0;
+
+  constructor(
+    private readonly index: Buffer,
+    private readonly version: number,
+    /** Where the entries (and extensions) end: the trailer's start. */
+    private readonly end: number,
+  ) {}
+
+  /** Reads the entry at `at`; false when it does not fit before the end (an index this cannot read). */
+  read(): boolean {
+    const { index, at } = this;
+    if (at + FIXED > this.end) return false;
+    this.flags = index.readUInt16BE(at + 60);
+    const extra = this.version >= 3 && (this.flags & 0x4000) !== 0 ? 2 : 0;
+    this.nameStart = at + FIXED + extra;
+    this.nul = index.indexOf(0, this.nameStart);
+    if (this.nul < 0 || this.nul >= this.end) return false;
+    this.next = at + ((FIXED + extra + (this.nul - this.nameStart) + 8) & ~7);
+    return true;
+  }
+}
+
+/**
  * The index with `changes` applied: a path mapped to a change gets a stage-0 entry for that blob,
  * a path mapped to undefined loses its entry. Optional extensions (cache tree, untracked cache…)
  * are dropped, which git allows and rebuilds. Undefined when the index is not one this can edit
@@ -53,7 +86,7 @@ export function patchIndex(index: Buffer, changes: ReadonlyMap<string, IndexChan
   let count = index.readUInt32BE(8);
   let next = 0;
   let run = 12;
-  let at = 12;
+  const e = new EntryWalk(index, version, end);
   const emit = (upTo: number, resumeAt: number) => {
     const p = pending[next++] as (typeof pending)[number];
     chunks.push(index.subarray(run, upTo));
@@ -64,24 +97,19 @@ export function patchIndex(index: Buffer, changes: ReadonlyMap<string, IndexChan
     }
   };
   for (let i = index.readUInt32BE(8); i > 0; i--) {
-    if (at + FIXED > end) return undefined;
-    const flags = index.readUInt16BE(at + 60);
-    const extended = version >= 3 && (flags & 0x4000) !== 0;
-    const nameStart = at + FIXED + (extended ? 2 : 0);
-    const nul = index.indexOf(0, nameStart);
-    if (nul < 0 || nul >= end) return undefined;
-    const entryEnd = at + ((FIXED + (extended ? 2 : 0) + (nul - nameStart) + 8) & ~7);
+    if (!e.read()) return undefined;
     // Changes that sort before this entry are new paths: insert them here.
     let order = 1;
-    while (next < pending.length && (order = (pending[next] as (typeof pending)[number]).path.compare(index, nameStart, nul)) < 0) emit(at, at);
+    while (next < pending.length && (order = (pending[next] as (typeof pending)[number]).path.compare(index, e.nameStart, e.nul)) < 0) emit(e.at, e.at);
     if (next < pending.length && order === 0) {
-      if (((flags >> 12) & 3) !== 0) return undefined; // a conflict on this path: git must handle it
+      if (((e.flags >> 12) & 3) !== 0) return undefined; // a conflict on this path: git must handle it
       count--;
-      emit(at, entryEnd);
+      emit(e.at, e.next);
     }
-    at = entryEnd;
+    e.at = e.next;
   }
-  const entriesEnd = at;
+  const entriesEnd = e.at;
+  let at = entriesEnd;
   while (next < pending.length) emit(entriesEnd, entriesEnd);
   chunks.push(index.subarray(run, entriesEnd));
   while (at < end) {
@@ -127,15 +155,10 @@ export function smudgeRacilyClean(index: Buffer, indexMtimeNs: bigint, changed: 
   const version = index.readUInt32BE(4);
   const end = index.length - TRAILER;
   let out: Buffer | undefined;
-  let at = 12;
+  const e = new EntryWalk(index, version, end);
   for (let i = index.readUInt32BE(8); i > 0; i--) {
-    if (at + FIXED > end) return index;
-    const flags = index.readUInt16BE(at + 60);
-    const extended = version >= 3 && (flags & 0x4000) !== 0;
-    const nameStart = at + FIXED + (extended ? 2 : 0);
-    const nul = index.indexOf(0, nameStart);
-    if (nul < 0 || nul >= end) return index;
-    const entryEnd = at + ((FIXED + (extended ? 2 : 0) + (nul - nameStart) + 8) & ~7);
+    if (!e.read()) return index;
+    const at = e.at;
     const mtimeSec = index.readUInt32BE(at + 8);
     const mtimeNsec = index.readUInt32BE(at + 12);
     const mode = index.readUInt32BE(at + 24);
@@ -143,7 +166,7 @@ export function smudgeRacilyClean(index: Buffer, indexMtimeNs: bigint, changed: 
     const racy = sec < mtimeSec || (sec === mtimeSec && nsec <= mtimeNsec);
     // Gitlinks are never racy (git compares submodule HEADs); size 0 is smudged already.
     if (racy && size !== 0 && (mode & 0o170000) !== 0o160000) {
-      const path = index.toString("utf8", nameStart, nul);
+      const path = index.toString("utf8", e.nameStart, e.nul);
       if (!skip.has(path)) {
         const read = (o: number) => index.readUInt32BE(at + o);
         const stat: IndexStat = { ctimeSec: read(0), ctimeNsec: read(4), mtimeSec, mtimeNsec, dev: read(16), ino: read(20), mode, uid: read(28), gid: read(32), size };
@@ -153,7 +176,7 @@ export function smudgeRacilyClean(index: Buffer, indexMtimeNs: bigint, changed: 
         }
       }
     }
-    at = entryEnd;
+    e.at = e.next;
   }
   if (!out) return index;
   createHash("sha1").update(out.subarray(0, end)).digest().copy(out, end);

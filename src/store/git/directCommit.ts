@@ -2,16 +2,16 @@ import { appendFileSync, closeSync, constants, existsSync, lstatSync, mkdirSync,
 import { dirname, join } from "node:path";
 import { deflateSync } from "node:zlib";
 import type { CommitBackend, CommitOutcome, CommitRequest } from "./commitBackend.ts";
-import { faultPoint } from "./faults.ts";
-import type { Git } from "./git.ts";
+import { faultPoint } from "../faults.ts";
+import type { Git } from "../git.ts";
 import { indexStat, patchIndex, smudgeRacilyClean, type IndexChange, type IndexEntryView } from "./gitIndex.ts";
 import { decodeTree, encodeCommit, encodeTree, formatIdentity, objectWithHeader, patchTree, TREE_MODE, type Identity, type ObjectType, type TreeEntry } from "./gitObjects.ts";
 import { looseObjectPath } from "./looseObjects.ts";
-import { readIfExists } from "./readIfExists.ts";
-import type { RepoConfig } from "./repoConfig.ts";
-import { STATE_DIRS } from "./repoContent.ts";
-import type { ServerFiles } from "./serverFiles.ts";
-import { WriteTransaction, type FileWrite, type TransactionContext } from "./writeTransaction.ts";
+import { readIfExists } from "../readIfExists.ts";
+import type { RepoConfig } from "../repoConfig.ts";
+import { STATE_DIRS } from "../repoContent.ts";
+import type { ServerFiles } from "../serverFiles.ts";
+import { WriteTransaction, type FileWrite, type TransactionContext } from "../writeTransaction.ts";
 
 /** How often a loose object's fan-out folder is made again when gc removed it before the object's file was in it. */
 const MAX_FOLDER_ATTEMPTS = 20;
