@@ -1,7 +1,10 @@
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node, type Pair } from "yaml";
 import { CONTENT_FORMATS, isContentFormat, type ContentFormat } from "../domain/contentFormat.ts";
 import type { ParsedConfigFile, ParsedGroupFile } from "../domain/fileCheck.ts";
+import type { RolloutPolicy } from "../domain/rolloutPolicy.ts";
 import type { ConfigSpec, GroupSpec, InstanceConfigSpec, Pos, Problem, Tag } from "../domain/types.ts";
+import { readPolicy } from "./rolloutCodec.ts";
+import { readHostnames, readIps } from "./selectorCodec.ts";
 
 /**
  * Where a config's content stands in its file, to place a problem found inside the content.
@@ -32,9 +35,9 @@ export type ParsedGroup = ParsedGroupFile;
 
 type Parsed<T> = { readonly value?: T; readonly problems: Problem[] };
 
-const CONFIG_FIELDS = ["config_name", "agent_type", "description", "content", "format"];
-const INSTANCE_CONFIG_FIELDS = ["config_name", "description", "content", "format"];
-const GROUP_FIELDS = ["group_name", "description", "tags", "configs", "instance_configs"];
+const CONFIG_FIELDS = ["config_name", "agent_type", "description", "content", "format", "rollout"];
+const INSTANCE_CONFIG_FIELDS = ["config_name", "description", "content", "format", "rollout"];
+const GROUP_FIELDS = ["group_name", "description", "tags", "ips", "hostnames", "configs", "instance_configs"];
 
 class FileReader {
   readonly problems: Problem[] = [];
@@ -188,7 +191,8 @@ export function parseConfigFile(file: string, text: string): Parsed<ParsedConfig
   const content = r.string(f, "content", true);
   if (f.has("content") && content.value === "" && r.problems.length === 0) r.problem(content.pos, 'field "content" must not be empty');
   const format = r.format(f);
-  const spec: ConfigSpec = { name: name.value, agentType: agentType.value, description: description.value, content: content.value, ...(format ? { format } : {}) };
+  const rollout = configRollout(r, f, file);
+  const spec: ConfigSpec = { name: name.value, agentType: agentType.value, description: description.value, content: content.value, ...(format ? { format } : {}), ...(rollout ? { rollout } : {}) };
   return { value: { spec, namePos: name.pos, contentPos: content.pos, contentPlace: r.place(f, content.pos) }, problems: r.problems };
 }
 
@@ -201,8 +205,27 @@ export function parseInstanceConfigFile(file: string, text: string): Parsed<Pars
   const content = r.string(f, "content", true);
   if (f.has("content") && content.value === "" && r.problems.length === 0) r.problem(content.pos, 'field "content" must not be empty');
   const format = r.format(f);
-  const spec: InstanceConfigSpec = { name: name.value, description: description.value, content: content.value, ...(format ? { format } : {}) };
+  const rollout = configRollout(r, f, file);
+  const spec: InstanceConfigSpec = { name: name.value, description: description.value, content: content.value, ...(format ? { format } : {}), ...(rollout ? { rollout } : {}) };
   return { value: { spec, namePos: name.pos, contentPos: content.pos, contentPlace: r.place(f, content.pos) }, problems: r.problems };
+}
+
+/** A config file's own rollout policy (`rollout:`), which replaces the repository's for that config. */
+function configRollout(r: FileReader, f: Map<string, Pair<unknown, unknown>>, file: string): RolloutPolicy | undefined {
+  const pair = f.get("rollout");
+  return pair ? readPolicy(r, pair.value ?? pair.key, file, 'field "rollout"') : undefined;
+}
+
+/** `rollout.yaml` at the repository's root: the rollout policy of every config without its own. */
+export function parseRolloutFile(file: string, text: string): Parsed<RolloutPolicy> {
+  const r = new FileReader(file, text);
+  if (r.doc.errors.length > 0) return { problems: r.problems };
+  if (r.doc.contents == null || (isScalar(r.doc.contents) && r.doc.contents.value == null)) {
+    r.problem({ line: 1, column: 1 }, `${file} is empty: write a policy such as "waves: [1%, 10%, 100%]", or delete the file to send changes to every agent at once`);
+    return { problems: r.problems };
+  }
+  const value = readPolicy(r, r.doc.contents, file, file);
+  return value && r.problems.length === 0 ? { value, problems: [] } : { problems: r.problems };
 }
 
 export function parseGroupFile(file: string, text: string): Parsed<ParsedGroup> {
@@ -241,10 +264,12 @@ export function parseGroupFile(file: string, text: string): Parsed<ParsedGroup> 
     }
     return out;
   };
+  const ips = f.has("ips") ? readIps(r, f.get("ips")?.value) : undefined;
+  const hostnames = f.has("hostnames") ? readHostnames(r, f.get("hostnames")?.value) : undefined;
   const configRefs = refs("configs", "a config");
   const instanceRefs = refs("instance_configs", "an instance config");
   const configs = [...new Set(configRefs.map((c) => c.name))].sort();
-  const spec: GroupSpec = { name: name.value, description: description.value, tags, configs };
+  const spec: GroupSpec = { name: name.value, description: description.value, tags, configs, ...(ips?.length ? { ips } : {}), ...(hostnames?.length ? { hostnames } : {}) };
   if (f.has("instance_configs")) Object.assign(spec, { instanceConfigs: [...new Set(instanceRefs.map((c) => c.name))].sort() });
   return { value: { spec, namePos: name.pos, configRefs, instanceRefs }, problems: r.problems };
 }
@@ -289,7 +314,10 @@ export function renderConfig(spec: ConfigSpec, previous?: string): string {
   };
   const parse = (text: string) => {
     const back = parseConfigFile("", text);
-    return back.problems.length === 0 ? back.value?.spec : undefined;
+    if (back.problems.length > 0 || !back.value) return undefined;
+    // The User API cannot say a rollout policy: the file's `rollout:` is kept as written, not compared.
+    const { rollout: _kept, ...spec } = back.value.spec;
+    return spec;
   };
   const wanted: ConfigSpec = { name: spec.name, agentType: spec.agentType, description: spec.description, content: spec.content, ...(spec.format ? { format: spec.format } : {}) };
   return render(build, parse, wanted, `config ${spec.name}`);
@@ -307,6 +335,11 @@ export function renderGroup(spec: GroupSpec, previous?: string): string {
     // Instance configs are bound by people in the file; the User API keeps what is there.
     if (spec.instanceConfigs !== undefined) doc.set("instance_configs", doc.createNode([...spec.instanceConfigs]));
     else doc.delete("instance_configs");
+    // Address and host name selectors are written by people in the file; the User API keeps them.
+    if (spec.ips !== undefined) doc.set("ips", doc.createNode(spec.ips.map((i) => i.text)));
+    else doc.delete("ips");
+    if (spec.hostnames !== undefined) doc.set("hostnames", doc.createNode([...spec.hostnames]));
+    else doc.delete("hostnames");
     return doc;
   };
   const parse = (text: string) => {
@@ -314,6 +347,8 @@ export function renderGroup(spec: GroupSpec, previous?: string): string {
     return back.problems.length === 0 ? back.value?.spec : undefined;
   };
   const wanted: GroupSpec = { name: spec.name, description: spec.description, tags: spec.tags.map((t) => ({ name: t.name, value: t.value })), configs: [...new Set(spec.configs)].sort() };
+  if (spec.ips?.length) Object.assign(wanted, { ips: spec.ips });
+  if (spec.hostnames?.length) Object.assign(wanted, { hostnames: spec.hostnames });
   if (spec.instanceConfigs !== undefined) Object.assign(wanted, { instanceConfigs: [...new Set(spec.instanceConfigs)].sort() });
   return render(build, parse, wanted, `agent group ${spec.name}`);
 }
