@@ -38,7 +38,7 @@ test("buckets are deterministic, depend on the config, and spread evenly", (t) =
   const deciles = new Array<number>(10).fill(0);
   for (const x of a) {
     t.true(x >= 0 && x < 10_000 && Number.isInteger(x));
-    deciles[Math.floor(x / 1000)]++;
+    deciles[Math.floor(x / 1000)] = (deciles[Math.floor(x / 1000)] ?? 0) + 1;
   }
   // 1,000 expected per decile; binomial sd ~30: a bad hash lands far outside this.
   for (const d of deciles) t.true(d > 850 && d < 1150, String(deciles));
