@@ -177,3 +177,26 @@ test("group ips select alpha agents by the ip they report; alpha agents report n
   const listed = await server.api.listAgents({ group_name: "lan" });
   t.deepEqual(listed.body.agents.map((a) => pb.Agent.toObject(a as never).agent_id), ["c1"]);
 });
+
+test("writes through the User API keep a group's ips/hostnames and a config's rollout: as the files say", async (t) => {
+  const dir = repoWith("cs-sel-api-", {
+    ...selectorRepo,
+    "configs/own.yaml": `${configYaml("own", "a: 1\n")}rollout:\n  waves: [10%] # canary first\n`,
+  });
+  const server = await withServer(t, { repo: dir });
+  const group = await server.api.updateGroup({ agent_group: { group_name: "web", description: "web hosts", tags: [{ name: "tier", value: "1" }] } });
+  t.is(group.status, 200);
+  const config = await server.api.updateConfig({ config_detail: { config_name: "own", agent_type: "ilogtail", content: "a: 2\n" } });
+  t.is(config.status, 200);
+  const show = (path: string) => git(dir, "show", `HEAD:${path}`);
+  t.regex(show("agent_groups/web.yaml"), /hostnames:\n\s*- web-\*\n\s*- "?\*\.prod\.example\.com"?/);
+  t.regex(show("agent_groups/web.yaml"), /description: web hosts/);
+  t.regex(show("configs/own.yaml"), /rollout:\n {2}waves: \[ ?10% ?\] # canary first/);
+  t.deepEqual(server.store.state.groups.get("web")?.hostnames, ["web-*", "*.prod.example.com"]);
+  t.deepEqual(server.store.state.configs.get("own")?.rollout?.waves.map((w) => w.text), ["10%", "everyone else"]);
+  // And the group still selects by host name.
+  const a = new V2Agent(server.url, "w1", {});
+  a.hostname = "web-1";
+  await a.cycle();
+  t.true(a.pipelines.has("web"));
+});
