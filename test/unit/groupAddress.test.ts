@@ -65,3 +65,15 @@ test("many distinct addresses keep the cache bounded and the answers right", (t)
   }
   t.pass();
 });
+
+test("the workers' snapshot message carries the rollout policy and address selectors through JSON", async (t) => {
+  const { applySnapshot, snapshotMessage } = await import("../../src/cluster/snapshotWire.ts");
+  const { parseRolloutFile } = await import("../../src/store/yamlCodec.ts");
+  const rollout = parseRolloutFile("rollout.yaml", "waves: [{ips: [10.0.0.0/8]}, 5%]\nbake: 1s\n").value;
+  const state = new RepoState("c", 1, 0, [config("lan")], [group("lan", { ips: ips("10.0.0.0/8", "fd00::/8"), hostnames: ["web-*"], configs: ["lan"] })], [], rollout);
+  const wired = applySnapshot(undefined, JSON.parse(JSON.stringify(snapshotMessage(state))));
+  t.deepEqual(wired?.rollout, rollout);
+  t.deepEqual(wired?.groups.get("lan"), state.groups.get("lan"));
+  t.deepEqual(wired?.applied("[]", NONE, { ip: "fd00::1", hostname: "" }).configs.map((c) => c.name), ["lan"]);
+  t.deepEqual(wired?.applied("[]", NONE, { ip: "", hostname: "web-1" }).configs.map((c) => c.name), ["lan"]);
+});
