@@ -1,4 +1,4 @@
-import { ipMatches, parseAddress } from "./addressMatch.ts";
+import { hostnameMatches, ipMatches, parseAddress } from "./addressMatch.ts";
 import type { AgentTags } from "./agent.ts";
 import { tagsMatch } from "./matching.ts";
 import { BUCKETS, type RolloutPolicy, type Wave } from "./rolloutPolicy.ts";
@@ -68,6 +68,7 @@ function selects(wave: Wave, cut: CountCut | undefined, agent: WaveAgent, bucket
       return cut === undefined || bucketOrder({ bucket, instanceId: agent.instanceId }, cut) <= 0;
     case "select": {
       if (tagsMatch(wave.tags, agent.tags)) return true;
+      if (agent.hostname !== "" && wave.hostnames?.some((g) => hostnameMatches(g, agent.hostname))) return true;
       if (wave.ips.length === 0 || agent.ip === "") return false;
       const address = parseAddress(agent.ip);
       return wave.ips.some((s) => ipMatches(s, address));
@@ -79,7 +80,7 @@ function selects(wave: Wave, cut: CountCut | undefined, agent: WaveAgent, bucket
  * The wave an agent belongs to for config `configName`, numbered from 1: the first wave that
  * selects it. Percentages select by bucket (`10%`: buckets 0-999, so every agent of `1%` is also
  * in `10%`); counts by the cuts made when their wave started (`cuts[i]` for wave i + 1; a count
- * without a cut includes everyone); selectors by tags (any one, as group tags) or address. The
+ * without a cut includes everyone); selectors by tags (any one, as group tags), address or host name. The
  * final wave selects everyone, so every agent has a wave.
  */
 export function waveOf(policy: RolloutPolicy, configName: string, agent: WaveAgent, cuts: readonly (CountCut | undefined)[] = []): number {

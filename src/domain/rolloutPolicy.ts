@@ -27,7 +27,7 @@ export interface RolloutPolicy {
 export type Wave =
   | { readonly kind: "percent"; readonly text: string; readonly basisPoints: number }
   | { readonly kind: "count"; readonly text: string; readonly count: number }
-  | { readonly kind: "select"; readonly text: string; readonly tags: readonly Tag[]; readonly ips: readonly IpSelector[] }
+  | { readonly kind: "select"; readonly text: string; readonly tags: readonly Tag[]; readonly ips: readonly IpSelector[]; readonly hostnames?: readonly string[] }
   | { readonly kind: "all"; readonly text: string };
 
 /** FAILED agents (or agents gone after receiving the version) that halt a rollout: a number, or a share of the agents reached so far. */

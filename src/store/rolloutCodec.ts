@@ -1,11 +1,11 @@
 import { isMap, isScalar, isSeq, type Node } from "yaml";
 import { MAX_WAVES, parseDuration, parsePercent, POLICY_DEFAULTS, wavesOrderProblem, withFinalWave, type HaltRule, type RolloutPolicy, type Wave } from "../domain/rolloutPolicy.ts";
 import type { Tag } from "../domain/types.ts";
-import { readIps, readTagMap, type NodeReader } from "./selectorCodec.ts";
+import { readHostnames, readIps, readTagMap, type NodeReader } from "./selectorCodec.ts";
 
 const POLICY_FIELDS = ["waves", "bake", "applyTimeout", "halt", "onHalt"];
 const HALT_FIELDS = ["failed", "failedPercent"];
-const SELECTOR_FIELDS = ["tags", "ips"];
+const SELECTOR_FIELDS = ["tags", "ips", "hostnames"];
 /** Largest count a wave may name: far beyond any fleet, small enough to stay an exact number. */
 const MAX_COUNT = 10_000_000;
 
@@ -130,16 +130,20 @@ function readWave(r: NodeReader, item: Node): Wave | undefined {
   }
   let tags: Tag[] = [];
   let ips: ReturnType<typeof readIps> = [];
+  let hostnames: string[] = [];
   let seen = 0;
   for (const pair of item.items) {
     const key = scalarText(pair.key);
     if (!SELECTOR_FIELDS.includes(key)) {
-      r.problem(r.pos(pair.key as Node), `unknown field ${JSON.stringify(key)} in a wave selector: a selector has tags ({env: staging}) and/or ips ([10.1.0.0/16])`);
+      r.problem(r.pos(pair.key as Node), `unknown field ${JSON.stringify(key)} in a wave selector: a selector has tags ({env: staging}), ips ([10.1.0.0/16]) and/or hostnames ([web-*])`);
       continue;
     }
     seen++;
     if (key === "tags") tags = readTagMap(r, pair.value, "a wave's tags");
-    else {
+    else if (key === "hostnames") {
+      hostnames = readHostnames(r, pair.value);
+      if (isSeq(pair.value) && pair.value.items.length === 0) r.problem(r.pos(pair.value as Node), "a wave's hostnames is empty: list at least one host name or pattern");
+    } else {
       ips = readIps(r, pair.value);
       if (isSeq(pair.value) && pair.value.items.length === 0) r.problem(r.pos(pair.value as Node), "a wave's ips is empty: list at least one address, range or CIDR");
     }
@@ -148,8 +152,12 @@ function readWave(r: NodeReader, item: Node): Wave | undefined {
     r.problem(at, "an empty wave selector selects nobody: give it tags ({env: staging}) or ips ([10.1.0.0/16])");
     return undefined;
   }
-  const text = [tags.length > 0 ? `tags ${tags.map((t) => `${t.name}=${t.value}`).join(",")}` : "", ips.length > 0 ? `ips ${ips.map((i) => i.text).join(",")}` : ""].filter((s) => s !== "").join(" or ");
-  return { kind: "select", text: text || "selector", tags, ips };
+  const text = [
+    tags.length > 0 ? `tags ${tags.map((t) => `${t.name}=${t.value}`).join(",")}` : "",
+    ips.length > 0 ? `ips ${ips.map((i) => i.text).join(",")}` : "",
+    hostnames.length > 0 ? `hostnames ${hostnames.join(",")}` : "",
+  ].filter((s) => s !== "").join(" or ");
+  return { kind: "select", text: text || "selector", tags, ips, ...(hostnames.length > 0 ? { hostnames } : {}) };
 }
 
 function readHalt(r: NodeReader, node: unknown): HaltRule {

@@ -74,6 +74,9 @@ test("an agent belongs to the first wave that selects it: selectors by tags (v1 
   t.is(waveOf(p, "c", agent("c", { tags: { named: {}, values: ["staging"] } })), 1);
   t.is(waveOf(p, "c", agent("d", { ip: "10.2.0.1" })), 3);
   t.is(waveOf(p, "c", agent("e", { ip: "::ffff:10.1.0.9" })), 2);
+  const byHost = policy([{ kind: "select", text: "hostnames canary-*", tags: [], ips: [], hostnames: ["canary-*"] }]);
+  t.is(waveOf(byHost, "c", agent("f", { hostname: "Canary-3" })), 1);
+  t.is(waveOf(byHost, "c", agent("g", { hostname: "web-3" })), 2);
   t.false(inWaves(p, 2, "c", agent("d", { ip: "10.2.0.1" })));
   t.true(inWaves(p, 3, "c", agent("d", { ip: "10.2.0.1" })));
 });

@@ -45,11 +45,11 @@ test("rollout.yaml: the issue's example parses, a final everyone wave only when 
     onHalt: "revert",
     source: "rollout.yaml",
   });
-  const mixed = parseRolloutFile("rollout.yaml", "waves:\n  - {tags: {env: staging}}\n  - {ips: [10.1.0.0/16, 10.2.0.1-20]}\n  - 25\n  - '100'\n  - 10%\nhalt: {failedPercent: 2.5}\n");
+  const mixed = parseRolloutFile("rollout.yaml", "waves:\n  - {tags: {env: staging}, hostnames: [Canary-*]}\n  - {ips: [10.1.0.0/16, 10.2.0.1-20]}\n  - 25\n  - '100'\n  - 10%\nhalt: {failedPercent: 2.5}\n");
   t.deepEqual(mixed.problems, []);
   const waves = mixed.value?.waves ?? [];
   t.deepEqual(waves.map((w) => w.kind), ["select", "select", "count", "count", "percent", "all"]);
-  t.deepEqual(waves[0], { kind: "select", text: "tags env=staging", tags: [{ name: "env", value: "staging" }], ips: [] });
+  t.deepEqual(waves[0], { kind: "select", text: "tags env=staging or hostnames canary-*", tags: [{ name: "env", value: "staging" }], ips: [], hostnames: ["canary-*"] });
   t.is(waves[5], FINAL_WAVE);
   t.deepEqual(mixed.value?.halt, { failedPercent: 2.5 });
   t.is(mixed.value?.bakeMs, POLICY_DEFAULTS.bakeMs);
@@ -71,7 +71,7 @@ test("rollout.yaml: every malformed field is reported at its line and column", (
     "1:28 waves are cumulative: 5% after 10% adds no agent (each percentage is of the whole fleet and must be larger than the one before)",
     "1:39 a wave's tags is empty: name at least one tag",
     "1:44 an empty wave selector selects nobody: give it tags ({env: staging}) or ips ([10.1.0.0/16])",
-    '1:45 unknown field "ipz" in a wave selector: a selector has tags ({env: staging}) and/or ips ([10.1.0.0/16])',
+    '1:45 unknown field "ipz" in a wave selector: a selector has tags ({env: staging}), ips ([10.1.0.0/16]) and/or hostnames ([web-*])',
     "1:55 a wave is a percentage (10%), a count of agents (25) or a selector ({tags: {env: staging}} or {ips: [10.1.0.0/16]}), not a list",
     "2:7 bake must be a duration with a unit, such as 30s, 10m or 1h (a bare number has no unit)",
     '3:15 applyTimeout: "soon" is not a duration: write a number and a unit, such as 30s, 10m, 1h30m (units: ms, s, m, h, d)',
