@@ -1,4 +1,5 @@
 import { RepoState } from "../domain/repoState.ts";
+import type { RolloutPolicy } from "../domain/rolloutPolicy.ts";
 import type { ConfigRecord, GroupSpec, InstanceConfigRecord } from "../domain/types.ts";
 
 /**
@@ -17,6 +18,8 @@ export interface SnapshotMessage {
   readonly removedInstances: readonly string[];
   /** Every group (a few small records). */
   readonly groups: readonly GroupSpec[];
+  /** The repository's rollout policy (small, plain data). */
+  readonly rollout?: RolloutPolicy | undefined;
 }
 
 /** The records of `state` that are not in `previous` (by identity: the store keeps unchanged records), or all of them. */
@@ -41,6 +44,7 @@ export function snapshotMessage(state: RepoState, previous?: RepoState): Snapsho
     instances: instances.put,
     removedInstances: instances.removed,
     groups: state.sortedGroups,
+    ...(state.rollout ? { rollout: state.rollout } : {}),
   };
 }
 
@@ -58,5 +62,5 @@ function merged<T extends { name: string }>(before: ReadonlyMap<string, T> | und
 export function applySnapshot(current: RepoState | undefined, m: SnapshotMessage): RepoState | undefined {
   const base = m.base === null ? undefined : current;
   if (m.base !== null && current?.commit !== m.base) return undefined;
-  return new RepoState(m.commit, m.depth, m.committedAt, merged(base?.configs, m.configs, m.removedConfigs), m.groups, merged(base?.instanceConfigs, m.instances, m.removedInstances));
+  return new RepoState(m.commit, m.depth, m.committedAt, merged(base?.configs, m.configs, m.removedConfigs), m.groups, merged(base?.instanceConfigs, m.instances, m.removedInstances), m.rollout);
 }

@@ -1,6 +1,6 @@
 import { ApplyStatus, isLate, type AgentProtocol, type AgentRecord } from "./agent.ts";
 import { DomainError } from "./errors.ts";
-import { groupMatches } from "./matching.ts";
+import { addressSelectorsIn, groupMatches, matchKey } from "./matching.ts";
 import type { RepoState } from "./repoState.ts";
 import { CONFIG_STATES, findReport, standing, targets, type ConfigState } from "./rollout.ts";
 import type { GroupSpec } from "./types.ts";
@@ -82,6 +82,7 @@ export function agentFilter(query: AgentQuery, state: RepoState, now: number): (
   const config = query.config !== undefined ? state.configs.get(query.config) : undefined;
   if (query.config !== undefined && !config) throw new DomainError("ConfigNotExist", `Config ${query.config} doesn't exist in the served commit.`);
   const inGroup = new Map<string, boolean>();
+  const groupSelectors = addressSelectorsIn(group ? [group] : []);
   const targeted = new Map<string, boolean>();
   return (a) => {
     const hb = a.heartbeat;
@@ -97,16 +98,17 @@ export function agentFilter(query: AgentQuery, state: RepoState, now: number): (
       if (!(Object.hasOwn(named, tag.name) && named[tag.name] === tag.value) && !hb.tags.values?.includes(tag.value)) return false;
     }
     if (group) {
-      let m = inGroup.get(a.tagsKey);
-      if (m === undefined) inGroup.set(a.tagsKey, (m = groupMatches(group, hb.tags)));
+      const groupKey = matchKey(a.tagsKey, hb.attributes, groupSelectors);
+      let m = inGroup.get(groupKey);
+      if (m === undefined) inGroup.set(groupKey, (m = groupMatches(group, hb.tags, hb.attributes)));
       if (!m) return false;
     }
     if (query.failed !== undefined && (a.pipelines.some((c) => c.status === ApplyStatus.FAILED) || a.instances.some((c) => c.status === ApplyStatus.FAILED)) !== query.failed) return false;
     if (query.late !== undefined && isLate(a, now) !== query.late) return false;
     if (config && query.configState !== undefined) {
-      const key = `${hb.protocol}${a.tagsKey}`;
+      const key = `${hb.protocol}${state.matchKey(a.tagsKey, hb.attributes)}`;
       let t = targeted.get(key);
-      if (t === undefined) targeted.set(key, (t = targets(config, hb.protocol, state.applied(a.tagsKey, hb.tags).configs)));
+      if (t === undefined) targeted.set(key, (t = targets(config, hb.protocol, state.applied(a.tagsKey, hb.tags, hb.attributes).configs)));
       if (!t || standing(hb.protocol, findReport(a.pipelines, config.name), config.version) !== query.configState) return false;
     }
     return true;

@@ -1,6 +1,6 @@
 import { isLate, type AgentRecord } from "./agent.ts";
 import { DomainError } from "./errors.ts";
-import { groupMatches } from "./matching.ts";
+import { addressSelectorsIn, groupMatches, matchKey } from "./matching.ts";
 import { isValidName, nameRuleMessage } from "./names.ts";
 import type { RepoState } from "./repoState.ts";
 import type { GroupSpec, Tag } from "./types.ts";
@@ -42,6 +42,9 @@ export function planReplaceGroup(state: RepoState, input: GroupReplacement): Wri
     description: input.description,
     tags: input.tags.map((t) => ({ name: t.name, value: t.value })),
     configs: sortedUnique(input.configs),
+    // Address and host name selectors are written in the file; a replacement through the API keeps them.
+    ...(old?.ips !== undefined ? { ips: old.ips } : {}),
+    ...(old?.hostnames !== undefined ? { hostnames: old.hostnames } : {}),
     ...(instanceConfigs !== undefined ? { instanceConfigs } : {}),
   };
   const message = `${old ? "Update" : "Create"} agent group ${input.name}`;
@@ -69,16 +72,18 @@ export function countGroupAgents(groups: readonly GroupSpec[], agents: Iterable<
   const agentsOf = new Array<number>(groups.length).fill(0);
   const lateOf = new Array<number>(groups.length).fill(0);
   const bySet = new Map<string, number[]>();
+  const selectors = addressSelectorsIn(groups);
   for (const a of agents) {
     const hb = a.heartbeat;
     if (!hb) continue;
-    let matched = bySet.get(a.tagsKey);
+    const key = matchKey(a.tagsKey, hb.attributes, selectors);
+    let matched = bySet.get(key);
     if (matched === undefined) {
       matched = [];
       groups.forEach((g, i) => {
-        if (groupMatches(g, hb.tags)) matched?.push(i);
+        if (groupMatches(g, hb.tags, hb.attributes)) matched?.push(i);
       });
-      bySet.set(a.tagsKey, matched);
+      bySet.set(key, matched);
     }
     const late = isLate(a, now);
     for (const i of matched) {
@@ -92,5 +97,5 @@ export function countGroupAgents(groups: readonly GroupSpec[], agents: Iterable<
 /** The groups (of `groups`) that select an agent with these tags. */
 export function groupsOf(groups: readonly GroupSpec[], agent: AgentRecord): string[] {
   const hb = agent.heartbeat;
-  return hb ? groups.filter((g) => groupMatches(g, hb.tags)).map((g) => g.name) : [];
+  return hb ? groups.filter((g) => groupMatches(g, hb.tags, hb.attributes)).map((g) => g.name) : [];
 }

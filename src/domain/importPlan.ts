@@ -87,7 +87,7 @@ export function planImport(state: RepoState, source: ImportSource): ImportPlan {
     }
     bindings += configs.length;
     const old = state.groups.get(g.name);
-    const spec: GroupSpec = { name: g.name, description: g.description, tags: g.tags.map((t) => ({ name: t.name, value: t.value })), configs, ...(old?.instanceConfigs ? { instanceConfigs: old.instanceConfigs } : {}) };
+    const spec: GroupSpec = { name: g.name, description: g.description, tags: g.tags.map((t) => ({ name: t.name, value: t.value })), configs, ...(old?.ips ? { ips: old.ips } : {}), ...(old?.hostnames ? { hostnames: old.hostnames } : {}), ...(old?.instanceConfigs ? { instanceConfigs: old.instanceConfigs } : {}) };
     const same = old !== undefined && old.description === spec.description && sameTags(old.tags, spec.tags) && sameList(old.configs, spec.configs);
     // The default group exists even without its file: one equal to the source's needs none.
     entries.push({ kind: "agent group", name: g.name, outcome: old === undefined ? "new" : same ? "unchanged" : "changed" });

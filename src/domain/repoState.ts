@@ -1,5 +1,6 @@
 import type { AgentTags } from "./agent.ts";
-import { groupMatches } from "./matching.ts";
+import { addressSelectorsIn, groupMatches, matchKey, type AgentAddress } from "./matching.ts";
+import type { RolloutPolicy } from "./rolloutPolicy.ts";
 import { DEFAULT_GROUP, DEFAULT_GROUP_DESCRIPTION, type ConfigRecord, type GroupSpec, type InstanceConfigRecord } from "./types.ts";
 import { byName } from "./names.ts";
 
@@ -30,7 +31,11 @@ export class RepoState {
   readonly sortedGroups: readonly GroupSpec[];
   /** Configs whose content is not a mapping, so agents that take JSON pipelines (v2) never get them. */
   readonly notMappings: readonly { readonly name: string; readonly kind: "pipeline" | "instance"; readonly problem: string }[];
+  /** Whether some group selects by ip or host name: then the applied lists depend on them too. */
+  readonly addressSelectors: { readonly ip: boolean; readonly hostname: boolean };
   private readonly appliedCache = new Map<string, Applied>();
+  /** Applied lists by the set of groups that match, so agents that differ only by address share one. */
+  private readonly appliedBySet = new Map<string, Applied>();
   private cachedKeyBytes = 0;
 
   constructor(
@@ -42,6 +47,8 @@ export class RepoState {
     configs: Iterable<ConfigRecord>,
     groups: Iterable<GroupSpec>,
     instanceConfigs: Iterable<InstanceConfigRecord> = [],
+    /** The repository's rollout policy (rollout.yaml), for configs without their own `rollout:`. */
+    readonly rollout: RolloutPolicy | undefined = undefined,
   ) {
     this.configs = new Map([...configs].map((c) => [c.name, Object.freeze(c)]));
     this.instanceConfigs = new Map([...instanceConfigs].map((c) => [c.name, Object.freeze(c)]));
@@ -51,34 +58,53 @@ export class RepoState {
     this.sortedConfigs = Object.freeze([...this.configs.values()].sort(byName));
     this.sortedInstanceConfigs = Object.freeze([...this.instanceConfigs.values()].sort(byName));
     this.sortedGroups = Object.freeze([...this.groups.values()].sort(byName));
+    this.addressSelectors = Object.freeze(addressSelectorsIn(this.sortedGroups));
     const notMappings: { name: string; kind: "pipeline" | "instance"; problem: string }[] = [];
     for (const c of this.sortedConfigs) if (c.notMapping !== undefined) notMappings.push({ name: c.name, kind: "pipeline", problem: c.notMapping });
     for (const c of this.sortedInstanceConfigs) if (c.notMapping !== undefined) notMappings.push({ name: c.name, kind: "instance", problem: c.notMapping });
     this.notMappings = Object.freeze(notMappings);
   }
 
-  /** Configs applied to any group matching these tags, sorted by name. Cached per tag set. */
-  appliedConfigs(key: string, tags: AgentTags): readonly ConfigRecord[] {
-    return this.applied(key, tags).configs;
+  /** Configs applied to any group matching these tags (and address), sorted by name. Cached per tag set. */
+  appliedConfigs(key: string, tags: AgentTags, address?: AgentAddress): readonly ConfigRecord[] {
+    return this.applied(key, tags, address).configs;
   }
 
-  /** Everything applied to any group matching these tags. Cached per tag set (`key` = tagsKey(tags)). */
-  applied(key: string, tags: AgentTags): Applied {
+  /** The key the applied lists of an agent are cached under (see matchKey): for callers' own caches per distinct agent. */
+  matchKey(tagsKey: string, address: AgentAddress | undefined): string {
+    return matchKey(tagsKey, address, this.addressSelectors);
+  }
+
+  /**
+   * Everything applied to any group matching these tags, or this address when some group selects
+   * by address (`address`: what the agent reports; without it only tags are matched). Cached per
+   * tag set (`tagsSetKey` = tagsKey(tags)), and per address only when some group selects by one.
+   */
+  applied(tagsSetKey: string, tags: AgentTags, address?: AgentAddress): Applied {
+    const key = matchKey(tagsSetKey, address, this.addressSelectors);
     const cached = this.appliedCache.get(key);
     if (cached) return cached;
     const names = new Set<string>();
     const instanceNames = new Set<string>();
+    const matched: string[] = [];
     for (const group of this.sortedGroups) {
-      if (!groupMatches(group, tags)) continue;
+      if (!groupMatches(group, tags, address)) continue;
+      matched.push(group.name);
       for (const c of group.configs) names.add(c);
       for (const c of group.instanceConfigs ?? []) instanceNames.add(c);
     }
     const pick = <T extends { name: string }>(wanted: Set<string>, from: ReadonlyMap<string, T>): readonly T[] =>
       Object.freeze([...wanted].map((n) => from.get(n)).filter((c): c is T => c !== undefined).sort(byName));
-    const applied: Applied = Object.freeze({ configs: pick(names, this.configs), instances: pick(instanceNames, this.instanceConfigs) });
+    const setKey = key === tagsSetKey ? undefined : matched.join("\0");
+    const applied: Applied = (setKey !== undefined ? this.appliedBySet.get(setKey) : undefined) ?? Object.freeze({ configs: pick(names, this.configs), instances: pick(instanceNames, this.instanceConfigs) });
     if (this.appliedCache.size >= MAX_CACHED_TAG_SETS || this.cachedKeyBytes + key.length > MAX_CACHED_KEY_BYTES) {
       this.appliedCache.clear();
+      this.appliedBySet.clear();
       this.cachedKeyBytes = 0;
+    }
+    if (setKey !== undefined && setKey.length <= MAX_CACHED_KEY_BYTES && !this.appliedBySet.has(setKey)) {
+      this.appliedBySet.set(setKey, applied);
+      this.cachedKeyBytes += setKey.length;
     }
     // A key larger than the whole budget is answered but not kept.
     if (key.length <= MAX_CACHED_KEY_BYTES) {

@@ -74,10 +74,10 @@ export function rolloutOf(state: RepoState, kind: ConfigKind, name: string, agen
   for (const agent of agents) {
     const hb = agent.heartbeat;
     if (!hb) continue;
-    const key = `${hb.protocol}${agent.tagsKey}`;
+    const key = `${hb.protocol}${state.matchKey(agent.tagsKey, hb.attributes)}`;
     let t = targetedSets.get(key);
     if (t === undefined) {
-      const a = state.applied(agent.tagsKey, hb.tags);
+      const a = state.applied(agent.tagsKey, hb.tags, hb.attributes);
       targetedSets.set(key, (t = targets(config, hb.protocol, kind === "pipeline" ? a.configs : a.instances)));
     }
     if (!t) continue;

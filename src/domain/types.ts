@@ -1,4 +1,6 @@
+import type { IpSelector } from "./addressMatch.ts";
 import type { ContentFormat } from "./contentFormat.ts";
+import type { RolloutPolicy } from "./rolloutPolicy.ts";
 
 export interface Tag {
   readonly name: string;
@@ -12,6 +14,8 @@ export interface InstanceConfigSpec {
   readonly content: string;
   /** The file's `format:` when it declares one: how the content is checked (src/domain/contentFormat.ts). */
   readonly format?: ContentFormat;
+  /** The file's `rollout:` policy, which replaces the repository's rollout.yaml for this config. */
+  readonly rollout?: RolloutPolicy;
 }
 
 /** A pipeline config (`configs/<name>.yaml`): an instance config's fields and the agent type it is for. */
@@ -42,6 +46,10 @@ export interface GroupSpec {
   readonly name: string;
   readonly description: string;
   readonly tags: readonly Tag[];
+  /** Addresses, ranges and CIDRs (`ips:`): the group also matches an agent reporting an address in one. */
+  readonly ips?: readonly IpSelector[] | undefined;
+  /** Host name globs, lower case (`hostnames:`): the group also matches an agent whose host name fits one. */
+  readonly hostnames?: readonly string[] | undefined;
   /** Names of the configs applied to this group, sorted and unique. */
   readonly configs: readonly string[];
   /** Names of the instance configs applied to this group, sorted and unique (absent = none). */

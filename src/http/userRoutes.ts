@@ -1,6 +1,6 @@
 import { runningDetails, type AgentRecord, type AgentTags } from "../domain/agent.ts";
 import { DomainError } from "../domain/errors.ts";
-import { groupMatches } from "../domain/matching.ts";
+import { addressSelectorsIn, groupMatches, matchKey } from "../domain/matching.ts";
 import type { ConfigSpec, GroupSpec } from "../domain/types.ts";
 import * as ops from "../domain/userOps.ts";
 import { configserver } from "../gen/proto.js";
@@ -143,14 +143,16 @@ export function userRoutes(api: UserApi): RouteSpec<never>[] {
     // arriving meanwhile are not held up for the whole listing.
     const all = await api.registry.list();
     const matches = new Map<string, boolean>();
+    const selectors = addressSelectorsIn([group]);
     const agents: ReturnType<typeof agentMessage>[] = [];
     for (let i = 0; i < all.length; i++) {
       if (i > 0 && i % 5000 === 0) await yieldToEventLoop();
       const a = all[i] as AgentRecord;
       const hb = a.heartbeat;
       if (!hb) continue;
-      let m = matches.get(a.tagsKey);
-      if (m === undefined) matches.set(a.tagsKey, (m = groupMatches(group, hb.tags)));
+      const key = matchKey(a.tagsKey, hb.attributes, selectors);
+      let m = matches.get(key);
+      if (m === undefined) matches.set(key, (m = groupMatches(group, hb.tags, hb.attributes)));
       if (m) agents.push(agentMessage(a));
     }
     return { message: "Get agent list success", [LONG_LIST]: { field: "agents", items: agents } };

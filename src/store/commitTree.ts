@@ -1,5 +1,5 @@
 import type { Git } from "./git.ts";
-import { STATE_DIRS } from "./repoContent.ts";
+import { STATE_PATHS } from "./repoContent.ts";
 
 /**
  * Resolves a revision to a commit hash, with an error that says what to do in a CI checkout
@@ -22,7 +22,7 @@ export async function resolveCommit(git: Git, rev: string): Promise<string> {
  */
 export async function readCommitTree(git: Git, rev: string): Promise<Map<string, string>> {
   const commit = await resolveCommit(git, rev);
-  const entries = await git.lsTree(commit, STATE_DIRS, false);
+  const entries = await git.lsTree(commit, STATE_PATHS, false);
   const blobs = await git.catFileBatch(entries.map((e) => e.blob));
   const files = new Map<string, string>();
   entries.forEach((e, i) => files.set(e.path, blobs[i]?.toString("utf8") ?? ""));

@@ -1,18 +1,25 @@
+import type { RolloutPolicy } from "../domain/rolloutPolicy.ts";
 import type { ConfigSpec, GroupSpec, InstanceConfigSpec, Problem } from "../domain/types.ts";
 import { validateRepo, type ConfigFile, type GroupFile, type InstanceConfigFile } from "../domain/validateRepo.ts";
 import { withContentProblem } from "./contentCheck.ts";
-import { parseConfigFile, parseGroupFile, parseInstanceConfigFile } from "./yaml/parseFiles.ts";
+import { parseConfigFile, parseGroupFile, parseInstanceConfigFile, parseRolloutFile } from "./yaml/parseFiles.ts";
 
 export const CONFIG_DIR = "configs";
 export const GROUP_DIR = "agent_groups";
 export const INSTANCE_DIR = "instance_configs";
 /** Every folder the server reads; the rest of the repository (README, CI files) is ignored. */
 export const STATE_DIRS: readonly string[] = [CONFIG_DIR, GROUP_DIR, INSTANCE_DIR];
+/** The repository's rollout policy, the one state file at the root. */
+export const ROLLOUT_FILE = "rollout.yaml";
+/** What to list of a tree to read its state: the folders and the root files. */
+export const STATE_PATHS: readonly string[] = [...STATE_DIRS, ROLLOUT_FILE];
 
 export interface RepoContent {
   readonly configs: readonly ConfigSpec[];
   readonly groups: readonly GroupSpec[];
   readonly instanceConfigs: readonly InstanceConfigSpec[];
+  /** The repository's default rollout policy (rollout.yaml); undefined without one. */
+  readonly rollout?: RolloutPolicy | undefined;
   readonly problems: readonly Problem[];
 }
 
@@ -22,7 +29,7 @@ export const instanceConfigPath = (name: string) => `${INSTANCE_DIR}/${name}.yam
 
 /** Whether a repository path is one the server reads (or must complain about). */
 export function isStatePath(path: string): boolean {
-  return STATE_DIRS.some((d) => path.startsWith(`${d}/`));
+  return path === ROLLOUT_FILE || STATE_DIRS.some((d) => path.startsWith(`${d}/`));
 }
 
 /**
@@ -38,7 +45,14 @@ export function readRepoContent(files: ReadonlyMap<string, string>, cache?: Pars
   /** Config files that exist but could not be read at all: a group naming one is not "missing" it. */
   const unreadable = new Set<string>();
   const unreadableInstances = new Set<string>();
+  let rollout: RolloutPolicy | undefined;
   for (const [file, text] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (file === ROLLOUT_FILE) {
+      const r = cached(cache, file, text, () => parseRolloutFile(file, text));
+      problems.push(...r.problems);
+      rollout = r.value;
+      continue;
+    }
     const slash = file.indexOf("/");
     const dir = file.slice(0, slash);
     const base = file.slice(slash + 1);
@@ -73,7 +87,7 @@ export function readRepoContent(files: ReadonlyMap<string, string>, cache?: Pars
   problems.push(...validateRepo(configs, groups, unreadable, instances, unreadableInstances));
   problems.sort(byPosition);
   const ok = <T extends { file: string }>(f: T) => !broken.has(f.file);
-  return { configs: configs.filter(ok).map((c) => c.spec), groups: groups.filter(ok).map((g) => g.spec), instanceConfigs: instances.filter(ok).map((c) => c.spec), problems };
+  return { configs: configs.filter(ok).map((c) => c.spec), groups: groups.filter(ok).map((g) => g.spec), instanceConfigs: instances.filter(ok).map((c) => c.spec), rollout, problems };
 }
 
 /**

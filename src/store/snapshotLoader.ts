@@ -1,7 +1,7 @@
 import { RepoState } from "../domain/repoState.ts";
 import type { ConfigRecord, ConfigSpec, InstanceConfigRecord, InstanceConfigSpec, Problem } from "../domain/types.ts";
 import type { Git } from "./git.ts";
-import { configPath, instanceConfigPath, ParseCache, readRepoContent, STATE_DIRS } from "./repoContent.ts";
+import { configPath, instanceConfigPath, ParseCache, readRepoContent, STATE_PATHS } from "./repoContent.ts";
 import { VersionIndex, type VersionStartup } from "./versionIndex.ts";
 import { pipelineJson } from "./yaml/pipelineJson.ts";
 
@@ -76,7 +76,7 @@ export class SnapshotLoader {
 
   /** Every state file of a commit; blobs already read for the previous tree are not read again. */
   private async readTree(commit: string): Promise<Map<string, string>> {
-    const entries = await this.git.lsTree(commit, STATE_DIRS, true);
+    const entries = await this.git.lsTree(commit, STATE_PATHS, true);
     const missing = [...new Set(entries.map((e) => e.blob).filter((b) => !this.blobTexts.has(b)))];
     const contents = await this.git.catFileBatch(missing);
     const cache = new Map<string, string>();
@@ -133,7 +133,7 @@ export class SnapshotLoader {
     };
     const configs: ConfigRecord[] = content.configs.map((c) => record(c, configPath(c.name)));
     const instances: InstanceConfigRecord[] = content.instanceConfigs.map((c) => record(c, instanceConfigPath(c.name)));
-    const state = new RepoState(commit, this.versions.depth, this.versions.committedAt, configs, content.groups, instances);
+    const state = new RepoState(commit, this.versions.depth, this.versions.committedAt, configs, content.groups, instances, content.rollout);
     return { commit, state, problems: [], texts };
   }
 }

@@ -1,6 +1,6 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { STATE_DIRS } from "./repoContent.ts";
+import { ROLLOUT_FILE, STATE_DIRS } from "./repoContent.ts";
 
 /** The state files of a directory as they are on disk (what `validate` checks before a commit). */
 export async function readWorkingTree(dir: string): Promise<Map<string, string>> {
@@ -14,5 +14,6 @@ export async function readWorkingTree(dir: string): Promise<Map<string, string>>
     }
   };
   for (const dir of STATE_DIRS) await walk(dir);
+  if ((await stat(join(dir, ROLLOUT_FILE)).catch(() => undefined))?.isFile()) files.set(ROLLOUT_FILE, await readFile(join(dir, ROLLOUT_FILE), "utf8"));
   return files;
 }

@@ -51,6 +51,8 @@ export class V1Agent {
   readonly held = new Map<string, number>();
   version = "3.0.5";
   ip = "10.0.0.21";
+  /** Sent in attributes when set (the real iLogtail 1.x sends version and ip; other v1 clients add hostname). */
+  hostname: string | undefined;
   interval = 10;
   /** Seconds of the clock the request ids are made from (the agent uses time(NULL)). */
   clock = () => Math.floor(Date.now() / 1000);
@@ -71,7 +73,7 @@ export class V1Agent {
       request_id: requestId,
       agent_id: this.instanceId,
       agent_type: "iLogtail",
-      attributes: { version: this.version, ip: this.ip },
+      attributes: { version: this.version, ip: this.ip, ...(this.hostname !== undefined ? { hostname: this.hostname } : {}) },
       tags: Object.keys(this.tags).sort().map((k) => this.tags[k] as string),
       running_status: "",
       startup_time: 0 as never,

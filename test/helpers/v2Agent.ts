@@ -47,6 +47,9 @@ export class V2Agent {
   readonly pipelines = new Map<string, HeldConfig>();
   readonly instances = new Map<string, HeldConfig>();
   private readonly startupTime = Math.floor(Date.now() / 1000);
+  /** What it reports as its attributes' ip and hostname (a host's own, so tests can give each its own). */
+  ip = "10.0.0.7";
+  hostname: string;
   /** Sent with every request (`connection: close`: each request on a new connection, as an agent without keep-alive). */
   headers: Record<string, string> = {};
 
@@ -55,6 +58,7 @@ export class V2Agent {
     readonly instanceId: string,
     readonly tags: Record<string, string>,
   ) {
+    this.hostname = `host-${instanceId}`;
     mkdirSync(this.pipelineDir, { recursive: true });
     mkdirSync(this.instanceDir, { recursive: true });
   }
@@ -76,7 +80,7 @@ export class V2Agent {
       capabilities: this.capabilities,
       instance_id: Buffer.from(this.instanceId),
       agent_type: "LoongCollector",
-      attributes: { hostname: Buffer.from(`host-${this.instanceId}`), ip: Buffer.from("10.0.0.7"), version: Buffer.from("3.0.5"), extras: { osDetail: Buffer.from("Linux 6.1") } },
+      attributes: { hostname: Buffer.from(this.hostname), ip: Buffer.from(this.ip), version: Buffer.from("3.0.5"), extras: { osDetail: Buffer.from("Linux 6.1") } },
       tags: Object.entries(this.tags).map(([name, value]) => ({ name, value })),
       running_status: "running",
       startup_time: this.startupTime,

@@ -97,7 +97,7 @@ export function alphaRoutes(deps: AgentDeps): RouteSpec<never>[] {
         if (!agent && !(q.tags && Object.keys(q.tags).length > 0)) throw new DomainError("AgentNotExist", `Agent ${id} doesn't exist.`);
         const state = servedState(store);
         let applied: readonly ConfigRecord[];
-        if (agent?.heartbeat) applied = state.appliedConfigs(agent.tagsKey, agent.heartbeat.tags);
+        if (agent?.heartbeat) applied = state.appliedConfigs(agent.tagsKey, agent.heartbeat.tags, agent.heartbeat.attributes);
         else {
           const tags = { named: q.tags ?? {} };
           applied = state.appliedConfigs(tagsKey(tags), tags);

@@ -213,7 +213,7 @@ export function v1Routes(deps: AgentDeps): RouteSpec<never>[] {
         });
         const record = registry.get(id) as AgentRecord;
         const state = servedState(store);
-        const applied = state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags);
+        const applied = state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags, record.heartbeat?.attributes);
         const pipelineResults = check(record, "pipeline", pipelines, applied.configs);
         const agentResults = check(record, "instance", instances, applied.instances);
         if (pipelineResults === NONE && agentResults === NONE) return NOTHING_CHANGED;

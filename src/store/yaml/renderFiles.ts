@@ -42,7 +42,10 @@ export function renderConfig(spec: ConfigSpec, previous?: string): string {
   };
   const parse = (text: string) => {
     const back = parseConfigFile("", text);
-    return back.problems.length === 0 ? back.value?.spec : undefined;
+    if (back.problems.length > 0 || !back.value) return undefined;
+    // The User API cannot say a rollout policy: the file's `rollout:` is kept as written, not compared.
+    const { rollout: _kept, ...spec } = back.value.spec;
+    return spec;
   };
   const wanted: ConfigSpec = { name: spec.name, agentType: spec.agentType, description: spec.description, content: spec.content, ...(spec.format ? { format: spec.format } : {}) };
   return render(build, parse, wanted, `config ${spec.name}`);
@@ -60,6 +63,11 @@ export function renderGroup(spec: GroupSpec, previous?: string): string {
     // Instance configs are bound by people in the file; the User API keeps what is there.
     if (spec.instanceConfigs !== undefined) doc.set("instance_configs", doc.createNode([...spec.instanceConfigs]));
     else doc.delete("instance_configs");
+    // Address and host name selectors are written by people in the file; the User API keeps them.
+    if (spec.ips !== undefined) doc.set("ips", doc.createNode(spec.ips.map((i) => i.text)));
+    else doc.delete("ips");
+    if (spec.hostnames !== undefined) doc.set("hostnames", doc.createNode([...spec.hostnames]));
+    else doc.delete("hostnames");
     return doc;
   };
   const parse = (text: string) => {
@@ -67,6 +75,8 @@ export function renderGroup(spec: GroupSpec, previous?: string): string {
     return back.problems.length === 0 ? back.value?.spec : undefined;
   };
   const wanted: GroupSpec = { name: spec.name, description: spec.description, tags: spec.tags.map((t) => ({ name: t.name, value: t.value })), configs: [...new Set(spec.configs)].sort() };
+  if (spec.ips?.length) Object.assign(wanted, { ips: spec.ips });
+  if (spec.hostnames?.length) Object.assign(wanted, { hostnames: spec.hostnames });
   if (spec.instanceConfigs !== undefined) Object.assign(wanted, { instanceConfigs: [...new Set(spec.instanceConfigs)].sort() });
   return render(build, parse, wanted, `agent group ${spec.name}`);
 }

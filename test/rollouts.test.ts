@@ -1,0 +1,202 @@
+// Black-box tests of the rollout policy's validation and of group ips/hostnames selectors: the real
+// CLI (`configserver validate`), the real server on a real git repository, and agents that speak
+// each protocol as the real ones do (v2 and v1 replicas, alpha requests).
+import test from "ava";
+import { runCli } from "./helpers/cli.ts";
+import { callJson, pb } from "./helpers/client.ts";
+import { git } from "./helpers/git.ts";
+import { commitFiles, configYaml, repoWith } from "./helpers/repo.ts";
+import { waitFor, withServer } from "./helpers/server.ts";
+import { V1Agent } from "./helpers/v1Agent.ts";
+import { V2Agent } from "./helpers/v2Agent.ts";
+
+interface Problem {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+const at = (p: Problem) => `${p.file}:${p.line}:${p.column}`;
+
+const malformed = {
+  "configs/ok.yaml": configYaml("ok", "a: 1\n"),
+  "rollout.yaml": "waves: [1%, 10%, 5%]\nbake: 10\nonHalt: stop\n",
+  "configs/own.yaml": `${configYaml("own", "a: 1\n")}rollout:\n  waves: [25, {ips: [10.1.2.3/16]}]\n  halt: {failedPercent: 500}\n`,
+  "agent_groups/lan.yaml": "group_name: lan\nips:\n  - 10.0.0.9-10.0.0.1\nhostnames: ['web 1']\nconfigs: [ok]\n",
+};
+const expected: [string, RegExp][] = [
+  ["agent_groups/lan.yaml:3:5", /"10\.0\.0\.9-10\.0\.0\.1" is not an IP selector: the range ends before it starts/],
+  ["agent_groups/lan.yaml:4:13", /"web 1" is not a host name pattern/],
+  ["configs/own.yaml:6:22", /"10\.1\.2\.3\/16" is not an IP selector: bits are set after the \/16 prefix \(did you mean 10\.1\.0\.0\/16\?\)/],
+  ["configs/own.yaml:7:25", /halt failedPercent is a number above 0 and at most 100/],
+  ["rollout.yaml:1:18", /waves are cumulative: 5% after 10% adds no agent/],
+  ["rollout.yaml:2:7", /bake must be a duration with a unit/],
+  ["rollout.yaml:3:9", /onHalt must be revert .* or pause .*, got "stop"/],
+];
+
+test("validate refuses a malformed rollout policy and malformed group selectors with file:line:column; the server refuses the same commit", async (t) => {
+  const dir = repoWith("cs-rollout-bad-", malformed);
+  const json = await runCli(["validate", "--format", "json", dir]);
+  t.is(json.code, 1, json.stderr);
+  const report = JSON.parse(json.stdout) as { ok: boolean; problems: Problem[] };
+  t.deepEqual(report.problems.map(at), expected.map(([where]) => where));
+  expected.forEach(([, pattern], i) => t.regex(report.problems[i]?.message ?? "", pattern));
+  // The text format, as a person reads it.
+  const text = await runCli(["validate", dir]);
+  t.is(text.code, 1);
+  t.regex(text.stdout, /rollout\.yaml:2:7: error: bake must be a duration/);
+
+  // Served over HTTP: the commit is refused with the same problems, and nothing of it is served.
+  const server = await withServer(t, { repo: dir });
+  const status = await waitFor(async () => {
+    const r = await callJson(server.url, "GET", "/status");
+    return (r.body as { refused?: unknown }).refused ? r : undefined;
+  });
+  const refused = (status.body as { refused: { problems: Problem[] } }).refused;
+  t.deepEqual(refused.problems, report.problems);
+  t.is(server.store.state.configs.size, 0);
+  t.is(server.store.state.rollout, undefined);
+});
+
+test("a good rollout.yaml is on the served snapshot; a malformed one on top is refused and the last good commit stays served", async (t) => {
+  const dir = repoWith("cs-rollout-good-", {
+    "configs/ok.yaml": configYaml("ok", "a: 1\n"),
+    "configs/own.yaml": `${configYaml("own", "a: 1\n")}rollout:\n  waves: [{tags: {env: staging}}, 50%]\n  onHalt: revert\n`,
+    "rollout.yaml": "# the repository's default\nwaves: [1%, 10%, 50%, 100%]\nbake: 1s\napplyTimeout: 30s\nhalt: {failed: 1}\nonHalt: pause\n",
+  });
+  const validate = await runCli(["validate", dir]);
+  t.is(validate.code, 0, validate.stdout);
+  const server = await withServer(t, { repo: dir });
+  const good = server.store.state;
+  t.is(server.store.refused, undefined);
+  t.like(good.rollout, { bakeMs: 1000, applyTimeoutMs: 30_000, halt: { failed: 1 }, onHalt: "pause", source: "rollout.yaml" });
+  t.deepEqual(good.rollout?.waves.map((w) => w.text), ["1%", "10%", "50%", "100%"]);
+  t.like(good.configs.get("own")?.rollout, { onHalt: "revert", source: "configs/own.yaml" });
+  t.deepEqual(good.configs.get("own")?.rollout?.waves.map((w) => w.text), ["tags env=staging", "50%", "everyone else"]);
+  t.is(good.configs.get("ok")?.rollout, undefined);
+
+  // A change to rollout.yaml alone is picked up by a reload (it is a state file now).
+  commitFiles(dir, { "rollout.yaml": "waves: [5%]\n" }, "smaller canary");
+  await waitFor(() => server.store.state.rollout?.waves[0]?.text === "5%");
+  const served = server.store.state.commit;
+  // A malformed policy is refused like any other problem.
+  const bad = commitFiles(dir, { "rollout.yaml": "waves: [5%]\napplyTimeout: 0s\n" }, "bad policy");
+  const refused = await waitFor(() => (server.store.refused?.commit === bad ? server.store.refused : undefined));
+  t.deepEqual(refused.problems.map((p) => `${at(p)} ${p.message}`), ["rollout.yaml:2:15 applyTimeout must be longer than 0: agents need some time to apply a config"]);
+  t.is(server.store.state.commit, served);
+  // Deleting the file: no policy, changes go to everyone at once.
+  git(dir, "rm", "-q", "rollout.yaml");
+  git(dir, "commit", "-q", "-m", "no rollouts");
+  await waitFor(() => server.store.state.rollout === undefined && server.store.refused === undefined);
+  t.pass();
+});
+
+const selectorRepo = {
+  "configs/base.yaml": configYaml("base", "a: 1\n"),
+  "configs/lan.yaml": configYaml("lan", "a: 2\n"),
+  "configs/range.yaml": configYaml("range", "a: 3\n"),
+  "configs/web.yaml": configYaml("web", "a: 4\n"),
+  "configs/tagged.yaml": configYaml("tagged", "a: 5\n"),
+  "agent_groups/default.yaml": "group_name: default\nconfigs: [base]\n",
+  "agent_groups/lan.yaml": "group_name: lan\nips: [10.1.0.0/16]\nconfigs: [lan]\n",
+  "agent_groups/range.yaml": "group_name: range\nips: [192.168.1.200-230, 172.16.0.1-172.16.0.9]\nconfigs: [range]\n",
+  "agent_groups/web.yaml": "group_name: web\nhostnames: ['web-*', '*.prod.example.com']\nconfigs: [web]\n",
+  // Any tag OR any address OR any host name.
+  "agent_groups/mixed.yaml": "group_name: mixed\ntags: [{name: env, value: staging}]\nips: [10.9.0.0/16]\nhostnames: ['db-?']\nconfigs: [tagged]\n",
+};
+
+test("group ips and hostnames select v2 agents by the ip and hostname attributes they report", async (t) => {
+  const server = await withServer(t, { repo: repoWith("cs-sel-v2-", selectorRepo) });
+  const agent = (id: string, ip: string, hostname: string, tags: Record<string, string> = {}) => {
+    const a = new V2Agent(server.url, id, tags);
+    a.ip = ip;
+    a.hostname = hostname;
+    return a;
+  };
+  const cases: [V2Agent, string[]][] = [
+    [agent("a1", "10.1.200.3", "app-1"), ["base", "lan"]],
+    [agent("a2", "192.168.1.230", "WEB-2"), ["base", "range", "web"]],
+    [agent("a3", "192.168.1.231", "api.prod.example.com"), ["base", "web"]],
+    [agent("a4", "172.16.0.5", "db-7"), ["base", "range", "tagged"]],
+    [agent("a5", "10.2.0.1", "db-77", { env: "staging" }), ["base", "tagged"]],
+    [agent("a6", "10.9.1.1", ""), ["base", "tagged"]],
+    [agent("a7", "", "prod.example.com"), ["base"]],
+  ];
+  for (const [a, want] of cases) {
+    await a.cycle();
+    await a.cycle();
+    t.deepEqual([...a.pipelines.keys()].sort(), want, a.instanceId);
+  }
+  // The console's group counts and ListAgents by group use the same matching.
+  const listed = await server.api.listAgents({ group_name: "web" });
+  t.deepEqual(listed.body.agents.map((x) => x.agent_id).sort(), ["a2", "a3"]);
+  // An agent that moves (a new address) gets the other group's configs and loses the old one's.
+  const [moving] = cases[0] as [V2Agent, string[]];
+  moving.ip = "192.168.1.210";
+  await moving.cycle();
+  await moving.cycle();
+  t.deepEqual([...moving.pipelines.keys()].sort(), ["base", "range"]);
+});
+
+test("group ips and hostnames select v1 agents by their ip and hostname attributes", async (t) => {
+  const server = await withServer(t, { repo: repoWith("cs-sel-v1-", selectorRepo) });
+  const agent = (id: string, ip: string, hostname?: string) => {
+    const a = new V1Agent(server.url, id, {});
+    a.ip = ip;
+    a.hostname = hostname;
+    return a;
+  };
+  const cases: [V1Agent, string[]][] = [
+    [agent("b1", "10.1.0.1"), ["base", "lan"]],
+    [agent("b2", "192.168.1.215", "web-9"), ["base", "range", "web"]],
+    [agent("b3", "10.0.0.1", "db-1"), ["base", "tagged"]],
+    // iLogtail 1.x sends no hostname: host name selectors cannot match it.
+    [agent("b4", "10.0.0.1"), ["base"]],
+  ];
+  for (const [a, want] of cases) {
+    await a.cycle();
+    await a.cycle();
+    t.deepEqual([...a.held.keys()].sort(), want, a.instanceId);
+  }
+});
+
+test("group ips select alpha agents by the ip they report; alpha agents report no host name", async (t) => {
+  const server = await withServer(t, { repo: repoWith("cs-sel-alpha-", selectorRepo) });
+  const names = async (agentId: string, ip: string) => {
+    const hb = await server.api.heartbeat({ request_id: "h", agent_id: agentId, agent_type: "iLogtail", agent_version: "1.8.0", ip, tags: {} });
+    t.is(hb.status, 200);
+    const r = await server.api.configList({ agent_id: agentId });
+    t.is(r.status, 200);
+    return r.body.config_update_infos.map((c) => c.config_name).sort();
+  };
+  t.deepEqual(await names("c1", "10.1.3.4"), ["base", "lan"]);
+  t.deepEqual(await names("c2", "192.168.1.200"), ["base", "range"]);
+  t.deepEqual(await names("c3", "10.9.0.1"), ["base", "tagged"]);
+  t.deepEqual(await names("c4", "10.3.0.1"), ["base"]);
+  // The group listing agrees (ListAgents by group).
+  const listed = await server.api.listAgents({ group_name: "lan" });
+  t.deepEqual(listed.body.agents.map((a) => pb.Agent.toObject(a as never).agent_id), ["c1"]);
+});
+
+test("writes through the User API keep a group's ips/hostnames and a config's rollout: as the files say", async (t) => {
+  const dir = repoWith("cs-sel-api-", {
+    ...selectorRepo,
+    "configs/own.yaml": `${configYaml("own", "a: 1\n")}rollout:\n  waves: [10%] # canary first\n`,
+  });
+  const server = await withServer(t, { repo: dir });
+  const group = await server.api.updateGroup({ agent_group: { group_name: "web", description: "web hosts", tags: [{ name: "tier", value: "1" }] } });
+  t.is(group.status, 200);
+  const config = await server.api.updateConfig({ config_detail: { config_name: "own", agent_type: "ilogtail", content: "a: 2\n" } });
+  t.is(config.status, 200);
+  const show = (path: string) => git(dir, "show", `HEAD:${path}`);
+  t.regex(show("agent_groups/web.yaml"), /hostnames:\n\s*- web-\*\n\s*- "?\*\.prod\.example\.com"?/);
+  t.regex(show("agent_groups/web.yaml"), /description: web hosts/);
+  t.regex(show("configs/own.yaml"), /rollout:\n {2}waves: \[ ?10% ?\] # canary first/);
+  t.deepEqual(server.store.state.groups.get("web")?.hostnames, ["web-*", "*.prod.example.com"]);
+  t.deepEqual(server.store.state.configs.get("own")?.rollout?.waves.map((w) => w.text), ["10%", "everyone else"]);
+  // And the group still selects by host name.
+  const a = new V2Agent(server.url, "w1", {});
+  a.hostname = "web-1";
+  await a.cycle();
+  t.true(a.pipelines.has("web"));
+});
