@@ -163,7 +163,7 @@ test("configs and instance configs are read by one parser: the same fields, chec
   t.deepEqual(instance.value?.contentPlace, { pos: { line: 4, column: 10 }, block: { line: 5, indent: 2 } });
   t.deepEqual(config.value?.contentPlace, { pos: { line: 5, column: 10 }, block: { line: 6, indent: 2 } });
   const typo = parseInstanceConfigFile("instance_configs/c.yaml", "agent_type: x\n" + body);
-  t.regex(typo.problems[0]?.message ?? "", /^unknown field "agent_type": remove it; allowed fields: config_name, description, content, format$/);
+  t.regex(typo.problems[0]?.message ?? "", /^unknown field "agent_type": remove it; allowed fields: config_name, description, content, format, rollout$/);
   for (const parse of [parseConfigFile, parseInstanceConfigFile]) {
     t.regex(parse("f.yaml", "config_name: c\ncontent: \"\"\n").problems[0]?.message ?? "", /"content" must not be empty/);
     t.regex(parse("f.yaml", "config_name: c\ncontent: x\nformat: toml\n").problems[0]?.message ?? "", /"format" must be one of/);
