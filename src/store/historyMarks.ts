@@ -9,7 +9,7 @@ export interface ServedAt {
   readonly depth: number;
 }
 
-/** How many commits past the served one are validated to say why they were refused. */
+/** How many changes (newest first) are validated to say which were refused, and why. */
 const CHECK_LIMIT = 20;
 /** Problems named per refused version; the rest are counted. */
 const PROBLEMS_SHOWN = 5;
@@ -18,9 +18,9 @@ const SEARCH_LIMIT = 100;
 
 /**
  * Marks a history (newest first) the way the server sees it: the version it serves (the newest
- * change at or before the served commit) and, for the changes after it, the validation problems
- * that kept them from agents. A change after the served commit that validates is left unmarked
- * (the server has not loaded it yet, or HEAD moved past it).
+ * change at or before the served commit that validates) and, for the newest CHECK_LIMIT changes,
+ * the validation problems that kept them from agents. A change after the served commit that
+ * validates is left unmarked (the server has not loaded it yet, or HEAD moved past it).
  */
 export async function markHistory(git: Git, versions: readonly ConfigVersion[], served: ServedAt): Promise<ConfigVersion[]> {
   const loader = new SnapshotLoader(git);
@@ -28,22 +28,19 @@ export async function markHistory(git: Git, versions: readonly ConfigVersion[], 
   let servedFound = false;
   const out: ConfigVersion[] = [];
   for (const v of versions) {
-    if (v.depth > served.depth || !served.commit) {
-      if (checked++ >= CHECK_LIMIT) {
-        out.push(v);
-        continue;
-      }
+    const after = v.depth > served.depth || !served.commit;
+    // The served commit validates; any other change is checked, the newest CHECK_LIMIT of them.
+    if (v.action !== "deleted" && v.commit !== served.commit && checked < CHECK_LIMIT) {
+      checked++;
       const problems = await loader.problemsAt(v.commit).catch(() => []);
-      if (problems.length === 0) {
-        out.push(v);
+      if (problems.length > 0) {
+        const shown = problems.slice(0, PROBLEMS_SHOWN).map((p) => formatProblem(p));
+        if (problems.length > PROBLEMS_SHOWN) shown.push(`… and ${problems.length - PROBLEMS_SHOWN} more problem(s)`);
+        out.push({ ...v, refused: shown });
         continue;
       }
-      const shown = problems.slice(0, PROBLEMS_SHOWN).map((p) => formatProblem(p));
-      if (problems.length > PROBLEMS_SHOWN) shown.push(`… and ${problems.length - PROBLEMS_SHOWN} more problem(s)`);
-      out.push({ ...v, refused: shown });
-      continue;
     }
-    if (!servedFound) {
+    if (!after && !servedFound) {
       servedFound = true;
       if (v.action !== "deleted") {
         out.push({ ...v, served: true });
