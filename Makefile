@@ -34,7 +34,9 @@ install: node_modules/.installed src/gen/proto.js dist/cli.js web/dist/index.htm
 build: install
 
 run: install
-	@[ -d "$(REPO)/.git" ] || ./bin/configserver init "$(REPO)"
+	@[ -d "$(REPO)/.git" ] || ./bin/configserver init "$(REPO)" --no-serve-hint
+	@h="$(HOST)"; case "$$h" in 0.0.0.0|::|"") h=127.0.0.1;; *:*) h="[$$h]";; esac; \
+	  echo "Serving $(REPO): open http://$$h:$(PORT)/ in a browser for the web console (Ctrl-C stops the server)."
 	./bin/configserver serve --repo "$(REPO)" --host "$(HOST)" --port "$(PORT)"
 
 typecheck: install

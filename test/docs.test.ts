@@ -3,7 +3,7 @@
 // `configserver init` from config-repo-template/, default settings), and must answer as written.
 // The examples are read from the Markdown here (test/helpers/docExamples.ts says the convention).
 import { execFile } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import test, { type ExecutionContext } from "ava";
@@ -47,7 +47,9 @@ async function runDocument(t: ExecutionContext, file: string, atLeast: number): 
   t.true(examples.length >= atLeast, `${file}: ${examples.length} runnable examples found`);
   const dir = tempDir("cs-docs-");
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const repo = join(dir, "config-repo");
+  // The folder stands for a clone: `make run` serves data/config-repo, and bin/ is the clone's.
+  const repo = join(dir, "data", "config-repo");
+  symlinkSync(join(ROOT, "bin"), join(dir, "bin"));
   const init = await runCli(["init", repo], { env: personEnv });
   t.is(init.code, 0, init.stderr);
   const s = await withServer(t, { repo });
