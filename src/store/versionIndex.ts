@@ -32,7 +32,7 @@ export interface VersionStartup {
 
 /**
  * Tracks, along HEAD's first-parent chain, the depth of HEAD and the last commit that changed each
- * state file: a config's version is that commit's depth (DESIGN.md "State and versions"). Moving
+ * state file: a config's version is that commit's depth (docs/store.md "Versions", with the Keeps-Version exception). Moving
  * forward reads only the new commits; anything else (a reset, a rewrite) rereads the chain once.
  */
 export class VersionIndex {
