@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { ApiError, q, write } from "../api.ts";
 import { Card, ErrorBox, Link, Loading, Table } from "../components/Bits.tsx";
 import { Code } from "../components/Code.tsx";
+import { Message } from "../components/Message.tsx";
 import { Dialog } from "../components/Dialog.tsx";
 import { DiffView } from "../components/DiffView.tsx";
 import { short, when } from "../format.ts";
@@ -47,7 +48,7 @@ function RolloutView({ name, rollout, kind }: { name: string; rollout: Rollout; 
           <h3>Failures</h3>
           {rollout.failures.map((f) => (
             <div class="failure" key={f.message}>
-              <pre class="failure-message">{f.message || "(no message)"}</pre>
+              <Message text={f.message} />
               <p>{f.count} agent{f.count === 1 ? "" : "s"}: {f.agents.map((a, i) => <span key={a}>{i > 0 && ", "}<Link to={["agents", a]}>{a}</Link></span>)}{f.count > f.agents.length && " …"}</p>
             </div>
           ))}
