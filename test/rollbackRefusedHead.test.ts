@@ -94,6 +94,10 @@ test("API: rollback on a refused HEAD repairs it in one commit; agents that neve
   t.like(after.versions[0], { version: 2, commit: body.commit, served: true, keeps: git(s.repo, "rev-parse", "HEAD~2").trim() });
   t.is(after.versions[1]?.commit, bad);
   t.truthy(after.versions[1]?.refused);
+  // The console's diff of the kept version compares with the version before it, past the refused one.
+  const diff = (await (await fetch(`${s.url}/api/v1/configs/a/diff?to=2`)).json()) as { from: { version: number } | null; to: { commit: string } };
+  t.is(diff.to.commit, body.commit);
+  t.is(diff.from?.version, 1);
   // A fresh server (a whole walk of the history, no saved index) computes the same versions.
   await s.close();
   rmSync(`${s.repo}/.git/configserver`, { recursive: true, force: true });
