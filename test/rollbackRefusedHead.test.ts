@@ -1,8 +1,9 @@
 import { rmSync } from "node:fs";
+import { join } from "node:path";
 import test, { type ExecutionContext } from "ava";
 import { runCli } from "./helpers/cli.ts";
-import { git } from "./helpers/git.ts";
-import { commitFiles, configYaml, groupYaml, repoWith } from "./helpers/repo.ts";
+import { git, tempDir } from "./helpers/git.ts";
+import { bareRemote, commitFiles, configYaml, groupYaml, repoWith } from "./helpers/repo.ts";
 import { waitFor, withServer, type TestServer } from "./helpers/server.ts";
 import { V2Agent } from "./helpers/v2Agent.ts";
 
@@ -183,4 +184,28 @@ test("CLI: rollback --server (with --author and --message) and --repo repair a r
   agent.pointAt(restarted.url);
   t.deepEqual((await agent.cycle()).pipelineUpdates, []);
   t.deepEqual(Object.fromEntries([...agent.pipelines.values()].map((c) => [c.name, c.version])), held);
+});
+
+test("with a remote: the repair is pushed on top of the broken commit, and another server following the remote serves the same kept version", async (t) => {
+  const { url, bare, person } = bareRemote({ "configs/a.yaml": A, "configs/b.yaml": B, "agent_groups/prod.yaml": groupYaml("prod", ["a", "b"], [["env", "prod"]]) });
+  t.teardown(() => [bare, person].forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const clone = () => join(tempDir("cs-clone-"), "repo");
+  const s = await withServer(t, { repo: clone(), remote: url, syncIntervalMs: 60_000 });
+  const other = await withServer(t, { repo: clone(), remote: url, syncIntervalMs: 100 });
+  const held = s.store.state.configs.get("a")?.version;
+  commitFiles(person, { "configs/a.yaml": BROKEN }, "a broken change");
+  git(person, "push", "-q", "origin", "main");
+  const bad = git(person, "rev-parse", "HEAD").trim();
+  await s.store.sync();
+  t.is(s.store.refused?.commit, bad);
+
+  const r = await post(`${s.url}/api/v1/configs/a/rollback`, { version: held });
+  const body = (await r.json()) as { message: string; commit: string; version: number };
+  t.is(r.status, 200, body.message);
+  t.is(git(bare, "rev-parse", "main").trim(), body.commit, "acknowledged means pushed");
+  t.is(git(bare, "rev-parse", "main^").trim(), bad);
+  t.is(body.version, held!);
+  await waitFor(() => other.store.state.commit === body.commit);
+  t.is(other.store.refused, undefined);
+  t.is(other.store.state.configs.get("a")?.version, held);
 });
