@@ -21,9 +21,11 @@ const BODY_LIMIT = 64 * 1024;
 /**
  * JSON extension API over git history (not part of the agent protocol), camelCase like every
  * JSON answer (docs/api.md):
- * GET  /api/v1/configs/:name/history                     versions newest first, each with its commit
+ * GET  /api/v1/configs/:name/history                     versions of HEAD newest first, each with its commit,
+ *                                                         the served one and the refused ones marked
  * GET  /api/v1/configs/:name/versions/:version           the config as it was at that version
- * POST /api/v1/configs/:name/rollback {version}           restore that version as a new commit
+ * POST /api/v1/configs/:name/rollback {version}           restore that version as a new commit; the one
+ *                                                         write taken while HEAD is refused (it repairs it)
  * GET  /api/v1/instance-configs/:name/history            the same for instance configs
  * GET  /api/v1/instance-configs/:name/versions/:version  (no rollback: no User API writes them)
  * Errors are {code, message} with the status of the protocol's one code table.
