@@ -168,7 +168,7 @@ export class RepoWriter {
         if (!retry) throw new DomainError("ServerBusy", `The change was not saved: other writers kept moving the remote for ${Math.round(REMOTE_RETRY_MS / 1000)} s (${attempt} attempts; last: ${pushed.error}). Retry later.`);
         throw new DomainError("ServerBusy", `The change was not saved: the push was rejected and the remote ${this.remote.lastFetchError ? `cannot be fetched (${this.remote.lastFetchError})` : "has no branch to follow"}. Retry later.`);
       }
-      await this.followRemoteAfterRejection(base, paths, tip);
+      await this.followRemoteAfterRejection(base, paths, tip, head !== undefined);
     }
   }
 
@@ -248,9 +248,10 @@ export class RepoWriter {
   /**
    * The remote moved under a write: move from the local commit straight to the remote's tip (which
    * also takes the write out of the working tree and index), and re-plan unless the remote changed
-   * the same files. The served state is still the write's base, so its texts tell what changed.
+   * the same files. `base` holds the texts the write was planned on (the served commit's, or a
+   * refused HEAD's for a repair), so they tell what changed.
    */
-  private async followRemoteAfterRejection(base: { commit: string; texts: ReadonlyMap<string, string> }, paths: readonly string[], tip: string): Promise<void> {
+  private async followRemoteAfterRejection(base: { commit: string; texts: ReadonlyMap<string, string> }, paths: readonly string[], tip: string, repair: boolean): Promise<void> {
     const baseTexts = new Map(paths.map((p) => [p, base.texts.get(p)]));
     try {
       await (this.remote as RemoteSync).moveTo(tip, false);
@@ -260,8 +261,9 @@ export class RepoWriter {
       throw e;
     }
     await this.snapshot.refresh();
-    const now = this.snapshot.refused ? this.snapshot.refusedTexts : this.snapshot.texts;
-    const changedThere = paths.filter((p) => now.get(p) !== baseTexts.get(p));
+    // A repair compares with the (still refused) tip's files; any other write is refused on re-planning.
+    const now = this.snapshot.refused ? (repair ? this.snapshot.refusedTexts : undefined) : this.snapshot.texts;
+    const changedThere = now ? paths.filter((p) => now.get(p) !== baseTexts.get(p)) : [];
     if (!base.commit) changedThere.push(...paths.filter((p) => !changedThere.includes(p)));
     if (changedThere.length > 0) {
       throw new DomainError("InternalServerError", `Conflict: ${changedThere.join(", ")} changed on the remote (now at ${tip.slice(0, 12)}) while this write was being saved; the change was not applied. Read the current state and retry.`);
