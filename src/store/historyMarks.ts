@@ -15,6 +15,21 @@ const CHECK_LIMIT = 20;
 const PROBLEMS_SHOWN = 5;
 /** How far back a reader without a server looks for the commit a server would serve. */
 const SEARCH_LIMIT = 100;
+/** Verdicts kept (a commit's validity never changes): the console asks for a history every few seconds. */
+const VERDICTS_KEPT = 5000;
+const verdicts = new Map<string, readonly string[]>();
+
+/** A commit's validation problems, formatted (none: it validates), from the cache when known. */
+async function problemsOf(loader: SnapshotLoader, commit: string): Promise<readonly string[]> {
+  const known = verdicts.get(commit);
+  if (known) return known;
+  const problems = await loader.problemsAt(commit);
+  const shown = problems.slice(0, PROBLEMS_SHOWN).map((p) => formatProblem(p));
+  if (problems.length > PROBLEMS_SHOWN) shown.push(`… and ${problems.length - PROBLEMS_SHOWN} more problem(s)`);
+  if (verdicts.size >= VERDICTS_KEPT) verdicts.clear();
+  verdicts.set(commit, shown);
+  return shown;
+}
 
 /**
  * Marks a history (newest first) the way the server sees it: the version it serves (the newest
@@ -32,11 +47,9 @@ export async function markHistory(git: Git, versions: readonly ConfigVersion[], 
     // The served commit validates; any other change is checked, the newest CHECK_LIMIT of them.
     if (v.action !== "deleted" && v.commit !== served.commit && checked < CHECK_LIMIT) {
       checked++;
-      const problems = await loader.problemsAt(v.commit).catch(() => []);
+      const problems = await problemsOf(loader, v.commit).catch(() => []);
       if (problems.length > 0) {
-        const shown = problems.slice(0, PROBLEMS_SHOWN).map((p) => formatProblem(p));
-        if (problems.length > PROBLEMS_SHOWN) shown.push(`… and ${problems.length - PROBLEMS_SHOWN} more problem(s)`);
-        out.push({ ...v, refused: shown });
+        out.push({ ...v, refused: problems });
         continue;
       }
     }
@@ -63,7 +76,7 @@ export async function servableCommit(git: Git, rev = "HEAD"): Promise<ServedAt> 
   const total = Number((await git.raw(["rev-list", "--first-parent", "--count", rev])).trim());
   const loader = new SnapshotLoader(git);
   for (const [i, commit] of chain.entries()) {
-    if ((await loader.problemsAt(commit)).length === 0) return { commit, depth: total - i };
+    if ((await problemsOf(loader, commit)).length === 0) return { commit, depth: total - i };
   }
   return { commit: "", depth: 0 };
 }
