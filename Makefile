@@ -10,7 +10,7 @@ BUILD_INPUTS := $(shell find src -name '*.ts' -not -path 'src/gen/*') tsconfig.j
 # The web console's sources; web/dist/ is rebuilt when any is newer than its index.html.
 WEB_INPUTS := $(shell find web -type f -not -path 'web/dist/*' -not -path 'web/dist.tmp-*') scripts/build-web.mjs
 
-.PHONY: run test install build web typecheck chromium redis-server bench clean
+.PHONY: run test install build web typecheck chromium redis-server doc-tools bench clean
 
 # npm ci also runs `prepare` (generated code, then dist/), so a fresh install builds nothing twice;
 # the order-only `|` below keeps a new node_modules from marking that output stale.
@@ -34,7 +34,9 @@ install: node_modules/.installed src/gen/proto.js dist/cli.js web/dist/index.htm
 build: install
 
 run: install
-	@[ -d "$(REPO)/.git" ] || ./bin/configserver init "$(REPO)"
+	@[ -d "$(REPO)/.git" ] || ./bin/configserver init "$(REPO)" --no-serve-hint
+	@h="$(HOST)"; case "$$h" in 0.0.0.0|::|"") h=127.0.0.1;; *:*) h="[$$h]";; esac; \
+	  echo "Serving $(REPO): open http://$$h:$(PORT)/ in a browser for the web console (Ctrl-C stops the server)."
 	./bin/configserver serve --repo "$(REPO)" --host "$(HOST)" --port "$(PORT)"
 
 typecheck: install
@@ -53,7 +55,13 @@ redis-server:
 	  [ "$$(id -u)" = 0 ] || { echo "redis-server is missing: run 'sudo apt-get install redis-server' (the shared registry's tests need it)"; exit 1; }; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
 
-test: typecheck chromium redis-server
+# The docs test runs the curl examples of docs/api.md and the README as written (curl, openssl).
+doc-tools:
+	@command -v curl >/dev/null && command -v openssl >/dev/null || { \
+	  [ "$$(id -u)" = 0 ] || { echo "curl or openssl is missing: run 'sudo apt-get install curl openssl' (the docs test runs the documents' examples)"; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl openssl; }
+
+test: typecheck chromium redis-server doc-tools
 	npx ava
 
 bench: install

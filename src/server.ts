@@ -20,6 +20,7 @@ import { configsApiRouter } from "./http/configsApi.ts";
 import { createApp } from "./http/app.ts";
 import { consoleRouter } from "./http/console.ts";
 import { consoleApiRouter } from "./http/consoleApi.ts";
+import { changesRouter } from "./http/changesRoutes.ts";
 import { healthRouter, type Readiness } from "./http/health.ts";
 import { Metrics } from "./metrics.ts";
 import { historyRouter } from "./http/historyRoutes.ts";
@@ -210,6 +211,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     rolloutRouter({ store, registry }),
     configsApiRouter({ store }),
     consoleApiRouter({ store, registry, bodyLimit: options.bodyLimit, ...(options.now ? { now: options.now } : {}) }),
+    changesRouter({ store, registry }),
   ];
   // A primary's workers answer every agent path.
   const routes = options.primary ? userRoutes({ store, registry }) : [...userRoutes({ store, registry }), ...agentRoutes({ store, registry, changes }, options)];

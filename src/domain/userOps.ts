@@ -7,6 +7,8 @@ import { DEFAULT_GROUP, type ConfigRecord, type ConfigSpec, type GroupSpec, type
 /** One file-level effect of a User API write; the store turns it into a file change. */
 export type Change =
   | { readonly kind: "putConfig"; readonly config: ConfigSpec }
+  /** A config file put back exactly as it was (`text`); `keeps`: the served version's commit, when that is its content. */
+  | { readonly kind: "restoreConfig"; readonly config: ConfigSpec; readonly text: string; readonly keeps?: string }
   | { readonly kind: "deleteConfig"; readonly name: string }
   | { readonly kind: "putGroup"; readonly group: GroupSpec }
   | { readonly kind: "deleteGroup"; readonly name: string };

@@ -14,7 +14,7 @@ import { RemoteSync, type RemoteOptions, type SyncReport } from "./remoteSync.ts
 import { repairAtStart } from "./repair.ts";
 import { RepoConfig } from "./repoConfig.ts";
 import { restoreRewound, type RewoundRestore } from "./rewoundWrites.ts";
-import { RepoWriter, type WriteOptions, type WriteResult, type WriterEvents, type WriterMode } from "./repoWriter.ts";
+import { RepoWriter, type RefusedHead, type WriteOptions, type WriteResult, type WriterEvents, type WriterMode } from "./repoWriter.ts";
 import { ServedSnapshot, type RefusedCommit, type SnapshotEvents } from "./servedSnapshot.ts";
 import { ServerFiles } from "./serverFiles.ts";
 import type { StoreStatus } from "./storeStatus.ts";
@@ -22,7 +22,7 @@ import type { VersionStartup } from "./versionIndex.ts";
 import type { TransactionContext } from "./writeTransaction.ts";
 
 export type { Author } from "./git/commitBackend.ts";
-export type { WriteOptions, WriteResult, WriterMode } from "./repoWriter.ts";
+export type { RefusedHead, WriteOptions, WriteResult, WriterMode } from "./repoWriter.ts";
 export type { RefusedCommit } from "./servedSnapshot.ts";
 
 export interface StoreEvents extends SnapshotEvents, WriterEvents {
@@ -152,7 +152,7 @@ export class RepoStore implements StoreStatus {
   }
 
   /** Applies one write (RepoWriter.write), after the writes and syncs queued before it. */
-  write(plan: (state: RepoState) => WritePlan, options: WriteOptions = {}): Promise<WriteResult> {
+  write(plan: (state: RepoState, head?: RefusedHead) => WritePlan, options: WriteOptions = {}): Promise<WriteResult> {
     if (this.readOnlyMessage !== undefined) return Promise.reject(new DomainError("Forbidden", this.readOnlyMessage));
     return this.lock.runExclusive(async () => {
       if (this.closing) throw new DomainError("ServerBusy", "The server is shutting down; the change was not made. Retry in a moment.");

@@ -37,6 +37,8 @@ const COMMIT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 export class ServedSnapshot {
   /** The last HEAD that failed validation, while it is still HEAD. */
   refused: RefusedCommit | undefined;
+  /** The refused HEAD's state files, for a write that repairs it (a rollback). */
+  refusedTexts: ReadonlyMap<string, string> = new Map();
   private searched = 0;
   private remembered: { commit: string | undefined; at: number } = { commit: undefined, at: -Infinity };
 
@@ -54,7 +56,7 @@ export class ServedSnapshot {
     const first = await loader.load(head);
     const snapshot = new ServedSnapshot(git, loader, files, events, first);
     if (first.state) snapshot.remember(true);
-    else await snapshot.startOnRefusedHead(head as string, first.problems);
+    else await snapshot.startOnRefusedHead(head as string, first.problems, first.texts);
     return snapshot;
   }
 
@@ -116,10 +118,12 @@ export class ServedSnapshot {
   private adopt(result: LoadResult, commit: string, started: number): RepoState {
     if (!result.state) {
       this.refused = { commit, problems: result.problems };
+      this.refusedTexts = result.texts;
       this.events.onRefused?.(this.refused, this.state);
       return this.state;
     }
     this.refused = undefined;
+    this.refusedTexts = new Map();
     const previous = this.state;
     this.served = result;
     this.remember(false);
@@ -144,8 +148,9 @@ export class ServedSnapshot {
     }
   }
 
-  private async startOnRefusedHead(head: string, problems: readonly Problem[]): Promise<void> {
+  private async startOnRefusedHead(head: string, problems: readonly Problem[], texts: ReadonlyMap<string, string>): Promise<void> {
     this.refused = { commit: head, problems };
+    this.refusedTexts = texts;
     this.served = await new SnapshotLoader(this.git).load(undefined);
     const found = await this.newestValidBefore(head);
     if (found !== undefined) {

@@ -134,3 +134,6 @@ export interface Validation {
   /** The parsed group; `instanceConfigs` is absent when the file has no such list. */
   readonly group?: Omit<Group, "instanceConfigs"> & { readonly instanceConfigs?: readonly string[] };
 }
+
+/** One entry of GET /api/v1/changes: the server's own shape (src/domain/recentChanges.ts). */
+export type { RecentChange } from "../../src/domain/recentChanges.ts";

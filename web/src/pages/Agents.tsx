@@ -1,3 +1,5 @@
+import { Fragment } from "preact";
+import { Message } from "../components/Message.tsx";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, q } from "../api.ts";
 import { Card, ErrorBox, Link, Loading, Status as StatusBadge, Table, Tags } from "../components/Bits.tsx";
@@ -106,9 +108,13 @@ function Reports({ reports, label }: { reports: readonly ConfigReport[]; label: 
   if (reports.length === 0) return <p class="muted">none reported</p>;
   return (
     <Table label={label}>
-      <thead><tr><th>Name</th><th>Version</th><th>Status</th><th>Message</th></tr></thead>
+      <thead><tr><th>Name</th><th>Version</th><th>Status</th></tr></thead>
+      {/* The message gets a row of its own, as wide as the table: a narrow column wraps it every few characters. */}
       <tbody>{reports.map((r) => (
-        <tr key={r.name}><td>{label === "pipeline configs" ? <Link to={["configs", r.name]}>{r.name}</Link> : r.name}</td><td>{r.version}</td><td><StatusBadge status={r.status} /></td><td class="msg">{r.message}</td></tr>
+        <Fragment key={r.name}>
+          <tr class={r.message ? "has-message" : undefined}><td>{label === "pipeline configs" ? <Link to={["configs", r.name]}>{r.name}</Link> : r.name}</td><td>{r.version}</td><td><StatusBadge status={r.status} /></td></tr>
+          {r.message && <tr class="message-row"><td colSpan={3}><Message text={r.message} /></td></tr>}
+        </Fragment>
       ))}</tbody>
     </Table>
   );
