@@ -2,7 +2,9 @@ import { readFileSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { parseRegistry, redactUrl } from "./agents/registryUrl.ts";
+import { parseRegistry } from "./agents/registryUrl.ts";
+import { describeFaults, FAULT_PREFIX } from "./faults.ts";
+import { redactUrl } from "./redis/redactUrl.ts";
 import { parseIdentity, type Person } from "./domain/identity.ts";
 import type { LogLevel } from "./logger.ts";
 
@@ -213,8 +215,10 @@ function resolveValues(input: SettingsInput, names?: readonly string[]): Resolve
 
   const known = new Set([...OPTIONS.map((o) => envName(o.name)), CONFIG_ENV, FROM_SOURCE_ENV]);
   for (const key of Object.keys(input.env)) {
-    if (key.startsWith("CONFIGSERVER_") && !known.has(key)) warnings.push(`environment variable ${key} is not a configserver setting; ignored`);
+    if (key.startsWith("CONFIGSERVER_") && !key.startsWith(FAULT_PREFIX) && !known.has(key)) warnings.push(`environment variable ${key} is not a configserver setting; ignored`);
   }
+  const faultLine = describeFaults(input.env);
+  if (faultLine !== undefined) warnings.push(faultLine);
 
   const candidates = (o: OptionSpec): Candidate[] => {
     const out: Candidate[] = [];
