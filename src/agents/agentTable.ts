@@ -65,7 +65,7 @@ export class AgentTable {
     return n;
   }
 
-  /** Entries held, expired or not. */
+  /** Entries in the table, expired or not. */
   get size(): number {
     return this.agents.size;
   }

@@ -22,7 +22,7 @@ export interface RedisRegistryOptions {
   readonly now?: () => number;
   /** How often pending agent changes are written. Default 100 ms. */
   readonly flushMs?: number;
-  /** Distinct agents with unwritten changes held while Redis is slow or down; past it, changes are dropped (counted). */
+  /** Distinct agents with unwritten changes kept while Redis is slow or down; past it, changes are dropped (counted). */
   readonly maxPending?: number;
   /** Key prefix; default "cs:". */
   readonly prefix?: string;

@@ -22,7 +22,7 @@ export interface WriteBehindOptions {
   readonly ttlMs: number;
   /** This replica's epoch mark, set in Redis when none is (redisScripts.ts). */
   readonly epoch: string;
-  /** Distinct agents with unwritten changes held; past it, changes are dropped (counted) and every agent is written again later. */
+  /** Distinct agents with unwritten changes kept; past it, changes are dropped (counted) and every agent is written again later. */
   readonly maxPending: number;
   /** The oldest lastSeenMs still live. */
   readonly cutoff: () => number;
