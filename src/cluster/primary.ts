@@ -235,24 +235,17 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
     registry: inner.registry,
     metrics,
     close: (boundMs?: number) => (closed ??= (async () => {
-      pool.stop();
       relay.stop();
       const bound = boundMs ?? options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs;
       const deadline = Date.now() + bound;
       // The workers finish their requests first (forwarded writes included: this process still
       // answers them), then this process stops within what is left of the bound.
-      const exits = [...members.values()].map((m) => new Promise<void>((resolve) => {
-        if (!m.worker.isConnected() && m.worker.isDead()) return resolve();
-        m.worker.once("exit", () => resolve());
+      await pool.shutdown(bound, (worker) => {
+        const m = members.get(worker.id);
+        if (m === undefined) return;
         m.state = "stopping";
         m.channel.send({ t: "shutdown", boundMs: bound });
-      }));
-      const late = setTimeout(() => {
-        for (const m of members.values()) logger.warn({ worker: m.worker.id }, "a worker did not stop in time; killing it");
-        pool.killAll();
-      }, bound + 1000);
-      await Promise.all(exits);
-      clearTimeout(late);
+      });
       await inner.close(Math.max(deadline - Date.now(), 0));
       cleanup();
     })()),

@@ -5,7 +5,11 @@ export interface ForkedWorker {
   readonly id: number;
   readonly process: { readonly pid?: number | undefined; kill(signal?: NodeJS.Signals): boolean };
   once(event: "exit", listener: (code: number | null, signal: string | null) => void): unknown;
+  isDead(): boolean;
 }
+
+/** How long past its shutdown bound a worker is given before it is killed. */
+const KILL_GRACE_MS = 1000;
 
 /** A worker that keeps dying is replaced after a pause growing to this. */
 export const MAX_RESPAWN_DELAY_MS = 30_000;
@@ -70,6 +74,25 @@ export class WorkerPool<W extends ForkedWorker> {
   /** Workers started to replace dead ones. */
   get restarts(): number {
     return this.replaced;
+  }
+
+  /**
+   * Stops the pool: no more replacements, `tell` asks each worker to stop within `boundMs`;
+   * resolves once every worker exited. One still running a second past the bound is killed.
+   */
+  async shutdown(boundMs: number, tell: (worker: W) => void): Promise<void> {
+    this.stop();
+    const exits = [...this.workers.values()].map((w) => new Promise<void>((resolve) => {
+      if (w.isDead()) return resolve();
+      w.once("exit", () => resolve());
+      tell(w);
+    }));
+    const late = setTimeout(() => {
+      for (const w of this.workers.values()) this.options.logger.warn({ worker: w.id }, "a worker did not stop in time; killing it");
+      this.killAll();
+    }, boundMs + KILL_GRACE_MS);
+    await Promise.all(exits);
+    clearTimeout(late);
   }
 
   /** SIGKILLs every worker (a failed start, or a stop past its bound). */

@@ -110,8 +110,13 @@ class FakeWorker extends EventEmitter implements ForkedWorker {
     super();
     this.process = { pid: 1000 + id, kill: (signal?: NodeJS.Signals) => this.killed.push(signal ?? "SIGTERM") > 0 };
   }
+  dead = false;
   die(code: number | null, signal: string | null = null): void {
+    this.dead = true;
     this.emit("exit", code, signal);
+  }
+  isDead(): boolean {
+    return this.dead;
   }
 }
 
@@ -175,6 +180,27 @@ test("a worker that keeps dying is replaced after a growing pause; deaths older 
   t.is(delays.at(-1), 0, "a minute later the pause starts over");
   t.is(p.restarts, 10);
   t.is(respawnDelay(20), 30_000, "bounded");
+});
+
+test("shutdown tells every worker to stop, replaces none, and resolves once all exited; one still running past the bound is killed", async (t) => {
+  const { p, forked, exits } = pool();
+  p.start(3);
+  p.running();
+  const told: number[] = [];
+  const done = p.shutdown(10, (w) => {
+    told.push(w.id);
+    // Two stop by themselves; the third ignores the request until it is killed.
+    if (w.id !== 3) setImmediate(() => w.die(0));
+    else w.process.kill = (signal) => {
+      setImmediate(() => w.die(null, signal ?? "SIGTERM"));
+      return true;
+    };
+  });
+  await done;
+  t.deepEqual(told, [1, 2, 3]);
+  t.deepEqual(exits.map(([id, how, replacing]) => [id, how, replacing]), [[1, "exited (0)", false], [2, "exited (0)", false], [3, "was killed (SIGKILL)", false]]);
+  t.is(forked.length, 3, "none replaced");
+  t.is(p.workers.size, 0);
 });
 
 // ---- the change relay and the coalesced flush ----
