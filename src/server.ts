@@ -2,9 +2,11 @@ import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
 import type { Middleware } from "koa";
 import type { Logger } from "pino";
+import { startSweeping } from "./agents/expiry.ts";
 import { MemoryRegistry } from "./agents/memoryRegistry.ts";
 import { RedisRegistry } from "./agents/redisRegistry.ts";
-import { parseRegistry, redactUrl } from "./agents/registryUrl.ts";
+import { parseRegistry } from "./agents/registryUrl.ts";
+import { redactUrl } from "./redis/redactUrl.ts";
 import { CommitFanout } from "./redis/commitFanout.ts";
 import { COMMAND_TIMEOUT_MS } from "./redis/connect.ts";
 import type { AgentRegistry } from "./domain/registry.ts";
@@ -18,6 +20,7 @@ import { DEFAULTS, type Defaults, type Settings } from "./settings/options.ts";
 import { agentsApiRouter } from "./http/agentsApi.ts";
 import { configsApiRouter } from "./http/configsApi.ts";
 import { createApp } from "./http/app.ts";
+import { closeGracefully } from "./http/closeGracefully.ts";
 import { consoleRouter } from "./http/console.ts";
 import { consoleApiRouter } from "./http/consoleApi.ts";
 import { changesRouter } from "./http/changesRoutes.ts";
@@ -182,9 +185,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     logger.info({ registry: redactUrl(choice.url) }, "agents are shared through Redis; commits are announced to the other replicas");
   }
   metrics.watch({ store, registry });
-  // Expired agents are already invisible; the sweep frees their memory.
-  const sweeper = registry.ttlMs > 0 ? setInterval(() => registry.sweep(), Math.min(Math.max(registry.ttlMs / 10, 1000), 60_000)) : undefined;
-  sweeper?.unref();
+  const stopSweeping = startSweeping(registry);
   let closing = false;
   let closed: Promise<void> | undefined;
   // Ready = serving a valid commit (or a new repository with none yet). A refused HEAD, a failed
@@ -232,7 +233,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     s.once("error", reject);
   }).catch(async (err: unknown) => {
     // Nothing may keep running for a caller that goes on after a failed start (tests, embedders).
-    clearInterval(sweeper);
+    stopSweeping();
     fanout?.close();
     await registry.close();
     await scheduler.stop();
@@ -257,21 +258,11 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     close: (boundMs?: number) => (closed ??= (async () => {
       closing = true;
       const writesDone = store.close();
-      clearInterval(sweeper);
+      stopSweeping();
       const bound = boundMs ?? options.shutdownTimeoutMs;
       const deadline = Date.now() + bound;
-      await new Promise<void>((resolve) => {
-        // Cut what is still open at the deadline; the handlers keep running, writes are drained below.
-        const cut = setTimeout(() => {
-          logger.warn({ ms: bound }, "requests still running at the shutdown deadline; closing their connections");
-          http.closeAllConnections();
-        }, bound);
-        http.close(() => {
-          clearTimeout(cut);
-          resolve();
-        });
-        http.closeIdleConnections();
-      });
+      // Cut what is still open at the deadline; the handlers keep running, writes are drained below.
+      await closeGracefully(http, bound, logger);
       await Promise.race([writesDone, new Promise((r) => setTimeout(r, Math.max(deadline - Date.now(), 1000)).unref())]);
       fanout?.close();
       await registry.close();

@@ -1,5 +1,6 @@
 import { dirname, resolve } from "node:path";
-import { redactUrl } from "../agents/registryUrl.ts";
+import { describeFaults, FAULT_PREFIX } from "../faults.ts";
+import { redactUrl } from "../redis/redactUrl.ts";
 import { envName, flagKey, OPTIONS, settingKey, type OptionSpec, type Settings } from "./options.ts";
 import { readSettingsFile } from "./settingsFile.ts";
 import { PARSERS } from "./valueParsers.ts";
@@ -47,9 +48,13 @@ interface Candidate {
 /** Environment variables with the settings prefix that name no setting (likely a typo): one warning each. */
 export function unknownEnvWarnings(env: SettingsInput["env"]): string[] {
   const known = new Set([...OPTIONS.map((o) => envName(o.name)), CONFIG_ENV, FROM_SOURCE_ENV]);
-  return Object.keys(env)
-    .filter((key) => key.startsWith("CONFIGSERVER_") && !known.has(key))
+  const warnings = Object.keys(env)
+    .filter((key) => key.startsWith("CONFIGSERVER_") && !key.startsWith(FAULT_PREFIX) && !known.has(key))
     .map((key) => `environment variable ${key} is not a configserver setting; ignored`);
+  // Fault injection is for tests: a process started with it says so once, instead of a warning per variable.
+  const faultLine = describeFaults(env);
+  if (faultLine !== undefined) warnings.push(faultLine);
+  return warnings;
 }
 
 interface Resolved {

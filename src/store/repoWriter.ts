@@ -5,7 +5,7 @@ import { commitMessage } from "../domain/identity.ts";
 import type { RepoState } from "../domain/repoState.ts";
 import type { Change, WritePlan } from "../domain/userOps.ts";
 import type { Author, CommitBackend } from "./git/commitBackend.ts";
-import { faultPoint } from "./faults.ts";
+import { faultPoint } from "../faults.ts";
 import { LockBusy } from "./git/lockFile.ts";
 import type { RemoteSync } from "./remoteSync.ts";
 import { repairLeftovers } from "./repair.ts";

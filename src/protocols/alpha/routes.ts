@@ -9,6 +9,7 @@ import { int64, int64Text, servedState, type AgentDeps } from "../protocol.ts";
 import { REPEATED } from "../../domain/registry.ts";
 import { Repeats, stringField } from "../repeats.ts";
 import { ALPHA_ENVELOPE } from "./envelope.ts";
+import { agentId } from "../agentId.ts";
 
 const pb = configserver.proto;
 type Int64 = Parameters<typeof int64>[0];
@@ -31,11 +32,6 @@ function infosOf(updates: ReturnType<typeof diffConfigList>) {
       ? { config_name: u.name, update_status: u.status, config_version: u.config.version, content: u.config.content }
       : { config_name: u.name, update_status: u.status },
   );
-}
-
-function agentId(id: string | null | undefined): string {
-  if (!id) throw new DomainError("BadRequest", "Need parameter AgentID.");
-  return id;
 }
 
 const EMPTY_EXTRAS: Readonly<Record<string, string>> = Object.freeze({});

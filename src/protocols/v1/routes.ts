@@ -10,6 +10,8 @@ import { REPEATED } from "../../domain/registry.ts";
 import { Repeats, stringField } from "../repeats.ts";
 import { V1_ENVELOPE } from "./envelope.ts";
 import { byName } from "../../domain/names.ts";
+import { agentId } from "../agentId.ts";
+import { sameReports } from "../../domain/sameReports.ts";
 
 const pb = configserver.proto.v1;
 const { PIPELINE_CONFIG, AGENT_CONFIG } = pb.ConfigType;
@@ -79,19 +81,11 @@ function holdsExactly(infos: readonly Info[], list: readonly Served[], ix: ListI
   return true;
 }
 
-const sameReports = (a: readonly ConfigReport[], b: readonly ConfigReport[]) =>
-  a.length === b.length && a.every((x, i) => x.name === b[i]?.name && x.version === b[i]?.version && x.status === b[i]?.status && x.message === b[i]?.message);
-
 /** Refuses a reported or requested config without a name, before anything is stored. */
 function named(infos: readonly Info[], field: string, hint = ""): void {
   for (let i = 0; i < infos.length; i++) {
     if (!infos[i]?.name) throw new DomainError("BadRequest", `Every ConfigInfo needs a name: ${field}[${i}] has none${hint}.`);
   }
-}
-
-function agentId(id: string | null | undefined): string {
-  if (!id) throw new DomainError("BadRequest", "Need parameter AgentID.");
-  return id;
 }
 
 /** v1 attributes beyond version, ip and hostname, kept as the record's extras. */
