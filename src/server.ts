@@ -130,6 +130,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       onSynced: (r) => {
         metrics.syncCompleted(r.ok);
         if (r.ok) logger.debug({ action: r.action }, "synced with remote");
+        else if (r.blocked) logger.warn({ paths: r.blocked, error: r.error }, "sync cannot move the working tree: uncommitted edits are in the way");
         else logger.warn({ action: r.action, error: r.error }, "sync with remote failed");
       },
     },

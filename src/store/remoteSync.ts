@@ -19,6 +19,8 @@ export interface SyncReport {
   /** What happened, for people: "up to date", "fast-forwarded to abc", "pushed abc", ... */
   readonly action: string;
   readonly error?: string;
+  /** Uncommitted edits in the working tree that kept the sync from moving it (the remote changed those files). */
+  readonly blocked?: readonly string[];
 }
 
 export type PushResult = { readonly ok: true } | { readonly ok: false; readonly rejected: boolean; readonly error: string };
@@ -201,7 +203,15 @@ export class RemoteSync {
     }
     this.refusedRewrite = undefined;
     if (followsHead) {
-      await this.moveTo(remote, false);
+      try {
+        await this.moveTo(remote, false);
+      } catch (e) {
+        // `reset --keep` refuses to clobber a person's uncommitted edit of a file the remote
+        // changed: nothing moved, the served commit stays, and the next sync tries again.
+        const blocked = await editsInTheWay(this.git, head, remote);
+        if (blocked.length === 0) throw e;
+        return { ...report(false, "blocked by uncommitted edits", `cannot follow the remote to ${short(remote)}: uncommitted edits of ${blocked.join(", ")} in the served working tree are in the way (commit, stash or discard them)`), blocked };
+      }
       return report(true, `fast-forwarded to ${short(remote)}`);
     }
     if (head !== undefined && (await this.isAncestor(remote, head))) {
@@ -232,3 +242,11 @@ export class RemoteSync {
 }
 
 export const short = (hash: string) => hash.slice(0, 12);
+
+/** Paths with uncommitted changes (tracked or not) that moving from `head` to `target` would overwrite. */
+async function editsInTheWay(git: Git, head: string | undefined, target: string): Promise<string[]> {
+  const status = await git.raw(["--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all"]).catch(() => "");
+  const edited = new Set(status.split("\0").filter((e) => e.length > 3).map((e) => e.slice(3)));
+  const changed = head === undefined ? [] : (await git.raw(["diff", "--name-only", "-z", "--no-renames", head, target]).catch(() => "")).split("\0");
+  return changed.filter((p) => p !== "" && edited.has(p)).sort();
+}

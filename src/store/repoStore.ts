@@ -186,9 +186,20 @@ export class RepoStore implements StoreStatus {
   /** Fetches and follows the remote (or, without one, rereads HEAD); never throws. */
   sync(): Promise<SyncReport> {
     return this.lock.runExclusive(async () => {
-      await this.restoreRewound();
-      const report = this.remote ? await this.remote.sync() : { at: Date.now(), ok: true, action: "no remote; reread HEAD" };
-      await this.snapshot.refresh();
+      let report: SyncReport;
+      // Runs in the background (timer, webhook, another replica's announcement): a failure here
+      // is a report in /status and the metrics, never a rejection that could end the process.
+      try {
+        await this.restoreRewound();
+        report = this.remote ? await this.remote.sync() : { at: Date.now(), ok: true, action: "no remote; reread HEAD" };
+      } catch (e) {
+        report = { at: Date.now(), ok: false, action: "sync failed", error: (e as Error).message ?? String(e) };
+      }
+      try {
+        await this.snapshot.refresh();
+      } catch (e) {
+        if (report.ok) report = { at: Date.now(), ok: false, action: "reload failed", error: (e as Error).message ?? String(e) };
+      }
       // Commits skip automatic gc; packing loose objects here keeps the repository fast.
       // It detaches (gc.autoDetach), so the lock is not held for a repack.
       await this.git.raw(["gc", "--auto", "--quiet"]).catch(() => undefined);

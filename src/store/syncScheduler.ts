@@ -40,7 +40,7 @@ export class SyncScheduler {
     try {
       do {
         this.again = false;
-        const report = await this.store.sync();
+        const report = await this.store.sync().catch((e: unknown) => ({ ok: false, error: e }));
         this.failures = report.ok ? 0 : this.failures + 1;
       } while (this.again && !this.stopped);
     } finally {
