@@ -106,6 +106,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.author ? { author: options.author } : {}),
     ...(readOnlyMessage ? { readOnlyMessage } : {}),
     ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}),
+    ...(options.maxFileSize !== undefined ? { maxFileSize: options.maxFileSize } : {}),
     events: {
       onServed: (state, previous, ms) => {
         metrics.snapshotServed(ms);

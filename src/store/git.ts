@@ -7,6 +7,13 @@ const NETWORK_TIMEOUT_MS = 120_000;
 const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 // A server has no terminal: a remote asking for credentials must fail, not wait for a prompt.
 const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: "0" };
+/**
+ * Given to every git command the server runs: the repository's own hooks and fsmonitor stay off.
+ * A hooks path may point into the working tree (`.githooks/`), whose content anyone who can push
+ * controls; the server must never run code that came with a commit. (The git CLI writer then
+ * sees no hooks either, so a commit's text is exactly what the request said.)
+ */
+export const SAFE_GIT_CONFIG: readonly string[] = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"];
 
 /** The identity User API commits are made with when the operator configures none. */
 export const DEFAULT_AUTHOR = { name: "configserver", email: "configserver@localhost" };
@@ -27,7 +34,7 @@ export class Git {
   raw(args: string[], options: { timeoutMs?: number; env?: Readonly<Record<string, string>> } = {}): Promise<string> {
     const env = options.env ? { ...GIT_ENV, ...options.env } : GIT_ENV;
     return new Promise((resolve, reject) => {
-      execFile("git", args, { cwd: this.dir, maxBuffer: 1 << 30, encoding: "utf8", timeout: options.timeoutMs ?? 0, env }, (err, stdout, stderr) => {
+      execFile("git", [...SAFE_GIT_CONFIG, ...args], { cwd: this.dir, maxBuffer: 1 << 30, encoding: "utf8", timeout: options.timeoutMs ?? 0, env }, (err, stdout, stderr) => {
         if (err) reject(new Error(`git ${args.filter((a, i) => a !== "-c" && args[i - 1] !== "-c")[0]} failed: ${(stderr.trim() + " " + stdout.trim()).trim() || err.message}`));
         else resolve(stdout);
       });
@@ -127,7 +134,7 @@ export class Git {
   readObjects(specs: readonly string[]): Promise<(GitObject | undefined)[]> {
     if (specs.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      const child = spawn("git", ["cat-file", "--batch"], { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
+      const child = spawn("git", [...SAFE_GIT_CONFIG, "cat-file", "--batch"], { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
       const chunks: Buffer[] = [];
       let stderr = "";
       child.stdout.on("data", (c: Buffer) => chunks.push(c));

@@ -17,6 +17,7 @@ import { restoreRewound, type RewoundRestore } from "./rewoundWrites.ts";
 import { RepoWriter, type WriteOptions, type WriteResult, type WriterEvents, type WriterMode } from "./repoWriter.ts";
 import { ServedSnapshot, type RefusedCommit, type SnapshotEvents } from "./servedSnapshot.ts";
 import { ServerFiles } from "./serverFiles.ts";
+import { DEFAULT_MAX_FILE_SIZE } from "./stateTree.ts";
 import type { StoreStatus } from "./storeStatus.ts";
 import type { VersionStartup } from "./versionIndex.ts";
 import type { TransactionContext } from "./writeTransaction.ts";
@@ -42,6 +43,8 @@ export interface StoreOptions {
   readonly readOnlyMessage?: string;
   /** How long a write waits for a lock (index.lock, a ref's lock) another git process holds. Default 5 s. */
   readonly lockWaitMs?: number;
+  /** The largest state file read or written (default DEFAULT_MAX_FILE_SIZE). */
+  readonly maxFileSize?: number;
 }
 
 export const DEFAULT_LOCK_WAIT_MS = 5000;
@@ -88,9 +91,10 @@ export class RepoStore implements StoreStatus {
     const repaired = await repairAtStart(ctx).catch((e: unknown) => [`could not finish repairing the last run's leftovers (retried before the next write): ${(e as Error).message}`]);
     if (repaired.length > 0) events.onRepaired?.(repaired);
     if (remote) remote.files = files;
-    const snapshot = await ServedSnapshot.open(git, files, events);
+    const maxFileSize = options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+    const snapshot = await ServedSnapshot.open(git, files, events, maxFileSize);
     const config = new RepoConfig(git, gitDir);
-    const writer = new RepoWriter(snapshot, ctx, [new DirectCommitter(ctx, config), new GitCommitter(ctx, config)], options.author ?? DEFAULT_AUTHOR, remote, events);
+    const writer = new RepoWriter(snapshot, ctx, [new DirectCommitter(ctx, config), new GitCommitter(ctx, config)], options.author ?? DEFAULT_AUTHOR, remote, events, maxFileSize);
     return new RepoStore(dir, git, files, snapshot, writer, remote, events, options.readOnlyMessage, options.author ?? DEFAULT_AUTHOR, ctx.lockWaitMs);
   }
 

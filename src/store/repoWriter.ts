@@ -12,7 +12,9 @@ import { repairLeftovers } from "./repair.ts";
 import { readIfExists } from "./readIfExists.ts";
 import { configPath, groupPath } from "./repoContent.ts";
 import { formatProblem } from "../problemFormat.ts";
+import { assertWritablePath } from "./pathGuard.ts";
 import type { ServedSnapshot } from "./servedSnapshot.ts";
+import { DEFAULT_MAX_FILE_SIZE, formatBytes } from "./stateTree.ts";
 import type { FileWrite, TransactionContext } from "./writeTransaction.ts";
 import { renderConfig, renderGroup } from "./yamlCodec.ts";
 
@@ -86,6 +88,7 @@ export class RepoWriter {
     private readonly identity: Author,
     private readonly remote: RemoteSync | undefined,
     private readonly events: WriterEvents,
+    private readonly maxFileSize = DEFAULT_MAX_FILE_SIZE,
   ) {}
 
   /**
@@ -113,6 +116,7 @@ export class RepoWriter {
       if (p.changes.length === 0) return { state, commit: undefined };
       const files = p.changes.map((c) => this.fileChange(c));
       const paths = files.map((f) => f.path);
+      checkWrites(this.ctx.files.workTree, files, this.maxFileSize);
       this.checkClean(paths);
       faultPoint("planned");
       const commitStarted = performance.now();
@@ -278,6 +282,18 @@ export class RepoWriter {
         throw new DomainError("InternalServerError", `${path} has uncommitted changes in the server's working tree; commit or discard them, then retry.`);
       }
     }
+  }
+}
+
+/**
+ * Nothing is written through a link or into something that is not a folder, and no file is made
+ * that the server itself would refuse to read back.
+ */
+function checkWrites(workTree: string, files: readonly FileWrite[], maxFileSize: number): void {
+  for (const f of files) {
+    assertWritablePath(workTree, f.path);
+    const size = f.text === undefined ? 0 : Buffer.byteLength(f.text);
+    if (size > maxFileSize) throw new DomainError("InvalidParameter", `${f.path} would be ${formatBytes(size)} (${size} bytes), larger than the limit of ${formatBytes(maxFileSize)} (--max-file-size); the change was not made.`);
   }
 }
 
