@@ -4,6 +4,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { parseRegistry, redactUrl } from "./agents/registryUrl.ts";
 import { parseIdentity, type Person } from "./domain/identity.ts";
+import { redactSecrets } from "./store/redact.ts";
 import type { LogLevel } from "./logger.ts";
 
 export type Source = "flag" | "env" | "file" | "default";
@@ -366,5 +367,6 @@ export function describeSettings(s: Settings): Record<string, unknown> {
   const shown: Record<string, unknown> = { ...s };
   for (const o of OPTIONS) if (o.kind === "secret") shown[settingKey(o)] = shown[settingKey(o)] ? "(set)" : null;
   shown.registry = redactUrl(s.registry);
+  if (s.remote !== undefined) shown.remote = redactSecrets(s.remote);
   return shown;
 }

@@ -1,6 +1,7 @@
 import { execFile, spawn } from "node:child_process";
 import { readLooseObject } from "./looseObjects.ts";
 import { readIfExists } from "./readIfExists.ts";
+import { redactSecrets } from "./redact.ts";
 import { join } from "node:path";
 
 const NETWORK_TIMEOUT_MS = 120_000;
@@ -35,7 +36,8 @@ export class Git {
     const env = options.env ? { ...GIT_ENV, ...options.env } : GIT_ENV;
     return new Promise((resolve, reject) => {
       execFile("git", [...SAFE_GIT_CONFIG, ...args], { cwd: this.dir, maxBuffer: 1 << 30, encoding: "utf8", timeout: options.timeoutMs ?? 0, env }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`git ${args.filter((a, i) => a !== "-c" && args[i - 1] !== "-c")[0]} failed: ${(stderr.trim() + " " + stdout.trim()).trim() || err.message}`));
+        // git repeats a remote's URL, credentials included, in its errors: they never leave here.
+        if (err) reject(new Error(redactSecrets(`git ${args.filter((a, i) => a !== "-c" && args[i - 1] !== "-c")[0]} failed: ${(stderr.trim() + " " + stdout.trim()).trim() || err.message}`)));
         else resolve(stdout);
       });
     });
@@ -141,7 +143,7 @@ export class Git {
       child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
       child.on("error", reject);
       child.on("close", (code) => {
-        if (code !== 0) return reject(new Error(`git cat-file --batch exited ${code}: ${stderr.trim()}`));
+        if (code !== 0) return reject(new Error(redactSecrets(`git cat-file --batch exited ${code}: ${stderr.trim()}`)));
         try {
           resolve(parseBatch(Buffer.concat(chunks), specs.length));
         } catch (e) {

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Git } from "./git.ts";
 import { ownerName, SELF } from "./owner.ts";
+import { redactSecrets } from "./redact.ts";
 import type { ServerFiles } from "./serverFiles.ts";
 import { removeIntent, writeIntent } from "./writeIntent.ts";
 
@@ -25,7 +26,7 @@ export interface SyncReport {
 
 export type PushResult = { readonly ok: true } | { readonly ok: false; readonly rejected: boolean; readonly error: string };
 
-const message = (e: unknown) => ((e as Error).message ?? String(e)).trim().split("\n").slice(0, 3).join(" ");
+const message = (e: unknown) => redactSecrets(((e as Error).message ?? String(e)).trim().split("\n").slice(0, 3).join(" "));
 
 /**
  * The remote half of the store: clone, fetch, fast-forward, push. It only moves refs and the
@@ -59,7 +60,7 @@ export class RemoteSync {
       try {
         await new Git(".").network(["clone", "-q", "--no-tags", "--origin", "origin", options.url, dir]);
       } catch (e) {
-        throw new Error(`cannot clone ${options.url} into ${dir}, and there is no local clone to start from: ${message(e)}`);
+        throw new Error(`cannot clone ${redactSecrets(options.url)} into ${dir}, and there is no local clone to start from: ${message(e)}`);
       }
     }
     const git = new Git(dir);
@@ -84,7 +85,8 @@ export class RemoteSync {
    * switched to it; an existing clone is never switched behind a person's back.
    */
   private async checkBranch(dir: string, cloned: boolean): Promise<void> {
-    const { branch, url } = this.options;
+    const { branch } = this.options;
+    const url = redactSecrets(this.options.url);
     const current = (await this.git.raw(["symbolic-ref", "-q", "--short", "HEAD"]).catch(() => "")).trim();
     if (current === branch) return;
     if (!cloned) {
@@ -122,7 +124,7 @@ export class RemoteSync {
         return undefined;
       }
       this.lastFetchError = text;
-      throw new Error(`fetch from ${this.options.url} failed: ${text}`);
+      throw new Error(`fetch from ${redactSecrets(this.options.url)} failed: ${text}`);
     }
     return this.remoteTip();
   }
