@@ -123,6 +123,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
       onRepaired: (done) => logger.warn({ repaired: done }, "repaired what an interrupted write of an earlier server process left in the repository"),
       onWritten: (result, seconds) => metrics.writeCompleted(result, seconds),
+      // The client's answer names paths relative to the repository; the full error is logged here.
+      onWriteFailed: (e) => {
+        const cause = (e as Error).cause;
+        if (cause !== undefined) logger.warn({ err: cause, answered: (e as Error).message }, "write failed");
+      },
       onRewoundRestored: ({ commit, rewoundTo, madeOnTop, restored, error }) => {
         const how = madeOnTop === 0 ? "HEAD is moved forward to it again" : `it is merged with the ${madeOnTop} commit(s) made on the rewound HEAD`;
         if (error === undefined) logger.warn({ commit, rewoundTo, madeOnTop, restored }, `a git reset --hard running beside a write moved HEAD back over the server's commit; ${how}`);
@@ -187,8 +192,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const readiness = (): Readiness => {
     const reasons: string[] = [];
     if (closing) reasons.push("shutting down");
-    const notServable = store.notServableReason;
-    if (notServable !== undefined) reasons.push(`${notServable} (see /status)`);
+    // Probes need no token: the reason names no file or parser message (those are in /status).
+    const refused = store.refused;
+    if (store.notServableReason !== undefined) {
+      reasons.push(refused ? `no valid commit is loaded: HEAD ${refused.commit.slice(0, 12)} fails validation (${refused.problems.length} problem(s); see /status)` : "no valid commit is loaded (see /status)");
+    }
     return { ready: reasons.length === 0, reasons, commit: store.state.commit || null };
   };
   const extra = [

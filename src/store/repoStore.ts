@@ -31,6 +31,8 @@ export interface StoreEvents extends SnapshotEvents, WriterEvents {
   onSynced?(report: SyncReport): void;
   /** A write that held the lock ended; time queued behind other writes is excluded. */
   onWritten?(result: "committed" | "unchanged" | "failed", seconds: number): void;
+  /** A write failed; `error` is what the client is told, its `cause` (when set) the full error for the log. */
+  onWriteFailed?(error: unknown): void;
   /** A `git reset --hard` racing a write rewound the server's commit, and it was brought back (or could not be: `error`). */
   onRewoundRestored?(outcome: RewoundRestore): void;
 }
@@ -171,6 +173,7 @@ export class RepoStore implements StoreStatus {
         return result;
       } catch (e) {
         this.events.onWritten?.("failed", seconds());
+        this.events.onWriteFailed?.(e);
         throw e;
       }
     });

@@ -13,6 +13,7 @@ import { readIfExists } from "./readIfExists.ts";
 import { configPath, groupPath } from "./repoContent.ts";
 import { formatProblem } from "../problemFormat.ts";
 import { assertWritablePath } from "./pathGuard.ts";
+import { withoutRepositoryPaths } from "./repoPaths.ts";
 import type { ServedSnapshot } from "./servedSnapshot.ts";
 import { DEFAULT_MAX_FILE_SIZE, formatBytes } from "./stateTree.ts";
 import type { FileWrite, TransactionContext } from "./writeTransaction.ts";
@@ -97,7 +98,7 @@ export class RepoWriter {
    */
   async write(plan: (state: RepoState) => WritePlan, options: WriteOptions = {}): Promise<WriteResult> {
     const repaired = await repairLeftovers(this.ctx).catch((e: unknown) => {
-      throw busy(e, "repairing an interrupted earlier write");
+      throw busy(e, "repairing an interrupted earlier write", this.ctx.files);
     });
     if (repaired.length > 0) this.events.onRepaired?.(repaired);
     this.refuseDuringOperation();
@@ -213,7 +214,7 @@ export class RepoWriter {
         return outcome.commit;
       }
     } catch (e) {
-      throw busy(e, `committing "${message}"`);
+      throw busy(e, `committing "${message}"`, this.ctx.files);
     }
     throw new DomainError("InternalServerError", `Could not commit "${message}": no commit backend accepted the repository (${reason ?? "no reason"}).`);
   }
@@ -297,9 +298,18 @@ function checkWrites(workTree: string, files: readonly FileWrite[], maxFileSize:
   }
 }
 
-/** A held lock becomes ServerBusy naming it; anything else an internal error naming what failed. */
-function busy(e: unknown, doing: string): DomainError {
+/**
+ * A held lock becomes ServerBusy naming it; anything else an internal error naming what failed.
+ * The client's message names paths relative to the repository; the original error (full paths)
+ * is the DomainError's cause, for the log.
+ */
+function busy(e: unknown, doing: string, files: { readonly workTree: string; readonly gitDir: string }): DomainError {
   if (e instanceof DomainError) return e;
-  if (e instanceof LockBusy) return new DomainError("ServerBusy", `The change was not made: ${e.message}. Retry in a moment.`);
-  return new DomainError("InternalServerError", `Failed ${doing}: ${((e as Error).message ?? String(e)).trim()}`);
+  const relative = (text: string) => withoutRepositoryPaths(text, files.workTree, files.gitDir);
+  const refused =
+    e instanceof LockBusy
+      ? new DomainError("ServerBusy", `The change was not made: ${relative(e.message)}. Retry in a moment.`)
+      : new DomainError("InternalServerError", `Failed ${doing}: ${relative(((e as Error).message ?? String(e)).trim())}`);
+  refused.cause = e;
+  return refused;
 }
