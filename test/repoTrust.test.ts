@@ -97,7 +97,10 @@ test("the repository's hooks and fsmonitor never run: core.hooksPath into the wo
 
   const s = await withServer(t, { repo, syncIntervalMs: 100 });
   for (let i = 0; i < 3; i++) t.is((await s.api.createConfig({ config_detail: { config_name: `c${i}`, content: "x" } })).body.code, "Accept");
+  // And through git's own plumbing (taken when attributes exist): update-ref, update-index, commit-tree.
+  writeFileSync(join(repo, ".git", "info", "attributes"), "*.md text\n");
   t.is((await s.api.updateConfig({ config_detail: { config_name: "c0", content: "y" } })).body.code, "Accept");
+  t.is(s.store.writer.mode, "git");
   // The watcher's git status runs on an edit of the working tree; a sync runs on its interval.
   writeFileSync(join(repo, "configs", "app.yaml"), configYaml("app", "edited"));
   const syncs = s.store.lastSync?.at ?? 0;

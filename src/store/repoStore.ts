@@ -96,7 +96,7 @@ export class RepoStore implements StoreStatus {
     const maxFileSize = options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
     const snapshot = await ServedSnapshot.open(git, files, events, maxFileSize);
     const config = new RepoConfig(git, gitDir);
-    const writer = new RepoWriter(snapshot, ctx, [new DirectCommitter(ctx, config), new GitCommitter(ctx, config)], options.author ?? DEFAULT_AUTHOR, remote, events, maxFileSize);
+    const writer = new RepoWriter(snapshot, ctx, [new DirectCommitter(ctx, config), new GitCommitter(ctx)], options.author ?? DEFAULT_AUTHOR, remote, events, maxFileSize);
     return new RepoStore(dir, git, files, snapshot, writer, remote, events, options.readOnlyMessage, options.author ?? DEFAULT_AUTHOR, ctx.lockWaitMs);
   }
 
