@@ -38,6 +38,13 @@ test("a file over --max-file-size pushed to the remote is refused as a problem n
   git(person, "commit", "-q", "-m", "too big");
   git(person, "push", "-q", "origin", "main");
   await waitFor(() => s.store.refused === undefined && s.store.state.commit !== good);
+  // Its history still holds the oversize version: asking for it is refused, not read.
+  const history = JSON.parse(await (await fetch(`${s.url}/api/v1/configs/big/history`)).text()) as { versions?: { version: number; action: string }[] };
+  const added = history.versions?.find((v) => v.action !== "deleted");
+  t.truthy(added, JSON.stringify(history));
+  const version = await fetch(`${s.url}/api/v1/configs/big/versions/${added?.version}`);
+  t.is(version.status, 400);
+  t.regex(await version.text(), /larger than the limit of 4 MiB \(--max-file-size\), so it is not read/);
 });
 
 test("validate refuses an oversize file (working tree and --head); a lower --max-file-size applies to the server's own API writes", async (t) => {

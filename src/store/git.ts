@@ -2,6 +2,7 @@ import { execFile, spawn } from "node:child_process";
 import { readLooseObject } from "./looseObjects.ts";
 import { readIfExists } from "./readIfExists.ts";
 import { redactSecrets } from "./redact.ts";
+import { DEFAULT_MAX_FILE_SIZE } from "./stateTree.ts";
 import { join } from "node:path";
 
 const NETWORK_TIMEOUT_MS = 120_000;
@@ -24,6 +25,12 @@ export const DEFAULT_AUTHOR = { name: "configserver", email: "configserver@local
  * to be parsed exactly (NUL separators), never porcelain meant for people.
  */
 export class Git {
+  /**
+   * The largest state file read from this repository (--max-file-size; set by the store): readers
+   * of arbitrary commits (history, rollback) ask a blob's size before reading it.
+   */
+  maxBlobBytes = DEFAULT_MAX_FILE_SIZE;
+
   constructor(readonly dir: string) {}
 
   /**

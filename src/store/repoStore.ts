@@ -94,6 +94,7 @@ export class RepoStore implements StoreStatus {
     if (repaired.length > 0) events.onRepaired?.(repaired);
     if (remote) remote.files = files;
     const maxFileSize = options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+    git.maxBlobBytes = maxFileSize;
     const snapshot = await ServedSnapshot.open(git, files, events, maxFileSize);
     const config = new RepoConfig(git, gitDir);
     const writer = new RepoWriter(snapshot, ctx, [new DirectCommitter(ctx, config), new GitCommitter(ctx)], options.author ?? DEFAULT_AUTHOR, remote, events, maxFileSize);
