@@ -108,3 +108,17 @@ test("the repository's hooks and fsmonitor never run: core.hooksPath into the wo
   t.deepEqual(readdirSync(markers), []);
   t.is(git(repo, "log", "--format=%s", "-1").trim(), "Update config c0");
 });
+
+test("a state folder committed as a plain file is a problem too (server and validate)", async (t) => {
+  const repo = repoWith("cs-trust-", { "configs/app.yaml": configYaml("app", "v1"), "agent_groups/default.yaml": groupYaml("default", []) });
+  const s = await withServer(t, { repo, syncIntervalMs: 100 });
+  git(repo, "rm", "-q", "-r", "configs");
+  const head = commitFiles(repo, { configs: "not a folder\n" }, "configs is a file");
+  const refused = await waitFor(() => (s.store.refused?.commit === head ? s.store.refused : undefined));
+  t.true(refused.problems.some((p) => p.file === "configs" && /is a file, not a folder/.test(p.message)), JSON.stringify(refused.problems));
+  for (const args of [[repo], [repo, "--head", "HEAD"]]) {
+    const cli = await runCli(["validate", ...args]);
+    t.is(cli.code, 1, cli.stdout + cli.stderr);
+    t.regex(cli.stdout, /configs is a file, not a folder/);
+  }
+});

@@ -41,6 +41,10 @@ export function entryProblems(entries: readonly StateEntry[], maxFileSize: numbe
     if (!REGULAR.has(e.mode)) {
       skip.add(e.path);
       problems.push(notRegularProblem(e.path, e.mode === "120000" ? "symbolic link" : e.mode === "160000" ? "submodule" : `tree entry of mode ${e.mode}`));
+    } else if (!e.path.includes("/")) {
+      // Listed without a folder part: the state folder itself is a file.
+      skip.add(e.path);
+      problems.push(notRegularProblem(e.path, "file, not a folder"));
     } else if (e.size !== undefined && e.size > maxFileSize) {
       skip.add(e.path);
       problems.push(sizeProblem(e.path, e.size, maxFileSize));
