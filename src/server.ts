@@ -145,7 +145,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       : {}),
   });
   // Without a remote the periodic sync only rereads HEAD: a safety net under the file watcher.
-  const scheduler = new SyncScheduler(store, { intervalMs: options.syncIntervalMs ?? 30_000 });
+  const scheduler = new SyncScheduler(store, { intervalMs: options.syncIntervalMs ?? 30_000, onError: (err) => logger.error({ err }, "bug: a sync failed without a report; the next one is scheduled") });
   let dirty: string[] = [];
   const watcher = new RepoWatcher(options.repo, store.git, {
     exclusive: (work) => store.exclusive(work),

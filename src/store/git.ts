@@ -107,22 +107,6 @@ export class Git {
     return line?.slice(0, line.indexOf(" "));
   }
 
-  /**
-   * Blobs under `paths` in a commit's tree. Paths are relative to the repository root with
-   * `fullTree`, else to this directory (which may be a subfolder of the repository).
-   */
-  async lsTree(commit: string, paths: readonly string[], fullTree: boolean): Promise<{ path: string; blob: string }[]> {
-    const out = await this.raw(["ls-tree", "-r", "-z", ...(fullTree ? ["--full-tree"] : []), commit, "--", ...paths]);
-    const entries: { path: string; blob: string }[] = [];
-    for (const rec of out.split("\0")) {
-      if (rec === "") continue;
-      const tab = rec.indexOf("\t");
-      const [, type, blob = ""] = rec.slice(0, tab).split(" ");
-      if (type === "blob") entries.push({ path: rec.slice(tab + 1), blob });
-    }
-    return entries;
-  }
-
   /** Contents of many objects (`<rev>:<path>` or blob hashes) with one process; missing ones are undefined. */
   async catFileBatch(specs: readonly string[]): Promise<(Buffer | undefined)[]> {
     return (await this.readObjects(specs)).map((o) => o?.body);
