@@ -31,6 +31,11 @@ function partialPost(url: string, headers: Record<string, string>, declared: num
       }
     });
     socket.on("error", reject);
+    // A server waiting for the rest of the body never answers: fail clearly instead of hanging.
+    socket.setTimeout(20_000, () => {
+      socket.destroy();
+      resolve("no answer within 20 s (the server waits for the body)");
+    });
     socket.on("close", () => resolve(answer.slice(0, answer.indexOf("\r\n")) || "closed without an answer"));
   });
 }
