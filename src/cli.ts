@@ -7,6 +7,7 @@ import { addServeCommand } from "./commands/serve.ts";
 import { addValidateCommand } from "./commands/validate.ts";
 import { addImportCommand } from "./commands/import.ts";
 import { addExamplesAndUsageHints } from "./commands/examples.ts";
+import { redactSecrets } from "./store/redact.ts";
 import { VERSION } from "./version.ts";
 
 // The command files only declare their options; each action imports what it runs, so `--help`,
@@ -28,6 +29,6 @@ addExamplesAndUsageHints(program);
 
 program.parseAsync().catch((e: unknown) => {
   const command = program.args[0] && program.commands.some((c) => c.name() === program.args[0]) ? ` ${program.args[0]}` : "";
-  console.error(`configserver${command}: ${(e as Error).message}`);
+  console.error(`configserver${command}: ${redactSecrets((e as Error).message ?? String(e))}`);
   process.exit(e instanceof CliError ? e.exitCode : 1);
 });

@@ -117,6 +117,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     author: options.author,
     lockWaitMs: options.lockWaitMs,
     ...(readOnlyMessage ? { readOnlyMessage } : {}),
+    maxFileSize: options.maxFileSize,
     events: {
       onServed: (state, previous, ms) => {
         metrics.snapshotServed(ms);
@@ -133,6 +134,11 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
       },
       onRepaired: (done) => logger.warn({ repaired: done }, "repaired what an interrupted write of an earlier server process left in the repository"),
       onWritten: (result, seconds) => metrics.writeCompleted(result, seconds),
+      // The client's answer names paths relative to the repository; the full error is logged here.
+      onWriteFailed: (e) => {
+        const cause = (e as Error).cause;
+        if (cause !== undefined) logger.warn({ err: cause, answered: (e as Error).message }, "write failed");
+      },
       onRewoundRestored: ({ commit, rewoundTo, madeOnTop, restored, error }) => {
         const how = madeOnTop === 0 ? "HEAD is moved forward to it again" : `it is merged with the ${madeOnTop} commit(s) made on the rewound HEAD`;
         if (error === undefined) logger.warn({ commit, rewoundTo, madeOnTop, restored }, `a git reset --hard running beside a write moved HEAD back over the server's commit; ${how}`);
@@ -141,6 +147,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
       onSynced: (r) => {
         metrics.syncCompleted(r.ok);
         if (r.ok) logger.debug({ action: r.action }, "synced with remote");
+        else if (r.blocked) logger.warn({ paths: r.blocked, error: r.error }, "sync cannot move the working tree: uncommitted edits are in the way");
         else logger.warn({ action: r.action, error: r.error }, "sync with remote failed");
       },
     },
@@ -149,7 +156,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
       : {}),
   });
   // Without a remote the periodic sync only rereads HEAD: a safety net under the file watcher.
-  const scheduler = new SyncScheduler(store, { intervalMs: options.syncIntervalMs });
+  const scheduler = new SyncScheduler(store, { intervalMs: options.syncIntervalMs, onError: (err) => logger.error({ err }, "bug: a sync failed without a report; the next one is scheduled") });
   let dirty: string[] = [];
   const watcher = new RepoWatcher(options.repo, store.git, {
     exclusive: (work) => store.exclusive(work),
@@ -194,8 +201,11 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   const readiness = (): Readiness => {
     const reasons: string[] = [];
     if (closing) reasons.push("shutting down");
-    const notServable = store.notServableReason;
-    if (notServable !== undefined) reasons.push(`${notServable} (see /status)`);
+    // Probes need no token: the reason names no file or parser message (those are in /status).
+    const refused = store.refused;
+    if (store.notServableReason !== undefined) {
+      reasons.push(refused ? `no valid commit is loaded: HEAD ${refused.commit.slice(0, 12)} fails validation (${refused.problems.length} problem(s); see /status)` : "no valid commit is loaded (see /status)");
+    }
     return { ready: reasons.length === 0, reasons, commit: store.state.commit || null };
   };
   const extra = [

@@ -30,6 +30,7 @@ const CASES: Record<string, Case> = {
   author: three("author", ["Flag <f@example.com>", "Env <e@example.com>", "File <f@example.com>"], [{ name: "Flag", email: "f@example.com" }, { name: "Env", email: "e@example.com" }, { name: "File", email: "f@example.com" }]),
   "log-level": three("logLevel", ["debug", "warn", "error"], ["debug", "warn", "error"]),
   "body-limit": three("bodyLimit", ["1KiB", "2KiB", "3000"], [1024, 2048, 3000]),
+  "max-file-size": three("maxFileSize", ["1MiB", "2MiB", "5000"], [1024 * 1024, 2 * 1024 * 1024, 5000]),
   "request-timeout": three("requestTimeoutMs", ["1s", "2s", "500ms"], [1000, 2000, 500]),
   "agent-ttl": three("agentTtlMs", ["1m", "2m", "1h30m"], [60_000, 120_000, 5_400_000]),
   "lock-wait": three("lockWaitMs", ["200ms", "2s", "1m"], [200, 2000, 60_000]),
@@ -78,7 +79,7 @@ test("every option can be set by flag, environment and file, with flag > env > f
 test("defaults are the documented ones, and the result is frozen", (t) => {
   const { settings } = resolveSettings({ flags: { repo: "/r" }, env: {} });
   t.like(settings, {
-    host: "127.0.0.1", port: 8899, readOnly: false, logLevel: "info", bodyLimit: 4 * 1024 * 1024, requestTimeoutMs: 30_000,
+    host: "127.0.0.1", port: 8899, readOnly: false, logLevel: "info", bodyLimit: 4 * 1024 * 1024, maxFileSize: 4 * 1024 * 1024, requestTimeoutMs: 30_000,
     agentTtlMs: 600_000, lockWaitMs: 5000, shutdownTimeoutMs: 10_000, branch: "main", syncIntervalMs: 30_000, allowHistoryRewrite: false,
     userToken: undefined, agentToken: undefined, remote: undefined, webhookSecret: undefined,
     v2ConfigDetails: "heartbeat", v2LongPollMs: 20_000,

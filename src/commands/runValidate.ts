@@ -19,6 +19,8 @@ export interface ValidateOptions {
   readonly head?: string;
   /** Write the Markdown preview here instead of stdout. */
   readonly previewFile?: string;
+  /** The largest state file read (the server's --max-file-size); larger ones are problems. */
+  readonly maxFileSize?: number;
 }
 
 export interface ValidateResult {
@@ -37,18 +39,21 @@ export async function runValidate(dir: string, o: ValidateOptions): Promise<Vali
   if ((o.base || o.head) && !(await git.test(["rev-parse", "--git-dir"]))) {
     throw new CliError(`${dir} is not in a git repository: --base and --head compare commits, so they need one (a CI checkout, or a clone)`);
   }
-  const files = o.head ? await revision(() => readCommitTree(git, o.head as string)) : await readWorkingTree(dir);
+  const read = o.head ? await revision(() => readCommitTree(git, o.head as string, o.maxFileSize)) : await readWorkingTree(dir, o.maxFileSize);
+  const files = read.files;
   // An empty result from a wrong folder must not pass CI as "ok: 0 config(s)".
-  if (![...files.keys()].some((p) => STATE_DIRS.some((d) => p.startsWith(`${d}/`))) && !hasStateFolder(dir, o.head)) {
+  if (![...files.keys()].some((p) => STATE_DIRS.some((d) => p.startsWith(`${d}/`))) && read.problems.length === 0 && !hasStateFolder(dir, o.head)) {
     throw new CliError(`${dir} is not a config repository: it has none of the folders ${STATE_DIRS.map((d) => `${d}/`).join(", ")}${o.head ? ` at ${o.head}` : ""}. Pass the repository's top folder (\`configserver init DIR\` creates one from the template).`);
   }
-  const content = readRepoContent(files);
+  const checked = readRepoContent(files);
+  // Links and oversize files were not read: their problems come first, with the content's.
+  const content: RepoContent = read.problems.length === 0 ? checked : { ...checked, problems: [...read.problems, ...checked.problems] };
   const counts = { configs: content.configs.length, instanceConfigs: content.instanceConfigs.length, groups: content.groups.length };
   const warnings = notForV2Warnings(files, content);
   let preview: ValidateResult["preview"];
   if (o.base) {
     const baseCommit = await revision(() => resolveCommit(git, o.base as string));
-    const base = readRepoContent(await readCommitTree(git, baseCommit));
+    const base = readRepoContent((await readCommitTree(git, baseCommit, o.maxFileSize)).files);
     const changes = diffRepoContent(base, { ...content, files: new Set(files.keys()) });
     const headLabel = o.head ? `${o.head} (${(await resolveCommit(git, o.head)).slice(0, 12)})` : "working tree";
     const markdown = renderPreview(changes, { baseLabel: `${o.base} (${baseCommit.slice(0, 12)})`, headLabel, problems: content.problems, warnings, counts });

@@ -3,6 +3,7 @@ import { readdirSync, statSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { envName, OPTIONS, type OptionSpec } from "../settings/options.ts";
 import { CONFIG_ENV, describeSettings, resolveSettings, SettingsError } from "../settings/resolveSettings.ts";
+import { guardRejections } from "../crashGuard.ts";
 import { selfCommand } from "./selfCommand.ts";
 import { startupFailure } from "./startupFailure.ts";
 
@@ -39,6 +40,7 @@ Exit status: 0 after SIGTERM/SIGINT; 2 when it cannot start (settings, repositor
   cmd.action(async (flags: Record<string, unknown>) => {
     // A worker of --workers N (node:cluster starts this same command): its primary sends the settings.
     if (cluster.isWorker) {
+      guardRejections(() => undefined);
       const { runWorker } = await import("../cluster/worker.ts");
       return runWorker();
     }
@@ -54,6 +56,7 @@ Exit status: 0 after SIGTERM/SIGINT; 2 when it cannot start (settings, repositor
     // Loaded here, not at the top: `--help` and the other commands do not need the server.
     const [{ createLogger, flushLogger }, { startServer }, { startPrimary }] = await Promise.all([import("../logger.ts"), import("../server.ts"), import("../cluster/primary.ts")]);
     const logger = createLogger(settings.logLevel);
+    guardRejections(() => logger);
     for (const w of warnings) logger.warn(w);
     logger.info({ settings: describeSettings(settings), sources }, "settings");
     const created = settings.remote === undefined && isNewFolder(settings.repo);

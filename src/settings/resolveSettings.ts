@@ -1,6 +1,7 @@
 import { dirname, resolve } from "node:path";
 import { describeFaults, FAULT_PREFIX } from "../faults.ts";
 import { redactUrl } from "../redis/redactUrl.ts";
+import { redactSecrets } from "../store/redact.ts";
 import { envName, flagKey, OPTIONS, settingKey, type OptionSpec, type Settings } from "./options.ts";
 import { readSettingsFile } from "./settingsFile.ts";
 import { PARSERS } from "./valueParsers.ts";
@@ -157,5 +158,6 @@ export function describeSettings(s: Settings): Record<string, unknown> {
   const shown: Record<string, unknown> = { ...s };
   for (const o of OPTIONS) if (o.kind === "secret") shown[settingKey(o)] = shown[settingKey(o)] ? "(set)" : null;
   shown.registry = redactUrl(s.registry);
+  if (s.remote !== undefined) shown.remote = redactSecrets(s.remote);
   return shown;
 }

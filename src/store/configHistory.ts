@@ -4,6 +4,7 @@ import type { ConfigSpec, InstanceConfigSpec, Problem } from "../domain/types.ts
 import type { Git } from "./git.ts";
 import { KEEPS_FORMAT, parseKeeps, resolveKept } from "./keptVersions.ts";
 import { configPath, instanceConfigPath } from "./repoContent.ts";
+import { formatBytes } from "./stateTree.ts";
 import { parseConfigFile, parseInstanceConfigFile } from "./yaml/parseFiles.ts";
 
 const ACTIONS: Record<string, ConfigVersion["action"]> = { A: "created", M: "modified", T: "modified", D: "deleted" };
@@ -83,6 +84,11 @@ export async function readVersion<S>(git: Git, kind: HistoryKind<S>, name: strin
     throw new DomainError("ConfigNotExist", `${What} ${name} has no version ${version}: commit ${entry.commit.slice(0, 12)} deleted it; its versions are ${list}.`);
   }
   const path = kind.path(name);
+  // History reaches commits the server refused: one may hold a file too large to read.
+  const size = Number((await git.raw(["cat-file", "-s", `${entry.commit}:${path}`]).catch(() => "0")).trim());
+  if (size > git.maxBlobBytes) {
+    throw new DomainError("BadRequest", `Version ${version} of ${kind.what} ${name} (commit ${entry.commit.slice(0, 12)}) is ${formatBytes(size)} (${size} bytes), larger than the limit of ${formatBytes(git.maxBlobBytes)} (--max-file-size), so it is not read.`);
+  }
   const [blob] = await git.catFileBatch([`${entry.commit}:${path}`]);
   const text = blob?.toString("utf8") ?? "";
   const parsed = kind.parse(path, text);

@@ -15,6 +15,9 @@ import { formatProblem } from "../problemFormat.ts";
 import type { RefusedCommit, ServedSnapshot } from "./servedSnapshot.ts";
 import type { Problem } from "../domain/types.ts";
 import { keepsTrailer } from "./keptVersions.ts";
+import { assertWritablePath } from "./pathGuard.ts";
+import { withoutRepositoryPaths } from "./repoPaths.ts";
+import { DEFAULT_MAX_FILE_SIZE, formatBytes } from "./stateTree.ts";
 import type { FileWrite, TransactionContext } from "./writeTransaction.ts";
 import { renderConfig, renderGroup } from "./yaml/renderFiles.ts";
 
@@ -104,6 +107,7 @@ export class RepoWriter {
     private readonly identity: Author,
     private readonly remote: RemoteSync | undefined,
     private readonly events: WriterEvents,
+    private readonly maxFileSize = DEFAULT_MAX_FILE_SIZE,
   ) {}
 
   /**
@@ -112,7 +116,7 @@ export class RepoWriter {
    */
   async write(plan: (state: RepoState, head?: RefusedHead) => WritePlan, options: WriteOptions = {}): Promise<WriteResult> {
     const repaired = await repairLeftovers(this.ctx).catch((e: unknown) => {
-      throw busy(e, "repairing an interrupted earlier write");
+      throw busy(e, "repairing an interrupted earlier write", this.ctx.files);
     });
     if (repaired.length > 0) this.events.onRepaired?.(repaired);
     this.refuseDuringOperation();
@@ -134,6 +138,7 @@ export class RepoWriter {
       if (p.changes.length === 0) return { state, commit: undefined, ...(refused ? { refused } : {}) };
       const files = p.changes.map((c) => this.fileChange(c, base.texts));
       const paths = files.map((f) => f.path);
+      checkWrites(this.ctx.files.workTree, files, this.maxFileSize);
       this.checkClean(paths, base.texts);
       faultPoint("planned");
       const commitStarted = performance.now();
@@ -230,7 +235,7 @@ export class RepoWriter {
         return outcome.commit;
       }
     } catch (e) {
-      throw busy(e, `committing "${message}"`);
+      throw busy(e, `committing "${message}"`, this.ctx.files);
     }
     throw new DomainError("InternalServerError", `Could not commit "${message}": no commit backend accepted the repository (${reason ?? "no reason"}).`);
   }
@@ -315,9 +320,30 @@ function withTrailers(message: string, changes: readonly Change[]): string {
   return trailers.length === 0 ? message : `${message}\n\n${trailers.join("\n")}`;
 }
 
-/** A held lock becomes ServerBusy naming it; anything else an internal error naming what failed. */
-function busy(e: unknown, doing: string): DomainError {
+/**
+ * Nothing is written through a link or into something that is not a folder, and no file is made
+ * that the server itself would refuse to read back.
+ */
+function checkWrites(workTree: string, files: readonly FileWrite[], maxFileSize: number): void {
+  for (const f of files) {
+    assertWritablePath(workTree, f.path);
+    const size = f.text === undefined ? 0 : Buffer.byteLength(f.text);
+    if (size > maxFileSize) throw new DomainError("InvalidParameter", `${f.path} would be ${formatBytes(size)} (${size} bytes), larger than the limit of ${formatBytes(maxFileSize)} (--max-file-size); the change was not made.`);
+  }
+}
+
+/**
+ * A held lock becomes ServerBusy naming it; anything else an internal error naming what failed.
+ * The client's message names paths relative to the repository; the original error (full paths)
+ * is the DomainError's cause, for the log.
+ */
+function busy(e: unknown, doing: string, files: { readonly workTree: string; readonly gitDir: string }): DomainError {
   if (e instanceof DomainError) return e;
-  if (e instanceof LockBusy) return new DomainError("ServerBusy", `The change was not made: ${e.message}. Retry in a moment.`);
-  return new DomainError("InternalServerError", `Failed ${doing}: ${((e as Error).message ?? String(e)).trim()}`);
+  const relative = (text: string) => withoutRepositoryPaths(text, files.workTree, files.gitDir);
+  const refused =
+    e instanceof LockBusy
+      ? new DomainError("ServerBusy", `The change was not made: ${relative(e.message)}. Retry in a moment.`)
+      : new DomainError("InternalServerError", `Failed ${doing}: ${relative(((e as Error).message ?? String(e)).trim())}`);
+  refused.cause = e;
+  return refused;
 }

@@ -50,8 +50,8 @@ export class ServedSnapshot {
     private served: LoadResult,
   ) {}
 
-  static async open(git: Git, files: ServerFiles, events: SnapshotEvents): Promise<ServedSnapshot> {
-    const loader = new SnapshotLoader(git, { path: join(files.root, "versions.json"), writeAtomic: (path, data) => files.writeAtomic(path, data) });
+  static async open(git: Git, files: ServerFiles, events: SnapshotEvents, maxFileSize?: number): Promise<ServedSnapshot> {
+    const loader = new SnapshotLoader(git, { path: join(files.root, "versions.json"), writeAtomic: (path, data) => files.writeAtomic(path, data) }, maxFileSize);
     const head = await git.head();
     const first = await loader.load(head);
     const snapshot = new ServedSnapshot(git, loader, files, events, first);
