@@ -86,7 +86,7 @@ for (const overlay of ["single", "replicas"]) {
     const annotations = deployment.spec.template.metadata.annotations;
     t.is(annotations["prometheus.io/scrape"], "true");
     t.is(annotations["prometheus.io/path"], "/metrics");
-    t.is(Number(annotations["prometheus.io/port"]), http?.containerPort);
+    t.is(Number(annotations["prometheus.io/port"]), http?.containerPort ?? -1);
 
     // Every *_FILE setting names a file in a mounted Secret; the image's user owns nothing else it writes to.
     const env = containerEnv(objects, container);
