@@ -5,7 +5,7 @@
 // mounted. /healthz and /readyz answer, the repository is created from the template in the volume
 // and owned by the image's user, a v2 agent receives its configs, the HEALTHCHECK passes, and
 // `podman stop` (SIGTERM, then SIGKILL after the shutdown timeout) ends it with exit status 0.
-import { mkdirSync, readdirSync, lstatSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import test from "ava";
@@ -34,6 +34,12 @@ test.before("the image builds with make image on bases made from Debian packages
   await mustRun("make", ["-s", "image", `IMAGE=${image}`, `BASE_IMAGE=${runtime.name}`, `BUILD_IMAGE=${build.name}`, `NPM_CA=${HOST_CA}`], { cwd: root, timeoutMs: 12 * 60_000 });
   const size = Number((await mustPodman("image", "inspect", "--format", "{{.Size}}", image)).stdout.trim());
   t.log(`make image: ${image}, ${(size / 1e6).toFixed(0)} MB, built in ${seconds(start)}`);
+});
+
+test("docker ignores what podman ignores", (t) => {
+  const rules = (file: string) => readFileSync(join(root, file), "utf8").split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
+  t.deepEqual(rules(".dockerignore"), rules(".containerignore"));
+  t.true(rules(".containerignore").includes("node_modules"));
 });
 
 /** Every file and folder under `dir`, with its owner. */
