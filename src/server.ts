@@ -11,9 +11,10 @@ import type { AgentRegistry } from "./domain/registry.ts";
 import type { RepoState } from "./domain/repoState.ts";
 import type { Absorbing } from "./agents/workerFleet.ts";
 import type { WorkerStatus } from "./http/status.ts";
-import { agentRoutes } from "./agentRoutes.ts";
+import { agentRoutes } from "./protocols/agentRoutes.ts";
+import { compileRoutes, routeOptions } from "./protocols/compileRoutes.ts";
 import { ChangeSignal } from "./protocols/changeSignal.ts";
-import { userRoutes } from "./http/userRoutes.ts";
+import { userRoutes } from "./protocols/alpha/userRoutes.ts";
 import type { Settings } from "./config.ts";
 import { agentsApiRouter } from "./http/agentsApi.ts";
 import { configsApiRouter } from "./http/configsApi.ts";
@@ -206,7 +207,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   ];
   // A primary's workers answer every agent path.
   const routes = options.primary ? userRoutes({ store, registry }) : [...userRoutes({ store, registry }), ...agentRoutes({ store, registry, changes }, options)];
-  const listener = createApp(routes, {
+  const listener = createApp(compileRoutes(routes, routeOptions(options.bodyLimit ?? DEFAULTS.bodyLimit, logger)), {
     bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
     logger,
     metrics,

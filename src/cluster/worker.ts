@@ -2,7 +2,8 @@ import cluster from "node:cluster";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import { agentRoutes } from "../agentRoutes.ts";
+import { agentRoutes } from "../protocols/agentRoutes.ts";
+import { compileRoutes, routeOptions } from "../protocols/compileRoutes.ts";
 import { ReplicaRegistry } from "../agents/replicaRegistry.ts";
 import { RepoState } from "../domain/repoState.ts";
 import { createApp } from "../http/app.ts";
@@ -85,7 +86,7 @@ function start(settings: WorkerSettings, socketPath: string, first: SnapshotMess
     caughtUp.set(n, done);
     send({ t: "catchUp", n });
   });
-  const app = createApp(agentRoutes({ store: holder, registry, changes }, settings), {
+  const app = createApp(compileRoutes(agentRoutes({ store: holder, registry, changes }, settings), routeOptions(settings.bodyLimit, logger, catchUp)), {
     bodyLimit: settings.bodyLimit,
     logger,
     metrics,
@@ -94,7 +95,6 @@ function start(settings: WorkerSettings, socketPath: string, first: SnapshotMess
     shuttingDown: () => closing,
     forward: forward.listener,
     beforeAnswer: () => registry.sendAgentPath(),
-    catchUp,
   });
   const http: Server = createServer((req, res) => {
     requests++;

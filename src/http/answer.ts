@@ -2,10 +2,11 @@ import { randomUUID } from "node:crypto";
 import type { Context } from "koa";
 import type { ErrorCode } from "../domain/errors.ts";
 import { HTTP_STATUS } from "./errors.ts";
-import { applyOutcome, type CompiledRoute } from "./route.ts";
+import type { Endpoint } from "./endpoint.ts";
+import { applyOutcome } from "./koaRoute.ts";
 
 /** Protocol route path (without trailing slash) → its compiled route, whose message type refusals use. */
-export type ResponseTypes = ReadonlyMap<string, CompiledRoute>;
+export type ResponseTypes = ReadonlyMap<string, Endpoint>;
 
 /** For JSON APIs outside the protocols (/api/v1/…): every answer is {code, message}. */
 export const NOT_PROTOCOL: ResponseTypes = new Map();

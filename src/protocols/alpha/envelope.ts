@@ -1,4 +1,4 @@
-import type { Envelope } from "../../http/route.ts";
+import type { Envelope } from "../routeContract.ts";
 
 /**
  * The alpha protocol's answer (PROTOCOL.md §1): every response message starts with
@@ -8,6 +8,7 @@ import type { Envelope } from "../../http/route.ts";
 function alpha(protocol: string): Envelope {
   return {
     protocol,
+    echoField: 1,
     echo: (request) => (request as { request_id?: string | null }).request_id ?? "",
     ok: (echo, reply) => {
       const out: Record<string, unknown> = Object.assign({}, reply);
