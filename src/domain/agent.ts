@@ -112,7 +112,7 @@ export function isLate(record: AgentRecord, nowMs: number): boolean {
   return nowMs - record.latestHeartbeatTime * 1000 > 3 * interval * 1000;
 }
 
-/** running_details as ListAgents shows them (PROTOCOL.md §6): CPU with 6 decimals, Memory, then extras. */
+/** running_details as ListAgents shows them: CPU with 6 decimals, Memory, then extras. */
 export function runningDetails(stats: Statistics | undefined): Record<string, string> {
   if (!stats) return {};
   return { ...stats.extras, CPU: stats.cpu.toFixed(6), Memory: stats.memory };

@@ -1,7 +1,7 @@
 import type { Envelope } from "../routeContract.ts";
 
 /**
- * The alpha protocol's answer (PROTOCOL.md §1): every response message starts with
+ * The alpha protocol's answer: every response message starts with
  * `response_id` (the request's `request_id`), `code` (a string: "Accept" or the error's name) and
  * `message`. The User API (/User/*) answers the same way.
  */

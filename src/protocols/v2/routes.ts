@@ -24,7 +24,7 @@ interface Detail {
 type Int64 = Parameters<typeof int64>[0];
 type Served = ConfigRecord | InstanceConfigRecord;
 
-/** Agent capability bits (AGENT-PROTOCOLS.md §1). */
+/** Agent capability bits. */
 const ACCEPTS_PIPELINE = 1;
 const ACCEPTS_INSTANCE = 2;
 /** What this server remembers between heartbeats: attributes, pipeline and instance config statuses. */
@@ -166,7 +166,7 @@ const WAIT_FOR_CHANGE = /[?&]WaitForChange=(true|1)(&|$)/i;
 const CAPABILITIES_ONLY = cacheable({ capabilities: SERVER_CAPABILITIES });
 
 
-/** The 4 v2 routes (AGENT-PROTOCOLS.md §1, docs/protocols/v2.md). They read only memory. */
+/** The 4 v2 routes (docs/protocols/v2.md). They read only memory. */
 export function v2Routes(deps: V2Deps): AgentRoutes {
   const { registry, store } = deps;
   const settings = deps.v2 ?? V2_DEFAULTS;
@@ -196,7 +196,7 @@ export function v2Routes(deps: V2Deps): AgentRoutes {
 
   const replyOf = (delta: Delta, fullState: boolean): Reply | null => {
     const changed = delta.pipelines.length > 0 || delta.instances.length > 0;
-    // The agent tests FetchContinuousPipelineConfigDetail for both fetches (AGENT-PROTOCOLS.md §1).
+    // The agent tests FetchContinuousPipelineConfigDetail for both fetches.
     const flags = (fullState ? REPORT_FULL_STATE : 0) | (fetchMode && changed ? FETCH_PIPELINE_DETAIL | (delta.instances.length > 0 ? FETCH_INSTANCE_DETAIL : 0) : 0);
     if (!changed && !fullState) return null;
     return { capabilities: SERVER_CAPABILITIES, continuous_pipeline_config_updates: delta.pipelines, instance_config_updates: delta.instances, flags };

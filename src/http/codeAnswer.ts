@@ -5,20 +5,21 @@ import { HTTP_STATUS } from "./errors.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { applyOutcome } from "./koaRoute.ts";
 
-/** Protocol route path (without trailing slash) → its compiled route, whose message type refusals use. */
-export type ResponseTypes = ReadonlyMap<string, Endpoint>;
+/** Message route path (without trailing slash) → its endpoint, whose message type the answer uses. */
+export type EndpointsByPath = ReadonlyMap<string, Endpoint>;
 
 /** For JSON APIs outside the protocols (/api/v1/…): every answer is {code, message}. */
-export const NOT_PROTOCOL: ResponseTypes = new Map();
+export const NOT_PROTOCOL: EndpointsByPath = new Map();
 
 /**
- * Answers a request before (or instead of) its route handler: in the route's own response message
- * and envelope when the path is a protocol route (protobuf, or JSON when the request is JSON),
- * else as a JSON object {code, message}. Sets what the request log and metrics read.
+ * Answers a request with a code (a refusal, or a JSON API's result code) before or instead of its
+ * handler: in the endpoint's own message and envelope when the path is a message route (protobuf,
+ * or JSON when the request is JSON), else as a JSON object {code, message}. Sets what the request
+ * log and metrics read. "Answer" means what a request gets back, here and in src/protocols/.
  */
-export function answer(ctx: Context, responses: ResponseTypes, code: ErrorCode, message: string): void {
+export function answerCode(ctx: Context, endpoints: EndpointsByPath, code: ErrorCode, message: string): void {
   const path = ctx.path.length > 1 && ctx.path.endsWith("/") ? ctx.path.slice(0, -1) : ctx.path;
-  const route = responses.get(path);
+  const route = endpoints.get(path);
   if (route) {
     ctx.state.route = path;
     applyOutcome(ctx, route.refuse(ctx.req, code, message));
