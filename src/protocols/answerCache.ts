@@ -20,9 +20,10 @@ import type { Reply } from "./routeContract.ts";
  *    the configs the served snapshot applies to the agent. Keyed by the agent's record (found by
  *    the agent id read from the bytes) and the route. A request whose bytes are the same but for
  *    the request id (and v2's sequence number) gets that reply again without being decoded; the
- *    registry is told the agent repeated itself (AgentRegistry.repeated). It ends when any of those
- *    changes: another byte, a new heartbeat or report object on the record, a new snapshot whose
- *    applied list differs, the record forgotten (expiry), or a later request to the same route.
+ *    registry is told the agent repeated itself (AgentRegistry.repeated). It no longer answers
+ *    when any of those changes: another byte, a new heartbeat or report object on the record, a
+ *    new snapshot whose applied list differs; it goes with the record (expiry), and the agent's
+ *    next remembered request of the route replaces it.
  *
  * Declaring a reply cacheable is a promise about the object, never inferred from it (freezing a
  * reply for safety changes nothing here).
