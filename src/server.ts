@@ -13,9 +13,10 @@ import type { AgentRegistry } from "./domain/registry.ts";
 import type { RepoState } from "./domain/repoState.ts";
 import type { Absorbing } from "./agents/workerFleet.ts";
 import type { WorkerStatus } from "./http/status.ts";
-import { agentRoutes } from "./agentRoutes.ts";
+import { agentRoutes } from "./protocols/agentRoutes.ts";
+import { compileRoutes, routeOptions } from "./protocols/compileRoutes.ts";
 import { ChangeSignal } from "./protocols/changeSignal.ts";
-import { userRoutes } from "./http/userRoutes.ts";
+import { userRoutes } from "./protocols/alpha/userRoutes.ts";
 import { DEFAULTS, type Defaults, type Settings } from "./settings/options.ts";
 import { agentsApiRouter } from "./http/agentsApi.ts";
 import { configsApiRouter } from "./http/configsApi.ts";
@@ -226,7 +227,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   ];
   // A primary's workers answer every agent path.
   const routes = options.primary ? userRoutes({ store, registry }) : [...userRoutes({ store, registry }), ...agentRoutes({ store, registry, changes }, options)];
-  const listener = createApp(routes, {
+  const listener = createApp(compileRoutes(routes, routeOptions(options.bodyLimit, logger)), {
     bodyLimit: options.bodyLimit,
     logger,
     metrics,

@@ -2,7 +2,8 @@ import cluster from "node:cluster";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import { agentRoutes } from "../agentRoutes.ts";
+import { agentRoutes } from "../protocols/agentRoutes.ts";
+import { compileRoutes, routeOptions } from "../protocols/compileRoutes.ts";
 import { startSweeping } from "../agents/expiry.ts";
 import { ReplicaRegistry } from "../agents/replicaRegistry.ts";
 import { RepoState } from "../domain/repoState.ts";
@@ -63,7 +64,7 @@ export function startWorkerServer(options: WorkerServerOptions): WorkerServer {
   const fence = async () => {
     await primary.call((n) => ({ t: "fence", n }), FENCE_BOUND_MS);
   };
-  const app = createApp(agentRoutes({ store: holder, registry, changes }, settings), {
+  const app = createApp(compileRoutes(agentRoutes({ store: holder, registry, changes }, settings), routeOptions(settings.bodyLimit, logger, fence)), {
     bodyLimit: settings.bodyLimit,
     logger,
     metrics,
@@ -72,7 +73,6 @@ export function startWorkerServer(options: WorkerServerOptions): WorkerServer {
     shuttingDown: () => closing,
     forward: forward.listener,
     beforeAnswer: () => registry.sendAgentPath(),
-    catchUp: fence,
   });
   const http: Server = createServer((req, res) => {
     requests++;

@@ -16,8 +16,6 @@ export interface AgentTags {
   readonly values?: readonly string[] | undefined;
 }
 
-export const NO_TAGS: AgentTags = Object.freeze({ named: Object.freeze({}) });
-
 /** How applying a config went, as v2 reports it (alpha and v1 report versions only: UNSET). */
 export const ApplyStatus = { UNSET: 0, APPLYING: 1, APPLIED: 2, FAILED: 3 } as const;
 export type ApplyStatus = (typeof ApplyStatus)[keyof typeof ApplyStatus];
@@ -97,11 +95,11 @@ export interface AgentRecord {
    */
   readonly sequenceNum?: number | undefined;
   /**
-   * The protocol layer's note of the agent's last requests (src/protocols/repeats.ts), kept on the
-   * record rather than in a table beside it: a repeat then costs one lookup of the agent, whose
-   * entry is cold in the CPU's caches at tens of thousands of agents. Nothing else reads it.
+   * A slot the registry makes (undefined) with the record and drops with it, and never reads: the
+   * agent path's note of the agent's last requests. Read and written only through the answer
+   * cache's port (src/protocols/answerCache.ts, memoOf/keepMemo).
    */
-  repeatMemo?: unknown;
+  readonly repeatMemo?: unknown;
 }
 
 /** Heartbeat interval assumed when the agent does not say (LoongCollector's default). */
@@ -114,7 +112,7 @@ export function isLate(record: AgentRecord, nowMs: number): boolean {
   return nowMs - record.latestHeartbeatTime * 1000 > 3 * interval * 1000;
 }
 
-/** running_details as ListAgents shows them (PROTOCOL.md §6): CPU with 6 decimals, Memory, then extras. */
+/** running_details as ListAgents shows them: CPU with 6 decimals, Memory, then extras. */
 export function runningDetails(stats: Statistics | undefined): Record<string, string> {
   if (!stats) return {};
   return { ...stats.extras, CPU: stats.cpu.toFixed(6), Memory: stats.memory };

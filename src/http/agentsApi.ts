@@ -6,7 +6,7 @@ import { DomainError } from "../domain/errors.ts";
 import { groupsOf } from "../domain/groupOps.ts";
 import type { AgentRegistry } from "../domain/registry.ts";
 import type { RepoState } from "../domain/repoState.ts";
-import { answer, NOT_PROTOCOL } from "./answer.ts";
+import { answerCode, NOT_PROTOCOL } from "./codeAnswer.ts";
 
 const iso = (unixSeconds: number) => (unixSeconds > 0 ? new Date(unixSeconds * 1000).toISOString() : null);
 
@@ -60,7 +60,7 @@ export function agentsApiRouter(registry: AgentRegistry, store: { readonly state
       query = parseAgentQuery(queryParams(ctx));
       keep = agentFilter(query, store.state, t);
     } catch (e) {
-      if (e instanceof DomainError) return answer(ctx, NOT_PROTOCOL, e.code, e.message);
+      if (e instanceof DomainError) return answerCode(ctx, NOT_PROTOCOL, e.code, e.message);
       throw e;
     }
     const page: AgentRecord[] = [];
@@ -77,7 +77,7 @@ export function agentsApiRouter(registry: AgentRegistry, store: { readonly state
   });
   router.get("/api/v1/agents/:id", async (ctx) => {
     const a = await registry.find(ctx.params.id as string);
-    if (!a) return answer(ctx, NOT_PROTOCOL, "AgentNotExist", `Agent ${ctx.params.id} doesn't exist.`);
+    if (!a) return answerCode(ctx, NOT_PROTOCOL, "AgentNotExist", `Agent ${ctx.params.id} doesn't exist.`);
     ctx.body = {
       ...summary(a, now()),
       attributes: a.heartbeat?.attributes.extras ?? {},

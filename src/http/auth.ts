@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Context, Middleware, Next } from "koa";
-import { answer, type ResponseTypes } from "./answer.ts";
+import { answerCode, type EndpointsByPath } from "./codeAnswer.ts";
 
 export interface AuthOptions {
   /** Required on /User/*, /api/* and /status when set. */
@@ -35,7 +35,7 @@ export function tokenCheck(token: string): (authorization: string | undefined) =
  * token on /Agent/*. Webhooks (/hooks/*, signed), health and metrics are never affected. A refusal
  * is HTTP 401, code Unauthorized, in the route's response message.
  */
-export function auth(options: AuthOptions, responses: ResponseTypes): Middleware {
+export function auth(options: AuthOptions, responses: EndpointsByPath): Middleware {
   const agentOk = options.agentToken ? tokenCheck(options.agentToken) : undefined;
   const userOk = options.userToken ? tokenCheck(options.userToken) : undefined;
   if (!agentOk && !userOk) return (_ctx: Context, next: Next) => next();
@@ -58,7 +58,7 @@ export function refusal(which: "agent" | "user", authorization: string | undefin
     : `This server requires ${which === "agent" ? "an" : "a"} ${which} token: send "Authorization: Bearer <token>".`;
 }
 
-function refuse(ctx: Context, responses: ResponseTypes, which: "agent" | "user"): void {
+function refuse(ctx: Context, responses: EndpointsByPath, which: "agent" | "user"): void {
   ctx.set("www-authenticate", BEARER_CHALLENGE);
-  answer(ctx, responses, "Unauthorized", refusal(which, ctx.get("authorization") || undefined));
+  answerCode(ctx, responses, "Unauthorized", refusal(which, ctx.get("authorization") || undefined));
 }

@@ -17,3 +17,6 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode | "Accept", number>> = {
   RequestTimeout: 500,
   ServerBusy: 503,
 };
+
+/** A protocol-neutral code: the key of the one table. */
+export type Code = keyof typeof HTTP_STATUS;

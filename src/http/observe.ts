@@ -3,7 +3,7 @@ import type { IncomingMessage } from "node:http";
 import type { Context, Middleware, Next } from "koa";
 import type { Level, Logger } from "pino";
 import type { Metrics } from "../metrics.ts";
-import type { Outcome } from "./route.ts";
+import type { Outcome } from "./endpoint.ts";
 
 export interface ObserveOptions {
   readonly logger: Logger;
