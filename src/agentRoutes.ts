@@ -3,6 +3,7 @@ import type { RepoState } from "./domain/repoState.ts";
 import type { Settings } from "./config.ts";
 import { alphaRoutes } from "./protocols/alpha/routes.ts";
 import type { ChangeSignal } from "./protocols/changeSignal.ts";
+import { opampRoutes } from "./protocols/opamp/routes.ts";
 import type { AgentRoutes } from "./protocols/protocol.ts";
 import { v1Routes } from "./protocols/v1/routes.ts";
 import { V2_DEFAULTS, v2Routes } from "./protocols/v2/routes.ts";
@@ -23,5 +24,5 @@ export function agentRoutes(deps: AgentRouteDeps, options: Partial<Pick<Settings
   const timeoutMs = options.requestTimeoutMs ?? 0;
   const longPollMs = Math.max(0, Math.min(options.v2LongPollMs ?? V2_DEFAULTS.longPollMs, timeoutMs > 0 ? timeoutMs - 1000 : Infinity));
   const all = { ...deps, v2: { details: options.v2ConfigDetails ?? V2_DEFAULTS.details, longPollMs } };
-  return [...alphaRoutes(all), ...v2Routes(all), ...v1Routes(all)];
+  return [...alphaRoutes(all), ...v2Routes(all), ...v1Routes(all), ...opampRoutes(all)];
 }

@@ -1,7 +1,9 @@
 import type { AgentTags } from "./agent.ts";
 import { groupMatches } from "./matching.ts";
+import { isOpampConfig } from "./opampConfigs.ts";
 import { DEFAULT_GROUP, DEFAULT_GROUP_DESCRIPTION, type ConfigRecord, type GroupSpec, type InstanceConfigRecord } from "./types.ts";
 
+const NO_CONFIGS: readonly ConfigRecord[] = Object.freeze([]);
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 /**
  * The applied-lists cache is keyed by the agent's tag set, which agents choose: it is bounded by
@@ -11,10 +13,15 @@ const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1
 const MAX_CACHED_TAG_SETS = 10_000;
 const MAX_CACHED_KEY_BYTES = 8 * 1024 * 1024;
 
-/** What one tag set receives: pipeline configs and instance configs, each sorted by name. */
+/**
+ * What one tag set receives, each list sorted by name: LoongCollector agents (alpha, v1, v2) take
+ * `configs` and `instances`, OpAMP agents take `opamp` (the configs saying `agent_type: opamp`,
+ * which never go to the others).
+ */
 export interface Applied {
   readonly configs: readonly ConfigRecord[];
   readonly instances: readonly InstanceConfigRecord[];
+  readonly opamp: readonly ConfigRecord[];
 }
 
 /**
@@ -75,7 +82,13 @@ export class RepoState {
     }
     const pick = <T extends { name: string }>(wanted: Set<string>, from: ReadonlyMap<string, T>): readonly T[] =>
       Object.freeze([...wanted].map((n) => from.get(n)).filter((c): c is T => c !== undefined).sort(byName));
-    const applied: Applied = Object.freeze({ configs: pick(names, this.configs), instances: pick(instanceNames, this.instanceConfigs) });
+    const all = pick(names, this.configs);
+    const opamp = all.some(isOpampConfig);
+    const applied: Applied = Object.freeze({
+      configs: opamp ? Object.freeze(all.filter((c) => !isOpampConfig(c))) : all,
+      instances: pick(instanceNames, this.instanceConfigs),
+      opamp: opamp ? Object.freeze(all.filter(isOpampConfig)) : NO_CONFIGS,
+    });
     if (this.appliedCache.size >= MAX_CACHED_TAG_SETS || this.cachedKeyBytes + key.length > MAX_CACHED_KEY_BYTES) {
       this.appliedCache.clear();
       this.cachedKeyBytes = 0;

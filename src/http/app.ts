@@ -6,7 +6,7 @@ import type { Metrics } from "../metrics.ts";
 import { pickProtocol } from "../protocols/detect.ts";
 import type { AgentRoutes } from "../protocols/protocol.ts";
 import { agentListener } from "./agentListener.ts";
-import { auth, type AuthOptions } from "./auth.ts";
+import { AGENT_PATH, auth, type AuthOptions } from "./auth.ts";
 import { conditionalGet } from "./conditionalGet.ts";
 import { observer } from "./observe.ts";
 import { compileRoute, compileShared, registerRoute, type CompiledRoute, type RouteOptions, type RouteSpec } from "./route.ts";
@@ -82,7 +82,7 @@ export function createApp(protocolRoutes: AgentRoutes, options: AppOptions, extr
   for (const route of compiled) {
     registerRoute(router, route);
     responses.set(route.path, route);
-    if (route.path.startsWith("/Agent/") && route.methods.length === 1) for (const p of [route.path, `${route.path}/`]) agentRoutes.set(p, route);
+    if (AGENT_PATH.test(route.path) && route.methods.length === 1) for (const p of [route.path, `${route.path}/`]) agentRoutes.set(p, route);
   }
   const observation = observer({ logger: options.logger, metrics: options.metrics, shuttingDown: options.shuttingDown });
   app.use(observation.middleware);
@@ -106,5 +106,5 @@ export function createApp(protocolRoutes: AgentRoutes, options: AppOptions, extr
     record: observation.record,
     shuttingDown: options.shuttingDown,
     beforeAnswer: options.beforeAnswer,
-  }, forward === undefined ? koa : (req, res) => ((req.url as string).startsWith("/Agent/") ? koa(req, res) : forward(req, res)));
+  }, forward === undefined ? koa : (req, res) => ((req.url as string).startsWith("/Agent/") || AGENT_PATH.test(req.url as string) ? koa(req, res) : forward(req, res)));
 }
