@@ -30,7 +30,9 @@ function fleetRepo(): string {
   });
 }
 
-const CAPS = BigInt(AgentCapabilities.AgentCapabilities_AcceptsRemoteConfig | AgentCapabilities.AgentCapabilities_ReportsRemoteConfig);
+const CAPS = BigInt((AgentCapabilities.AgentCapabilities_AcceptsRemoteConfig as number) | (AgentCapabilities.AgentCapabilities_ReportsRemoteConfig as number));
+/** An AgentToServer as bytes; numbers for its uint64 fields, as protobufjs encodes them (its types say Long). */
+const a2s = (m: Record<string, unknown>) => pb.AgentToServer.encode(m as opamp.proto.v1.IAgentToServer).finish();
 type RemoteConfig = { config?: { configMap: Record<string, { body: Uint8Array; contentType: string }> }; configHash: Uint8Array };
 type Sent = { a2s: { flags: bigint; sequenceNum: bigint; remoteConfigStatus?: unknown; agentDescription?: unknown }; s2a: { flags: bigint; remoteConfig?: unknown } };
 
@@ -205,7 +207,7 @@ test("OpAMP requests: bad input is a BadRequest ServerToAgent, gzip bodies are r
   const s = await withServer(t, { repo: fleetRepo(), agentToken: "s3cret" });
   const auth = { authorization: "Bearer s3cret", "content-type": "application/x-protobuf" };
   const uid = Buffer.from("0190d7e3a1b27c4d8e9f000011112222", "hex");
-  const message = pb.AgentToServer.encode({ instance_uid: uid, sequence_num: 1, capabilities: 3, agent_description: { identifying_attributes: [{ key: "service.name", value: { string_value: "checkout" } }] } }).finish();
+  const message = a2s({ instance_uid: uid, sequence_num: 1, capabilities: 3, agent_description: { identifying_attributes: [{ key: "service.name", value: { string_value: "checkout" } }] } });
 
   const refused = await send(s.url, "POST", "/v1/opamp", message, { "content-type": "application/x-protobuf" });
   t.is(refused.status, 401);
@@ -215,7 +217,7 @@ test("OpAMP requests: bad input is a BadRequest ServerToAgent, gzip bodies are r
   t.is(garbage.status, 400);
   t.is(pb.ServerToAgent.decode(garbage.body).error_response?.type, pb.ServerErrorResponseType.ServerErrorResponseType_BadRequest);
 
-  const noUid = await send(s.url, "POST", "/v1/opamp", pb.AgentToServer.encode({ sequence_num: 1 }).finish(), auth);
+  const noUid = await send(s.url, "POST", "/v1/opamp", a2s({ sequence_num: 1 }), auth);
   t.is(noUid.status, 400);
   t.regex(pb.ServerToAgent.decode(noUid.body).error_response?.error_message ?? "", /instance_uid/);
 
@@ -236,15 +238,15 @@ test("OpAMP requests: bad input is a BadRequest ServerToAgent, gzip bodies are r
   t.deepEqual(Object.keys(answer.remote_config?.config?.config_map ?? {}).sort(), ["collector", "elastic"]);
 
   // A heartbeat of an agent this server never saw (no description): asked for its full state, sent nothing.
-  const stranger = await send(s.url, "POST", "/v1/opamp", pb.AgentToServer.encode({ instance_uid: Buffer.alloc(16, 7), sequence_num: 5, capabilities: 3 }).finish(), auth);
+  const stranger = await send(s.url, "POST", "/v1/opamp", a2s({ instance_uid: Buffer.alloc(16, 7), sequence_num: 5, capabilities: 3 }), auth);
   const strangerAnswer = pb.ServerToAgent.decode(stranger.body);
   t.is(Number(strangerAnswer.flags) & 1, 1);
   t.is(strangerAnswer.remote_config, null);
 
   // A gap in the sequence numbers: full state asked again.
-  const gap = await send(s.url, "POST", "/v1/opamp", pb.AgentToServer.encode({ instance_uid: uid, sequence_num: 9, capabilities: 3 }).finish(), auth);
+  const gap = await send(s.url, "POST", "/v1/opamp", a2s({ instance_uid: uid, sequence_num: 9, capabilities: 3 }), auth);
   t.is(Number(pb.ServerToAgent.decode(gap.body).flags) & 1, 1);
-  const inStep = await send(s.url, "POST", "/v1/opamp", pb.AgentToServer.encode({ instance_uid: uid, sequence_num: 10, capabilities: 3 }).finish(), auth);
+  const inStep = await send(s.url, "POST", "/v1/opamp", a2s({ instance_uid: uid, sequence_num: 10, capabilities: 3 }), auth);
   t.is(Number(pb.ServerToAgent.decode(inStep.body).flags), 0);
 
   // The real client sends the token as a header.
