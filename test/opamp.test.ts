@@ -160,9 +160,10 @@ test("a real OpAMP client: its map from git, APPLIED and FAILED in the rollout, 
   // Restart: the new process lacks the agent, asks for its full state, and re-sends nothing.
   const emptyHash = hex(a.received[2]?.configHash as Uint8Array);
   await waitFor(async () => (await agentJson(server.url, a.uid)).remoteConfig?.hash === emptyHash);
+  relay.pause();
+  const seen = a.exchanges.length;
   await server.close();
   server = await startServer({ port: 0, repo, logger: log });
-  const seen = a.exchanges.length;
   relay.target(server.url);
   await waitFor(() => a.exchanges.slice(seen).some((x) => (x.s2a.flags & 1n) === 1n));
   const restarted = await waitFor(async () => {
@@ -254,4 +255,72 @@ test("OpAMP requests: bad input is a BadRequest ServerToAgent, gzip bodies are r
   t.teardown(() => a.stop());
   await waitFor(() => a.received.length >= 1);
   t.pass();
+});
+
+test("a Collector-like agent: heartbeat interval offered, health and effective config kept, drift against git per agent, disconnect", async (t) => {
+  const s = await withServer(t, { repo: fleetRepo() });
+  const uid = Buffer.from("0190d7e3a1b27c4d8e9f0000aaaabbbb", "hex");
+  const id = "0190d7e3-a1b2-7c4d-8e9f-0000aaaabbbb";
+  // ReportsStatus | AcceptsRemoteConfig | ReportsEffectiveConfig | AcceptsOpAMPConnectionSettings | ReportsHealth | ReportsRemoteConfig | ReportsHeartbeat
+  const capabilities = 0x1 | 0x2 | 0x4 | 0x100 | 0x800 | 0x1000 | 0x2000;
+  const post = async (m: Record<string, unknown>) => {
+    const raw = await send(s.url, "POST", "/v1/opamp", a2s({ instance_uid: uid, capabilities, ...m }), { "content-type": "application/x-protobuf" });
+    t.is(raw.status, 200);
+    return pb.ServerToAgent.decode(raw.body);
+  };
+  const effective = (body: string) => ({ config_map: { config_map: { collector: { body: Buffer.from(body), content_type: "application/yaml" }, "local.yaml": { body: Buffer.from("extensions: {}\n"), content_type: "application/yaml" } } } });
+  const first = await post({
+    sequence_num: 1,
+    agent_description: { identifying_attributes: [{ key: "service.name", value: { string_value: "checkout" } }, { key: "service.version", value: { string_value: "0.120.0" } }], non_identifying_attributes: [{ key: "host.name", value: { string_value: "node-3" } }, { key: "pid", value: { int_value: 42 } }] },
+    health: { healthy: true, status: "StatusOK", start_time_unix_nano: 1_700_000_000_000_000_000n.toString() },
+    effective_config: effective("old: true\n"),
+  });
+  t.is(Number(first.connection_settings?.opamp?.heartbeat_interval_seconds), 30, "a heartbeat interval is offered to an agent that accepts connection settings");
+  t.deepEqual(Object.keys(first.remote_config?.config?.config_map ?? {}).sort(), ["collector", "elastic"]);
+  const hash = first.remote_config?.config_hash as Uint8Array;
+  const detail = async () => (await callJson(s.url, "GET", `/api/v1/agents/${id}`)).body as Record<string, unknown> & { drift: { state: string; files: { name: string; state: string }[]; unmanaged: string[] } };
+  const d1 = await detail();
+  t.like(d1, { protocol: "opamp", agentType: "checkout", version: "0.120.0", hostname: "node-3", runningStatus: "StatusOK", healthy: true, startupTime: 1_700_000_000 });
+  t.like(d1.tags as object, { pid: "42", "host.name": "node-3" });
+  t.deepEqual(d1.attributes, {}, "status keys are not listed as attributes");
+  t.deepEqual(d1.capabilities, ["ReportsStatus", "AcceptsRemoteConfig", "ReportsEffectiveConfig", "AcceptsOpAMPConnectionSettings", "ReportsHealth", "ReportsRemoteConfig", "ReportsHeartbeat"]);
+  t.deepEqual(d1.drift, { state: "drift", files: [{ name: "collector", state: "differs" }, { name: "elastic", state: "missing" }], unmanaged: ["local.yaml"] });
+
+  // It applies the map: its effective config now holds what git says.
+  const second = await post({
+    sequence_num: 2,
+    remote_config_status: { last_remote_config_hash: hash, status: pb.RemoteConfigStatuses.RemoteConfigStatuses_APPLIED },
+    effective_config: { config_map: { config_map: { ...effective(COLLECTOR).config_map.config_map, elastic: { body: Buffer.from(ELASTIC), content_type: "application/json" } } } },
+  });
+  t.is(second.remote_config, null);
+  t.is(second.connection_settings, null, "offered once");
+  const d2 = await detail();
+  t.is(d2.drift.state, "none");
+  t.like(d2.effectiveConfig as object, { collector: { contentType: "application/yaml", size: COLLECTOR.length, body: COLLECTOR } });
+
+  // Someone edits the file on the host: drift, per agent.
+  await post({ sequence_num: 3, effective_config: effective(`${COLLECTOR}# edited by hand\n`), health: { healthy: false, last_error: "exporter otlp: connection refused" } });
+  const d3 = await detail();
+  t.deepEqual(d3.drift.files, [{ name: "collector", state: "differs" }, { name: "elastic", state: "missing" }]);
+  t.like(d3, { healthy: false, runningStatus: "unhealthy", health: { healthy: false, status: "", lastError: "exporter otlp: connection refused" } });
+  t.like(d3.remoteConfig as object, { status: "APPLIED", hash: Buffer.from(hash).toString("hex") }, "the status it reported before is kept (it is not resent)");
+
+  // An oversized effective config is kept without its bodies: drift unknown, not a false alarm.
+  await post({ sequence_num: 4, effective_config: effective("x".repeat(100 * 1024)) });
+  t.deepEqual((await detail()).drift.files[0], { name: "collector", state: "unknown" });
+
+  await post({ sequence_num: 5, agent_disconnect: {} });
+  t.is((await detail()).runningStatus, "disconnected");
+});
+
+test("validate accepts agent_type: opamp configs with YAML or JSON content and refuses broken ones", async (t) => {
+  const { runCli } = await import("./helpers/cli.ts");
+  const repo = fleetRepo();
+  const ok = await runCli(["validate", repo]);
+  t.is(ok.code, 0, ok.stdout + ok.stderr);
+  t.notRegex(ok.stdout + ok.stderr, /collector|elastic/, "no warning about OpAMP configs");
+  commitFiles(repo, { "configs/elastic.yaml": otel("elastic", '{"logging_level": ') });
+  const bad = await runCli(["validate", repo]);
+  t.is(bad.code, 1);
+  t.regex(bad.stdout + bad.stderr, /configs\/elastic\.yaml/);
 });

@@ -59,7 +59,8 @@ export class RepoState {
     this.sortedInstanceConfigs = Object.freeze([...this.instanceConfigs.values()].sort(byName));
     this.sortedGroups = Object.freeze([...this.groups.values()].sort(byName));
     const notMappings: { name: string; kind: "pipeline" | "instance"; problem: string }[] = [];
-    for (const c of this.sortedConfigs) if (c.notMapping !== undefined) notMappings.push({ name: c.name, kind: "pipeline", problem: c.notMapping });
+    // OpAMP configs never go to v2 agents, mapping or not: not listed.
+    for (const c of this.sortedConfigs) if (c.notMapping !== undefined && !isOpampConfig(c)) notMappings.push({ name: c.name, kind: "pipeline", problem: c.notMapping });
     for (const c of this.sortedInstanceConfigs) if (c.notMapping !== undefined) notMappings.push({ name: c.name, kind: "instance", problem: c.notMapping });
     this.notMappings = Object.freeze(notMappings);
   }
