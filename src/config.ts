@@ -47,7 +47,7 @@ const TABLE = [
   { name: "shutdown-timeout", kind: "duration", valueName: "duration", description: "on SIGTERM/SIGINT, how long in-flight requests may take before the process exits anyway", default: "10s" },
   { name: "user-token", kind: "secret", valueName: "token", description: "require `Authorization: Bearer <token>` on /User/*, /api/* and /status (prefer --user-token-file)" },
   { name: "user-token-file", kind: "secretFile", valueName: "file", description: "read the user token from this file" },
-  { name: "agent-token", kind: "secret", valueName: "token", description: "require `Authorization: Bearer <token>` on /Agent/* (prefer --agent-token-file)" },
+  { name: "agent-token", kind: "secret", valueName: "token", description: "require `Authorization: Bearer <token>` on /Agent/* and /v1/opamp (prefer --agent-token-file)" },
   { name: "agent-token-file", kind: "secretFile", valueName: "file", description: "read the agent token from this file" },
   { name: "remote", kind: "string", valueName: "url", description: "git remote to clone, follow and push to" },
   { name: "branch", kind: "string", valueName: "name", description: "branch of the remote to follow", default: "main" },
