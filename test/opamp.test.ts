@@ -324,3 +324,17 @@ test("validate accepts agent_type: opamp configs with YAML or JSON content and r
   t.is(bad.code, 1);
   t.regex(bad.stdout + bad.stderr, /configs\/elastic\.yaml/);
 });
+
+test("with no commit to serve, an OpAMP agent is listed and told Unavailable with retry info, never sent an empty map", async (t) => {
+  const s = await withServer(t);
+  const uid = Buffer.alloc(16, 9);
+  const raw = await send(s.url, "POST", "/v1/opamp", a2s({ instance_uid: uid, sequence_num: 1, capabilities: 3, agent_description: { identifying_attributes: [{ key: "service.name", value: { string_value: "x" } }] } }), { "content-type": "application/x-protobuf" });
+  t.is(raw.status, 503);
+  const answer = pb.ServerToAgent.decode(raw.body);
+  t.deepEqual(Buffer.from(answer.instance_uid), uid);
+  t.is(answer.remote_config, null);
+  t.is(answer.error_response?.type, pb.ServerErrorResponseType.ServerErrorResponseType_Unavailable);
+  t.is(Number(answer.error_response?.retry_info?.retry_after_nanoseconds), 30e9);
+  t.regex(answer.error_response?.error_message ?? "", /no valid commit/);
+  t.is(await s.registry.liveCount(), 1);
+});

@@ -6,7 +6,7 @@ import { DomainError } from "../../domain/errors.ts";
 import { tagsKey } from "../../domain/matching.ts";
 import type { opamp } from "../../gen/proto.js";
 import type { Reply } from "../../http/route.ts";
-import { int64, type AgentDeps } from "../protocol.ts";
+import { int64, servedState, type AgentDeps } from "../protocol.ts";
 import { effectiveText, healthExtras, remoteStatusExtras, reportsOf, sameReports, tagsOf } from "./agentState.ts";
 import { GZIPPED, instanceIdOf } from "./codec.ts";
 import { filesOfHash, servedMap, type ServedMap } from "./configMap.ts";
@@ -92,7 +92,7 @@ export function opampHandler(deps: AgentDeps): (q: AgentToServer, req: IncomingM
     const tags = described ? { named } : (prevBeat as Heartbeat).tags;
     const disconnecting = q.agent_disconnect != null;
 
-    // The map its groups give it, when a commit is served (never an empty map for a server-side reason).
+    // The map its groups give it, when a commit is served.
     const state = store.state;
     const map = state.commit === "" ? undefined : servedMap(state, state.applied(described ? tagsKey(tags) : (prev as AgentRecord).tagsKey, tags).opamp);
     const now = extras ?? oldExtras;
@@ -121,6 +121,9 @@ export function opampHandler(deps: AgentDeps): (q: AgentToServer, req: IncomingM
       const reports = reportsOf(files, e);
       if (!sameReports(before, reports)) registry.reportConfigs(id, "pipeline", reports);
     }
+    // Its status is recorded; its config cannot be answered (an empty map would make it drop what
+    // it runs): Unavailable with retry info, as every protocol answers ServerBusy then.
+    if (map === undefined && !disconnecting && (capabilities & ACCEPTS_REMOTE_CONFIG) !== 0) servedState(store);
     const offerHeartbeat = prevBeat === undefined && (capabilities & ACCEPTS_OPAMP_CONNECTION_SETTINGS) !== 0 && (capabilities & REPORTS_HEARTBEAT) !== 0;
     return answer(send, fullState, offerHeartbeat);
   };
