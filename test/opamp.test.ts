@@ -246,7 +246,9 @@ test("OpAMP requests: bad input is a BadRequest ServerToAgent, gzip bodies are r
 
   // A gap in the sequence numbers: full state asked again.
   const gap = await send(s.url, "POST", "/v1/opamp", a2s({ instance_uid: uid, sequence_num: 9, capabilities: 3 }), auth);
-  t.is(Number(pb.ServerToAgent.decode(gap.body).flags) & 1, 1);
+  const gapAnswer = pb.ServerToAgent.decode(gap.body);
+  t.is(Number(gapAnswer.flags) & 1, 1);
+  t.is(gapAnswer.remote_config, null, "an agent that reports no status is not sent the map it was sent already");
   const inStep = await send(s.url, "POST", "/v1/opamp", a2s({ instance_uid: uid, sequence_num: 10, capabilities: 3 }), auth);
   t.is(Number(pb.ServerToAgent.decode(inStep.body).flags), 0);
 
