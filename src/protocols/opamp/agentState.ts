@@ -62,7 +62,30 @@ export function effectiveText(e: opamp.proto.v1.IEffectiveConfig): string {
       out[name] = { contentType, size: body.length };
     }
   }
-  return JSON.stringify(out);
+  return shared(JSON.stringify(out));
+}
+
+/**
+ * A fleet's Collectors mostly run the same configuration: an effective config equal to one kept
+ * recently is the same string object, so 10,000 agents running one configuration hold it once
+ * (and the registry's comparison of a repeated report is an identity check). Bounded by entries
+ * and bytes; past them the cache starts over (each agent then holds its own copy until seen again).
+ */
+const MAX_SHARED = 1000;
+const MAX_SHARED_CHARS = 16 * 1024 * 1024;
+const sharedTexts = new Map<string, string>();
+let sharedChars = 0;
+
+function shared(text: string): string {
+  const known = sharedTexts.get(text);
+  if (known !== undefined) return known;
+  if (sharedTexts.size >= MAX_SHARED || sharedChars + text.length > MAX_SHARED_CHARS) {
+    sharedTexts.clear();
+    sharedChars = 0;
+  }
+  sharedTexts.set(text, text);
+  sharedChars += text.length;
+  return text;
 }
 
 const STATUS_NAMES = ["UNSET", "APPLIED", "APPLYING", "FAILED"] as const;
