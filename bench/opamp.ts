@@ -4,7 +4,7 @@
 // alternately, the ratio the median of the per-round ratios; then memory per OpAMP agent (RSS and
 // V8 heap above the idle server, once settled).
 // Run: node --import tsx bench/opamp.ts [agents=10000] [rounds=5] [ms=4000]
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { opamp } from "../src/gen/proto.js";
@@ -28,6 +28,7 @@ function buildRepo(dir: string): void {
   const files: Record<string, string> = {};
   for (let i = 0; i < 10; i++) files[`configs/otel-${i}.yaml`] = collector(i);
   files["agent_groups/default.yaml"] = `group_name: default\ndescription: ""\ntags: []\nconfigs: [${[...Array(10).keys()].map((i) => `otel-${i}`).join(", ")}]\n`;
+  mkdirSync(dir, { recursive: true });
   git(dir, "init", "-q", "--initial-branch=main");
   writeFiles(dir, files);
   git(dir, "add", "-A");
