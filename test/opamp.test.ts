@@ -199,6 +199,7 @@ test("OpAMP and LoongCollector agents in one fleet: each gets only its own confi
   t.deepEqual(list.map((x) => [x.agentId, x.protocol]).sort(), [[a.uid, "opamp"], [listener.uid, "opamp"], ["loong-1", "v2"]].sort());
   const onlyOpamp = (await callJson(s.url, "GET", "/api/v1/agents?protocol=opamp")).body as { total: number };
   t.is(onlyOpamp.total, 2);
+  t.like((await callJson(s.url, "GET", "/status")).body, { agentsByProtocol: { alpha: 0, v1: 0, v2: 1, opamp: 2 } });
   const quiet = await agentJson(s.url, listener.uid);
   t.deepEqual(quiet.capabilities, ["ReportsStatus", "ReportsHeartbeat"]);
   t.like(await rollout(s.url, "nginx"), { targeted: 1 });
