@@ -4,7 +4,10 @@
  * per-config reports.
  */
 
-export type AgentProtocol = "alpha" | "v1" | "v2";
+export type AgentProtocol = "alpha" | "v1" | "v2" | "opamp";
+
+/** Whether the protocol's agents say how applying a config went (APPLYING/APPLIED/FAILED), not only which version they hold. */
+export const reportsApplyStatus = (protocol: AgentProtocol): boolean => protocol === "v2" || protocol === "opamp";
 
 /**
  * An agent's tags as its protocol sends them. alpha and v2 tags are named ({name: value}); v1

@@ -4,7 +4,7 @@ import Koa, { type Middleware } from "koa";
 import type { Logger } from "pino";
 import type { Metrics } from "../metrics.ts";
 import { agentListener } from "./agentListener.ts";
-import { auth, type AuthOptions } from "./auth.ts";
+import { AGENT_PATH, auth, type AuthOptions } from "./auth.ts";
 import { conditionalGet } from "./conditionalGet.ts";
 import { observer } from "./observe.ts";
 import type { Endpoint } from "./endpoint.ts";
@@ -50,7 +50,7 @@ export function createApp(routes: readonly Endpoint[], options: AppOptions, extr
   for (const route of routes) {
     registerRoute(router, route);
     responses.set(route.path, route);
-    if (route.path.startsWith("/Agent/") && route.methods.length === 1) for (const p of [route.path, `${route.path}/`]) agentRoutes.set(p, route);
+    if (AGENT_PATH.test(route.path) && route.methods.length === 1) for (const p of [route.path, `${route.path}/`]) agentRoutes.set(p, route);
   }
   const observation = observer({ logger: options.logger, metrics: options.metrics, shuttingDown: options.shuttingDown });
   app.use(observation.middleware);
@@ -74,5 +74,5 @@ export function createApp(routes: readonly Endpoint[], options: AppOptions, extr
     record: observation.record,
     shuttingDown: options.shuttingDown,
     beforeAnswer: options.beforeAnswer,
-  }, forward === undefined ? koa : (req, res) => ((req.url as string).startsWith("/Agent/") ? koa(req, res) : forward(req, res)));
+  }, forward === undefined ? koa : (req, res) => ((req.url as string).startsWith("/Agent/") || AGENT_PATH.test(req.url as string) ? koa(req, res) : forward(req, res)));
 }

@@ -5,13 +5,14 @@ import { answerCode, type EndpointsByPath } from "./codeAnswer.ts";
 export interface AuthOptions {
   /** Required on /User/*, /api/* and /status when set. */
   readonly userToken?: string | undefined;
-  /** Required on /Agent/* when set. */
+  /** Required on /Agent/* and /v1/opamp when set. */
   readonly agentToken?: string | undefined;
 }
 
 // Case-insensitive on purpose: the router matches paths exactly, but a token check must never
 // depend on a spelling a proxy might normalise.
-const AGENT_PATH = /^\/agent(\/|$)/i;
+// OpAMP agents POST to /v1/opamp (src/protocols/opamp/routes.ts).
+export const AGENT_PATH = /^\/(agent(\/|$)|v1\/opamp\/?$)/i;
 const USER_PATH = /^\/(user|api|status)(\/|$)/i;
 const BEARER = /^Bearer +(\S+) *$/i;
 

@@ -6,6 +6,7 @@ import type { ChangeSignal } from "./changeSignal.ts";
 import type { AgentRoutes } from "./protocol.ts";
 import { v1Routes } from "./v1/routes.ts";
 import { v2Routes } from "./v2/routes.ts";
+import { opampRoutes } from "./opamp/routes.ts";
 
 export interface AgentRouteDeps {
   readonly store: { readonly state: RepoState };
@@ -23,5 +24,5 @@ export function agentRoutes(deps: AgentRouteDeps, options: Partial<Pick<Settings
   const timeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
   const longPollMs = Math.max(0, Math.min(options.v2LongPollMs ?? DEFAULTS.v2LongPollMs, timeoutMs > 0 ? timeoutMs - 1000 : Infinity));
   const all = { ...deps, v2: { details: options.v2ConfigDetails ?? DEFAULTS.v2ConfigDetails, longPollMs } };
-  return [...alphaRoutes(all), ...v2Routes(all), ...v1Routes(all)];
+  return [...alphaRoutes(all), ...v2Routes(all), ...v1Routes(all), ...opampRoutes(all)];
 }

@@ -1,3 +1,4 @@
+import { isOpampConfig } from "../domain/opampConfigs.ts";
 import type { Pos, Problem } from "../domain/types.ts";
 import { CONFIG_DIR, INSTANCE_DIR, type RepoContent } from "./repoContent.ts";
 import { parseConfigFile, parseInstanceConfigFile } from "./yaml/parseFiles.ts";
@@ -20,7 +21,8 @@ export function notForV2Warnings(files: ReadonlyMap<string, string>, content: Re
       warnings.push({ file: at.file, line: at.pos.line, column: at.pos.column, message: `${kind} ${JSON.stringify(spec.name)} will not be sent to v2 agents: ${json.problem}${others}` });
     }
   };
-  check("config", CONFIG_DIR, content.configs, parseConfigFile, "; alpha and v1 agents still receive it as written");
+  // OpAMP configs never go to v2 agents: nothing to warn about.
+  check("config", CONFIG_DIR, content.configs.filter((c) => !isOpampConfig(c)), parseConfigFile, "; alpha and v1 agents still receive it as written");
   check("instance config", INSTANCE_DIR, content.instanceConfigs, parseInstanceConfigFile, "");
   return warnings.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
 }

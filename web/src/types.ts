@@ -121,6 +121,11 @@ export interface AgentDetail extends AgentSummary {
   readonly instanceConfigs: readonly ConfigReport[];
   readonly configsReportedAt: string | null;
   readonly startupTime: number | null;
+  /** OpAMP agents only. */
+  readonly capabilities?: readonly string[];
+  readonly health?: { healthy: boolean; status: string; lastError: string } | null;
+  readonly remoteConfig?: { hash: string; status: string; error: string; sentHash: string } | null;
+  readonly drift?: { state: "none" | "drift" | "unknown"; files: readonly { name: string; state: string }[]; unmanaged: readonly string[] };
 }
 
 export interface Validation {
