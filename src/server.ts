@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
+import { hostname } from "node:os";
 import type { Middleware } from "koa";
 import type { Logger } from "pino";
 import { MemoryRegistry } from "./agents/memoryRegistry.ts";
@@ -18,6 +19,7 @@ import { DEFAULTS, type Defaults, type Settings } from "./settings/options.ts";
 import { agentsApiRouter } from "./http/agentsApi.ts";
 import { configsApiRouter } from "./http/configsApi.ts";
 import { createApp } from "./http/app.ts";
+import type { BrowserGuardOptions } from "./http/browserGuard.ts";
 import { consoleRouter } from "./http/console.ts";
 import { consoleApiRouter } from "./http/consoleApi.ts";
 import { healthRouter, type Readiness } from "./http/health.ts";
@@ -90,10 +92,19 @@ export function withDefaults<O extends Partial<Settings>>(given: O): Readonly<Om
 
 const isLoopback = (host: string) => host === "localhost" || host === "::1" || host.startsWith("127.");
 
-export function warnIfOpen(logger: Logger, host: string, userToken: string | undefined): void {
-  if (!userToken && !isLoopback(host)) {
+export function warnIfOpen(logger: Logger, host: string, userToken: string | undefined, tokens?: readonly unknown[]): void {
+  if (!userToken && !tokens?.length && !isLoopback(host)) {
     logger.warn({ host }, "listening on a non-loopback address without a user token: anyone who can reach it can change configs (set --user-token-file)");
   }
+}
+
+/**
+ * The Host names the server answers to besides IP addresses and loopback names: the name it
+ * listens on, this machine's name, and --allowed-hosts (whose names may also be a page's Origin).
+ */
+function servedNames(host: string, allowed: readonly string[] | undefined): BrowserGuardOptions {
+  const names = [host.toLowerCase(), hostname().toLowerCase(), ...(allowed ?? [])];
+  return { hosts: names, origins: allowed ?? [] };
 }
 
 /** Builds and starts the whole server; the CLI and the black-box tests both call this. */
@@ -217,7 +228,8 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     bodyLimit: options.bodyLimit,
     logger,
     metrics,
-    auth: { userToken: options.userToken, agentToken: options.agentToken },
+    auth: { userToken: options.userToken, userTokens: options.tokens, agentToken: options.agentToken },
+    browser: servedNames(options.host, options.allowedHosts),
     requestTimeoutMs: options.requestTimeoutMs,
     shuttingDown: () => closing,
     middleware: options.primary?.middleware,
@@ -244,7 +256,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   if (options.primary) logger.debug({ socket: options.primary.socketPath }, "primary listening for its workers");
   else {
     logger.info({ url, repo: options.repo, commit: store.state.commit || null, readOnly: !!options.readOnly }, "configserver listening");
-    warnIfOpen(logger, host, options.userToken);
+    warnIfOpen(logger, host, options.userToken, options.tokens);
   }
   return {
     url,

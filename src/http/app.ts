@@ -7,6 +7,7 @@ import { pickProtocol } from "../protocols/detect.ts";
 import type { AgentRoutes } from "../protocols/protocol.ts";
 import { agentListener } from "./agentListener.ts";
 import { auth, type AuthOptions } from "./auth.ts";
+import { browserGuard, type BrowserGuardOptions } from "./browserGuard.ts";
 import { conditionalGet } from "./conditionalGet.ts";
 import { observer } from "./observe.ts";
 import { compileRoute, compileShared, registerRoute, type CompiledRoute, type RouteOptions, type RouteSpec } from "./route.ts";
@@ -23,6 +24,8 @@ export interface AppOptions {
   readonly shuttingDown?: (() => boolean) | undefined;
   /** Run after the token check, around everything else (a primary of workers waits there for them to serve a commit made meanwhile). */
   readonly middleware?: readonly Middleware[] | undefined;
+  /** The Host names served and the Origins trusted (browserGuard.ts); absent: loopback and IP addresses only. */
+  readonly browser?: BrowserGuardOptions | undefined;
   /** Requests outside `/Agent/` go here instead of koa (a worker hands them to the primary). */
   readonly forward?: RequestListener | undefined;
   /** See AgentListenerOptions.beforeAnswer. */
@@ -57,8 +60,8 @@ export function compileRoutes(specs: readonly RouteSpec<never>[], options: Route
 
 /**
  * The server's request listener: a koa application behind agentListener.ts's exact-path listener.
- * Koa's middleware, outermost first: observe (metrics, request log, request id) → auth (bearer
- * tokens) → timeout → ETags on JSON reads → protocol routes → extra routers (health, status,
+ * Koa's middleware, outermost first: observe (metrics, request log, request id) → browser guard
+ * (Host, Origin, Content-Type, nosniff) → auth (bearer tokens, roles) → timeout → ETags on JSON reads → protocol routes → extra routers (health, status,
  * webhook, console…).
  *
  * Agents' requests (an exact `/Agent/*` URL with its route's method) never reach koa: the
@@ -86,6 +89,7 @@ export function createApp(protocolRoutes: AgentRoutes, options: AppOptions, extr
   }
   const observation = observer({ logger: options.logger, metrics: options.metrics, shuttingDown: options.shuttingDown });
   app.use(observation.middleware);
+  app.use(browserGuard(options.browser ?? { hosts: [], origins: [] }, responses));
   app.use(auth(options.auth ?? {}, responses));
   for (const m of options.middleware ?? []) app.use(m);
   app.use(timeout(options.requestTimeoutMs ?? 0, responses));

@@ -73,8 +73,9 @@ export function observer(options: ObserveOptions): Observer {
     metrics?.request(route, code, seconds, protocol);
     if (shuttingDown?.()) ctx.set("connection", "close");
     if (!ctx.res.getHeader("x-log-requestid")) ctx.set("x-log-requestid", (state.requestId as string | undefined) ?? randomUUID());
-    const level = levelOf(route, status, failure, agent);
-    if (logger.isLevelEnabled(level)) log(level, state.requestId ?? ctx.response.get("x-log-requestid"), ctx.method, ctx.path, route, protocol, status, code, seconds, state.message, failure);
+    const level = levelOf(route, status, code, failure, agent);
+    // state.err: what a JSON route caught and did not show the client (jsonRoute.ts).
+    if (logger.isLevelEnabled(level)) log(level, state.requestId ?? ctx.response.get("x-log-requestid"), ctx.method, ctx.path, route, protocol, status, code, seconds, state.message, failure ?? state.err);
   };
   const record = (req: IncomingMessage, route: string, seconds: number, outcome: Outcome | undefined, failure?: unknown) => {
     const status = outcome ? outcome.status : 500;
@@ -101,10 +102,15 @@ export function observer(options: ObserveOptions): Observer {
   return { middleware, record };
 }
 
-/** Agents' requests and probes log at debug (they are most of the traffic), User API writes and refusals at info, failures at error. */
-function levelOf(route: string, status: number, failure: unknown, agent: boolean): Level {
+/**
+ * Agents' requests and probes log at debug (they are most of the traffic), User API writes and
+ * refusals at info, failures at error. A Conflict is the user's to resolve, whatever status its
+ * protocol answers it with (the alpha User API's 500 for deleting an applied config): info.
+ */
+function levelOf(route: string, status: number, code: string, failure: unknown, agent: boolean): Level {
   if (failure) return "error";
   if (PROBE.test(route)) return "debug";
+  if (code === "Conflict") return "info";
   if (status >= 500) return "error";
   if (agent) return "debug";
   return USER_WRITE.test(route) || status === 401 ? "info" : "debug";

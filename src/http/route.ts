@@ -197,11 +197,15 @@ function headerText(text: string): boolean {
   return true;
 }
 
-/** The encoded answer in one route's message type. */
-export function outcome(type: MessageType<unknown>, envelope: Envelope, json: boolean, echo: unknown, logId: string, code: Code, message: string, reply?: Reply): Outcome {
-  const fields = code === "Accept" ? envelope.ok(echo, reply ?? {}) : envelope.fail(echo, code, message);
+/**
+ * The encoded answer in one route's message type. `answered`: the code the wire carries when it
+ * differs from `code`, which metrics and the request log read (a Conflict answered as the
+ * protocol's nearest code).
+ */
+export function outcome(type: MessageType<unknown>, envelope: Envelope, json: boolean, echo: unknown, logId: string, code: Code, message: string, reply?: Reply, answered: Code = code): Outcome {
+  const fields = code === "Accept" ? envelope.ok(echo, reply ?? {}) : envelope.fail(echo, answered, message);
   return {
-    status: HTTP_STATUS[code],
+    status: HTTP_STATUS[answered],
     code,
     protocol: envelope.protocol,
     message: code === "Accept" ? undefined : message,
@@ -424,7 +428,11 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
     return { ...head, body: Buffer.concat(parts) };
   };
   const failure = (e: unknown, json: boolean, echo: unknown, logId: string): Outcome => {
-    if (e instanceof DomainError) return outcome(response, envelope, json, echo, logId, e.code, e.message);
+    // An InternalServerError a DomainError carries (git's stderr, a path) is logged, not shown.
+    if (e instanceof DomainError && e.code !== "InternalServerError") {
+      // Protocols know no Conflict: the reference server's code where it has one, else ServerBusy.
+      return outcome(response, envelope, json, echo, logId, e.code, e.message, undefined, e.code === "Conflict" ? (e.protocolCode ?? "ServerBusy") : e.code);
+    }
     options.onError(e, path, logId);
     return outcome(response, envelope, json, echo, logId, "InternalServerError", `Internal error while handling ${path}; the server log has the details (request id ${logId}).`);
   };

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { DomainError } from "../domain/errors.ts";
 import { commitMessage } from "../domain/identity.ts";
 import type { RepoState } from "../domain/repoState.ts";
@@ -94,7 +94,7 @@ export class RepoWriter {
    */
   async write(plan: (state: RepoState) => WritePlan, options: WriteOptions = {}): Promise<WriteResult> {
     const repaired = await repairLeftovers(this.ctx).catch((e: unknown) => {
-      throw busy(e, "repairing an interrupted earlier write");
+      throw busy(e, "repairing an interrupted earlier write", this.ctx.files.workTree);
     });
     if (repaired.length > 0) this.events.onRepaired?.(repaired);
     this.refuseDuringOperation();
@@ -107,7 +107,7 @@ export class RepoWriter {
       const refused = this.snapshot.refused;
       if (refused) {
         const first = refused.problems[0];
-        throw new DomainError("InternalServerError", `The repository's HEAD ${refused.commit.slice(0, 12)} is invalid (${refused.problems.length} problem(s), first: ${first ? formatProblem(first) : "unknown"}); fix it with a commit before writing through the API.`);
+        throw new DomainError("Conflict", `The repository's HEAD ${refused.commit.slice(0, 12)} is invalid (${refused.problems.length} problem(s), first: ${first ? formatProblem(first) : "unknown"}); fix it with a commit before writing through the API.`);
       }
       const p = plan(state);
       if (p.changes.length === 0) return { state, commit: undefined };
@@ -209,7 +209,7 @@ export class RepoWriter {
         return outcome.commit;
       }
     } catch (e) {
-      throw busy(e, `committing "${message}"`);
+      throw busy(e, `committing "${message}"`, this.ctx.files.workTree);
     }
     throw new DomainError("InternalServerError", `Could not commit "${message}": no commit backend accepted the repository (${reason ?? "no reason"}).`);
   }
@@ -238,7 +238,7 @@ export class RepoWriter {
     const changedThere = this.snapshot.refused ? [] : paths.filter((p) => now.get(p) !== baseTexts.get(p));
     if (!base.commit) changedThere.push(...paths.filter((p) => !changedThere.includes(p)));
     if (changedThere.length > 0) {
-      throw new DomainError("InternalServerError", `Conflict: ${changedThere.join(", ")} changed on the remote (now at ${tip.slice(0, 12)}) while this write was being saved; the change was not applied. Read the current state and retry.`);
+      throw new DomainError("Conflict", `Conflict: ${changedThere.join(", ")} changed on the remote (now at ${tip.slice(0, 12)}) while this write was being saved; the change was not applied. Read the current state and retry.`);
     }
   }
 
@@ -275,15 +275,22 @@ export class RepoWriter {
     const texts = this.snapshot.texts;
     for (const path of paths) {
       if (readIfExists(join(this.ctx.files.workTree, path))?.toString("utf8") !== texts.get(path)) {
-        throw new DomainError("InternalServerError", `${path} has uncommitted changes in the server's working tree; commit or discard them, then retry.`);
+        throw new DomainError("Conflict", `${path} has uncommitted changes in the server's working tree; commit or discard them, then retry.`);
       }
     }
   }
 }
 
-/** A held lock becomes ServerBusy naming it; anything else an internal error naming what failed. */
-function busy(e: unknown, doing: string): DomainError {
+/**
+ * A held lock becomes ServerBusy naming it (relative to the work tree: clients are not told where
+ * the repository lives); anything else an internal error naming what failed, which the HTTP layer
+ * logs and does not show.
+ */
+function busy(e: unknown, doing: string, workTree: string): DomainError {
   if (e instanceof DomainError) return e;
-  if (e instanceof LockBusy) return new DomainError("ServerBusy", `The change was not made: ${e.message}. Retry in a moment.`);
+  if (e instanceof LockBusy) {
+    const lock = isAbsolute(e.lock) ? relative(workTree, e.lock) : e.lock;
+    return new DomainError("ServerBusy", `The change was not made: ${lock} is held by another git process (waited ${e.waitedMs} ms); if no git command is running in the repository, one was killed: remove the file. Retry in a moment.`);
+  }
   return new DomainError("InternalServerError", `Failed ${doing}: ${((e as Error).message ?? String(e)).trim()}`);
 }
