@@ -113,5 +113,6 @@ function levelOf(route: string, status: number, code: string, failure: unknown, 
   if (code === "Conflict") return "info";
   if (status >= 500) return "error";
   if (agent) return "debug";
-  return USER_WRITE.test(route) || status === 401 ? "info" : "debug";
+  // Refusals of who is asking (no token, a role short, another site's page) are worth a line.
+  return USER_WRITE.test(route) || status === 401 || status === 403 ? "info" : "debug";
 }
