@@ -30,6 +30,7 @@ import { createLogger } from "./logger.ts";
 import { rolloutRouter } from "./http/rolloutRoutes.ts";
 import { statusRouter } from "./http/status.ts";
 import { webhookRouter } from "./http/webhook.ts";
+import { whoamiRouter } from "./http/whoami.ts";
 import { formatProblem } from "./problemFormat.ts";
 import { RepoStore } from "./store/repoStore.ts";
 import { RepoWatcher } from "./store/repoWatcher.ts";
@@ -220,6 +221,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     agentsApiRouter(registry, store, options.now),
     rolloutRouter({ store, registry }),
     configsApiRouter({ store }),
+    whoamiRouter(),
     consoleApiRouter({ store, registry, bodyLimit: options.bodyLimit, ...(options.now ? { now: options.now } : {}) }),
   ];
   // A primary's workers answer every agent path.

@@ -85,6 +85,11 @@ test.serial("with a viewer's token the console reads, and a write shows the serv
   await dialog.getByLabel("User token").fill(token);
   await dialog.getByRole("button", { name: "Sign in" }).click();
   await page.locator(".applied li").first().waitFor();
+  // Its writes would be committed as its identity, whatever a person types: the page says so.
+  const committedAs = page.locator(".committed-as");
+  await committedAs.waitFor();
+  t.regex((await committedAs.textContent()) ?? "", /Committed as Wallboard <wall@example\.com>.*wallboard.*viewer/);
+  t.is(await page.getByLabel("Author name").count(), 0);
   await page.getByRole("button", { name: "remove nginx-access" }).click();
   const shown = page.getByText(/has the viewer role.*needs the editor role/);
   await shown.waitFor();

@@ -151,6 +151,15 @@ test("--workers is a number of processes or auto (one per core); 0, a fraction o
   t.deepEqual(e.problems, [`--workers: "0" is not a number of processes: an integer from 1 to 256, or auto (one per core: ${availableParallelism()} here)`]);
 });
 
+test("--allowed-hosts takes names, *.domain and *, lowercased; a port, a URL or an empty list is a problem", (t) => {
+  t.deepEqual(resolveSettings({ flags: { repo: "/r", allowedHosts: " Configs.Example.com ,*.lb.example.com" }, env: {} }).settings.allowedHosts, ["configs.example.com", "*.lb.example.com"]);
+  t.is(resolveSettings({ flags: { repo: "/r" }, env: {} }).settings.allowedHosts, undefined);
+  for (const bad of ["configs.example.com:443", "https://configs.example.com", "a b", ",", "ex*ample.com"]) {
+    const e = t.throws(() => resolveSettings({ flags: { repo: "/r", allowedHosts: bad }, env: {} }), { instanceOf: SettingsError }) as SettingsError;
+    t.regex(e.problems[0] as string, /^--allowed-hosts: /, bad);
+  }
+});
+
 test("an unknown CONFIGSERVER_ variable (a typo) is a warning, not silence", (t) => {
   const r = resolveSettings({ flags: { repo: "/r" }, env: { CONFIGSERVER_USER_TOKNE: "x", CONFIGSERVER_PORT: "1" } });
   t.deepEqual(r.warnings, ["environment variable CONFIGSERVER_USER_TOKNE is not a configserver setting; ignored"]);

@@ -101,6 +101,16 @@ test("the commit author is the token's identity; the author header counts only f
   t.is(author(s), "Console|console@example.com|Server", "without the header: the token's identity");
 });
 
+test("GET /api/v1/whoami names the token, its role and the identity its writes are committed as", async (t) => {
+  const s = await server(t);
+  const me = async (token: string) => JSON.parse((await send(s.url, "GET", "/api/v1/whoami", "", bearer(token))).body.toString()) as { token: unknown };
+  t.deepEqual((await me(EDIT)).token, { name: "ci", role: "editor", identity: "CI Robot <ci@example.com>", setsAuthor: false });
+  t.deepEqual((await me(VIEW)).token, { name: "dashboard", role: "viewer", identity: "Dashboard <dash@example.com>", setsAuthor: false });
+  t.is((await send(s.url, "GET", "/api/v1/whoami", "")).status, 401);
+  const open = await withServer(t);
+  t.deepEqual(JSON.parse((await send(open.url, "GET", "/api/v1/whoami", "")).body.toString()), { code: "Accept", message: "Who am I success", token: null });
+});
+
 test("--user-token keeps working as an admin token that may set the author, beside named tokens or alone", async (t) => {
   const s = await withServer(t, { userToken: USER, tokens: tokensFromFile(), author: { name: "Server", email: "server@example.com" } });
   t.is((await send(s.url, "POST", "/User/CreateConfig", JSON.stringify({ configDetail: { configName: "app", content: "enable: true\n" } }), { ...json, ...bearer(USER) })).status, 200);
