@@ -50,7 +50,7 @@ export function observer(options: ObserveOptions): Observer {
     if (l === undefined) labels.set(matched, (l = matched.length > 1 && matched.endsWith("/") ? matched.slice(0, -1) : matched));
     return l;
   };
-  const log = (level: Level, requestId: unknown, method: string | undefined, path: string | undefined, route: string, protocol: string, status: number, code: string, seconds: number, message: unknown, failure: unknown) => {
+  const log = (level: Level, requestId: unknown, method: string | undefined, path: string | undefined, route: string, protocol: string, status: number, code: string, seconds: number, message: unknown, failure: unknown, token?: unknown) => {
     logger[level]({
       requestId,
       method,
@@ -61,6 +61,8 @@ export function observer(options: ObserveOptions): Observer {
       code,
       ms: Math.round(seconds * 10_000) / 10,
       ...(message ? { message } : {}),
+      // The user token's name (auth.ts): who asked, beside the commit's author.
+      ...(token ? { token } : {}),
       ...(failure ? { err: failure } : {}),
     }, "request");
   };
@@ -75,7 +77,7 @@ export function observer(options: ObserveOptions): Observer {
     if (!ctx.res.getHeader("x-log-requestid")) ctx.set("x-log-requestid", (state.requestId as string | undefined) ?? randomUUID());
     const level = levelOf(route, status, code, failure, agent);
     // state.err: what a JSON route caught and did not show the client (jsonRoute.ts).
-    if (logger.isLevelEnabled(level)) log(level, state.requestId ?? ctx.response.get("x-log-requestid"), ctx.method, ctx.path, route, protocol, status, code, seconds, state.message, failure ?? state.err);
+    if (logger.isLevelEnabled(level)) log(level, state.requestId ?? ctx.response.get("x-log-requestid"), ctx.method, ctx.path, route, protocol, status, code, seconds, state.message, failure ?? state.err, state.token);
   };
   const record = (req: IncomingMessage, route: string, seconds: number, outcome: Outcome | undefined, failure?: unknown) => {
     const status = outcome ? outcome.status : 500;
