@@ -2,7 +2,9 @@
 // honoured only for tokens allowed to set it, else the token's identity is the commit author.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import test from "ava";
+import pino from "pino";
 import { stringify } from "yaml";
 import { resolveSettings, SettingsError } from "../src/settings/resolveSettings.ts";
 import { pb, send } from "./helpers/client.ts";
@@ -109,6 +111,21 @@ test("GET /api/v1/whoami names the token, its role and the identity its writes a
   t.is((await send(s.url, "GET", "/api/v1/whoami", "")).status, 401);
   const open = await withServer(t);
   t.deepEqual(JSON.parse((await send(open.url, "GET", "/api/v1/whoami", "")).body.toString()), { code: "Accept", message: "Who am I success", token: null });
+});
+
+test("each request's log line names the token it came with, never the token itself", async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({ write(chunk: Buffer, _e, done) {
+    for (const l of chunk.toString().split("\n")) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+    done();
+  } });
+  const s = await withServer(t, { tokens: tokensFromFile(), logger: pino({ level: "info" }, sink) });
+  t.is((await send(s.url, "POST", "/User/CreateConfig", JSON.stringify({ configDetail: { configName: "app", content: "enable: true\n" } }), { ...json, ...bearer(EDIT) })).status, 200);
+  t.is((await send(s.url, "POST", "/User/DeleteConfig", JSON.stringify({ configName: "app" }), { ...json, ...bearer(VIEW) })).status, 403);
+  const requests = lines.filter((l) => l.msg === "request");
+  t.like(requests.find((l) => l.route === "/User/CreateConfig"), { token: "ci", status: 200 });
+  t.like(requests.find((l) => l.route === "/User/DeleteConfig"), { token: "dashboard", status: 403, code: "Forbidden" });
+  t.false(JSON.stringify(lines).includes(EDIT) || JSON.stringify(lines).includes(VIEW), "no token in the log");
 });
 
 test("--user-token keeps working as an admin token that may set the author, beside named tokens or alone", async (t) => {

@@ -61,12 +61,12 @@ export function auth(options: AuthOptions, responses: ResponseTypes): Middleware
       refuse(ctx, responses, "user");
       return Promise.resolve();
     }
+    ctx.state.token = token.name;
     if (!allows(token.role, needed)) {
       answer(ctx, responses, "Forbidden", `The token "${token.name}" has the ${token.role} role, which ${ROLE_DOES[token.role]}; this request needs the ${needed} role (${ROLE_DOES[needed]}). Ask for a token with that role.`);
       return Promise.resolve();
     }
     setCaller(ctx.req, token);
-    ctx.state.token = token.name;
     return next();
   };
 }
