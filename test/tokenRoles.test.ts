@@ -8,7 +8,8 @@ import pino from "pino";
 import { stringify } from "yaml";
 import { resolveSettings, SettingsError } from "../src/settings/resolveSettings.ts";
 import { pb, send } from "./helpers/client.ts";
-import { git, tempDir } from "./helpers/git.ts";
+import { git, personEnv, tempDir } from "./helpers/git.ts";
+import { serveProcess } from "./helpers/serveProcess.ts";
 import { withServer, type TestServer } from "./helpers/server.ts";
 
 const VIEW = "viewer-token-0123456789";
@@ -158,4 +159,31 @@ test("the tokens setting: every problem named, files relative to the settings fi
   t.false(e.message.includes("same-token-1234567890"), "no token in a problem");
   t.throws(() => resolveSettings({ flags: { repo: "/r", tokens: "x" }, env: {} }), { message: /tokens.*settings file/ });
   t.throws(() => resolveSettings({ flags: { repo: "/r" }, env: { CONFIGSERVER_TOKENS: "x" } }), { message: /tokens.*settings file/ });
+});
+
+test("the real `serve --workers 2` reads tokens from its settings file; the primary, behind the workers, checks them and the Host", async (t) => {
+  const dir = tempDir("cs-tokens-serve-");
+  writeFileSync(join(dir, "ci.token"), `${EDIT}\n`);
+  const file = join(dir, "configserver.yaml");
+  writeFileSync(file, stringify({
+    repo: "state", port: 0, workers: 2, "log-level": "info",
+    tokens: [
+      { name: "dashboard", token: VIEW, identity: "Dashboard <dash@example.com>", role: "viewer" },
+      { name: "ci", tokenFile: "ci.token", identity: "CI Robot <ci@example.com>", role: "editor" },
+    ],
+  }));
+  const p = serveProcess(["--config", file], { GIT_CONFIG_NOSYSTEM: personEnv.GIT_CONFIG_NOSYSTEM, GIT_CONFIG_GLOBAL: "/dev/null" });
+  t.teardown(() => p.child.kill("SIGKILL"));
+  const url = await p.url();
+  const settings = p.logs.find((l) => l.msg === "settings") as { settings: { tokens: unknown } };
+  t.deepEqual(settings.settings.tokens, [{ name: "dashboard", role: "viewer", identity: "Dashboard <dash@example.com>", setsAuthor: false }, { name: "ci", role: "editor", identity: "CI Robot <ci@example.com>", setsAuthor: false }]);
+  t.false(JSON.stringify(p.logs).includes(EDIT) || JSON.stringify(p.logs).includes(VIEW), "no token in the log");
+  const body = JSON.stringify({ configDetail: { configName: "app", content: "enable: true\n" } });
+  t.is((await send(url, "POST", "/User/CreateConfig", body, { ...json, ...bearer(VIEW) })).status, 403);
+  t.is((await send(url, "POST", "/User/CreateConfig", body, { ...json, ...bearer(EDIT), "x-configserver-author": "Mallory <m@evil.example>" })).status, 200);
+  t.is(git(join(dir, "state"), "log", "-1", "--format=%an|%ae").trim(), "CI Robot|ci@example.com");
+  t.is((await send(url, "GET", "/User/ListConfigs", "", { ...bearer(VIEW), host: "rebound.evil.example" })).status, 403);
+  t.is((await send(url, "POST", "/User/DeleteConfig?configName=app", "", { ...bearer(EDIT), "content-type": "text/plain" })).status, 415);
+  p.child.kill("SIGTERM");
+  t.is(await p.exited, 0);
 });
