@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
+import { hostname } from "node:os";
 import type { Middleware } from "koa";
 import type { Logger } from "pino";
 import { startSweeping } from "./agents/expiry.ts";
@@ -22,6 +23,7 @@ import { agentsApiRouter } from "./http/agentsApi.ts";
 import { configsApiRouter } from "./http/configsApi.ts";
 import { createApp } from "./http/app.ts";
 import { closeGracefully } from "./http/closeGracefully.ts";
+import type { BrowserGuardOptions } from "./http/browserGuard.ts";
 import { consoleRouter } from "./http/console.ts";
 import { consoleApiRouter } from "./http/consoleApi.ts";
 import { changesRouter } from "./http/changesRoutes.ts";
@@ -33,6 +35,7 @@ import { createLogger } from "./logger.ts";
 import { rolloutRouter } from "./http/rolloutRoutes.ts";
 import { statusRouter } from "./http/status.ts";
 import { webhookRouter } from "./http/webhook.ts";
+import { whoamiRouter } from "./http/whoami.ts";
 import { formatProblem } from "./problemFormat.ts";
 import { RepoStore } from "./store/repoStore.ts";
 import { RepoWatcher } from "./store/repoWatcher.ts";
@@ -95,10 +98,19 @@ export function withDefaults<O extends Partial<Settings>>(given: O): Readonly<Om
 
 const isLoopback = (host: string) => host === "localhost" || host === "::1" || host.startsWith("127.");
 
-export function warnIfOpen(logger: Logger, host: string, userToken: string | undefined): void {
-  if (!userToken && !isLoopback(host)) {
+export function warnIfOpen(logger: Logger, host: string, userToken: string | undefined, tokens?: readonly unknown[]): void {
+  if (!userToken && !tokens?.length && !isLoopback(host)) {
     logger.warn({ host }, "listening on a non-loopback address without a user token: anyone who can reach it can change configs (set --user-token-file)");
   }
+}
+
+/**
+ * The Host names the server answers to besides IP addresses and loopback names: the name it
+ * listens on, this machine's name, and --allowed-hosts (whose names may also be a page's Origin).
+ */
+function servedNames(host: string, allowed: readonly string[] | undefined): BrowserGuardOptions {
+  const names = [host.toLowerCase(), hostname().toLowerCase(), ...(allowed ?? [])];
+  return { hosts: names, origins: allowed ?? [] };
 }
 
 /** Builds and starts the whole server; the CLI and the black-box tests both call this. */
@@ -222,6 +234,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     agentsApiRouter(registry, store, options.now),
     rolloutRouter({ store, registry }),
     configsApiRouter({ store }),
+    whoamiRouter(),
     consoleApiRouter({ store, registry, bodyLimit: options.bodyLimit, ...(options.now ? { now: options.now } : {}) }),
     changesRouter({ store, registry }),
   ];
@@ -231,7 +244,8 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     bodyLimit: options.bodyLimit,
     logger,
     metrics,
-    auth: { userToken: options.userToken, agentToken: options.agentToken },
+    auth: { userToken: options.userToken, userTokens: options.tokens, agentToken: options.agentToken },
+    browser: servedNames(options.host, options.allowedHosts),
     requestTimeoutMs: options.requestTimeoutMs,
     shuttingDown: () => closing,
     middleware: options.primary?.middleware,
@@ -258,7 +272,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   if (options.primary) logger.debug({ socket: options.primary.socketPath }, "primary listening for its workers");
   else {
     logger.info({ url, repo: options.repo, commit: store.state.commit || null, readOnly: !!options.readOnly }, "configserver listening");
-    warnIfOpen(logger, host, options.userToken);
+    warnIfOpen(logger, host, options.userToken, options.tokens);
   }
   return {
     url,

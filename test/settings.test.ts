@@ -46,6 +46,7 @@ const CASES: Record<string, Case> = {
   "v2-long-poll": three("v2LongPollMs", ["1s", "0", "45s"], [1000, 0, 45_000]),
   registry: three("registry", ["redis://r-flag:6379/0", "memory", "redis://r-file/2"], ["redis://r-flag:6379/0", "memory", "redis://r-file/2"]),
   workers: three("workers", ["2", "auto", "3"], [2, availableParallelism(), 3]),
+  "allowed-hosts": three("allowedHosts", ["a.example.com", "B.example.com, *.lb.example.com", "*"], [["a.example.com"], ["b.example.com", "*.lb.example.com"], ["*"]]),
 };
 
 function settingsFile(values: Record<string, unknown>): string {
@@ -55,7 +56,8 @@ function settingsFile(values: Record<string, unknown>): string {
 }
 
 test("every option can be set by flag, environment and file, with flag > env > file > default", (t) => {
-  const covered = OPTIONS.filter((o) => !o.name.endsWith("-file")).map((o) => o.name);
+  // A settings-file-only option (tokens) has its own tests (tokenRoles.test.ts).
+  const covered = OPTIONS.filter((o) => !o.name.endsWith("-file") && !o.fileOnly).map((o) => o.name);
   t.deepEqual(Object.keys(CASES).sort(), covered.sort(), "a case for every option");
   for (const [name, c] of Object.entries(CASES)) {
     const base = name === "repo" ? {} : { repo: "/base" };
@@ -150,6 +152,15 @@ test("--workers is a number of processes or auto (one per core); 0, a fraction o
   t.deepEqual(e.problems, [`--workers: "0" is not a number of processes: an integer from 1 to 256, or auto (one per core: ${availableParallelism()} here)`]);
 });
 
+test("--allowed-hosts takes names, *.domain and *, lowercased; a port, a URL or an empty list is a problem", (t) => {
+  t.deepEqual(resolveSettings({ flags: { repo: "/r", allowedHosts: " Configs.Example.com ,*.lb.example.com" }, env: {} }).settings.allowedHosts, ["configs.example.com", "*.lb.example.com"]);
+  t.is(resolveSettings({ flags: { repo: "/r" }, env: {} }).settings.allowedHosts, undefined);
+  for (const bad of ["configs.example.com:443", "https://configs.example.com", "a b", ",", "ex*ample.com"]) {
+    const e = t.throws(() => resolveSettings({ flags: { repo: "/r", allowedHosts: bad }, env: {} }), { instanceOf: SettingsError }) as SettingsError;
+    t.regex(e.problems[0] as string, /^--allowed-hosts: /, bad);
+  }
+});
+
 test("an unknown CONFIGSERVER_ variable (a typo) is a warning, not silence", (t) => {
   const r = resolveSettings({ flags: { repo: "/r" }, env: { CONFIGSERVER_USER_TOKNE: "x", CONFIGSERVER_PORT: "1" } });
   t.deepEqual(r.warnings, ["environment variable CONFIGSERVER_USER_TOKNE is not a configserver setting; ignored"]);
@@ -206,6 +217,10 @@ test("serve --help documents every option with its default and environment varia
   t.is(r.code, 0);
   const help = r.stdout.replace(/\s+/g, " ");
   for (const o of OPTIONS) {
+    if (o.fileOnly) {
+      t.true(help.includes(`Settings file only: ${o.name}`), o.name);
+      continue;
+    }
     t.true(help.includes(`--${o.name}`), o.name);
     t.true(help.includes(envName(o.name)), envName(o.name));
     if (o.default !== undefined) t.true(help.includes(`default: ${o.default}`), `${o.name} default`);

@@ -226,7 +226,7 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
   const host = settings.host;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   logger.info({ url, repo: options.repo, commit: inner.store.state.commit || null, readOnly: !!options.readOnly, workers: options.workers, pids: workers().map((w) => w.pid) }, "configserver listening");
-  warnIfOpen(logger, host, options.userToken);
+  warnIfOpen(logger, host, options.userToken, options.tokens);
 
   let closed: Promise<void> | undefined;
   return {

@@ -24,6 +24,7 @@ export function addServeCommand(program: Command): void {
     .description("serve the config repository to agents and operators")
     .option("--config <file>", `read settings from this YAML file (keys are the option names below, e.g. "port: 8899"; env ${CONFIG_ENV})`);
   for (const o of OPTIONS) {
+    if (o.fileOnly) continue;
     if (o.kind === "bool") {
       cmd.addOption(new Option(`--${o.name}`, helpLine(o)));
       cmd.addOption(new Option(`--no-${o.name}`, `turn --${o.name} off (overrides the environment and the settings file)`));
@@ -35,6 +36,7 @@ export function addServeCommand(program: Command): void {
 Precedence: flags > environment (CONFIGSERVER_*) > settings file (--config) > defaults.
 Durations: 500ms, 30s, 10m, 1h30m (0 = off where allowed). Sizes: 4MiB, 512KiB, 1MB, or bytes.
 Relative paths in a settings file are relative to that file. All problems are reported at once.
+Settings file only: tokens (named user tokens with roles; docs/security.md).
 Endpoints: GET / (this server), GET /healthz, GET /readyz, GET /metrics (no token); GET /status, GET /api/v1/agents[/ID] (user token).
 Exit status: 0 after SIGTERM/SIGINT; 2 when it cannot start (settings, repository, address): the reason is printed to stderr.`);
   cmd.action(async (flags: Record<string, unknown>) => {

@@ -86,7 +86,7 @@ export function planDeleteGroup(state: RepoState, name: string): WritePlan {
   rule("agent group", name);
   const old = group(state, name);
   if (old.configs.length > 0) {
-    throw new DomainError("InternalServerError", `Agent group ${name} was applied to some configs, cannot be deleted.`);
+    throw new DomainError("Conflict", `Agent group ${name} was applied to some configs, cannot be deleted.`, "InternalServerError");
   }
   return { changes: [{ kind: "deleteGroup", name }], message: `Delete agent group ${name}` };
 }
@@ -137,7 +137,7 @@ export function planDeleteConfig(state: RepoState, name: string): WritePlan {
   rule("config", name);
   config(state, name);
   if (state.groupsApplying(name).length > 0) {
-    throw new DomainError("InternalServerError", `Config ${name} was applied to some agent groups, cannot be deleted.`);
+    throw new DomainError("Conflict", `Config ${name} was applied to some agent groups, cannot be deleted.`, "InternalServerError");
   }
   return { changes: [{ kind: "deleteConfig", name }], message: `Delete config ${name}` };
 }

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { Metrics } from "../metrics.ts";
 import { agentListener } from "./agentListener.ts";
 import { AGENT_PATH, auth, type AuthOptions } from "./auth.ts";
+import { browserGuard, type BrowserGuardOptions } from "./browserGuard.ts";
 import { conditionalGet } from "./conditionalGet.ts";
 import { observer } from "./observe.ts";
 import type { Endpoint } from "./endpoint.ts";
@@ -22,6 +23,8 @@ export interface AppOptions {
   readonly shuttingDown?: (() => boolean) | undefined;
   /** Run after the token check, around everything else (a primary of workers waits there for them to serve a commit made meanwhile). */
   readonly middleware?: readonly Middleware[] | undefined;
+  /** The Host names served and the Origins trusted (browserGuard.ts); absent: loopback and IP addresses only. */
+  readonly browser?: BrowserGuardOptions | undefined;
   /** Requests outside `/Agent/` go here instead of koa (a worker hands them to the primary). */
   readonly forward?: RequestListener | undefined;
   /** See AgentListenerOptions.beforeAnswer. */
@@ -32,8 +35,9 @@ export interface AppOptions {
  * The server's request listener: a koa application behind agentListener.ts's exact-path listener.
  * `routes` are the message routes (agent protocols, User API), compiled by the caller
  * (src/protocols/compileRoutes.ts). Koa's middleware, outermost first: observe (metrics, request
- * log, request id) → auth (bearer tokens) → timeout → ETags on JSON reads → message routes →
- * extra routers (health, status, webhook, console…).
+ * log, request id) → browser guard (Host, Origin, Content-Type, nosniff) → auth (bearer tokens,
+ * roles) → timeout → ETags on JSON reads → message routes → extra routers (health, status,
+ * webhook, console…).
  *
  * Agents' requests (an exact `/Agent/*` URL with its route's method) never reach koa: the
  * listener serves them with the same compiled routes and the same observation, token check and
@@ -54,6 +58,7 @@ export function createApp(routes: readonly Endpoint[], options: AppOptions, extr
   }
   const observation = observer({ logger: options.logger, metrics: options.metrics, shuttingDown: options.shuttingDown });
   app.use(observation.middleware);
+  app.use(browserGuard(options.browser ?? { hosts: [], origins: [] }, responses));
   app.use(auth(options.auth ?? {}, responses));
   for (const m of options.middleware ?? []) app.use(m);
   app.use(timeout(options.requestTimeoutMs ?? 0, responses));

@@ -10,6 +10,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode | "Accept", number>> = {
   AgentAlreadyExist: 400,
   Unauthorized: 401,
   Forbidden: 403,
+  Conflict: 409,
   AgentGroupNotExist: 404,
   ConfigNotExist: 404,
   AgentNotExist: 404,

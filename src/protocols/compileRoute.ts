@@ -110,7 +110,11 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
     }
   };
   const failure = (e: unknown, json: boolean, echo: unknown, logId: string): Outcome => {
-    if (e instanceof DomainError) return outcome(response, envelope, json, echo, logId, e.code, e.message);
+    // An InternalServerError a DomainError carries (git's stderr, a path) is logged, not shown.
+    if (e instanceof DomainError && e.code !== "InternalServerError") {
+      // Protocols know no Conflict: the reference server's code where it has one, else ServerBusy.
+      return outcome(response, envelope, json, echo, logId, e.code, e.message, undefined, e.code === "Conflict" ? (e.protocolCode ?? "ServerBusy") : e.code);
+    }
     options.onError(e, path, logId);
     return outcome(response, envelope, json, echo, logId, "InternalServerError", `Internal error while handling ${path}; the server log has the details (request id ${logId}).`);
   };

@@ -8,11 +8,15 @@ import { yieldToEventLoop, type Envelope, type LongList, type Reply } from "./ro
 /** Items of a long list encoded between two yields to the event loop. */
 const SLICE = 2000;
 
-/** The answer in one route's message type, encoded whole: a success with `reply`, or a refusal with `code`. */
-export function outcome(type: MessageType<unknown>, envelope: Envelope, json: boolean, echo: unknown, logId: string, code: Code, message: string, reply?: Reply): Outcome {
-  const fields = code === "Accept" ? envelope.ok(echo, reply ?? {}) : envelope.fail(echo, code, message);
+/**
+ * The answer in one route's message type, encoded whole: a success with `reply`, or a refusal with
+ * `code`. `answered`: the code the wire carries when it differs from `code`, which metrics and the
+ * request log read (a Conflict answered as the protocol's nearest code).
+ */
+export function outcome(type: MessageType<unknown>, envelope: Envelope, json: boolean, echo: unknown, logId: string, code: Code, message: string, reply?: Reply, answered: Code = code): Outcome {
+  const fields = code === "Accept" ? envelope.ok(echo, reply ?? {}) : envelope.fail(echo, answered, message);
   return {
-    status: HTTP_STATUS[code],
+    status: HTTP_STATUS[answered],
     code,
     protocol: envelope.protocol,
     message: code === "Accept" ? undefined : message,

@@ -16,6 +16,8 @@ export interface OptionSpec {
   readonly choices?: readonly string[];
   /** 0 is refused (for a duration, 0 would otherwise mean "never"). */
   readonly nonZero?: true;
+  /** Set only in the settings file (a structured value, or secrets that must not be flags): no flag, no environment variable. */
+  readonly fileOnly?: true;
 }
 
 /**
@@ -40,6 +42,8 @@ const TABLE = [
   { name: "shutdown-timeout", kind: "duration", nonZero: true, valueName: "duration", description: "on SIGTERM/SIGINT, how long in-flight requests may take before the process exits anyway", default: "10s" },
   { name: "user-token", kind: "secret", valueName: "token", description: "require `Authorization: Bearer <token>` on /User/*, /api/* and /status (prefer --user-token-file)" },
   { name: "user-token-file", kind: "secretFile", valueName: "file", description: "read the user token from this file" },
+  { name: "tokens", kind: "tokens", fileOnly: true, description: "named user tokens, each with a role (viewer, editor, admin) and the identity its writes are committed as; settings file only (docs/security.md)" },
+  { name: "allowed-hosts", kind: "hosts", valueName: "names", description: "Host names the server answers to besides loopback names, IP addresses, --host and this machine's name (comma-separated; *.example.com for a domain; * for any): others are refused (DNS rebinding; docs/security.md)" },
   { name: "agent-token", kind: "secret", valueName: "token", description: "require `Authorization: Bearer <token>` on /Agent/* (prefer --agent-token-file)" },
   { name: "agent-token-file", kind: "secretFile", valueName: "file", description: "read the agent token from this file" },
   { name: "remote", kind: "string", valueName: "url", description: "git remote to clone, follow and push to" },

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { DomainError } from "../domain/errors.ts";
 import { commitMessage } from "../domain/identity.ts";
 import type { RepoState } from "../domain/repoState.ts";
@@ -129,7 +129,7 @@ export class RepoWriter {
       const refused = this.snapshot.refused;
       if (refused && !options.onRefusedHead) {
         const first = refused.problems[0];
-        throw new DomainError("InternalServerError", `The repository's HEAD ${refused.commit.slice(0, 12)} is invalid (${refused.problems.length} problem(s), first: ${first ? formatProblem(first) : "unknown"}); fix it with a commit (or roll the broken config back) before writing through the API.`);
+        throw new DomainError("Conflict", `The repository's HEAD ${refused.commit.slice(0, 12)} is invalid (${refused.problems.length} problem(s), first: ${first ? formatProblem(first) : "unknown"}); fix it with a commit before writing through the API.`);
       }
       // A repairing write goes on top of the refused HEAD, with its files; any other on the served commit.
       const head: RefusedHead | undefined = refused ? { ...refused, texts: this.snapshot.refusedTexts } : undefined;
@@ -271,7 +271,7 @@ export class RepoWriter {
     const changedThere = now ? paths.filter((p) => now.get(p) !== baseTexts.get(p)) : [];
     if (!base.commit) changedThere.push(...paths.filter((p) => !changedThere.includes(p)));
     if (changedThere.length > 0) {
-      throw new DomainError("InternalServerError", `Conflict: ${changedThere.join(", ")} changed on the remote (now at ${tip.slice(0, 12)}) while this write was being saved; the change was not applied. Read the current state and retry.`);
+      throw new DomainError("Conflict", `Conflict: ${changedThere.join(", ")} changed on the remote (now at ${tip.slice(0, 12)}) while this write was being saved; the change was not applied. Read the current state and retry.`);
     }
   }
 
@@ -308,7 +308,7 @@ export class RepoWriter {
   private checkClean(paths: readonly string[], texts: ReadonlyMap<string, string>): void {
     for (const path of paths) {
       if (readIfExists(join(this.ctx.files.workTree, path))?.toString("utf8") !== texts.get(path)) {
-        throw new DomainError("InternalServerError", `${path} has uncommitted changes in the server's working tree; commit or discard them, then retry.`);
+        throw new DomainError("Conflict", `${path} has uncommitted changes in the server's working tree; commit or discard them, then retry.`);
       }
     }
   }
