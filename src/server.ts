@@ -112,6 +112,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   const store = await RepoStore.open(options.repo, {
     author: options.author,
     lockWaitMs: options.lockWaitMs,
+    contentLimits: { maxConfigSize: options.maxConfigSize, secrets: options.secrets },
     ...(readOnlyMessage ? { readOnlyMessage } : {}),
     events: {
       onServed: (state, previous, ms) => {

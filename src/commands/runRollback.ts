@@ -1,5 +1,5 @@
 import { planRollback } from "../domain/rollback.ts";
-import { checkContent } from "../store/contentCheck.ts";
+import { contentChecker } from "../store/contentCheck.ts";
 import { readConfigVersion } from "../store/configHistory.ts";
 import { DEFAULTS } from "../settings/options.ts";
 import { RepoStore } from "../store/repoStore.ts";
@@ -21,13 +21,13 @@ export interface RollbackOptions extends RepositoryFlags {
 export async function rollbackLocally(name: string, o: RollbackOptions): Promise<string> {
   const root = await findRepository(o);
   const author = await configuredAuthor(root);
-  const store = await RepoStore.open(root, { author: author ?? DEFAULTS.author, lockWaitMs: DEFAULTS.lockWaitMs });
+  const store = await RepoStore.open(root, { author: author ?? DEFAULTS.author, lockWaitMs: DEFAULTS.lockWaitMs, contentLimits: { maxConfigSize: DEFAULTS.maxConfigSize, secrets: DEFAULTS.secrets } });
   let target;
   let result;
   try {
     target = await readConfigVersion(store.git, name, o.to, store.state.commit || "HEAD");
     const { entry, spec } = target;
-    result = await store.write((state) => planRollback(state, name, { version: o.to, commit: entry.commit, spec }, checkContent));
+    result = await store.write((state) => planRollback(state, name, { version: o.to, commit: entry.commit, spec }, contentChecker(store.contentLimits)));
   } finally {
     // Saves the version index and removes the store's temporary folder.
     await store.close();

@@ -4,7 +4,7 @@ import { DomainError } from "../domain/errors.ts";
 import { isValidName, nameRuleMessage } from "../domain/names.ts";
 import type { RepoState } from "../domain/repoState.ts";
 import { planRollback } from "../domain/rollback.ts";
-import { checkContent } from "../store/contentCheck.ts";
+import { contentChecker } from "../store/contentCheck.ts";
 import { configVersionJson } from "../domain/configVersion.ts";
 import { CONFIG_HISTORY, INSTANCE_CONFIG_HISTORY, noHistory, readConfigVersion, readHistory, readVersion, type HistoryKind } from "../store/configHistory.ts";
 import type { RepoStore } from "../store/repoStore.ts";
@@ -60,7 +60,7 @@ export function historyRouter(deps: HistoryDeps): Router {
     const who = writeOptions(ctx.req);
     const version = parseVersion(rollbackVersion(await readJson(ctx)), CONFIGS);
     const target = await readConfigVersion(store.git, name, version, servedCommit(store));
-    const result = await store.write((state) => planRollback(state, name, { version, commit: target.entry.commit, spec: target.spec }, checkContent), who);
+    const result = await store.write((state) => planRollback(state, name, { version, commit: target.entry.commit, spec: target.spec }, contentChecker(store.contentLimits)), who);
     const now = result.state.configs.get(name);
     return {
       message: result.commit ? `Rolled back config ${name} to version ${version}` : `Config ${name} already equals version ${version}; nothing to commit`,

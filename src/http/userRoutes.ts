@@ -6,7 +6,7 @@ import * as ops from "../domain/userOps.ts";
 import { configserver } from "../gen/proto.js";
 import type { AgentRegistry } from "../domain/registry.ts";
 import { USER_ENVELOPE } from "../protocols/alpha/envelope.ts";
-import { checkContent } from "../store/contentCheck.ts";
+import { contentChecker } from "../store/contentCheck.ts";
 import type { RepoStore } from "../store/repoStore.ts";
 import type { IncomingMessage } from "node:http";
 import { LONG_LIST, yieldToEventLoop, type Method, type Reply, type RouteSpec } from "./route.ts";
@@ -105,11 +105,11 @@ export function userRoutes(api: UserApi): RouteSpec<never>[] {
 
   r("POST", "/User/CreateConfig", pb.CreateConfigRequest, pb.CreateConfigResponse, (q, req) => {
     const input = configInput(q.config_detail);
-    return write(req, (s) => ops.planCreateConfig(s, input, checkContent), "Add config success");
+    return write(req, (s) => ops.planCreateConfig(s, input, contentChecker(store.contentLimits)), "Add config success");
   });
   r("PUT", "/User/UpdateConfig", pb.UpdateConfigRequest, pb.UpdateConfigResponse, (q, req) => {
     const input = configInput(q.config_detail);
-    return write(req, (s) => ops.planUpdateConfig(s, input, checkContent), "Update config success");
+    return write(req, (s) => ops.planUpdateConfig(s, input, contentChecker(store.contentLimits)), "Update config success");
   });
   r("DELETE", "/User/DeleteConfig", pb.DeleteConfigRequest, pb.DeleteConfigResponse, (q, req) =>
     write(req, (s) => ops.planDeleteConfig(s, q.config_name ?? ""), "Delete config success"),

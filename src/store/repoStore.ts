@@ -1,4 +1,5 @@
 import { existsSync, rmSync } from "node:fs";
+import type { ContentLimits } from "./contentCheck.ts";
 import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Mutex } from "async-mutex";
@@ -43,6 +44,8 @@ export interface StoreOptions {
   readonly readOnlyMessage?: string;
   /** How long a write waits for a lock (index.lock, a ref's lock) another git process holds (--lock-wait). */
   readonly lockWaitMs: number;
+  /** How configs' contents are checked (--max-config-size, --secrets). */
+  readonly contentLimits: ContentLimits;
 }
 
 /**
@@ -69,6 +72,8 @@ export class RepoStore implements StoreStatus {
     private readonly readOnlyMessage: string | undefined,
     private readonly author: Author,
     private readonly lockWaitMs: number,
+    /** How configs' contents are checked; the User API checks a write's content with them too. */
+    readonly contentLimits: ContentLimits,
   ) {}
 
   /**
@@ -87,10 +92,10 @@ export class RepoStore implements StoreStatus {
     const repaired = await repairAtStart(ctx).catch((e: unknown) => [`could not finish repairing the last run's leftovers (retried before the next write): ${(e as Error).message}`]);
     if (repaired.length > 0) events.onRepaired?.(repaired);
     if (remote) remote.files = files;
-    const snapshot = await ServedSnapshot.open(git, files, events);
+    const snapshot = await ServedSnapshot.open(git, files, events, options.contentLimits);
     const config = new RepoConfig(git, gitDir);
     const writer = new RepoWriter(snapshot, ctx, [new DirectCommitter(ctx, config), new GitCommitter(ctx, config)], options.author, remote, events);
-    return new RepoStore(dir, git, files, snapshot, writer, remote, events, options.readOnlyMessage, options.author, ctx.lockWaitMs);
+    return new RepoStore(dir, git, files, snapshot, writer, remote, events, options.readOnlyMessage, options.author, ctx.lockWaitMs, options.contentLimits);
   }
 
   /** The served state; reading it never touches git or the disk. */

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { ContentLimits } from "./contentCheck.ts";
 import type { RepoState } from "../domain/repoState.ts";
 import type { Problem } from "../domain/types.ts";
 import { formatProblem } from "../problemFormat.ts";
@@ -46,13 +47,14 @@ export class ServedSnapshot {
     private readonly files: ServerFiles,
     private readonly events: SnapshotEvents,
     private served: LoadResult,
+    private readonly limits: ContentLimits,
   ) {}
 
-  static async open(git: Git, files: ServerFiles, events: SnapshotEvents): Promise<ServedSnapshot> {
-    const loader = new SnapshotLoader(git, { path: join(files.root, "versions.json"), writeAtomic: (path, data) => files.writeAtomic(path, data) });
+  static async open(git: Git, files: ServerFiles, events: SnapshotEvents, limits: ContentLimits): Promise<ServedSnapshot> {
+    const loader = new SnapshotLoader(git, limits, { path: join(files.root, "versions.json"), writeAtomic: (path, data) => files.writeAtomic(path, data) });
     const head = await git.head();
     const first = await loader.load(head);
-    const snapshot = new ServedSnapshot(git, loader, files, events, first);
+    const snapshot = new ServedSnapshot(git, loader, files, events, first, limits);
     if (first.state) snapshot.remember(true);
     else await snapshot.startOnRefusedHead(head as string, first.problems);
     return snapshot;
@@ -146,7 +148,7 @@ export class ServedSnapshot {
 
   private async startOnRefusedHead(head: string, problems: readonly Problem[]): Promise<void> {
     this.refused = { commit: head, problems };
-    this.served = await new SnapshotLoader(this.git).load(undefined);
+    this.served = await new SnapshotLoader(this.git, this.limits).load(undefined);
     const found = await this.newestValidBefore(head);
     if (found !== undefined) {
       const result = await this.loader.load(found);

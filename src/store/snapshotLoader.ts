@@ -1,5 +1,6 @@
 import { RepoState } from "../domain/repoState.ts";
 import type { ConfigRecord, ConfigSpec, InstanceConfigRecord, InstanceConfigSpec, Problem } from "../domain/types.ts";
+import type { ContentLimits } from "./contentCheck.ts";
 import type { Git } from "./git.ts";
 import { configPath, instanceConfigPath, ParseCache, readRepoContent, STATE_PATHS } from "./repoContent.ts";
 import { VersionIndex, type VersionStartup } from "./versionIndex.ts";
@@ -29,6 +30,7 @@ export class SnapshotLoader {
   /** `saved`: where the version index is kept between runs (see VersionIndex), and how it is written. */
   constructor(
     private readonly git: Git,
+    private readonly limits: ContentLimits,
     saved?: { readonly path: string; readonly writeAtomic: (path: string, data: string) => void },
   ) {
     this.versions = new VersionIndex(git, saved?.path, saved?.writeAtomic);
@@ -71,7 +73,7 @@ export class SnapshotLoader {
 
   /** The validation problems of a commit (none: it can be served), without moving the version index. */
   async problemsAt(commit: string): Promise<readonly Problem[]> {
-    return readRepoContent(await this.readTree(commit), this.parsed).problems;
+    return readRepoContent(await this.readTree(commit), this.limits, this.parsed).problems;
   }
 
   /** Every state file of a commit; blobs already read for the previous tree are not read again. */
@@ -114,7 +116,7 @@ export class SnapshotLoader {
   }
 
   private build(commit: string, texts: ReadonlyMap<string, string>): LoadResult {
-    const content = readRepoContent(texts, this.parsed);
+    const content = readRepoContent(texts, this.limits, this.parsed);
     this.parsed.prune();
     if (content.problems.length > 0) return { commit, state: undefined, problems: content.problems, texts };
     type Served<S> = S & { version: number; commit: string; detailJson?: string; notMapping?: string };
@@ -126,7 +128,7 @@ export class SnapshotLoader {
       // converts one content to JSON for v2 agents).
       const known = this.records.get(c);
       if (known && known.version === version && known.commit === from) return known as unknown as Served<S>;
-      const json = pipelineJson(c.content);
+      const json = pipelineJson(c.content, this.limits);
       const made = { ...c, version, commit: from, ...("json" in json ? { detailJson: json.json } : { notMapping: json.problem }) };
       this.records.set(c, made);
       return made;

@@ -1,8 +1,11 @@
 import test from "ava";
 import { contentFormat } from "../../src/domain/contentFormat.ts";
-import { checkContent } from "../../src/store/contentCheck.ts";
+import { contentChecker } from "../../src/store/contentCheck.ts";
+import { DEFAULTS } from "../../src/settings/options.ts";
 import { parseConfigFile } from "../../src/store/yaml/parseFiles.ts";
 import { renderConfig } from "../../src/store/yaml/renderFiles.ts";
+
+const checkContent = contentChecker({ maxConfigSize: DEFAULTS.maxConfigSize, secrets: DEFAULTS.secrets });
 
 test("content that starts like a mapping or a JSON object is meant as a pipeline; anything else is text", (t) => {
   const yaml = ["enable: true\n", "inputs:\n  - Type: x\n", "{", '{"a": 1}', "  indented: 1", '"quoted key": 1', "'single': 1", "key:", "key:\tvalue", "# comment\n\nenable: true", "---\nenable: true", "%YAML 1.2\n---\na: 1", "Note: see wiki: http://x", "crlf: 1\r\n"];
