@@ -173,7 +173,8 @@ export function consoleApiRouter(deps: ConsoleApiDeps): Router {
       const verdict = checkConfigFile(state, parsed, editing);
       const problems: Problem[] = [...verdict.problems];
       const spec = verdict.spec;
-      const warnings: Problem[] = [];
+      // Served anyway (plain-text credentials with --secrets warn): said, not refused.
+      const warnings: Problem[] = [...parsed.warnings];
       if (spec && parsed.value) {
         // The User API has no format field: a write keeps the file's format, or writes none.
         const old = state.configs.get(spec.name)?.format;
