@@ -176,8 +176,11 @@ test.serial("secrets in pipelines: validate and the API warn about plain-text cr
   t.regex(strict.stdout, /configs\/kafka\.yaml:13:21: .*Username holds a credential in plain text.*--secrets strict refuses it/);
   t.notRegex(strict.stdout, /safe\.yaml/);
 
-  const s = await withServer(t);
+  const logs: { msg: string; warnings?: string[] }[] = [];
+  const s = await withServer(t, { logger: pino({ level: "warn" }, { write: (l: string) => void logs.push(JSON.parse(l) as { msg: string }) }) });
   t.is((await s.api.createConfig(cfg("kafka", kafka("hunter2")))).body.code, "Accept", "warn (the default) accepts it");
+  const logged = logs.find((l) => /credentials in plain text/.test(l.msg));
+  t.regex(logged?.warnings?.join("\n") ?? "", /configs\/kafka\.yaml:\d+:\d+: .*Password holds a credential in plain text/, "the server log says so");
   const checked = await send(s.url, "POST", "/api/v1/validate", JSON.stringify({ kind: "config", text: blockConfig("k2", kafka("hunter2")) }), { "content-type": "application/json" });
   const body = JSON.parse(checked.body.toString("utf8")) as { valid: boolean; warnings: Problem[] };
   t.true(body.valid);

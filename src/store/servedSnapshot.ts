@@ -20,6 +20,8 @@ export interface SnapshotEvents {
   onServed?(state: RepoState, previous: RepoState, reloadMs: number): void;
   /** HEAD failed validation; `served` stays served (its commit is "" when there is none: agents are then refused). */
   onRefused?(refused: RefusedCommit, served: RepoState): void;
+  /** A commit now served has contents with warnings (credentials in plain text, with --secrets warn). */
+  onContentWarnings?(commit: string, warnings: readonly Problem[]): void;
 }
 
 /** How far back along HEAD's first-parent chain a start on an invalid HEAD looks for a valid commit. */
@@ -55,7 +57,10 @@ export class ServedSnapshot {
     const head = await git.head();
     const first = await loader.load(head);
     const snapshot = new ServedSnapshot(git, loader, files, events, first, limits);
-    if (first.state) snapshot.remember(true);
+    if (first.state) {
+      snapshot.remember(true);
+      if (first.warnings?.length) events.onContentWarnings?.(first.commit ?? "", first.warnings);
+    }
     else await snapshot.startOnRefusedHead(head as string, first.problems);
     return snapshot;
   }
@@ -126,6 +131,7 @@ export class ServedSnapshot {
     this.served = result;
     this.remember(false);
     this.events.onServed?.(result.state, previous, performance.now() - started);
+    if (result.warnings?.length) this.events.onContentWarnings?.(commit, result.warnings);
     return result.state;
   }
 

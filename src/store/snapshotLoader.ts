@@ -11,6 +11,8 @@ export interface LoadResult {
   /** The new state, or undefined when the commit failed validation. */
   readonly state: RepoState | undefined;
   readonly problems: readonly Problem[];
+  /** Served anyway: credentials in plain text in contents (--secrets warn). */
+  readonly warnings?: readonly Problem[];
   /** Committed text of every state file, for writers that edit files in place. */
   readonly texts: ReadonlyMap<string, string>;
 }
@@ -136,6 +138,6 @@ export class SnapshotLoader {
     const configs: ConfigRecord[] = content.configs.map((c) => record(c, configPath(c.name)));
     const instances: InstanceConfigRecord[] = content.instanceConfigs.map((c) => record(c, instanceConfigPath(c.name)));
     const state = new RepoState(commit, this.versions.depth, this.versions.committedAt, configs, content.groups, instances, content.rollout);
-    return { commit, state, problems: [], texts };
+    return { commit, state, problems: [], texts, warnings: content.warnings };
   }
 }
