@@ -38,3 +38,25 @@ test("format: is read, written back and kept when the file is edited", (t) => {
   t.notRegex(renderConfig(without, text), /format:/);
   t.deepEqual(parseConfigFile("configs/x.yaml", "config_name: x\ncontent: y\nformat: csv\n").problems.map((p) => `${p.line}:${p.column} ${p.message}`), ['3:9 field "format" must be one of yaml, json, text (how the content is checked), got "csv"']);
 });
+
+// Internal: the scans that replaced two regular expressions (which backtracked quadratically on a
+// line of spaces) decide every line as they did. Every line of up to 5 characters over an
+// alphabet of the characters that matter is compared with the old patterns.
+test("the linear line scans decide every short line as the patterns they replaced", (t) => {
+  const KEY_LINE = /^[ \t]*(?:"[^"]*"|'[^']*'|[^\s\-?:,[\]{}#&*!|>'"%@`][^\n]*?)[ \t]*:(?:[ \t]|$)/;
+  const NEUTRAL = /^[ \t]*(#.*)?$|^%|^(---|\.\.\.)[ \t]*$/;
+  const alphabet = ["a", " ", "\t", ":", '"', "'", "-", "#", "%", ".", "{", "\u00a0"];
+  let lines = [""];
+  let checked = 0;
+  for (let length = 0; length <= 5; length++) {
+    for (const line of lines) {
+      const old = NEUTRAL.test(line) ? "neutral" : line.trimStart().startsWith("{") || KEY_LINE.test(line) ? "yaml" : "text";
+      // A neutral line lets the next decide: "b: 1" makes it yaml.
+      const expected = old === "neutral" ? "yaml" : old;
+      if (contentFormat(`${line}\nb: 1`) !== expected) t.fail(`${JSON.stringify(line)}: expected ${expected}`);
+      checked++;
+    }
+    lines = lines.flatMap((l) => alphabet.map((c) => l + c));
+  }
+  t.true(checked > 250_000);
+});

@@ -13,8 +13,9 @@ export const MIN_ALIAS_BUDGET = 64 * 1024;
 
 export type Expansion = { readonly value: unknown } | { readonly problem: string };
 
-const KiB = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} bytes`);
-export const sizeText = (n: number) => `${n} bytes${n >= 1024 ? ` (${KiB(n)})` : ""}`;
+const unit = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} bytes`);
+/** A size as people read it: `1204567 bytes (1.1 MiB)`. */
+export const sizeText = (n: number) => `${n} bytes${n >= 1024 ? ` (${unit(n)})` : ""}`;
 
 /**
  * A parsed document's value as plain JavaScript, with what aliases cost measured first. YAML
@@ -51,7 +52,7 @@ export function expandContent(doc: Document.Parsed, limits: ExpansionLimits): Ex
       full = own = 2 + Math.max(0, node.items.length - 1);
       for (const item of node.items as unknown[]) {
         if (isPair(item)) {
-          const k = keyText(target(item.key), doc);
+          const k = keyText(target(item.key));
           const v = size(item.value);
           full += k + 1 + v.full;
           own += k + 1 + v.own;
@@ -76,7 +77,7 @@ export function expandContent(doc: Document.Parsed, limits: ExpansionLimits): Ex
       return { problem: `its aliases (*name) expand it by ${sizeText(full - own)}, more than the ${sizeText(limits.aliasBudget)} aliases may add (the content's own size, at least 64 KiB): write the repeated part out, or split the config` };
     }
     if (full > limits.maxSize) return { problem: tooLarge(full, limits.maxSize) };
-    return { value: toValue(doc.contents, sources, doc) };
+    return { value: toValue(doc.contents, sources) };
   } catch (e) {
     if (e instanceof ExpandProblem) return { problem: e.message };
     if (e instanceof RangeError) return { problem: "it is nested too deeply to convert" };
@@ -125,31 +126,29 @@ function scalarSize(v: unknown): number {
 }
 
 /** A key as the object key it becomes: the library's rule (null is "", scalars their text). */
-function keyString(key: unknown, doc: Document.Parsed, sources: Map<unknown, Node>): string {
+function keyString(key: unknown, sources: Map<unknown, Node>): string {
   if (key === null || key === undefined) return "";
   if (isScalar(key)) return key.value === null || key.value === undefined ? "" : typeof key.value === "object" ? JSON.stringify(key.value) : String(key.value);
   // A mapping or list as a key (rare in a pipeline): its JSON text.
-  return JSON.stringify(toValue(key, sources, doc));
+  return JSON.stringify(toValue(key, sources));
 }
 
-function keyText(key: unknown, doc: Document.Parsed): number {
-  if (key === null || key === undefined) return 2;
-  if (isScalar(key)) return String(key.value ?? "").length + 2;
-  return 2;
+/** At least the bytes of a key's JSON text. */
+function keyText(key: unknown): number {
+  return isScalar(key) ? String(key.value ?? "").length + 2 : 2;
 }
 
 /** The node as plain JavaScript; a node aliases repeat becomes one shared value. */
-function toValue(root: unknown, sources: Map<unknown, Node>, doc: Document.Parsed): unknown {
+function toValue(root: unknown, sources: Map<unknown, Node>): unknown {
   const made = new Map<unknown, unknown>();
   const convert = (node: unknown): unknown => {
     const n = isAlias(node) ? sources.get(node) : node;
     if (made.has(n)) return made.get(n);
-    let out: unknown;
     if (isMap(n)) {
       const obj: Record<string, unknown> = {};
       made.set(n, obj);
       for (const pair of n.items) {
-        const key = keyString(isAlias(pair.key) ? sources.get(pair.key) : pair.key, doc, sources);
+        const key = keyString(isAlias(pair.key) ? sources.get(pair.key) : pair.key, sources);
         const value = convert(pair.value);
         // Defined, not assigned: a "__proto__" key is data, not the object's prototype.
         Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
@@ -162,8 +161,8 @@ function toValue(root: unknown, sources: Map<unknown, Node>, doc: Document.Parse
       for (const item of n.items) list.push(convert(item));
       return list;
     }
-    out = isScalar(n) ? n.value : null;
-    return out === undefined ? null : out;
+    const value: unknown = isScalar(n) ? n.value : null;
+    return value === undefined ? null : value;
   };
   return convert(root);
 }
