@@ -129,6 +129,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   const store = await RepoStore.open(options.repo, {
     author: options.author,
     lockWaitMs: options.lockWaitMs,
+    contentLimits: { maxConfigSize: options.maxConfigSize, secrets: options.secrets },
     ...(readOnlyMessage ? { readOnlyMessage } : {}),
     maxFileSize: options.maxFileSize,
     events: {
@@ -144,6 +145,9 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
         const problems = r.problems.map((p) => formatProblem(p));
         if (served.commit) logger.error({ commit: r.commit, problems, served: served.commit }, "commit failed validation; still serving the last valid commit");
         else logger.error({ commit: r.commit, problems }, "commit failed validation and no earlier commit is valid: agents are answered ServerBusy until a valid commit arrives");
+      },
+      onContentWarnings: (commit, warnings) => {
+        logger.warn({ commit, warnings: warnings.map((w) => formatProblem(w)) }, "served configs hold credentials in plain text: write ${ENV_VAR} references instead (--secrets strict refuses them)");
       },
       onRepaired: (done) => logger.warn({ repaired: done }, "repaired what an interrupted write of an earlier server process left in the repository"),
       onWritten: (result, seconds) => metrics.writeCompleted(result, seconds),

@@ -34,6 +34,8 @@ const CASES: Record<string, Case> = {
   "request-timeout": three("requestTimeoutMs", ["1s", "2s", "500ms"], [1000, 2000, 500]),
   "agent-ttl": three("agentTtlMs", ["1m", "2m", "1h30m"], [60_000, 120_000, 5_400_000]),
   "lock-wait": three("lockWaitMs", ["200ms", "2s", "1m"], [200, 2000, 60_000]),
+  "max-config-size": three("maxConfigSize", ["64KiB", "2MiB", "1000000"], [65_536, 2_097_152, 1_000_000]),
+  secrets: three("secrets", ["strict", "warn", "strict"], ["strict", "warn", "strict"]),
   "shutdown-timeout": three("shutdownTimeoutMs", ["1s", "2s", "3s"], [1000, 2000, 3000]),
   "user-token": three("userToken", ["u-flag", "u-env", "u-file"], ["u-flag", "u-env", "u-file"]),
   "agent-token": three("agentToken", ["a-flag", "a-env", "a-file"], ["a-flag", "a-env", "a-file"]),

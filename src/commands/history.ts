@@ -1,4 +1,5 @@
 import { Option, type Command } from "commander";
+import { DEFAULTS } from "../settings/options.ts";
 import { configVersionJson, type ConfigVersion } from "../domain/configVersion.ts";
 import type { RepositoryFlags } from "./findRepository.ts";
 
@@ -44,7 +45,9 @@ export function addHistoryCommand(program: Command): void {
       const kind = o.instance ? history.INSTANCE_CONFIG_HISTORY : history.CONFIG_HISTORY;
       const git = new Git(root);
       // Marked as a server on this repository would see it: the version it serves, the refused ones.
-      const versions = await marks.markHistory(git, await history.readHistory(git, kind, name), await marks.servableCommit(git));
+      // The default content limits: a history read without a server checks as a default server would.
+      const limits = { maxConfigSize: DEFAULTS.maxConfigSize, secrets: DEFAULTS.secrets };
+      const versions = await marks.markHistory(git, await history.readHistory(git, kind, name), await marks.servableCommit(git, limits), limits);
       if (versions.length === 0) throw new Error(history.noHistory(kind, name, root).message);
       process.stdout.write(
         o.format === "json" ? JSON.stringify({ configName: name, versions: versions.map(configVersionJson) }, null, 2) + "\n" : formatHistoryText(name, versions, kind.what),

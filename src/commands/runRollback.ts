@@ -43,7 +43,7 @@ export async function rollbackLocally(name: string, o: RollbackOptions): Promise
   const options = who(o);
   const root = await findRepository(o);
   const author = await configuredAuthor(root);
-  const store = await RepoStore.open(root, { author: author ?? DEFAULTS.author, lockWaitMs: DEFAULTS.lockWaitMs });
+  const store = await RepoStore.open(root, { author: author ?? DEFAULTS.author, lockWaitMs: DEFAULTS.lockWaitMs, maxFileSize: DEFAULTS.maxFileSize, contentLimits: { maxConfigSize: DEFAULTS.maxConfigSize, secrets: DEFAULTS.secrets } });
   let outcome;
   try {
     outcome = await rollbackConfig(store, name, o.to, options);

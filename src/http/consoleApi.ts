@@ -169,11 +169,12 @@ export function consoleApiRouter(deps: ConsoleApiDeps): Router {
     if (kind === "config") {
       const path = `configs/${editing ?? "new"}.yaml`;
       // The server's own file checks, content included (src/store/contentCheck.ts), then the repository's.
-      const parsed = withContentProblem(path, parseConfigFile(path, text));
+      const parsed = withContentProblem(path, parseConfigFile(path, text), store.contentLimits);
       const verdict = checkConfigFile(state, parsed, editing);
       const problems: Problem[] = [...verdict.problems];
       const spec = verdict.spec;
-      const warnings: Problem[] = [];
+      // Served anyway (plain-text credentials with --secrets warn): said, not refused.
+      const warnings: Problem[] = [...parsed.warnings];
       if (spec && parsed.value) {
         // The User API has no format field: a write keeps the file's format, or writes none.
         const old = state.configs.get(spec.name)?.format;
@@ -181,7 +182,7 @@ export function consoleApiRouter(deps: ConsoleApiDeps): Router {
           const line = text.split("\n").findIndex((l) => l.startsWith("format:")) + 1 || 1;
           problems.push({ file: verdict.path, line, column: 1, message: `format ${old ? `must stay ${JSON.stringify(old)}` : "cannot be set here"}: the API writes a config's fields, not its format; change format: with a commit to the repository` });
         }
-        const json = pipelineJson(spec.content);
+        const json = pipelineJson(spec.content, store.contentLimits);
         const place = parsed.value.contentPlace;
         if ("problem" in json) warnings.push({ file: verdict.path, line: place.block?.line ?? place.pos.line, column: 1, message: `${json.problem}: v2 agents will not receive this config (alpha and v1 agents still do)` });
       }

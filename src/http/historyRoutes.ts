@@ -38,7 +38,7 @@ export function historyRouter(deps: HistoryDeps): Router {
   const readable = <S>(prefix: string, kind: HistoryKind<S>, servedOf: (state: RepoState) => ReadonlyMap<string, { version: number }>, detail: (spec: S) => Record<string, string>) => {
     router.get(`${prefix}/:name/history`, handle(async (ctx) => {
       const name = checkName(kind.what, ctx.params.name);
-      const versions = await markHistory(store.git, await readHistory(store.git, kind, name, "HEAD"), served(store.state));
+      const versions = await markHistory(store.git, await readHistory(store.git, kind, name, "HEAD"), served(store.state), store.contentLimits);
       if (versions.length === 0) throw noHistory(kind, name);
       return {
         message: `Get ${kind.what} history success`,

@@ -36,6 +36,8 @@ const TABLE = [
   { name: "log-level", kind: "level", valueName: "level", description: `log level: ${LOG_LEVELS.join(", ")}`, default: "info" },
   { name: "body-limit", kind: "size", valueName: "size", description: "largest request body accepted (e.g. 4MiB, 512KiB, 1000000)", default: "4MiB" },
   { name: "max-file-size", kind: "size", valueName: "size", description: "largest state file the server reads or writes; a commit with a larger one is refused naming file, size and limit", default: "4MiB" },
+  { name: "max-config-size", kind: "size", valueName: "size", description: "largest JSON detail of a config (what v2 agents receive, aliases expanded); a larger config is refused by the API and as a validation problem of its file", default: "1MiB" },
+  { name: "secrets", kind: "choice", choices: ["warn", "strict"], valueName: "mode", description: "credentials written in plain text in well-known pipeline fields (passwords, access keys, tokens): warn, or refuse the config (strict); write ${ENV_VAR} references instead", default: "warn" },
   { name: "request-timeout", kind: "duration", valueName: "duration", description: "answer RequestTimeout (HTTP 500) when a request takes longer; 0 = never", default: "30s" },
   { name: "agent-ttl", kind: "duration", valueName: "duration", description: "forget agents silent this long; 0 = never", default: "10m" },
   { name: "lock-wait", kind: "duration", valueName: "duration", description: "how long a write waits for a lock another git command holds in the repository (index.lock, a ref's lock) before it is refused ServerBusy", default: "5s" },

@@ -2,6 +2,7 @@ import type { ConfigVersion } from "../domain/configVersion.ts";
 import { formatProblem } from "../problemFormat.ts";
 import type { Git } from "./git.ts";
 import { SnapshotLoader } from "./snapshotLoader.ts";
+import type { ContentLimits } from "./contentCheck.ts";
 
 /** The commit a server serves: its id and first-parent depth ("" and 0: none). */
 export interface ServedAt {
@@ -37,8 +38,8 @@ async function problemsOf(loader: SnapshotLoader, commit: string): Promise<reado
  * the validation problems that kept them from agents. A change after the served commit that
  * validates is left unmarked (the server has not loaded it yet, or HEAD moved past it).
  */
-export async function markHistory(git: Git, versions: readonly ConfigVersion[], served: ServedAt): Promise<ConfigVersion[]> {
-  const loader = new SnapshotLoader(git);
+export async function markHistory(git: Git, versions: readonly ConfigVersion[], served: ServedAt, limits: ContentLimits): Promise<ConfigVersion[]> {
+  const loader = new SnapshotLoader(git, limits);
   let checked = 0;
   let servedFound = false;
   const out: ConfigVersion[] = [];
@@ -70,11 +71,11 @@ export async function markHistory(git: Git, versions: readonly ConfigVersion[], 
  * validates, else the newest commit before it on its first-parent chain that does (as far back
  * as the server's own search goes).
  */
-export async function servableCommit(git: Git, rev = "HEAD"): Promise<ServedAt> {
+export async function servableCommit(git: Git, limits: ContentLimits, rev = "HEAD"): Promise<ServedAt> {
   const chain = (await git.raw(["rev-list", "--first-parent", `--max-count=${SEARCH_LIMIT + 1}`, rev]).catch(() => "")).split("\n").filter(Boolean);
   if (chain.length === 0) return { commit: "", depth: 0 };
   const total = Number((await git.raw(["rev-list", "--first-parent", "--count", rev])).trim());
-  const loader = new SnapshotLoader(git);
+  const loader = new SnapshotLoader(git, limits);
   for (const [i, commit] of chain.entries()) {
     if ((await problemsOf(loader, commit)).length === 0) return { commit, depth: total - i };
   }

@@ -1,4 +1,5 @@
 import { existsSync, rmSync } from "node:fs";
+import type { ContentLimits } from "./contentCheck.ts";
 import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Mutex } from "async-mutex";
@@ -48,6 +49,8 @@ export interface StoreOptions {
   readonly lockWaitMs: number;
   /** The largest state file read or written (default DEFAULT_MAX_FILE_SIZE). */
   readonly maxFileSize?: number;
+  /** How configs' contents are checked (--max-config-size, --secrets). */
+  readonly contentLimits: ContentLimits;
 }
 
 /**
@@ -74,6 +77,8 @@ export class RepoStore implements StoreStatus {
     private readonly readOnlyMessage: string | undefined,
     private readonly author: Author,
     private readonly lockWaitMs: number,
+    /** How configs' contents are checked; the User API checks a write's content with them too. */
+    readonly contentLimits: ContentLimits,
   ) {}
 
   /**
@@ -94,10 +99,10 @@ export class RepoStore implements StoreStatus {
     if (remote) remote.files = files;
     const maxFileSize = options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
     git.maxBlobBytes = maxFileSize;
-    const snapshot = await ServedSnapshot.open(git, files, events, maxFileSize);
+    const snapshot = await ServedSnapshot.open(git, files, events, options.contentLimits, maxFileSize);
     const config = new RepoConfig(git, gitDir);
     const writer = new RepoWriter(snapshot, ctx, [new DirectCommitter(ctx, config), new GitCommitter(ctx)], options.author, remote, events, maxFileSize);
-    return new RepoStore(dir, git, files, snapshot, writer, remote, events, options.readOnlyMessage, options.author, ctx.lockWaitMs);
+    return new RepoStore(dir, git, files, snapshot, writer, remote, events, options.readOnlyMessage, options.author, ctx.lockWaitMs, options.contentLimits);
   }
 
   /** The served state; reading it never touches git or the disk. */

@@ -1,7 +1,7 @@
 import { planRollback } from "../domain/rollback.ts";
 import { formatProblem } from "../problemFormat.ts";
 import { readConfigVersion, type ConfigAtVersion } from "./configHistory.ts";
-import { checkContent } from "./contentCheck.ts";
+import { contentChecker } from "./contentCheck.ts";
 import { configPath } from "./repoContent.ts";
 import type { RepoStore, WriteOptions, WriteResult } from "./repoStore.ts";
 
@@ -27,7 +27,7 @@ export async function rollbackConfig(store: RepoStore, name: string, version: nu
   const target = await readConfigVersion(store.git, name, version, "HEAD");
   const path = configPath(name);
   const result = await store.write(
-    (state, head) => planRollback(state, name, { version, commit: target.entry.commit, spec: target.spec, text: target.text }, checkContent, head ? { text: head.texts.get(path) } : undefined),
+    (state, head) => planRollback(state, name, { version, commit: target.entry.commit, spec: target.spec, text: target.text }, contentChecker(store.contentLimits), head ? { text: head.texts.get(path) } : undefined),
     { ...who, onRefusedHead: true },
   );
   const done = result.commit ? `Rolled back config ${name} to version ${version}` : `Config ${name} already equals version ${version}; nothing to commit`;

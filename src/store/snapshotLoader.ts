@@ -1,5 +1,6 @@
 import { RepoState } from "../domain/repoState.ts";
 import type { ConfigRecord, ConfigSpec, InstanceConfigRecord, InstanceConfigSpec, Problem } from "../domain/types.ts";
+import type { ContentLimits } from "./contentCheck.ts";
 import type { Git } from "./git.ts";
 import { configPath, instanceConfigPath, ParseCache, readRepoContent, STATE_PATHS } from "./repoContent.ts";
 import { DEFAULT_MAX_FILE_SIZE, entryProblems, stateEntries } from "./stateTree.ts";
@@ -11,6 +12,8 @@ export interface LoadResult {
   /** The new state, or undefined when the commit failed validation. */
   readonly state: RepoState | undefined;
   readonly problems: readonly Problem[];
+  /** Served anyway: credentials in plain text in contents (--secrets warn). */
+  readonly warnings?: readonly Problem[];
   /** Committed text of every state file, for writers that edit files in place. */
   readonly texts: ReadonlyMap<string, string>;
 }
@@ -30,6 +33,7 @@ export class SnapshotLoader {
   /** `saved`: where the version index is kept between runs (see VersionIndex), and how it is written. */
   constructor(
     private readonly git: Git,
+    private readonly limits: ContentLimits,
     saved?: { readonly path: string; readonly writeAtomic: (path: string, data: string) => void },
     /** State files larger than this are not read: the commit is refused with a problem naming file, size and limit. */
     private readonly maxFileSize = DEFAULT_MAX_FILE_SIZE,
@@ -81,7 +85,7 @@ export class SnapshotLoader {
   async problemsAt(commit: string): Promise<readonly Problem[]> {
     const checked = await this.checkTree(commit);
     if (checked.problems.length > 0) return checked.problems;
-    return readRepoContent(await this.readTree(Promise.resolve(checked)), this.parsed).problems;
+    return readRepoContent(await this.readTree(Promise.resolve(checked)), this.limits, this.parsed).problems;
   }
 
   private async checkTree(commit: string): Promise<{ entries: { path: string; blob: string }[]; problems: Problem[]; skip: Set<string> }> {
@@ -130,7 +134,7 @@ export class SnapshotLoader {
   }
 
   private build(commit: string, texts: ReadonlyMap<string, string>, treeProblems: readonly Problem[] = []): LoadResult {
-    const content = readRepoContent(texts, this.parsed);
+    const content = readRepoContent(texts, this.limits, this.parsed);
     this.parsed.prune();
     if (treeProblems.length > 0 || content.problems.length > 0) return { commit, state: undefined, problems: [...treeProblems, ...content.problems], texts };
     type Served<S> = S & { version: number; commit: string; detailJson?: string; notMapping?: string };
@@ -142,7 +146,7 @@ export class SnapshotLoader {
       // converts one content to JSON for v2 agents).
       const known = this.records.get(c);
       if (known && known.version === version && known.commit === from) return known as unknown as Served<S>;
-      const json = pipelineJson(c.content);
+      const json = pipelineJson(c.content, this.limits);
       const made = { ...c, version, commit: from, ...("json" in json ? { detailJson: json.json } : { notMapping: json.problem }) };
       this.records.set(c, made);
       return made;
@@ -150,6 +154,6 @@ export class SnapshotLoader {
     const configs: ConfigRecord[] = content.configs.map((c) => record(c, configPath(c.name)));
     const instances: InstanceConfigRecord[] = content.instanceConfigs.map((c) => record(c, instanceConfigPath(c.name)));
     const state = new RepoState(commit, this.versions.depth, this.versions.committedAt, configs, content.groups, instances, content.rollout);
-    return { commit, state, problems: [], texts };
+    return { commit, state, problems: [], texts, warnings: content.warnings };
   }
 }

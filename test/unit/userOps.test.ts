@@ -3,7 +3,10 @@ import { DomainError } from "../../src/domain/errors.ts";
 import { RepoState } from "../../src/domain/repoState.ts";
 import type { ConfigRecord, GroupSpec } from "../../src/domain/types.ts";
 import * as ops from "../../src/domain/userOps.ts";
-import { checkContent } from "../../src/store/contentCheck.ts";
+import { contentChecker } from "../../src/store/contentCheck.ts";
+import { DEFAULTS } from "../../src/settings/options.ts";
+
+const checkContent = contentChecker({ maxConfigSize: DEFAULTS.maxConfigSize, secrets: DEFAULTS.secrets });
 
 const rec = (name: string, version = 1): ConfigRecord => ({ name, version, commit: "h", agentType: "t", description: "d", content: `${name}\n` });
 const grp = (name: string, configs: string[] = [], tags = [{ name: "k", value: "v" }]): GroupSpec => ({ name, description: "d", tags, configs });

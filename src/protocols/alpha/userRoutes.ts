@@ -7,7 +7,7 @@ import type { ConfigSpec, GroupSpec } from "../../domain/types.ts";
 import * as ops from "../../domain/userOps.ts";
 import { configserver } from "../../gen/proto.js";
 import { writeOptions } from "../../http/writeOptions.ts";
-import { checkContent } from "../../store/contentCheck.ts";
+import { contentChecker } from "../../store/contentCheck.ts";
 import type { RepoStore } from "../../store/repoStore.ts";
 import type { MessageType } from "../codec.ts";
 import { LONG_LIST, messageRoute, yieldToEventLoop, type AnyRoute, type Method, type Replied } from "../routeContract.ts";
@@ -110,11 +110,11 @@ export function userRoutes(api: UserApi): AnyRoute[] {
 
   r("POST", "/User/CreateConfig", pb.CreateConfigRequest, pb.CreateConfigResponse, (q, req) => {
     const input = configInput(q.config_detail);
-    return write(req, (s) => ops.planCreateConfig(s, input, checkContent), "Add config success");
+    return write(req, (s) => ops.planCreateConfig(s, input, contentChecker(store.contentLimits)), "Add config success");
   });
   r("PUT", "/User/UpdateConfig", pb.UpdateConfigRequest, pb.UpdateConfigResponse, (q, req) => {
     const input = configInput(q.config_detail);
-    return write(req, (s) => ops.planUpdateConfig(s, input, checkContent), "Update config success");
+    return write(req, (s) => ops.planUpdateConfig(s, input, contentChecker(store.contentLimits)), "Update config success");
   });
   r("DELETE", "/User/DeleteConfig", pb.DeleteConfigRequest, pb.DeleteConfigResponse, (q, req) =>
     write(req, (s) => ops.planDeleteConfig(s, q.config_name ?? ""), "Delete config success"),
