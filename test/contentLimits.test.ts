@@ -47,7 +47,8 @@ async function restart(t: ExecutionContext, repo: string, options: Record<string
 test.serial("item 1: a first line of 'a' and 4 MiB of spaces is answered through the API, and reloads and restarts with it stay quick", async (t) => {
   t.timeout(180_000);
   const spaces = "a" + " ".repeat(4 * 1024 * 1024);
-  const s = await withServer(t, { bodyLimit: 8 * 1024 * 1024 });
+  // The file is over 4 MiB: its body and file limits are raised so the content check is what is tested.
+  const s = await withServer(t, { bodyLimit: 8 * 1024 * 1024, maxFileSize: 8 * 1024 * 1024 });
   const created = await withHealthz(t, s.url, s.api.createConfig(cfg("spaces", spaces)));
   // No colon: plain text, which alpha agents take as it is.
   t.is(created.body.code, "Accept", created.body.message);
@@ -60,7 +61,7 @@ test.serial("item 1: a first line of 'a' and 4 MiB of spaces is answered through
   await withHealthz(t, s.url, waitFor(async () => (await s.store.refresh()).commit === commit));
   t.is(s.store.state.configs.get("pushed")?.content, spaces);
   await s.close();
-  const again = await restart(t, s.repo);
+  const again = await restart(t, s.repo, { maxFileSize: 8 * 1024 * 1024 });
   t.is(again.store.state.commit, commit);
   t.deepEqual([...again.store.state.configs.keys()].sort(), ["pushed", "spaces"]);
 });
