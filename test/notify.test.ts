@@ -81,6 +81,23 @@ test("a pushed commit that fails validation reaches the receiver once, signed li
   t.false(logs.text().includes(PATH_SECRET), "the URL's path secret is in no log line");
 });
 
+test("a refused commit that becomes HEAD again (reset away and back) sends no second event", async (t) => {
+  const r = await receiver(t);
+  const repo = repoWith("cs-notify-reset-", good);
+  const s = await withServer(t, { repo, notifyUrl: [r.url], notifySecret: SECRET, notifyTuning: fast });
+  const start = s.store.state.commit;
+  const status = async () => JSON.parse((await send(s.url, "GET", "/status", "")).body.toString()) as { commit: string; refused: { commit: string } | null };
+  const bad = commitFiles(repo, broken, "break a");
+  await waitFor(() => r.got.length >= 1);
+  git(repo, "reset", "-q", "--hard", start);
+  await waitFor(async () => (await status()).refused === null);
+  git(repo, "reset", "-q", "--hard", bad);
+  await waitFor(async () => (await status()).refused?.commit === bad);
+  const bad2 = commitFiles(repo, { "configs/a.yaml": "content: 3\n" }, "break a again");
+  await waitFor(() => r.got.length >= 2);
+  t.deepEqual(r.got.map((g) => g.json.commit), [bad, bad2]);
+});
+
 test("a receiver answering 500 twice gets the event on the third attempt, and a later event after it", async (t) => {
   const r = await receiver(t, [500, 500]);
   const logs = capturedLogger();
@@ -100,6 +117,20 @@ test("a receiver answering 500 twice gets the event on the third attempt, and a 
   t.is(await metric(s.url, 'configserver_notifications_total{result="sent",type="rollout.started"}'), 1);
   t.is(await metric(s.url, 'configserver_notifications_total{result="failed",type="rollout.started"}'), 0);
   t.is(logs.lines().filter((l) => l.msg === "notification not delivered; retrying").length, 2);
+});
+
+test("with too many events waiting for a URL, the oldest waiting one is dropped and counted; the rest arrive in order", async (t) => {
+  const r = await receiver(t, [500]);
+  const repo = repoWith("cs-notify-", good);
+  const s = await withServer(t, { repo, notifyUrl: [r.url], notifyTuning: { ...fast, queueLimit: 2 } });
+  const to = { version: 2, commit: "c".repeat(40) };
+  // Wave 1 is being delivered (its first answer is a 500); 2 and 3 wait; 4 pushes 2 out.
+  for (const wave of [1, 2, 3, 4]) s.notifier.emit({ type: "rollout.wave_advanced", kind: "pipeline", name: "a", to, wave, waves: 4 });
+  await waitFor(() => r.got.length >= 4);
+  t.deepEqual(r.got.map((g) => [g.json.wave, g.status]), [[1, 500], [1, 200], [3, 200], [4, 200]]);
+  t.is(r.got[0]?.headers["x-hub-signature-256"], undefined, "no secret: unsigned");
+  t.is(await metric(s.url, 'configserver_notifications_total{result="dropped",type="rollout.wave_advanced"}'), 1);
+  t.is(await metric(s.url, 'configserver_notifications_total{result="sent",type="rollout.wave_advanced"}'), 3);
 });
 
 test("a receiver that is down: retried with growing waits, given up after the attempts, the oldest waiting dropped when too many wait; counted", async (t) => {
