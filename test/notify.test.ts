@@ -160,6 +160,22 @@ test("a receiver that is down: retried with growing waits, given up after the at
   t.false(logs.text().includes(PATH_SECRET));
 });
 
+test("stopping the server gives waiting events a bounded last chance, then drops them (counted) instead of hanging", async (t) => {
+  const r = await receiver(t, [0]);
+  const repo = repoWith("cs-notify-", good);
+  const s = await withServer(t, { repo, notifyUrl: [r.url], notifyTuning: { ...fast, timeoutMs: 60_000, closeMs: 100 } });
+  const to = { version: 2, commit: "c".repeat(40) };
+  for (const wave of [1, 2, 3]) s.notifier.emit({ type: "rollout.wave_advanced", kind: "pipeline", name: "a", to, wave, waves: 3 });
+  await waitFor(() => r.got.length >= 1);
+  await s.close();
+  const text = await s.metrics.text();
+  t.regex(text, /configserver_notifications_total\{result="dropped",type="rollout.wave_advanced"\} 3\n/);
+  t.notRegex(text, /result="(sent|failed)"/);
+  s.notifier.emit({ type: "rollout.completed", kind: "pipeline", name: "a", to, waves: 3 });
+  t.regex(await s.metrics.text(), /configserver_notifications_total\{result="dropped",type="rollout.completed"\} 1\n/, "after close, an event is dropped and counted");
+  t.is(r.got.length, 1);
+});
+
 test("the real serve: repeated --notify-url and --notify-secret-file; a start on a refused HEAD is sent to both; the log shows neither secret", async (t) => {
   const [a, b] = [await receiver(t), await receiver(t)];
   const repo = repoWith("cs-notify-cli-", good);

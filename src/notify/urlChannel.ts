@@ -34,6 +34,7 @@ export class UrlChannel {
   private readonly waiting: Pending[] = [];
   private running = false;
   private closing = false;
+  private aborted = false;
   private wake: (() => void) | undefined;
   private abortAttempt: (() => void) | undefined;
   private idle: Promise<void> = Promise.resolve();
@@ -63,6 +64,7 @@ export class UrlChannel {
   /** Stops now: what is left is dropped (counted). */
   abort(): void {
     this.closing = true;
+    this.aborted = true;
     for (const p of this.waiting.splice(0)) this.o.counted.dropped(p.type);
     this.abortAttempt?.();
     this.wake?.();
@@ -76,6 +78,11 @@ export class UrlChannel {
   private async deliver(p: Pending): Promise<void> {
     const { url, shown, logger } = this.o;
     for (let attempt = 1; ; attempt++) {
+      if (this.aborted) {
+        this.o.counted.dropped(p.type);
+        logger.warn({ url: shown, type: p.type, delivery: p.delivery, attempts: attempt - 1 }, "notification dropped: the server is stopping");
+        return;
+      }
       const one = deliverOnce({ url, body: p.body, type: p.type, delivery: p.delivery, secret: this.o.secret, timeoutMs: this.o.timeoutMs });
       this.abortAttempt = one.abort;
       const r: AttemptResult = await one.done;
@@ -83,6 +90,11 @@ export class UrlChannel {
       if (r.outcome === "delivered") {
         this.o.counted.sent(p.type);
         logger.debug({ url: shown, type: p.type, delivery: p.delivery, attempt, status: r.status }, "notification delivered");
+        return;
+      }
+      if (this.aborted) {
+        this.o.counted.dropped(p.type);
+        logger.warn({ url: shown, type: p.type, delivery: p.delivery, attempts: attempt }, "notification dropped: the server is stopping");
         return;
       }
       const last = r.outcome === "give-up" || attempt >= this.o.attempts || this.closing;

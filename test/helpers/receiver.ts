@@ -14,7 +14,7 @@ export interface Received {
 
 /**
  * A real HTTP receiver of --notify-url events on 127.0.0.1, port 0: it records every request and
- * answers each with the next status of `answers` (then 200). Closed when the test ends.
+ * answers each with the next status of `answers` (then 200; 0: never answers). Closed when the test ends.
  */
 export async function receiver(t: ExecutionContext, answers: number[] = []): Promise<{ url: string; got: Received[] }> {
   const got: Received[] = [];
@@ -25,6 +25,7 @@ export async function receiver(t: ExecutionContext, answers: number[] = []): Pro
       const raw = Buffer.concat(chunks);
       const status = answers.shift() ?? 200;
       got.push({ path: req.url ?? "", headers: req.headers, raw, json: JSON.parse(raw.toString("utf8")) as Record<string, unknown>, status });
+      if (status === 0) return;
       res.writeHead(status, { "content-type": "text/plain" }).end(status === 200 ? "ok" : "not now");
     });
   });
