@@ -186,6 +186,10 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     ...(options.remote
       ? { remote: { url: options.remote, branch: options.branch, allowHistoryRewrite: options.allowHistoryRewrite } }
       : {}),
+  }).catch(async (err: unknown) => {
+    // A refused HEAD may have been queued before the open failed: nothing may keep retrying for a caller that goes on.
+    await notifier.close();
+    throw err;
   });
   // Without a remote the periodic sync only rereads HEAD: a safety net under the file watcher.
   const scheduler = new SyncScheduler(store, { intervalMs: options.syncIntervalMs, onError: (err) => logger.error({ err }, "bug: a sync failed without a report; the next one is scheduled") });
