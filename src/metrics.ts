@@ -30,6 +30,7 @@ export class Metrics {
   private readonly reload: Histogram;
   private readonly writes: Histogram<"result">;
   private readonly refused: Counter;
+  private readonly notifications: Counter<"result" | "type">;
   private readonly now: () => number;
   private store: StoreStatus | undefined;
   private agents: AgentRegistry | undefined;
@@ -47,6 +48,10 @@ export class Metrics {
     this.reload = new Histogram({ name: "configserver_snapshot_reload_seconds", help: "Time to build the served snapshot of a new commit.", buckets: SLOW_BUCKETS, registers });
     this.writes = new Histogram({ name: "configserver_write_duration_seconds", help: "User API writes from planning to the new commit being served (excluding time queued behind other writes), by result (committed, unchanged, failed).", labelNames: ["result"], buckets: SLOW_BUCKETS, registers });
     this.refused = new Counter({ name: "configserver_refused_commits_total", help: "Commits that failed validation and were not served.", registers });
+    this.notifications = new Counter({
+      name: "configserver_notifications_total", labelNames: ["result", "type"], registers,
+      help: "Events for --notify-url receivers, per URL, by result (sent: delivered; failed: given up after the attempts or refused by the receiver; dropped: too many waiting for the URL, or the server stopping) and event type.",
+    });
 
     const self = this;
     const gauge = (name: string, help: string, read: () => number | undefined | Promise<number | undefined>) =>
@@ -118,6 +123,11 @@ export class Metrics {
   /** HEAD failed validation (StoreEvents.onRefused). */
   commitRefused(): void {
     this.refused.inc();
+  }
+
+  /** One event's delivery to one --notify-url ended. */
+  notification(result: "sent" | "failed" | "dropped", type: string): void {
+    this.notifications.inc({ result, type });
   }
 
   /** One User API write ended. */

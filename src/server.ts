@@ -37,6 +37,8 @@ import { statusRouter } from "./http/status.ts";
 import { webhookRouter } from "./http/webhook.ts";
 import { whoamiRouter } from "./http/whoami.ts";
 import { formatProblem } from "./problemFormat.ts";
+import { createNotifier, type Notifier, type NotifyTuning } from "./notify/notifier.ts";
+import { SeenCommits } from "./notify/seenCommits.ts";
 import { RepoStore } from "./store/repoStore.ts";
 import { RepoWatcher } from "./store/repoWatcher.ts";
 import { SyncScheduler } from "./store/syncScheduler.ts";
@@ -56,6 +58,8 @@ export type ServerOptions = Partial<Omit<Settings, "repo" | "logLevel" | "config
   readonly metrics?: Metrics;
   /** Set by src/cluster/primary.ts: this process is the primary of worker processes, which answer the agents. */
   readonly primary?: PrimaryRole;
+  /** How --notify-url events are retried (the tests shorten the waits); defaults in src/notify/notifier.ts. */
+  readonly notifyTuning?: NotifyTuning;
 };
 
 /**
@@ -83,6 +87,8 @@ export interface RunningServer {
   readonly store: RepoStore;
   readonly registry: AgentRegistry;
   readonly metrics: Metrics;
+  /** The --notify-url events: the rollout controller calls `emit` (docs/rollouts.md, "Events"). */
+  readonly notifier: Notifier;
   /** Graceful: stops accepting, lets in-flight requests and writes finish (bounded by --shutdown-timeout, or `boundMs`), then stops. */
   close(boundMs?: number): Promise<void>;
 }
@@ -126,6 +132,18 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   if (typeof choice === "string") throw new Error(`registry ${JSON.stringify(options.registry)} ${choice}`);
   // Replicas on one Redis tell each other about new commits (set once the scheduler exists).
   let fanout: CommitFanout | undefined;
+  // Made before the store opens: a start on a refused HEAD is an event too. Never on the agent path.
+  const notifier = createNotifier({
+    urls: options.notifyUrl ?? [],
+    secret: options.notifySecret,
+    logger,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.notifyTuning ? { tuning: options.notifyTuning } : {}),
+    counted: { sent: (type) => metrics.notification("sent", type), failed: (type) => metrics.notification("failed", type), dropped: (type) => metrics.notification("dropped", type) },
+  });
+  if (options.notifyUrl?.length && options.notifySecret === undefined) logger.info("--notify-url events are sent unsigned: set --notify-secret-file for receivers to check X-Hub-Signature-256");
+  // A refused HEAD is looked at again on every sync and reload: one event per commit.
+  const refusedSeen = new SeenCommits();
   const store = await RepoStore.open(options.repo, {
     author: options.author,
     lockWaitMs: options.lockWaitMs,
@@ -142,6 +160,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
       },
       onRefused: (r, served) => {
         metrics.commitRefused();
+        if (refusedSeen.first(r.commit)) notifier.emit({ type: "commit.refused", commit: r.commit, problems: r.problems, served: served.commit });
         const problems = r.problems.map((p) => formatProblem(p));
         if (served.commit) logger.error({ commit: r.commit, problems, served: served.commit }, "commit failed validation; still serving the last valid commit");
         else logger.error({ commit: r.commit, problems }, "commit failed validation and no earlier commit is valid: agents are answered ServerBusy until a valid commit arrives");
@@ -171,6 +190,10 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     ...(options.remote
       ? { remote: { url: options.remote, branch: options.branch, allowHistoryRewrite: options.allowHistoryRewrite } }
       : {}),
+  }).catch(async (err: unknown) => {
+    // A refused HEAD may have been queued before the open failed: nothing may keep retrying for a caller that goes on.
+    await notifier.close();
+    throw err;
   });
   // Without a remote the periodic sync only rereads HEAD: a safety net under the file watcher.
   const scheduler = new SyncScheduler(store, { intervalMs: options.syncIntervalMs, onError: (err) => logger.error({ err }, "bug: a sync failed without a report; the next one is scheduled") });
@@ -263,6 +286,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   }).catch(async (err: unknown) => {
     // Nothing may keep running for a caller that goes on after a failed start (tests, embedders).
     stopSweeping();
+    await notifier.close();
     fanout?.close();
     await registry.close();
     await scheduler.stop();
@@ -284,6 +308,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     store,
     registry,
     metrics,
+    notifier,
     close: (boundMs?: number) => (closed ??= (async () => {
       closing = true;
       const writesDone = store.close();
@@ -293,6 +318,8 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
       // Cut what is still open at the deadline; the handlers keep running, writes are drained below.
       await closeGracefully(http, bound, logger);
       await Promise.race([writesDone, new Promise((r) => setTimeout(r, Math.max(deadline - Date.now(), 1000)).unref())]);
+      // After the writes: a revert committed while stopping still gets its event out (bounded).
+      await notifier.close();
       fanout?.close();
       await registry.close();
       await scheduler.stop();

@@ -48,6 +48,8 @@ const CASES: Record<string, Case> = {
   "v2-long-poll": three("v2LongPollMs", ["1s", "0", "45s"], [1000, 0, 45_000]),
   registry: three("registry", ["redis://r-flag:6379/0", "memory", "redis://r-file/2"], ["redis://r-flag:6379/0", "memory", "redis://r-file/2"]),
   workers: three("workers", ["2", "auto", "3"], [2, availableParallelism(), 3]),
+  "notify-url": { key: "notifyUrl", flag: ["https://f.example/a", "http://127.0.0.1:9/b"], env: "https://e.example/a, https://e.example/b https://e.example/c", file: ["https://file.example/x"], expect: [["https://f.example/a", "http://127.0.0.1:9/b"], ["https://e.example/a", "https://e.example/b", "https://e.example/c"], ["https://file.example/x"]] },
+  "notify-secret": three("notifySecret", ["n-flag", "n-env", "n-file"], ["n-flag", "n-env", "n-file"]),
   "allowed-hosts": three("allowedHosts", ["a.example.com", "B.example.com, *.lb.example.com", "*"], [["a.example.com"], ["b.example.com", "*.lb.example.com"], ["*"]]),
 };
 
@@ -95,7 +97,7 @@ test("defaults are the documented ones, and the result is frozen", (t) => {
 });
 
 test("Settings has one key per row of the option table (camelCase, Ms for durations), and the start-up log hides every secret", (t) => {
-  const { settings } = resolveSettings({ flags: { repo: "/r", userToken: "u", agentToken: "a", webhookSecret: "w" }, env: {} });
+  const { settings } = resolveSettings({ flags: { repo: "/r", userToken: "u", agentToken: "a", webhookSecret: "w", notifySecret: "n" }, env: {} });
   const rows = OPTIONS.filter((o) => o.kind !== "secretFile");
   t.deepEqual(Object.keys(settings).sort(), [...rows.map(settingKey), "configFile"].sort());
   t.deepEqual(rows.filter((o) => o.kind === "duration").map(settingKey), ["requestTimeoutMs", "agentTtlMs", "lockWaitMs", "shutdownTimeoutMs", "syncIntervalMs", "v2LongPollMs"]);

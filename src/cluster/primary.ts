@@ -235,6 +235,7 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
     store: inner.store,
     registry: inner.registry,
     metrics,
+    notifier: inner.notifier,
     close: (boundMs?: number) => (closed ??= (async () => {
       relay.stop();
       const bound = boundMs ?? options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs;

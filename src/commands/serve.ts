@@ -28,6 +28,9 @@ export function addServeCommand(program: Command): void {
     if (o.kind === "bool") {
       cmd.addOption(new Option(`--${o.name}`, helpLine(o)));
       cmd.addOption(new Option(`--no-${o.name}`, `turn --${o.name} off (overrides the environment and the settings file)`));
+    } else if (o.list) {
+      // Repeated flags collect into a list (commander keeps only the last otherwise).
+      cmd.addOption(new Option(`--${o.name} <${o.valueName ?? "value"}>`, `${helpLine(o)}; repeatable`).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]));
     } else {
       cmd.addOption(new Option(`--${o.name} <${o.valueName ?? "value"}>`, helpLine(o)));
     }

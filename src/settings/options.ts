@@ -18,7 +18,16 @@ export interface OptionSpec {
   readonly nonZero?: true;
   /** Set only in the settings file (a structured value, or secrets that must not be flags): no flag, no environment variable. */
   readonly fileOnly?: true;
+  /**
+   * A list of values of its kind: the flag may be repeated, the environment variable holds them
+   * separated by spaces or commas, the settings file takes a YAML list (or one value). Each is
+   * read by the kind's parser; a value listed twice is refused. At most MAX_LIST_ITEMS.
+   */
+  readonly list?: true;
 }
+
+/** More entries than this in a list-valued option is a mistake (each one is work on every event). */
+export const MAX_LIST_ITEMS = 20;
 
 /**
  * Every serve option, in --help order: the one table the flags, the environment variables, the
@@ -54,6 +63,9 @@ const TABLE = [
   { name: "allow-history-rewrite", kind: "bool", description: "follow the remote branch even when its history was rewritten", default: "false" },
   { name: "webhook-secret", kind: "secret", valueName: "secret", description: "shared secret verifying push webhooks on POST /hooks/git (prefer --webhook-secret-file)" },
   { name: "webhook-secret-file", kind: "secretFile", valueName: "file", description: "read the webhook secret from this file" },
+  { name: "notify-url", kind: "url", list: true, valueName: "url", description: "POST a JSON event (rollout started, wave advanced, halted, reverted, completed; commit refused by validation) to this http(s) URL, retried with backoff; repeat the flag for several (a list in the settings file; spaces or commas between them in the environment variable); docs/rollouts.md" },
+  { name: "notify-secret", kind: "secret", valueName: "secret", description: "key signing each --notify-url event: X-Hub-Signature-256: sha256=HMAC-SHA256 of the body, as GitHub signs webhooks (prefer --notify-secret-file); unset: events are unsigned" },
+  { name: "notify-secret-file", kind: "secretFile", valueName: "file", description: "read the notify secret from this file" },
   { name: "v2-config-details", kind: "choice", choices: ["heartbeat", "fetch"], valueName: "mode", description: "protocol v2 agents get config details in the heartbeat answer (heartbeat), or are told to fetch them (fetch)", default: "heartbeat" },
   { name: "v2-long-poll", kind: "duration", valueName: "duration", description: "the longest a v2 heartbeat with WaitForChange=true is held (kept under --request-timeout); 0 = answer at once", default: "20s" },
   { name: "registry", kind: "registry", valueName: "memory|url", description: "where agents are remembered: memory (this process) or redis://host:port/db, shared by every replica behind one load balancer (docs/deployment.md)", default: "memory" },
@@ -65,7 +77,7 @@ export const OPTIONS: readonly OptionSpec[] = TABLE;
 type Row = (typeof TABLE)[number];
 type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
 type KeyOf<R extends Row> = R["kind"] extends "duration" ? `${Camel<R["name"]>}Ms` : Camel<R["name"]>;
-type Valued<R extends Row> = R extends { choices: readonly (infer C)[] } ? C : ValueOf<R["kind"]>;
+type Valued<R extends Row> = R extends { choices: readonly (infer C)[] } ? C : R extends { list: true } ? readonly ValueOf<R["kind"]>[] : ValueOf<R["kind"]>;
 type Settled<R extends Row> = R extends { default: string } | { required: string } ? Valued<R> : Valued<R> | undefined;
 type Settable = Exclude<Row, { kind: "secretFile" }>;
 

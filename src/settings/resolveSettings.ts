@@ -2,7 +2,8 @@ import { dirname, resolve } from "node:path";
 import { describeFaults, FAULT_PREFIX } from "../faults.ts";
 import { redactUrl } from "../redis/redactUrl.ts";
 import { redactSecrets } from "../store/redact.ts";
-import { envName, flagKey, OPTIONS, settingKey, type OptionSpec, type Settings } from "./options.ts";
+import { shownUrl } from "../notify/shownUrl.ts";
+import { envName, flagKey, MAX_LIST_ITEMS, OPTIONS, settingKey, type OptionSpec, type Settings } from "./options.ts";
 import { readSettingsFile } from "./settingsFile.ts";
 import { describeTokens } from "./tokensSetting.ts";
 import { PARSERS } from "./valueParsers.ts";
@@ -106,6 +107,7 @@ function resolveValues(input: SettingsInput, names?: readonly string[]): Resolve
       const parsed = PARSERS.tokens(JSON.stringify(raw), { base: c?.base ?? cwd });
       return "problem" in parsed ? void problems.push(`${where}: ${parsed.problem}`) : parsed.value;
     }
+    if (o.list) return readList(o, c, raw, where);
     const shown = o.kind === "secret" ? "(value hidden)" : JSON.stringify(raw);
     // YAML gives booleans and numbers; a switch takes anything that reads as one.
     if (o.kind !== "bool" && typeof raw !== "string" && typeof raw !== "number") return void problems.push(`${where}: ${shown} must be a string or a number`);
@@ -113,6 +115,27 @@ function resolveValues(input: SettingsInput, names?: readonly string[]): Resolve
     if ("problem" in parsed) return void problems.push(`${where}: ${shown} ${parsed.problem}`);
     if (o.nonZero && parsed.value === 0) return void problems.push(`${where}: must be more than 0`);
     return parsed.value;
+  };
+
+  /** A list option: each item read by the kind's parser, all problems collected; undefined when any is refused. */
+  const readList = (o: OptionSpec, c: Candidate | undefined, raw: unknown, where: string): readonly unknown[] | undefined => {
+    // The flag is collected by commander into an array; the environment holds one text; YAML a list or one value.
+    const items: unknown[] = Array.isArray(raw) ? raw : c?.source === "env" ? String(raw).split(/[\s,]+/).filter((x) => x !== "") : [raw];
+    if (items.length === 0) return void problems.push(`${where}: is empty: give at least one value, or leave it out`);
+    if (items.length > MAX_LIST_ITEMS) return void problems.push(`${where}: has ${items.length} values; at most ${MAX_LIST_ITEMS}`);
+    const out: unknown[] = [];
+    let bad = false;
+    for (const [i, item] of items.entries()) {
+      const at = items.length > 1 ? `${where} (value ${i + 1})` : where;
+      // A URL may hold credentials: a problem shows it without them.
+      const shown = o.kind === "secret" ? "(value hidden)" : redactSecrets(JSON.stringify(item));
+      if (typeof item !== "string" && typeof item !== "number") { bad = true; problems.push(`${at}: ${shown} must be a string`); continue; }
+      const parsed = PARSERS[o.kind](String(item), { base: c?.base ?? cwd, choices: o.choices });
+      if ("problem" in parsed) { bad = true; problems.push(`${at}: ${shown} ${parsed.problem}`); continue; }
+      if (out.includes(parsed.value)) { bad = true; problems.push(`${at}: ${shown} is listed twice`); continue; }
+      out.push(parsed.value);
+    }
+    return bad ? undefined : Object.freeze(out);
   };
 
   const values: Record<string, unknown> = {};
@@ -174,5 +197,6 @@ export function describeSettings(s: Settings): Record<string, unknown> {
   if (s.tokens) shown.tokens = describeTokens(s.tokens);
   shown.registry = redactUrl(s.registry);
   if (s.remote !== undefined) shown.remote = redactSecrets(s.remote);
+  if (s.notifyUrl !== undefined) shown.notifyUrl = s.notifyUrl.map(shownUrl);
   return shown;
 }

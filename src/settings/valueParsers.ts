@@ -21,6 +21,9 @@ export type ValueParser<T> = (text: string, context: ParseContext) => Parsed<T>;
 
 export const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
+/** A longer URL is not one a person configured. */
+export const MAX_URL_LENGTH = 2048;
+
 /** More processes than this is a typo (or a machine this server was not measured on). */
 export const MAX_WORKERS = 256;
 
@@ -122,6 +125,17 @@ export const PARSERS = {
     const bad = names.find((h) => !HOST_PATTERN.test(h));
     return bad === undefined ? ok(Object.freeze(names) as readonly string[]) : no(`has ${JSON.stringify(bad)}, which is not a host name (a name such as configs.example.com, *.example.com for every name of a domain, or *; without a port)`);
   },
+  /** An absolute http(s) URL, as written (trimmed). */
+  url: (text: string) => then(nonEmpty(text), (s) => {
+    if (s.length > MAX_URL_LENGTH) return no(`is longer than ${MAX_URL_LENGTH} characters`);
+    let u: URL;
+    try {
+      u = new URL(s);
+    } catch {
+      return no("is not a URL: write it in full, e.g. https://hooks.example.com/configserver");
+    }
+    return u.protocol === "http:" || u.protocol === "https:" ? ok(s) : no(`is not an http or https URL (${u.protocol.replace(/:$/, "")})`);
+  }),
   /** Named user tokens: a list only a settings file can give (src/settings/tokensSetting.ts); `text` is its JSON. */
   tokens: (text: string, { base }: ParseContext) => parseTokens(text, base),
   /** A file holding a secret: the setting is the file's text, without its last line end. */

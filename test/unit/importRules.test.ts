@@ -22,6 +22,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["redis/"],
   // Infrastructure: git and YAML (store), the agent registries.
   ["store/", "agents/"],
+  // Outgoing events (--notify-url): built, signed, queued and retried; fed by the store's events and the rollouts.
+  ["notify/"],
   // Settings and the metrics registry.
   ["settings/", "metrics.ts"],
   // HTTP only: the koa app, the agent listener, the Endpoint port, JSON API, console, health.
