@@ -26,6 +26,9 @@ import { historyRouter } from "./http/historyRoutes.ts";
 import { landingRouter } from "./http/landing.ts";
 import { createLogger } from "./logger.ts";
 import { rolloutRouter } from "./http/rolloutRoutes.ts";
+import { rolloutsApiRouter } from "./http/rolloutsApi.ts";
+import { RolloutController } from "./rollouts/rolloutController.ts";
+import { RolloutFile } from "./rollouts/rolloutFile.ts";
 import { statusRouter } from "./http/status.ts";
 import { webhookRouter } from "./http/webhook.ts";
 import { formatProblem } from "./problemFormat.ts";
@@ -109,12 +112,15 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   if (typeof choice === "string") throw new Error(`registry ${JSON.stringify(options.registry)} ${choice}`);
   // Replicas on one Redis tell each other about new commits (set once the scheduler exists).
   let fanout: CommitFanout | undefined;
+  // Set once the store is open; it lays the rollouts over each new snapshot before any agent sees it.
+  let rollouts: RolloutController | undefined;
   const store = await RepoStore.open(options.repo, {
     author: options.author,
     lockWaitMs: options.lockWaitMs,
     ...(readOnlyMessage ? { readOnlyMessage } : {}),
     events: {
       onServed: (state, previous, ms) => {
+        rollouts?.onServed(state, previous);
         metrics.snapshotServed(ms);
         changes.fire();
         options.primary?.onServed(state, previous);
@@ -158,6 +164,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
       dirty = paths;
     },
   });
+  const gitDir = (await store.git.raw(["rev-parse", "--absolute-git-dir"])).trim();
   await watcher.start();
   scheduler.start();
   const ttlMs = options.agentTtlMs;
@@ -180,6 +187,8 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     });
     logger.info({ registry: redactUrl(choice.url) }, "agents are shared through Redis; commits are announced to the other replicas");
   }
+  rollouts = new RolloutController({ store, registry, file: new RolloutFile(`${gitDir}/configserver/rollouts.json`), readOnly: !!options.readOnly, logger, ...(options.now ? { now: options.now } : {}) });
+  rollouts.start();
   metrics.watch({ store, registry });
   // Expired agents are already invisible; the sweep frees their memory.
   const sweeper = registry.ttlMs > 0 ? setInterval(() => registry.sweep(), Math.min(Math.max(registry.ttlMs / 10, 1000), 60_000)) : undefined;
@@ -208,6 +217,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     landingRouter({ version: VERSION, served: () => ({ commit: store.state.commit || null, committedAt: store.state.committedAt ? new Date(store.state.committedAt).toISOString() : null }) }),
     agentsApiRouter(registry, store, options.now),
     rolloutRouter({ store, registry }),
+    rolloutsApiRouter({ rollouts }),
     configsApiRouter({ store }),
     consoleApiRouter({ store, registry, bodyLimit: options.bodyLimit, ...(options.now ? { now: options.now } : {}) }),
   ];
@@ -231,6 +241,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   }).catch(async (err: unknown) => {
     // Nothing may keep running for a caller that goes on after a failed start (tests, embedders).
     clearInterval(sweeper);
+    rollouts?.stop();
     fanout?.close();
     await registry.close();
     await scheduler.stop();
@@ -254,6 +265,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     metrics,
     close: (boundMs?: number) => (closed ??= (async () => {
       closing = true;
+      rollouts?.stop();
       const writesDone = store.close();
       clearInterval(sweeper);
       const bound = boundMs ?? options.shutdownTimeoutMs;

@@ -179,7 +179,7 @@ export function v2Routes(deps: V2Deps): RouteSpec<never>[] {
   const answerBeat = (id: string, capabilities: number, fullState: boolean): Reply | undefined => {
     const state = servedState(store);
     const record = registry.get(id) as AgentRecord;
-    const applied = state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags, record.heartbeat?.attributes);
+    const applied = state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags, record.heartbeat?.attributes, id);
     // An agent that holds nothing (its first heartbeat, a new host) gets the same answer as every
     // other such agent of its tag set: made once per applied list, frozen (encoded once, route.ts).
     if (record.pipelines.length === 0 && record.instances.length === 0) {
@@ -248,7 +248,7 @@ export function v2Routes(deps: V2Deps): RouteSpec<never>[] {
     const record = registry.get(id);
     if (!record?.heartbeat) throw new DomainError("AgentNotExist", `Agent ${id} doesn't exist: send a heartbeat first.`);
     const state = servedState(store);
-    const applied = state.applied(record.tagsKey, record.heartbeat.tags, record.heartbeat.attributes);
+    const applied = state.applied(record.tagsKey, record.heartbeat.tags, record.heartbeat.attributes, id);
     const list: readonly Served[] = mappableOf(kind === "pipeline" ? applied.configs : applied.instances);
     const wanted = kind === "pipeline" ? q.continuous_pipeline_configs : q.instance_configs;
     const details: Detail[] = [];

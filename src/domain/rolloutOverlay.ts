@@ -1,0 +1,92 @@
+import type { AgentTags, ConfigKind } from "./agent.ts";
+import type { AgentAddress } from "./matching.ts";
+import { inWaves, type CountCut } from "./rolloutBucket.ts";
+import type { RolloutPolicy } from "./rolloutPolicy.ts";
+import type { ConfigRecord, InstanceConfigRecord } from "./types.ts";
+
+/**
+ * One config whose served version depends on the agent while a rollout runs:
+ * - `waves`: agents of waves 1..wave get the snapshot's version, the others `from` (the version
+ *   that last reached everyone; undefined for a new config: they get nothing);
+ * - `pinned`: everyone gets `from` (a revert or a rollback to the last completed version): agents
+ *   that never received the new version keep exactly what they hold, version number included, and
+ *   the ones that did reload once.
+ */
+export interface RollingConfig {
+  readonly kind: ConfigKind;
+  readonly name: string;
+  readonly mode: "waves" | "pinned";
+  readonly policy: RolloutPolicy;
+  readonly wave: number;
+  readonly cuts: readonly (CountCut | undefined)[];
+  readonly from: ConfigRecord | InstanceConfigRecord | undefined;
+}
+
+interface Listed {
+  readonly configs: readonly ConfigRecord[];
+  readonly instances: readonly InstanceConfigRecord[];
+}
+
+/**
+ * What the rollouts change in the applied lists (RepoState.applied). Plain data plus pure
+ * functions: every process that holds the same overlay serves every agent the same.
+ */
+export class RolloutOverlay {
+  /** The configs under a rollout by waves: the agent's membership in each is one character of its key. */
+  readonly byWaves: readonly RollingConfig[];
+  readonly pinned: readonly RollingConfig[];
+  /** Past versions served by name and version (v1 fetches a config by the version it was told). */
+  private readonly fromByKey = new Map<string, ConfigRecord | InstanceConfigRecord>();
+
+  constructor(readonly entries: readonly RollingConfig[]) {
+    this.byWaves = entries.filter((e) => e.mode === "waves");
+    this.pinned = entries.filter((e) => e.mode === "pinned");
+    for (const e of entries) if (e.from) this.fromByKey.set(`${e.kind}\0${e.name}\0${e.from.version}`, e.from);
+  }
+
+  get empty(): boolean {
+    return this.entries.length === 0;
+  }
+
+  /**
+   * The agent's membership in the current waves of every config rolling by waves, as a short
+   * string of 0/1 (the cache key of its applied lists gains it).
+   */
+  bits(instanceId: string, tags: AgentTags, address: AgentAddress | undefined): string {
+    let s = "";
+    const agent = { instanceId, tags, ip: address?.ip ?? "", hostname: address?.hostname ?? "" };
+    for (const e of this.byWaves) s += inWaves(e.policy, e.wave, e.name, agent, e.cuts) ? "1" : "0";
+    return s;
+  }
+
+  /** The lists an agent with these `bits` is served, from the snapshot's lists for its tags. */
+  apply<L extends Listed>(base: L, bits: string): { configs: readonly ConfigRecord[]; instances: readonly InstanceConfigRecord[] } {
+    let configs = base.configs;
+    let instances = base.instances;
+    const swap = (e: RollingConfig, takeNew: boolean) => {
+      if (takeNew) return;
+      if (e.kind === "pipeline") configs = replaced(configs, e.name, e.from as ConfigRecord | undefined);
+      else instances = replaced(instances, e.name, e.from as InstanceConfigRecord | undefined);
+    };
+    this.byWaves.forEach((e, i) => swap(e, bits[i] === "1"));
+    for (const e of this.pinned) swap(e, false);
+    return { configs, instances };
+  }
+
+  /** The record of config `name` at `version` when a rollout serves that past version, else undefined. */
+  pastVersion(kind: ConfigKind, name: string, version: number): ConfigRecord | InstanceConfigRecord | undefined {
+    return this.fromByKey.get(`${kind}\0${name}\0${version}`);
+  }
+}
+
+/** `list` with config `name` replaced by `by` (removed when undefined); the same list when it has no such config. */
+function replaced<T extends { readonly name: string }>(list: readonly T[], name: string, by: T | undefined): readonly T[] {
+  const i = list.findIndex((c) => c.name === name);
+  if (i < 0) return list;
+  const out = [...list];
+  if (by === undefined) out.splice(i, 1);
+  else out[i] = by;
+  return Object.freeze(out);
+}
+
+export const NO_OVERLAY = new RolloutOverlay([]);

@@ -1,0 +1,69 @@
+import type { AgentRecord } from "../domain/agent.ts";
+import { targets } from "../domain/rollout.ts";
+import { countCuts, waveOf, type CountCut } from "../domain/rolloutBucket.ts";
+import type { AgentReport } from "../domain/rolloutPlan.ts";
+import type { RolloutPolicy } from "../domain/rolloutPolicy.ts";
+import { agentReport } from "../domain/rolloutReports.ts";
+import type { RepoState } from "../domain/repoState.ts";
+import type { RolloutRecord } from "./rolloutRecord.ts";
+
+/** A count wave whose cut is not made yet selects nobody (bucket -1 sorts before every agent). */
+export const NOBODY: CountCut = Object.freeze({ bucket: -1, instanceId: "" });
+
+/**
+ * The cuts the overlay serves by: those made (waves 1..cutWaves), NOBODY for count waves not
+ * made yet (the evaluation makes a wave's cut as it starts, from the agents the config targets).
+ */
+export function servedCuts(policy: RolloutPolicy, r: RolloutRecord): (CountCut | undefined)[] {
+  return policy.waves.map((w, i) => (i < (r.cutWaves ?? 0) ? r.cuts[i] : w.kind === "count" ? NOBODY : undefined));
+}
+
+/** Cuts made for waves 1..wave (kept for the waves made before), from the agents the config targets now. */
+export function cutsThrough(policy: RolloutPolicy, r: RolloutRecord, wave: number, targeted: readonly string[]): { cuts: (CountCut | undefined)[]; cutWaves: number } {
+  const made = r.cutWaves ?? 0;
+  if (made >= wave) return { cuts: [...r.cuts], cutWaves: made };
+  const fresh = countCuts(policy, r.name, targeted);
+  const cuts = policy.waves.map((_, i) => (i < made ? r.cuts[i] : i < wave ? fresh[i] : undefined));
+  return { cuts, cutWaves: wave };
+}
+
+export interface Gathered {
+  readonly reports: AgentReport[];
+  /** Instance ids of live agents the config targets. */
+  readonly targeted: string[];
+  /** Agents that report the new version for the first time. */
+  readonly newlyReceived: string[];
+}
+
+/**
+ * The plan's input for one rollout: every live agent the snapshot targets with the config, and
+ * every agent that received the new version (one gone since counts as failed).
+ */
+export function gatherReports(state: RepoState, policy: RolloutPolicy, r: RolloutRecord, cuts: readonly (CountCut | undefined)[], agents: readonly AgentRecord[], live: (id: string) => boolean, nowMs: number, ttlMs: number): Gathered {
+  const config = r.kind === "pipeline" ? state.configs.get(r.name) : state.instanceConfigs.get(r.name);
+  const reports: AgentReport[] = [];
+  const targeted: string[] = [];
+  const newlyReceived: string[] = [];
+  const seen = new Set<string>();
+  if (config !== undefined) {
+    for (const record of agents) {
+      const hb = record.heartbeat;
+      if (!hb) continue;
+      const a = state.applied(record.tagsKey, hb.tags, hb.attributes);
+      if (!targets(config, hb.protocol, r.kind === "pipeline" ? a.configs : a.instances)) continue;
+      const id = record.agentId;
+      seen.add(id);
+      targeted.push(id);
+      const wave = waveOf(policy, r.name, { instanceId: id, tags: hb.tags, ip: hb.attributes.ip, hostname: hb.attributes.hostname }, cuts);
+      const report = agentReport({ instanceId: id, wave, record, kind: r.kind, name: r.name, version: r.to.version, nowMs, ttlMs, receivedAt: r.received[id] });
+      if (report.received && r.received[id] === undefined) newlyReceived.push(id);
+      reports.push(report);
+    }
+  }
+  // Receivers no longer among the live agents: gone after receiving it (unless alive and no longer targeted).
+  for (const id of Object.keys(r.received)) {
+    if (seen.has(id) || live(id)) continue;
+    reports.push(agentReport({ instanceId: id, wave: r.progress.wave, record: undefined, kind: r.kind, name: r.name, version: r.to.version, nowMs, ttlMs, receivedAt: r.received[id] }));
+  }
+  return { reports, targeted, newlyReceived };
+}
