@@ -92,6 +92,7 @@ export class RepoState {
     // Without a rollout in progress (or for a caller that names no agent: listings) the snapshot's lists.
     if (overlay.entries.length === 0 || instanceId === undefined) return base;
     const bits = overlay.byWaves.length > 0 ? overlay.bits(instanceId, tags, address) : "";
+    if (bits.includes("1")) overlay.noteServed(instanceId, bits, base);
     let byBits = this.overlaid.get(base);
     if (byBits === undefined) this.overlaid.set(base, (byBits = new Map()));
     let served = byBits.get(bits);

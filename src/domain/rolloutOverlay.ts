@@ -38,10 +38,37 @@ export class RolloutOverlay {
   /** Past versions served by name and version (v1 fetches a config by the version it was told). */
   private readonly fromByKey = new Map<string, ConfigRecord | InstanceConfigRecord>();
 
-  constructor(readonly entries: readonly RollingConfig[]) {
+  /** Agents already served the new version of each config rolling by waves (index as byWaves). */
+  private readonly noted: Set<string>[];
+
+  constructor(
+    readonly entries: readonly RollingConfig[],
+    /** Told once per agent and config when an agent of the current waves is first served the new version. */
+    private readonly onServed?: (kind: ConfigKind, name: string, instanceId: string) => void,
+  ) {
     this.byWaves = entries.filter((e) => e.mode === "waves");
     this.pinned = entries.filter((e) => e.mode === "pinned");
     for (const e of entries) if (e.from) this.fromByKey.set(`${e.kind}\0${e.name}\0${e.from.version}`, e.from);
+    this.noted = this.byWaves.map(() => new Set());
+  }
+
+  /**
+   * Records that the agent is being served the lists of `bits` made from `base`: for each config of
+   * its waves that applies to it, it is sent the new version (the rollout's record of who received
+   * it: one that stops heartbeating afterwards failed).
+   */
+  noteServed(instanceId: string, bits: string, base: Listed): void {
+    if (this.onServed === undefined) return;
+    for (let i = 0; i < bits.length; i++) {
+      if (bits.charCodeAt(i) !== 49) continue;
+      const seen = this.noted[i] as Set<string>;
+      if (seen.has(instanceId)) continue;
+      const e = this.byWaves[i] as RollingConfig;
+      const list: readonly { readonly name: string }[] = e.kind === "pipeline" ? base.configs : base.instances;
+      if (!list.some((c) => c.name === e.name)) continue;
+      seen.add(instanceId);
+      this.onServed(e.kind, e.name, instanceId);
+    }
   }
 
   get empty(): boolean {

@@ -47,6 +47,8 @@ export class RolloutController {
   private evaluating = false;
   private dirty = false;
   private readonly now: () => number;
+  /** Agents served a new version since the last evaluation (rollout key → instance id → when). */
+  private served = new Map<string, Map<string, number>>();
 
   constructor(private readonly deps: ControllerDeps) {
     this.now = deps.now ?? Date.now;
@@ -76,6 +78,7 @@ export class RolloutController {
       if (this.rollouts.get(key) === r) continue;
       changed = true;
       this.plans.delete(key);
+      this.served.delete(key);
       const last = r.history[r.history.length - 1];
       this.deps.logger.info({ config: r.name, kind: r.kind, status: r.progress.status, from: r.from?.version, to: r.to.version }, `rollout: ${last?.action ?? "updated"}${last?.detail ? `: ${last.detail}` : ""}`);
     }
@@ -153,10 +156,15 @@ export class RolloutController {
           overlayChanged = true;
           gathered = gatherReports(state, policy, r, servedCuts(policy, r), agents, (id) => this.deps.registry.get(id) !== undefined, nowMs, this.deps.registry.ttlMs);
         }
-        if (gathered.newlyReceived.length > 0) {
+        const sent = this.served.get(key);
+        this.served.delete(key);
+        const fresh = [...(sent?.entries() ?? [])].filter(([id]) => r.received[id] === undefined);
+        if (gathered.newlyReceived.length > 0 || fresh.length > 0) {
           const received = { ...r.received };
-          for (const id of gathered.newlyReceived) received[id] = nowMs;
+          for (const [id, at] of fresh) received[id] = at;
+          for (const id of gathered.newlyReceived) received[id] ??= nowMs;
           r = { ...r, received };
+          if (fresh.length > 0) gathered = gatherReports(state, policy, r, servedCuts(policy, r), agents, (id) => this.deps.registry.get(id) !== undefined, nowMs, this.deps.registry.ttlMs);
         }
         const plan = planRollout(policy, r.progress, gathered.reports, nowMs);
         this.plans.set(key, plan);
@@ -255,7 +263,12 @@ export class RolloutController {
         entries.push({ kind: r.kind, name: r.name, mode: "waves", policy, wave: r.progress.wave, cuts: servedCuts(policy, r), from: r.from });
       }
     }
-    state.setRollouts(new RolloutOverlay(entries));
+    state.setRollouts(new RolloutOverlay(entries, (kind, name, id) => {
+      const key = keyOf(kind, name);
+      let m = this.served.get(key);
+      if (!m) this.served.set(key, (m = new Map()));
+      if (!m.has(id)) m.set(id, this.now());
+    }));
   }
 
   private prune(): void {

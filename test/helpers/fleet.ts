@@ -17,17 +17,21 @@ export class AlphaAgent {
     this.url = url;
   }
 
-  async cycle(): Promise<void> {
+  /** Returns the names of the configs it was sent (NEW, MODIFIED or DELETED). */
+  async cycle(): Promise<string[]> {
     const api = client(this.url);
     await api.heartbeat({ request_id: "hb", agent_id: this.instanceId, agent_type: "iLogtail", ip: "10.0.1.1", tags: this.tags, startup_time: 1 });
     const versions = Object.fromEntries([...this.held].map(([n, c]) => [n, c.version]));
     const r = await api.configList({ request_id: "cl", agent_id: this.instanceId, config_versions: versions });
+    const sent: string[] = [];
     for (const u of r.body.config_update_infos ?? []) {
       const name = u.config_name ?? "";
       if (u.update_status === SAME) continue;
+      sent.push(name);
       if (u.update_status === DELETED) this.held.delete(name);
       else this.held.set(name, { version: num(u.config_version), content: u.content ?? "" });
     }
+    return sent;
   }
 }
 
@@ -44,6 +48,8 @@ export class Fleet {
   readonly seen = new Map<string, Map<string, number[]>>();
   /** When each agent first held each (config, version): unix ms, as the agent saw it. */
   readonly firstHeld = new Map<string, number>();
+  /** How many times each agent was sent the config (any update: new content, version or deletion). */
+  readonly deliveries = new Map<string, number>();
 
   constructor(url: string, v2: number, v1: number, alpha: number, tags: Record<string, string> = {}) {
     for (let i = 0; i < v2; i++) this.agents.push({ kind: "v2", agent: new V2Agent(url, `v2-agent-${i}`, tags) });
@@ -68,7 +74,8 @@ export class Fleet {
     const width = 64;
     for (let i = 0; i < running.length; i += width) {
       await Promise.all(running.slice(i, i + width).map(async (a) => {
-        await a.agent.cycle();
+        const sent = a.kind === "v2" ? (await a.agent.cycle()).pipelineUpdates.map((u) => u.name) : a.kind === "v1" ? (await a.agent.cycle()).results.map((u) => u.name) : await a.agent.cycle();
+        if (sent.includes(name)) this.deliveries.set(a.agent.instanceId, (this.deliveries.get(a.agent.instanceId) ?? 0) + 1);
         if (a.kind === "v2") a.agent.load((n, json) => (this.failing.has(a.agent.instanceId) && n === name && json.bad === true ? this.failing.get(a.agent.instanceId) : undefined));
         this.note(a, name);
       }));
