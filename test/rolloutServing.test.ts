@@ -265,3 +265,68 @@ test("pause, resume, promote and abort through the API and the CLI do what they 
   t.is(listed.code, 0, listed.stderr);
   t.regex(listed.stdout, /^app: version \d+ -> \d+, reverted, wave 1/m);
 });
+
+test("read-only: a halted rollout with onHalt: revert serves the previous version to everyone and reports the revert pending", async (t) => {
+  const { repo } = setup(t, POLICY("revert"), [120, 10, 10]);
+  const server = await withServer(t, { repo, readOnly: true });
+  const fleet = new Fleet(server.url, 120, 10, 10);
+  t.teardown(() => fleet.cleanup());
+  const agents = fleet.agents;
+  const wave1 = agents.filter((a) => waveOf(a.agent.instanceId) === 1);
+  for (const a of wave1) if (a.kind === "v2") fleet.failing.set(a.agent.instanceId, "");
+  await fleet.until("app", () => agents.every((a) => fleet.held(a, "app") > 0));
+  const v1 = fleet.held(agents[0]!, "app");
+  fleet.deliveries.clear();
+  const bad = commitFiles(repo, { "configs/app.yaml": configYaml("app", "bad: true\n") });
+  await fleet.until("app", async () => (await rollout(server.url))?.state === "halted" && wave1.every((a) => fleet.held(a, "app") === v1));
+  const r = (await rollout(server.url)) as RolloutJson;
+  t.is(r.mode, "pinned");
+  t.regex(r.revertPending ?? "", /^revert pending: read-only/);
+  t.is(r.revertCommit, null);
+  t.is(git(repo, "rev-parse", "main").trim(), bad, "no commit made");
+  for (const a of agents) if (waveOf(a.agent.instanceId) !== 1) t.is(fleet.deliveries.get(a.agent.instanceId) ?? 0, 0);
+});
+
+test("a newer commit supersedes a rollout (wave 1 again, from the last completed version); putting that content back reaches everyone at once; a new config reaches only the current waves", async (t) => {
+  const { repo } = setup(t, POLICY("pause", "30s"), [120, 10, 10]);
+  const server = await withServer(t, { repo });
+  const fleet = new Fleet(server.url, 120, 10, 10);
+  t.teardown(() => fleet.cleanup());
+  const agents = fleet.agents;
+  const wave1 = agents.filter((a) => waveOf(a.agent.instanceId) === 1);
+  const later = agents.filter((a) => waveOf(a.agent.instanceId) > 1);
+  await fleet.until("app", () => agents.every((a) => fleet.held(a, "app") > 0));
+  const v1 = fleet.held(agents[0]!, "app");
+  fleet.deliveries.clear();
+
+  commitFiles(repo, { "configs/app.yaml": configYaml("app", "a: 2\n") });
+  await fleet.until("app", () => wave1.every((a) => fleet.held(a, "app") > v1));
+  const v2 = fleet.held(wave1[0]!, "app");
+  commitFiles(repo, { "configs/app.yaml": configYaml("app", "a: 3\n") });
+  await fleet.until("app", () => wave1.every((a) => fleet.held(a, "app") > v2));
+  const r3 = (await rollout(server.url)) as RolloutJson;
+  t.is(r3.from?.version, v1, "against the last version that completed");
+  t.is(r3.wave, 1);
+  t.true(r3.history.some((e) => e.action === "superseded"));
+  t.true(later.every((a) => fleet.held(a, "app") === v1));
+
+  // The content of the last completed version, committed by a person: everyone at once, at its own version.
+  const back = commitFiles(repo, { "configs/app.yaml": configYaml("app", "a: 1\n") });
+  await fleet.until("app", () => agents.every((a) => fleet.held(a, "app") === v1));
+  const r = (await rollout(server.url)) as RolloutJson;
+  t.is(r.state, "reverted");
+  t.is(r.revertCommit, back);
+  for (const a of wave1) t.is(fleet.deliveries.get(a.agent.instanceId), 3, "version 2, version 3, then the previous one back");
+  for (const a of later) t.is(fleet.deliveries.get(a.agent.instanceId) ?? 0, 0);
+
+  // A new config under the policy: only the agents of the current waves get it.
+  commitFiles(repo, { "configs/fresh.yaml": configYaml("fresh", "f: 1\n"), "agent_groups/default.yaml": groupYaml("default", ["app", "fresh"]) });
+  const fresh = await waitFor(() => rollout(server.url, "fresh"));
+  t.is(fresh.from, null);
+  const current = fresh.wave;
+  t.true(current < 3);
+  await fleet.round("fresh");
+  await fleet.round("fresh");
+  t.is((await rollout(server.url, "fresh"))?.wave, current, "still at that wave (bake 30s)");
+  for (const a of agents) t.is(fleet.held(a, "fresh") > 0, waveOf(a.agent.instanceId, "fresh") <= current, a.agent.instanceId);
+});
