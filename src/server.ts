@@ -189,6 +189,8 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   }
   rollouts = new RolloutController({ store, registry, file: new RolloutFile(`${gitDir}/configserver/rollouts.json`), readOnly: !!options.readOnly, logger, ...(options.now ? { now: options.now } : {}) });
   rollouts.start();
+  const hasPolicy = (st: RepoState) => st.rollout !== undefined || st.sortedConfigs.some((c) => c.rollout) || st.sortedInstanceConfigs.some((c) => c.rollout);
+  if (options.primary && hasPolicy(store.state)) logger.warn("rollout policies are in the repository, but the processes of --workers do not serve by wave yet: changes reach every agent at once (halts and reverts still happen); see docs/rollouts.md");
   metrics.watch({ store, registry });
   // Expired agents are already invisible; the sweep frees their memory.
   const sweeper = registry.ttlMs > 0 ? setInterval(() => registry.sweep(), Math.min(Math.max(registry.ttlMs / 10, 1000), 60_000)) : undefined;
