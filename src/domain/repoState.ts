@@ -12,6 +12,8 @@ import { byName } from "./names.ts";
  */
 const MAX_CACHED_TAG_SETS = 10_000;
 const MAX_CACHED_KEY_BYTES = 8 * 1024 * 1024;
+/** Agents whose wave bits are remembered while rollouts run (past it the memory starts again). */
+const MAX_WAVE_BITS = 500_000;
 
 /** What one tag set receives: pipeline configs and instance configs, each sorted by name. */
 export interface Applied {
@@ -42,6 +44,8 @@ export class RepoState {
   private overlay: RolloutOverlay = NO_OVERLAY;
   /** Applied lists as the overlay changes them, per snapshot list and wave membership bits. */
   private overlaid = new WeakMap<Applied, Map<string, Applied>>();
+  /** Each agent's wave membership bits under the overlay, with the key (tag set, address) they were computed for. */
+  private waveBits = new Map<string, { readonly key: string; readonly bits: string }>();
 
   constructor(
     readonly commit: string,
@@ -91,7 +95,18 @@ export class RepoState {
     const overlay = this.overlay;
     // Without a rollout in progress (or for a caller that names no agent: listings) the snapshot's lists.
     if (overlay.entries.length === 0 || instanceId === undefined) return base;
-    const bits = overlay.byWaves.length > 0 ? overlay.bits(instanceId, tags, address) : "";
+    let bits = "";
+    if (overlay.byWaves.length > 0) {
+      // Hashing the id per rolling config on every request is avoided: the bits change only with the overlay, the tags or the address.
+      const key = overlay.usesAddress && address !== undefined ? `${tagsSetKey}\u0001${address.ip}\u0001${address.hostname}` : tagsSetKey;
+      let memo = this.waveBits.get(instanceId);
+      if (memo === undefined || memo.key !== key) {
+        memo = { key, bits: overlay.bits(instanceId, tags, address) };
+        if (this.waveBits.size >= MAX_WAVE_BITS) this.waveBits.clear();
+        this.waveBits.set(instanceId, memo);
+      }
+      bits = memo.bits;
+    }
     if (bits.includes("1")) overlay.noteServed(instanceId, bits, base);
     let byBits = this.overlaid.get(base);
     if (byBits === undefined) this.overlaid.set(base, (byBits = new Map()));
@@ -114,6 +129,7 @@ export class RepoState {
     if (overlay === this.overlay) return;
     this.overlay = overlay;
     this.overlaid = new WeakMap();
+    this.waveBits = new Map();
   }
 
   /** Config `name` of `kind` at `version` as served now: a version a rollout still serves some agents, or the snapshot's. */

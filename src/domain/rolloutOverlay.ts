@@ -38,6 +38,8 @@ export class RolloutOverlay {
   /** Past versions served by name and version (v1 fetches a config by the version it was told). */
   private readonly fromByKey = new Map<string, ConfigRecord | InstanceConfigRecord>();
 
+  /** Whether some wave selects by address or host name: then an agent's membership depends on them too. */
+  readonly usesAddress: boolean;
   /** Agents already served the new version of each config rolling by waves (index as byWaves). */
   private readonly noted: Set<string>[];
 
@@ -50,6 +52,7 @@ export class RolloutOverlay {
     this.pinned = entries.filter((e) => e.mode === "pinned");
     for (const e of entries) if (e.from) this.fromByKey.set(`${e.kind}\0${e.name}\0${e.from.version}`, e.from);
     this.noted = this.byWaves.map(() => new Set());
+    this.usesAddress = this.byWaves.some((e) => e.policy.waves.some((w) => w.kind === "select" && (w.ips.length > 0 || (w.hostnames?.length ?? 0) > 0)));
   }
 
   /**
