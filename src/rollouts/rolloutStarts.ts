@@ -46,6 +46,10 @@ export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>
         if (running.mode !== "pinned" || running.progress.status !== "reverted") next.set(key, pin(running, cur, now));
         continue;
       }
+      if (running.mode === "waves" && effectivePolicy(cur, state.rollout) === undefined) {
+        next.set(key, end(running, now, `commit ${state.commit.slice(0, 12)} removed the rollout policy: version ${cur.version} reaches every agent at once`));
+        continue;
+      }
       if (running.mode === "waves" && (running.to.version === cur.version || sameContent(cur, before))) {
         // Nothing new for the agents (another file changed, or only this one's description).
         if (running.to.version !== cur.version) next.set(key, { ...running, to: { version: cur.version, commit: cur.commit } });
