@@ -3,14 +3,15 @@ import type { AgentRecord } from "../domain/agent.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { AgentRegistry } from "../domain/registry.ts";
 import type { RepoState } from "../domain/repoState.ts";
-import { RolloutOverlay, type RollingConfig } from "../domain/rolloutOverlay.ts";
-import { abortRollout, pauseRollout, planRollout, promoteRollout, resumeRollout, revertedRollout, type RolloutPlan } from "../domain/rolloutPlan.ts";
+import { RolloutOverlay } from "../domain/rolloutOverlay.ts";
+import { planRollout, revertedRollout, type RolloutPlan } from "../domain/rolloutPlan.ts";
 import { effectivePolicy, type RolloutPolicy } from "../domain/rolloutPolicy.ts";
 import type { WritePlan } from "../domain/userOps.ts";
 import { revertPlan } from "./revertPlan.ts";
+import { actedOn, revertPending, type OperatorAction } from "./rolloutActions.ts";
 import type { RolloutFile } from "./rolloutFile.ts";
 import { isActive, keyOf, type RolloutEvent, type RolloutRecord } from "./rolloutRecord.ts";
-import { cutsThrough, gatherReports, servedCuts } from "./rolloutReportsOf.ts";
+import { cutsThrough, gatherReports, rollingConfigs, servedCuts } from "./rolloutReportsOf.ts";
 import { rolloutsAfterCommit } from "./rolloutStarts.ts";
 
 export interface ControllerDeps {
@@ -28,7 +29,7 @@ export interface ControllerDeps {
   readonly intervalMs?: number;
 }
 
-export type OperatorAction = "pause" | "resume" | "promote" | "abort";
+export type { OperatorAction } from "./rolloutActions.ts";
 
 /** Completed rollouts kept for the API, besides the ones in progress. */
 const KEEP_COMPLETED = 100;
@@ -105,28 +106,9 @@ export class RolloutController {
     if (!found) throw new DomainError("ConfigNotExist", `No rollout of config ${name}: GET /api/v1/rollouts lists them.`);
     const key = keyOf(found.kind, found.name);
     const r = this.rollouts.get(key) as RolloutRecord;
-    const policy = this.policyOf(r);
     const now = this.now();
-    const refuse = (why: string) => {
-      throw new DomainError("InvalidParameter", `Cannot ${action} the rollout of config ${name}: it is ${r.progress.status}${why}.`);
-    };
-    if (r.progress.status === "completed" || r.progress.status === "reverted" || r.mode === "pinned") refuse(r.mode === "pinned" && r.progress.status !== "reverted" ? " (being reverted)" : "");
-    const event: RolloutEvent = { at: now, who, action };
-    if (action === "pause") {
-      if (r.progress.status !== "progressing") refuse(" (only a progressing rollout can be paused)");
-      this.update(key, { ...r, progress: pauseRollout(r.progress), history: [...r.history, event] });
-    } else if (action === "resume") {
-      if (r.progress.status !== "paused" && r.progress.status !== "halted") refuse(" (only a paused or halted rollout can be resumed)");
-      this.update(key, { ...r, progress: resumeRollout(r.progress, this.plans.get(key)?.failed ?? 0, now), history: [...r.history, event] });
-    } else if (action === "promote") {
-      if (!policy) refuse(" (its config has no rollout policy any more)");
-      if (r.progress.status === "halted") refuse(" (resume it first, or abort it)");
-      this.update(key, { ...r, progress: promoteRollout(policy as RolloutPolicy, r.progress, now), history: [...r.history, event] });
-    } else {
-      const aborted = abortRollout(r.progress, who, now);
-      this.update(key, { ...r, progress: aborted.progress, history: [...r.history, event] });
-      this.halted(key, aborted.progress.haltReason ?? `aborted by ${who}`);
-    }
+    this.update(key, actedOn(r, action, who, this.policyOf(r), this.plans.get(key)?.failed ?? 0, now));
+    if (action === "abort") this.halted(key, (this.rollouts.get(key) as RolloutRecord).progress.haltReason ?? `aborted by ${who}`);
     this.applyOverlay(this.deps.store.state);
     this.save();
     return this.find(found.name, found.kind) as RolloutRecord;
@@ -199,13 +181,7 @@ export class RolloutController {
   private halted(key: string, why: string): void {
     const r = this.rollouts.get(key) as RolloutRecord;
     const pinned: RolloutRecord = { ...r, mode: "pinned" };
-    const pending = this.deps.readOnly
-      ? "revert pending: read-only (the previous version is served to every agent; commit the revert to the repository)"
-      : r.from === undefined
-        ? `revert pending: config ${r.name} is new, so there is no earlier version to put back (it is no longer served to any agent; delete the file from the repository)`
-        : r.kind === "instance"
-          ? `revert pending: the server does not write instance configs (the previous version is served to every agent; restore instance_configs/${r.name}.yaml in the repository)`
-          : undefined;
+    const pending = revertPending(r, this.deps.readOnly);
     this.rollouts.set(key, pending ? { ...pinned, revertPending: pending, history: [...r.history, { at: this.now(), who: "server", action: "revert-pending", detail: pending }] } : pinned);
     this.applyOverlay(this.deps.store.state);
     this.save();
@@ -253,16 +229,7 @@ export class RolloutController {
 
   /** What the agents are served: the snapshot, with every rollout in progress laid over it. */
   private applyOverlay(state: RepoState): void {
-    const entries: RollingConfig[] = [];
-    for (const r of this.rollouts.values()) {
-      if (!isActive(r)) continue;
-      const policy = this.policyOf(r);
-      if (r.mode === "pinned") {
-        entries.push({ kind: r.kind, name: r.name, mode: "pinned", policy: policy ?? PINNED_POLICY, wave: 0, cuts: [], from: r.from });
-      } else if (policy) {
-        entries.push({ kind: r.kind, name: r.name, mode: "waves", policy, wave: r.progress.wave, cuts: servedCuts(policy, r), from: r.from });
-      }
-    }
+    const entries = rollingConfigs(this.rollouts.values(), (r) => this.policyOf(r));
     state.setRollouts(new RolloutOverlay(entries, (kind, name, id) => {
       const key = keyOf(kind, name);
       let m = this.served.get(key);
@@ -285,6 +252,3 @@ export class RolloutController {
     }
   }
 }
-
-/** A pinned config serves `from` to everyone: its policy is not consulted. */
-const PINNED_POLICY: RolloutPolicy = Object.freeze({ waves: [], bakeMs: 0, applyTimeoutMs: 0, halt: { failed: 1 }, onHalt: "pause", source: "" });

@@ -5,7 +5,8 @@ import type { AgentReport } from "../domain/rolloutPlan.ts";
 import type { RolloutPolicy } from "../domain/rolloutPolicy.ts";
 import { agentReport } from "../domain/rolloutReports.ts";
 import type { RepoState } from "../domain/repoState.ts";
-import type { RolloutRecord } from "./rolloutRecord.ts";
+import type { RollingConfig } from "../domain/rolloutOverlay.ts";
+import { isActive, type RolloutRecord } from "./rolloutRecord.ts";
 
 /** A count wave whose cut is not made yet selects nobody (bucket -1 sorts before every agent). */
 export const NOBODY: CountCut = Object.freeze({ bucket: -1, instanceId: "" });
@@ -66,4 +67,19 @@ export function gatherReports(state: RepoState, policy: RolloutPolicy, r: Rollou
     reports.push(agentReport({ instanceId: id, wave: r.progress.wave, record: undefined, kind: r.kind, name: r.name, version: r.to.version, nowMs, ttlMs, receivedAt: r.received[id] }));
   }
   return { reports, targeted, newlyReceived };
+}
+
+/** A pinned config serves `from` to everyone: its policy is not consulted. */
+const PINNED_POLICY: RolloutPolicy = Object.freeze({ waves: [], bakeMs: 0, applyTimeoutMs: 0, halt: { failed: 1 }, onHalt: "pause", source: "" });
+
+/** What the overlay serves for the rollouts in progress (a rolling config without a policy any more serves the commit). */
+export function rollingConfigs(rollouts: Iterable<RolloutRecord>, policyOf: (r: RolloutRecord) => RolloutPolicy | undefined): RollingConfig[] {
+  const entries: RollingConfig[] = [];
+  for (const r of rollouts) {
+    if (!isActive(r)) continue;
+    const policy = policyOf(r);
+    if (r.mode === "pinned") entries.push({ kind: r.kind, name: r.name, mode: "pinned", policy: policy ?? PINNED_POLICY, wave: 0, cuts: [], from: r.from });
+    else if (policy) entries.push({ kind: r.kind, name: r.name, mode: "waves", policy, wave: r.progress.wave, cuts: servedCuts(policy, r), from: r.from });
+  }
+  return entries;
 }
