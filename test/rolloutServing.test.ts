@@ -5,8 +5,8 @@ import test, { type ExecutionContext } from "ava";
 import { runCli } from "./helpers/cli.ts";
 import { callJson, send } from "./helpers/client.ts";
 import { Fleet } from "./helpers/fleet.ts";
-import { git } from "./helpers/git.ts";
-import { commitFiles, configYaml, groupYaml, repoWith } from "./helpers/repo.ts";
+import { git, tempDir } from "./helpers/git.ts";
+import { bareRemote, commitFiles, configYaml, groupYaml, repoWith } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
 
 interface WaveJson { wave: number; text: string; targeted: number; applied: number; applying: number; failed: number; notReported: number }
@@ -91,9 +91,13 @@ test("a good change reaches every agent wave by wave, never before its wave, and
   t.deepEqual(done.waves.map((w) => w.applied), done.waves.map((w) => w.targeted));
 });
 
-const badChange = test.macro(async (t, message: string, expected: RegExp) => {
-  const { repo } = setup(t, POLICY("revert"), [120, 10, 10]);
-  const server = await withServer(t, { repo });
+const badChange = test.macro(async (t, message: string, expected: RegExp, withRemote: boolean) => {
+  // With a remote: the server follows a bare repository a person pushes to, and pushes its revert there.
+  const files = { "rollout.yaml": POLICY("revert"), "configs/app.yaml": configYaml("app", "a: 1\n"), "agent_groups/default.yaml": groupYaml("default", ["app"]) };
+  const remote = withRemote ? bareRemote(files) : undefined;
+  const repo = remote ? remote.person : setup(t, POLICY("revert"), [120, 10, 10]).repo;
+  const server = await withServer(t, remote ? { repo: tempDir("cs-rollout-clone-"), remote: remote.url, syncIntervalMs: 100 } : { repo });
+  const branch = remote ? remote.bare : repo;
   const fleet = new Fleet(server.url, 120, 10, 10);
   t.teardown(() => fleet.cleanup());
   const agents = fleet.agents;
@@ -106,6 +110,7 @@ const badChange = test.macro(async (t, message: string, expected: RegExp) => {
   fleet.deliveries.clear();
 
   commitFiles(repo, { "configs/app.yaml": configYaml("app", "bad: true\n") });
+  if (remote) git(repo, "push", "-q", "origin", "main");
   await fleet.until("app", async () => (await rollout(server.url))?.state === "reverted");
   const r = (await rollout(server.url)) as RolloutJson;
   t.is(r.wave, 1);
@@ -114,13 +119,13 @@ const badChange = test.macro(async (t, message: string, expected: RegExp) => {
   t.deepEqual(r.failures.flatMap((f) => f.agents).sort(), failing.map((a) => a.agent.instanceId).sort());
   t.truthy(r.revertCommit);
   // The revert commit is on the branch, by the server, with the failures in its message.
-  const log = git(repo, "log", "-1", "--format=%H%n%an <%ae>%n%B", "main");
+  const log = git(branch, "log", "-1", "--format=%H%n%an <%ae>%n%B", "main");
   t.is(log.split("\n")[0], r.revertCommit as string);
   t.notRegex(log.split("\n")[1] as string, /person/i, "the server's identity, not the person who committed the change");
   t.regex(log, /Revert config app to version \d+: rollout of version \d+ halted at wave 1/);
   t.regex(log, expected);
   for (const a of failing) t.true(log.includes(a.agent.instanceId), `the message names ${a.agent.instanceId}`);
-  t.regex(git(repo, "show", "main:configs/app.yaml"), /a: 1/);
+  t.regex(git(branch, "show", "main:configs/app.yaml"), /a: 1/);
 
   // Wave-1 agents are back on the previous content; everyone else was sent nothing at all.
   await fleet.until("app", () => wave1.every((a) => fleet.held(a, "app") === v1));
@@ -133,8 +138,8 @@ const badChange = test.macro(async (t, message: string, expected: RegExp) => {
   }
 });
 
-test("a bad change (wave-1 v2 agents report FAILED with a message) halts before wave 2 and is reverted by a commit; agents outside wave 1 receive nothing", badChange, "kafka: broker 10.0.0.1:9092 unreachable", /reported FAILED: kafka: broker 10\.0\.0\.1:9092 unreachable/);
-test("a bad change whose FAILED reports carry no message (as the real provider sends) is reverted with a message naming the agents and where to look", badChange, "", /reported FAILED without a message \(the agent gives no reason: look at the agent's own log on its host\)/);
+test("a bad change (wave-1 v2 agents report FAILED with a message) halts before wave 2 and is reverted by a commit; agents outside wave 1 receive nothing", badChange, "kafka: broker 10.0.0.1:9092 unreachable", /reported FAILED: kafka: broker 10\.0\.0\.1:9092 unreachable/, false);
+test("a bad change whose FAILED reports carry no message (as the real provider sends) is reverted with a message naming the agents and where to look, and the revert is pushed to the remote", badChange, "", /reported FAILED without a message \(the agent gives no reason: look at the agent's own log on its host\)/, true);
 
 test("v1 and alpha agents that stop heartbeating after receiving the new version halt their wave (onHalt: pause)", async (t) => {
   const policy = "waves: [2%, 20%, 100%]\nbake: 3s\napplyTimeout: 5s\nhalt: {failed: 2}\nonHalt: pause\n";
