@@ -1,5 +1,6 @@
 // Black-box tests of rollouts served by waves: the real server on a real git repository, a fleet of
 // agents speaking v2 (LoongCollector's provider, replicated), v1 and alpha, cycling in rounds.
+// The tests run one at a time: each drives a few hundred agents, and they must not slow each other down.
 // Waves are checked against the documented bucket (FNV-1a of `instance id NUL config name` mod 10,000).
 import test, { type ExecutionContext } from "ava";
 import { runCli } from "./helpers/cli.ts";
@@ -47,7 +48,7 @@ function setup(t: ExecutionContext, policy: string, fleetSize: [number, number, 
   return { repo, sizes: fleetSize };
 }
 
-test("a good change reaches every agent wave by wave, never before its wave, and the API counts match what agents hold", async (t) => {
+test.serial("a good change reaches every agent wave by wave, never before its wave, and the API counts match what agents hold", async (t) => {
   const { repo } = setup(t, POLICY("revert", "2s"), [300, 10, 10]);
   const server = await withServer(t, { repo });
   const fleet = new Fleet(server.url, 300, 10, 10);
@@ -138,10 +139,10 @@ const badChange = test.macro(async (t, message: string, expected: RegExp, withRe
   }
 });
 
-test("a bad change (wave-1 v2 agents report FAILED with a message) halts before wave 2 and is reverted by a commit; agents outside wave 1 receive nothing", badChange, "kafka: broker 10.0.0.1:9092 unreachable", /reported FAILED: kafka: broker 10\.0\.0\.1:9092 unreachable/, false);
-test("a bad change whose FAILED reports carry no message (as the real provider sends) is reverted with a message naming the agents and where to look, and the revert is pushed to the remote", badChange, "", /reported FAILED without a message \(the agent gives no reason: look at the agent's own log on its host\)/, true);
+test.serial("a bad change (wave-1 v2 agents report FAILED with a message) halts before wave 2 and is reverted by a commit; agents outside wave 1 receive nothing", badChange, "kafka: broker 10.0.0.1:9092 unreachable", /reported FAILED: kafka: broker 10\.0\.0\.1:9092 unreachable/, false);
+test.serial("a bad change whose FAILED reports carry no message (as the real provider sends) is reverted with a message naming the agents and where to look, and the revert is pushed to the remote", badChange, "", /reported FAILED without a message \(the agent gives no reason: look at the agent's own log on its host\)/, true);
 
-test("v1 and alpha agents that stop heartbeating after receiving the new version halt their wave (onHalt: pause)", async (t) => {
+test.serial("v1 and alpha agents that stop heartbeating after receiving the new version halt their wave (onHalt: pause)", async (t) => {
   const policy = "waves: [2%, 20%, 100%]\nbake: 3s\napplyTimeout: 5s\nhalt: {failed: 2}\nonHalt: pause\n";
   const { repo } = setup(t, policy, [0, 60, 60]);
   const server = await withServer(t, { repo, agentTtlMs: 1000 });
@@ -170,7 +171,7 @@ test("v1 and alpha agents that stop heartbeating after receiving the new version
   for (const a of agents) if (waveOf(a.agent.instanceId) !== 1) t.deepEqual(fleet.versionsSeen(a.agent.instanceId, "app"), [v1]);
 });
 
-test("a restart mid-rollout resumes at the same wave: no agent is sent the new version twice, none moves backwards", async (t) => {
+test.serial("a restart mid-rollout resumes at the same wave: no agent is sent the new version twice, none moves backwards", async (t) => {
   const { repo } = setup(t, POLICY("pause", "2s"), [120, 10, 10]);
   const first = await withServer(t, { repo });
   const fleet = new Fleet(first.url, 120, 10, 10);
@@ -203,7 +204,7 @@ test("a restart mid-rollout resumes at the same wave: no agent is sent the new v
   }
 });
 
-test("pause, resume, promote and abort through the API and the CLI do what they say and record who did them", async (t) => {
+test.serial("pause, resume, promote and abort through the API and the CLI do what they say and record who did them", async (t) => {
   const { repo } = setup(t, POLICY("pause"), [120, 10, 10]);
   const server = await withServer(t, { repo });
   const fleet = new Fleet(server.url, 120, 10, 10);
@@ -271,7 +272,7 @@ test("pause, resume, promote and abort through the API and the CLI do what they 
   t.regex(listed.stdout, /^app: version \d+ -> \d+, reverted, wave 1/m);
 });
 
-test("read-only: a halted rollout with onHalt: revert serves the previous version to everyone and reports the revert pending", async (t) => {
+test.serial("read-only: a halted rollout with onHalt: revert serves the previous version to everyone and reports the revert pending", async (t) => {
   const { repo } = setup(t, POLICY("revert"), [120, 10, 10]);
   const server = await withServer(t, { repo, readOnly: true });
   const fleet = new Fleet(server.url, 120, 10, 10);
@@ -292,7 +293,7 @@ test("read-only: a halted rollout with onHalt: revert serves the previous versio
   for (const a of agents) if (waveOf(a.agent.instanceId) !== 1) t.is(fleet.deliveries.get(a.agent.instanceId) ?? 0, 0);
 });
 
-test("a newer commit supersedes a rollout (wave 1 again, from the last completed version); putting that content back reaches everyone at once; a new config reaches only the current waves", async (t) => {
+test.serial("a newer commit supersedes a rollout (wave 1 again, from the last completed version); putting that content back reaches everyone at once; a new config reaches only the current waves", async (t) => {
   const { repo } = setup(t, POLICY("pause", "30s"), [120, 10, 10]);
   const server = await withServer(t, { repo });
   const fleet = new Fleet(server.url, 120, 10, 10);
