@@ -336,3 +336,34 @@ test.serial("a newer commit supersedes a rollout (wave 1 again, from the last co
   t.is((await rollout(server.url, "fresh"))?.wave, current, "still at that wave (bake 30s)");
   for (const a of agents) t.is(fleet.held(a, "fresh") > 0, waveOf(a.agent.instanceId, "fresh") <= current, a.agent.instanceId);
 });
+
+test.serial("removing a config (and its group binding) follows the waves: agents outside them keep it until their wave", async (t) => {
+  const { repo } = setup(t, POLICY("pause"), [120, 10, 10]);
+  const server = await withServer(t, { repo });
+  const fleet = new Fleet(server.url, 120, 10, 10);
+  t.teardown(() => fleet.cleanup());
+  const agents = fleet.agents;
+  await fleet.until("app", () => agents.every((a) => fleet.held(a, "app") > 0));
+  const v1 = fleet.held(agents[0]!, "app");
+  git(repo, "rm", "-q", "configs/app.yaml");
+  commitFiles(repo, { "agent_groups/default.yaml": groupYaml("default", []) });
+  const wave1 = agents.filter((a) => waveOf(a.agent.instanceId) === 1);
+  await fleet.until("app", () => wave1.every((a) => fleet.held(a, "app") === 0));
+  const r = (await rollout(server.url)) as RolloutJson;
+  t.is(r.to.version, -1);
+  t.is(r.from?.version, v1);
+  t.is(r.wave, 1);
+  t.true(agents.every((a) => waveOf(a.agent.instanceId) === 1 || fleet.held(a, "app") === v1), "the later waves keep the config");
+
+  await fleet.until("app", async () => (await rollout(server.url))?.state === "completed" && agents.every((a) => fleet.held(a, "app") === 0));
+  const done = (await rollout(server.url)) as RolloutJson;
+  const advanced = done.history.filter((e) => e.action === "advanced");
+  t.is(advanced.length, 2);
+  const waveStart = [Date.parse(done.startedAt), Date.parse(advanced[0]!.at), Date.parse(advanced[1]!.at)];
+  for (const a of agents) {
+    const id = a.agent.instanceId;
+    const w = waveOf(id);
+    t.true((fleet.firstHeld.get(`${id}\0app\u00000`) as number) >= waveStart[w - 1]!, `${id} (wave ${w}) lost the config before its wave`);
+    t.deepEqual(fleet.versionsSeen(id, "app"), [v1, 0]);
+  }
+});

@@ -38,7 +38,7 @@ async function rollouts(o: RolloutCliOptions): Promise<View[]> {
 
 function line(r: View): string {
   const counts = r.waves.length > 0 ? `; applied ${r.waves.reduce((n, w) => n + w.applied, 0)}/${r.waves.reduce((n, w) => n + w.targeted, 0)}, failed ${r.waves.reduce((n, w) => n + w.failed, 0)}` : "";
-  return `${r.config}${r.kind === "instance" ? " (instance config)" : ""}: version ${r.from?.version ?? "none"} -> ${r.to.version}, ${r.state}, wave ${r.wave}${r.waves.length ? ` of ${r.waves.length}` : ""}${counts}${r.revertPending ? ` (${r.revertPending})` : ""}`;
+  return `${r.config}${r.kind === "instance" ? " (instance config)" : ""}: version ${r.from?.version ?? "none"} -> ${r.to.version === -1 ? "removed" : r.to.version}, ${r.state}, wave ${r.wave}${r.waves.length ? ` of ${r.waves.length}` : ""}${counts}${r.revertPending ? ` (${r.revertPending})` : ""}`;
 }
 
 function details(r: View): string {

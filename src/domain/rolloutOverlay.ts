@@ -1,8 +1,8 @@
 import type { AgentTags, ConfigKind } from "./agent.ts";
-import type { AgentAddress } from "./matching.ts";
+import { groupMatches, type AgentAddress } from "./matching.ts";
 import { inWaves, type CountCut } from "./rolloutBucket.ts";
 import type { RolloutPolicy } from "./rolloutPolicy.ts";
-import type { ConfigRecord, InstanceConfigRecord } from "./types.ts";
+import type { ConfigRecord, GroupSpec, InstanceConfigRecord } from "./types.ts";
 
 /**
  * One config whose served version depends on the agent while a rollout runs:
@@ -20,6 +20,11 @@ export interface RollingConfig {
   readonly wave: number;
   readonly cuts: readonly (CountCut | undefined)[];
   readonly from: ConfigRecord | InstanceConfigRecord | undefined;
+  /**
+   * A removal: the groups that applied the config before. Agents outside the current waves that
+   * they match keep `from` (the commit no longer has it); the others are served as the commit says.
+   */
+  readonly fromGroups?: readonly GroupSpec[] | undefined;
 }
 
 interface Listed {
@@ -52,7 +57,9 @@ export class RolloutOverlay {
     this.pinned = entries.filter((e) => e.mode === "pinned");
     for (const e of entries) if (e.from) this.fromByKey.set(`${e.kind}\0${e.name}\0${e.from.version}`, e.from);
     this.noted = this.byWaves.map(() => new Set());
-    this.usesAddress = this.byWaves.some((e) => e.policy.waves.some((w) => w.kind === "select" && (w.ips.length > 0 || (w.hostnames?.length ?? 0) > 0)));
+    this.usesAddress = this.byWaves.some(
+      (e) => e.policy.waves.some((w) => w.kind === "select" && (w.ips.length > 0 || (w.hostnames?.length ?? 0) > 0)) || (e.fromGroups ?? []).some((g) => (g.ips?.length ?? 0) > 0 || (g.hostnames?.length ?? 0) > 0),
+    );
   }
 
   /**
@@ -85,7 +92,11 @@ export class RolloutOverlay {
   bits(instanceId: string, tags: AgentTags, address: AgentAddress | undefined): string {
     let s = "";
     const agent = { instanceId, tags, ip: address?.ip ?? "", hostname: address?.hostname ?? "" };
-    for (const e of this.byWaves) s += inWaves(e.policy, e.wave, e.name, agent, e.cuts) ? "1" : "0";
+    for (const e of this.byWaves) {
+      if (e.wave > 0 && inWaves(e.policy, e.wave, e.name, agent, e.cuts)) s += "1";
+      // Outside the waves of a removal: "0" keeps `from` (the groups of before match), "2" has nothing.
+      else s += e.fromGroups === undefined || e.fromGroups.some((g) => groupMatches(g, tags, address)) ? "0" : "2";
+    }
     return s;
   }
 
@@ -93,13 +104,15 @@ export class RolloutOverlay {
   apply<L extends Listed>(base: L, bits: string): { configs: readonly ConfigRecord[]; instances: readonly InstanceConfigRecord[] } {
     let configs = base.configs;
     let instances = base.instances;
-    const swap = (e: RollingConfig, takeNew: boolean) => {
-      if (takeNew) return;
-      if (e.kind === "pipeline") configs = replaced(configs, e.name, e.from as ConfigRecord | undefined);
-      else instances = replaced(instances, e.name, e.from as InstanceConfigRecord | undefined);
+    const swap = (e: RollingConfig, bit: string | undefined) => {
+      if (bit === "1") return;
+      const by = bit === "2" ? undefined : e.from;
+      const add = e.fromGroups !== undefined;
+      if (e.kind === "pipeline") configs = replaced(configs, e.name, by as ConfigRecord | undefined, add);
+      else instances = replaced(instances, e.name, by as InstanceConfigRecord | undefined, add);
     };
-    this.byWaves.forEach((e, i) => swap(e, bits[i] === "1"));
-    for (const e of this.pinned) swap(e, false);
+    this.byWaves.forEach((e, i) => swap(e, bits[i]));
+    for (const e of this.pinned) swap(e, "0");
     return { configs, instances };
   }
 
@@ -109,10 +122,19 @@ export class RolloutOverlay {
   }
 }
 
-/** `list` with config `name` replaced by `by` (removed when undefined); the same list when it has no such config. */
-function replaced<T extends { readonly name: string }>(list: readonly T[], name: string, by: T | undefined): readonly T[] {
+/**
+ * `list` with config `name` replaced by `by` (removed when undefined); the same list when it has no
+ * such config, unless `add` (a removal: the config is put back in its place by name).
+ */
+function replaced<T extends { readonly name: string }>(list: readonly T[], name: string, by: T | undefined, add = false): readonly T[] {
   const i = list.findIndex((c) => c.name === name);
-  if (i < 0) return list;
+  if (i < 0) {
+    if (!add || by === undefined) return list;
+    const at = list.findIndex((c) => c.name > name);
+    const out = [...list];
+    out.splice(at < 0 ? out.length : at, 0, by);
+    return Object.freeze(out);
+  }
   const out = [...list];
   if (by === undefined) out.splice(i, 1);
   else out[i] = by;

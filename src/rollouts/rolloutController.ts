@@ -219,7 +219,7 @@ export class RolloutController {
   private policyOf(r: RolloutRecord): RolloutPolicy | undefined {
     const state = this.deps.store.state;
     const config = r.kind === "pipeline" ? state.configs.get(r.name) : state.instanceConfigs.get(r.name);
-    return config ? effectivePolicy(config, state.rollout) : undefined;
+    return config ? effectivePolicy(config, state.rollout) : r.removalPolicy;
   }
 
   private withCounts(r: RolloutRecord): RolloutRecord {

@@ -1,7 +1,8 @@
 import type { ConfigKind } from "../domain/agent.ts";
 import type { CountCut } from "../domain/rolloutBucket.ts";
 import type { FailureGroup, RolloutProgress, WaveCounts } from "../domain/rolloutPlan.ts";
-import type { ConfigRecord, InstanceConfigRecord } from "../domain/types.ts";
+import type { RolloutPolicy } from "../domain/rolloutPolicy.ts";
+import type { ConfigRecord, GroupSpec, InstanceConfigRecord } from "../domain/types.ts";
 
 /** An operator's action (or the server's own), kept in the rollout's history. */
 export interface RolloutEvent {
@@ -21,7 +22,14 @@ export interface RolloutRecord {
   readonly name: string;
   /** The version that last reached everyone (undefined: a new config), served outside the current waves. */
   readonly from: ConfigRecord | InstanceConfigRecord | undefined;
+  /** The new version; -1 when the commit removed the config (the removal follows the waves). */
   readonly to: { readonly version: number; readonly commit: string };
+  /**
+   * A removal only: the groups that applied the config before, which decide who outside the current
+   * waves keeps it, and the policy it had (the config, and so its policy, is gone from the commit).
+   */
+  readonly fromGroups?: readonly GroupSpec[] | undefined;
+  readonly removalPolicy?: RolloutPolicy | undefined;
   /** `waves`: served by wave; `pinned`: everyone gets `from` (reverted, or put back by a commit). */
   readonly mode: "waves" | "pinned";
   readonly progress: RolloutProgress;

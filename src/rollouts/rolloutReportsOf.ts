@@ -1,5 +1,6 @@
 import type { AgentRecord } from "../domain/agent.ts";
-import { targets } from "../domain/rollout.ts";
+import { groupMatches } from "../domain/matching.ts";
+import { findReport, targets } from "../domain/rollout.ts";
 import { countCuts, waveOf, type CountCut } from "../domain/rolloutBucket.ts";
 import type { AgentReport } from "../domain/rolloutPlan.ts";
 import type { RolloutPolicy } from "../domain/rolloutPolicy.ts";
@@ -46,6 +47,22 @@ export function gatherReports(state: RepoState, policy: RolloutPolicy, r: Rollou
   const targeted: string[] = [];
   const newlyReceived: string[] = [];
   const seen = new Set<string>();
+  if (config === undefined && r.to.version === -1 && r.fromGroups !== undefined) {
+    // A removal: the agents the groups of before gave it to; one has applied once it no longer reports the config.
+    const from = r.from;
+    for (const record of agents) {
+      const hb = record.heartbeat;
+      if (!hb || !r.fromGroups.some((g) => groupMatches(g, hb.tags, hb.attributes))) continue;
+      if (hb.protocol === "v2" && from?.detailJson === undefined) continue;
+      const id = record.agentId;
+      targeted.push(id);
+      const wave = waveOf(policy, r.name, { instanceId: id, tags: hb.tags, ip: hb.attributes.ip, hostname: hb.attributes.hostname }, cuts);
+      const report = findReport(r.kind === "pipeline" ? record.pipelines : record.instances, r.name);
+      const gone = report === undefined || report.version === -1;
+      reports.push({ instanceId: id, wave, health: gone ? "applied" : "applying", alive: true, received: gone });
+    }
+    return { reports, targeted, newlyReceived };
+  }
   if (config !== undefined) {
     for (const record of agents) {
       const hb = record.heartbeat;
@@ -78,8 +95,11 @@ export function rollingConfigs(rollouts: Iterable<RolloutRecord>, policyOf: (r: 
   for (const r of rollouts) {
     if (!isActive(r)) continue;
     const policy = policyOf(r);
-    if (r.mode === "pinned") entries.push({ kind: r.kind, name: r.name, mode: "pinned", policy: policy ?? PINNED_POLICY, wave: 0, cuts: [], from: r.from });
-    else if (policy) entries.push({ kind: r.kind, name: r.name, mode: "waves", policy, wave: r.progress.wave, cuts: servedCuts(policy, r), from: r.from });
+    const fromGroups = r.fromGroups;
+    // A removal put back: wave 0 (nobody has the removal), agents get what the groups of before gave them.
+    if (r.mode === "pinned" && fromGroups !== undefined) entries.push({ kind: r.kind, name: r.name, mode: "waves", policy: policy ?? PINNED_POLICY, wave: 0, cuts: [], from: r.from, fromGroups });
+    else if (r.mode === "pinned") entries.push({ kind: r.kind, name: r.name, mode: "pinned", policy: policy ?? PINNED_POLICY, wave: 0, cuts: [], from: r.from });
+    else if (policy) entries.push({ kind: r.kind, name: r.name, mode: "waves", policy, wave: r.progress.wave, cuts: servedCuts(policy, r), from: r.from, ...(fromGroups ? { fromGroups } : {}) });
   }
   return entries;
 }

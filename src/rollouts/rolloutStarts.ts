@@ -20,7 +20,9 @@ function recordOf(state: RepoState, kind: ConfigKind, name: string): AnyRecord |
  *   everyone (a rollout in progress keeps its `from`: the newest content starts again at wave 1);
  * - content equal to that version is never staged: the rollout is pinned (everyone gets that version
  *   back at once, at its own version number);
- * - without a policy, or a config removed, nothing is staged: a rollout in progress ends.
+ * - a removed config with a policy follows the waves too (agents outside them keep it, as the
+ *   groups of before applied it);
+ * - without a policy nothing is staged: a rollout in progress ends.
  * Returns the new map (the same object when nothing changed).
  */
 export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>, state: RepoState, previous: RepoState, now: number): Map<string, RolloutRecord> {
@@ -29,6 +31,8 @@ export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>
   for (const c of state.sortedConfigs) names.add(keyOf("pipeline", c.name));
   for (const c of state.sortedInstanceConfigs) names.add(keyOf("instance", c.name));
   for (const [key, r] of rollouts) if (isActive(r)) names.add(key);
+  for (const c of previous.sortedConfigs) names.add(keyOf("pipeline", c.name));
+  for (const c of previous.sortedInstanceConfigs) names.add(keyOf("instance", c.name));
   for (const key of names) {
     const kind = key.startsWith("pipeline:") ? "pipeline" : "instance";
     const name = key.slice(kind.length + 1);
@@ -37,11 +41,33 @@ export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>
     const running = found !== undefined && isActive(found) ? found : undefined;
     const before = recordOf(previous, kind, name);
     if (cur === undefined) {
-      if (running) next.set(key, end(running, now, "the config was removed: its removal is not staged"));
+      if (running?.to.version === -1) continue;
+      // A removal follows the waves: agents outside them keep what the groups of before gave them.
+      const lastCompleted = running ? running.from : before;
+      const policy = lastCompleted ? effectivePolicy(lastCompleted, previous.rollout) : undefined;
+      if (lastCompleted === undefined || policy === undefined) {
+        if (running) next.set(key, end(running, now, "the config was removed, and it had no rollout policy: its removal is not staged"));
+        continue;
+      }
+      const groups = running?.fromGroups ?? previous.sortedGroups.filter((g) => (kind === "pipeline" ? g.configs : (g.instanceConfigs ?? [])).includes(name));
+      const history = running ? [{ at: now, who: "server", action: "superseded" as const, detail: `version ${running.to.version} superseded by the removal of the config (commit ${state.commit.slice(0, 12)})` }] : [];
+      next.set(key, {
+        kind,
+        name,
+        from: storable(lastCompleted),
+        to: { version: -1, commit: state.commit },
+        fromGroups: groups,
+        removalPolicy: policy,
+        mode: "waves",
+        progress: startRollout(now),
+        cuts: [],
+        received: {},
+        history: [...history, { at: now, who: "server", action: "started", detail: `removal of version ${lastCompleted.version}, ${policy.waves.length} wave(s) (${policy.waves.map((w) => w.text).join(", ")}; policy from ${policy.source})` }],
+      });
       continue;
     }
     if (running !== undefined) {
-      if (sameContent(cur, running.from)) {
+      if (sameContent(cur, running.from) && (running.to.version !== -1 || sameGroups(state, previousGroupsOf(running), kind, name))) {
         // Back to what everyone had (a revert, a rollback): never staged. Agents that got the new version reload it once.
         if (running.mode !== "pinned" || running.progress.status !== "reverted") next.set(key, pin(running, cur, now));
         continue;
@@ -80,6 +106,16 @@ export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>
   return next;
 }
 
+function previousGroupsOf(r: RolloutRecord): readonly string[] {
+  return (r.fromGroups ?? []).map((g) => g.name);
+}
+
+/** Whether the config is applied by the same groups as `names` in `state` (a removal undone as a whole). */
+function sameGroups(state: RepoState, names: readonly string[], kind: ConfigKind, name: string): boolean {
+  const now = state.sortedGroups.filter((g) => (kind === "pipeline" ? g.configs : (g.instanceConfigs ?? [])).includes(name)).map((g) => g.name);
+  return now.join("\0") === names.join("\0");
+}
+
 function end(r: RolloutRecord, now: number, why: string): RolloutRecord {
   return { ...r, mode: "waves", progress: { ...r.progress, status: "completed", endedAt: now }, history: [...r.history, { at: now, who: "server", action: "superseded", detail: why }] };
 }
@@ -90,6 +126,7 @@ function pin(r: RolloutRecord, cur: AnyRecord, now: number): RolloutRecord {
   return {
     ...r,
     mode: "pinned",
+    fromGroups: undefined,
     progress: { ...r.progress, status: "reverted", endedAt: r.progress.endedAt ?? now },
     revertCommit: r.revertCommit ?? cur.commit,
     revertPending: undefined,

@@ -28,7 +28,7 @@ test("a content change under a policy starts a rollout from the version everyone
   t.is(after(new Map(), at(1, [cfg("a: 1", 1)]), new RepoState("", 0, 0, [], [])).size, 0);
 });
 
-test("a newer commit supersedes from the last completed version; its content put back pins it; a removal or a removed policy ends it", (t) => {
+test("a newer commit supersedes from the last completed version; its content put back pins it; a removal is staged; a removed policy ends it", (t) => {
   const v1 = at(1, [cfg("a: 1", 1)]);
   const v2 = at(2, [cfg("a: 2", 2)]);
   const m2 = after(new Map(), v2, v1);
@@ -41,7 +41,11 @@ test("a newer commit supersedes from the last completed version; its content put
   t.is(back?.mode, "pinned");
   t.is(back?.progress.status, "reverted");
   t.is(back?.revertCommit, "c4");
-  t.is(after(m3, at(4, []), v3).get("pipeline:app")?.progress.status, "completed");
+  const removed = after(m3, at(4, []), v3).get("pipeline:app");
+  t.is(removed?.to.version, -1, "a removal follows the waves too");
+  t.is(removed?.from?.version, 1);
+  t.deepEqual(removed?.fromGroups?.map((g) => g.name), ["default"]);
+  t.is(after(m3, at(4, [], false), at(3, [cfg("a: 3", 3)], false)).get("pipeline:app")?.progress.status, "completed", "without a policy a removal is not staged");
   t.is(after(m3, at(4, [cfg("a: 3", 3)], false), v3).get("pipeline:app")?.progress.status, "completed");
   // Another commit that leaves the config as it is changes nothing.
   t.is(after(m3, at(4, [cfg("a: 3", 3)]), v3).get("pipeline:app"), m3.get("pipeline:app"));
