@@ -46,6 +46,7 @@ export class RolloutController {
   private readonly plans = new Map<string, RolloutPlan>();
   private timer: NodeJS.Timeout | undefined;
   private evaluating = false;
+  private stopped = false;
   private dirty = false;
   private readonly now: () => number;
   /** Agents served a new version since the last evaluation (rollout key → instance id → when). */
@@ -59,12 +60,12 @@ export class RolloutController {
   /** Serves the loaded state on the current snapshot and starts evaluating. */
   start(): void {
     this.applyOverlay(this.deps.store.state);
-    this.timer = setInterval(() => void this.evaluate(), this.deps.intervalMs ?? 200);
-    this.timer.unref();
+    this.schedule(this.deps.intervalMs ?? 200);
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
     if (this.dirty) this.save();
   }
 
@@ -112,6 +113,19 @@ export class RolloutController {
     this.applyOverlay(this.deps.store.state);
     this.save();
     return this.find(found.name, found.kind) as RolloutRecord;
+  }
+
+  /**
+   * The next evaluation after `ms`; an evaluation that took long (a large fleet) spaces the next
+   * ones out, so they never take more than a fifth of the process's time.
+   */
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      const started = performance.now();
+      void this.evaluate().finally(() => this.schedule(Math.max(this.deps.intervalMs ?? 200, 4 * (performance.now() - started))));
+    }, ms);
+    this.timer.unref();
   }
 
   /** One evaluation of every rollout in progress; acts on what the plans say. */
