@@ -240,6 +240,16 @@ test.serial("pause, resume, promote and abort through the API and the CLI do wha
   t.is(again.status, 400);
   t.regex(again.body.message, /Cannot pause the rollout of config app: it is paused/);
 
+  // Bad requests are answered with what is wrong, and change nothing.
+  const unknown = await post("/api/v1/rollouts/app/restart");
+  t.is(unknown.status, 400);
+  t.regex(unknown.body.message, /Unknown rollout action "restart": use one of pause, resume, promote, abort/);
+  const missing = await post("/api/v1/rollouts/nothere/pause");
+  t.is(missing.status, 404);
+  t.regex(missing.body.message, /No rollout of config nothere/);
+  t.is((await callJson(server.url, "GET", "/api/v1/rollouts/bad%20name")).status, 400);
+  t.is((await rollout(server.url))?.state, "paused");
+
   const resumed = await runCli(["rollout", "resume", "app", "--server", server.url, "--author", "Cli Person <cli@example.com>"]);
   t.is(resumed.code, 0, resumed.stderr);
   t.regex(resumed.stdout, /app: version \d+ -> \d+, progressing/);
