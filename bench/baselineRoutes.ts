@@ -3,8 +3,9 @@
 // real server decodes, build a fresh response message from a template captured from the real
 // server (the request's id echoed, the repeated field's entries copied, as a handler builds
 // them), encode it. No registry, no diff, no metrics, no log.
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { configserver } from "../src/gen/proto.js";
+import { configserver, opamp } from "../src/gen/proto.js";
 
 const pb = configserver.proto;
 
@@ -59,6 +60,10 @@ export function baselineRoutes(templates: Readonly<Record<string, string>>, v1 =
   } else add("/Agent/FetchPipelineConfig", pb.v2.FetchConfigRequest, pb.v2.FetchConfigResponse, "request_id", "continuous_pipeline_config_updates", { common_response: { status: 0 } }, true);
   add("/Agent/FetchInstanceConfig", pb.v2.FetchConfigRequest, pb.v2.FetchConfigResponse, "request_id", "instance_config_updates", { common_response: { status: 0 } }, true);
   add("/Agent/ReportStatus", pb.v2.ReportStatusRequest, pb.v2.ReportStatusResponse, "request_id", "", { common_response: { status: 0 } }, true);
+  add("/v1/opamp", opamp.proto.v1.AgentToServer, opamp.proto.v1.ServerToAgent, "instance_uid", "", { capabilities: 7 }, true);
+  // An instance_uid is 16 binary bytes, not header text: the server then makes a UUID per request, as here.
+  const opampRoute = routes.get("/v1/opamp") as BaselineRoute;
+  routes.set("/v1/opamp", { ...opampRoute, headerId: () => randomUUID() });
   return routes;
 }
 

@@ -1,6 +1,6 @@
 // The agent path's own JavaScript per request, without HTTP (BENCHMARKS.md, "The agent path
 // against bare node:http"): every agent route the benchmarks load, compiled as the server compiles
-// them (src/http/app.ts compileRoutes) over the real store and registry of an in-process server,
+// them (src/protocols/compileRoutes.ts) over the real store and registry of an in-process server,
 // answered from the same bodies the load generator sends; against what the bare baseline does per
 // request (bench/baselineRoutes.ts: decode, copy the template, encode). Microseconds per request,
 // median of rounds.
@@ -10,10 +10,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { agentRoutes } from "../src/agentRoutes.ts";
-import { compileRoutes } from "../src/http/app.ts";
+import type { Outcome } from "../src/http/endpoint.ts";
+import { agentRoutes } from "../src/protocols/agentRoutes.ts";
 import { ChangeSignal } from "../src/protocols/changeSignal.ts";
-import type { CompiledRoute, Outcome } from "../src/http/route.ts";
+import type { CompiledRoute } from "../src/protocols/compileRoute.ts";
+import { compileRoutes } from "../src/protocols/compileRoutes.ts";
 import { startServer } from "../src/server.ts";
 import { baselineRoutes } from "./baselineRoutes.ts";
 import { APPLIED, buildRepo } from "./fleet.ts";
@@ -30,11 +31,11 @@ const REQ = { url: "/", headers: {}, rawHeaders: [] } as unknown as IncomingMess
 const onError = (e: unknown, route: string) => {
   throw new Error(`${route} failed: ${String(e)}`);
 };
-const compiled = compileRoutes(agentRoutes({ store: server.store, registry: server.registry, changes: new ChangeSignal() }, {}) as never, { bodyLimit: 4 << 20, onError });
+const compiled = compileRoutes(agentRoutes({ store: server.store, registry: server.registry, changes: new ChangeSignal() }, {}), { bodyLimit: 4 << 20, onError });
 const byPath = new Map<string, CompiledRoute>(compiled.map((r) => [r.path, r]));
 const bodyOf = (wire: Buffer) => wire.subarray(wire.indexOf("\r\n\r\n") + 4);
 const answer = (route: CompiledRoute, body: Buffer): Outcome => {
-  const o = route.answerNow(REQ, body, false, false);
+  const o = route.answer(REQ, body, undefined, undefined);
   if (o instanceof Promise) throw new Error("an agent route answered asynchronously");
   if (o.status !== 200) throw new Error(`${route.path} answered ${o.status} ${o.code}`);
   return o;
@@ -59,7 +60,7 @@ const SCENARIOS: [string, BodyKind, string, Record<string, number> | undefined, 
   ["v2 Heartbeat (10 current)", "v2heartbeat", "/Agent/Heartbeat", versions, false],
 ];
 console.log(`${AGENTS} agents, ${ROUNDS} rounds; µs per request (median of rounds)\n`);
-console.log("| route | server's route (answerNow) | bare baseline's work | ratio |\n|---|---:|---:|---:|");
+console.log("| route | server's route (answer) | bare baseline's work | ratio |\n|---|---:|---:|---:|");
 for (const [title, kind, path, v, isV1] of SCENARIOS) {
   const bodies = encodeRequests({ kind, agents: AGENTS, ...(v ? { versions: v } : {}) }).map(bodyOf);
   const route = byPath.get(path) as CompiledRoute;

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { createHistogram } from "node:perf_hooks";
-import { configserver } from "../src/gen/proto.js";
+import { configserver, opamp } from "../src/gen/proto.js";
 import { agentId, agentTags } from "./fleet.ts";
 
 const pb = configserver.proto;
@@ -18,12 +18,14 @@ const v1 = configserver.proto.v1;
  * (LegacyCommonConfigProvider: `versions` reported), FetchPipelineConfig (`versions`' names),
  * FetchAgentConfig (`instanceVersions`' names).
  */
-export type BodyKind = "heartbeat" | "configList" | "statistics" | "alarm" | "v2heartbeat" | "v2fetchPipeline" | "v2fetchInstance" | "v2report" | "v1heartbeat" | "v1fetchPipeline" | "v1fetchAgent";
+export type BodyKind = "heartbeat" | "configList" | "statistics" | "alarm" | "v2heartbeat" | "v2fetchPipeline" | "v2fetchInstance" | "v2report" | "v1heartbeat" | "v1fetchPipeline" | "v1fetchAgent"
+  | "opampRegister" | "opampHeartbeat" | "opampStatus";
 
 const PATHS: Record<BodyKind, string> = {
   heartbeat: "/Agent/HeartBeat", configList: "/Agent/GetConfigList", statistics: "/Agent/RunningStatistics", alarm: "/Agent/Alarm",
   v2heartbeat: "/Agent/Heartbeat", v2fetchPipeline: "/Agent/FetchPipelineConfig", v2fetchInstance: "/Agent/FetchInstanceConfig", v2report: "/Agent/ReportStatus",
   v1heartbeat: "/Agent/HeartBeat", v1fetchPipeline: "/Agent/FetchPipelineConfig", v1fetchAgent: "/Agent/FetchAgentConfig",
+  opampRegister: "/v1/opamp", opampHeartbeat: "/v1/opamp", opampStatus: "/v1/opamp",
 };
 
 export interface LoadSpec {
@@ -35,6 +37,8 @@ export interface LoadSpec {
   readonly offset?: number;
   /** config_versions every agent reports on GetConfigList ({} = a fresh agent: everything NEW), and its v2 and v1 config lists. */
   readonly versions?: Record<string, number>;
+  /** OpAMP status reports: the config hash (hex) every agent reports APPLIED. */
+  readonly opampHash?: string;
   /** The instance configs a v2 agent holds (v2 heartbeats, FetchInstanceConfig). */
   readonly instanceVersions?: Record<string, number>;
   readonly connections: number;
@@ -94,7 +98,35 @@ export function v1Heartbeat(i: number, versions: Record<string, number>, agentCo
   })).finish();
 }
 
-export function encodeRequests(spec: Pick<LoadSpec, "kind" | "agents" | "versions" | "instanceVersions" | "offset">): Buffer[] {
+/** OpAMP agent i's instance_uid: 16 bytes, as the spec's UUIDs are. */
+export function opampUid(i: number): Buffer {
+  const uid = Buffer.alloc(16, 0x5a);
+  uid.writeUInt32BE(i, 12);
+  return uid;
+}
+
+/**
+ * What an OpAMP agent sends (docs/protocols/opamp.md): its first message (full state: description
+ * with the fleet's tags as attributes; ReportsStatus, AcceptsRemoteConfig, ReportsRemoteConfig,
+ * ReportsHeartbeat), a heartbeat (instance_uid, sequence_num, capabilities: all the Node client
+ * sends), and a status report (a heartbeat with remote_config_status APPLIED of `hash`).
+ */
+function opampBody(kind: "opampRegister" | "opampHeartbeat" | "opampStatus", i: number, hash: string | undefined): Uint8Array {
+  const a2s = opamp.proto.v1.AgentToServer;
+  const base = { instance_uid: opampUid(i), sequence_num: kind === "opampRegister" ? 1 : 2, capabilities: 0x1 | 0x2 | 0x1000 | 0x2000 };
+  if (kind === "opampHeartbeat") return a2s.encode(a2s.fromObject(base)).finish();
+  if (kind === "opampStatus") return a2s.encode(a2s.fromObject({ ...base, remote_config_status: { last_remote_config_hash: Buffer.from(hash ?? "", "hex"), status: 1 } })).finish();
+  const kv = (key: string, value: string) => ({ key, value: { string_value: value } });
+  return a2s.encode(a2s.fromObject({
+    ...base,
+    agent_description: {
+      identifying_attributes: [kv("service.name", `svc-${i % 100}`), kv("service.instance.id", `inst-${i}`)],
+      non_identifying_attributes: [...Object.entries(agentTags(i)).map(([k, v]) => kv(k, v)), kv("host.name", `host-${i}`), kv("os.type", "linux")],
+    },
+  })).finish();
+}
+
+export function encodeRequests(spec: Pick<LoadSpec, "kind" | "agents" | "versions" | "instanceVersions" | "offset" | "opampHash">): Buffer[] {
   const path = PATHS[spec.kind];
   const out: Buffer[] = [];
   const infos = (versions: Record<string, number> | undefined) => Object.entries(versions ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, version]) => ({ name, version, status: 2, message: "" }));
@@ -111,9 +143,13 @@ export function encodeRequests(spec: Pick<LoadSpec, "kind" | "agents" | "version
 
 type Info = { name: string; version: number; status: number; message: string };
 
-function bodyOf(spec: Pick<LoadSpec, "kind" | "versions" | "instanceVersions">, i: number, id: string, reported: Info[], instances: Info[]): Uint8Array {
+function bodyOf(spec: Pick<LoadSpec, "kind" | "versions" | "instanceVersions" | "opampHash">, i: number, id: string, reported: Info[], instances: Info[]): Uint8Array {
   const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
   switch (spec.kind) {
+    case "opampRegister":
+    case "opampHeartbeat":
+    case "opampStatus":
+      return opampBody(spec.kind, i, spec.opampHash);
     case "v2heartbeat":
       return pb.v2.HeartbeatRequest.encode(pb.v2.HeartbeatRequest.fromObject({
         request_id: Buffer.from(`hb-${id}`), sequence_num: 1, capabilities: 3, instance_id: Buffer.from(id), agent_type: "LoongCollector",

@@ -6,12 +6,14 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RepoState } from "../src/domain/repoState.ts";
 import { planUpdateConfig } from "../src/domain/userOps.ts";
-import { checkContent } from "../src/store/contentCheck.ts";
+import { contentChecker } from "../src/store/contentCheck.ts";
 import { readRepoContent } from "../src/store/repoContent.ts";
 import { DEFAULTS } from "../src/settings/options.ts";
 import { RepoStore } from "../src/store/repoStore.ts";
 import { renderConfig } from "../src/store/yaml/renderFiles.ts";
 import { configName, configYaml, git } from "./fleet.ts";
+
+const checkContent = contentChecker({ maxConfigSize: DEFAULTS.maxConfigSize, secrets: DEFAULTS.secrets });
 
 export interface Timed {
   totalMs: number;
@@ -55,7 +57,7 @@ export async function storeBench(repo: string, reloads: number, writes: number):
     return timed("cat-file --batch", () => batch.call(this, specs));
   };
 
-  const store = await RepoStore.open(repo, { author: DEFAULTS.author, lockWaitMs: DEFAULTS.lockWaitMs });
+  const store = await RepoStore.open(repo, { author: DEFAULTS.author, lockWaitMs: DEFAULTS.lockWaitMs, contentLimits: { maxConfigSize: DEFAULTS.maxConfigSize, secrets: DEFAULTS.secrets } });
   const openMs = performance.now() - t0;
   const openGitMs = gitMs;
 
@@ -77,7 +79,7 @@ export async function storeBench(repo: string, reloads: number, writes: number):
   const states: number[] = [];
   for (let k = 0; k < 5; k++) {
     let s = performance.now();
-    const content = readRepoContent(texts);
+    const content = readRepoContent(texts, { maxConfigSize: DEFAULTS.maxConfigSize, secrets: DEFAULTS.secrets });
     parses.push(performance.now() - s);
     s = performance.now();
     const configs = content.configs.map((c) => ({ ...c, version: 1, commit: "x" }));

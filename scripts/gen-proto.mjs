@@ -11,7 +11,7 @@ mkdirSync(out, { recursive: true });
 const js = join(out, "proto.js");
 const pbjs = join(root, "node_modules", ".bin", "pbjs");
 
-// Every .proto in proto/ (the one list: src/http/codec.ts loads the same folder).
+// Every .proto in proto/ (the one list: src/protocols/codec.ts loads the same folder).
 const protos = readdirSync(join(root, "proto")).filter((f) => f.endsWith(".proto")).sort().map((f) => `proto/${f}`);
 execFileSync(pbjs, ["-t", "static-module", "-w", "es6", "-d", "--keep-case", "--force-long", "--no-verify", "--no-delimited", "-o", js, ...protos], { cwd: root, stdio: "inherit" });
 // Node's ESM resolver needs the file extension that the generator leaves out.

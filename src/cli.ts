@@ -7,6 +7,8 @@ import { addRolloutCommand } from "./commands/rollout.ts";
 import { addServeCommand } from "./commands/serve.ts";
 import { addValidateCommand } from "./commands/validate.ts";
 import { addImportCommand } from "./commands/import.ts";
+import { addExamplesAndUsageHints } from "./commands/examples.ts";
+import { redactSecrets } from "./store/redact.ts";
 import { VERSION } from "./version.ts";
 
 // The command files only declare their options; each action imports what it runs, so `--help`,
@@ -15,7 +17,6 @@ const program = new Command()
   .name("configserver")
   .description("GitOps ConfigServer for iLogtail agents: configs and agent groups live in a git repository.")
   .version(VERSION, "-V, --version", "print the version")
-  .showHelpAfterError()
   // Usage errors (unknown option, missing argument) exit 2 like every "could not run"; help and version 0.
   .exitOverride((e: CommanderError) => process.exit(e.exitCode === 0 ? 0 : 2));
 
@@ -26,9 +27,10 @@ addHistoryCommand(program);
 addRollbackCommand(program);
 addRolloutCommand(program);
 addImportCommand(program);
+addExamplesAndUsageHints(program);
 
 program.parseAsync().catch((e: unknown) => {
   const command = program.args[0] && program.commands.some((c) => c.name() === program.args[0]) ? ` ${program.args[0]}` : "";
-  console.error(`configserver${command}: ${(e as Error).message}`);
+  console.error(`configserver${command}: ${redactSecrets((e as Error).message ?? String(e))}`);
   process.exit(e instanceof CliError ? e.exitCode : 1);
 });

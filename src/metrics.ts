@@ -1,5 +1,6 @@
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from "prom-client";
 import type { AgentRegistry } from "./domain/registry.ts";
+import { unhandledRejections } from "./crashGuard.ts";
 import { droppedLogLines } from "./logger.ts";
 import { RequestMetrics } from "./requestMetrics.ts";
 import type { StoreStatus } from "./store/storeStatus.ts";
@@ -66,6 +67,11 @@ export class Metrics {
     new Counter({
       name: "configserver_log_lines_dropped_total", help: "Log lines dropped because stdout was full (a reader not keeping up) or closed; logging never blocks the server.", registers,
       collect() { this.reset(); this.inc(droppedLogLines()); },
+    });
+    gauge("configserver_sync_blocked", "1 while the last sync could not move the working tree because uncommitted edits of files the remote changed are in the way (see /status lastSync).", () => (self.store ? (self.store.lastSync?.blocked?.length ? 1 : 0) : undefined));
+    new Counter({
+      name: "configserver_unhandled_rejections_total", help: "Promise rejections nothing handled: each is a bug, logged at error; the server keeps running.", registers,
+      collect() { this.reset(); const n = unhandledRejections(); if (n) this.inc(n); },
     });
     new Gauge({
       name: "configserver_served_commit_info", help: "The served commit, as a label.", labelNames: ["commit"], registers,

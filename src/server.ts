@@ -1,25 +1,32 @@
 import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
+import { hostname } from "node:os";
 import type { Middleware } from "koa";
 import type { Logger } from "pino";
+import { startSweeping } from "./agents/expiry.ts";
 import { MemoryRegistry } from "./agents/memoryRegistry.ts";
 import { RedisRegistry } from "./agents/redisRegistry.ts";
-import { parseRegistry, redactUrl } from "./agents/registryUrl.ts";
+import { parseRegistry } from "./agents/registryUrl.ts";
+import { redactUrl } from "./redis/redactUrl.ts";
 import { CommitFanout } from "./redis/commitFanout.ts";
 import { COMMAND_TIMEOUT_MS } from "./redis/connect.ts";
 import type { AgentRegistry } from "./domain/registry.ts";
 import type { RepoState } from "./domain/repoState.ts";
 import type { Absorbing } from "./agents/workerFleet.ts";
 import type { WorkerStatus } from "./http/status.ts";
-import { agentRoutes } from "./agentRoutes.ts";
+import { agentRoutes } from "./protocols/agentRoutes.ts";
+import { compileRoutes, routeOptions } from "./protocols/compileRoutes.ts";
 import { ChangeSignal } from "./protocols/changeSignal.ts";
-import { userRoutes } from "./http/userRoutes.ts";
+import { userRoutes } from "./protocols/alpha/userRoutes.ts";
 import { DEFAULTS, type Defaults, type Settings } from "./settings/options.ts";
 import { agentsApiRouter } from "./http/agentsApi.ts";
 import { configsApiRouter } from "./http/configsApi.ts";
 import { createApp } from "./http/app.ts";
+import { closeGracefully } from "./http/closeGracefully.ts";
+import type { BrowserGuardOptions } from "./http/browserGuard.ts";
 import { consoleRouter } from "./http/console.ts";
 import { consoleApiRouter } from "./http/consoleApi.ts";
+import { changesRouter } from "./http/changesRoutes.ts";
 import { healthRouter, type Readiness } from "./http/health.ts";
 import { Metrics } from "./metrics.ts";
 import { historyRouter } from "./http/historyRoutes.ts";
@@ -31,6 +38,7 @@ import { RolloutController } from "./rollouts/rolloutController.ts";
 import { RolloutFile } from "./rollouts/rolloutFile.ts";
 import { statusRouter } from "./http/status.ts";
 import { webhookRouter } from "./http/webhook.ts";
+import { whoamiRouter } from "./http/whoami.ts";
 import { formatProblem } from "./problemFormat.ts";
 import { RepoStore } from "./store/repoStore.ts";
 import { RepoWatcher } from "./store/repoWatcher.ts";
@@ -93,10 +101,19 @@ export function withDefaults<O extends Partial<Settings>>(given: O): Readonly<Om
 
 const isLoopback = (host: string) => host === "localhost" || host === "::1" || host.startsWith("127.");
 
-export function warnIfOpen(logger: Logger, host: string, userToken: string | undefined): void {
-  if (!userToken && !isLoopback(host)) {
+export function warnIfOpen(logger: Logger, host: string, userToken: string | undefined, tokens?: readonly unknown[]): void {
+  if (!userToken && !tokens?.length && !isLoopback(host)) {
     logger.warn({ host }, "listening on a non-loopback address without a user token: anyone who can reach it can change configs (set --user-token-file)");
   }
+}
+
+/**
+ * The Host names the server answers to besides IP addresses and loopback names: the name it
+ * listens on, this machine's name, and --allowed-hosts (whose names may also be a page's Origin).
+ */
+function servedNames(host: string, allowed: readonly string[] | undefined): BrowserGuardOptions {
+  const names = [host.toLowerCase(), hostname().toLowerCase(), ...(allowed ?? [])];
+  return { hosts: names, origins: allowed ?? [] };
 }
 
 /** Builds and starts the whole server; the CLI and the black-box tests both call this. */
@@ -117,7 +134,9 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   const store = await RepoStore.open(options.repo, {
     author: options.author,
     lockWaitMs: options.lockWaitMs,
+    contentLimits: { maxConfigSize: options.maxConfigSize, secrets: options.secrets },
     ...(readOnlyMessage ? { readOnlyMessage } : {}),
+    maxFileSize: options.maxFileSize,
     events: {
       onServed: (state, previous, ms) => {
         rollouts?.onServed(state, previous);
@@ -133,8 +152,16 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
         if (served.commit) logger.error({ commit: r.commit, problems, served: served.commit }, "commit failed validation; still serving the last valid commit");
         else logger.error({ commit: r.commit, problems }, "commit failed validation and no earlier commit is valid: agents are answered ServerBusy until a valid commit arrives");
       },
+      onContentWarnings: (commit, warnings) => {
+        logger.warn({ commit, warnings: warnings.map((w) => formatProblem(w)) }, "served configs hold credentials in plain text: write ${ENV_VAR} references instead (--secrets strict refuses them)");
+      },
       onRepaired: (done) => logger.warn({ repaired: done }, "repaired what an interrupted write of an earlier server process left in the repository"),
       onWritten: (result, seconds) => metrics.writeCompleted(result, seconds),
+      // The client's answer names paths relative to the repository; the full error is logged here.
+      onWriteFailed: (e) => {
+        const cause = (e as Error).cause;
+        if (cause !== undefined) logger.warn({ err: cause, answered: (e as Error).message }, "write failed");
+      },
       onRewoundRestored: ({ commit, rewoundTo, madeOnTop, restored, error }) => {
         const how = madeOnTop === 0 ? "HEAD is moved forward to it again" : `it is merged with the ${madeOnTop} commit(s) made on the rewound HEAD`;
         if (error === undefined) logger.warn({ commit, rewoundTo, madeOnTop, restored }, `a git reset --hard running beside a write moved HEAD back over the server's commit; ${how}`);
@@ -143,6 +170,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
       onSynced: (r) => {
         metrics.syncCompleted(r.ok);
         if (r.ok) logger.debug({ action: r.action }, "synced with remote");
+        else if (r.blocked) logger.warn({ paths: r.blocked, error: r.error }, "sync cannot move the working tree: uncommitted edits are in the way");
         else logger.warn({ action: r.action, error: r.error }, "sync with remote failed");
       },
     },
@@ -151,7 +179,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
       : {}),
   });
   // Without a remote the periodic sync only rereads HEAD: a safety net under the file watcher.
-  const scheduler = new SyncScheduler(store, { intervalMs: options.syncIntervalMs });
+  const scheduler = new SyncScheduler(store, { intervalMs: options.syncIntervalMs, onError: (err) => logger.error({ err }, "bug: a sync failed without a report; the next one is scheduled") });
   let dirty: string[] = [];
   const watcher = new RepoWatcher(options.repo, store.git, {
     exclusive: (work) => store.exclusive(work),
@@ -192,9 +220,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   const hasPolicy = (st: RepoState) => st.rollout !== undefined || st.sortedConfigs.some((c) => c.rollout) || st.sortedInstanceConfigs.some((c) => c.rollout);
   if (options.primary && hasPolicy(store.state)) logger.warn("rollout policies are in the repository, but the processes of --workers do not serve by wave yet: changes reach every agent at once (halts and reverts still happen); see docs/rollouts.md");
   metrics.watch({ store, registry });
-  // Expired agents are already invisible; the sweep frees their memory.
-  const sweeper = registry.ttlMs > 0 ? setInterval(() => registry.sweep(), Math.min(Math.max(registry.ttlMs / 10, 1000), 60_000)) : undefined;
-  sweeper?.unref();
+  const stopSweeping = startSweeping(registry);
   let closing = false;
   let closed: Promise<void> | undefined;
   // Ready = serving a valid commit (or a new repository with none yet). A refused HEAD, a failed
@@ -203,8 +229,11 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   const readiness = (): Readiness => {
     const reasons: string[] = [];
     if (closing) reasons.push("shutting down");
-    const notServable = store.notServableReason;
-    if (notServable !== undefined) reasons.push(`${notServable} (see /status)`);
+    // Probes need no token: the reason names no file or parser message (those are in /status).
+    const refused = store.refused;
+    if (store.notServableReason !== undefined) {
+      reasons.push(refused ? `no valid commit is loaded: HEAD ${refused.commit.slice(0, 12)} fails validation (${refused.problems.length} problem(s); see /status)` : "no valid commit is loaded (see /status)");
+    }
     return { ready: reasons.length === 0, reasons, commit: store.state.commit || null };
   };
   const extra = [
@@ -221,15 +250,18 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     rolloutRouter({ store, registry }),
     rolloutsApiRouter({ rollouts }),
     configsApiRouter({ store }),
+    whoamiRouter(),
     consoleApiRouter({ store, registry, bodyLimit: options.bodyLimit, ...(options.now ? { now: options.now } : {}) }),
+    changesRouter({ store, registry }),
   ];
   // A primary's workers answer every agent path.
   const routes = options.primary ? userRoutes({ store, registry }) : [...userRoutes({ store, registry }), ...agentRoutes({ store, registry, changes }, options)];
-  const listener = createApp(routes, {
+  const listener = createApp(compileRoutes(routes, routeOptions(options.bodyLimit, logger)), {
     bodyLimit: options.bodyLimit,
     logger,
     metrics,
-    auth: { userToken: options.userToken, agentToken: options.agentToken },
+    auth: { userToken: options.userToken, userTokens: options.tokens, agentToken: options.agentToken },
+    browser: servedNames(options.host, options.allowedHosts),
     requestTimeoutMs: options.requestTimeoutMs,
     shuttingDown: () => closing,
     middleware: options.primary?.middleware,
@@ -242,7 +274,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     s.once("error", reject);
   }).catch(async (err: unknown) => {
     // Nothing may keep running for a caller that goes on after a failed start (tests, embedders).
-    clearInterval(sweeper);
+    stopSweeping();
     rollouts?.stop();
     fanout?.close();
     await registry.close();
@@ -257,7 +289,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   if (options.primary) logger.debug({ socket: options.primary.socketPath }, "primary listening for its workers");
   else {
     logger.info({ url, repo: options.repo, commit: store.state.commit || null, readOnly: !!options.readOnly }, "configserver listening");
-    warnIfOpen(logger, host, options.userToken);
+    warnIfOpen(logger, host, options.userToken, options.tokens);
   }
   return {
     url,
@@ -269,21 +301,11 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
       closing = true;
       rollouts?.stop();
       const writesDone = store.close();
-      clearInterval(sweeper);
+      stopSweeping();
       const bound = boundMs ?? options.shutdownTimeoutMs;
       const deadline = Date.now() + bound;
-      await new Promise<void>((resolve) => {
-        // Cut what is still open at the deadline; the handlers keep running, writes are drained below.
-        const cut = setTimeout(() => {
-          logger.warn({ ms: bound }, "requests still running at the shutdown deadline; closing their connections");
-          http.closeAllConnections();
-        }, bound);
-        http.close(() => {
-          clearTimeout(cut);
-          resolve();
-        });
-        http.closeIdleConnections();
-      });
+      // Cut what is still open at the deadline; the handlers keep running, writes are drained below.
+      await closeGracefully(http, bound, logger);
       await Promise.race([writesDone, new Promise((r) => setTimeout(r, Math.max(deadline - Date.now(), 1000)).unref())]);
       fanout?.close();
       await registry.close();

@@ -73,3 +73,27 @@ test.serial("in read-only mode the editors are disabled and the page says to ope
   t.is(git(dir, "rev-parse", "HEAD").trim(), before);
   t.deepEqual(errors, []);
 });
+
+test.serial("with a viewer's token the console reads, and a write shows the server's 403: the role it needs", async (t) => {
+  const dir = repo(t);
+  const token = "viewer-token-for-the-console";
+  const server = await withServer(t, { repo: dir, tokens: [{ name: "wallboard", token, role: "viewer", identity: { name: "Wallboard", email: "wall@example.com" }, setsAuthor: false }] });
+  const before = git(dir, "rev-parse", "HEAD").trim();
+  const { page, errors } = await openConsole(t, browser, `${server.url}/ui/#/groups/web`);
+  const dialog = page.locator("dialog[open]");
+  await dialog.waitFor();
+  await dialog.getByLabel("User token").fill(token);
+  await dialog.getByRole("button", { name: "Sign in" }).click();
+  await page.locator(".applied li").first().waitFor();
+  // Its writes would be committed as its identity, whatever a person types: the page says so.
+  const committedAs = page.locator(".committed-as");
+  await committedAs.waitFor();
+  t.regex((await committedAs.textContent()) ?? "", /Committed as Wallboard <wall@example\.com>.*wallboard.*viewer/);
+  t.is(await page.getByLabel("Author name").count(), 0);
+  await page.getByRole("button", { name: "remove nginx-access" }).click();
+  const shown = page.getByText(/has the viewer role.*needs the editor role/);
+  await shown.waitFor();
+  t.regex((await shown.textContent()) ?? "", /wallboard/);
+  t.is(git(dir, "rev-parse", "HEAD").trim(), before, "nothing committed");
+  t.deepEqual(errors.filter((e) => !/403/.test(e)), []);
+});

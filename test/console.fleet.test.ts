@@ -51,7 +51,7 @@ test.serial("a heartbeating v2 agent is listed; its FAILED config and message ar
   await page.locator(".count-failed", { hasText: "1" }).waitFor();
   t.is(await page.locator(".count-applied").textContent(), "1");
   const failure = page.locator(".failure");
-  t.is(await failure.locator(".failure-message").textContent(), `${XSS} processor_parse_regex_native: bad Regex`);
+  t.is(await failure.locator(".message-text").textContent(), `${XSS} processor_parse_regex_native: bad Regex`);
   t.regex((await failure.textContent()) ?? "", /1 agent: web-7f3a/);
   await screenshots(page, "config-rollout");
 

@@ -129,6 +129,6 @@ test("instance configs have the same history: CLI --instance and /api/v1/instanc
   const badVersion = await fetch(`${s.url}/api/v1/instance-configs/limits/versions/zero`);
   t.is(badVersion.status, 400);
   t.regex(((await badVersion.json()) as { message: string }).message, /see GET \/api\/v1\/instance-configs\/<name>\/history/);
-  const rollback = await fetch(`${s.url}/api/v1/instance-configs/limits/rollback`, { method: "POST", body: '{"version": 1}' });
+  const rollback = await fetch(`${s.url}/api/v1/instance-configs/limits/rollback`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"version": 1}' });
   t.is(rollback.status, 404, "no rollback of instance configs");
 });

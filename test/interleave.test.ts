@@ -107,10 +107,20 @@ for (const [backend, extra] of [
     const repo = seeded(extra);
     t.teardown(() => rmSync(repo, { recursive: true, force: true }));
     // The server runs this once, right after planning its first write (a test-only fault point).
-    const edited = join(tempDir("cs-edit-"), "x.yaml");
+    const personDir = tempDir("cs-edit-");
+    t.teardown(() => rmSync(personDir, { recursive: true, force: true }));
+    const edited = join(personDir, "x.yaml");
     writeFileSync(edited, configYaml("x", "by the person\n"));
-    const edit = `cp ${JSON.stringify(edited)} configs/x.yaml && git -c user.name=Person -c user.email=p@example.com commit -q -m "person edits x" -- configs/x.yaml`;
-    const p = serveProcess(["--repo", repo, "--port", "0"], { CONFIGSERVER_TEST_RUN_AT: "planned", CONFIGSERVER_TEST_RUN: `cd ${JSON.stringify(repo)} && ${edit}` });
+    // The person's edit as a program the server runs with its arguments (no shell): copy, then commit.
+    const person = join(personDir, "edit.mjs");
+    writeFileSync(person, [
+      'import { copyFileSync } from "node:fs";',
+      'import { execFileSync } from "node:child_process";',
+      "const [edited, repo] = process.argv.slice(2);",
+      'copyFileSync(edited, repo + "/configs/x.yaml");',
+      'execFileSync("git", ["-C", repo, "-c", "user.name=Person", "-c", "user.email=p@example.com", "commit", "-q", "-m", "person edits x", "--", "configs/x.yaml"]);',
+    ].join("\n"));
+    const p = serveProcess(["--repo", repo, "--port", "0"], { CONFIGSERVER_FAULT_RUN_AT: "planned", CONFIGSERVER_FAULT_RUN: JSON.stringify([process.execPath, person, edited, repo]) });
     t.teardown(() => p.child.kill("SIGKILL"));
     const url = await p.url();
     const r = await client(url).updateConfig({ config_detail: { config_name: "x", content: "by the API\n" } });

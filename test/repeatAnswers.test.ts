@@ -1,6 +1,6 @@
 // A repeat (the same bytes as an agent's last request but for the request id, and v2's sequence
 // number) is answered from memory (src/protocols/repeats.ts), its echoed id copied from the
-// request's bytes (route.ts PreEncoded.fromWire) and its x-log-requestid decided in the same pass
+// request's bytes (src/protocols/preEncoded.ts, fromWire) and its x-log-requestid decided in the same pass
 // over them. Whatever path answers, the bytes must be what encoding the whole answer gives, for
 // every kind of request id, on every protocol, the shared alpha/v1 path included.
 import { rmSync } from "node:fs";
@@ -29,7 +29,7 @@ const IDS: readonly [what: string, id: string][] = [
   ["empty (no field 1)", ""],
 ];
 
-/** The x-log-requestid the server gives `id` (route.ts headerId): the id itself when it is short header text. */
+/** The x-log-requestid the server gives `id` (src/protocols/requestId.ts, headerId): the id itself when it is short header text. */
 function expectedHeader(t: { is(a: unknown, b: unknown, m?: string): void; regex(a: string, r: RegExp, m?: string): void }, header: string | string[] | undefined, id: string, what: string): void {
   const text = id.length > 0 && id.length <= 128 && [...id].every((c) => c === "\t" || (c >= " " && c !== "\u007f" && c <= "\u00ff"));
   if (text) t.is(header, id, `${what}: x-log-requestid`);

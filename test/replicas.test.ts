@@ -3,6 +3,7 @@ import test from "ava";
 import { client, num, pb, send } from "./helpers/client.ts";
 import { git } from "./helpers/git.ts";
 import { getJson, pick, startReplicas, type Replica } from "./helpers/replicas.ts";
+import { seededRandom } from "./helpers/seeded.ts";
 import { bareRemote, commitFiles, configYaml, groupYaml } from "./helpers/repo.ts";
 import { startRedis } from "./helpers/redis.ts";
 import { waitFor } from "./helpers/server.ts";
@@ -55,17 +56,18 @@ test.serial("agents of every protocol on random replicas: ListAgents, the agents
   const redis = await startRedis(t);
   const { url } = bareRemote(initial());
   const replicas = await startReplicas(t, url, redis.url);
+  const random = seededRandom(t, "REPLICAS_SEED");
   const alpha = ["alpha-1", "alpha-2", "alpha-3"].map((id, i) => new AlphaAgent(id, { env: i === 0 ? "prod" : "dev" }));
   const v2 = ["v2-1", "v2-2"].map((id) => new V2Agent(replicas[0]!.url, id, { env: "prod" }));
   t.teardown(() => v2.forEach((a) => a.cleanup()));
   // v1 agents: src/protocols/v1 has not landed on main yet (docs/deployment.md says what it shares).
   for (let round = 0; round < 3; round++) {
     for (const a of alpha) {
-      const r = await a.cycle(pick(replicas).url);
+      const r = await a.cycle(pick(replicas, random).url);
       t.is(r.status, 200);
     }
     for (const a of v2) {
-      a.pointAt(pick(replicas).url);
+      a.pointAt(pick(replicas, random).url);
       t.is((await a.cycle()).status, 200);
       a.load((name) => (a.instanceId === "v2-2" && name === "c1" ? "plugin input_file: no such directory" : undefined));
     }

@@ -220,7 +220,7 @@ test.serial("pause, resume, promote and abort through the API and the CLI do wha
   await fleet.until("app", () => agents.every((a) => fleet.held(a, "app") > 0));
   const v1 = fleet.held(agents[0]!, "app");
   const post = async (path: string, who?: string) => {
-    const r = await send(server.url, "POST", path, "", who ? { "x-configserver-author": who } : {});
+    const r = await send(server.url, "POST", path, "{}", { "content-type": "application/json", ...(who ? { "x-configserver-author": who } : {}) });
     return { status: r.status, body: JSON.parse(Buffer.from(r.body).toString("utf8")) as RolloutJson & { message: string } };
   };
 

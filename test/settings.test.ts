@@ -30,9 +30,12 @@ const CASES: Record<string, Case> = {
   author: three("author", ["Flag <f@example.com>", "Env <e@example.com>", "File <f@example.com>"], [{ name: "Flag", email: "f@example.com" }, { name: "Env", email: "e@example.com" }, { name: "File", email: "f@example.com" }]),
   "log-level": three("logLevel", ["debug", "warn", "error"], ["debug", "warn", "error"]),
   "body-limit": three("bodyLimit", ["1KiB", "2KiB", "3000"], [1024, 2048, 3000]),
+  "max-file-size": three("maxFileSize", ["1MiB", "2MiB", "5000"], [1024 * 1024, 2 * 1024 * 1024, 5000]),
   "request-timeout": three("requestTimeoutMs", ["1s", "2s", "500ms"], [1000, 2000, 500]),
   "agent-ttl": three("agentTtlMs", ["1m", "2m", "1h30m"], [60_000, 120_000, 5_400_000]),
   "lock-wait": three("lockWaitMs", ["200ms", "2s", "1m"], [200, 2000, 60_000]),
+  "max-config-size": three("maxConfigSize", ["64KiB", "2MiB", "1000000"], [65_536, 2_097_152, 1_000_000]),
+  secrets: three("secrets", ["strict", "warn", "strict"], ["strict", "warn", "strict"]),
   "shutdown-timeout": three("shutdownTimeoutMs", ["1s", "2s", "3s"], [1000, 2000, 3000]),
   "user-token": three("userToken", ["u-flag", "u-env", "u-file"], ["u-flag", "u-env", "u-file"]),
   "agent-token": three("agentToken", ["a-flag", "a-env", "a-file"], ["a-flag", "a-env", "a-file"]),
@@ -45,6 +48,7 @@ const CASES: Record<string, Case> = {
   "v2-long-poll": three("v2LongPollMs", ["1s", "0", "45s"], [1000, 0, 45_000]),
   registry: three("registry", ["redis://r-flag:6379/0", "memory", "redis://r-file/2"], ["redis://r-flag:6379/0", "memory", "redis://r-file/2"]),
   workers: three("workers", ["2", "auto", "3"], [2, availableParallelism(), 3]),
+  "allowed-hosts": three("allowedHosts", ["a.example.com", "B.example.com, *.lb.example.com", "*"], [["a.example.com"], ["b.example.com", "*.lb.example.com"], ["*"]]),
 };
 
 function settingsFile(values: Record<string, unknown>): string {
@@ -54,7 +58,8 @@ function settingsFile(values: Record<string, unknown>): string {
 }
 
 test("every option can be set by flag, environment and file, with flag > env > file > default", (t) => {
-  const covered = OPTIONS.filter((o) => !o.name.endsWith("-file")).map((o) => o.name);
+  // A settings-file-only option (tokens) has its own tests (tokenRoles.test.ts).
+  const covered = OPTIONS.filter((o) => !o.name.endsWith("-file") && !o.fileOnly).map((o) => o.name);
   t.deepEqual(Object.keys(CASES).sort(), covered.sort(), "a case for every option");
   for (const [name, c] of Object.entries(CASES)) {
     const base = name === "repo" ? {} : { repo: "/base" };
@@ -78,7 +83,7 @@ test("every option can be set by flag, environment and file, with flag > env > f
 test("defaults are the documented ones, and the result is frozen", (t) => {
   const { settings } = resolveSettings({ flags: { repo: "/r" }, env: {} });
   t.like(settings, {
-    host: "127.0.0.1", port: 8899, readOnly: false, logLevel: "info", bodyLimit: 4 * 1024 * 1024, requestTimeoutMs: 30_000,
+    host: "127.0.0.1", port: 8899, readOnly: false, logLevel: "info", bodyLimit: 4 * 1024 * 1024, maxFileSize: 4 * 1024 * 1024, requestTimeoutMs: 30_000,
     agentTtlMs: 600_000, lockWaitMs: 5000, shutdownTimeoutMs: 10_000, branch: "main", syncIntervalMs: 30_000, allowHistoryRewrite: false,
     userToken: undefined, agentToken: undefined, remote: undefined, webhookSecret: undefined,
     v2ConfigDetails: "heartbeat", v2LongPollMs: 20_000,
@@ -149,6 +154,15 @@ test("--workers is a number of processes or auto (one per core); 0, a fraction o
   t.deepEqual(e.problems, [`--workers: "0" is not a number of processes: an integer from 1 to 256, or auto (one per core: ${availableParallelism()} here)`]);
 });
 
+test("--allowed-hosts takes names, *.domain and *, lowercased; a port, a URL or an empty list is a problem", (t) => {
+  t.deepEqual(resolveSettings({ flags: { repo: "/r", allowedHosts: " Configs.Example.com ,*.lb.example.com" }, env: {} }).settings.allowedHosts, ["configs.example.com", "*.lb.example.com"]);
+  t.is(resolveSettings({ flags: { repo: "/r" }, env: {} }).settings.allowedHosts, undefined);
+  for (const bad of ["configs.example.com:443", "https://configs.example.com", "a b", ",", "ex*ample.com"]) {
+    const e = t.throws(() => resolveSettings({ flags: { repo: "/r", allowedHosts: bad }, env: {} }), { instanceOf: SettingsError }) as SettingsError;
+    t.regex(e.problems[0] as string, /^--allowed-hosts: /, bad);
+  }
+});
+
 test("an unknown CONFIGSERVER_ variable (a typo) is a warning, not silence", (t) => {
   const r = resolveSettings({ flags: { repo: "/r" }, env: { CONFIGSERVER_USER_TOKNE: "x", CONFIGSERVER_PORT: "1" } });
   t.deepEqual(r.warnings, ["environment variable CONFIGSERVER_USER_TOKNE is not a configserver setting; ignored"]);
@@ -205,6 +219,10 @@ test("serve --help documents every option with its default and environment varia
   t.is(r.code, 0);
   const help = r.stdout.replace(/\s+/g, " ");
   for (const o of OPTIONS) {
+    if (o.fileOnly) {
+      t.true(help.includes(`Settings file only: ${o.name}`), o.name);
+      continue;
+    }
     t.true(help.includes(`--${o.name}`), o.name);
     t.true(help.includes(envName(o.name)), envName(o.name));
     if (o.default !== undefined) t.true(help.includes(`default: ${o.default}`), `${o.name} default`);

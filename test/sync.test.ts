@@ -81,8 +81,9 @@ test("push race on the same file: answered with an error, both repositories cons
   commitFiles(person, { "configs/c1.yaml": configYaml("c1", "remote edit") });
   git(person, "push", "-q", "origin", "main");
   const r = await s.api.updateConfig({ config_detail: { config_name: "c1", content: "api edit" } });
-  t.is(r.status, 500);
-  t.is(r.body.code, "InternalServerError");
+  // A conflict, not a server error: the alpha User API's nearest code is ServerBusy (retry after reading).
+  t.is(r.status, 503);
+  t.is(r.body.code, "ServerBusy");
   t.regex(r.body.message, /Conflict: configs\/c1\.yaml changed on the remote/);
   t.is(git(s.repo, "rev-parse", "HEAD").trim(), remoteHead(bare));
   t.is(s.store.state.configs.get("c1")?.content, "remote edit");

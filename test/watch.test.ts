@@ -65,8 +65,10 @@ test("uncommitted edits are reported in /status and never served", async (t) => 
   t.deepEqual(status.dirty, ["configs/c1.yaml"]);
   t.is((await s.api.getConfig({ config_name: "c1" })).body.config_detail?.content, "v1");
   // A write must not commit a person's uncommitted edit of the same file.
+  // The reference server defines nothing for it: the alpha User API's nearest code, ServerBusy (not a server error).
   const r = await s.api.updateConfig({ config_detail: { config_name: "c1", content: "api" } });
-  t.is(r.status, 500);
+  t.is(r.status, 503);
+  t.is(r.body.code, "ServerBusy");
   t.regex(r.body.message, /uncommitted changes/);
   t.is(git(s.repo, "diff", "--name-only").trim(), "configs/c1.yaml");
 });

@@ -21,15 +21,3 @@ export function parseRegistry(text: string): RegistryChoice | string {
   if (u.search || u.hash) return "has a query or fragment; only redis://[user:password@]host[:port][/db] is understood";
   return { kind: "redis", url: s };
 }
-
-/** A registry setting without its password, for logs and /status. */
-export function redactUrl(text: string): string {
-  try {
-    const u = new URL(text);
-    if (!u.password) return text;
-    u.password = "***";
-    return u.toString();
-  } catch {
-    return text;
-  }
-}

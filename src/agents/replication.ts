@@ -1,6 +1,6 @@
 import type { AgentRecord } from "../domain/agent.ts";
 import { decodeAlarms, decodeHeartbeat, decodeReports, decodeStatistics, decodeTimes, encodeParts, encodeTimes, FULL, Part, PART_FIELDS, TIMES_WIDTH, type RecordParts } from "./agentCodec.ts";
-import type { Absorbed, AbsorbedChange, RecordContent } from "./memoryRegistry.ts";
+import type { Absorbed, AbsorbedChange, RecordContent } from "./absorbedChange.ts";
 
 /**
  * Agent changes as the processes of one server (--workers) send them to each other: the primary

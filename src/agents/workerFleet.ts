@@ -1,6 +1,6 @@
 import type { AgentRecord } from "../domain/agent.ts";
 import type { AgentRegistry, FleetViewStatus } from "../domain/registry.ts";
-import type { Absorbed, AbsorbedChange } from "./memoryRegistry.ts";
+import type { Absorbed, AbsorbedChange } from "./absorbedChange.ts";
 import { absorbBatch, wholeBatch, type ChangeBatch } from "./replication.ts";
 import { AgentPathOf } from "./agentPathOf.ts";
 

@@ -25,7 +25,7 @@ export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
  * - snapshot: a new commit is served. resend: the primary lacks these agents; send them whole.
  * - flush: send what is pending now (a listing waits for it). metrics: this worker's metrics.
  * - shutdown: stop accepting, finish in flight within `boundMs`, exit.
- * - caughtUp: the answer to catchUp, sent after every change the primary had read before it.
+ * - fenced: the answer to fence, sent after every change the primary had read before it.
  */
 export type ToWorker =
   | { readonly t: "init"; readonly settings: WorkerSettings; readonly socketPath: string; readonly snapshot: SnapshotMessage }
@@ -36,7 +36,7 @@ export type ToWorker =
   | { readonly t: "flush"; readonly n: number }
   | { readonly t: "metrics"; readonly n: number }
   | { readonly t: "shutdown"; readonly boundMs: number }
-  | { readonly t: "caughtUp"; readonly n: number };
+  | { readonly t: "fenced"; readonly n: number };
 
 /**
  * Worker → primary.
@@ -46,8 +46,9 @@ export type ToWorker =
  * - served: it serves this commit. stale: a snapshot change came for another commit than its own.
  * - flushed / metrics: the answers to flush and metrics.
  * - bye: the last message before it exits (sent so that it exits only once the others are written).
- * - catchUp: a request named an agent this worker does not know; answered caughtUp once every
- *   change read before it has been passed on (RouteOptions.catchUp).
+ * - fence: a request named an agent this worker does not know; answered `fenced` once every
+ *   change the primary read before it has been passed on to this worker (the request is then
+ *   handled again).
  */
 export type FromWorker =
   | { readonly t: "ready" }
@@ -60,4 +61,4 @@ export type FromWorker =
   | { readonly t: "flushed"; readonly n: number; readonly report: WorkerReport }
   | { readonly t: "metrics"; readonly n: number; readonly metrics: MetricsJson }
   | { readonly t: "bye" }
-  | { readonly t: "catchUp"; readonly n: number };
+  | { readonly t: "fence"; readonly n: number };

@@ -51,7 +51,7 @@ export async function runImport(o: ImportOptions, progress: (line: string) => vo
     // Nothing is created for a dry run: a missing or empty folder is planned against as an empty repository.
     const existing = existsSync(join(o.repo, ".git"));
     if (!existing && existsSync(o.repo) && readdirSync(o.repo).length > 0) throw new CliError(`${o.repo} is not empty and not a git repository: point --repo at a git repository, or at a new or empty directory`);
-    const store = existing ? await RepoStore.open(o.repo, { author: DEFAULTS.author, lockWaitMs: DEFAULTS.lockWaitMs }) : undefined;
+    const store = existing ? await RepoStore.open(o.repo, { author: DEFAULTS.author, lockWaitMs: DEFAULTS.lockWaitMs, contentLimits: { maxConfigSize: DEFAULTS.maxConfigSize, secrets: DEFAULTS.secrets } }) : undefined;
     const state = store?.state ?? new RepoState("", 0, 0, [], []);
     plan = planImport(state, source);
     await store?.close();
@@ -60,7 +60,7 @@ export async function runImport(o: ImportOptions, progress: (line: string) => vo
   } else {
     progress(`Writing into ${o.repo}…`);
     const author = existsSync(join(o.repo, ".git")) ? await configuredAuthor(o.repo) : undefined;
-    const store = await RepoStore.open(o.repo, { author: author ?? DEFAULTS.author, lockWaitMs: DEFAULTS.lockWaitMs });
+    const store = await RepoStore.open(o.repo, { author: author ?? DEFAULTS.author, lockWaitMs: DEFAULTS.lockWaitMs, contentLimits: { maxConfigSize: DEFAULTS.maxConfigSize, secrets: DEFAULTS.secrets } });
     try {
       let planned: ImportPlan | undefined;
       const result = await store.write((state) => (planned = planImport(state, source)));

@@ -19,7 +19,8 @@ async function request(o: RolloutCliOptions & { server: string }, method: string
   const headers: Record<string, string> = { ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), ...(o.author ? { "x-configserver-author": o.author } : {}) };
   let res: Response;
   try {
-    res = await fetch(url, { method, headers });
+    // An action has no parameters: an empty JSON object, as the API's writes take JSON.
+    res = await fetch(url, method === "POST" ? { method, headers: { ...headers, "content-type": "application/json" }, body: "{}" } : { method, headers });
   } catch (e) {
     throw new CliError(`could not reach ${url}: ${(e as Error).message}`);
   }

@@ -9,6 +9,9 @@ import { Git } from "../store/git.ts";
 import { notForV2Warnings } from "../store/notForV2Warnings.ts";
 import { readRepoContent, STATE_DIRS, type RepoContent } from "../store/repoContent.ts";
 import { readWorkingTree } from "../store/workingTree.ts";
+import { DEFAULTS } from "../settings/options.ts";
+import { PARSERS } from "../settings/valueParsers.ts";
+import type { ContentLimits } from "../store/contentCheck.ts";
 import { CliError } from "./cliError.ts";
 
 export interface ValidateOptions {
@@ -19,6 +22,12 @@ export interface ValidateOptions {
   readonly head?: string;
   /** Write the Markdown preview here instead of stdout. */
   readonly previewFile?: string;
+  /** The largest state file read (the server's --max-file-size); larger ones are problems. */
+  readonly maxFileSize?: number;
+  /** As the server's --max-config-size (a size such as 1MiB); default the server's. */
+  readonly maxConfigSize?: string;
+  /** As the server's --secrets; default the server's. */
+  readonly secrets?: string;
 }
 
 export interface ValidateResult {
@@ -32,23 +41,27 @@ export interface ValidateResult {
 /** Checks DIR (working tree, or a commit) with the server's own validation; optionally previews the change. */
 export async function runValidate(dir: string, o: ValidateOptions): Promise<ValidateResult> {
   if (o.previewFile && !o.base) throw new CliError("--preview-file needs --base REV: the preview shows what DIR changes relative to that revision (e.g. --base origin/main)");
+  const limits = contentLimits(o);
   checkFolder(dir);
   const git = new Git(dir);
   if ((o.base || o.head) && !(await git.test(["rev-parse", "--git-dir"]))) {
     throw new CliError(`${dir} is not in a git repository: --base and --head compare commits, so they need one (a CI checkout, or a clone)`);
   }
-  const files = o.head ? await revision(() => readCommitTree(git, o.head as string)) : await readWorkingTree(dir);
+  const read = o.head ? await revision(() => readCommitTree(git, o.head as string, o.maxFileSize)) : await readWorkingTree(dir, o.maxFileSize);
+  const files = read.files;
   // An empty result from a wrong folder must not pass CI as "ok: 0 config(s)".
-  if (![...files.keys()].some((p) => STATE_DIRS.some((d) => p.startsWith(`${d}/`))) && !hasStateFolder(dir, o.head)) {
+  if (![...files.keys()].some((p) => STATE_DIRS.some((d) => p.startsWith(`${d}/`))) && read.problems.length === 0 && !hasStateFolder(dir, o.head)) {
     throw new CliError(`${dir} is not a config repository: it has none of the folders ${STATE_DIRS.map((d) => `${d}/`).join(", ")}${o.head ? ` at ${o.head}` : ""}. Pass the repository's top folder (\`configserver init DIR\` creates one from the template).`);
   }
-  const content = readRepoContent(files);
+  const checked = readRepoContent(files, limits);
+  // Links and oversize files were not read: their problems come first, with the content's.
+  const content: RepoContent = read.problems.length === 0 ? checked : { ...checked, problems: [...read.problems, ...checked.problems] };
   const counts = { configs: content.configs.length, instanceConfigs: content.instanceConfigs.length, groups: content.groups.length };
-  const warnings = notForV2Warnings(files, content);
+  const warnings = [...content.warnings, ...notForV2Warnings(files, content, limits)];
   let preview: ValidateResult["preview"];
   if (o.base) {
     const baseCommit = await revision(() => resolveCommit(git, o.base as string));
-    const base = readRepoContent(await readCommitTree(git, baseCommit));
+    const base = readRepoContent((await readCommitTree(git, baseCommit, o.maxFileSize)).files, limits);
     const changes = diffRepoContent(base, { ...content, files: new Set(files.keys()) });
     const headLabel = o.head ? `${o.head} (${(await resolveCommit(git, o.head)).slice(0, 12)})` : "working tree";
     const markdown = renderPreview(changes, { baseLabel: `${o.base} (${baseCommit.slice(0, 12)})`, headLabel, problems: content.problems, warnings, counts });
@@ -63,6 +76,15 @@ export async function runValidate(dir: string, o: ValidateOptions): Promise<Vali
   if (preview && o.previewFile) await writeFile(o.previewFile, preview.markdown);
   else if (preview && o.format !== "json") output += "\n" + preview.markdown;
   return { content, warnings, output, ...(preview ? { preview } : {}) };
+}
+
+/** The content checks' settings: the flags, else the server's defaults (the option table). */
+function contentLimits(o: ValidateOptions): ContentLimits {
+  const size = o.maxConfigSize === undefined ? { value: DEFAULTS.maxConfigSize } : PARSERS.size(o.maxConfigSize);
+  if ("problem" in size) throw new CliError(`--max-config-size ${JSON.stringify(o.maxConfigSize)} ${size.problem}`);
+  const secrets = o.secrets ?? DEFAULTS.secrets;
+  if (secrets !== "warn" && secrets !== "strict") throw new CliError(`--secrets must be warn or strict, got ${JSON.stringify(secrets)}`);
+  return { maxConfigSize: size.value, secrets };
 }
 
 function checkFolder(dir: string): void {

@@ -3,6 +3,7 @@ import { readdirSync, statSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { envName, OPTIONS, type OptionSpec } from "../settings/options.ts";
 import { CONFIG_ENV, describeSettings, resolveSettings, SettingsError } from "../settings/resolveSettings.ts";
+import { guardRejections } from "../crashGuard.ts";
 import { selfCommand } from "./selfCommand.ts";
 import { startupFailure } from "./startupFailure.ts";
 
@@ -23,6 +24,7 @@ export function addServeCommand(program: Command): void {
     .description("serve the config repository to agents and operators")
     .option("--config <file>", `read settings from this YAML file (keys are the option names below, e.g. "port: 8899"; env ${CONFIG_ENV})`);
   for (const o of OPTIONS) {
+    if (o.fileOnly) continue;
     if (o.kind === "bool") {
       cmd.addOption(new Option(`--${o.name}`, helpLine(o)));
       cmd.addOption(new Option(`--no-${o.name}`, `turn --${o.name} off (overrides the environment and the settings file)`));
@@ -34,11 +36,13 @@ export function addServeCommand(program: Command): void {
 Precedence: flags > environment (CONFIGSERVER_*) > settings file (--config) > defaults.
 Durations: 500ms, 30s, 10m, 1h30m (0 = off where allowed). Sizes: 4MiB, 512KiB, 1MB, or bytes.
 Relative paths in a settings file are relative to that file. All problems are reported at once.
+Settings file only: tokens (named user tokens with roles; docs/security.md).
 Endpoints: GET / (this server), GET /healthz, GET /readyz, GET /metrics (no token); GET /status, GET /api/v1/agents[/ID] (user token).
 Exit status: 0 after SIGTERM/SIGINT; 2 when it cannot start (settings, repository, address): the reason is printed to stderr.`);
   cmd.action(async (flags: Record<string, unknown>) => {
     // A worker of --workers N (node:cluster starts this same command): its primary sends the settings.
     if (cluster.isWorker) {
+      guardRejections(() => undefined);
       const { runWorker } = await import("../cluster/worker.ts");
       return runWorker();
     }
@@ -54,6 +58,7 @@ Exit status: 0 after SIGTERM/SIGINT; 2 when it cannot start (settings, repositor
     // Loaded here, not at the top: `--help` and the other commands do not need the server.
     const [{ createLogger, flushLogger }, { startServer }, { startPrimary }] = await Promise.all([import("../logger.ts"), import("../server.ts"), import("../cluster/primary.ts")]);
     const logger = createLogger(settings.logLevel);
+    guardRejections(() => logger);
     for (const w of warnings) logger.warn(w);
     logger.info({ settings: describeSettings(settings), sources }, "settings");
     const created = settings.remote === undefined && isNewFolder(settings.repo);

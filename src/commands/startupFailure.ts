@@ -1,4 +1,5 @@
 import type { Settings } from "../settings/options.ts";
+import { redactSecrets } from "../store/redact.ts";
 
 const where = (s: Pick<Settings, "host" | "port">) => `${s.host.includes(":") ? `[${s.host}]` : s.host}:${s.port}`;
 
@@ -20,7 +21,7 @@ export function startupFailure(err: unknown, s: Pick<Settings, "host" | "port" |
     case "ENOTFOUND":
       return `cannot listen on ${where(s)}: ${s.host} is not an address of this machine\nuse --host 127.0.0.1 (this machine only) or --host 0.0.0.0 (every interface)`;
   }
-  const lines = (e?.message ?? String(err)).trim().split("\n").filter((l) => l.trim() !== "");
+  const lines = redactSecrets(e?.message ?? String(err)).trim().split("\n").filter((l) => l.trim() !== "");
   const text = lines.slice(0, 2).join("\n");
   return text.includes(s.repo) ? `cannot start: ${text}` : `cannot start with the repository ${s.repo}: ${text}`;
 }

@@ -4,7 +4,10 @@
  * per-config reports.
  */
 
-export type AgentProtocol = "alpha" | "v1" | "v2";
+export type AgentProtocol = "alpha" | "v1" | "v2" | "opamp";
+
+/** Whether the protocol's agents say how applying a config went (APPLYING/APPLIED/FAILED), not only which version they hold. */
+export const reportsApplyStatus = (protocol: AgentProtocol): boolean => protocol === "v2" || protocol === "opamp";
 
 /**
  * An agent's tags as its protocol sends them. alpha and v2 tags are named ({name: value}); v1
@@ -15,8 +18,6 @@ export interface AgentTags {
   /** v1 only: the tag values, names unknown. */
   readonly values?: readonly string[] | undefined;
 }
-
-export const NO_TAGS: AgentTags = Object.freeze({ named: Object.freeze({}) });
 
 /** How applying a config went, as v2 reports it (alpha and v1 report versions only: UNSET). */
 export const ApplyStatus = { UNSET: 0, APPLYING: 1, APPLIED: 2, FAILED: 3 } as const;
@@ -97,11 +98,11 @@ export interface AgentRecord {
    */
   readonly sequenceNum?: number | undefined;
   /**
-   * The protocol layer's note of the agent's last requests (src/protocols/repeats.ts), kept on the
-   * record rather than in a table beside it: a repeat then costs one lookup of the agent, whose
-   * entry is cold in the CPU's caches at tens of thousands of agents. Nothing else reads it.
+   * A slot the registry makes (undefined) with the record and drops with it, and never reads: the
+   * agent path's note of the agent's last requests. Read and written only through the answer
+   * cache's port (src/protocols/answerCache.ts, memoOf/keepMemo).
    */
-  repeatMemo?: unknown;
+  readonly repeatMemo?: unknown;
 }
 
 /** Heartbeat interval assumed when the agent does not say (LoongCollector's default). */
@@ -114,7 +115,7 @@ export function isLate(record: AgentRecord, nowMs: number): boolean {
   return nowMs - record.latestHeartbeatTime * 1000 > 3 * interval * 1000;
 }
 
-/** running_details as ListAgents shows them (PROTOCOL.md §6): CPU with 6 decimals, Memory, then extras. */
+/** running_details as ListAgents shows them: CPU with 6 decimals, Memory, then extras. */
 export function runningDetails(stats: Statistics | undefined): Record<string, string> {
   if (!stats) return {};
   return { ...stats.extras, CPU: stats.cpu.toFixed(6), Memory: stats.memory };

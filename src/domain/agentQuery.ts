@@ -2,9 +2,9 @@ import { ApplyStatus, isLate, type AgentProtocol, type AgentRecord } from "./age
 import { DomainError } from "./errors.ts";
 import { addressSelectorsIn, groupMatches, matchKey } from "./matching.ts";
 import type { RepoState } from "./repoState.ts";
-import { CONFIG_STATES, findReport, standing, targets, type ConfigState } from "./rollout.ts";
+import { appliedList, CONFIG_STATES, findReport, standing, targets, type ConfigState } from "./rollout.ts";
 import type { GroupSpec } from "./types.ts";
-const PROTOCOLS: readonly AgentProtocol[] = ["alpha", "v1", "v2"];
+const PROTOCOLS: readonly AgentProtocol[] = ["alpha", "v1", "v2", "opamp"];
 
 /** A filtered, paged listing of agents (GET /api/v1/agents). Every condition given must hold. */
 export interface AgentQuery {
@@ -108,7 +108,7 @@ export function agentFilter(query: AgentQuery, state: RepoState, now: number): (
     if (config && query.configState !== undefined) {
       const key = `${hb.protocol}${state.matchKey(a.tagsKey, hb.attributes)}`;
       let t = targeted.get(key);
-      if (t === undefined) targeted.set(key, (t = targets(config, hb.protocol, state.applied(a.tagsKey, hb.tags, hb.attributes).configs)));
+      if (t === undefined) targeted.set(key, (t = targets(config, hb.protocol, appliedList(state.applied(a.tagsKey, hb.tags, hb.attributes), "pipeline", hb.protocol))));
       if (!t || standing(hb.protocol, findReport(a.pipelines, config.name), config.version) !== query.configState) return false;
     }
     return true;

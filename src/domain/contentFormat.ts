@@ -25,16 +25,58 @@ export interface ContentProblem {
  */
 export type ContentCheck = (content: string, declared: ContentFormat | undefined) => ContentProblem | undefined;
 
-// A line that decides nothing: blank, a comment, a YAML directive (%YAML) or a document marker.
-const NEUTRAL = /^[ \t]*(#.*)?$|^%|^(---|\.\.\.)[ \t]*$/;
-// `key:` then a space, a tab or the end of the line: how every YAML mapping starts. The key is
-// quoted, or plain text not starting with a YAML indicator (- ? : , [ ] { } # & * ! | > ' " % @ `).
-const KEY_LINE = /^[ \t]*(?:"[^"]*"|'[^']*'|[^\s\-?:,[\]{}#&*!|>'"%@`][^\n]*?)[ \t]*:(?:[ \t]|$)/;
+/** Whether only spaces and tabs stand in `line` from `from` on. */
+const blankFrom = (line: string, from: number) => {
+  for (let i = from; i < line.length; i++) if (line[i] !== " " && line[i] !== "\t") return false;
+  return true;
+};
+
+/** A line that decides nothing: blank, a comment, a YAML directive (%YAML) or a document marker. */
+function isNeutral(line: string): boolean {
+  let i = 0;
+  while (line[i] === " " || line[i] === "\t") i++;
+  if (i === line.length || line[i] === "#" || line.startsWith("%")) return true;
+  return (line.startsWith("---") || line.startsWith("...")) && blankFrom(line, 3);
+}
+
+/** A character a plain (unquoted) YAML key may start with: not white space, not a YAML indicator. */
+const PLAIN_START = /[^\s\-?:,[\]{}#&*!|>'"%@`]/;
+
+/**
+ * Whether a line is `key:` then a space, a tab or the end of the line: how every YAML mapping
+ * starts. The key is quoted, or plain text not starting with a YAML indicator. A scan, not a
+ * regular expression: content is untrusted and unbounded, and the pattern this replaces
+ * backtracked on a line of spaces (quadratic: 80,000 spaces froze the server for seconds).
+ */
+export function isKeyLine(line: string): boolean {
+  let i = 0;
+  while (line[i] === " " || line[i] === "\t") i++;
+  const first = line[i];
+  if (first === undefined) return false;
+  const colonAt = (from: number) => {
+    for (let j = line.indexOf(":", from); j >= 0; j = line.indexOf(":", j + 1)) {
+      const next = line[j + 1];
+      if (next === undefined || next === " " || next === "\t") return j;
+    }
+    return -1;
+  };
+  if (first === '"' || first === "'") {
+    const close = line.indexOf(first, i + 1);
+    if (close < 0) return false;
+    let j = close + 1;
+    while (line[j] === " " || line[j] === "\t") j++;
+    const next = line[j + 1];
+    return line[j] === ":" && (next === undefined || next === " " || next === "\t");
+  }
+  // A plain key: any ": " after its first character ends it.
+  return PLAIN_START.test(first) && colonAt(i + 1) >= 0;
+}
 
 /**
  * The rule for "meant as a pipeline": a declared format wins; without one, the first line that
  * is not blank, a `#` comment, a `%` directive or a `---`/`...` marker decides: it starts with
  * `{` (a JSON object or a YAML flow mapping) or is a `key:` line → yaml; anything else → text.
+ * Linear in the content: each line is looked at once, by scans (no regular expression).
  */
 export function contentFormat(content: string, declared?: ContentFormat): ContentFormat {
   if (declared !== undefined) return declared;
@@ -42,8 +84,8 @@ export function contentFormat(content: string, declared?: ContentFormat): Conten
   while (start <= content.length) {
     let end = content.indexOf("\n", start);
     if (end < 0) end = content.length;
-    const line = content.slice(start, end).replace(/\r$/, "");
-    if (!NEUTRAL.test(line)) return line.trimStart().startsWith("{") || KEY_LINE.test(line) ? "yaml" : "text";
+    const line = content.charCodeAt(end - 1) === 13 && end > start ? content.slice(start, end - 1) : content.slice(start, end);
+    if (!isNeutral(line)) return line.trimStart().startsWith("{") || isKeyLine(line) ? "yaml" : "text";
     start = end + 1;
   }
   return "text";

@@ -45,8 +45,8 @@ export interface AgentRegistry {
    * The agent sent what it sent last, and it was recorded then: its heartbeat (`REPEATED.HEARTBEAT`)
    * and/or its reports (`REPEATED.REPORTS`) are unchanged, only their times move (and the v2
    * sequence number, when given). What heartbeat() and reportConfigs() with the same values would
-   * do, for a protocol that knows they are the same without decoding them again. The agent must
-   * be live (get() returns it).
+   * do, for a protocol that knows they are the same without decoding them again (the agent path's
+   * repeat cache: src/protocols/answerCache.ts). The agent must be live (get() returns it).
    */
   repeated(agentId: string, parts: number, sequenceNum?: number): void;
   /**

@@ -2,9 +2,11 @@ import type { AgentTags } from "./agent.ts";
 import { addressSelectorsIn, groupMatches, matchKey, type AgentAddress } from "./matching.ts";
 import { NO_OVERLAY, type RolloutOverlay } from "./rolloutOverlay.ts";
 import type { RolloutPolicy } from "./rolloutPolicy.ts";
+import { isOpampConfig } from "./opampConfigs.ts";
 import { DEFAULT_GROUP, DEFAULT_GROUP_DESCRIPTION, type ConfigRecord, type GroupSpec, type InstanceConfigRecord } from "./types.ts";
 import { byName } from "./names.ts";
 
+const NO_CONFIGS: readonly ConfigRecord[] = Object.freeze([]);
 /**
  * The applied-lists cache is keyed by the agent's tag set, which agents choose: it is bounded by
  * entries and by the bytes of the keys, so unauthenticated requests with huge tag sets cannot
@@ -15,10 +17,15 @@ const MAX_CACHED_KEY_BYTES = 8 * 1024 * 1024;
 /** Agents whose wave bits are remembered while rollouts run (past it the memory starts again). */
 const MAX_WAVE_BITS = 500_000;
 
-/** What one tag set receives: pipeline configs and instance configs, each sorted by name. */
+/**
+ * What one tag set receives, each list sorted by name: LoongCollector agents (alpha, v1, v2) take
+ * `configs` and `instances`, OpAMP agents take `opamp` (the configs saying `agent_type: opamp`,
+ * which never go to the others).
+ */
 export interface Applied {
   readonly configs: readonly ConfigRecord[];
   readonly instances: readonly InstanceConfigRecord[];
+  readonly opamp: readonly ConfigRecord[];
 }
 
 /**
@@ -69,7 +76,8 @@ export class RepoState {
     this.sortedGroups = Object.freeze([...this.groups.values()].sort(byName));
     this.addressSelectors = Object.freeze(addressSelectorsIn(this.sortedGroups));
     const notMappings: { name: string; kind: "pipeline" | "instance"; problem: string }[] = [];
-    for (const c of this.sortedConfigs) if (c.notMapping !== undefined) notMappings.push({ name: c.name, kind: "pipeline", problem: c.notMapping });
+    // OpAMP configs never go to v2 agents, mapping or not: not listed.
+    for (const c of this.sortedConfigs) if (c.notMapping !== undefined && !isOpampConfig(c)) notMappings.push({ name: c.name, kind: "pipeline", problem: c.notMapping });
     for (const c of this.sortedInstanceConfigs) if (c.notMapping !== undefined) notMappings.push({ name: c.name, kind: "instance", problem: c.notMapping });
     this.notMappings = Object.freeze(notMappings);
   }
@@ -153,7 +161,7 @@ export class RepoState {
     const pick = <T extends { name: string }>(wanted: Set<string>, from: ReadonlyMap<string, T>): readonly T[] =>
       Object.freeze([...wanted].map((n) => from.get(n)).filter((c): c is T => c !== undefined).sort(byName));
     const setKey = key === tagsSetKey ? undefined : matched.join("\0");
-    const applied: Applied = (setKey !== undefined ? this.appliedBySet.get(setKey) : undefined) ?? Object.freeze({ configs: pick(names, this.configs), instances: pick(instanceNames, this.instanceConfigs) });
+    const applied: Applied = (setKey !== undefined ? this.appliedBySet.get(setKey) : undefined) ?? split(pick(names, this.configs), pick(instanceNames, this.instanceConfigs));
     if (this.appliedCache.size >= MAX_CACHED_TAG_SETS || this.cachedKeyBytes + key.length > MAX_CACHED_KEY_BYTES) {
       this.appliedCache.clear();
       this.appliedBySet.clear();
@@ -184,4 +192,17 @@ export class RepoState {
 
 export function implicitDefaultGroup(): GroupSpec {
   return { name: DEFAULT_GROUP, description: DEFAULT_GROUP_DESCRIPTION, tags: [], configs: [] };
+}
+
+/**
+ * An applied list split by fleet: configs that say `agent_type: opamp` go to OpAMP agents only,
+ * every other config to LoongCollector agents only.
+ */
+function split(all: readonly ConfigRecord[], instances: readonly InstanceConfigRecord[]): Applied {
+  const opamp = all.some(isOpampConfig);
+  return Object.freeze({
+    configs: opamp ? Object.freeze(all.filter((c) => !isOpampConfig(c))) : all,
+    instances,
+    opamp: opamp ? Object.freeze(all.filter(isOpampConfig)) : NO_CONFIGS,
+  });
 }

@@ -1,5 +1,5 @@
-import { ApplyStatus, type AgentProtocol, type AgentRecord, type ConfigKind, type ConfigReport } from "./agent.ts";
-import type { RepoState } from "./repoState.ts";
+import { ApplyStatus, reportsApplyStatus, type AgentProtocol, type AgentRecord, type ConfigKind, type ConfigReport } from "./agent.ts";
+import type { Applied, RepoState } from "./repoState.ts";
 
 /** How the served version of one config has reached the agents it targets. */
 export interface Rollout {
@@ -10,9 +10,9 @@ export interface Rollout {
   readonly versionCommit: string;
   /** Live agents that the served commit applies the config to. */
   readonly targeted: number;
-  /** Run the served version (v2: reported APPLIED; alpha and v1, which report no status: report it). */
+  /** Run the served version (v2 and OpAMP: reported APPLIED; alpha and v1, which report no status: report it). */
   readonly applied: number;
-  /** v2 agents that have the served version but have not said it loaded (APPLYING, or no status). */
+  /** v2 and OpAMP agents that have the served version but have not said it loaded (APPLYING, or no status). */
   readonly applying: number;
   /** Agents that report the served version FAILED. */
   readonly failed: number;
@@ -37,7 +37,13 @@ export function standing(protocol: AgentProtocol, report: ConfigReport | undefin
   if (report === undefined || report.version === -1) return "notReported";
   if (report.version !== servedVersion) return "older";
   if (report.status === ApplyStatus.FAILED) return "failed";
-  return protocol !== "v2" || report.status === ApplyStatus.APPLIED ? "applied" : "applying";
+  return !reportsApplyStatus(protocol) || report.status === ApplyStatus.APPLIED ? "applied" : "applying";
+}
+
+/** The list of `kind` an agent of `protocol` receives from what its tag set is applied (OpAMP agents: the `agent_type: opamp` configs). */
+export function appliedList(applied: Applied, kind: ConfigKind, protocol: AgentProtocol): readonly { readonly name: string }[] {
+  if (protocol === "opamp") return kind === "pipeline" ? applied.opamp : [];
+  return kind === "pipeline" ? applied.configs : applied.instances;
 }
 
 /** Whether the served config goes to agents with these applied lists (v2 agents: only mappings). */
@@ -78,7 +84,7 @@ export function rolloutOf(state: RepoState, kind: ConfigKind, name: string, agen
     let t = targetedSets.get(key);
     if (t === undefined) {
       const a = state.applied(agent.tagsKey, hb.tags, hb.attributes);
-      targetedSets.set(key, (t = targets(config, hb.protocol, kind === "pipeline" ? a.configs : a.instances)));
+      targetedSets.set(key, (t = targets(config, hb.protocol, appliedList(a, kind, hb.protocol))));
     }
     if (!t) continue;
     targeted++;

@@ -101,7 +101,7 @@ export class RolloutOverlay {
   }
 
   /** The lists an agent with these `bits` is served, from the snapshot's lists for its tags. */
-  apply<L extends Listed>(base: L, bits: string): { configs: readonly ConfigRecord[]; instances: readonly InstanceConfigRecord[] } {
+  apply<L extends Listed>(base: L, bits: string): L {
     let configs = base.configs;
     let instances = base.instances;
     const swap = (e: RollingConfig, bit: string | undefined) => {
@@ -113,7 +113,8 @@ export class RolloutOverlay {
     };
     this.byWaves.forEach((e, i) => swap(e, bits[i]));
     for (const e of this.pinned) swap(e, "0");
-    return { configs, instances };
+    // Other lists (OpAMP agents' configs, which are not staged) as the commit has them.
+    return { ...base, configs, instances };
   }
 
   /** The record of config `name` at `version` when a rollout serves that past version, else undefined. */

@@ -7,6 +7,8 @@ import { DEFAULT_GROUP, type ConfigRecord, type ConfigSpec, type GroupSpec, type
 /** One file-level effect of a User API write; the store turns it into a file change. */
 export type Change =
   | { readonly kind: "putConfig"; readonly config: ConfigSpec }
+  /** A config file put back exactly as it was (`text`); `keeps`: the served version's commit, when that is its content. */
+  | { readonly kind: "restoreConfig"; readonly config: ConfigSpec; readonly text: string; readonly keeps?: string }
   | { readonly kind: "deleteConfig"; readonly name: string }
   | { readonly kind: "putGroup"; readonly group: GroupSpec }
   | { readonly kind: "deleteGroup"; readonly name: string };
@@ -84,7 +86,7 @@ export function planDeleteGroup(state: RepoState, name: string): WritePlan {
   rule("agent group", name);
   const old = group(state, name);
   if (old.configs.length > 0) {
-    throw new DomainError("InternalServerError", `Agent group ${name} was applied to some configs, cannot be deleted.`);
+    throw new DomainError("Conflict", `Agent group ${name} was applied to some configs, cannot be deleted.`, "InternalServerError");
   }
   return { changes: [{ kind: "deleteGroup", name }], message: `Delete agent group ${name}` };
 }
@@ -135,7 +137,7 @@ export function planDeleteConfig(state: RepoState, name: string): WritePlan {
   rule("config", name);
   config(state, name);
   if (state.groupsApplying(name).length > 0) {
-    throw new DomainError("InternalServerError", `Config ${name} was applied to some agent groups, cannot be deleted.`);
+    throw new DomainError("Conflict", `Config ${name} was applied to some agent groups, cannot be deleted.`, "InternalServerError");
   }
   return { changes: [{ kind: "deleteConfig", name }], message: `Delete config ${name}` };
 }

@@ -2,14 +2,14 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import { BEARER_CHALLENGE, refusal, tokenCheck } from "./auth.ts";
 import { readBody, type BodyError } from "./bodyReader.ts";
 import { Deadlines, type Deadline } from "./deadlines.ts";
+import { bodyRefusal, type Endpoint, type Outcome } from "./endpoint.ts";
 import type { Observer } from "./observe.ts";
 import { RequestHeaders } from "./requestHeaders.ts";
-import { acceptsJsonType, bodyRefusal, isJsonType, type CompiledRoute, type Outcome } from "./route.ts";
 import { timeoutMessage } from "./timeout.ts";
 
 export interface AgentListenerOptions {
   /** Exact request URL (the route's path, and the path with a trailing slash) → its route. */
-  readonly routes: ReadonlyMap<string, CompiledRoute>;
+  readonly routes: ReadonlyMap<string, Endpoint>;
   /** Required as `Authorization: Bearer <token>` when set. */
   readonly agentToken?: string | undefined;
   /** Answer RequestTimeout after this long; 0 = never. */
@@ -35,10 +35,10 @@ class Exchange implements Deadline {
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
-    readonly route: CompiledRoute,
+    readonly route: Endpoint,
     readonly started: number,
-    readonly jsonBody: boolean,
-    readonly acceptsJson: boolean,
+    readonly contentType: string | undefined,
+    readonly accept: string | undefined,
   ) {}
 }
 
@@ -100,10 +100,10 @@ export function agentListener(options: AgentListenerOptions, next: RequestListen
       })
     : undefined;
 
-  const answer = (x: Exchange, error: BodyError | undefined, body: Buffer | undefined) => {
+  const bodyRead = (x: Exchange, error: BodyError | undefined, body: Buffer | undefined) => {
     try {
       if (error !== undefined) return finish(x, bodyRefusal(x.route, x.req, error));
-      const o = x.route.answerNow(x.req, body as Buffer, x.jsonBody, x.acceptsJson);
+      const o = x.route.answer(x.req, body as Buffer, x.contentType, x.accept);
       if (o instanceof Promise) o.then((v) => finish(x, v), (e: unknown) => failed(x, e));
       else finish(x, o);
     } catch (e) {
@@ -116,12 +116,12 @@ export function agentListener(options: AgentListenerOptions, next: RequestListen
     if (route === undefined || req.method !== route.methods[0]) return next(req, res);
     const started = performance.now();
     const h = headers.scan(req.rawHeaders);
-    const x = new Exchange(req, res, route, started, isJsonType(h.contentType), acceptsJsonType(h.accept));
+    const x = new Exchange(req, res, route, started, h.contentType, h.accept);
     if (tokenOk !== undefined && !tokenOk(h.authorization || undefined)) {
       res.setHeader("www-authenticate", BEARER_CHALLENGE);
       return finish(x, route.refuse(req, "Unauthorized", refusal("agent", h.authorization || undefined)));
     }
     deadlines?.add(x, started);
-    readBody(req, route.bodyLimit, h.contentLength, (error, body) => answer(x, error, body));
+    readBody(req, route.bodyLimit, h.contentLength, (error, body) => bodyRead(x, error, body));
   };
 }

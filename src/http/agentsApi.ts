@@ -2,11 +2,13 @@ import Router from "@koa/router";
 import type { Context } from "koa";
 import { APPLY_STATUS_NAMES, isLate, runningDetails, type AgentRecord, type ConfigReport } from "../domain/agent.ts";
 import { agentFilter, parseAgentQuery } from "../domain/agentQuery.ts";
+import { capabilityNames, driftOf, effectiveConfigOf, healthOf, plainExtras, remoteConfigOf } from "../domain/agentStatus.ts";
 import { DomainError } from "../domain/errors.ts";
 import { groupsOf } from "../domain/groupOps.ts";
+import { opampFiles } from "../domain/opampConfigs.ts";
 import type { AgentRegistry } from "../domain/registry.ts";
 import type { RepoState } from "../domain/repoState.ts";
-import { answer, NOT_PROTOCOL } from "./answer.ts";
+import { answerCode, NOT_PROTOCOL } from "./codeAnswer.ts";
 
 const iso = (unixSeconds: number) => (unixSeconds > 0 ? new Date(unixSeconds * 1000).toISOString() : null);
 
@@ -28,6 +30,25 @@ function summary(a: AgentRecord, now: number) {
     lastSeenAt: a.lastSeenMs ? new Date(a.lastSeenMs).toISOString() : null,
     late: isLate(a, now),
     alarmCount: a.alarms.length,
+    ...(hb?.protocol === "opamp" ? { healthy: healthOf(a)?.healthy ?? null } : {}),
+  };
+}
+
+/**
+ * What an OpAMP agent says beyond a heartbeat: capabilities, health, its remote config's status,
+ * the effective config it runs, and how that compares with what git says it should run.
+ */
+function opampDetails(a: AgentRecord, state: RepoState) {
+  const hb = a.heartbeat;
+  if (hb?.protocol !== "opamp") return {};
+  const effective = effectiveConfigOf(a);
+  const expected = opampFiles(state.commit === "" ? [] : state.applied(a.tagsKey, hb.tags).opamp);
+  return {
+    capabilities: capabilityNames(hb.capabilities ?? 0),
+    health: healthOf(a) ?? null,
+    remoteConfig: remoteConfigOf(a) ?? null,
+    effectiveConfig: effective ?? null,
+    drift: driftOf(expected, effective),
   };
 }
 
@@ -49,7 +70,8 @@ function queryParams(ctx: Context): Map<string, string[]> {
  *                            limit (default 500), after = the previous page's `next`)
  *   GET /api/v1/agents/:id   summary + attributes, the groups that select it, runningDetails,
  *                            statistics, alarms (oldest first) and the configs it reports with
- *                            their apply status
+ *                            their apply status; for OpAMP agents also capabilities, health,
+ *                            remoteConfig, effectiveConfig and drift (src/domain/agentStatus.ts)
  */
 export function agentsApiRouter(registry: AgentRegistry, store: { readonly state: RepoState }, now: () => number = Date.now): Router {
   const router = new Router();
@@ -60,7 +82,7 @@ export function agentsApiRouter(registry: AgentRegistry, store: { readonly state
       query = parseAgentQuery(queryParams(ctx));
       keep = agentFilter(query, store.state, t);
     } catch (e) {
-      if (e instanceof DomainError) return answer(ctx, NOT_PROTOCOL, e.code, e.message);
+      if (e instanceof DomainError) return answerCode(ctx, NOT_PROTOCOL, e.code, e.message);
       throw e;
     }
     const page: AgentRecord[] = [];
@@ -77,10 +99,10 @@ export function agentsApiRouter(registry: AgentRegistry, store: { readonly state
   });
   router.get("/api/v1/agents/:id", async (ctx) => {
     const a = await registry.find(ctx.params.id as string);
-    if (!a) return answer(ctx, NOT_PROTOCOL, "AgentNotExist", `Agent ${ctx.params.id} doesn't exist.`);
+    if (!a) return answerCode(ctx, NOT_PROTOCOL, "AgentNotExist", `Agent ${ctx.params.id} doesn't exist.`);
     ctx.body = {
       ...summary(a, now()),
-      attributes: a.heartbeat?.attributes.extras ?? {},
+      attributes: plainExtras(a.heartbeat?.attributes.extras ?? {}),
       groups: groupsOf(store.state.sortedGroups, a),
       intervalSeconds: a.heartbeat?.intervalSeconds ?? null,
       runningDetails: runningDetails(a.statistics),
@@ -89,6 +111,7 @@ export function agentsApiRouter(registry: AgentRegistry, store: { readonly state
       pipelineConfigs: a.pipelines.map(report),
       instanceConfigs: a.instances.map(report),
       configsReportedAt: a.reportedMs ? new Date(a.reportedMs).toISOString() : null,
+      ...opampDetails(a, store.state),
     };
   });
   return router;

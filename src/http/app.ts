@@ -3,13 +3,13 @@ import Router from "@koa/router";
 import Koa, { type Middleware } from "koa";
 import type { Logger } from "pino";
 import type { Metrics } from "../metrics.ts";
-import { pickProtocol } from "../protocols/detect.ts";
-import type { AgentRoutes } from "../protocols/protocol.ts";
 import { agentListener } from "./agentListener.ts";
-import { auth, type AuthOptions } from "./auth.ts";
+import { AGENT_PATH, auth, type AuthOptions } from "./auth.ts";
+import { browserGuard, type BrowserGuardOptions } from "./browserGuard.ts";
 import { conditionalGet } from "./conditionalGet.ts";
 import { observer } from "./observe.ts";
-import { compileRoute, compileShared, registerRoute, type CompiledRoute, type RouteOptions, type RouteSpec } from "./route.ts";
+import type { Endpoint } from "./endpoint.ts";
+import { registerRoute } from "./koaRoute.ts";
 import { timeout } from "./timeout.ts";
 
 export interface AppOptions {
@@ -23,42 +23,20 @@ export interface AppOptions {
   readonly shuttingDown?: (() => boolean) | undefined;
   /** Run after the token check, around everything else (a primary of workers waits there for them to serve a commit made meanwhile). */
   readonly middleware?: readonly Middleware[] | undefined;
+  /** The Host names served and the Origins trusted (browserGuard.ts); absent: loopback and IP addresses only. */
+  readonly browser?: BrowserGuardOptions | undefined;
   /** Requests outside `/Agent/` go here instead of koa (a worker hands them to the primary). */
   readonly forward?: RequestListener | undefined;
   /** See AgentListenerOptions.beforeAnswer. */
   readonly beforeAnswer?: (() => void) | undefined;
-  /** See RouteOptions.catchUp. */
-  readonly catchUp?: (() => Promise<void>) | undefined;
-}
-
-/**
- * Compiles the protocol routes. Where two protocols register the same method and path, one
- * route reads the body and lets src/protocols/detect.ts choose (in the order they were given).
- */
-export function compileRoutes(specs: readonly RouteSpec<never>[], options: RouteOptions): CompiledRoute[] {
-  const byPath = new Map<string, CompiledRoute[]>();
-  for (const spec of specs) {
-    const key = `${spec.method} ${spec.path}`;
-    const list = byPath.get(key) ?? [];
-    list.push(compileRoute(spec, options));
-    byPath.set(key, list);
-  }
-  return [...byPath.values()].map((routes) => {
-    if (routes.length === 1) return routes[0] as CompiledRoute;
-    const first = routes[0] as CompiledRoute;
-    const protocols = routes.map((r) => r.protocol);
-    return compileShared(routes, (body, json) => {
-      const chosen = pickProtocol(first.path, body, json);
-      const i = typeof chosen === "string" && protocols.includes(chosen) ? protocols.indexOf(chosen) : -1;
-      return i >= 0 ? i : typeof chosen === "object" ? chosen.error : `${first.path} is served for ${protocols.join(" and ")} agents, but the request is not a valid ${protocols.join(" or ")} message.`;
-    }, options);
-  });
 }
 
 /**
  * The server's request listener: a koa application behind agentListener.ts's exact-path listener.
- * Koa's middleware, outermost first: observe (metrics, request log, request id) → auth (bearer
- * tokens) → timeout → ETags on JSON reads → protocol routes → extra routers (health, status,
+ * `routes` are the message routes (agent protocols, User API), compiled by the caller
+ * (src/protocols/compileRoutes.ts). Koa's middleware, outermost first: observe (metrics, request
+ * log, request id) → browser guard (Host, Origin, Content-Type, nosniff) → auth (bearer tokens,
+ * roles) → timeout → ETags on JSON reads → message routes → extra routers (health, status,
  * webhook, console…).
  *
  * Agents' requests (an exact `/Agent/*` URL with its route's method) never reach koa: the
@@ -66,26 +44,21 @@ export function compileRoutes(specs: readonly RouteSpec<never>[], options: Route
  * timeout. A query string or another method reaches the same routes through koa's router, which
  * matches paths exactly (case included: `/Agent/Heartbeat` is v2, `/Agent/HeartBeat` alpha or v1).
  */
-export function createApp(protocolRoutes: AgentRoutes, options: AppOptions, extra: Router[] = []): RequestListener {
+export function createApp(routes: readonly Endpoint[], options: AppOptions, extra: Router[] = []): RequestListener {
   const app = new Koa();
   app.proxy = false;
   app.silent = true;
-  const routeOptions: RouteOptions = {
-    bodyLimit: options.bodyLimit,
-    onError: (error, route, requestId) => options.logger.error({ err: error, route, requestId }, "request failed"),
-    catchUp: options.catchUp,
-  };
-  const compiled = compileRoutes(protocolRoutes, routeOptions);
   const router = new Router({ sensitive: true });
-  const responses = new Map<string, CompiledRoute>();
-  const agentRoutes = new Map<string, CompiledRoute>();
-  for (const route of compiled) {
+  const responses = new Map<string, Endpoint>();
+  const agentRoutes = new Map<string, Endpoint>();
+  for (const route of routes) {
     registerRoute(router, route);
     responses.set(route.path, route);
-    if (route.path.startsWith("/Agent/") && route.methods.length === 1) for (const p of [route.path, `${route.path}/`]) agentRoutes.set(p, route);
+    if (AGENT_PATH.test(route.path) && route.methods.length === 1) for (const p of [route.path, `${route.path}/`]) agentRoutes.set(p, route);
   }
   const observation = observer({ logger: options.logger, metrics: options.metrics, shuttingDown: options.shuttingDown });
   app.use(observation.middleware);
+  app.use(browserGuard(options.browser ?? { hosts: [], origins: [] }, responses));
   app.use(auth(options.auth ?? {}, responses));
   for (const m of options.middleware ?? []) app.use(m);
   app.use(timeout(options.requestTimeoutMs ?? 0, responses));
@@ -106,5 +79,5 @@ export function createApp(protocolRoutes: AgentRoutes, options: AppOptions, extr
     record: observation.record,
     shuttingDown: options.shuttingDown,
     beforeAnswer: options.beforeAnswer,
-  }, forward === undefined ? koa : (req, res) => ((req.url as string).startsWith("/Agent/") ? koa(req, res) : forward(req, res)));
+  }, forward === undefined ? koa : (req, res) => ((req.url as string).startsWith("/Agent/") || AGENT_PATH.test(req.url as string) ? koa(req, res) : forward(req, res)));
 }

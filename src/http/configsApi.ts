@@ -3,7 +3,7 @@ import type { Context } from "koa";
 import { isValidName, nameRuleMessage } from "../domain/names.ts";
 import type { RepoState } from "../domain/repoState.ts";
 import type { ConfigRecord, GroupSpec, InstanceConfigRecord } from "../domain/types.ts";
-import { answer, NOT_PROTOCOL } from "./answer.ts";
+import { answerCode, NOT_PROTOCOL } from "./codeAnswer.ts";
 
 export interface ConfigsApiDeps {
   readonly store: { readonly state: RepoState };
@@ -89,11 +89,11 @@ export function configsApiRouter(deps: ConfigsApiDeps): Router {
     });
     router.get(`${kind.path}/:name`, (ctx: Context) => {
       const name = (ctx.params as Record<string, string>).name ?? "";
-      if (!isValidName(name)) return answer(ctx, NOT_PROTOCOL, "InvalidParameter", nameRuleMessage(kind.what, name));
+      if (!isValidName(name)) return answerCode(ctx, NOT_PROTOCOL, "InvalidParameter", nameRuleMessage(kind.what, name));
       const state = deps.store.state;
       const record = kind.records(state).byName.get(name);
       const What = kind.what === "config" ? "Config" : "Instance config";
-      if (!record) return answer(ctx, NOT_PROTOCOL, "ConfigNotExist", `${What} ${name} doesn't exist in the served commit.`);
+      if (!record) return answerCode(ctx, NOT_PROTOCOL, "ConfigNotExist", `${What} ${name} doesn't exist in the served commit.`);
       ctx.body = { code: "Accept", message: `Get ${kind.what} success`, servedCommit: state.commit || null, ...kind.json(record, kind.applying(state, name)) };
     });
   };

@@ -169,11 +169,12 @@ export function consoleApiRouter(deps: ConsoleApiDeps): Router {
     if (kind === "config") {
       const path = `configs/${editing ?? "new"}.yaml`;
       // The server's own file checks, content included (src/store/contentCheck.ts), then the repository's.
-      const parsed = withContentProblem(path, parseConfigFile(path, text));
+      const parsed = withContentProblem(path, parseConfigFile(path, text), store.contentLimits);
       const verdict = checkConfigFile(state, parsed, editing);
       const problems: Problem[] = [...verdict.problems];
       const spec = verdict.spec;
-      const warnings: Problem[] = [];
+      // Served anyway (plain-text credentials with --secrets warn): said, not refused.
+      const warnings: Problem[] = [...parsed.warnings];
       if (spec && parsed.value) {
         // The User API has no format field: a write keeps the file's format, or writes none.
         const old = state.configs.get(spec.name)?.format;
@@ -181,7 +182,7 @@ export function consoleApiRouter(deps: ConsoleApiDeps): Router {
           const line = text.split("\n").findIndex((l) => l.startsWith("format:")) + 1 || 1;
           problems.push({ file: verdict.path, line, column: 1, message: `format ${old ? `must stay ${JSON.stringify(old)}` : "cannot be set here"}: the API writes a config's fields, not its format; change format: with a commit to the repository` });
         }
-        const json = pipelineJson(spec.content);
+        const json = pipelineJson(spec.content, store.contentLimits);
         const place = parsed.value.contentPlace;
         if ("problem" in json) warnings.push({ file: verdict.path, line: place.block?.line ?? place.pos.line, column: 1, message: `${json.problem}: v2 agents will not receive this config (alpha and v1 agents still do)` });
       }
@@ -212,17 +213,28 @@ export function consoleApiRouter(deps: ConsoleApiDeps): Router {
     router.get(`${prefix}/:name/diff`, route(async (ctx) => {
       const configName = ctx.params.name ?? "";
       if (!isValidName(configName)) throw new DomainError("InvalidParameter", nameRuleMessage(kind.what, configName));
-      const rev = store.state.commit || "HEAD";
+      // Up to HEAD, as the history: a refused version can be looked at too.
+      const rev = "HEAD";
       const history = await readHistory(store.git, kind, configName, rev);
       const versions = history.filter((v) => v.action !== "deleted");
       if (versions.length === 0) throw noHistory(kind, configName);
-      const to = ctx.query.to === undefined ? (versions[0]?.version ?? 0) : version(ctx.query.to, "to");
-      // The version before `to` on the mainline; after a deletion the config came back new.
-      const index = history.findIndex((v) => v.version === to);
-      const previous = index >= 0 ? history[index + 1] : undefined;
-      const from = ctx.query.from === undefined ? (previous && previous.action !== "deleted" ? previous.version : 0) : version(ctx.query.from, "from");
+      const served = (kind.what === "config" ? store.state.configs : store.state.instanceConfigs).get(configName)?.version;
+      const to = ctx.query.to === undefined ? (served ?? versions[0]?.version ?? 0) : version(ctx.query.to, "to");
       const after = await readVersion(store.git, kind, configName, to, rev);
-      const before = from === 0 ? undefined : await readVersion(store.git, kind, configName, from, rev);
+      let before: Awaited<ReturnType<typeof readVersion<S>>> | undefined;
+      if (ctx.query.from !== undefined) {
+        const from = version(ctx.query.from, "from");
+        before = from === 0 ? undefined : await readVersion(store.git, kind, configName, from, rev);
+      } else {
+        // The version before `to` on the mainline (after a deletion the config came back new),
+        // passing over versions that are not valid files (refused) and the same version kept by a rollback.
+        for (const v of history.slice(history.findIndex((h) => h.commit === after.entry.commit) + 1)) {
+          if (v.action === "deleted") break;
+          if (v.version === to) continue;
+          before = await readVersion(store.git, kind, configName, v.version, rev).catch(() => undefined);
+          if (before) break;
+        }
+      }
       return {
         message: `Get ${kind.what} diff success`,
         configName,

@@ -10,6 +10,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode | "Accept", number>> = {
   AgentAlreadyExist: 400,
   Unauthorized: 401,
   Forbidden: 403,
+  Conflict: 409,
   AgentGroupNotExist: 404,
   ConfigNotExist: 404,
   AgentNotExist: 404,
@@ -17,3 +18,6 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode | "Accept", number>> = {
   RequestTimeout: 500,
   ServerBusy: 503,
 };
+
+/** A protocol-neutral code: the key of the one table. */
+export type Code = keyof typeof HTTP_STATUS;

@@ -3,10 +3,10 @@ import type { Context } from "koa";
 import { DomainError } from "../domain/errors.ts";
 import { isValidName, nameRuleMessage } from "../domain/names.ts";
 import type { RepoState } from "../domain/repoState.ts";
-import { planRollback } from "../domain/rollback.ts";
-import { checkContent } from "../store/contentCheck.ts";
 import { configVersionJson } from "../domain/configVersion.ts";
-import { CONFIG_HISTORY, INSTANCE_CONFIG_HISTORY, noHistory, readConfigVersion, readHistory, readVersion, type HistoryKind } from "../store/configHistory.ts";
+import { markHistory, type ServedAt } from "../store/historyMarks.ts";
+import { rollbackConfig } from "../store/rollbackWrite.ts";
+import { CONFIG_HISTORY, INSTANCE_CONFIG_HISTORY, noHistory, readHistory, readVersion, type HistoryKind } from "../store/configHistory.ts";
 import type { RepoStore } from "../store/repoStore.ts";
 import { jsonRoute, readJsonObject } from "./jsonRoute.ts";
 import { writeOptions } from "./writeOptions.ts";
@@ -21,9 +21,11 @@ const BODY_LIMIT = 64 * 1024;
 /**
  * JSON extension API over git history (not part of the agent protocol), camelCase like every
  * JSON answer (docs/api.md):
- * GET  /api/v1/configs/:name/history                     versions newest first, each with its commit
+ * GET  /api/v1/configs/:name/history                     versions of HEAD newest first, each with its commit,
+ *                                                         the served one and the refused ones marked
  * GET  /api/v1/configs/:name/versions/:version           the config as it was at that version
- * POST /api/v1/configs/:name/rollback {version}           restore that version as a new commit
+ * POST /api/v1/configs/:name/rollback {version}           restore that version as a new commit; the one
+ *                                                         write taken while HEAD is refused (it repairs it)
  * GET  /api/v1/instance-configs/:name/history            the same for instance configs
  * GET  /api/v1/instance-configs/:name/versions/:version  (no rollback: no User API writes them)
  * Errors are {code, message} with the status of the protocol's one code table.
@@ -33,21 +35,21 @@ export function historyRouter(deps: HistoryDeps): Router {
   const router = new Router();
   const handle = (fn: (ctx: Context) => Promise<Record<string, unknown>>) => jsonRoute(fn, deps.onError);
 
-  const readable = <S>(prefix: string, kind: HistoryKind<S>, served: (state: RepoState) => ReadonlyMap<string, { version: number }>, detail: (spec: S) => Record<string, string>) => {
+  const readable = <S>(prefix: string, kind: HistoryKind<S>, servedOf: (state: RepoState) => ReadonlyMap<string, { version: number }>, detail: (spec: S) => Record<string, string>) => {
     router.get(`${prefix}/:name/history`, handle(async (ctx) => {
       const name = checkName(kind.what, ctx.params.name);
-      const versions = await readHistory(store.git, kind, name, servedCommit(store));
+      const versions = await markHistory(store.git, await readHistory(store.git, kind, name, "HEAD"), served(store.state), store.contentLimits);
       if (versions.length === 0) throw noHistory(kind, name);
       return {
         message: `Get ${kind.what} history success`,
         configName: name,
-        currentVersion: served(store.state).get(name)?.version ?? null,
+        currentVersion: servedOf(store.state).get(name)?.version ?? null,
         versions: versions.map(configVersionJson),
       };
     }));
     router.get(`${prefix}/:name/versions/:version`, handle(async (ctx) => {
       const name = checkName(kind.what, ctx.params.name);
-      const at = await readVersion(store.git, kind, name, parseVersion(ctx.params.version, prefix), servedCommit(store));
+      const at = await readVersion(store.git, kind, name, parseVersion(ctx.params.version, prefix), "HEAD");
       return { message: `Get ${kind.what} version success`, ...configVersionJson(at.entry), configDetail: detail(at.spec) };
     }));
   };
@@ -59,16 +61,16 @@ export function historyRouter(deps: HistoryDeps): Router {
     const name = checkName("config", ctx.params.name);
     const who = writeOptions(ctx.req);
     const version = parseVersion(rollbackVersion(await readJson(ctx)), CONFIGS);
-    const target = await readConfigVersion(store.git, name, version, servedCommit(store));
-    const result = await store.write((state) => planRollback(state, name, { version, commit: target.entry.commit, spec: target.spec }, checkContent), who);
-    const now = result.state.configs.get(name);
+    const { target, result, summary, stillRefused } = await rollbackConfig(store, name, version, who);
     return {
-      message: result.commit ? `Rolled back config ${name} to version ${version}` : `Config ${name} already equals version ${version}; nothing to commit`,
+      message: summary,
       configName: name,
       restoredVersion: version,
       restoredCommit: target.entry.commit,
       commit: result.commit ?? null,
-      version: now?.version ?? null,
+      // The version agents are served now: unchanged while HEAD still fails validation.
+      version: result.state.configs.get(name)?.version ?? null,
+      ...(stillRefused ? { stillRefused } : {}),
     };
   }));
   return router;
@@ -77,9 +79,9 @@ export function historyRouter(deps: HistoryDeps): Router {
 const CONFIGS = "/api/v1/configs";
 const INSTANCE_CONFIGS = "/api/v1/instance-configs";
 
-/** History is read up to the served commit, so versions match what agents were given. */
-function servedCommit(store: RepoStore): string {
-  return store.state.commit || "HEAD";
+/** The served commit, against which the history marks the served version and the refused ones. */
+function served(state: RepoState): ServedAt {
+  return { commit: state.commit, depth: state.commit ? state.depth : 0 };
 }
 
 function checkName(what: "config" | "instance config", name: string | undefined): string {

@@ -1,7 +1,8 @@
+import { randomUUID } from "node:crypto";
 import type { Context } from "koa";
 import getRawBody from "raw-body";
 import { DomainError } from "../domain/errors.ts";
-import { answer, NOT_PROTOCOL } from "./answer.ts";
+import { answerCode, NOT_PROTOCOL } from "./codeAnswer.ts";
 
 /**
  * A JSON API handler: its result is the answer's body (with code Accept); a DomainError is
@@ -15,9 +16,14 @@ export function jsonRoute(fn: (ctx: Context) => Promise<Record<string, unknown>>
       ctx.body = { code: "Accept", ...(await fn(ctx)) };
       ctx.status = 200;
     } catch (e) {
-      if (e instanceof DomainError) return answer(ctx, NOT_PROTOCOL, e.code, e.message);
+      if (e instanceof DomainError && e.code !== "InternalServerError") return answerCode(ctx, NOT_PROTOCOL, e.code, e.message);
+      // What failed (git's stderr, paths) goes to the log with the request id, not to the client.
       onError?.(e, ctx);
-      answer(ctx, NOT_PROTOCOL, "InternalServerError", `Internal error while handling ${ctx.path}: ${(e as Error).message}`);
+      const requestId = randomUUID();
+      ctx.set("x-log-requestid", requestId);
+      ctx.state.requestId = requestId;
+      ctx.state.err = e;
+      answerCode(ctx, NOT_PROTOCOL, "InternalServerError", `Internal error while handling ${ctx.path}; the server log has the details (request id ${requestId}).`);
     }
   };
 }

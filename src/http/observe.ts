@@ -3,7 +3,7 @@ import type { IncomingMessage } from "node:http";
 import type { Context, Middleware, Next } from "koa";
 import type { Level, Logger } from "pino";
 import type { Metrics } from "../metrics.ts";
-import type { Outcome } from "./route.ts";
+import type { Outcome } from "./endpoint.ts";
 
 export interface ObserveOptions {
   readonly logger: Logger;
@@ -50,7 +50,7 @@ export function observer(options: ObserveOptions): Observer {
     if (l === undefined) labels.set(matched, (l = matched.length > 1 && matched.endsWith("/") ? matched.slice(0, -1) : matched));
     return l;
   };
-  const log = (level: Level, requestId: unknown, method: string | undefined, path: string | undefined, route: string, protocol: string, status: number, code: string, seconds: number, message: unknown, failure: unknown) => {
+  const log = (level: Level, requestId: unknown, method: string | undefined, path: string | undefined, route: string, protocol: string, status: number, code: string, seconds: number, message: unknown, failure: unknown, token?: unknown) => {
     logger[level]({
       requestId,
       method,
@@ -61,6 +61,8 @@ export function observer(options: ObserveOptions): Observer {
       code,
       ms: Math.round(seconds * 10_000) / 10,
       ...(message ? { message } : {}),
+      // The user token's name (auth.ts): who asked, beside the commit's author.
+      ...(token ? { token } : {}),
       ...(failure ? { err: failure } : {}),
     }, "request");
   };
@@ -73,8 +75,9 @@ export function observer(options: ObserveOptions): Observer {
     metrics?.request(route, code, seconds, protocol);
     if (shuttingDown?.()) ctx.set("connection", "close");
     if (!ctx.res.getHeader("x-log-requestid")) ctx.set("x-log-requestid", (state.requestId as string | undefined) ?? randomUUID());
-    const level = levelOf(route, status, failure, agent);
-    if (logger.isLevelEnabled(level)) log(level, state.requestId ?? ctx.response.get("x-log-requestid"), ctx.method, ctx.path, route, protocol, status, code, seconds, state.message, failure);
+    const level = levelOf(route, status, code, failure, agent);
+    // state.err: what a JSON route caught and did not show the client (jsonRoute.ts).
+    if (logger.isLevelEnabled(level)) log(level, state.requestId ?? ctx.response.get("x-log-requestid"), ctx.method, ctx.path, route, protocol, status, code, seconds, state.message, failure ?? state.err, state.token);
   };
   const record = (req: IncomingMessage, route: string, seconds: number, outcome: Outcome | undefined, failure?: unknown) => {
     const status = outcome ? outcome.status : 500;
@@ -101,11 +104,17 @@ export function observer(options: ObserveOptions): Observer {
   return { middleware, record };
 }
 
-/** Agents' requests and probes log at debug (they are most of the traffic), User API writes and refusals at info, failures at error. */
-function levelOf(route: string, status: number, failure: unknown, agent: boolean): Level {
+/**
+ * Agents' requests and probes log at debug (they are most of the traffic), User API writes and
+ * refusals at info, failures at error. A Conflict is the user's to resolve, whatever status its
+ * protocol answers it with (the alpha User API's 500 for deleting an applied config): info.
+ */
+function levelOf(route: string, status: number, code: string, failure: unknown, agent: boolean): Level {
   if (failure) return "error";
   if (PROBE.test(route)) return "debug";
+  if (code === "Conflict") return "info";
   if (status >= 500) return "error";
   if (agent) return "debug";
-  return USER_WRITE.test(route) || status === 401 ? "info" : "debug";
+  // Refusals of who is asking (no token, a role short, another site's page) are worth a line.
+  return USER_WRITE.test(route) || status === 401 || status === 403 ? "info" : "debug";
 }

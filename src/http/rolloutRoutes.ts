@@ -4,7 +4,7 @@ import type { AgentRecord, ConfigKind } from "../domain/agent.ts";
 import type { AgentRegistry } from "../domain/registry.ts";
 import type { RepoState } from "../domain/repoState.ts";
 import { rolloutOf, type Rollout } from "../domain/rollout.ts";
-import { answer, NOT_PROTOCOL } from "./answer.ts";
+import { answerCode, NOT_PROTOCOL } from "./codeAnswer.ts";
 
 export interface RolloutDeps {
   readonly store: { readonly state: RepoState };
@@ -27,7 +27,7 @@ export function rolloutRouter(deps: RolloutDeps): Router {
   const serve = (kind: ConfigKind, what: string) => async (ctx: Context) => {
     const name = (ctx.params as Record<string, string>).name as string;
     const r: Rollout | undefined = rolloutOf(deps.store.state, kind, name, await liveAgents(deps.registry));
-    if (!r) return answer(ctx, NOT_PROTOCOL, "ConfigNotExist", `${what} ${name} doesn't exist in the served commit.`);
+    if (!r) return answerCode(ctx, NOT_PROTOCOL, "ConfigNotExist", `${what} ${name} doesn't exist in the served commit.`);
     ctx.body = { code: "Accept", message: "Get rollout success", servedCommit: deps.store.state.commit, ...r };
   };
   router.get("/api/v1/configs/:name/rollout", serve("pipeline", "Config"));

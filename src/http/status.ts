@@ -1,5 +1,6 @@
 import Router from "@koa/router";
 import type { AgentRegistry } from "../domain/registry.ts";
+import { redactSecrets } from "../store/redact.ts";
 import type { StoreStatus } from "../store/storeStatus.ts";
 
 /** One worker process (--workers), as /status shows it. */
@@ -72,10 +73,11 @@ export function statusRouter(deps: StatusDeps): Router {
       refused: store.refused ?? null,
       notServable: store.notServableReason ?? null,
       dirty: deps.dirty(),
-      remote: remote ? { url: remote.options.url, branch: remote.options.branch } : null,
-      lastSync: store.lastSync ? { ...store.lastSync, at: new Date(store.lastSync.at).toISOString() } : null,
-      lastFetchError: remote?.lastFetchError ?? null,
-      lastPushError: remote?.lastPushError ?? null,
+      // Credentials in the remote's URL are the operator's, never shown (the errors are redacted where they are made; again here).
+      remote: remote ? { url: redactSecrets(remote.options.url), branch: remote.options.branch } : null,
+      lastSync: store.lastSync ? { ...store.lastSync, at: new Date(store.lastSync.at).toISOString(), ...(store.lastSync.error ? { error: redactSecrets(store.lastSync.error) } : {}) } : null,
+      lastFetchError: redactSecrets(remote?.lastFetchError) ?? null,
+      lastPushError: redactSecrets(remote?.lastPushError) ?? null,
       refusedRewrite: remote?.refusedRewrite ?? null,
     };
   });

@@ -1,5 +1,5 @@
 import type { Context, Middleware, Next } from "koa";
-import { answer, type ResponseTypes } from "./answer.ts";
+import { answerCode, type EndpointsByPath } from "./codeAnswer.ts";
 
 const EXPIRED = Symbol("expired");
 
@@ -8,7 +8,7 @@ const EXPIRED = Symbol("expired");
  * within `ms`. The handler is not cancelled: a write that was already committing still commits,
  * so for a write a timeout means "outcome unknown, read before retrying".
  */
-export function timeout(ms: number, responses: ResponseTypes): Middleware {
+export function timeout(ms: number, responses: EndpointsByPath): Middleware {
   if (!(ms > 0)) return (_ctx: Context, next: Next) => next();
   const text = timeoutMessage(ms);
   return async (ctx: Context, next: Next) => {
@@ -18,7 +18,7 @@ export function timeout(ms: number, responses: ResponseTypes): Middleware {
     });
     try {
       if ((await Promise.race([next(), expired])) === EXPIRED) {
-        answer(ctx, responses, "RequestTimeout", text);
+        answerCode(ctx, responses, "RequestTimeout", text);
       }
     } finally {
       clearTimeout(timer);

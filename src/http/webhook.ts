@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import Router from "@koa/router";
 import type { Context } from "koa";
 import getRawBody from "raw-body";
+import { deliveryId, WebhookDeliveries } from "./webhookDeliveries.ts";
 
 export interface WebhookOptions {
   /** Shared secret; without one the endpoint refuses every request. */
@@ -37,20 +38,44 @@ export function verifyPush(headers: Context["headers"], body: Buffer, secret: st
   return { ok: false, reason: "no signature: expected X-Hub-Signature-256 (GitHub), X-Gitea-Signature (Gitea) or X-Gitlab-Token (GitLab)" };
 }
 
-/** `POST /hooks/git`: a verified push event triggers an immediate sync. */
+/** The largest webhook body read: push events are a few KiB, a large one some hundred. */
+export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
+
+const SIGNATURE_HEADERS = ["x-hub-signature-256", "x-gitea-signature", "x-gitlab-token"];
+
+/**
+ * `POST /hooks/git`: a verified push event triggers an immediate sync. Whatever can be refused
+ * without the body (no secret configured, no signature header, a declared size over the limit)
+ * is refused before a byte of it is read, and the connection is closed rather than drained.
+ */
 export function webhookRouter(options: WebhookOptions): Router {
   const router = new Router();
+  const deliveries = new WebhookDeliveries();
+  const refuse = (ctx: Context, status: number, error: string) => {
+    ctx.set("connection", "close");
+    ctx.status = status;
+    ctx.body = { error };
+  };
   router.post(["/hooks/git", "/hooks/git/"], async (ctx) => {
-    const body = await getRawBody(ctx.req, { limit: 25 * 1024 * 1024 });
-    if (!options.secret) {
-      ctx.status = 401;
-      ctx.body = { error: "webhooks are disabled: start the server with a webhook secret (--webhook-secret)" };
-      return;
+    if (!options.secret) return refuse(ctx, 401, "webhooks are disabled: start the server with a webhook secret (--webhook-secret)");
+    if (!SIGNATURE_HEADERS.some((h) => typeof ctx.headers[h] === "string")) {
+      return refuse(ctx, 401, "no signature: expected X-Hub-Signature-256 (GitHub), X-Gitea-Signature (Gitea) or X-Gitlab-Token (GitLab)");
+    }
+    const declared = Number(ctx.headers["content-length"] ?? NaN);
+    if (declared > WEBHOOK_BODY_LIMIT) return refuse(ctx, 413, `the webhook body is ${declared} bytes; at most ${WEBHOOK_BODY_LIMIT} are read`);
+    let body: Buffer;
+    try {
+      body = await getRawBody(ctx.req, { limit: WEBHOOK_BODY_LIMIT });
+    } catch (e) {
+      const tooLarge = (e as { type?: string }).type === "entity.too.large";
+      return refuse(ctx, tooLarge ? 413 : 400, tooLarge ? `the webhook body is larger than ${WEBHOOK_BODY_LIMIT} bytes` : "the webhook body could not be read");
     }
     const verdict = verifyPush(ctx.headers, body, options.secret);
-    if (!verdict.ok) {
-      ctx.status = 401;
-      ctx.body = { error: verdict.reason };
+    if (!verdict.ok) return refuse(ctx, 401, verdict.reason);
+    const id = deliveryId(ctx.headers);
+    if (id !== undefined && !deliveries.firstTime(id)) {
+      ctx.status = 200;
+      ctx.body = { accepted: false, provider: verdict.provider, action: "ignored: this delivery was already received" };
       return;
     }
     options.onPush(verdict.provider);

@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { DomainError } from "../domain/errors.ts";
 import { parseCommitMessage, parseIdentity } from "../domain/identity.ts";
 import type { WriteOptions } from "../store/repoStore.ts";
+import { callerOf } from "./tokens.ts";
 
 /** Who made a change through the User API: the commit's author (the server stays its committer). */
 export const AUTHOR_HEADER = "X-Configserver-Author";
@@ -22,11 +23,16 @@ function headerText(req: IncomingMessage, name: string): string | undefined {
 
 /**
  * The author and message a write request carries in its headers; a malformed one is refused
- * (400 InvalidParameter naming the header) before anything is planned or written.
+ * (400 InvalidParameter naming the header) before anything is planned or written. With user
+ * tokens, the author is the identity of the token the request came with, unless that token may
+ * set the author (tokens.ts): then the header, when given, counts; other tokens' headers are
+ * ignored, not refused (a script may send one everywhere).
  */
 export function writeOptions(req: IncomingMessage): WriteOptions {
   const out: { author?: WriteOptions["author"]; message?: string } = {};
-  const author = headerText(req, AUTHOR_HEADER);
+  const caller = callerOf(req);
+  const author = caller === undefined || caller.setsAuthor ? headerText(req, AUTHOR_HEADER) : undefined;
+  if (author === undefined && caller?.identity !== undefined) out.author = caller.identity;
   if (author !== undefined) {
     const who = parseIdentity(author);
     if ("problem" in who) throw new DomainError("InvalidParameter", `Header ${AUTHOR_HEADER} ${JSON.stringify(author)} is refused: ${who.problem}.`);

@@ -1,7 +1,7 @@
-import type { RouteSpec } from "../http/route.ts";
 import type { AgentRegistry } from "../domain/registry.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { RepoState } from "../domain/repoState.ts";
+import type { AnyRoute } from "./routeContract.ts";
 
 /** The served snapshot holder: `state` is swapped atomically on every new commit. */
 export interface SnapshotSource {
@@ -17,7 +17,7 @@ export interface AgentDeps {
 }
 
 /** One agent protocol: its routes, each with the protocol's envelope, mapping to the same domain functions. */
-export type AgentRoutes = readonly RouteSpec<never>[];
+export type AgentRoutes = readonly AnyRoute[];
 
 /**
  * The snapshot to answer configs from. With no valid commit loaded (an empty repository, or one

@@ -3,8 +3,9 @@ import protobuf from "protobufjs/minimal.js";
 import type { AgentRecord } from "../domain/agent.ts";
 import type { AgentRegistry } from "../domain/registry.ts";
 import type { Applied } from "../domain/repoState.ts";
-import { headerId, MAX_HEADER_ID, type RepeatCache, type Reply } from "../http/route.ts";
+import { keepMemo, memoOf, type AnswerMemo, type CacheableReply, type RepeatCache } from "./answerCache.ts";
 import type { SnapshotSource } from "./protocol.ts";
+import { headerId, MAX_HEADER_ID } from "./requestId.ts";
 import { asciiText, FieldReader, WireType } from "./wire.ts";
 
 const { utf8 } = protobuf.util;
@@ -28,14 +29,14 @@ export interface RepeatSpec<Req> {
   readonly applied: boolean;
   /** The agent id of a decoded request. */
   readonly idOf: (request: Req) => string;
-  /** Whether this reply may be given again to the same request, as long as nothing it was made from changes. */
-  readonly worth: (reply: Reply) => boolean;
+  /** Whether this cacheable reply may be given again to the same request, as long as nothing it was made from changes. */
+  readonly worth: (reply: CacheableReply) => boolean;
   /** A last condition on the repeat itself (v2: the sequence number follows the last one; no long poll asked). */
   readonly accept?: (record: AgentRecord, sequence: number, req: IncomingMessage) => boolean;
 }
 
-/** One agent's last request of a route and what it was answered from. */
-interface Memo {
+/** One agent's last request of a route and what it was answered from (answerCache.ts). */
+interface Memo extends AnswerMemo {
   /**
    * The request's bytes after the fields that change every time (its id; v2's sequence number),
    * without the agent id field (the record is the agent's): the bytes before that field, then those
@@ -48,9 +49,7 @@ interface Memo {
   readonly pipelines: AgentRecord["pipelines"];
   readonly instances: AgentRecord["instances"];
   readonly applied: Applied | undefined;
-  readonly reply: Reply;
-  /** The route whose memo this is, and the agent's memo of another route (AgentRecord.repeatMemo). */
-  readonly owner: object;
+  readonly reply: CacheableReply;
   readonly next: Memo | undefined;
 }
 
@@ -60,14 +59,14 @@ interface Memo {
  * largest part of its cost, and everything it would lead to is already known: the registry would
  * find nothing changed, and the reply would be the one given last time. So each route remembers, per
  * agent, the bytes of its last successful request (after those fields) with the record and
- * snapshot state it was answered from and its (frozen) reply. A request whose bytes are the same,
+ * snapshot state it was answered from and its cacheable reply. A request whose bytes are the same,
  * for an agent whose record and applied configs are the very same objects as then, is answered that
  * reply with its own id, and the registry is told that the agent repeated itself (only the times
  * move): exactly what decoding and handling it would have done. Anything else (another byte, a
  * changed record, a new snapshot, an unusual field order, a decoding problem) is decoded and
- * handled as before. Memos are kept on the records (AgentRecord.repeatMemo: one per route the
- * agent uses, chained), found with the record's one lookup; an agent forgotten by the registry
- * takes its memos with it.
+ * handled as before. Memos are kept on the records through answerCache.ts's port (one per route
+ * the agent uses, chained), found with the record's one lookup; an agent forgotten by the
+ * registry takes its memos with it.
  */
 export class Repeats<Req> implements RepeatCache<Req> {
   private readonly reader = new FieldReader();
@@ -132,7 +131,7 @@ export class Repeats<Req> implements RepeatCache<Req> {
     }
   }
 
-  recall(body: Buffer, req: IncomingMessage): Reply | undefined {
+  recall(body: Buffer, req: IncomingMessage): CacheableReply | undefined {
     try {
       if (!this.layout(body)) return undefined;
       const spec = this.spec;
@@ -140,7 +139,7 @@ export class Repeats<Req> implements RepeatCache<Req> {
       const id = spec.idText(body, r.start, r.stop);
       const record = spec.registry.get(id);
       if (record === undefined) return undefined;
-      let memo = record.repeatMemo as Memo | undefined;
+      let memo = memoOf(record) as Memo | undefined;
       while (memo !== undefined && memo.owner !== this) memo = memo.next;
       if (memo === undefined || memo.heartbeat !== record.heartbeat || memo.pipelines !== record.pipelines || memo.instances !== record.instances) return undefined;
       if (spec.applied) {
@@ -194,7 +193,7 @@ export class Repeats<Req> implements RepeatCache<Req> {
     }
   }
 
-  remember(body: Buffer, request: Req, reply: Reply): void {
+  remember(body: Buffer, request: Req, reply: CacheableReply): void {
     const spec = this.spec;
     if (!spec.worth(reply) || !this.layout(body)) return;
     const r = this.reader;
@@ -213,7 +212,8 @@ export class Repeats<Req> implements RepeatCache<Req> {
     }
     const head = this.idFrom - this.sigStart;
     const signature = this.signatures.of(body, this.sigStart, this.idFrom, this.idTo);
-    record.repeatMemo = { signature, head, heartbeat: record.heartbeat, pipelines: record.pipelines, instances: record.instances, applied, reply, owner: this, next: without(record.repeatMemo as Memo | undefined, this) };
+    const memo: Memo = { signature, head, heartbeat: record.heartbeat, pipelines: record.pipelines, instances: record.instances, applied, reply, owner: this, next: without(memoOf(record) as Memo | undefined, this) };
+    keepMemo(record, memo);
   }
 }
 

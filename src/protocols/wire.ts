@@ -7,6 +7,9 @@
 
 export const WireType = { VARINT: 0, I64: 1, LEN: 2, SGROUP: 3, EGROUP: 4, I32: 5 } as const;
 
+/** A field's key as the wire carries it (a varint: one byte for fields 1-15). */
+export const fieldKey = (field: number, wireType: number) => field * 8 + wireType;
+
 const EMPTY = new Uint8Array(0);
 // Place values of the 7-bit groups of a key or length varint (at most 5 groups: 32 bits here).
 const PLACE = [1, 1 << 7, 1 << 14, 1 << 21, 2 ** 28];
@@ -113,19 +116,11 @@ export function fitsMessage(bytes: Uint8Array, start: number, end: number, table
   return r.problem === undefined;
 }
 
-/** The first problem of a message's top-level fields, or undefined when they are well-formed. */
-export function wellFormed(bytes: Uint8Array): string | undefined {
-  const r = inner.reset(bytes, 0, bytes.length);
-  while (r.next());
-  return r.problem;
-}
-
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
-
 /**
  * bytes[start, end) as text, for bytes known to be ASCII (every byte < 0x80, where UTF-8 and
- * Latin-1 agree): one native call making a flat string.
+ * Latin-1 agree): one native call making a flat string (Buffer's documented `toString`; bytes
+ * that are not a Buffer are viewed as one, without a copy).
  */
 export function asciiText(bytes: Uint8Array, start: number, end: number): string {
-  return latin1Slice !== undefined ? latin1Slice.call(bytes, start, end) : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("latin1");
+  return Buffer.isBuffer(bytes) ? bytes.toString("latin1", start, end) : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("latin1");
 }

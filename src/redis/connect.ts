@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { redactUrl } from "../agents/registryUrl.ts";
+import { redactUrl } from "./redactUrl.ts";
 
 /** How long one Redis command may take before it counts as failed (a slow Redis is a down Redis). */
 export const COMMAND_TIMEOUT_MS = 2000;

@@ -1,4 +1,5 @@
 import type { ConfigKind } from "../domain/agent.ts";
+import { isOpampConfig } from "../domain/opampConfigs.ts";
 import type { RepoState } from "../domain/repoState.ts";
 import { startRollout } from "../domain/rolloutPlan.ts";
 import { effectivePolicy } from "../domain/rolloutPolicy.ts";
@@ -37,6 +38,9 @@ export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>
     const kind = key.startsWith("pipeline:") ? "pipeline" : "instance";
     const name = key.slice(kind.length + 1);
     const cur = recordOf(state, kind, name);
+    // OpAMP agents' configs (agent_type: opamp) are not staged: their agents take the whole set at once.
+    const any = cur ?? recordOf(previous, kind, name);
+    if (kind === "pipeline" && any !== undefined && isOpampConfig(any as ConfigRecord)) continue;
     const found = rollouts.get(key);
     const running = found !== undefined && isActive(found) ? found : undefined;
     const before = recordOf(previous, kind, name);

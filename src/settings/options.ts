@@ -16,6 +16,8 @@ export interface OptionSpec {
   readonly choices?: readonly string[];
   /** 0 is refused (for a duration, 0 would otherwise mean "never"). */
   readonly nonZero?: true;
+  /** Set only in the settings file (a structured value, or secrets that must not be flags): no flag, no environment variable. */
+  readonly fileOnly?: true;
 }
 
 /**
@@ -33,12 +35,17 @@ const TABLE = [
   { name: "author", kind: "identity", valueName: "identity", description: 'git identity of User API commits, "Name <email>": their committer, and their author when a request names none (header X-Configserver-Author)', default: "configserver <configserver@localhost>" },
   { name: "log-level", kind: "level", valueName: "level", description: `log level: ${LOG_LEVELS.join(", ")}`, default: "info" },
   { name: "body-limit", kind: "size", valueName: "size", description: "largest request body accepted (e.g. 4MiB, 512KiB, 1000000)", default: "4MiB" },
+  { name: "max-file-size", kind: "size", valueName: "size", description: "largest state file the server reads or writes; a commit with a larger one is refused naming file, size and limit", default: "4MiB" },
+  { name: "max-config-size", kind: "size", valueName: "size", description: "largest JSON detail of a config (what v2 agents receive, aliases expanded); a larger config is refused by the API and as a validation problem of its file", default: "1MiB" },
+  { name: "secrets", kind: "choice", choices: ["warn", "strict"], valueName: "mode", description: "credentials written in plain text in well-known pipeline fields (passwords, access keys, tokens): warn, or refuse the config (strict); write ${ENV_VAR} references instead", default: "warn" },
   { name: "request-timeout", kind: "duration", valueName: "duration", description: "answer RequestTimeout (HTTP 500) when a request takes longer; 0 = never", default: "30s" },
   { name: "agent-ttl", kind: "duration", valueName: "duration", description: "forget agents silent this long; 0 = never", default: "10m" },
   { name: "lock-wait", kind: "duration", valueName: "duration", description: "how long a write waits for a lock another git command holds in the repository (index.lock, a ref's lock) before it is refused ServerBusy", default: "5s" },
   { name: "shutdown-timeout", kind: "duration", nonZero: true, valueName: "duration", description: "on SIGTERM/SIGINT, how long in-flight requests may take before the process exits anyway", default: "10s" },
   { name: "user-token", kind: "secret", valueName: "token", description: "require `Authorization: Bearer <token>` on /User/*, /api/* and /status (prefer --user-token-file)" },
   { name: "user-token-file", kind: "secretFile", valueName: "file", description: "read the user token from this file" },
+  { name: "tokens", kind: "tokens", fileOnly: true, description: "named user tokens, each with a role (viewer, editor, admin) and the identity its writes are committed as; settings file only (docs/security.md)" },
+  { name: "allowed-hosts", kind: "hosts", valueName: "names", description: "Host names the server answers to besides loopback names, IP addresses, --host and this machine's name (comma-separated; *.example.com for a domain; * for any): others are refused (DNS rebinding; docs/security.md)" },
   { name: "agent-token", kind: "secret", valueName: "token", description: "require `Authorization: Bearer <token>` on /Agent/* (prefer --agent-token-file)" },
   { name: "agent-token-file", kind: "secretFile", valueName: "file", description: "read the agent token from this file" },
   { name: "remote", kind: "string", valueName: "url", description: "git remote to clone, follow and push to" },

@@ -1,7 +1,10 @@
 import { dirname, resolve } from "node:path";
-import { redactUrl } from "../agents/registryUrl.ts";
+import { describeFaults, FAULT_PREFIX } from "../faults.ts";
+import { redactUrl } from "../redis/redactUrl.ts";
+import { redactSecrets } from "../store/redact.ts";
 import { envName, flagKey, OPTIONS, settingKey, type OptionSpec, type Settings } from "./options.ts";
 import { readSettingsFile } from "./settingsFile.ts";
+import { describeTokens } from "./tokensSetting.ts";
 import { PARSERS } from "./valueParsers.ts";
 
 export type Source = "flag" | "env" | "file" | "default";
@@ -47,9 +50,13 @@ interface Candidate {
 /** Environment variables with the settings prefix that name no setting (likely a typo): one warning each. */
 export function unknownEnvWarnings(env: SettingsInput["env"]): string[] {
   const known = new Set([...OPTIONS.map((o) => envName(o.name)), CONFIG_ENV, FROM_SOURCE_ENV]);
-  return Object.keys(env)
-    .filter((key) => key.startsWith("CONFIGSERVER_") && !known.has(key))
+  const warnings = Object.keys(env)
+    .filter((key) => key.startsWith("CONFIGSERVER_") && !key.startsWith(FAULT_PREFIX) && !known.has(key))
     .map((key) => `environment variable ${key} is not a configserver setting; ignored`);
+  // Fault injection is for tests: a process started with it says so once, instead of a warning per variable.
+  const faultLine = describeFaults(env);
+  if (faultLine !== undefined) warnings.push(faultLine);
+  return warnings;
 }
 
 interface Resolved {
@@ -73,6 +80,14 @@ function resolveValues(input: SettingsInput, names?: readonly string[]): Resolve
 
   const candidates = (o: OptionSpec): Candidate[] => {
     const out: Candidate[] = [];
+    if (o.fileOnly) {
+      // Tokens on a command line are in every `ps` and shell history; structure does not fit a flag.
+      for (const where of [input.flags[flagKey(o.name)] !== undefined ? `--${o.name}` : undefined, input.env[envName(o.name)] !== undefined ? envName(o.name) : undefined]) {
+        if (where) problems.push(`${where}: ${o.name} can only be set in the settings file (--config), as "${o.name}:"`);
+      }
+      if (Object.hasOwn(file, o.name)) out.push({ source: "file", raw: file[o.name], where: `${o.name} in ${configFile}`, base: fileBase });
+      return out;
+    }
     const flag = input.flags[flagKey(o.name)];
     if (flag !== undefined) out.push({ source: "flag", raw: flag, where: o.kind === "bool" && flag === false ? `--no-${o.name}` : `--${o.name}`, base: cwd });
     const env = input.env[envName(o.name)];
@@ -86,6 +101,11 @@ function resolveValues(input: SettingsInput, names?: readonly string[]): Resolve
     const raw = c ? c.raw : o.default;
     if (raw === undefined) return undefined;
     const where = c ? c.where : `default of --${o.name}`;
+    // A structured value (the tokens list) is handed to its parser as JSON, and never shown.
+    if (o.kind === "tokens") {
+      const parsed = PARSERS.tokens(JSON.stringify(raw), { base: c?.base ?? cwd });
+      return "problem" in parsed ? void problems.push(`${where}: ${parsed.problem}`) : parsed.value;
+    }
     const shown = o.kind === "secret" ? "(value hidden)" : JSON.stringify(raw);
     // YAML gives booleans and numbers; a switch takes anything that reads as one.
     if (o.kind !== "bool" && typeof raw !== "string" && typeof raw !== "number") return void problems.push(`${where}: ${shown} must be a string or a number`);
@@ -151,6 +171,8 @@ export function resolveRepository(input: SettingsInput): { readonly repo: string
 export function describeSettings(s: Settings): Record<string, unknown> {
   const shown: Record<string, unknown> = { ...s };
   for (const o of OPTIONS) if (o.kind === "secret") shown[settingKey(o)] = shown[settingKey(o)] ? "(set)" : null;
+  if (s.tokens) shown.tokens = describeTokens(s.tokens);
   shown.registry = redactUrl(s.registry);
+  if (s.remote !== undefined) shown.remote = redactSecrets(s.remote);
   return shown;
 }

@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from "node:path";
 import { parseRegistry } from "../agents/registryUrl.ts";
 import { parseIdentity, type Person } from "../domain/identity.ts";
 import type { LogLevel } from "../logger.ts";
+import { parseTokens } from "./tokensSetting.ts";
 
 /** A value read, or why it is refused (a sentence that follows the value: `"x" <problem>`). */
 export type Parsed<T> = { readonly value: T } | { readonly problem: string };
@@ -28,6 +29,7 @@ const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1000, kib
 const TRUE = new Set(["1", "true", "yes", "on"]);
 const FALSE = new Set(["0", "false", "no", "off", ""]);
 const BRANCH = /^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]+$/;
+const HOST_PATTERN = /^(\*|(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?|\[?[0-9a-f:.]+\]?)$/;
 
 /** `500ms`, `30s`, `10m`, `1h30m`, `0`. A bare number other than 0 is refused: the unit must be said. */
 export function parseDuration(text: string): number | undefined {
@@ -113,6 +115,15 @@ export const PARSERS = {
     const stat = statSync(path, { throwIfNoEntry: false });
     return stat && !stat.isDirectory() ? no("is a file, not a folder: point it at the config repository's folder (or at a new folder to create one)") : ok(path);
   }),
+  /** Host names, comma-separated: `name`, `*.domain` (its names) or `*` (any); lowercased, no port. */
+  hosts: (text: string) => {
+    const names = text.split(",").map((h) => h.trim().toLowerCase()).filter((h) => h !== "");
+    if (names.length === 0) return no("is empty: give host names separated by commas (or * for any)");
+    const bad = names.find((h) => !HOST_PATTERN.test(h));
+    return bad === undefined ? ok(Object.freeze(names) as readonly string[]) : no(`has ${JSON.stringify(bad)}, which is not a host name (a name such as configs.example.com, *.example.com for every name of a domain, or *; without a port)`);
+  },
+  /** Named user tokens: a list only a settings file can give (src/settings/tokensSetting.ts); `text` is its JSON. */
+  tokens: (text: string, { base }: ParseContext) => parseTokens(text, base),
   /** A file holding a secret: the setting is the file's text, without its last line end. */
   secretFile: (text: string, { base }: ParseContext) => then(nonEmpty(text), (s) => {
     const path = resolve(base, s);

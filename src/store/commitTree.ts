@@ -1,5 +1,7 @@
 import type { Git } from "./git.ts";
+import type { Problem } from "../domain/types.ts";
 import { STATE_PATHS } from "./repoContent.ts";
+import { DEFAULT_MAX_FILE_SIZE, entryProblems, stateEntries } from "./stateTree.ts";
 
 /**
  * Resolves a revision to a commit hash, with an error that says what to do in a CI checkout
@@ -20,11 +22,13 @@ export async function resolveCommit(git: Git, rev: string): Promise<string> {
  * subfolder of the repository (ls-tree lists paths relative to it), so a template folder inside
  * another project can be previewed too.
  */
-export async function readCommitTree(git: Git, rev: string): Promise<Map<string, string>> {
+export async function readCommitTree(git: Git, rev: string, maxFileSize = DEFAULT_MAX_FILE_SIZE): Promise<{ files: Map<string, string>; problems: Problem[] }> {
   const commit = await resolveCommit(git, rev);
-  const entries = await git.lsTree(commit, STATE_PATHS, false);
+  const listed = await stateEntries(git, commit, STATE_PATHS, false);
+  const { problems, skip } = entryProblems(listed, maxFileSize);
+  const entries = listed.filter((e) => !skip.has(e.path));
   const blobs = await git.catFileBatch(entries.map((e) => e.blob));
   const files = new Map<string, string>();
   entries.forEach((e, i) => files.set(e.path, blobs[i]?.toString("utf8") ?? ""));
-  return files;
+  return { files, problems };
 }

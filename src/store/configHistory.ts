@@ -2,7 +2,9 @@ import { DomainError } from "../domain/errors.ts";
 import type { ConfigVersion } from "../domain/configVersion.ts";
 import type { ConfigSpec, InstanceConfigSpec, Problem } from "../domain/types.ts";
 import type { Git } from "./git.ts";
+import { KEEPS_FORMAT, parseKeeps, resolveKept } from "./keptVersions.ts";
 import { configPath, instanceConfigPath } from "./repoContent.ts";
+import { formatBytes } from "./stateTree.ts";
 import { parseConfigFile, parseInstanceConfigFile } from "./yaml/parseFiles.ts";
 
 const ACTIONS: Record<string, ConfigVersion["action"]> = { A: "created", M: "modified", T: "modified", D: "deleted" };
@@ -34,15 +36,20 @@ export async function readHistory(git: Git, kind: HistoryKind<unknown>, name: st
   const path = kind.path(name);
   const out = await git.raw([
     "-c", "core.quotePath=false", "log", "--first-parent", "--diff-merges=first-parent", "--no-renames", "--name-status",
-    "--format=%x01%H%x02%an%x02%ae%x02%aI%x02%s", head, "--", path,
+    `--format=%x01%H%x02%an%x02%ae%x02%aI%x02%s%x02${KEEPS_FORMAT}`, head, "--", path,
   ]);
   const versions: ConfigVersion[] = [];
   for (const chunk of out.split("\x01")) {
     if (chunk === "") continue;
     const [header = "", ...rest] = chunk.split("\n");
-    const [commit = "", author = "", authorEmail = "", date = "", message = ""] = header.split("\x02");
+    const [commit = "", author = "", authorEmail = "", date = "", message = "", keeps = ""] = header.split("\x02");
     const status = rest.find((l) => l.endsWith(`\t${path}`))?.[0] ?? "M";
-    versions.push({ version: depth.get(commit) ?? 0, commit, action: ACTIONS[status] ?? "modified", author, authorEmail, date, message });
+    const action = ACTIONS[status] ?? "modified";
+    const at = depth.get(commit) ?? 0;
+    // A rollback that put back the content agents hold keeps their version (keptVersions.ts).
+    const named = keeps ? parseKeeps(keeps).get(path) : undefined;
+    const kept = named !== undefined && action !== "deleted" ? await resolveKept(git, commit, at, path, named) : undefined;
+    versions.push({ version: kept?.depth ?? at, commit, action, author, authorEmail, date, message, depth: at, ...(kept ? { keeps: kept.commit } : {}) });
   }
   return versions;
 }
@@ -50,6 +57,8 @@ export async function readHistory(git: Git, kind: HistoryKind<unknown>, name: st
 export interface AtVersion<S> {
   readonly entry: ConfigVersion;
   readonly spec: S;
+  /** The file's text at that version. */
+  readonly text: string;
 }
 
 export type ConfigAtVersion = AtVersion<ConfigSpec>;
@@ -75,14 +84,20 @@ export async function readVersion<S>(git: Git, kind: HistoryKind<S>, name: strin
     throw new DomainError("ConfigNotExist", `${What} ${name} has no version ${version}: commit ${entry.commit.slice(0, 12)} deleted it; its versions are ${list}.`);
   }
   const path = kind.path(name);
+  // History reaches commits the server refused: one may hold a file too large to read.
+  const size = Number((await git.raw(["cat-file", "-s", `${entry.commit}:${path}`]).catch(() => "0")).trim());
+  if (size > git.maxBlobBytes) {
+    throw new DomainError("BadRequest", `Version ${version} of ${kind.what} ${name} (commit ${entry.commit.slice(0, 12)}) is ${formatBytes(size)} (${size} bytes), larger than the limit of ${formatBytes(git.maxBlobBytes)} (--max-file-size), so it is not read.`);
+  }
   const [blob] = await git.catFileBatch([`${entry.commit}:${path}`]);
-  const parsed = kind.parse(path, blob?.toString("utf8") ?? "");
+  const text = blob?.toString("utf8") ?? "";
+  const parsed = kind.parse(path, text);
   const spec = parsed.value?.spec;
   if (!spec || parsed.problems.length > 0 || spec.name !== name) {
     const why = parsed.problems[0]?.message ?? `its config_name is ${JSON.stringify(spec?.name ?? "")}`;
     throw new DomainError("BadRequest", `Version ${version} of ${kind.what} ${name} (commit ${entry.commit.slice(0, 12)}) is not a valid ${kind.what} file (${why}), so it cannot be restored.`);
   }
-  return { entry, spec };
+  return { entry, spec, text };
 }
 
 export const readConfigVersion = (git: Git, name: string, version: number, rev = "HEAD"): Promise<ConfigAtVersion> => readVersion(git, CONFIG_HISTORY, name, version, rev);

@@ -1,18 +1,33 @@
 import { execFile, spawn } from "node:child_process";
 import { readLooseObject } from "./git/looseObjects.ts";
 import { readIfExists } from "./readIfExists.ts";
+import { redactSecrets } from "./redact.ts";
+import { DEFAULT_MAX_FILE_SIZE } from "./stateTree.ts";
 import { join } from "node:path";
 
 const NETWORK_TIMEOUT_MS = 120_000;
 const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 // A server has no terminal: a remote asking for credentials must fail, not wait for a prompt.
 const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: "0" };
+/**
+ * Given to every git command the server runs: the repository's own hooks and fsmonitor stay off.
+ * A hooks path may point into the working tree (`.githooks/`), whose content anyone who can push
+ * controls; the server must never run code that came with a commit. (The git CLI writer then
+ * sees no hooks either, so a commit's text is exactly what the request said.)
+ */
+export const SAFE_GIT_CONFIG: readonly string[] = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"];
 
 /**
  * The git commands the store needs, run in one repository. Plumbing output formats are chosen
  * to be parsed exactly (NUL separators), never porcelain meant for people.
  */
 export class Git {
+  /**
+   * The largest state file read from this repository (--max-file-size; set by the store): readers
+   * of arbitrary commits (history, rollback) ask a blob's size before reading it.
+   */
+  maxBlobBytes = DEFAULT_MAX_FILE_SIZE;
+
   constructor(readonly dir: string) {}
 
   /**
@@ -24,8 +39,9 @@ export class Git {
   raw(args: string[], options: { timeoutMs?: number; env?: Readonly<Record<string, string>> } = {}): Promise<string> {
     const env = options.env ? { ...GIT_ENV, ...options.env } : GIT_ENV;
     return new Promise((resolve, reject) => {
-      execFile("git", args, { cwd: this.dir, maxBuffer: 1 << 30, encoding: "utf8", timeout: options.timeoutMs ?? 0, env }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`git ${args.filter((a, i) => a !== "-c" && args[i - 1] !== "-c")[0]} failed: ${(stderr.trim() + " " + stdout.trim()).trim() || err.message}`));
+      execFile("git", [...SAFE_GIT_CONFIG, ...args], { cwd: this.dir, maxBuffer: 1 << 30, encoding: "utf8", timeout: options.timeoutMs ?? 0, env }, (err, stdout, stderr) => {
+        // git repeats a remote's URL, credentials included, in its errors: they never leave here.
+        if (err) reject(new Error(redactSecrets(`git ${args.filter((a, i) => a !== "-c" && args[i - 1] !== "-c")[0]} failed: ${(stderr.trim() + " " + stdout.trim()).trim() || err.message}`)));
         else resolve(stdout);
       });
     });
@@ -88,22 +104,6 @@ export class Git {
     return line?.slice(0, line.indexOf(" "));
   }
 
-  /**
-   * Blobs under `paths` in a commit's tree. Paths are relative to the repository root with
-   * `fullTree`, else to this directory (which may be a subfolder of the repository).
-   */
-  async lsTree(commit: string, paths: readonly string[], fullTree: boolean): Promise<{ path: string; blob: string }[]> {
-    const out = await this.raw(["ls-tree", "-r", "-z", ...(fullTree ? ["--full-tree"] : []), commit, "--", ...paths]);
-    const entries: { path: string; blob: string }[] = [];
-    for (const rec of out.split("\0")) {
-      if (rec === "") continue;
-      const tab = rec.indexOf("\t");
-      const [, type, blob = ""] = rec.slice(0, tab).split(" ");
-      if (type === "blob") entries.push({ path: rec.slice(tab + 1), blob });
-    }
-    return entries;
-  }
-
   /** Contents of many objects (`<rev>:<path>` or blob hashes) with one process; missing ones are undefined. */
   async catFileBatch(specs: readonly string[]): Promise<(Buffer | undefined)[]> {
     return (await this.readObjects(specs)).map((o) => o?.body);
@@ -124,14 +124,14 @@ export class Git {
   readObjects(specs: readonly string[]): Promise<(GitObject | undefined)[]> {
     if (specs.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      const child = spawn("git", ["cat-file", "--batch"], { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
+      const child = spawn("git", [...SAFE_GIT_CONFIG, "cat-file", "--batch"], { cwd: this.dir, stdio: ["pipe", "pipe", "pipe"] });
       const chunks: Buffer[] = [];
       let stderr = "";
       child.stdout.on("data", (c: Buffer) => chunks.push(c));
       child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
       child.on("error", reject);
       child.on("close", (code) => {
-        if (code !== 0) return reject(new Error(`git cat-file --batch exited ${code}: ${stderr.trim()}`));
+        if (code !== 0) return reject(new Error(redactSecrets(`git cat-file --batch exited ${code}: ${stderr.trim()}`)));
         try {
           resolve(parseBatch(Buffer.concat(chunks), specs.length));
         } catch (e) {

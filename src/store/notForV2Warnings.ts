@@ -1,7 +1,8 @@
+import { isOpampConfig } from "../domain/opampConfigs.ts";
 import type { Pos, Problem } from "../domain/types.ts";
 import { CONFIG_DIR, INSTANCE_DIR, type RepoContent } from "./repoContent.ts";
 import { parseConfigFile, parseInstanceConfigFile } from "./yaml/parseFiles.ts";
-import { pipelineJson } from "./yaml/pipelineJson.ts";
+import { pipelineJson, type DetailLimits } from "./yaml/pipelineJson.ts";
 
 type Parse = (file: string, text: string) => { value?: { spec: { name: string }; contentPos: Pos } };
 
@@ -10,17 +11,18 @@ type Parse = (file: string, text: string) => { value?: { spec: { name: string };
  * configs v2 agents will not receive because their content is not a mapping. The same
  * pipelineJson the server renders details with decides, so validate and /status agree.
  */
-export function notForV2Warnings(files: ReadonlyMap<string, string>, content: RepoContent): Problem[] {
+export function notForV2Warnings(files: ReadonlyMap<string, string>, content: RepoContent, limits: DetailLimits): Problem[] {
   const warnings: Problem[] = [];
   const check = (kind: string, dir: string, specs: readonly { name: string; content: string }[], parse: Parse, others: string) => {
     for (const spec of specs) {
-      const json = pipelineJson(spec.content);
+      const json = pipelineJson(spec.content, limits);
       if (!("problem" in json)) continue;
       const at = locate(files, dir, spec.name, parse);
       warnings.push({ file: at.file, line: at.pos.line, column: at.pos.column, message: `${kind} ${JSON.stringify(spec.name)} will not be sent to v2 agents: ${json.problem}${others}` });
     }
   };
-  check("config", CONFIG_DIR, content.configs, parseConfigFile, "; alpha and v1 agents still receive it as written");
+  // OpAMP configs never go to v2 agents: nothing to warn about.
+  check("config", CONFIG_DIR, content.configs.filter((c) => !isOpampConfig(c)), parseConfigFile, "; alpha and v1 agents still receive it as written");
   check("instance config", INSTANCE_DIR, content.instanceConfigs, parseInstanceConfigFile, "");
   return warnings.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
 }

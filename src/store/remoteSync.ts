@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Git } from "./git.ts";
 import { ownerName, SELF } from "./owner.ts";
+import { redactSecrets } from "./redact.ts";
 import type { ServerFiles } from "./serverFiles.ts";
 import { removeIntent, writeIntent } from "./writeIntent.ts";
 
@@ -19,11 +20,13 @@ export interface SyncReport {
   /** What happened, for people: "up to date", "fast-forwarded to abc", "pushed abc", ... */
   readonly action: string;
   readonly error?: string;
+  /** Uncommitted edits in the working tree that kept the sync from moving it (the remote changed those files). */
+  readonly blocked?: readonly string[];
 }
 
 export type PushResult = { readonly ok: true } | { readonly ok: false; readonly rejected: boolean; readonly error: string };
 
-const message = (e: unknown) => ((e as Error).message ?? String(e)).trim().split("\n").slice(0, 3).join(" ");
+const message = (e: unknown) => redactSecrets(((e as Error).message ?? String(e)).trim().split("\n").slice(0, 3).join(" "));
 
 /**
  * The remote half of the store: clone, fetch, fast-forward, push. It only moves refs and the
@@ -57,7 +60,7 @@ export class RemoteSync {
       try {
         await new Git(".").network(["clone", "-q", "--no-tags", "--origin", "origin", options.url, dir]);
       } catch (e) {
-        throw new Error(`cannot clone ${options.url} into ${dir}, and there is no local clone to start from: ${message(e)}`);
+        throw new Error(`cannot clone ${redactSecrets(options.url)} into ${dir}, and there is no local clone to start from: ${message(e)}`);
       }
     }
     const git = new Git(dir);
@@ -82,7 +85,8 @@ export class RemoteSync {
    * switched to it; an existing clone is never switched behind a person's back.
    */
   private async checkBranch(dir: string, cloned: boolean): Promise<void> {
-    const { branch, url } = this.options;
+    const { branch } = this.options;
+    const url = redactSecrets(this.options.url);
     const current = (await this.git.raw(["symbolic-ref", "-q", "--short", "HEAD"]).catch(() => "")).trim();
     if (current === branch) return;
     if (!cloned) {
@@ -120,7 +124,7 @@ export class RemoteSync {
         return undefined;
       }
       this.lastFetchError = text;
-      throw new Error(`fetch from ${this.options.url} failed: ${text}`);
+      throw new Error(`fetch from ${redactSecrets(this.options.url)} failed: ${text}`);
     }
     return this.remoteTip();
   }
@@ -201,7 +205,15 @@ export class RemoteSync {
     }
     this.refusedRewrite = undefined;
     if (followsHead) {
-      await this.moveTo(remote, false);
+      try {
+        await this.moveTo(remote, false);
+      } catch (e) {
+        // `reset --keep` refuses to clobber a person's uncommitted edit of a file the remote
+        // changed: nothing moved, the served commit stays, and the next sync tries again.
+        const blocked = await editsInTheWay(this.git, head, remote);
+        if (blocked.length === 0) throw e;
+        return { ...report(false, "blocked by uncommitted edits", `cannot follow the remote to ${short(remote)}: uncommitted edits of ${blocked.join(", ")} in the served working tree are in the way (commit, stash or discard them)`), blocked };
+      }
       return report(true, `fast-forwarded to ${short(remote)}`);
     }
     if (head !== undefined && (await this.isAncestor(remote, head))) {
@@ -232,3 +244,11 @@ export class RemoteSync {
 }
 
 export const short = (hash: string) => hash.slice(0, 12);
+
+/** Paths with uncommitted changes (tracked or not) that moving from `head` to `target` would overwrite. */
+async function editsInTheWay(git: Git, head: string | undefined, target: string): Promise<string[]> {
+  const status = await git.raw(["--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all"]).catch(() => "");
+  const edited = new Set(status.split("\0").filter((e) => e.length > 3).map((e) => e.slice(3)));
+  const changed = head === undefined ? [] : (await git.raw(["diff", "--name-only", "-z", "--no-renames", head, target]).catch(() => "")).split("\0");
+  return changed.filter((p) => p !== "" && edited.has(p)).sort();
+}

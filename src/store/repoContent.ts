@@ -1,7 +1,7 @@
 import type { RolloutPolicy } from "../domain/rolloutPolicy.ts";
 import type { ConfigSpec, GroupSpec, InstanceConfigSpec, Problem } from "../domain/types.ts";
 import { validateRepo, type ConfigFile, type GroupFile, type InstanceConfigFile } from "../domain/validateRepo.ts";
-import { withContentProblem } from "./contentCheck.ts";
+import { withContentProblem, type ContentLimits } from "./contentCheck.ts";
 import { parseConfigFile, parseGroupFile, parseInstanceConfigFile, parseRolloutFile } from "./yaml/parseFiles.ts";
 
 export const CONFIG_DIR = "configs";
@@ -21,6 +21,8 @@ export interface RepoContent {
   /** The repository's default rollout policy (rollout.yaml); undefined without one. */
   readonly rollout?: RolloutPolicy | undefined;
   readonly problems: readonly Problem[];
+  /** Served anyway: credentials written in plain text in contents (with --secrets warn). */
+  readonly warnings: readonly Problem[];
 }
 
 export const configPath = (name: string) => `${CONFIG_DIR}/${name}.yaml`;
@@ -36,8 +38,9 @@ export function isStatePath(path: string): boolean {
  * Parses and validates the state files of one tree (a commit, or a working directory for
  * `validate`). The one function both the server and the CLI use, so their verdicts agree.
  */
-export function readRepoContent(files: ReadonlyMap<string, string>, cache?: ParseCache): RepoContent {
+export function readRepoContent(files: ReadonlyMap<string, string>, limits: ContentLimits, cache?: ParseCache): RepoContent {
   const problems: Problem[] = [];
+  const warnings: Problem[] = [];
   const configs: ConfigFile[] = [];
   const groups: GroupFile[] = [];
   const instances: InstanceConfigFile[] = [];
@@ -65,14 +68,16 @@ export function readRepoContent(files: ReadonlyMap<string, string>, cache?: Pars
     }
     const stem = base.slice(0, -".yaml".length);
     if (dir === CONFIG_DIR) {
-      const r = cached(cache, file, text, () => entryOf(withContentProblem(file, parseConfigFile(file, text)), file, stem));
+      const r = cached(cache, file, text, () => entryOf(withContentProblem(file, parseConfigFile(file, text), limits), file, stem));
       problems.push(...r.problems);
+      warnings.push(...r.warnings);
       if (r.entry) configs.push(r.entry);
       else unreadable.add(stem);
       if (r.problems.length > 0) broken.add(file);
     } else if (dir === INSTANCE_DIR) {
-      const r = cached(cache, file, text, () => entryOf(withContentProblem(file, parseInstanceConfigFile(file, text)), file, stem));
+      const r = cached(cache, file, text, () => entryOf(withContentProblem(file, parseInstanceConfigFile(file, text), limits), file, stem));
       problems.push(...r.problems);
+      warnings.push(...r.warnings);
       if (r.entry) instances.push(r.entry);
       else unreadableInstances.add(stem);
       if (r.problems.length > 0) broken.add(file);
@@ -87,7 +92,7 @@ export function readRepoContent(files: ReadonlyMap<string, string>, cache?: Pars
   problems.push(...validateRepo(configs, groups, unreadable, instances, unreadableInstances));
   problems.sort(byPosition);
   const ok = <T extends { file: string }>(f: T) => !broken.has(f.file);
-  return { configs: configs.filter(ok).map((c) => c.spec), groups: groups.filter(ok).map((g) => g.spec), instanceConfigs: instances.filter(ok).map((c) => c.spec), rollout, problems };
+  return { configs: configs.filter(ok).map((c) => c.spec), groups: groups.filter(ok).map((g) => g.spec), instanceConfigs: instances.filter(ok).map((c) => c.spec), rollout, problems, warnings: warnings.sort(byPosition) };
 }
 
 /**
@@ -122,8 +127,9 @@ function cached<T>(cache: ParseCache | undefined, file: string, text: string, pa
 }
 
 /** A parsed file with its path and stem, built once per text (cached with the parse). */
-function entryOf<V extends object>(parsed: { value?: V; problems: readonly Problem[] }, file: string, stem: string): { entry?: V & { file: string; stem: string }; problems: readonly Problem[] } {
-  return parsed.value ? { entry: { file, stem, ...parsed.value }, problems: parsed.problems } : { problems: parsed.problems };
+function entryOf<V extends object>(parsed: { value?: V; problems: readonly Problem[]; warnings?: readonly Problem[] }, file: string, stem: string): { entry?: V & { file: string; stem: string }; problems: readonly Problem[]; warnings: readonly Problem[] } {
+  const warnings = parsed.warnings ?? [];
+  return parsed.value ? { entry: { file, stem, ...parsed.value }, problems: parsed.problems, warnings } : { problems: parsed.problems, warnings };
 }
 
 function byPosition(a: Problem, b: Problem): number {

@@ -1,4 +1,5 @@
 import { existsSync, rmSync } from "node:fs";
+import type { ContentLimits } from "./contentCheck.ts";
 import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { Mutex } from "async-mutex";
@@ -14,15 +15,16 @@ import { RemoteSync, type RemoteOptions, type SyncReport } from "./remoteSync.ts
 import { repairAtStart } from "./repair.ts";
 import { RepoConfig } from "./repoConfig.ts";
 import { restoreRewound, type RewoundRestore } from "./rewoundWrites.ts";
-import { RepoWriter, type WriteOptions, type WriteResult, type WriterEvents, type WriterMode } from "./repoWriter.ts";
+import { RepoWriter, type RefusedHead, type WriteOptions, type WriteResult, type WriterEvents, type WriterMode } from "./repoWriter.ts";
 import { ServedSnapshot, type RefusedCommit, type SnapshotEvents } from "./servedSnapshot.ts";
 import { ServerFiles } from "./serverFiles.ts";
+import { DEFAULT_MAX_FILE_SIZE } from "./stateTree.ts";
 import type { StoreStatus } from "./storeStatus.ts";
 import type { VersionStartup } from "./versionIndex.ts";
 import type { TransactionContext } from "./writeTransaction.ts";
 
 export type { Author } from "./git/commitBackend.ts";
-export type { WriteOptions, WriteResult, WriterMode } from "./repoWriter.ts";
+export type { RefusedHead, WriteOptions, WriteResult, WriterMode } from "./repoWriter.ts";
 export type { RefusedCommit } from "./servedSnapshot.ts";
 
 export interface StoreEvents extends SnapshotEvents, WriterEvents {
@@ -30,6 +32,8 @@ export interface StoreEvents extends SnapshotEvents, WriterEvents {
   onSynced?(report: SyncReport): void;
   /** A write that held the lock ended; time queued behind other writes is excluded. */
   onWritten?(result: "committed" | "unchanged" | "failed", seconds: number): void;
+  /** A write failed; `error` is what the client is told, its `cause` (when set) the full error for the log. */
+  onWriteFailed?(error: unknown): void;
   /** A `git reset --hard` racing a write rewound the server's commit, and it was brought back (or could not be: `error`). */
   onRewoundRestored?(outcome: RewoundRestore): void;
 }
@@ -43,6 +47,10 @@ export interface StoreOptions {
   readonly readOnlyMessage?: string;
   /** How long a write waits for a lock (index.lock, a ref's lock) another git process holds (--lock-wait). */
   readonly lockWaitMs: number;
+  /** The largest state file read or written (default DEFAULT_MAX_FILE_SIZE). */
+  readonly maxFileSize?: number;
+  /** How configs' contents are checked (--max-config-size, --secrets). */
+  readonly contentLimits: ContentLimits;
 }
 
 /**
@@ -69,6 +77,8 @@ export class RepoStore implements StoreStatus {
     private readonly readOnlyMessage: string | undefined,
     private readonly author: Author,
     private readonly lockWaitMs: number,
+    /** How configs' contents are checked; the User API checks a write's content with them too. */
+    readonly contentLimits: ContentLimits,
   ) {}
 
   /**
@@ -87,10 +97,12 @@ export class RepoStore implements StoreStatus {
     const repaired = await repairAtStart(ctx).catch((e: unknown) => [`could not finish repairing the last run's leftovers (retried before the next write): ${(e as Error).message}`]);
     if (repaired.length > 0) events.onRepaired?.(repaired);
     if (remote) remote.files = files;
-    const snapshot = await ServedSnapshot.open(git, files, events);
+    const maxFileSize = options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+    git.maxBlobBytes = maxFileSize;
+    const snapshot = await ServedSnapshot.open(git, files, events, options.contentLimits, maxFileSize);
     const config = new RepoConfig(git, gitDir);
-    const writer = new RepoWriter(snapshot, ctx, [new DirectCommitter(ctx, config), new GitCommitter(ctx, config)], options.author, remote, events);
-    return new RepoStore(dir, git, files, snapshot, writer, remote, events, options.readOnlyMessage, options.author, ctx.lockWaitMs);
+    const writer = new RepoWriter(snapshot, ctx, [new DirectCommitter(ctx, config), new GitCommitter(ctx)], options.author, remote, events, maxFileSize);
+    return new RepoStore(dir, git, files, snapshot, writer, remote, events, options.readOnlyMessage, options.author, ctx.lockWaitMs, options.contentLimits);
   }
 
   /** The served state; reading it never touches git or the disk. */
@@ -152,7 +164,7 @@ export class RepoStore implements StoreStatus {
   }
 
   /** Applies one write (RepoWriter.write), after the writes and syncs queued before it. */
-  write(plan: (state: RepoState) => WritePlan, options: WriteOptions = {}): Promise<WriteResult> {
+  write(plan: (state: RepoState, head?: RefusedHead) => WritePlan, options: WriteOptions = {}): Promise<WriteResult> {
     if (this.readOnlyMessage !== undefined) return Promise.reject(new DomainError("Forbidden", this.readOnlyMessage));
     return this.lock.runExclusive(async () => {
       if (this.closing) throw new DomainError("ServerBusy", "The server is shutting down; the change was not made. Retry in a moment.");
@@ -166,6 +178,7 @@ export class RepoStore implements StoreStatus {
         return result;
       } catch (e) {
         this.events.onWritten?.("failed", seconds());
+        this.events.onWriteFailed?.(e);
         throw e;
       }
     });
@@ -185,9 +198,20 @@ export class RepoStore implements StoreStatus {
   /** Fetches and follows the remote (or, without one, rereads HEAD); never throws. */
   sync(): Promise<SyncReport> {
     return this.lock.runExclusive(async () => {
-      await this.restoreRewound();
-      const report = this.remote ? await this.remote.sync() : { at: Date.now(), ok: true, action: "no remote; reread HEAD" };
-      await this.snapshot.refresh();
+      let report: SyncReport;
+      // Runs in the background (timer, webhook, another replica's announcement): a failure here
+      // is a report in /status and the metrics, never a rejection that could end the process.
+      try {
+        await this.restoreRewound();
+        report = this.remote ? await this.remote.sync() : { at: Date.now(), ok: true, action: "no remote; reread HEAD" };
+      } catch (e) {
+        report = { at: Date.now(), ok: false, action: "sync failed", error: (e as Error).message ?? String(e) };
+      }
+      try {
+        await this.snapshot.refresh();
+      } catch (e) {
+        if (report.ok) report = { at: Date.now(), ok: false, action: "reload failed", error: (e as Error).message ?? String(e) };
+      }
       // Commits skip automatic gc; packing loose objects here keeps the repository fast.
       // It detaches (gc.autoDetach), so the lock is not held for a repack.
       await this.git.raw(["gc", "--auto", "--quiet"]).catch(() => undefined);

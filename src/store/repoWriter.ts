@@ -1,18 +1,23 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { DomainError } from "../domain/errors.ts";
 import { commitMessage } from "../domain/identity.ts";
 import type { RepoState } from "../domain/repoState.ts";
 import type { Change, WritePlan } from "../domain/userOps.ts";
 import type { Author, CommitBackend } from "./git/commitBackend.ts";
-import { faultPoint } from "./faults.ts";
+import { faultPoint } from "../faults.ts";
 import { LockBusy } from "./git/lockFile.ts";
 import type { RemoteSync } from "./remoteSync.ts";
 import { repairLeftovers } from "./repair.ts";
 import { readIfExists } from "./readIfExists.ts";
 import { configPath, groupPath } from "./repoContent.ts";
 import { formatProblem } from "../problemFormat.ts";
-import type { ServedSnapshot } from "./servedSnapshot.ts";
+import type { RefusedCommit, ServedSnapshot } from "./servedSnapshot.ts";
+import type { Problem } from "../domain/types.ts";
+import { keepsTrailer } from "./keptVersions.ts";
+import { assertWritablePath } from "./pathGuard.ts";
+import { withoutRepositoryPaths } from "./repoPaths.ts";
+import { DEFAULT_MAX_FILE_SIZE, formatBytes } from "./stateTree.ts";
 import type { FileWrite, TransactionContext } from "./writeTransaction.ts";
 import { renderConfig, renderGroup } from "./yaml/renderFiles.ts";
 
@@ -27,12 +32,28 @@ export interface WriteOptions {
   readonly author?: Author;
   /** One line; the plan's message then follows it in the commit's body. */
   readonly message?: string;
+  /**
+   * The write repairs a refused HEAD (a rollback): while HEAD fails validation it is planned and
+   * committed on top of HEAD (not refused like other writes), and the served state follows only
+   * if the new commit validates.
+   */
+  readonly onRefusedHead?: boolean;
+}
+
+/** A HEAD that fails validation, as a repairing write's plan sees it. */
+export interface RefusedHead {
+  readonly commit: string;
+  readonly problems: readonly Problem[];
+  /** Its state files' texts by path. */
+  readonly texts: ReadonlyMap<string, string>;
 }
 
 export interface WriteResult {
   readonly state: RepoState;
   /** The new commit, or undefined when the write changed nothing. */
   readonly commit: string | undefined;
+  /** After a repairing write: HEAD still fails validation (the served state stayed), and why. */
+  readonly refused?: RefusedCommit;
 }
 
 /** Re-plans always allowed when the local branch moved under a write (someone committed in the repository); more while within the lock wait. */
@@ -86,15 +107,16 @@ export class RepoWriter {
     private readonly identity: Author,
     private readonly remote: RemoteSync | undefined,
     private readonly events: WriterEvents,
+    private readonly maxFileSize = DEFAULT_MAX_FILE_SIZE,
   ) {}
 
   /**
    * Applies one write. Throws the plan's DomainError untouched; any later failure is undone before
    * it is reported, so an answered write is committed (and pushed) and a refused one left no trace.
    */
-  async write(plan: (state: RepoState) => WritePlan, options: WriteOptions = {}): Promise<WriteResult> {
+  async write(plan: (state: RepoState, head?: RefusedHead) => WritePlan, options: WriteOptions = {}): Promise<WriteResult> {
     const repaired = await repairLeftovers(this.ctx).catch((e: unknown) => {
-      throw busy(e, "repairing an interrupted earlier write");
+      throw busy(e, "repairing an interrupted earlier write", this.ctx.files);
     });
     if (repaired.length > 0) this.events.onRepaired?.(repaired);
     this.refuseDuringOperation();
@@ -105,18 +127,22 @@ export class RepoWriter {
       if (this.remote && performance.now() < this.contendedUntil) await this.remote.catchUp();
       const state = await this.snapshot.refresh();
       const refused = this.snapshot.refused;
-      if (refused) {
+      if (refused && !options.onRefusedHead) {
         const first = refused.problems[0];
-        throw new DomainError("InternalServerError", `The repository's HEAD ${refused.commit.slice(0, 12)} is invalid (${refused.problems.length} problem(s), first: ${first ? formatProblem(first) : "unknown"}); fix it with a commit before writing through the API.`);
+        throw new DomainError("Conflict", `The repository's HEAD ${refused.commit.slice(0, 12)} is invalid (${refused.problems.length} problem(s), first: ${first ? formatProblem(first) : "unknown"}); fix it with a commit before writing through the API.`);
       }
-      const p = plan(state);
-      if (p.changes.length === 0) return { state, commit: undefined };
-      const files = p.changes.map((c) => this.fileChange(c));
+      // A repairing write goes on top of the refused HEAD, with its files; any other on the served commit.
+      const head: RefusedHead | undefined = refused ? { ...refused, texts: this.snapshot.refusedTexts } : undefined;
+      const base = { commit: head ? head.commit : state.commit, texts: head ? head.texts : this.snapshot.texts };
+      const p = plan(state, head);
+      if (p.changes.length === 0) return { state, commit: undefined, ...(refused ? { refused } : {}) };
+      const files = p.changes.map((c) => this.fileChange(c, base.texts));
       const paths = files.map((f) => f.path);
-      this.checkClean(paths);
+      checkWrites(this.ctx.files.workTree, files, this.maxFileSize);
+      this.checkClean(paths, base.texts);
       faultPoint("planned");
       const commitStarted = performance.now();
-      const commit = await this.commitFiles(state, files, commitMessage(p.message, options.message), options.author ?? this.identity);
+      const commit = await this.commitFiles(base, files, withTrailers(commitMessage(p.message, options.message), p.changes), options.author ?? this.identity);
       if (commit === undefined) {
         // Someone else committed between the plan and the ref update: plan again on their commit,
         // for as long as a held lock would be waited for.
@@ -126,14 +152,14 @@ export class RepoWriter {
         await sleep(Math.random() * Math.min(5 * attempt, 50));
         continue;
       }
-      if (!this.remote) return this.serve(state, commit, files, commitStarted);
+      if (!this.remote) return this.serve(state, commit, files, commitStarted, head !== undefined);
       const pushStarted = performance.now();
       const pushed = await this.remote.push();
       this.pushMs = 0.8 * this.pushMs + 0.2 * (performance.now() - pushStarted);
       if (pushed.ok) {
         this.tookTurn();
         faultPoint("pushed");
-        return this.serve(state, commit, files, commitStarted);
+        return this.serve(state, commit, files, commitStarted, head !== undefined);
       }
       // Not on the remote, so not acknowledged: the local commit goes (replaced by the remote's
       // tip when the write is planned again, else undone).
@@ -141,13 +167,13 @@ export class RepoWriter {
       if (retry) this.lostTurn();
       const tip = retry ? await this.remote.fetch().catch(() => undefined) : undefined;
       if (tip === undefined) {
-        await this.dropLocalCommit(state.commit, paths);
+        await this.dropLocalCommit(base.commit, paths);
         await this.snapshot.refresh();
         if (!pushed.rejected) throw new DomainError("ServerBusy", `The change was not saved: pushing to the remote failed (${pushed.error}). Retry later.`);
         if (!retry) throw new DomainError("ServerBusy", `The change was not saved: other writers kept moving the remote for ${Math.round(REMOTE_RETRY_MS / 1000)} s (${attempt} attempts; last: ${pushed.error}). Retry later.`);
         throw new DomainError("ServerBusy", `The change was not saved: the push was rejected and the remote ${this.remote.lastFetchError ? `cannot be fetched (${this.remote.lastFetchError})` : "has no branch to follow"}. Retry later.`);
       }
-      await this.followRemoteAfterRejection(state, paths, tip);
+      await this.followRemoteAfterRejection(base, paths, tip, head !== undefined);
     }
   }
 
@@ -193,8 +219,8 @@ export class RepoWriter {
   }
 
   /** Commits through the first backend that takes the repository; undefined when the branch moved. */
-  private async commitFiles(base: RepoState, files: readonly FileWrite[], message: string, author: Author): Promise<string | undefined> {
-    const texts = this.snapshot.texts;
+  private async commitFiles(base: { commit: string; texts: ReadonlyMap<string, string> }, files: readonly FileWrite[], message: string, author: Author): Promise<string | undefined> {
+    const texts = base.texts;
     const request = { base: base.commit || undefined, files, before: new Map(files.map((f) => [f.path, texts.get(f.path)])), message, author, committer: this.identity };
     let reason: string | undefined;
     try {
@@ -209,23 +235,29 @@ export class RepoWriter {
         return outcome.commit;
       }
     } catch (e) {
-      throw busy(e, `committing "${message}"`);
+      throw busy(e, `committing "${message}"`, this.ctx.files);
     }
     throw new DomainError("InternalServerError", `Could not commit "${message}": no commit backend accepted the repository (${reason ?? "no reason"}).`);
   }
 
-  private serve(base: RepoState, commit: string, files: readonly FileWrite[], started: number): Promise<WriteResult> {
+  private async serve(base: RepoState, commit: string, files: readonly FileWrite[], started: number, onRefusedHead: boolean): Promise<WriteResult> {
+    if (onRefusedHead) {
+      // On a refused HEAD the commit is loaded like anyone's: served if it now validates.
+      const state = await this.snapshot.refresh();
+      const refused = this.snapshot.refused;
+      return { state, commit, ...(refused ? { refused } : {}) };
+    }
     return this.snapshot.adoptOwnCommit(base, commit, files, started).then((state) => ({ state, commit }));
   }
 
   /**
    * The remote moved under a write: move from the local commit straight to the remote's tip (which
    * also takes the write out of the working tree and index), and re-plan unless the remote changed
-   * the same files. The served state is still the write's base, so its texts tell what changed.
+   * the same files. `base` holds the texts the write was planned on (the served commit's, or a
+   * refused HEAD's for a repair), so they tell what changed.
    */
-  private async followRemoteAfterRejection(base: RepoState, paths: readonly string[], tip: string): Promise<void> {
-    const before = this.snapshot.texts;
-    const baseTexts = new Map(paths.map((p) => [p, before.get(p)]));
+  private async followRemoteAfterRejection(base: { commit: string; texts: ReadonlyMap<string, string> }, paths: readonly string[], tip: string, repair: boolean): Promise<void> {
+    const baseTexts = new Map(paths.map((p) => [p, base.texts.get(p)]));
     try {
       await (this.remote as RemoteSync).moveTo(tip, false);
     } catch (e) {
@@ -234,11 +266,12 @@ export class RepoWriter {
       throw e;
     }
     await this.snapshot.refresh();
-    const now = this.snapshot.texts;
-    const changedThere = this.snapshot.refused ? [] : paths.filter((p) => now.get(p) !== baseTexts.get(p));
+    // A repair compares with the (still refused) tip's files; any other write is refused on re-planning.
+    const now = this.snapshot.refused ? (repair ? this.snapshot.refusedTexts : undefined) : this.snapshot.texts;
+    const changedThere = now ? paths.filter((p) => now.get(p) !== baseTexts.get(p)) : [];
     if (!base.commit) changedThere.push(...paths.filter((p) => !changedThere.includes(p)));
     if (changedThere.length > 0) {
-      throw new DomainError("InternalServerError", `Conflict: ${changedThere.join(", ")} changed on the remote (now at ${tip.slice(0, 12)}) while this write was being saved; the change was not applied. Read the current state and retry.`);
+      throw new DomainError("Conflict", `Conflict: ${changedThere.join(", ")} changed on the remote (now at ${tip.slice(0, 12)}) while this write was being saved; the change was not applied. Read the current state and retry.`);
     }
   }
 
@@ -252,8 +285,7 @@ export class RepoWriter {
     }
   }
 
-  private fileChange(change: Change): FileWrite {
-    const texts = this.snapshot.texts;
+  private fileChange(change: Change, texts: ReadonlyMap<string, string>): FileWrite {
     switch (change.kind) {
       case "putConfig": {
         const path = configPath(change.config.name);
@@ -263,6 +295,8 @@ export class RepoWriter {
         const path = groupPath(change.group.name);
         return { path, text: renderGroup(change.group, texts.get(path)) };
       }
+      case "restoreConfig":
+        return { path: configPath(change.config.name), text: change.text };
       case "deleteConfig":
         return { path: configPath(change.name), text: undefined };
       case "deleteGroup":
@@ -271,19 +305,45 @@ export class RepoWriter {
   }
 
   /** Refuses to write over a person's uncommitted edit of the same file. */
-  private checkClean(paths: readonly string[]): void {
-    const texts = this.snapshot.texts;
+  private checkClean(paths: readonly string[], texts: ReadonlyMap<string, string>): void {
     for (const path of paths) {
       if (readIfExists(join(this.ctx.files.workTree, path))?.toString("utf8") !== texts.get(path)) {
-        throw new DomainError("InternalServerError", `${path} has uncommitted changes in the server's working tree; commit or discard them, then retry.`);
+        throw new DomainError("Conflict", `${path} has uncommitted changes in the server's working tree; commit or discard them, then retry.`);
       }
     }
   }
 }
 
-/** A held lock becomes ServerBusy naming it; anything else an internal error naming what failed. */
-function busy(e: unknown, doing: string): DomainError {
+/** Appends the Keeps-Version trailers of restores that put back the served content (keptVersions.ts). */
+function withTrailers(message: string, changes: readonly Change[]): string {
+  const trailers = changes.flatMap((c) => (c.kind === "restoreConfig" && c.keeps ? [keepsTrailer(configPath(c.config.name), c.keeps)] : []));
+  return trailers.length === 0 ? message : `${message}\n\n${trailers.join("\n")}`;
+}
+
+/**
+ * Nothing is written through a link or into something that is not a folder, and no file is made
+ * that the server itself would refuse to read back.
+ */
+function checkWrites(workTree: string, files: readonly FileWrite[], maxFileSize: number): void {
+  for (const f of files) {
+    assertWritablePath(workTree, f.path);
+    const size = f.text === undefined ? 0 : Buffer.byteLength(f.text);
+    if (size > maxFileSize) throw new DomainError("InvalidParameter", `${f.path} would be ${formatBytes(size)} (${size} bytes), larger than the limit of ${formatBytes(maxFileSize)} (--max-file-size); the change was not made.`);
+  }
+}
+
+/**
+ * A held lock becomes ServerBusy naming it; anything else an internal error naming what failed.
+ * The client's message names paths relative to the repository; the original error (full paths)
+ * is the DomainError's cause, for the log.
+ */
+function busy(e: unknown, doing: string, files: { readonly workTree: string; readonly gitDir: string }): DomainError {
   if (e instanceof DomainError) return e;
-  if (e instanceof LockBusy) return new DomainError("ServerBusy", `The change was not made: ${e.message}. Retry in a moment.`);
-  return new DomainError("InternalServerError", `Failed ${doing}: ${((e as Error).message ?? String(e)).trim()}`);
+  const relative = (text: string) => withoutRepositoryPaths(text, files.workTree, files.gitDir);
+  const refused =
+    e instanceof LockBusy
+      ? new DomainError("ServerBusy", `The change was not made: ${relative(e.message)}. Retry in a moment.`)
+      : new DomainError("InternalServerError", `Failed ${doing}: ${relative(((e as Error).message ?? String(e)).trim())}`);
+  refused.cause = e;
+  return refused;
 }

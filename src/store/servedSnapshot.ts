@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { ContentLimits } from "./contentCheck.ts";
 import type { RepoState } from "../domain/repoState.ts";
 import type { Problem } from "../domain/types.ts";
 import { formatProblem } from "../problemFormat.ts";
@@ -19,6 +20,8 @@ export interface SnapshotEvents {
   onServed?(state: RepoState, previous: RepoState, reloadMs: number): void;
   /** HEAD failed validation; `served` stays served (its commit is "" when there is none: agents are then refused). */
   onRefused?(refused: RefusedCommit, served: RepoState): void;
+  /** A commit now served has contents with warnings (credentials in plain text, with --secrets warn). */
+  onContentWarnings?(commit: string, warnings: readonly Problem[]): void;
 }
 
 /** How far back along HEAD's first-parent chain a start on an invalid HEAD looks for a valid commit. */
@@ -37,6 +40,8 @@ const COMMIT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 export class ServedSnapshot {
   /** The last HEAD that failed validation, while it is still HEAD. */
   refused: RefusedCommit | undefined;
+  /** The refused HEAD's state files, for a write that repairs it (a rollback). */
+  refusedTexts: ReadonlyMap<string, string> = new Map();
   private searched = 0;
   private remembered: { commit: string | undefined; at: number } = { commit: undefined, at: -Infinity };
 
@@ -46,15 +51,19 @@ export class ServedSnapshot {
     private readonly files: ServerFiles,
     private readonly events: SnapshotEvents,
     private served: LoadResult,
+    private readonly limits: ContentLimits,
   ) {}
 
-  static async open(git: Git, files: ServerFiles, events: SnapshotEvents): Promise<ServedSnapshot> {
-    const loader = new SnapshotLoader(git, { path: join(files.root, "versions.json"), writeAtomic: (path, data) => files.writeAtomic(path, data) });
+  static async open(git: Git, files: ServerFiles, events: SnapshotEvents, limits: ContentLimits, maxFileSize?: number): Promise<ServedSnapshot> {
+    const loader = new SnapshotLoader(git, limits, { path: join(files.root, "versions.json"), writeAtomic: (path, data) => files.writeAtomic(path, data) }, maxFileSize);
     const head = await git.head();
     const first = await loader.load(head);
-    const snapshot = new ServedSnapshot(git, loader, files, events, first);
-    if (first.state) snapshot.remember(true);
-    else await snapshot.startOnRefusedHead(head as string, first.problems);
+    const snapshot = new ServedSnapshot(git, loader, files, events, first, limits);
+    if (first.state) {
+      snapshot.remember(true);
+      if (first.warnings?.length) events.onContentWarnings?.(first.commit ?? "", first.warnings);
+    }
+    else await snapshot.startOnRefusedHead(head as string, first.problems, first.texts);
     return snapshot;
   }
 
@@ -116,14 +125,17 @@ export class ServedSnapshot {
   private adopt(result: LoadResult, commit: string, started: number): RepoState {
     if (!result.state) {
       this.refused = { commit, problems: result.problems };
+      this.refusedTexts = result.texts;
       this.events.onRefused?.(this.refused, this.state);
       return this.state;
     }
     this.refused = undefined;
+    this.refusedTexts = new Map();
     const previous = this.state;
     this.served = result;
     this.remember(false);
     this.events.onServed?.(result.state, previous, performance.now() - started);
+    if (result.warnings?.length) this.events.onContentWarnings?.(commit, result.warnings);
     return result.state;
   }
 
@@ -144,9 +156,10 @@ export class ServedSnapshot {
     }
   }
 
-  private async startOnRefusedHead(head: string, problems: readonly Problem[]): Promise<void> {
+  private async startOnRefusedHead(head: string, problems: readonly Problem[], texts: ReadonlyMap<string, string>): Promise<void> {
     this.refused = { commit: head, problems };
-    this.served = await new SnapshotLoader(this.git).load(undefined);
+    this.refusedTexts = texts;
+    this.served = await new SnapshotLoader(this.git, this.limits).load(undefined);
     const found = await this.newestValidBefore(head);
     if (found !== undefined) {
       const result = await this.loader.load(found);

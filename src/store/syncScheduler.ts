@@ -2,6 +2,8 @@ import type { RepoStore } from "./repoStore.ts";
 
 export interface SchedulerOptions {
   readonly intervalMs: number;
+  /** A sync that rejected instead of reporting (a bug: RepoStore.sync reports its failures); the schedule goes on. */
+  readonly onError?: (error: unknown) => void;
 }
 
 /**
@@ -40,7 +42,10 @@ export class SyncScheduler {
     try {
       do {
         this.again = false;
-        const report = await this.store.sync();
+        const report = await this.store.sync().catch((e: unknown) => {
+          this.options.onError?.(e);
+          return { ok: false };
+        });
         this.failures = report.ok ? 0 : this.failures + 1;
       } while (this.again && !this.stopped);
     } finally {

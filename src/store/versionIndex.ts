@@ -1,4 +1,5 @@
 import type { Git } from "./git.ts";
+import { KEEPS_FORMAT, parseKeeps, resolveKept } from "./keptVersions.ts";
 import { readIfExists } from "./readIfExists.ts";
 import { isStatePath } from "./repoContent.ts";
 
@@ -13,6 +14,8 @@ interface LogEntry {
   readonly time: number;
   /** State paths changed against the first parent → their blob after this commit (undefined: deleted). */
   readonly changes: ReadonlyMap<string, string | undefined>;
+  /** Keeps-Version trailers: path → the commit whose version the path keeps (see keptVersions.ts). */
+  readonly keeps: ReadonlyMap<string, string>;
 }
 
 const NO_BLOB = /^0+$/;
@@ -29,8 +32,8 @@ export interface VersionStartup {
 
 /**
  * Tracks, along HEAD's first-parent chain, the depth of HEAD and the last commit that changed each
- * state file: a config's version is that commit's depth. Moving forward reads only the new
- * commits; anything else (a reset, a rewrite) rereads the chain once.
+ * state file: a config's version is that commit's depth (docs/store.md "Versions", with the Keeps-Version exception). Moving
+ * forward reads only the new commits; anything else (a reset, a rewrite) rereads the chain once.
  */
 export class VersionIndex {
   head: string | undefined;
@@ -78,7 +81,7 @@ export class VersionIndex {
       });
       const oldest = entries[entries.length - 1];
       if (oldest && oldest.firstParent === this.head) {
-        const changed = this.record(entries, this.depth + entries.length);
+        const changed = this.record(entries, this.depth + entries.length, await this.kept(entries, this.depth + entries.length));
         this.finish(target, this.depth + entries.length, entries[0]?.time ?? 0);
         if (restored) this.startup = { restored, walked: entries.length };
         return { changed, full: restored };
@@ -86,8 +89,9 @@ export class VersionIndex {
     }
     const first = this.startup === undefined;
     const entries = await this.log(target);
+    const kept = await this.kept(entries, entries.length);
     this.reset();
-    const changed = this.record(entries, entries.length);
+    const changed = this.record(entries, entries.length, kept);
     this.finish(target, entries.length, entries[0]?.time ?? 0);
     if (first) this.startup = { restored: false, walked: entries.length };
     this.save();
@@ -130,18 +134,41 @@ export class VersionIndex {
   }
 
   /** Records first-parent commits given newest first, the newest at depth `top`; returns the paths they touched, with their newest blobs. */
-  private record(entries: readonly LogEntry[], top: number): Map<string, string | undefined> {
+  private record(entries: readonly LogEntry[], top: number, kept: ReadonlyMap<string, Change>): Map<string, string | undefined> {
     const seen = new Map<string, string | undefined>();
     let depth = top;
     for (const e of entries) {
       for (const [p, blob] of e.changes) {
         if (seen.has(p)) continue; // a newer commit in this batch already changed it
         seen.set(p, blob);
-        this.lastChange.set(p, { depth, commit: e.commit });
+        this.lastChange.set(p, kept.get(`${e.commit} ${p}`) ?? { depth, commit: e.commit });
       }
       depth--;
     }
     return seen;
+  }
+
+  /**
+   * The changes that keep an earlier version (Keeps-Version trailers that hold), keyed by
+   * "commit path"; entries newest first, the newest at depth `top`. Only commits carrying the
+   * trailer cost git calls, and only the newest change of each path matters.
+   */
+  private async kept(entries: readonly LogEntry[], top: number): Promise<Map<string, Change>> {
+    const kept = new Map<string, Change>();
+    const seen = new Set<string>();
+    let depth = top;
+    for (const e of entries) {
+      for (const [p, blob] of e.changes) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        const named = e.keeps.get(p);
+        if (named === undefined || blob === undefined) continue;
+        const change = await resolveKept(this.git, e.commit, depth, p, named);
+        if (change) kept.set(`${e.commit} ${p}`, change);
+      }
+      depth--;
+    }
+    return kept;
   }
 
   /** Records a commit made by this process on top of the current head (or as the root commit). */
@@ -172,13 +199,13 @@ export class VersionIndex {
   private async log(range: string): Promise<LogEntry[]> {
     const out = await this.git.raw([
       "-c", "core.quotePath=false", "log", "--first-parent", "--diff-merges=first-parent", "--no-renames",
-      "--raw", "--no-abbrev", "--format=%x01%H %P%x02%ct", range, "--",
+      "--raw", "--no-abbrev", `--format=%x01%H %P%x02%ct%x02${KEEPS_FORMAT}`, range, "--",
     ]);
     const entries: LogEntry[] = [];
     for (const chunk of out.split("\x01")) {
       if (chunk === "") continue;
       const lines = chunk.split("\n");
-      const [ids = "", time = "0"] = (lines[0] ?? "").split("\x02");
+      const [ids = "", time = "0", keeps = ""] = (lines[0] ?? "").split("\x02");
       const [commit = "", firstParent] = ids.split(" ");
       const changes = new Map<string, string | undefined>();
       for (const line of lines.slice(1)) {
@@ -190,7 +217,7 @@ export class VersionIndex {
         const blob = line.slice(0, tab).split(" ")[3] ?? "";
         changes.set(path, NO_BLOB.test(blob) ? undefined : blob);
       }
-      entries.push({ commit, firstParent, time: Number(time), changes });
+      entries.push({ commit, firstParent, time: Number(time), changes, keeps: parseKeeps(keeps) });
     }
     return entries;
   }

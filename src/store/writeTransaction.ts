@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { faultPoint } from "./faults.ts";
+import { faultPoint } from "../faults.ts";
 import type { Git } from "./git.ts";
 import { objectWithHeader } from "./git/gitObjects.ts";
 import { LockFile } from "./git/lockFile.ts";

@@ -37,5 +37,5 @@ export async function getJson<T = Record<string, unknown>>(url: string): Promise
   return { status: r.status, body: (await r.json()) as T };
 }
 
-/** A replica picked at random for each request, as a load balancer without affinity would. */
-export const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
+/** A replica picked at random (from `random`, a seeded source: test/helpers/seeded.ts) for each request, as a load balancer without affinity would. */
+export const pick = <T>(xs: readonly T[], random: () => number): T => xs[Math.floor(random() * xs.length)] as T;

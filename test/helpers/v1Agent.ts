@@ -28,7 +28,7 @@ export interface V1Cycle {
 }
 
 /**
- * An agent that does what LoongCollector's LegacyCommonConfigProvider does (AGENT-PROTOCOLS.md §2,
+ * An agent that does what LoongCollector's LegacyCommonConfigProvider does (docs/protocols/v1.md;
  * core/config/common_provider/LegacyCommonConfigProvider.cpp), field for field:
  * - HeartBeat: request_id Base64("heartbeat" + unix seconds), agent_id its instance id, agent_type
  *   "iLogtail", attributes {version, ip}, tags = the *values* of ilogtail_tags (in the order of

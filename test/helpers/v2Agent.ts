@@ -30,7 +30,7 @@ export interface CycleResult {
 const num = (v: unknown) => (v == null ? 0 : typeof v === "object" ? (v as { toNumber(): number }).toNumber() : Number(v));
 
 /**
- * An agent that does what LoongCollector's CommonConfigProvider does (AGENT-PROTOCOLS.md §1),
+ * An agent that does what LoongCollector's CommonConfigProvider does (docs/protocols/v2.md),
  * byte for byte where it matters: full-state heartbeats with a fresh UUID request_id, sequence_num
  * from 0 and +1 per successful cycle, capabilities 3, attributes {hostname, ip, version, extras
  * {osDetail}}, tags {name, value}; FetchPipelineConfig **and** FetchInstanceConfig when the answer's

@@ -1,6 +1,7 @@
 import test from "ava";
 import { decodeAlarms, decodeHeartbeat, decodeReports, decodeStatistics, decodeStored, decodeTimes, encodeAlarms, encodeHeartbeat, encodeParts, encodeReports, encodeStatistics, encodeStored, encodeTimes, FULL, HEADER_WIDTH, Part, revOf } from "../../src/agents/agentCodec.ts";
-import { parseRegistry, redactUrl } from "../../src/agents/registryUrl.ts";
+import { parseRegistry } from "../../src/agents/registryUrl.ts";
+import { redactUrl } from "../../src/redis/redactUrl.ts";
 import type { AgentRecord, Heartbeat } from "../../src/domain/agent.ts";
 
 const v1: Heartbeat = {

@@ -4,7 +4,9 @@ import type { IncomingMessage } from "node:http";
 import test from "ava";
 import { configserver } from "../../src/gen/proto.js";
 import { DomainError } from "../../src/domain/errors.ts";
-import { compileRoute, type Outcome, type RouteOptions } from "../../src/http/route.ts";
+import type { Outcome } from "../../src/http/endpoint.ts";
+import { compileRoute } from "../../src/protocols/compileRoute.ts";
+import type { RouteOptions } from "../../src/protocols/routeContract.ts";
 import { ALPHA_ENVELOPE } from "../../src/protocols/alpha/envelope.ts";
 
 const pb = configserver.proto;
@@ -16,8 +18,8 @@ function route(options: Partial<RouteOptions>) {
   const known = new Set<string>();
   let handled = 0;
   const compiled = compileRoute({
-    method: "POST", path: "/Agent/GetConfigList", request: pb.AgentGetConfigListRequest as never, response: pb.AgentGetConfigListResponse as never, envelope: ALPHA_ENVELOPE,
-    handle: (q: { agent_id?: string }) => {
+    method: "POST", path: "/Agent/GetConfigList", request: pb.AgentGetConfigListRequest, response: pb.AgentGetConfigListResponse, envelope: ALPHA_ENVELOPE,
+    handle: (q) => {
       handled++;
       if (!known.has(q.agent_id ?? "")) throw new DomainError("AgentNotExist", `Agent ${q.agent_id} doesn't exist.`);
       return { config_update_infos: [] };
@@ -36,7 +38,7 @@ test("an agent unknown here is handled again once catchUp resolves: answered as 
       r.arrive("a1");
     },
   });
-  const o = await r.compiled.answerNow(req, body, false, false);
+  const o = await r.compiled.answer(req, body, undefined, undefined);
   t.is(o.status, 200);
   t.is(codeOf(o), "Accept");
   t.is(pb.AgentGetConfigListResponse.decode(o.body).response_id, "r1");
@@ -47,12 +49,12 @@ test("an agent unknown here is handled again once catchUp resolves: answered as 
 test("an agent still unknown after catchUp is AgentNotExist (asked once); without catchUp it is answered at once", async (t) => {
   let asked = 0;
   const r = route({ catchUp: async () => void asked++ });
-  const o = await r.compiled.answerNow(req, body, false, false);
+  const o = await r.compiled.answer(req, body, undefined, undefined);
   t.is(o.status, 404);
   t.is(codeOf(o), "AgentNotExist");
   t.is(asked, 1, "one wait, not a loop");
   const single = route({});
-  const now = single.compiled.answerNow(req, body, false, false);
+  const now = single.compiled.answer(req, body, undefined, undefined);
   t.false(now instanceof Promise, "a single process answers synchronously");
   t.is((now as Outcome).status, 404);
 });

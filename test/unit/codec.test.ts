@@ -1,6 +1,6 @@
 import test from "ava";
 import { configserver } from "../../src/gen/proto.js";
-import { decodeBody, encodeBody, encodeJsonInSlices } from "../../src/http/codec.ts";
+import { decodeBody, encodeBody, encodeJsonInSlices } from "../../src/protocols/codec.ts";
 
 const pb = configserver.proto;
 const agents = Array.from({ length: 7 }, (_, i) => ({ agent_id: `a${i}`, agent_type: "t", ip: "", version: "1", running_status: "", startup_time: i, latest_heartbeat_time: 1700000000 + i, tags: { env: `e${i}` }, running_details: {} }));

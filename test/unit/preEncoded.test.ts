@@ -1,10 +1,13 @@
-// Frozen replies are encoded once and the request id put in front per request (route.ts,
-// PreEncoded): the bytes must be what encoding the whole answer gives, for every protocol.
+// Cacheable replies (src/protocols/answerCache.ts) are encoded once and the request id put in
+// front per request (src/protocols/preEncoded.ts): the bytes must be what encoding the whole answer gives, for every protocol.
 import type { IncomingMessage } from "node:http";
 import test from "ava";
 import { configserver } from "../../src/gen/proto.js";
-import { compileRoute, type Envelope, type Outcome, type Reply } from "../../src/http/route.ts";
-import type { MessageType } from "../../src/http/codec.ts";
+import type { Outcome } from "../../src/http/endpoint.ts";
+import { cacheable, type CacheableReply } from "../../src/protocols/answerCache.ts";
+import type { MessageType } from "../../src/protocols/codec.ts";
+import { compileRoute } from "../../src/protocols/compileRoute.ts";
+import type { Envelope, Replied, Reply } from "../../src/protocols/routeContract.ts";
 import { ALPHA_ENVELOPE } from "../../src/protocols/alpha/envelope.ts";
 import { V1_ENVELOPE } from "../../src/protocols/v1/envelope.ts";
 import { V2_ENVELOPE } from "../../src/protocols/v2/envelope.ts";
@@ -49,18 +52,18 @@ const cases: Case[] = [
 ];
 
 for (const c of cases) {
-  test(`a frozen reply's answer is byte for byte the whole encoding: ${c.name}`, (t) => {
-    const frozen = Object.freeze({ ...c.reply });
+  test(`a cacheable reply's answer is byte for byte the whole encoding: ${c.name}`, (t) => {
+    const frozen: CacheableReply = cacheable({ ...c.reply });
     const r = c.response;
     let encodes = 0;
     const counted: MessageType<unknown> = { decode: (b) => r.decode(b), encode: (m) => (encodes++, r.encode(m)), fromObject: (o) => r.fromObject(o), toObject: (m, o) => r.toObject(m, o), getTypeUrl: (p) => r.getTypeUrl(p) };
-    const route = (reply: Reply, response = c.response) => compileRoute({ method: "POST", path: "/x", request: c.request as never, response, envelope: c.envelope, handle: () => reply }, options);
+    const route = (reply: Replied, response = c.response) => compileRoute({ method: "POST", path: "/x", request: c.request as never, response, envelope: c.envelope, handle: () => reply }, options);
     const cached = route(frozen, counted);
     const plain = route({ ...c.reply });
     for (const id of c.ids) {
       const body = Buffer.from(c.body(id));
-      const a = cached.answerNow(req, body, false, false) as Outcome;
-      const b = plain.answerNow(req, body, false, false) as Outcome;
+      const a = cached.answer(req, body, undefined, undefined) as Outcome;
+      const b = plain.answer(req, body, undefined, undefined) as Outcome;
       t.is(a.body.toString("hex"), b.body.toString("hex"), `id ${JSON.stringify(id)}`);
       t.is(a.status, 200);
     }
@@ -69,15 +72,25 @@ for (const c of cases) {
     const whole = c.ids.filter((id) => (typeof id === "string" ? id.length > 127 || Buffer.byteLength(id) !== id.length : (id as Uint8Array).length > 127)).length;
     t.is(encodes, 2 + whole);
     // Asked twice: the first answer's bytes were not shared with (or changed by) the second.
-    const first = cached.answerNow(req, Buffer.from(c.body(c.ids[1])), false, false) as Outcome;
+    const first = cached.answer(req, Buffer.from(c.body(c.ids[1])), undefined, undefined) as Outcome;
     const copy = Buffer.from(first.body);
-    cached.answerNow(req, Buffer.from(c.body(c.ids[2])), false, false);
+    cached.answer(req, Buffer.from(c.body(c.ids[2])), undefined, undefined);
     t.deepEqual(first.body, copy);
   });
 }
 
-test("JSON answers of a frozen reply are encoded as JSON", (t) => {
-  const route = compileRoute({ method: "POST", path: "/x", request: pb.HeartBeatRequest as never, response: pb.HeartBeatResponse as never, envelope: ALPHA_ENVELOPE, handle: () => Object.freeze({ message: "ok" }) }, options);
-  const o = route.answerNow(req, Buffer.from('{"requestId":"r1","agentId":"a"}'), true, false) as Outcome;
+test("JSON answers of a cacheable reply are encoded as JSON", (t) => {
+  const route = compileRoute({ method: "POST", path: "/x", request: pb.HeartBeatRequest as never, response: pb.HeartBeatResponse as never, envelope: ALPHA_ENVELOPE, handle: () => cacheable({ message: "ok" }) }, options);
+  const o = route.answer(req, Buffer.from('{"requestId":"r1","agentId":"a"}'), "application/json", undefined) as Outcome;
   t.deepEqual(JSON.parse(o.body.toString()), { responseId: "r1", code: "Accept", message: "ok" });
+});
+
+test("freezing a reply does not make it cacheable: a frozen, undeclared reply is encoded per request", (t) => {
+  const r = pb.HeartBeatResponse;
+  let encodes = 0;
+  const counted: MessageType<unknown> = { decode: (b) => r.decode(b), encode: (m) => (encodes++, r.encode(m)), fromObject: (o) => r.fromObject(o), toObject: (m, o) => r.toObject(m as never, o), getTypeUrl: (p) => r.getTypeUrl(p) };
+  const frozen: Reply = Object.freeze({ message: "ok" });
+  const route = compileRoute({ method: "POST", path: "/x", request: pb.HeartBeatRequest, response: counted, envelope: ALPHA_ENVELOPE, handle: () => frozen }, options);
+  for (const id of ["r1", "r2", "r3"]) route.answer(req, Buffer.from(pb.HeartBeatRequest.encode({ request_id: id, agent_id: "a" }).finish()), undefined, undefined);
+  t.is(encodes, 3);
 });

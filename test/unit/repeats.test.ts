@@ -7,7 +7,10 @@ import { MemoryRegistry } from "../../src/agents/memoryRegistry.ts";
 import { RepoState } from "../../src/domain/repoState.ts";
 import type { ConfigRecord, GroupSpec } from "../../src/domain/types.ts";
 import { configserver } from "../../src/gen/proto.js";
-import type { RepeatCache, Reply, RouteSpec } from "../../src/http/route.ts";
+import type { AgentRecord } from "../../src/domain/agent.ts";
+import { CacheableReply, memoOf as memoOfRecord, type RepeatCache } from "../../src/protocols/answerCache.ts";
+import type { AgentRoutes } from "../../src/protocols/protocol.ts";
+import type { Replied, Reply, RouteSpec } from "../../src/protocols/routeContract.ts";
 import { alphaRoutes } from "../../src/protocols/alpha/routes.ts";
 import { v1Routes } from "../../src/protocols/v1/routes.ts";
 import { v2Routes } from "../../src/protocols/v2/routes.ts";
@@ -20,21 +23,21 @@ const snapshot = (commit: string, version: number) => new RepoState(commit, 1, 0
 
 interface Codec { decode(b: Uint8Array): unknown; encode(m: object): { finish(): Uint8Array } }
 
-function fixture(path: string, routes: (deps: { registry: MemoryRegistry; store: { state: RepoState } }) => RouteSpec<never>[]) {
+function fixture(path: string, routes: (deps: { registry: MemoryRegistry; store: { state: RepoState } }) => AgentRoutes) {
   const clock = { now: 1_800_000_000_000 };
   const registry = new MemoryRegistry({ ttlMs: 60_000, now: () => clock.now });
   const store = { state: snapshot("c1", 1) };
   const spec = routes({ registry, store }).find((r) => r.path === path) as unknown as RouteSpec<unknown> & { request: Codec };
   const repeats = spec.repeats as RepeatCache<unknown>;
-  /** What compileRoute does for a binary body: recall, else decode, handle and remember a frozen reply. */
+  /** What compileRoute does for a binary body: recall, else decode, handle and remember a cacheable reply. */
   const answer = (message: object): { reply: Reply; recalled: boolean; echo: unknown } => {
     const body = Buffer.from(spec.request.encode(message).finish());
     const again = repeats.recall(body, REQ);
-    if (again !== undefined) return { reply: again, recalled: true, echo: repeats.echo };
+    if (again !== undefined) return { reply: again.reply, recalled: true, echo: repeats.echo };
     const q = spec.request.decode(body);
-    const reply = spec.handle(q as never, REQ) as Reply;
-    if (Object.isFrozen(reply)) repeats.remember(body, q, reply);
-    return { reply, recalled: false, echo: (q as { request_id?: unknown }).request_id };
+    const out = spec.handle(q as never, REQ) as Replied;
+    if (out instanceof CacheableReply) repeats.remember(body, q, out);
+    return { reply: out instanceof CacheableReply ? out.reply : out, recalled: false, echo: (q as { request_id?: unknown }).request_id };
   };
   return { clock, registry, store, answer };
 }
@@ -82,7 +85,8 @@ test("alpha HeartBeat: an expired agent, a second id field and a bad request id 
   const repeats = spec.repeats as RepeatCache<unknown>;
   const q = pb.HeartBeatRequest.decode(twice);
   t.is(q.agent_id, "b2");
-  const reply = spec.handle(q as never, REQ) as Reply;
+  const reply = spec.handle(q as never, REQ) as CacheableReply;
+  t.true(reply instanceof CacheableReply);
   repeats.remember(twice, q, reply);
   t.is(repeats.recall(twice, REQ), undefined, "a body naming the agent twice is decoded every time");
 
@@ -152,15 +156,15 @@ test("agents sending the same bytes but their id share one signature, and are ne
   const f = fixture("/Agent/GetConfigList", alphaRoutes);
   const spec = alphaRoutes({ registry: f.registry, store: f.store }).find((r) => r.path === "/Agent/GetConfigList") as unknown as RouteSpec<unknown>;
   const repeats = spec.repeats as RepeatCache<unknown>;
-  // The memo is kept on the agent's record (AgentRecord.repeatMemo): the only route used here.
-  const memoOf = (agent: string) => (f.registry.get(agent) as { repeatMemo?: { signature: Buffer } } | undefined)?.repeatMemo;
+  // The memo is kept on the agent's record (answerCache.ts's port): the only route used here.
+  const memoOf = (agent: string) => memoOfRecord(f.registry.get(agent) as AgentRecord) as { signature: Buffer } | undefined;
   const poll = (agent: string, id: string, versions: Record<string, number> = { a: 1 }) => Buffer.from(pb.AgentGetConfigListRequest.encode({ request_id: id, agent_id: agent, config_versions: versions as never }).finish());
   const handle = (body: Buffer) => {
     const again = repeats.recall(body, REQ);
     if (again !== undefined) return { reply: again, recalled: true };
     const q = pb.AgentGetConfigListRequest.decode(body);
-    const reply = spec.handle(q as never, REQ) as Reply;
-    if (Object.isFrozen(reply)) repeats.remember(body, q, reply);
+    const reply = spec.handle(q as never, REQ) as Replied;
+    if (reply instanceof CacheableReply) repeats.remember(body, q, reply);
     return { reply, recalled: false };
   };
   for (const agent of ["a1", "a2"]) f.registry.heartbeat({ agentId: agent, protocol: "alpha", attributes: { agentType: "", version: "", ip: "", hostname: "", extras: {} }, tags: { named: { env: "prod" } }, runningStatus: "", startupTime: 0 });

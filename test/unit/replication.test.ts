@@ -3,7 +3,7 @@ import { MemoryRegistry } from "../../src/agents/memoryRegistry.ts";
 import { ReplicaRegistry } from "../../src/agents/replicaRegistry.ts";
 import { decodeBatch, encodeBatch, isEmptyBatch, WHOLE, type ChangeBatch } from "../../src/agents/replication.ts";
 import { WorkerFleet } from "../../src/agents/workerFleet.ts";
-import { HeldChanges } from "../../src/cluster/heldChanges.ts";
+import { DeferredChanges } from "../../src/cluster/deferredChanges.ts";
 import { FULL, Part } from "../../src/agents/agentCodec.ts";
 import type { AgentRecord, Heartbeat } from "../../src/domain/agent.ts";
 
@@ -22,12 +22,12 @@ const all = async (reg: { list(): Promise<AgentRecord[]> }) => (await reg.list()
 /**
  * A server's processes in one: workers whose batches reach a primary (a WorkerFleet over a
  * MemoryRegistry) that passes on at once what agents' requests read and holds the rest
- * (HeldChanges) until a listing flushes, synchronously, as the IPC channel would in order.
+ * (DeferredChanges) until a listing flushes, synchronously, as the IPC channel would in order.
  */
 function server(workers: number, clock: { now: number }, primaryTtlMs = 60_000) {
   const primary = new MemoryRegistry({ ttlMs: primaryTtlMs, now: () => clock.now });
   const replicas: ReplicaRegistry[] = [];
-  const held: HeldChanges[] = [];
+  const deferred: DeferredChanges[] = [];
   const sent: ChangeBatch[] = [];
   const relay = (from: number, batch: ChangeBatch) => replicas.forEach((r, i) => {
     if (i === from) return;
@@ -36,7 +36,7 @@ function server(workers: number, clock: { now: number }, primaryTtlMs = 60_000) 
   });
   const fleet = new WorkerFleet(primary, async () => {
     for (const r of replicas) r.flush();
-    held.forEach((h, i) => {
+    deferred.forEach((h, i) => {
       const b = h.drain();
       if (b !== undefined) relay(i, b);
     });
@@ -45,11 +45,11 @@ function server(workers: number, clock: { now: number }, primaryTtlMs = 60_000) 
     sent.push(batch);
     const missing = fleet.absorbBatch(batch);
     if (missing.length > 0) replicas[from]?.resend(missing);
-    const now = held[from]?.take(batch);
+    const now = deferred[from]?.take(batch);
     if (now !== undefined) relay(from, now);
   };
   for (let i = 0; i < workers; i++) {
-    held.push(new HeldChanges());
+    deferred.push(new DeferredChanges());
     replicas.push(new ReplicaRegistry({ ttlMs: 60_000, now: () => clock.now, flushMs: 3_600_000, send: (b) => deliver(i, b) }));
   }
   return { primary, fleet, replicas, sent };
@@ -188,22 +188,22 @@ test("a process lacking an agent named in a batch gets it whole: the primary fro
 });
 
 test("the primary passes on at once what agents' requests read, and holds the rest coalesced: the latest times and statistics per agent, every alarm (up to 100 per agent)", (t) => {
-  const held = new HeldChanges();
+  const deferred = new DeferredChanges();
   const reg = new MemoryRegistry({ ttlMs: 0, now: () => 1_796_000_000_000 });
   reg.heartbeat(beat("a"));
   reg.heartbeat(beat("b"));
   reg.statistics("b", { cpu: 1, memory: "1", extras: {} });
   const a = reg.findLocal("a") as AgentRecord;
   const b = reg.findLocal("b") as AgentRecord;
-  const now = held.take(encodeBatch([[a, Part.H], [b, 0], [b, Part.S]], [["b", "t", "first", 1]]));
+  const now = deferred.take(encodeBatch([[a, Part.H], [b, 0], [b, Part.S]], [["b", "t", "first", 1]]));
   t.deepEqual(now?.records.map((r) => r[0]), ["a"], "a's heartbeat changed: at once");
-  t.is(held.take(encodeBatch([[b, 0]], Array.from({ length: 120 }, (_, k) => ["b", "t", `d${k}`, 2] as const))), undefined, "nothing the agent path reads");
-  const drained = held.drain();
+  t.is(deferred.take(encodeBatch([[b, 0]], Array.from({ length: 120 }, (_, k) => ["b", "t", `d${k}`, 2] as const))), undefined, "nothing the agent path reads");
+  const drained = deferred.drain();
   t.regex(drained?.times ?? "", /^\d{36}\x1fb\n$/, "b's times once: the latest");
   t.deepEqual(drained?.records.map((r) => [r[0], r[3]]), [["b", Part.S]]);
   t.is(drained?.alarms.length, 100);
   t.is(drained?.alarms[99]?.[2], "d119", "the newest kept");
-  t.is(held.drain(), undefined, "drained");
+  t.is(deferred.drain(), undefined, "drained");
 });
 
 test("an alarm reaches the other processes as itself, appended to their list", async (t) => {

@@ -131,11 +131,11 @@ test("the repository's content carries rollout.yaml; its problems count like any
     ["configs/a.yaml", "config_name: a\ncontent: x\n"],
     ["rollout.yaml", "waves: [5%, 50%]\nbake: 1s\n"],
   ]);
-  const c = readRepoContent(files);
+  const c = readRepoContent(files, { maxConfigSize: 1 << 20, secrets: "warn" });
   t.deepEqual(c.problems, []);
   t.deepEqual(c.rollout?.waves.map((w) => w.text), ["5%", "50%", "everyone else"]);
   files.set("rollout.yaml", "waves: [5%, 50%]\nbake: 1\n");
-  t.deepEqual(readRepoContent(files).problems.map((p) => `${p.file}:${p.line}:${p.column}`), ["rollout.yaml:2:7"]);
+  t.deepEqual(readRepoContent(files, { maxConfigSize: 1 << 20, secrets: "warn" }).problems.map((p) => `${p.file}:${p.line}:${p.column}`), ["rollout.yaml:2:7"]);
   files.delete("rollout.yaml");
-  t.is(readRepoContent(files).rollout, undefined);
+  t.is(readRepoContent(files, { maxConfigSize: 1 << 20, secrets: "warn" }).rollout, undefined);
 });

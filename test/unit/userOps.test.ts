@@ -3,7 +3,10 @@ import { DomainError } from "../../src/domain/errors.ts";
 import { RepoState } from "../../src/domain/repoState.ts";
 import type { ConfigRecord, GroupSpec } from "../../src/domain/types.ts";
 import * as ops from "../../src/domain/userOps.ts";
-import { checkContent } from "../../src/store/contentCheck.ts";
+import { contentChecker } from "../../src/store/contentCheck.ts";
+import { DEFAULTS } from "../../src/settings/options.ts";
+
+const checkContent = contentChecker({ maxConfigSize: DEFAULTS.maxConfigSize, secrets: DEFAULTS.secrets });
 
 const rec = (name: string, version = 1): ConfigRecord => ({ name, version, commit: "h", agentType: "t", description: "d", content: `${name}\n` });
 const grp = (name: string, configs: string[] = [], tags = [{ name: "k", value: "v" }]): GroupSpec => ({ name, description: "d", tags, configs });
@@ -36,7 +39,9 @@ test("update config: no change when every field is equal", (t) => {
 
 test("delete config: refused while applied", (t) => {
   t.deepEqual(ops.planDeleteConfig(state(), "c2"), { changes: [{ kind: "deleteConfig", name: "c2" }], message: "Delete config c2" });
-  fails(t, () => ops.planDeleteConfig(state(), "c1"), "InternalServerError", "Config c1 was applied to some agent groups, cannot be deleted.");
+  fails(t, () => ops.planDeleteConfig(state(), "c1"), "Conflict", "Config c1 was applied to some agent groups, cannot be deleted.");
+  // The alpha User API answers it as the reference server does.
+  t.is((t.throws(() => ops.planDeleteConfig(state(), "c1")) as DomainError).protocolCode, "InternalServerError");
   fails(t, () => ops.planDeleteConfig(state(), "nope"), "ConfigNotExist", "Config nope doesn't exist.");
   fails(t, () => ops.planDeleteConfig(state(), ""), "BadRequest", "Need parameter ConfigName.");
 });
@@ -56,7 +61,8 @@ test("groups: create, update, delete, and the implicit default", (t) => {
 
   t.deepEqual(ops.planDeleteGroup(s, "g2").changes, [{ kind: "deleteGroup", name: "g2" }]);
   fails(t, () => ops.planDeleteGroup(s, "default"), "BadRequest", "Cannot delete agent group 'default'");
-  fails(t, () => ops.planDeleteGroup(s, "g1"), "InternalServerError", "Agent group g1 was applied to some configs, cannot be deleted.");
+  fails(t, () => ops.planDeleteGroup(s, "g1"), "Conflict", "Agent group g1 was applied to some configs, cannot be deleted.");
+  t.is((t.throws(() => ops.planDeleteGroup(s, "g1")) as DomainError).protocolCode, "InternalServerError");
   fails(t, () => ops.planDeleteGroup(s, "nope"), "AgentGroupNotExist", "Agent group nope doesn't exist.");
   t.deepEqual(ops.getGroup(s, "default"), { name: "default", description: "Default agent group, include all Agents.", tags: [], configs: [] });
 });

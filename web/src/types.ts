@@ -121,6 +121,11 @@ export interface AgentDetail extends AgentSummary {
   readonly instanceConfigs: readonly ConfigReport[];
   readonly configsReportedAt: string | null;
   readonly startupTime: number | null;
+  /** OpAMP agents only. */
+  readonly capabilities?: readonly string[];
+  readonly health?: { healthy: boolean; status: string; lastError: string } | null;
+  readonly remoteConfig?: { hash: string; status: string; error: string; sentHash: string } | null;
+  readonly drift?: { state: "none" | "drift" | "unknown"; files: readonly { name: string; state: string }[]; unmanaged: readonly string[] };
 }
 
 export interface Validation {
@@ -134,3 +139,6 @@ export interface Validation {
   /** The parsed group; `instanceConfigs` is absent when the file has no such list. */
   readonly group?: Omit<Group, "instanceConfigs"> & { readonly instanceConfigs?: readonly string[] };
 }
+
+/** One entry of GET /api/v1/changes: the server's own shape (src/domain/recentChanges.ts). */
+export type { RecentChange } from "../../src/domain/recentChanges.ts";

@@ -1,13 +1,14 @@
-import type { Envelope } from "../../http/route.ts";
+import type { Envelope } from "../routeContract.ts";
 
 /**
- * The alpha protocol's answer (PROTOCOL.md §1): every response message starts with
+ * The alpha protocol's answer: every response message starts with
  * `response_id` (the request's `request_id`), `code` (a string: "Accept" or the error's name) and
  * `message`. The User API (/User/*) answers the same way.
  */
 function alpha(protocol: string): Envelope {
   return {
     protocol,
+    echoField: 1,
     echo: (request) => (request as { request_id?: string | null }).request_id ?? "",
     ok: (echo, reply) => {
       const out: Record<string, unknown> = Object.assign({}, reply);

@@ -4,22 +4,24 @@ import { DomainError } from "../../domain/errors.ts";
 import { tagsKey } from "../../domain/matching.ts";
 import type { ConfigRecord } from "../../domain/types.ts";
 import { configserver } from "../../gen/proto.js";
-import type { Reply, RouteSpec } from "../../http/route.ts";
-import { int64, int64Text, servedState, type AgentDeps } from "../protocol.ts";
+import { cacheable, type CacheableReply } from "../answerCache.ts";
+import { int64, int64Text, servedState, type AgentDeps, type AgentRoutes } from "../protocol.ts";
 import { REPEATED } from "../../domain/registry.ts";
 import { Repeats, stringField } from "../repeats.ts";
+import { agentRoute } from "../routeContract.ts";
 import { ALPHA_ENVELOPE } from "./envelope.ts";
+import { agentId } from "../agentId.ts";
 
 const pb = configserver.proto;
 type Int64 = Parameters<typeof int64>[0];
 
 /**
- * The all-SAME GetConfigList answer per applied list (lists belong to a snapshot: they go with
- * it). Frozen, so its answer is encoded once (route.ts).
+ * The all-SAME GetConfigList reply per applied list (lists belong to a snapshot: they go with
+ * it). Cacheable: its answer is encoded once (answerCache.ts).
  */
-const allSame = new WeakMap<readonly ConfigRecord[], Reply>();
-/** The answer to an agent that holds nothing (every config NEW, with its content), per applied list. */
-const allNew = new WeakMap<readonly ConfigRecord[], Reply>();
+const allSame = new WeakMap<readonly ConfigRecord[], CacheableReply>();
+/** The reply to an agent that holds nothing (every config NEW, with its content), per applied list. */
+const allNew = new WeakMap<readonly ConfigRecord[], CacheableReply>();
 /** The report an agent that polls all-SAME makes: the applied list at its versions, once per list. */
 const allReported = new WeakMap<readonly ConfigRecord[], readonly ConfigReport[]>();
 
@@ -33,30 +35,23 @@ function infosOf(updates: ReturnType<typeof diffConfigList>) {
   );
 }
 
-function agentId(id: string | null | undefined): string {
-  if (!id) throw new DomainError("BadRequest", "Need parameter AgentID.");
-  return id;
-}
-
 const EMPTY_EXTRAS: Readonly<Record<string, string>> = Object.freeze({});
-// Replies that never change: frozen, so each is encoded once.
-const HEARTBEAT_OK: Reply = Object.freeze({ message: "Send heartbeat success" });
-const STATISTICS_OK: Reply = Object.freeze({ message: "Send running statistics success" });
-const ALARM_OK: Reply = Object.freeze({ message: "Alarm success" });
+// Replies that never change: each answer is encoded once.
+const HEARTBEAT_OK = cacheable({ message: "Send heartbeat success" });
+const STATISTICS_OK = cacheable({ message: "Send running statistics success" });
+const ALARM_OK = cacheable({ message: "Alarm success" });
 const CONFIG_LIST_OK = "Get config update infos success";
 
-/** The 4 alpha `/Agent/*` routes (PROTOCOL.md §4). They read only memory: the registry and the served state. */
-export function alphaRoutes(deps: AgentDeps): RouteSpec<never>[] {
+/** The 4 alpha `/Agent/*` routes. They read only memory: the registry and the served state. */
+export function alphaRoutes(deps: AgentDeps): AgentRoutes {
   const { registry, store } = deps;
-  const envelope = ALPHA_ENVELOPE;
-  const route = <Req>(spec: Omit<RouteSpec<Req>, "envelope" | "method">): RouteSpec<never> => ({ ...spec, method: "POST", envelope }) as unknown as RouteSpec<never>;
   // Agents repeat their heartbeat and their poll every few seconds (src/protocols/repeats.ts).
   const repeats = <Req extends { agent_id?: string | null }>(parts: number, applied: boolean) =>
     new Repeats<Req>({ registry, store, echo: "string", sequence: false, idField: 2, idText: stringField, parts, applied, idOf: (q) => q.agent_id ?? "", worth: () => true });
 
   return [
-    route({
-      path: "/Agent/HeartBeat", request: pb.HeartBeatRequest as never, response: pb.HeartBeatResponse as never,
+    agentRoute(ALPHA_ENVELOPE, {
+      path: "/Agent/HeartBeat", request: pb.HeartBeatRequest, response: pb.HeartBeatResponse,
       repeats: repeats<configserver.proto.HeartBeatRequest>(REPEATED.HEARTBEAT, false),
       handle: (q: configserver.proto.HeartBeatRequest) => {
         registry.heartbeat({
@@ -70,8 +65,8 @@ export function alphaRoutes(deps: AgentDeps): RouteSpec<never>[] {
         return HEARTBEAT_OK;
       },
     }),
-    route({
-      path: "/Agent/RunningStatistics", request: pb.RunningStatisticsRequest as never, response: pb.RunningStatisticsResponse as never,
+    agentRoute(ALPHA_ENVELOPE, {
+      path: "/Agent/RunningStatistics", request: pb.RunningStatisticsRequest, response: pb.RunningStatisticsResponse,
       handle: (q: configserver.proto.RunningStatisticsRequest) => {
         const id = agentId(q.agent_id);
         const d = q.running_details;
@@ -80,16 +75,16 @@ export function alphaRoutes(deps: AgentDeps): RouteSpec<never>[] {
         return STATISTICS_OK;
       },
     }),
-    route({
-      path: "/Agent/Alarm", request: pb.AlarmRequest as never, response: pb.AlarmResponse as never,
+    agentRoute(ALPHA_ENVELOPE, {
+      path: "/Agent/Alarm", request: pb.AlarmRequest, response: pb.AlarmResponse,
       handle: (q: configserver.proto.AlarmRequest) => {
         registry.alarm(agentId(q.agent_id), q.type ?? "", q.detail ?? "");
         return ALARM_OK;
       },
     }),
-    route({
-      path: "/Agent/GetConfigList", request: pb.AgentGetConfigListRequest as never, response: pb.AgentGetConfigListResponse as never,
-      // Frozen replies are given to a known agent (its report recorded); the unknown agent naming its tags gets a fresh one.
+    agentRoute(ALPHA_ENVELOPE, {
+      path: "/Agent/GetConfigList", request: pb.AgentGetConfigListRequest, response: pb.AgentGetConfigListResponse,
+      // Cacheable replies are given to a known agent (its report recorded); the unknown agent naming its tags gets a fresh one.
       repeats: repeats<configserver.proto.AgentGetConfigListRequest>(REPEATED.REPORTS, true),
       handle: (q: configserver.proto.AgentGetConfigListRequest) => {
         const id = agentId(q.agent_id);
@@ -108,7 +103,7 @@ export function alphaRoutes(deps: AgentDeps): RouteSpec<never>[] {
         // and its report depend only on the applied list, so both are built once per list and snapshot.
         if (names.length === applied.length && applied.every((c) => Object.hasOwn(versions, c.name) && int64(versions[c.name] as Int64) === c.version)) {
           let same = allSame.get(applied);
-          if (!same) allSame.set(applied, (same = Object.freeze({ message: CONFIG_LIST_OK, config_update_infos: applied.map((c) => ({ config_name: c.name, update_status: UpdateStatus.SAME })) })));
+          if (!same) allSame.set(applied, (same = cacheable({ message: CONFIG_LIST_OK, config_update_infos: applied.map((c) => ({ config_name: c.name, update_status: UpdateStatus.SAME })) })));
           let reported = allReported.get(applied);
           if (!reported) allReported.set(applied, (reported = Object.freeze(applied.map((c) => ({ name: c.name, version: c.version, status: ApplyStatus.UNSET, message: "" })))));
           if (agent) registry.reportConfigs(id, "pipeline", reported);
@@ -117,7 +112,7 @@ export function alphaRoutes(deps: AgentDeps): RouteSpec<never>[] {
         if (names.length === 0) {
           if (agent) registry.reportConfigs(id, "pipeline", NO_REPORTS);
           let fresh = allNew.get(applied);
-          if (!fresh) allNew.set(applied, (fresh = Object.freeze({ message: CONFIG_LIST_OK, config_update_infos: infosOf(diffConfigList(applied, new Map())) })));
+          if (!fresh) allNew.set(applied, (fresh = cacheable({ message: CONFIG_LIST_OK, config_update_infos: infosOf(diffConfigList(applied, new Map())) })));
           return fresh;
         }
         const reported = new Map<string, number>();

@@ -1,5 +1,5 @@
 import { HTTP_STATUS } from "../../http/errors.ts";
-import type { Envelope } from "../../http/route.ts";
+import type { Envelope } from "../routeContract.ts";
 import { configserver } from "../../gen/proto.js";
 
 const { ACCEPT, INVALID_PARAMETER, INTERNAL_SERVER_ERROR } = configserver.proto.v1.RespCode;
@@ -11,6 +11,7 @@ const { ACCEPT, INVALID_PARAMETER, INTERNAL_SERVER_ERROR } = configserver.proto.
  */
 export const V1_ENVELOPE: Envelope = {
   protocol: "v1",
+  echoField: 1,
   echo: (request) => (request as { request_id?: string | null }).request_id ?? "",
   ok: (echo, reply) => {
     const out: Record<string, unknown> = Object.assign({}, reply);

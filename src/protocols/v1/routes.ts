@@ -4,12 +4,15 @@ import { DomainError } from "../../domain/errors.ts";
 import type { RepoState } from "../../domain/repoState.ts";
 import type { ConfigRecord, InstanceConfigRecord } from "../../domain/types.ts";
 import { configserver } from "../../gen/proto.js";
-import type { Reply, RouteSpec } from "../../http/route.ts";
-import { int64, servedState, type AgentDeps } from "../protocol.ts";
+import { cacheable } from "../answerCache.ts";
+import { int64, servedState, type AgentDeps, type AgentRoutes } from "../protocol.ts";
 import { REPEATED } from "../../domain/registry.ts";
 import { Repeats, stringField } from "../repeats.ts";
+import { agentRoute, type Replied, type Reply } from "../routeContract.ts";
 import { V1_ENVELOPE } from "./envelope.ts";
 import { byName } from "../../domain/names.ts";
+import { agentId } from "../agentId.ts";
+import { sameReports } from "../../domain/sameReports.ts";
 
 const pb = configserver.proto.v1;
 const { PIPELINE_CONFIG, AGENT_CONFIG } = pb.ConfigType;
@@ -29,8 +32,8 @@ interface CheckResult {
 
 const NONE: readonly CheckResult[] = Object.freeze([]);
 const HEARTBEAT_OK = "Send heartbeat success";
-/** The common heartbeat's answer: frozen, so it is encoded once (route.ts). */
-const NOTHING_CHANGED: Reply = Object.freeze({ message: HEARTBEAT_OK, pipeline_check_results: NONE, agent_check_results: NONE });
+/** The common heartbeat's reply: cacheable, its answer encoded once (answerCache.ts). */
+const NOTHING_CHANGED = cacheable({ message: HEARTBEAT_OK, pipeline_check_results: NONE, agent_check_results: NONE });
 const NO_NAMES: Readonly<Record<string, string>> = Object.freeze({});
 const NO_EXTRAS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -48,50 +51,45 @@ interface ListIndex {
    */
   held?: readonly ConfigReport[];
 }
-const indexes = new WeakMap<readonly Served[], ListIndex>();
-let mark = 0;
+/** One server's list indexes, and the mark of its last `holdsExactly` (per server: nothing shared between servers in one process). */
+class ListIndexes {
+  private readonly indexes = new WeakMap<readonly Served[], ListIndex>();
+  private mark = 0;
 
-function indexOf(list: readonly Served[]): ListIndex {
-  let ix = indexes.get(list);
-  if (ix === undefined) {
-    ix = {
-      at: new Map(list.map((c, i) => [c.name, i])),
-      report: Object.freeze(list.map((c) => Object.freeze({ name: c.name, version: c.version, status: ApplyStatus.UNSET, message: "" }))),
-      seen: new Uint32Array(list.length),
-    };
-    indexes.set(list, ix);
+  of(list: readonly Served[]): ListIndex {
+    let ix = this.indexes.get(list);
+    if (ix === undefined) {
+      ix = {
+        at: new Map(list.map((c, i) => [c.name, i])),
+        report: Object.freeze(list.map((c) => Object.freeze({ name: c.name, version: c.version, status: ApplyStatus.UNSET, message: "" }))),
+        seen: new Uint32Array(list.length),
+      };
+      this.indexes.set(list, ix);
+    }
+    return ix;
   }
-  return ix;
-}
 
-/**
- * Whether the agent holds exactly `list` at the served versions: each reported once, in any order
- * (the agent keeps its configs in a hash map). The common heartbeat: it allocates nothing.
- */
-function holdsExactly(infos: readonly Info[], list: readonly Served[], ix: ListIndex): boolean {
-  if (infos.length !== list.length) return false;
-  mark = (mark + 1) >>> 0 || 1;
-  for (const x of infos) {
-    const i = ix.at.get(x.name ?? "");
-    if (i === undefined || ix.seen[i] === mark || int64(x.version as Int64) !== (list[i] as Served).version) return false;
-    ix.seen[i] = mark;
+  /**
+   * Whether the agent holds exactly `list` at the served versions: each reported once, in any order
+   * (the agent keeps its configs in a hash map). The common heartbeat: it allocates nothing.
+   */
+  holdsExactly(infos: readonly Info[], list: readonly Served[], ix: ListIndex): boolean {
+    if (infos.length !== list.length) return false;
+    const mark = (this.mark = (this.mark + 1) >>> 0 || 1);
+    for (const x of infos) {
+      const i = ix.at.get(x.name ?? "");
+      if (i === undefined || ix.seen[i] === mark || int64(x.version as Int64) !== (list[i] as Served).version) return false;
+      ix.seen[i] = mark;
+    }
+    return true;
   }
-  return true;
 }
-
-const sameReports = (a: readonly ConfigReport[], b: readonly ConfigReport[]) =>
-  a.length === b.length && a.every((x, i) => x.name === b[i]?.name && x.version === b[i]?.version && x.status === b[i]?.status && x.message === b[i]?.message);
 
 /** Refuses a reported or requested config without a name, before anything is stored. */
 function named(infos: readonly Info[], field: string, hint = ""): void {
   for (let i = 0; i < infos.length; i++) {
     if (!infos[i]?.name) throw new DomainError("BadRequest", `Every ConfigInfo needs a name: ${field}[${i}] has none${hint}.`);
   }
-}
-
-function agentId(id: string | null | undefined): string {
-  if (!id) throw new DomainError("BadRequest", "Need parameter AgentID.");
-  return id;
 }
 
 /** v1 attributes beyond version, ip and hostname, kept as the record's extras. */
@@ -111,10 +109,9 @@ function extrasOf(a: configserver.proto.v1.IAgentAttributes | null | undefined):
 }
 
 /** The 3 v1 routes (docs/protocols/v1.md). They read only memory: the registry and the served snapshot. */
-export function v1Routes(deps: AgentDeps): RouteSpec<never>[] {
+export function v1Routes(deps: AgentDeps): AgentRoutes {
   const { registry, store } = deps;
-  const envelope = V1_ENVELOPE;
-  const route = <Req>(spec: Omit<RouteSpec<Req>, "envelope" | "method">): RouteSpec<never> => ({ ...spec, method: "POST", envelope }) as unknown as RouteSpec<never>;
+  const lists = new ListIndexes();
 
   /**
    * The check results of one kind: only what changed. Records the agent's report of that kind
@@ -125,8 +122,8 @@ export function v1Routes(deps: AgentDeps): RouteSpec<never>[] {
     // The Legacy agent never reports agent configs: with none applied either, there is nothing to
     // record (the pipeline report already stamped the time).
     if (kind === "instance" && list.length === 0 && infos.length === 0 && record.instances.length === 0) return NONE;
-    const ix = indexOf(list);
-    if (holdsExactly(infos, list, ix)) {
+    const ix = lists.of(list);
+    if (lists.holdsExactly(infos, list, ix)) {
       const before = kind === "pipeline" ? record.pipelines : record.instances;
       registry.reportConfigs(id, kind, before === ix.held ? before : ix.report);
       if (before !== ix.held) {
@@ -187,14 +184,14 @@ export function v1Routes(deps: AgentDeps): RouteSpec<never>[] {
   };
 
   return [
-    route({
-      path: "/Agent/HeartBeat", request: pb.HeartBeatRequest as never, response: pb.HeartBeatResponse as never,
+    agentRoute(V1_ENVELOPE, {
+      path: "/Agent/HeartBeat", request: pb.HeartBeatRequest, response: pb.HeartBeatResponse,
       // The Legacy agent's every heartbeat once it holds what is served (src/protocols/repeats.ts).
       repeats: new Repeats<configserver.proto.v1.HeartBeatRequest>({
         registry, store, echo: "string", sequence: false, idField: 2, idText: stringField, parts: REPEATED.HEARTBEAT | REPEATED.REPORTS, applied: true,
         idOf: (q) => q.agent_id ?? "", worth: (reply) => reply === NOTHING_CHANGED,
       }),
-      handle: (q: configserver.proto.v1.HeartBeatRequest): Reply => {
+      handle: (q: configserver.proto.v1.HeartBeatRequest): Replied => {
         const id = agentId(q.agent_id);
         const pipelines = q.pipeline_configs ?? [];
         const instances = q.agent_configs ?? [];
@@ -222,12 +219,12 @@ export function v1Routes(deps: AgentDeps): RouteSpec<never>[] {
         return { message: HEARTBEAT_OK, pipeline_check_results: pipelineResults, agent_check_results: agentResults };
       },
     }),
-    route({
-      path: "/Agent/FetchPipelineConfig", request: pb.FetchPipelineConfigRequest as never, response: pb.FetchPipelineConfigResponse as never,
+    agentRoute(V1_ENVELOPE, {
+      path: "/Agent/FetchPipelineConfig", request: pb.FetchPipelineConfigRequest, response: pb.FetchPipelineConfigResponse,
       handle: (q: configserver.proto.v1.FetchPipelineConfigRequest) => fetch(PIPELINE_CONFIG, (s) => s.configs, q.req_configs ?? [], ""),
     }),
-    route({
-      path: "/Agent/FetchAgentConfig", request: pb.FetchAgentConfigRequest as never, response: pb.FetchAgentConfigResponse as never,
+    agentRoute(V1_ENVELOPE, {
+      path: "/Agent/FetchAgentConfig", request: pb.FetchAgentConfigRequest, response: pb.FetchAgentConfigResponse,
       handle: (q: configserver.proto.v1.FetchAgentConfigRequest) =>
         fetch(AGENT_CONFIG, (s) => s.instanceConfigs, q.req_configs ?? [], " (a v2 FetchConfigRequest? v2 agents fetch instance configs from /Agent/FetchInstanceConfig)"),
     }),

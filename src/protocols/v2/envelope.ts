@@ -1,4 +1,4 @@
-import type { Envelope } from "../../http/route.ts";
+import type { Envelope } from "../routeContract.ts";
 import { HTTP_STATUS } from "../../http/errors.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -10,6 +10,7 @@ const OK = Object.freeze({ status: 0, errorMessage: EMPTY });
  */
 export const V2_ENVELOPE: Envelope = {
   protocol: "v2",
+  echoField: 1,
   echo: (request) => (request as { request_id?: Uint8Array | null }).request_id ?? EMPTY,
   ok: (echo, reply) => {
     const out: Record<string, unknown> = Object.assign({}, reply);

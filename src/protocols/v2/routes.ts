@@ -5,12 +5,13 @@ import { DomainError } from "../../domain/errors.ts";
 import type { Applied } from "../../domain/repoState.ts";
 import type { ConfigRecord, InstanceConfigRecord } from "../../domain/types.ts";
 import { configserver } from "../../gen/proto.js";
-import type { Reply, RouteSpec } from "../../http/route.ts";
 import type { ChangeSignal } from "../changeSignal.ts";
-import { int64, servedState, type AgentDeps } from "../protocol.ts";
+import { cacheable, type CacheableReply } from "../answerCache.ts";
+import { int64, servedState, type AgentDeps, type AgentRoutes } from "../protocol.ts";
 import { REPEATED } from "../../domain/registry.ts";
 import { Repeats } from "../repeats.ts";
 import { asciiText } from "../wire.ts";
+import { agentRoute, type Replied, type Reply } from "../routeContract.ts";
 import { V2_ENVELOPE } from "./envelope.ts";
 import { DEFAULTS } from "../../settings/options.ts";
 import { byName } from "../../domain/names.ts";
@@ -25,7 +26,7 @@ interface Detail {
 type Int64 = Parameters<typeof int64>[0];
 type Served = ConfigRecord | InstanceConfigRecord;
 
-/** Agent capability bits (AGENT-PROTOCOLS.md §1). */
+/** Agent capability bits. */
 const ACCEPTS_PIPELINE = 1;
 const ACCEPTS_INSTANCE = 2;
 /** What this server remembers between heartbeats: attributes, pipeline and instance config statuses. */
@@ -162,46 +163,47 @@ const NONE: Detail[] = Object.freeze([]) as unknown as Detail[];
 const NO_REPORTS: readonly ConfigReport[] = Object.freeze([]);
 
 const WAIT_FOR_CHANGE = /[?&]WaitForChange=(true|1)(&|$)/i;
-/** The common answer: nothing changed. Frozen, so it is encoded once (route.ts). */
-const CAPABILITIES_ONLY: Reply = Object.freeze({ capabilities: SERVER_CAPABILITIES });
+/** The common reply: nothing changed. Cacheable: its answer is encoded once (answerCache.ts). */
+const CAPABILITIES_ONLY = cacheable({ capabilities: SERVER_CAPABILITIES });
 
 
-/** The 4 v2 routes (AGENT-PROTOCOLS.md §1, docs/protocols/v2.md). They read only memory. */
-export function v2Routes(deps: V2Deps): RouteSpec<never>[] {
+/** The 4 v2 routes (docs/protocols/v2.md). They read only memory. */
+export function v2Routes(deps: V2Deps): AgentRoutes {
   const { registry, store } = deps;
   const settings = deps.v2 ?? V2_DEFAULTS;
   const fetchMode = settings.details === "fetch";
-  const envelope = V2_ENVELOPE;
-  const route = <Req>(spec: Omit<RouteSpec<Req>, "envelope" | "method">): RouteSpec<never> => ({ ...spec, method: "POST", envelope }) as unknown as RouteSpec<never>;
-  /** Answers to agents that hold nothing, per applied list (it goes with its snapshot) and capabilities/full-state key (null: no answer needed). */
-  const firstAnswers = new WeakMap<Applied, Map<number, Reply | null>>();
+  /** Replies to agents that hold nothing, per applied list (it goes with its snapshot) and capabilities/full-state key (null: no reply needed). */
+  const firstReplies = new WeakMap<Applied, Map<number, CacheableReply | null>>();
 
-  const answerBeat = (id: string, capabilities: number, fullState: boolean): Reply | undefined => {
+  const replyToBeat = (id: string, capabilities: number, fullState: boolean): Replied | undefined => {
     const state = servedState(store);
     const record = registry.get(id) as AgentRecord;
     const applied = state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags, record.heartbeat?.attributes, id);
-    // An agent that holds nothing (its first heartbeat, a new host) gets the same answer as every
-    // other such agent of its tag set: made once per applied list, frozen (encoded once, route.ts).
+    // An agent that holds nothing (its first heartbeat, a new host) gets the same reply as every
+    // other such agent of its tag set: made once per applied list, cacheable (encoded once).
     if (record.pipelines.length === 0 && record.instances.length === 0) {
-      let byKind = firstAnswers.get(applied);
-      if (byKind === undefined) firstAnswers.set(applied, (byKind = new Map()));
+      let byKind = firstReplies.get(applied);
+      if (byKind === undefined) firstReplies.set(applied, (byKind = new Map()));
       const key = (capabilities & (ACCEPTS_PIPELINE | ACCEPTS_INSTANCE)) | (fullState ? 4 : 0);
       let reply = byKind.get(key);
-      if (reply === undefined) byKind.set(key, (reply = answerOf(deltaFor(applied, record, capabilities, !fetchMode), fullState)));
+      if (reply === undefined) {
+        const made = replyOf(deltaFor(applied, record, capabilities, !fetchMode), fullState);
+        byKind.set(key, (reply = made === null ? null : cacheable(made)));
+      }
       return reply ?? undefined;
     }
-    return answerOf(deltaFor(applied, record, capabilities, !fetchMode), fullState) ?? undefined;
+    return replyOf(deltaFor(applied, record, capabilities, !fetchMode), fullState) ?? undefined;
   };
 
-  const answerOf = (delta: Delta, fullState: boolean): Reply | null => {
+  const replyOf = (delta: Delta, fullState: boolean): Reply | null => {
     const changed = delta.pipelines.length > 0 || delta.instances.length > 0;
-    // The agent tests FetchContinuousPipelineConfigDetail for both fetches (AGENT-PROTOCOLS.md §1).
+    // The agent tests FetchContinuousPipelineConfigDetail for both fetches.
     const flags = (fullState ? REPORT_FULL_STATE : 0) | (fetchMode && changed ? FETCH_PIPELINE_DETAIL | (delta.instances.length > 0 ? FETCH_INSTANCE_DETAIL : 0) : 0);
     if (!changed && !fullState) return null;
-    return Object.freeze({ capabilities: SERVER_CAPABILITIES, continuous_pipeline_config_updates: delta.pipelines, instance_config_updates: delta.instances, flags });
+    return { capabilities: SERVER_CAPABILITIES, continuous_pipeline_config_updates: delta.pipelines, instance_config_updates: delta.instances, flags };
   };
 
-  const heartbeat = (q: configserver.proto.v2.HeartbeatRequest, req: IncomingMessage): Reply | Promise<Reply> => {
+  const heartbeat = (q: configserver.proto.v2.HeartbeatRequest, req: IncomingMessage): Replied | Promise<Replied> => {
     const id = instanceId(q.instance_id);
     const a = q.attributes;
     const extras: Record<string, string> = {};
@@ -234,10 +236,10 @@ export function v2Routes(deps: V2Deps): RouteSpec<never>[] {
     // its full state, unless this heartbeat says it is one.
     const known = previousSequence !== undefined && (sequence === previousSequence + 1 || sequence === previousSequence);
     const fullState = !known && (int64(q.flags as Int64) & REQUEST_FULL_STATE) === 0;
-    const reply = answerBeat(id, capabilities, fullState);
+    const reply = replyToBeat(id, capabilities, fullState);
     if (reply !== undefined) return reply;
     if (deps.changes && settings.longPollMs > 0 && WAIT_FOR_CHANGE.test(req.url ?? "")) {
-      return deps.changes.wait(settings.longPollMs).then(() => answerBeat(id, capabilities, false) ?? CAPABILITIES_ONLY);
+      return deps.changes.wait(settings.longPollMs).then(() => replyToBeat(id, capabilities, false) ?? CAPABILITIES_ONLY);
     }
     return CAPABILITIES_ONLY;
   };
@@ -273,11 +275,11 @@ export function v2Routes(deps: V2Deps): RouteSpec<never>[] {
   });
 
   return [
-    route({ path: "/Agent/Heartbeat", request: pb.HeartbeatRequest as never, response: pb.HeartbeatResponse as never, handle: heartbeat, repeats }),
-    route({ path: "/Agent/FetchPipelineConfig", request: pb.FetchConfigRequest as never, response: pb.FetchConfigResponse as never, handle: (q: configserver.proto.v2.FetchConfigRequest) => fetch("pipeline", q) }),
-    route({ path: "/Agent/FetchInstanceConfig", request: pb.FetchConfigRequest as never, response: pb.FetchConfigResponse as never, handle: (q: configserver.proto.v2.FetchConfigRequest) => fetch("instance", q) }),
-    route({
-      path: "/Agent/ReportStatus", request: pb.ReportStatusRequest as never, response: pb.ReportStatusResponse as never,
+    agentRoute(V2_ENVELOPE, { path: "/Agent/Heartbeat", request: pb.HeartbeatRequest, response: pb.HeartbeatResponse, handle: heartbeat, repeats }),
+    agentRoute(V2_ENVELOPE, { path: "/Agent/FetchPipelineConfig", request: pb.FetchConfigRequest, response: pb.FetchConfigResponse, handle: (q) => fetch("pipeline", q) }),
+    agentRoute(V2_ENVELOPE, { path: "/Agent/FetchInstanceConfig", request: pb.FetchConfigRequest, response: pb.FetchConfigResponse, handle: (q) => fetch("instance", q) }),
+    agentRoute(V2_ENVELOPE, {
+      path: "/Agent/ReportStatus", request: pb.ReportStatusRequest, response: pb.ReportStatusResponse,
       handle: (q: configserver.proto.v2.ReportStatusRequest) => {
         const id = instanceId(q.instance_id);
         if (!registry.get(id)) throw new DomainError("AgentNotExist", `Agent ${id} doesn't exist: send a heartbeat first.`);

@@ -2,7 +2,7 @@ import { appendFileSync, closeSync, constants, existsSync, lstatSync, mkdirSync,
 import { dirname, join } from "node:path";
 import { deflateSync } from "node:zlib";
 import type { CommitBackend, CommitOutcome, CommitRequest } from "./commitBackend.ts";
-import { faultPoint } from "../faults.ts";
+import { faultPoint } from "../../faults.ts";
 import type { Git } from "../git.ts";
 import { indexStat, patchIndex, smudgeRacilyClean, type IndexChange, type IndexEntryView } from "./gitIndex.ts";
 import { decodeTree, encodeCommit, encodeTree, formatIdentity, objectWithHeader, patchTree, TREE_MODE, type Identity, type ObjectType, type TreeEntry } from "./gitObjects.ts";

@@ -1,7 +1,8 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node, type Pair } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, Scalar, type Node, type Pair } from "yaml";
 import { CONTENT_FORMATS, isContentFormat, type ContentFormat } from "../../domain/contentFormat.ts";
 import type { Pos, Problem } from "../../domain/types.ts";
 import { closestName } from "./closestName.ts";
+import { parseYaml } from "./parseYaml.ts";
 
 /**
  * Where a config's content stands in its file, to place a problem found inside the content.
@@ -31,7 +32,7 @@ export class FileReader {
     readonly file: string,
     private readonly text: string,
   ) {
-    this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false, strict: true });
+    this.doc = parseYaml(text, { lineCounter: this.lines, prettyErrors: false, strict: true });
     for (const e of this.doc.errors) {
       // prettyErrors is off, so linePos is unset: place the error from its offset ourselves.
       const p = this.lines.linePos(e.pos[0]);

@@ -1,4 +1,5 @@
-import { Document, isMap, parseDocument, Scalar } from "yaml";
+import { Document, isMap, Scalar } from "yaml";
+import { parseYaml } from "./parseYaml.ts";
 import type { ConfigSpec, GroupSpec } from "../../domain/types.ts";
 import { parseConfigFile, parseGroupFile } from "./parseFiles.ts";
 
@@ -84,6 +85,6 @@ export function renderGroup(spec: GroupSpec, previous?: string): string {
 /** An existing file's document to edit in place, when it parses cleanly. */
 function editable(previous: string | undefined): Document | undefined {
   if (previous === undefined) return undefined;
-  const doc = parseDocument(previous);
+  const doc = parseYaml(previous);
   return doc.errors.length === 0 && isMap(doc.contents) ? doc : undefined;
 }

@@ -1,3 +1,5 @@
+import { Fragment } from "preact";
+import { Message } from "../components/Message.tsx";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, q } from "../api.ts";
 import { Card, ErrorBox, Link, Loading, Status as StatusBadge, Table, Tags } from "../components/Bits.tsx";
@@ -59,7 +61,7 @@ export function Agents({ route }: { route: Route }) {
           {groups.data?.groups.map((g) => <option key={g.name} value={g.name}>{g.name}</option>)}
         </select></label>
         <label>Protocol <select name="protocol" value={draft.protocol ?? ""} onChange={set("protocol")}>
-          <option value="">any</option><option value="v2">v2</option><option value="v1">v1</option><option value="alpha">alpha</option>
+          <option value="">any</option><option value="v2">v2</option><option value="v1">v1</option><option value="alpha">alpha</option><option value="opamp">opamp</option>
         </select></label>
         <label>Version <input name="version" value={draft.version ?? ""} onInput={set("version")} placeholder="3.0.5" size={8} /></label>
         <label>Configs <select name="failed" value={draft.failed ?? ""} onChange={set("failed")}>
@@ -106,11 +108,37 @@ function Reports({ reports, label }: { reports: readonly ConfigReport[]; label: 
   if (reports.length === 0) return <p class="muted">none reported</p>;
   return (
     <Table label={label}>
-      <thead><tr><th>Name</th><th>Version</th><th>Status</th><th>Message</th></tr></thead>
+      <thead><tr><th>Name</th><th>Version</th><th>Status</th></tr></thead>
+      {/* The message gets a row of its own, as wide as the table: a narrow column wraps it every few characters. */}
       <tbody>{reports.map((r) => (
-        <tr key={r.name}><td>{label === "pipeline configs" ? <Link to={["configs", r.name]}>{r.name}</Link> : r.name}</td><td>{r.version}</td><td><StatusBadge status={r.status} /></td><td class="msg">{r.message}</td></tr>
+        <Fragment key={r.name}>
+          <tr class={r.message ? "has-message" : undefined}><td>{label === "pipeline configs" ? <Link to={["configs", r.name]}>{r.name}</Link> : r.name}</td><td>{r.version}</td><td><StatusBadge status={r.status} /></td></tr>
+          {r.message && <tr class="message-row"><td colSpan={3}><Message text={r.message} /></td></tr>}
+        </Fragment>
       ))}</tbody>
     </Table>
+  );
+}
+
+/** What an OpAMP agent says beyond a heartbeat, and whether what it runs is what git says (drift). */
+function OpampCard({ a }: { a: Detail }) {
+  const drift = a.drift;
+  return (
+    <Card title="OpenTelemetry (OpAMP)" id="agent-opamp">
+      <dl class="facts">
+        <dt>Health</dt><dd>{a.health ? <>{a.health.healthy ? "healthy" : <span class="badge s-failed">unhealthy</span>} {a.health.status} <span class="msg">{a.health.lastError}</span></> : <span class="muted">not reported</span>}</dd>
+        <dt>Remote config</dt><dd>{a.remoteConfig?.hash ? <><StatusBadge status={a.remoteConfig.status} /> <span class="msg">{a.remoteConfig.error}</span></> : <span class="muted">none applied yet</span>}</dd>
+        <dt>Capabilities</dt><dd>{(a.capabilities ?? []).join(", ")}</dd>
+        <dt>Drift</dt><dd id="agent-drift">{!drift || drift.state === "unknown" ? <span class="muted">unknown: no effective config reported</span> : drift.state === "drift" ? <span class="badge s-failed">drift</span> : "none: it runs what git says"}</dd>
+      </dl>
+      {drift && drift.files.length > 0 && (
+        <Table label="effective config against git">
+          <thead><tr><th>File</th><th>In what it runs</th></tr></thead>
+          <tbody>{drift.files.map((f) => <tr key={f.name}><td><Link to={["configs", f.name]}>{f.name}</Link></td><td>{f.state}</td></tr>)}</tbody>
+        </Table>
+      )}
+      {drift && drift.unmanaged.length > 0 && <p class="muted">Also runs, not from the repository: {drift.unmanaged.join(", ")}</p>}
+    </Card>
   );
 }
 
@@ -147,6 +175,7 @@ export function AgentDetail({ id }: { id: string }) {
               </dl>
             )}
           </Card>
+          {a.protocol === "opamp" && <OpampCard a={a} />}
           <Card title="Pipeline configs" id="agent-pipelines"><Reports reports={a.pipelineConfigs} label="pipeline configs" /></Card>
           <Card title="Instance configs" id="agent-instances"><Reports reports={a.instanceConfigs} label="instance configs" /></Card>
           <Card title="Alarms" id="agent-alarms">

@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { ApiError, q, write } from "../api.ts";
 import { Card, ErrorBox, Link, Loading, Table } from "../components/Bits.tsx";
 import { Code } from "../components/Code.tsx";
+import { Message } from "../components/Message.tsx";
 import { Dialog } from "../components/Dialog.tsx";
 import { DiffView } from "../components/DiffView.tsx";
 import { short, when } from "../format.ts";
@@ -47,7 +48,7 @@ function RolloutView({ name, rollout, kind }: { name: string; rollout: Rollout; 
           <h3>Failures</h3>
           {rollout.failures.map((f) => (
             <div class="failure" key={f.message}>
-              <pre class="failure-message">{f.message || "(no message)"}</pre>
+              <Message text={f.message} />
               <p>{f.count} agent{f.count === 1 ? "" : "s"}: {f.agents.map((a, i) => <span key={a}>{i > 0 && ", "}<Link to={["agents", a]}>{a}</Link></span>)}{f.count > f.agents.length && " …"}</p>
             </div>
           ))}
@@ -57,21 +58,31 @@ function RolloutView({ name, rollout, kind }: { name: string; rollout: Rollout; 
   );
 }
 
-function HistoryRow({ name, kind, entry, current, readOnly, onRollback }: { name: string; kind: ConfigKind; entry: HistoryEntry; current: number | null; readOnly: boolean; onRollback: (e: HistoryEntry) => void }) {
+/**
+ * One version. `newest`: the file as HEAD has it (nothing to roll back to). Refused versions
+ * (HEAD's validation failed there) say why; the served one is what agents hold.
+ */
+function HistoryRow({ name, kind, entry, newest, readOnly, onRollback }: { name: string; kind: ConfigKind; entry: HistoryEntry; newest: boolean; readOnly: boolean; onRollback: (e: HistoryEntry) => void }) {
   const [open, setOpen] = useState(false);
   const diff = usePoll<Diff>(open && entry.action !== "deleted" ? `${BASE[kind]}/${q(name)}/diff?to=${entry.version}` : undefined, 0);
+  const canRollBack = kind === "pipeline" && entry.action !== "deleted" && !entry.refused && !newest;
   return (
     <>
-      <tr class={entry.version === current ? "current" : undefined}>
-        <td>{entry.version}{entry.version === current && <span class="badge s-applied">served</span>}</td>
+      <tr class={entry.served ? "current" : entry.refused ? "refused" : undefined}>
+        <td>
+          {entry.version}
+          {entry.served && <span class="badge s-applied">served</span>}
+          {entry.refused && <span class="badge s-failed" title={entry.refused.join("\n")}>refused</span>}
+          {entry.keeps && <span class="badge s-older" title={`the content of commit ${entry.keeps}: agents keep version ${entry.version}`}>kept</span>}
+        </td>
         <td>{entry.action}</td>
         <td><code title={entry.commit}>{short(entry.commit)}</code></td>
         <td>{entry.author}</td>
         <td>{when(entry.date)}</td>
-        <td class="msg">{entry.commitMessage}</td>
+        <td class="msg">{entry.commitMessage}{entry.refused && <ul class="problems">{entry.refused.map((p) => <li key={p}>{p}</li>)}</ul>}</td>
         <td class="actions">
           {entry.action !== "deleted" && <button type="button" class="link" aria-expanded={open} onClick={() => setOpen(!open)}>{open ? "Hide diff" : "Diff"}</button>}
-          {kind === "pipeline" && entry.action !== "deleted" && entry.version !== current && (
+          {canRollBack && (
             <button type="button" disabled={readOnly} title={readOnly ? "read-only server: open a pull request" : undefined} onClick={() => onRollback(entry)}>Roll back to {entry.version}</button>
           )}
         </td>
@@ -97,14 +108,17 @@ export function ConfigDetail({ name, status, kind = "pipeline" }: { name: string
   const readOnly = status?.readOnly ?? true;
   const c = config.data;
   const versions = history.data?.versions;
+  const path = `${kind === "pipeline" ? "configs" : "instance_configs"}/${name}.yaml`;
+  const ownProblems = status?.refused?.problems.filter((p) => p.file === path) ?? [];
   const rollback = async () => {
     if (!target) return;
     setBusy(true);
     setFailed(undefined);
     try {
       const meta = { ...who.value, message: who.value.message || `Roll back config ${name} to version ${target.version}` };
-      const r = await write<{ commit: string | null; version: number | null; message: string }>("POST", `/api/v1/configs/${q(name)}/rollback`, { version: target.version }, meta);
-      setDone(r.commit ? `Committed ${short(r.commit)}: ${name} is now version ${r.version} (the content of version ${target.version}).` : r.message);
+      const r = await write<{ commit: string | null; version: number | null; message: string; stillRefused?: unknown }>("POST", `/api/v1/configs/${q(name)}/rollback`, { version: target.version }, meta);
+      // While HEAD is still broken elsewhere the server's sentence says what is.
+      setDone(r.commit && !r.stillRefused ? `Committed ${short(r.commit)}: ${name} is now version ${r.version} (the content of version ${target.version}).` : r.commit ? `Committed ${short(r.commit)}. ${r.message}.` : `${r.message}.`);
       setTarget(undefined);
       who.clearMessage();
     } catch (e) {
@@ -124,6 +138,16 @@ export function ConfigDetail({ name, status, kind = "pipeline" }: { name: string
         {kind === "instance" && <span class="muted">changed by commits to instance_configs/{name}.yaml (no API writes instance configs)</span>}
       </div>
       <ErrorBox error={config.error} />
+      {status?.refused && ownProblems.length > 0 && (
+        <div class="error refused-file" role="alert">
+          <p>
+            HEAD <code>{short(status.refused.commit)}</code> changes <code>{path}</code> and fails validation, so it is not served
+            {c ? <>: agents keep version {c.version}</> : null}. {kind === "pipeline" && !readOnly && <>Roll back to the served version in the <a href="#history" onClick={(e) => { e.preventDefault(); document.getElementById("history")?.scrollIntoView(); }}>history</a> to repair it, or fix the file with a commit.</>}
+          </p>
+          <ul class="problems">{ownProblems.map((p, i) => <li key={i}><code>{p.file}:{p.line}:{p.column}</code> {p.message}</li>)}</ul>
+          <p><Link to={[]}>Every problem of HEAD</Link>{status.refused.problems.length > ownProblems.length && ` (${status.refused.problems.length - ownProblems.length} more in other files)`}</p>
+        </div>
+      )}
       {done && <p class="ok" role="status">{done}</p>}
       {!c ? <Loading what="the config" /> : (
         <div class="grid">
@@ -152,12 +176,15 @@ export function ConfigDetail({ name, status, kind = "pipeline" }: { name: string
         {!versions ? !history.error && <Loading what="the history" /> : (
           <Table label="history">
             <thead><tr><th>Version</th><th>Change</th><th>Commit</th><th>Author</th><th>Date</th><th>Message</th><th /></tr></thead>
-            <tbody>{versions.map((v) => <HistoryRow key={v.commit} name={name} kind={kind} entry={v} current={c?.version ?? null} readOnly={readOnly} onRollback={(e) => { setFailed(undefined); setTarget(e); }} />)}</tbody>
+            <tbody>{versions.map((v) => <HistoryRow key={v.commit} name={name} kind={kind} entry={v} newest={v === versions[0]} readOnly={readOnly} onRollback={(e) => { setFailed(undefined); setTarget(e); }} />)}</tbody>
           </Table>
         )}
       </Card>
       <Dialog open={target !== undefined} title={`Roll back ${name} to version ${target?.version ?? ""}?`} onClose={() => setTarget(undefined)}>
-        <p>This makes <strong>a new commit</strong> that restores the content of version {target?.version} (commit <code>{short(target?.commit)}</code>, {target?.commitMessage}). The config gets a new, higher version; the history keeps every version, and agents receive it at their next heartbeat.</p>
+        <p>This makes <strong>a new commit</strong> on top of HEAD that restores the file as it was at version {target?.version} (commit <code>{short(target?.commit)}</code>, {target?.commitMessage}). The history keeps every version.</p>
+        <p>{target?.served
+          ? <>It is the content agents hold: they keep version {target.version} and reload nothing. This is how a refused HEAD is repaired.</>
+          : <>The config gets a new, higher version, which agents receive at their next heartbeat.</>}</p>
         <WhoAndWhy state={who} placeholder={`Roll back config ${name} to version ${target?.version ?? ""}`} />
         <ErrorBox error={failed} />
         <div class="buttons">

@@ -1,11 +1,55 @@
 import { Card, ErrorBox, Link, Loading, Table } from "../components/Bits.tsx";
 import { ago, remoteWeb, short, when } from "../format.ts";
 import { usePoll } from "../poll.ts";
-import type { Commit, Fleet, Status } from "../types.ts";
+import type { Commit, Fleet, RecentChange, Status } from "../types.ts";
 
 export function CommitLink({ commit, status }: { commit: string; status: Status | undefined }) {
   const web = remoteWeb(status?.remote?.url, status?.remote?.branch);
   return web ? <a href={web.commit(commit)} rel="noreferrer noopener" target="_blank" title={commit}><code>{short(commit)}</code></a> : <code title={commit}>{short(commit)}</code>;
+}
+
+const COMMIT_STATES: Record<RecentChange["commitState"], string | undefined> = {
+  served: "served",
+  refused: "refused: fails validation",
+  notServed: "not served yet",
+  past: undefined,
+};
+
+/** Where one config change stands: served (with its rollout), superseded, deleted, or not served. */
+function ConfigChange({ c }: { c: RecentChange["configs"][number] }) {
+  const name = c.kind === "pipeline" ? <Link to={["configs", c.name]}>{c.name}</Link> : <Link to={["instance-configs", c.name]}>{c.name}</Link>;
+  const r = c.rollout;
+  const where = c.state === "served" && r
+    ? <>version {r.servedVersion}: <span class="count-applied">{r.applied}</span> of {r.targeted} agent{r.targeted === 1 ? "" : "s"} applied{r.applying > 0 && `, ${r.applying} applying`}{r.failed > 0 && <>, <strong class="error">{r.failed} failed</strong></>}{r.older > 0 && `, ${r.older} on an older version`}{r.notReported > 0 && `, ${r.notReported} not reported`}</>
+    : c.state === "superseded" ? <span class="muted">changed again since</span>
+    : c.state === "deleted" ? <span class="muted">not in the served commit</span>
+    : <span class="error">not served</span>;
+  return <li class={`change-config st-${c.state}`}>{name} <span class="muted">({c.kind === "instance" ? "instance config, " : ""}{c.action})</span> — {where}</li>;
+}
+
+function RecentChanges() {
+  const recent = usePoll<{ changes: RecentChange[] }>("/api/v1/changes?limit=10");
+  return (
+    <Card title="Recent changes" id="changes">
+      <ErrorBox error={recent.error} />
+      {!recent.data ? !recent.error && <Loading what="the recent changes" /> : recent.data.changes.length === 0 ? <p class="muted">No commit yet.</p> : (
+        <div class="changes">
+          {recent.data.changes.map((ch) => (
+            <div class={`change cs-${ch.commitState}`} key={ch.commit}>
+              <div><code title={ch.commit}>{short(ch.commit)}</code> <span class="subject">{ch.subject}</span>{COMMIT_STATES[ch.commitState] && <span class={`badge ${ch.commitState === "served" ? "s-applied" : "s-failed"}`}>{COMMIT_STATES[ch.commitState]}</span>}</div>
+              <div class="muted">{ch.author} &lt;{ch.authorEmail}&gt; · {when(ch.date)}</div>
+              {(ch.configs.length > 0 || ch.groups.length > 0) && (
+                <ul>
+                  {ch.configs.map((c) => <ConfigChange key={`${c.kind}:${c.name}`} c={c} />)}
+                  {ch.groups.map((g) => <li key={`g:${g.name}`}>group {g.action === "deleted" ? g.name : <Link to={["groups", g.name]}>{g.name}</Link>} <span class="muted">({g.action})</span></li>)}
+                </ul>
+              )}
+            </div>
+          ))}
+        </div>
+      )}
+    </Card>
+  );
 }
 
 export function Overview({ status }: { status: Status | undefined }) {
@@ -52,6 +96,7 @@ export function Overview({ status }: { status: Status | undefined }) {
           </ul>
         </Card>
       )}
+      <RecentChanges />
       {status.dirty.length > 0 && (
         <Card title="Uncommitted changes" id="dirty">
           <p>These files differ from the served commit in the working copy and are not served until committed:</p>

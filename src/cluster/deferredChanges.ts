@@ -1,21 +1,21 @@
 import { eachTimesLine, onAgentPath, type AlarmTuple, type ChangeBatch, type RecordTuple } from "../agents/replication.ts";
 
-/** Alarms held per agent: as many as a record keeps (MemoryRegistry's default). */
+/** Alarms kept per agent: as many as a record keeps (MemoryRegistry's default). */
 const MAX_ALARMS = 100;
 
 /**
  * One worker's changes as the primary passes them on to the other workers. What their agent path
  * reads (a new agent, a heartbeat's content, reports) goes at once; the rest (times, statistics,
- * alarms) is held and sent coalesced, the latest per agent: the other workers need it only to
+ * alarms) is deferred and sent coalesced, the latest per agent: the other workers need it only to
  * expire agents and to hold whole records, while listings read the primary's own view, which takes
  * every batch as it comes.
  */
-export class HeldChanges {
+export class DeferredChanges {
   private times = new Map<string, string>();
   private records = new Map<string, RecordTuple>();
   private alarms = new Map<string, AlarmTuple[]>();
 
-  /** Holds what may wait; returns what must go on now (undefined when nothing must). */
+  /** Keeps what may wait; returns what must go on now (undefined when nothing must). */
   take(batch: ChangeBatch): ChangeBatch | undefined {
     const now: RecordTuple[] = [];
     for (const r of batch.records) {
@@ -39,7 +39,7 @@ export class HeldChanges {
     return now.length > 0 ? { times: "", records: now, alarms: alarmsNow } : undefined;
   }
 
-  /** Everything held, as one batch (undefined when nothing is). */
+  /** Everything deferred, as one batch (undefined when nothing is). */
   drain(): ChangeBatch | undefined {
     if (this.times.size === 0 && this.records.size === 0 && this.alarms.size === 0) return undefined;
     let times = "";

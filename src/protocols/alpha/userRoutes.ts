@@ -1,16 +1,17 @@
-import { runningDetails, type AgentRecord, type AgentTags } from "../domain/agent.ts";
-import { DomainError } from "../domain/errors.ts";
-import { addressSelectorsIn, groupMatches, matchKey } from "../domain/matching.ts";
-import type { ConfigSpec, GroupSpec } from "../domain/types.ts";
-import * as ops from "../domain/userOps.ts";
-import { configserver } from "../gen/proto.js";
-import type { AgentRegistry } from "../domain/registry.ts";
-import { USER_ENVELOPE } from "../protocols/alpha/envelope.ts";
-import { checkContent } from "../store/contentCheck.ts";
-import type { RepoStore } from "../store/repoStore.ts";
 import type { IncomingMessage } from "node:http";
-import { LONG_LIST, yieldToEventLoop, type Method, type Reply, type RouteSpec } from "./route.ts";
-import { writeOptions } from "./writeOptions.ts";
+import { runningDetails, type AgentRecord, type AgentTags } from "../../domain/agent.ts";
+import { DomainError } from "../../domain/errors.ts";
+import { addressSelectorsIn, groupMatches, matchKey } from "../../domain/matching.ts";
+import type { AgentRegistry } from "../../domain/registry.ts";
+import type { ConfigSpec, GroupSpec } from "../../domain/types.ts";
+import * as ops from "../../domain/userOps.ts";
+import { configserver } from "../../gen/proto.js";
+import { writeOptions } from "../../http/writeOptions.ts";
+import { contentChecker } from "../../store/contentCheck.ts";
+import type { RepoStore } from "../../store/repoStore.ts";
+import type { MessageType } from "../codec.ts";
+import { LONG_LIST, messageRoute, yieldToEventLoop, type AnyRoute, type Method, type Replied } from "../routeContract.ts";
+import { USER_ENVELOPE } from "./envelope.ts";
 
 const pb = configserver.proto;
 
@@ -70,17 +71,21 @@ export function agentMessage(a: AgentRecord) {
   };
 }
 
-/** The 15 `/User/*` routes of the alpha protocol (proto/user.proto); their checks and messages are in src/domain/userOps.ts. */
-export function userRoutes(api: UserApi): RouteSpec<never>[] {
+/**
+ * The 15 `/User/*` routes of the alpha protocol (proto/user.proto): message routes like the
+ * agents' (the same compiler, the alpha envelope), served by HTTP beside the JSON API. Their
+ * checks and messages are in src/domain/userOps.ts.
+ */
+export function userRoutes(api: UserApi): AnyRoute[] {
   const { store } = api;
-  const routes: RouteSpec<never>[] = [];
+  const routes: AnyRoute[] = [];
   // The headers are read before the plan: a malformed author is refused before any work.
-  const write = async (req: IncomingMessage, plan: (s: typeof store.state) => ops.WritePlan, message: string): Promise<Reply> => {
+  const write = async (req: IncomingMessage, plan: (s: typeof store.state) => ops.WritePlan, message: string): Promise<Replied> => {
     await store.write(plan, writeOptions(req));
     return { message };
   };
-  const r = <Req extends { request_id?: string | null }>(method: Method, path: string, request: { decode(b: Uint8Array): Req }, response: unknown, handle: (q: Req, req: IncomingMessage) => Reply | Promise<Reply>) => {
-    routes.push({ method, path, request: request as never, response: response as never, envelope: USER_ENVELOPE, handle: handle as never, query: true });
+  const r = <Req>(method: Method, path: string, request: MessageType<Req>, response: MessageType<unknown>, handle: (q: Req, req: IncomingMessage) => Replied | Promise<Replied>) => {
+    routes.push(messageRoute<Req>({ method, path, request, response, envelope: USER_ENVELOPE, handle, query: true }));
   };
 
   r("POST", "/User/CreateAgentGroup", pb.CreateAgentGroupRequest, pb.CreateAgentGroupResponse, (q, req) => {
@@ -105,11 +110,11 @@ export function userRoutes(api: UserApi): RouteSpec<never>[] {
 
   r("POST", "/User/CreateConfig", pb.CreateConfigRequest, pb.CreateConfigResponse, (q, req) => {
     const input = configInput(q.config_detail);
-    return write(req, (s) => ops.planCreateConfig(s, input, checkContent), "Add config success");
+    return write(req, (s) => ops.planCreateConfig(s, input, contentChecker(store.contentLimits)), "Add config success");
   });
   r("PUT", "/User/UpdateConfig", pb.UpdateConfigRequest, pb.UpdateConfigResponse, (q, req) => {
     const input = configInput(q.config_detail);
-    return write(req, (s) => ops.planUpdateConfig(s, input, checkContent), "Update config success");
+    return write(req, (s) => ops.planUpdateConfig(s, input, contentChecker(store.contentLimits)), "Update config success");
   });
   r("DELETE", "/User/DeleteConfig", pb.DeleteConfigRequest, pb.DeleteConfigResponse, (q, req) =>
     write(req, (s) => ops.planDeleteConfig(s, q.config_name ?? ""), "Delete config success"),

@@ -1,0 +1,13 @@
+/**
+ * Credentials written into a URL (`https://user:TOKEN@host/…`, `https://TOKEN@host/…`) are how
+ * many operators give a server access to a private remote; git repeats the URL in its errors.
+ * Everything the server shows (status, logs, errors, the CLI) goes through this: the whole
+ * user-info part becomes `***`, because a token is as often the "user" as the password.
+ */
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@'"<>]+@/gi;
+
+export function redactSecrets(text: string): string;
+export function redactSecrets(text: string | undefined): string | undefined;
+export function redactSecrets(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : text.replace(USERINFO, "$1***@");
+}
