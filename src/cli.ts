@@ -3,6 +3,7 @@ import { CliError } from "./commands/cliError.ts";
 import { addHistoryCommand } from "./commands/history.ts";
 import { addInitCommand } from "./commands/init.ts";
 import { addRollbackCommand } from "./commands/rollback.ts";
+import { addRolloutCommand } from "./commands/rollout.ts";
 import { addServeCommand } from "./commands/serve.ts";
 import { addValidateCommand } from "./commands/validate.ts";
 import { addImportCommand } from "./commands/import.ts";
@@ -24,6 +25,7 @@ addInitCommand(program);
 addValidateCommand(program);
 addHistoryCommand(program);
 addRollbackCommand(program);
+addRolloutCommand(program);
 addImportCommand(program);
 addExamplesAndUsageHints(program);
 

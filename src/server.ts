@@ -33,6 +33,9 @@ import { historyRouter } from "./http/historyRoutes.ts";
 import { landingRouter } from "./http/landing.ts";
 import { createLogger } from "./logger.ts";
 import { rolloutRouter } from "./http/rolloutRoutes.ts";
+import { rolloutsApiRouter } from "./http/rolloutsApi.ts";
+import { RolloutController } from "./rollouts/rolloutController.ts";
+import { RolloutFile } from "./rollouts/rolloutFile.ts";
 import { statusRouter } from "./http/status.ts";
 import { webhookRouter } from "./http/webhook.ts";
 import { whoamiRouter } from "./http/whoami.ts";
@@ -144,6 +147,8 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   if (options.notifyUrl?.length && options.notifySecret === undefined) logger.info("--notify-url events are sent unsigned: set --notify-secret-file for receivers to check X-Hub-Signature-256");
   // A refused HEAD is looked at again on every sync and reload: one event per commit.
   const refusedSeen = new SeenCommits();
+  // Set once the store is open; it lays the rollouts over each new snapshot before any agent sees it.
+  let rollouts: RolloutController | undefined;
   const store = await RepoStore.open(options.repo, {
     author: options.author,
     lockWaitMs: options.lockWaitMs,
@@ -152,6 +157,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     maxFileSize: options.maxFileSize,
     events: {
       onServed: (state, previous, ms) => {
+        rollouts?.onServed(state, previous);
         metrics.snapshotServed(ms);
         changes.fire();
         options.primary?.onServed(state, previous);
@@ -209,6 +215,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
       dirty = paths;
     },
   });
+  const gitDir = (await store.git.raw(["rev-parse", "--absolute-git-dir"])).trim();
   await watcher.start();
   scheduler.start();
   const ttlMs = options.agentTtlMs;
@@ -231,6 +238,10 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     });
     logger.info({ registry: redactUrl(choice.url) }, "agents are shared through Redis; commits are announced to the other replicas");
   }
+  rollouts = new RolloutController({ store, registry, file: new RolloutFile(`${gitDir}/configserver/rollouts.json`), readOnly: !!options.readOnly, logger, ...(options.now ? { now: options.now } : {}) });
+  rollouts.start();
+  const hasPolicy = (st: RepoState) => st.rollout !== undefined || st.sortedConfigs.some((c) => c.rollout) || st.sortedInstanceConfigs.some((c) => c.rollout);
+  if (options.primary && hasPolicy(store.state)) logger.warn("rollout policies are in the repository, but the processes of --workers do not serve by wave yet: changes reach every agent at once (halts and reverts still happen); see docs/rollouts.md");
   metrics.watch({ store, registry });
   const stopSweeping = startSweeping(registry);
   let closing = false;
@@ -260,6 +271,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     landingRouter({ version: VERSION, served: () => ({ commit: store.state.commit || null, committedAt: store.state.committedAt ? new Date(store.state.committedAt).toISOString() : null }) }),
     agentsApiRouter(registry, store, options.now),
     rolloutRouter({ store, registry }),
+    rolloutsApiRouter({ rollouts }),
     configsApiRouter({ store }),
     whoamiRouter(),
     consoleApiRouter({ store, registry, bodyLimit: options.bodyLimit, ...(options.now ? { now: options.now } : {}) }),
@@ -287,6 +299,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     // Nothing may keep running for a caller that goes on after a failed start (tests, embedders).
     stopSweeping();
     await notifier.close();
+    rollouts?.stop();
     fanout?.close();
     await registry.close();
     await scheduler.stop();
@@ -311,6 +324,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     notifier,
     close: (boundMs?: number) => (closed ??= (async () => {
       closing = true;
+      rollouts?.stop();
       const writesDone = store.close();
       stopSweeping();
       const bound = boundMs ?? options.shutdownTimeoutMs;

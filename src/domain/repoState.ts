@@ -1,5 +1,6 @@
 import type { AgentTags } from "./agent.ts";
 import { addressSelectorsIn, groupMatches, matchKey, type AgentAddress } from "./matching.ts";
+import { NO_OVERLAY, type RolloutOverlay } from "./rolloutOverlay.ts";
 import type { RolloutPolicy } from "./rolloutPolicy.ts";
 import { isOpampConfig } from "./opampConfigs.ts";
 import { DEFAULT_GROUP, DEFAULT_GROUP_DESCRIPTION, type ConfigRecord, type GroupSpec, type InstanceConfigRecord } from "./types.ts";
@@ -13,6 +14,8 @@ const NO_CONFIGS: readonly ConfigRecord[] = Object.freeze([]);
  */
 const MAX_CACHED_TAG_SETS = 10_000;
 const MAX_CACHED_KEY_BYTES = 8 * 1024 * 1024;
+/** Agents whose wave bits are remembered while rollouts run (past it the memory starts again). */
+const MAX_WAVE_BITS = 500_000;
 
 /**
  * What one tag set receives, each list sorted by name: LoongCollector agents (alpha, v1, v2) take
@@ -44,6 +47,12 @@ export class RepoState {
   /** Applied lists by the set of groups that match, so agents that differ only by address share one. */
   private readonly appliedBySet = new Map<string, Applied>();
   private cachedKeyBytes = 0;
+  /** What rollouts in progress change for some agents (rolloutOverlay.ts); empty: everyone gets the snapshot. */
+  private overlay: RolloutOverlay = NO_OVERLAY;
+  /** Applied lists as the overlay changes them, per snapshot list and wave membership bits. */
+  private overlaid = new WeakMap<Applied, Map<string, Applied>>();
+  /** Each agent's wave membership bits under the overlay, with the key (tag set, address) they were computed for. */
+  private waveBits = new Map<string, { readonly key: string; readonly bits: string }>();
 
   constructor(
     readonly commit: string,
@@ -74,8 +83,8 @@ export class RepoState {
   }
 
   /** Configs applied to any group matching these tags (and address), sorted by name. Cached per tag set. */
-  appliedConfigs(key: string, tags: AgentTags, address?: AgentAddress): readonly ConfigRecord[] {
-    return this.applied(key, tags, address).configs;
+  appliedConfigs(key: string, tags: AgentTags, address?: AgentAddress, instanceId?: string): readonly ConfigRecord[] {
+    return this.applied(key, tags, address, instanceId).configs;
   }
 
   /** The key the applied lists of an agent are cached under (see matchKey): for callers' own caches per distinct agent. */
@@ -87,8 +96,56 @@ export class RepoState {
    * Everything applied to any group matching these tags, or this address when some group selects
    * by address (`address`: what the agent reports; without it only tags are matched). Cached per
    * tag set (`tagsSetKey` = tagsKey(tags)), and per address only when some group selects by one.
+   * `instanceId`: the agent asking, whose wave decides what a rollout in progress serves it.
    */
-  applied(tagsSetKey: string, tags: AgentTags, address?: AgentAddress): Applied {
+  applied(tagsSetKey: string, tags: AgentTags, address?: AgentAddress, instanceId?: string): Applied {
+    const base = this.snapshotApplied(tagsSetKey, tags, address);
+    const overlay = this.overlay;
+    // Without a rollout in progress (or for a caller that names no agent: listings) the snapshot's lists.
+    if (overlay.entries.length === 0 || instanceId === undefined) return base;
+    let bits = "";
+    if (overlay.byWaves.length > 0) {
+      // Hashing the id per rolling config on every request is avoided: the bits change only with the overlay, the tags or the address.
+      const key = overlay.usesAddress && address !== undefined ? `${tagsSetKey}\u0001${address.ip}\u0001${address.hostname}` : tagsSetKey;
+      let memo = this.waveBits.get(instanceId);
+      if (memo === undefined || memo.key !== key) {
+        memo = { key, bits: overlay.bits(instanceId, tags, address) };
+        if (this.waveBits.size >= MAX_WAVE_BITS) this.waveBits.clear();
+        this.waveBits.set(instanceId, memo);
+      }
+      bits = memo.bits;
+    }
+    if (bits.includes("1")) overlay.noteServed(instanceId, bits, base);
+    let byBits = this.overlaid.get(base);
+    if (byBits === undefined) this.overlaid.set(base, (byBits = new Map()));
+    let served = byBits.get(bits);
+    if (served === undefined) byBits.set(bits, (served = Object.freeze(overlay.apply(base, bits))));
+    return served;
+  }
+
+  /** The rollouts' overlay in force (see setRollouts). */
+  get rollouts(): RolloutOverlay {
+    return this.overlay;
+  }
+
+  /**
+   * Replaces what rollouts change for some agents. Every applied list handed out before is then
+   * stale (a new object is made for each), which is what ends the protocols' memos and repeat
+   * answers made from them: an agent whose wave is reached gets its new answer at once.
+   */
+  setRollouts(overlay: RolloutOverlay): void {
+    if (overlay === this.overlay) return;
+    this.overlay = overlay;
+    this.overlaid = new WeakMap();
+    this.waveBits = new Map();
+  }
+
+  /** Config `name` of `kind` at `version` as served now: a version a rollout still serves some agents, or the snapshot's. */
+  recordAt(kind: "pipeline" | "instance", name: string, version: number): ConfigRecord | InstanceConfigRecord | undefined {
+    return this.overlay.pastVersion(kind, name, version) ?? (kind === "pipeline" ? this.configs.get(name) : this.instanceConfigs.get(name));
+  }
+
+  private snapshotApplied(tagsSetKey: string, tags: AgentTags, address?: AgentAddress): Applied {
     const key = matchKey(tagsSetKey, address, this.addressSelectors);
     const cached = this.appliedCache.get(key);
     if (cached) return cached;

@@ -144,7 +144,7 @@ export class Repeats<Req> implements RepeatCache<Req> {
       if (memo === undefined || memo.heartbeat !== record.heartbeat || memo.pipelines !== record.pipelines || memo.instances !== record.instances) return undefined;
       if (spec.applied) {
         const state = spec.store.state;
-        if (state.commit === "" || state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags, record.heartbeat?.attributes) !== memo.applied) return undefined;
+        if (state.commit === "" || state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags, record.heartbeat?.attributes, id) !== memo.applied) return undefined;
       }
       if (!spec.accept(record, this.seq, req)) return undefined;
       // Compared in place (no string of the body made per request).
@@ -208,7 +208,7 @@ export class Repeats<Req> implements RepeatCache<Req> {
     if (spec.applied) {
       const state = spec.store.state;
       if (state.commit === "") return;
-      applied = state.applied(record.tagsKey, record.heartbeat.tags, record.heartbeat.attributes);
+      applied = state.applied(record.tagsKey, record.heartbeat.tags, record.heartbeat.attributes, record.agentId);
     }
     const head = this.idFrom - this.sigStart;
     const signature = this.signatures.of(body, this.sigStart, this.idFrom, this.idTo);

@@ -60,12 +60,17 @@ export class V1Agent {
   headers: Record<string, string> = {};
 
   constructor(
-    private readonly url: string,
+    private url: string,
     readonly instanceId: string,
     /** ilogtail_tags: only the values are sent. */
     readonly tags: Record<string, string>,
   ) {
     mkdirSync(this.dir, { recursive: true });
+  }
+
+  /** Another server address, e.g. after a server restart on another port. */
+  pointAt(url: string): void {
+    this.url = url;
   }
 
   heartbeatRequest(requestId: string): configserver.proto.v1.IHeartBeatRequest {

@@ -26,6 +26,9 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["notify/"],
   // Settings and the metrics registry.
   ["settings/", "metrics.ts"],
+  // Progressive rollouts at run time: the controller, its state file (it reaches the store and the
+  // registry through the interfaces it is given).
+  ["rollouts/"],
   // HTTP only: the koa app, the agent listener, the Endpoint port, JSON API, console, health.
   ["http/"],
   // The message routes: agent protocols (and the alpha User API), their compiler and caches.

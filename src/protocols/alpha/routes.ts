@@ -92,10 +92,10 @@ export function alphaRoutes(deps: AgentDeps): AgentRoutes {
         if (!agent && !(q.tags && Object.keys(q.tags).length > 0)) throw new DomainError("AgentNotExist", `Agent ${id} doesn't exist.`);
         const state = servedState(store);
         let applied: readonly ConfigRecord[];
-        if (agent?.heartbeat) applied = state.appliedConfigs(agent.tagsKey, agent.heartbeat.tags, agent.heartbeat.attributes);
+        if (agent?.heartbeat) applied = state.appliedConfigs(agent.tagsKey, agent.heartbeat.tags, agent.heartbeat.attributes, id);
         else {
           const tags = { named: q.tags ?? {} };
-          applied = state.appliedConfigs(tagsKey(tags), tags);
+          applied = state.appliedConfigs(tagsKey(tags), tags, undefined, id);
         }
         const versions = q.config_versions ?? {};
         const names = Object.keys(versions);

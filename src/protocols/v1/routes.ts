@@ -163,7 +163,8 @@ export function v1Routes(deps: AgentDeps): AgentRoutes {
     // FetchConfigRequest to the shared path also reads as an empty success (detection.md).
     if (wanted.length === 0) return {};
     named(wanted, "req_configs", hint);
-    const configs = of(servedState(store));
+    const state = servedState(store);
+    const configs = of(state);
     const details: { type: number; name: string; version: number; detail: string }[] = [];
     const missing: string[] = [];
     const done = new Set<string>();
@@ -171,7 +172,8 @@ export function v1Routes(deps: AgentDeps): AgentRoutes {
       const name = w.name as string;
       if (done.has(name)) continue;
       done.add(name);
-      const c = configs.get(name);
+      // The version it was told (a rollout may still serve it a past one), else the commit's.
+      const c = (state.recordAt(type === PIPELINE_CONFIG ? "pipeline" : "instance", name, int64(w.version as Int64)) as Served | undefined) ?? configs.get(name);
       if (c) details.push({ type, name, version: c.version, detail: c.content });
       else missing.push(name);
     }
@@ -210,7 +212,7 @@ export function v1Routes(deps: AgentDeps): AgentRoutes {
         });
         const record = registry.get(id) as AgentRecord;
         const state = servedState(store);
-        const applied = state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags, record.heartbeat?.attributes);
+        const applied = state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags, record.heartbeat?.attributes, id);
         const pipelineResults = check(record, "pipeline", pipelines, applied.configs);
         const agentResults = check(record, "instance", instances, applied.instances);
         if (pipelineResults === NONE && agentResults === NONE) return NOTHING_CHANGED;

@@ -178,7 +178,7 @@ export function v2Routes(deps: V2Deps): AgentRoutes {
   const replyToBeat = (id: string, capabilities: number, fullState: boolean): Replied | undefined => {
     const state = servedState(store);
     const record = registry.get(id) as AgentRecord;
-    const applied = state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags, record.heartbeat?.attributes);
+    const applied = state.applied(record.tagsKey, (record.heartbeat as NonNullable<AgentRecord["heartbeat"]>).tags, record.heartbeat?.attributes, id);
     // An agent that holds nothing (its first heartbeat, a new host) gets the same reply as every
     // other such agent of its tag set: made once per applied list, cacheable (encoded once).
     if (record.pipelines.length === 0 && record.instances.length === 0) {
@@ -250,7 +250,7 @@ export function v2Routes(deps: V2Deps): AgentRoutes {
     const record = registry.get(id);
     if (!record?.heartbeat) throw new DomainError("AgentNotExist", `Agent ${id} doesn't exist: send a heartbeat first.`);
     const state = servedState(store);
-    const applied = state.applied(record.tagsKey, record.heartbeat.tags, record.heartbeat.attributes);
+    const applied = state.applied(record.tagsKey, record.heartbeat.tags, record.heartbeat.attributes, id);
     const list: readonly Served[] = mappableOf(kind === "pipeline" ? applied.configs : applied.instances);
     const wanted = kind === "pipeline" ? q.continuous_pipeline_configs : q.instance_configs;
     const details: Detail[] = [];

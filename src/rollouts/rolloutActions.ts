@@ -1,0 +1,40 @@
+import { DomainError } from "../domain/errors.ts";
+import { abortRollout, pauseRollout, promoteRollout, resumeRollout } from "../domain/rolloutPlan.ts";
+import type { RolloutPolicy } from "../domain/rolloutPolicy.ts";
+import type { RolloutEvent, RolloutRecord } from "./rolloutRecord.ts";
+
+export type OperatorAction = "pause" | "resume" | "promote" | "abort";
+
+/**
+ * An operator's action on a rollout, recorded in its history with who did it; refused (400, saying
+ * why) when the rollout's state does not allow it. `failedNow`: failures a resume accepts.
+ */
+export function actedOn(r: RolloutRecord, action: OperatorAction, who: string, policy: RolloutPolicy | undefined, failedNow: number, now: number): RolloutRecord {
+  const refuse = (why: string): never => {
+    throw new DomainError("InvalidParameter", `Cannot ${action} the rollout of config ${r.name}: it is ${r.progress.status}${why}.`);
+  };
+  if (r.progress.status === "completed" || r.progress.status === "reverted" || r.mode === "pinned") refuse(r.mode === "pinned" && r.progress.status !== "reverted" ? " (being reverted)" : "");
+  const history = [...r.history, { at: now, who, action } satisfies RolloutEvent];
+  switch (action) {
+    case "pause":
+      if (r.progress.status !== "progressing") refuse(" (only a progressing rollout can be paused)");
+      return { ...r, progress: pauseRollout(r.progress), history };
+    case "resume":
+      if (r.progress.status !== "paused" && r.progress.status !== "halted") refuse(" (only a paused or halted rollout can be resumed)");
+      return { ...r, progress: resumeRollout(r.progress, failedNow, now), history };
+    case "promote":
+      if (r.progress.status === "halted") refuse(" (resume it first, or abort it)");
+      return { ...r, progress: promoteRollout(policy ?? refuse(" (its config has no rollout policy any more)"), r.progress, now), history };
+    case "abort":
+      return { ...r, progress: abortRollout(r.progress, who, now).progress, history };
+  }
+}
+
+/** Why a halted rollout's revert cannot be committed by the server (it is served all the same), or undefined. */
+export function revertPending(r: RolloutRecord, readOnly: boolean): string | undefined {
+  if (readOnly) return "revert pending: read-only (the previous version is served to every agent; commit the revert to the repository)";
+  if (r.to.version === -1) return `revert pending: the commit removed config ${r.name} and its group bindings (the agents that had it are served version ${r.from?.version ?? "?"} again; restore the file and the bindings in the repository)`;
+  if (r.from === undefined) return `revert pending: config ${r.name} is new, so there is no earlier version to put back (it is no longer served to any agent; delete the file from the repository)`;
+  if (r.kind === "instance") return `revert pending: the server does not write instance configs (the previous version is served to every agent; restore instance_configs/${r.name}.yaml in the repository)`;
+  return undefined;
+}

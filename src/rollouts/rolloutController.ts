@@ -1,0 +1,268 @@
+import type { Logger } from "pino";
+import type { AgentRecord } from "../domain/agent.ts";
+import { DomainError } from "../domain/errors.ts";
+import type { AgentRegistry } from "../domain/registry.ts";
+import type { RepoState } from "../domain/repoState.ts";
+import { RolloutOverlay } from "../domain/rolloutOverlay.ts";
+import { planRollout, revertedRollout, type RolloutPlan } from "../domain/rolloutPlan.ts";
+import { effectivePolicy, type RolloutPolicy } from "../domain/rolloutPolicy.ts";
+import type { WritePlan } from "../domain/userOps.ts";
+import { revertPlan } from "./revertPlan.ts";
+import { actedOn, revertPending, type OperatorAction } from "./rolloutActions.ts";
+import type { RolloutFile } from "./rolloutFile.ts";
+import { isActive, keyOf, type RolloutEvent, type RolloutRecord } from "./rolloutRecord.ts";
+import { cutsThrough, gatherReports, rollingConfigs, servedCuts } from "./rolloutReportsOf.ts";
+import { rolloutsAfterCommit } from "./rolloutStarts.ts";
+
+export interface ControllerDeps {
+  readonly store: {
+    readonly state: RepoState;
+    write(plan: (state: RepoState) => WritePlan): Promise<{ readonly commit?: string | undefined }>;
+  };
+  readonly registry: AgentRegistry;
+  readonly file: RolloutFile;
+  /** Set in read-only mode: a halted rollout's revert is served but cannot be committed. */
+  readonly readOnly: boolean;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  /** How often the rollouts are evaluated (the halt happens within this of the rule firing). */
+  readonly intervalMs?: number;
+}
+
+export type { OperatorAction } from "./rolloutActions.ts";
+
+/** Completed rollouts kept for the API, besides the ones in progress. */
+const KEEP_COMPLETED = 100;
+
+/**
+ * Runs the rollouts of one server process: starts them when a commit changes a config with a
+ * policy (rolloutStarts.ts), serves each agent by its wave (an overlay on the served snapshot,
+ * rolloutOverlay.ts), evaluates the wave plan on a timer and acts on it (advance, halt, the revert
+ * commit), and keeps everything in a state file so a restart resumes where it stood. One process
+ * owns the decisions; the state is plain JSON so other processes could be given the same overlay.
+ */
+export class RolloutController {
+  private rollouts = new Map<string, RolloutRecord>();
+  private readonly plans = new Map<string, RolloutPlan>();
+  private timer: NodeJS.Timeout | undefined;
+  private evaluating = false;
+  private stopped = false;
+  private dirty = false;
+  private readonly now: () => number;
+  /** Agents served a new version since the last evaluation (rollout key → instance id → when). */
+  private served = new Map<string, Map<string, number>>();
+
+  constructor(private readonly deps: ControllerDeps) {
+    this.now = deps.now ?? Date.now;
+    for (const r of deps.file.load()) this.rollouts.set(keyOf(r.kind, r.name), r);
+  }
+
+  /** Serves the loaded state on the current snapshot and starts evaluating. */
+  start(): void {
+    this.applyOverlay(this.deps.store.state);
+    this.schedule(this.deps.intervalMs ?? 200);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.dirty) this.save();
+  }
+
+  /**
+   * A new commit is served: called synchronously before any agent is answered from it, so no agent
+   * ever sees the new content outside its wave.
+   */
+  onServed(state: RepoState, previous: RepoState): void {
+    const next = rolloutsAfterCommit(this.rollouts, state, previous, this.now());
+    let changed = false;
+    for (const [key, r] of next) {
+      if (this.rollouts.get(key) === r) continue;
+      changed = true;
+      this.plans.delete(key);
+      this.served.delete(key);
+      const last = r.history[r.history.length - 1];
+      this.deps.logger.info({ config: r.name, kind: r.kind, status: r.progress.status, from: r.from?.version, to: r.to.version }, `rollout: ${last?.action ?? "updated"}${last?.detail ? `: ${last.detail}` : ""}`);
+    }
+    if (changed) {
+      this.rollouts = next;
+      this.prune();
+      this.save();
+    }
+    this.applyOverlay(state);
+  }
+
+  list(): RolloutRecord[] {
+    return [...this.rollouts.values()].map((r) => this.withCounts(r)).sort((a, b) => b.progress.startedAt - a.progress.startedAt || (a.name < b.name ? -1 : 1));
+  }
+
+  find(name: string, kind?: "pipeline" | "instance"): RolloutRecord | undefined {
+    const r = kind ? this.rollouts.get(keyOf(kind, name)) : (this.rollouts.get(keyOf("pipeline", name)) ?? this.rollouts.get(keyOf("instance", name)));
+    return r && this.withCounts(r);
+  }
+
+  /** An operator's action on the rollout of `name`; `who` is recorded in its history. */
+  async act(name: string, action: OperatorAction, who: string, kind?: "pipeline" | "instance"): Promise<RolloutRecord> {
+    const found = this.find(name, kind);
+    if (!found) throw new DomainError("ConfigNotExist", `No rollout of config ${name}: GET /api/v1/rollouts lists them.`);
+    const key = keyOf(found.kind, found.name);
+    const r = this.rollouts.get(key) as RolloutRecord;
+    const now = this.now();
+    this.update(key, actedOn(r, action, who, this.policyOf(r), this.plans.get(key)?.failed ?? 0, now));
+    if (action === "abort") this.halted(key, (this.rollouts.get(key) as RolloutRecord).progress.haltReason ?? `aborted by ${who}`);
+    this.applyOverlay(this.deps.store.state);
+    this.save();
+    return this.find(found.name, found.kind) as RolloutRecord;
+  }
+
+  /**
+   * The next evaluation after `ms`; an evaluation that took long (a large fleet) spaces the next
+   * ones out, so they never take more than a fifth of the process's time.
+   */
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      const started = performance.now();
+      void this.evaluate().finally(() => this.schedule(Math.max(this.deps.intervalMs ?? 200, 4 * (performance.now() - started))));
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** One evaluation of every rollout in progress; acts on what the plans say. */
+  async evaluate(): Promise<void> {
+    if (this.evaluating) return;
+    this.evaluating = true;
+    try {
+      const waving = [...this.rollouts.entries()].filter(([, r]) => isActive(r) && r.mode === "waves");
+      if (waving.length === 0) return;
+      const agents: AgentRecord[] = [];
+      await this.deps.registry.each((a) => agents.push(a));
+      const state = this.deps.store.state;
+      let overlayChanged = false;
+      for (const [key, r0] of waving) {
+        // The map may have moved on while the fleet was read (a commit, an operator).
+        if (this.rollouts.get(key) !== r0) continue;
+        const policy = this.policyOf(r0);
+        if (!policy) continue;
+        const nowMs = this.now();
+        let r = r0;
+        let gathered = gatherReports(state, policy, r, servedCuts(policy, r), agents, (id) => this.deps.registry.get(id) !== undefined, nowMs, this.deps.registry.ttlMs);
+        if ((r.cutWaves ?? 0) < r.progress.wave) {
+          r = { ...r, ...cutsThrough(policy, r, r.progress.wave, gathered.targeted) };
+          overlayChanged = true;
+          gathered = gatherReports(state, policy, r, servedCuts(policy, r), agents, (id) => this.deps.registry.get(id) !== undefined, nowMs, this.deps.registry.ttlMs);
+        }
+        const sent = this.served.get(key);
+        this.served.delete(key);
+        const fresh = [...(sent?.entries() ?? [])].filter(([id]) => r.received[id] === undefined);
+        if (gathered.newlyReceived.length > 0 || fresh.length > 0) {
+          const received = { ...r.received };
+          for (const [id, at] of fresh) received[id] = at;
+          for (const id of gathered.newlyReceived) received[id] ??= nowMs;
+          r = { ...r, received };
+          if (fresh.length > 0) gathered = gatherReports(state, policy, r, servedCuts(policy, r), agents, (id) => this.deps.registry.get(id) !== undefined, nowMs, this.deps.registry.ttlMs);
+        }
+        const plan = planRollout(policy, r.progress, gathered.reports, nowMs);
+        this.plans.set(key, plan);
+        if (plan.progress !== r.progress) {
+          const events: RolloutEvent[] = [];
+          if (plan.action === "advance") events.push({ at: nowMs, who: "server", action: "advanced", detail: `to wave ${plan.progress.wave} of ${policy.waves.length} (${policy.waves[plan.progress.wave - 1]?.text ?? ""})` });
+          if (plan.action === "complete") events.push({ at: nowMs, who: "server", action: "completed", detail: `version ${r.to.version} reached every agent` });
+          if (plan.action === "halt-pause" || plan.action === "halt-revert") events.push({ at: nowMs, who: "server", action: "halted", detail: plan.progress.haltReason });
+          r = { ...r, progress: plan.progress, history: [...r.history, ...events] };
+          if (plan.action !== "none") overlayChanged = true;
+          for (const e of events) this.deps.logger[e.action === "halted" ? "warn" : "info"]({ config: r.name, kind: r.kind }, `rollout ${e.action}: ${e.detail ?? ""}`);
+        }
+        if (r !== r0) {
+          this.rollouts.set(key, { ...r, waves: plan.waves, failures: plan.failures });
+          this.dirty = true;
+        }
+        if (plan.action === "halt-revert") this.halted(key, plan.progress.haltReason ?? "halted");
+      }
+      if (overlayChanged) this.applyOverlay(state);
+      if (this.dirty) this.save();
+    } catch (err) {
+      this.deps.logger.error({ err }, "evaluating the rollouts failed; retrying at the next interval");
+    } finally {
+      this.evaluating = false;
+    }
+  }
+
+  /**
+   * A halt with onHalt: revert (or an abort): everyone is served the version that last reached
+   * them at once (pinned), then the revert commit is made, unless the server cannot write.
+   */
+  private halted(key: string, why: string): void {
+    const r = this.rollouts.get(key) as RolloutRecord;
+    const pinned: RolloutRecord = { ...r, mode: "pinned" };
+    const pending = revertPending(r, this.deps.readOnly);
+    this.rollouts.set(key, pending ? { ...pinned, revertPending: pending, history: [...r.history, { at: this.now(), who: "server", action: "revert-pending", detail: pending }] } : pinned);
+    this.applyOverlay(this.deps.store.state);
+    this.save();
+    if (pending) {
+      this.deps.logger.warn({ config: r.name }, pending);
+      return;
+    }
+    const plan = this.plans.get(key);
+    this.deps.store
+      .write(() => revertPlan(r, plan, why))
+      .then((result) => {
+        const now = this.rollouts.get(key);
+        if (!now || now.mode !== "pinned") return;
+        if (now.progress.status !== "reverted") {
+          // The commit is served by now (onServed marked it); without a commit the content already was the previous one.
+          this.update(key, { ...now, progress: revertedRollout(now.progress, this.now()), revertCommit: result.commit ?? now.revertCommit, history: [...now.history, { at: this.now(), who: "server", action: "reverted", detail: result.commit ? `revert commit ${result.commit.slice(0, 12)}` : "nothing to commit" }] });
+          this.save();
+        }
+        this.deps.logger.warn({ config: r.name, commit: result.commit }, "rollout reverted");
+      })
+      .catch((err: unknown) => {
+        const now = this.rollouts.get(key);
+        const detail = `revert pending: the revert commit failed (${(err as Error).message}); the previous version is served to every agent`;
+        if (now) this.update(key, { ...now, revertPending: detail, history: [...now.history, { at: this.now(), who: "server", action: "revert-failed", detail }] });
+        this.save();
+        this.deps.logger.error({ err, config: r.name }, "the revert commit failed");
+      });
+  }
+
+  private update(key: string, r: RolloutRecord): void {
+    this.rollouts.set(key, r);
+    this.dirty = true;
+  }
+
+  private policyOf(r: RolloutRecord): RolloutPolicy | undefined {
+    const state = this.deps.store.state;
+    const config = r.kind === "pipeline" ? state.configs.get(r.name) : state.instanceConfigs.get(r.name);
+    return config ? effectivePolicy(config, state.rollout) : r.removalPolicy;
+  }
+
+  private withCounts(r: RolloutRecord): RolloutRecord {
+    const plan = this.plans.get(keyOf(r.kind, r.name));
+    return plan ? { ...r, waves: plan.waves, failures: plan.failures } : r;
+  }
+
+  /** What the agents are served: the snapshot, with every rollout in progress laid over it. */
+  private applyOverlay(state: RepoState): void {
+    const entries = rollingConfigs(this.rollouts.values(), (r) => this.policyOf(r));
+    state.setRollouts(new RolloutOverlay(entries, (kind, name, id) => {
+      const key = keyOf(kind, name);
+      let m = this.served.get(key);
+      if (!m) this.served.set(key, (m = new Map()));
+      if (!m.has(id)) m.set(id, this.now());
+    }));
+  }
+
+  private prune(): void {
+    const done = [...this.rollouts.entries()].filter(([, r]) => !isActive(r)).sort(([, a], [, b]) => (b.progress.endedAt ?? 0) - (a.progress.endedAt ?? 0));
+    for (const [key] of done.slice(KEEP_COMPLETED)) this.rollouts.delete(key);
+  }
+
+  private save(): void {
+    try {
+      this.deps.file.save([...this.rollouts.values()].map(({ waves: _w, failures: _f, ...r }) => r));
+      this.dirty = false;
+    } catch (err) {
+      this.deps.logger.error({ err }, "saving the rollout state failed; retrying at the next change");
+    }
+  }
+}

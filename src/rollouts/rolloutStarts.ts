@@ -1,0 +1,139 @@
+import type { ConfigKind } from "../domain/agent.ts";
+import { isOpampConfig } from "../domain/opampConfigs.ts";
+import type { RepoState } from "../domain/repoState.ts";
+import { startRollout } from "../domain/rolloutPlan.ts";
+import { effectivePolicy } from "../domain/rolloutPolicy.ts";
+import type { ConfigRecord, InstanceConfigRecord } from "../domain/types.ts";
+import { isActive, keyOf, storable, type RolloutRecord } from "./rolloutRecord.ts";
+
+type AnyRecord = ConfigRecord | InstanceConfigRecord;
+
+const sameContent = (a: AnyRecord | undefined, b: AnyRecord | undefined): boolean => a !== undefined && b !== undefined && a.content === b.content;
+
+function recordOf(state: RepoState, kind: ConfigKind, name: string): AnyRecord | undefined {
+  return kind === "pipeline" ? state.configs.get(name) : state.instanceConfigs.get(name);
+}
+
+/**
+ * What a newly served commit does to the rollouts (`rollouts` by keyOf), given the commit served
+ * before. For each config whose content changed:
+ * - its policy (its own, else rollout.yaml) makes it a rollout from the version that last reached
+ *   everyone (a rollout in progress keeps its `from`: the newest content starts again at wave 1);
+ * - content equal to that version is never staged: the rollout is pinned (everyone gets that version
+ *   back at once, at its own version number);
+ * - a removed config with a policy follows the waves too (agents outside them keep it, as the
+ *   groups of before applied it);
+ * - without a policy nothing is staged: a rollout in progress ends.
+ * Returns the new map (the same object when nothing changed).
+ */
+export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>, state: RepoState, previous: RepoState, now: number): Map<string, RolloutRecord> {
+  const next = new Map(rollouts);
+  const names = new Set<string>();
+  for (const c of state.sortedConfigs) names.add(keyOf("pipeline", c.name));
+  for (const c of state.sortedInstanceConfigs) names.add(keyOf("instance", c.name));
+  for (const [key, r] of rollouts) if (isActive(r)) names.add(key);
+  for (const c of previous.sortedConfigs) names.add(keyOf("pipeline", c.name));
+  for (const c of previous.sortedInstanceConfigs) names.add(keyOf("instance", c.name));
+  for (const key of names) {
+    const kind = key.startsWith("pipeline:") ? "pipeline" : "instance";
+    const name = key.slice(kind.length + 1);
+    const cur = recordOf(state, kind, name);
+    // OpAMP agents' configs (agent_type: opamp) are not staged: their agents take the whole set at once.
+    const any = cur ?? recordOf(previous, kind, name);
+    if (kind === "pipeline" && any !== undefined && isOpampConfig(any as ConfigRecord)) continue;
+    const found = rollouts.get(key);
+    const running = found !== undefined && isActive(found) ? found : undefined;
+    const before = recordOf(previous, kind, name);
+    if (cur === undefined) {
+      if (running?.to.version === -1) continue;
+      // A removal follows the waves: agents outside them keep what the groups of before gave them.
+      const lastCompleted = running ? running.from : before;
+      const policy = lastCompleted ? effectivePolicy(lastCompleted, previous.rollout) : undefined;
+      if (lastCompleted === undefined || policy === undefined) {
+        if (running) next.set(key, end(running, now, "the config was removed, and it had no rollout policy: its removal is not staged"));
+        continue;
+      }
+      const groups = running?.fromGroups ?? previous.sortedGroups.filter((g) => (kind === "pipeline" ? g.configs : (g.instanceConfigs ?? [])).includes(name));
+      const history = running ? [{ at: now, who: "server", action: "superseded" as const, detail: `version ${running.to.version} superseded by the removal of the config (commit ${state.commit.slice(0, 12)})` }] : [];
+      next.set(key, {
+        kind,
+        name,
+        from: storable(lastCompleted),
+        to: { version: -1, commit: state.commit },
+        fromGroups: groups,
+        removalPolicy: policy,
+        mode: "waves",
+        progress: startRollout(now),
+        cuts: [],
+        received: {},
+        history: [...history, { at: now, who: "server", action: "started", detail: `removal of version ${lastCompleted.version}, ${policy.waves.length} wave(s) (${policy.waves.map((w) => w.text).join(", ")}; policy from ${policy.source})` }],
+      });
+      continue;
+    }
+    if (running !== undefined) {
+      if (sameContent(cur, running.from) && (running.to.version !== -1 || sameGroups(state, previousGroupsOf(running), kind, name))) {
+        // Back to what everyone had (a revert, a rollback): never staged. Agents that got the new version reload it once.
+        if (running.mode !== "pinned" || running.progress.status !== "reverted") next.set(key, pin(running, cur, now));
+        continue;
+      }
+      if (running.mode === "waves" && effectivePolicy(cur, state.rollout) === undefined) {
+        next.set(key, end(running, now, `commit ${state.commit.slice(0, 12)} removed the rollout policy: version ${cur.version} reaches every agent at once`));
+        continue;
+      }
+      if (running.mode === "waves" && (running.to.version === cur.version || sameContent(cur, before))) {
+        // Nothing new for the agents (another file changed, or only this one's description).
+        if (running.to.version !== cur.version) next.set(key, { ...running, to: { version: cur.version, commit: cur.commit } });
+        continue;
+      }
+    } else {
+      if (before === undefined ? previous.commit === "" : sameContent(cur, before)) continue;
+    }
+    const lastCompleted = running ? running.from : before;
+    const policy = effectivePolicy(cur, state.rollout);
+    if (policy === undefined) {
+      if (running) next.set(key, end(running, now, `commit ${cur.commit.slice(0, 12)} removed the rollout policy: version ${cur.version} reaches every agent at once`));
+      continue;
+    }
+    const history = running ? [{ at: now, who: "server", action: "superseded" as const, detail: `version ${running.to.version} superseded by version ${cur.version} (commit ${cur.commit.slice(0, 12)})` }] : [];
+    next.set(key, {
+      kind,
+      name,
+      from: storable(lastCompleted),
+      to: { version: cur.version, commit: cur.commit },
+      mode: "waves",
+      progress: startRollout(now),
+      cuts: [],
+      received: {},
+      history: [...history, { at: now, who: "server", action: "started", detail: `version ${lastCompleted?.version ?? "none (a new config)"} to ${cur.version}, ${policy.waves.length} wave(s) (${policy.waves.map((w) => w.text).join(", ")}; policy from ${policy.source})` }],
+    });
+  }
+  return next;
+}
+
+function previousGroupsOf(r: RolloutRecord): readonly string[] {
+  return (r.fromGroups ?? []).map((g) => g.name);
+}
+
+/** Whether the config is applied by the same groups as `names` in `state` (a removal undone as a whole). */
+function sameGroups(state: RepoState, names: readonly string[], kind: ConfigKind, name: string): boolean {
+  const now = state.sortedGroups.filter((g) => (kind === "pipeline" ? g.configs : (g.instanceConfigs ?? [])).includes(name)).map((g) => g.name);
+  return now.join("\0") === names.join("\0");
+}
+
+function end(r: RolloutRecord, now: number, why: string): RolloutRecord {
+  return { ...r, mode: "waves", progress: { ...r.progress, status: "completed", endedAt: now }, history: [...r.history, { at: now, who: "server", action: "superseded", detail: why }] };
+}
+
+/** Everyone back on `from` (a revert, or a commit that put its content back). */
+function pin(r: RolloutRecord, cur: AnyRecord, now: number): RolloutRecord {
+  const reverted = r.progress.status === "reverted";
+  return {
+    ...r,
+    mode: "pinned",
+    fromGroups: undefined,
+    progress: { ...r.progress, status: "reverted", endedAt: r.progress.endedAt ?? now },
+    revertCommit: r.revertCommit ?? cur.commit,
+    revertPending: undefined,
+    history: reverted ? r.history : [...r.history, { at: now, who: "server", action: "reverted", detail: `commit ${cur.commit.slice(0, 12)} put back the content of version ${r.from?.version ?? "?"}: every agent is served version ${r.from?.version ?? "?"} again` }],
+  };
+}
