@@ -5,15 +5,12 @@ import { send } from "./helpers/client.ts";
 import { git } from "./helpers/git.ts";
 import { commitFiles, configYaml, groupYaml, repoWith, writeFiles } from "./helpers/repo.ts";
 import { waitFor, withServer, type TestServer } from "./helpers/server.ts";
-import { Git } from "../src/store/git.ts";
-import { DirectCommitter } from "../src/store/git/directCommit.ts";
-import { RepoConfig } from "../src/store/repoConfig.ts";
-import { ServerFiles } from "../src/store/serverFiles.ts";
 import { configOf, servedCommit, waitForCommit } from "./helpers/observe.ts";
 
 // API writes are committed without a git process when the repository allows it. These tests hold
 // the result to what `git commit` would have left: objects git accepts, an index equal to HEAD,
-// reflogs, and a fallback to git itself where the in-process writer does not apply.
+// reflogs, and a fallback to git itself where the in-process writer does not apply. The committer's
+// compare-and-swap, driven directly, is in test/internal/directCommit.test.ts.
 
 const AUTHOR = { name: "Config Bot", email: "bot@example.com" };
 
@@ -126,24 +123,6 @@ for (const [lockName, lockPath] of [["index.lock", ["index.lock"]], ["main.lock"
     assertGitAgrees(t, repo, "after the wait");
   });
 }
-
-test("the in-process committer moves the branch only from the expected parent", async (t) => {
-  const repo = seeded();
-  t.teardown(() => rmSync(repo, { recursive: true, force: true }));
-  const old = git(repo, "rev-parse", "HEAD").trim();
-  const newer = commitFiles(repo, { "configs/other.yaml": configYaml("other", "o\n") }, "someone else's commit");
-  const g = new Git(repo);
-  const gitDir = join(repo, ".git");
-  const committer = new DirectCommitter({ git: g, files: new ServerFiles(gitDir, repo), lockWaitMs: 100 }, new RepoConfig(g, gitDir));
-  const before = readFileSync(join(repo, "configs", "base.yaml"), "utf8");
-  const result = await committer.commit({ base: old, files: [{ path: "configs/base.yaml", text: configYaml("base", "late\n") }], before: new Map([["configs/base.yaml", before]]), message: "stale write", author: AUTHOR, committer: AUTHOR });
-  t.deepEqual(result, { kind: "moved" });
-  t.is(readFileSync(join(repo, "configs", "base.yaml"), "utf8"), before, "no file is written when the branch moved");
-  t.is(git(repo, "rev-parse", "HEAD").trim(), newer);
-  t.false(existsSync(join(repo, ".git", "index.lock")));
-  t.false(existsSync(join(repo, ".git", "refs", "heads", "main.lock")));
-  assertGitAgrees(t, repo, "after the refused compare-and-swap");
-});
 
 test("a reload reads new blobs whether git stored them loose or packed", async (t) => {
   const repo = seeded();

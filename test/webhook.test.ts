@@ -5,7 +5,6 @@ import { send } from "./helpers/client.ts";
 import { git, tempDir } from "./helpers/git.ts";
 import { bareRemote, commitFiles, configYaml, groupYaml } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
-import { verifyPush } from "../src/http/webhook.ts";
 import { configOf, servedCommit, statusOf } from "./helpers/observe.ts";
 
 const secret = "s3cret-for-tests";
@@ -60,15 +59,6 @@ test("without a configured secret the webhook refuses everything", async (t) => 
   const r = await send(s.url, "POST", "/hooks/git", payload, { "x-gitlab-token": "" });
   t.is(r.status, 401);
   t.regex(r.body.toString(), /webhook-secret/);
-});
-
-test("verifyPush: each provider's scheme, constant-time compared", (t) => {
-  const body = Buffer.from(payload);
-  t.deepEqual(verifyPush({ "x-hub-signature-256": `sha256=${hmac(payload)}` }, body, secret), { ok: true, provider: "github" });
-  t.deepEqual(verifyPush({ "x-gitea-signature": hmac(payload) }, body, secret), { ok: true, provider: "gitea" });
-  t.deepEqual(verifyPush({ "x-gitlab-token": secret }, body, secret), { ok: true, provider: "gitlab" });
-  t.false(verifyPush({ "x-hub-signature-256": hmac(payload) }, body, secret).ok); // missing "sha256=" prefix
-  t.false(verifyPush({ "x-gitlab-token": `${secret}x` }, body, secret).ok);
 });
 
 test("a write through server A reaches server B by a signed webhook, not by polling", async (t) => {
