@@ -4,7 +4,7 @@ import test from "ava";
 import { runCli } from "./helpers/cli.ts";
 import { git, tempDir } from "./helpers/git.ts";
 import { commitFiles, configYaml } from "./helpers/repo.ts";
-import { waitFor, withServer } from "./helpers/server.ts";
+import { withServer } from "./helpers/server.ts";
 import { configOf, versionOf, waitForCommit } from "./helpers/observe.ts";
 
 interface VersionJson {

@@ -2,7 +2,7 @@ import test from "ava";
 import { callJson, pb, ROUTES, send } from "./helpers/client.ts";
 import { git } from "./helpers/git.ts";
 import { commitFiles } from "./helpers/repo.ts";
-import { waitFor, withServer } from "./helpers/server.ts";
+import { withServer } from "./helpers/server.ts";
 import { agentOf, configOf, versionOf, waitForCommit } from "./helpers/observe.ts";
 
 const ACCEPT_JSON = { accept: "application/json" };

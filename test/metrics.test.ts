@@ -1,10 +1,8 @@
 import test from "ava";
 import { register as globalRegistry } from "prom-client";
-import { send } from "./helpers/client.ts";
 import { get, scrape } from "./helpers/prometheus.ts";
 import { git } from "./helpers/git.ts";
-import { waitFor, withServer } from "./helpers/server.ts";
-
+import { withServer } from "./helpers/server.ts";
 
 test("/metrics parses as Prometheus text and its counters move with traffic", async (t) => {
   const s = await withServer(t);

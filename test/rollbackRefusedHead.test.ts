@@ -5,7 +5,7 @@ import { runCli } from "./helpers/cli.ts";
 import { send } from "./helpers/client.ts";
 import { git, tempDir } from "./helpers/git.ts";
 import { bareRemote, commitFiles, configYaml, groupYaml, repoWith } from "./helpers/repo.ts";
-import { waitFor, withServer, type TestServer } from "./helpers/server.ts";
+import { withServer, type TestServer } from "./helpers/server.ts";
 import { V2Agent } from "./helpers/v2Agent.ts";
 import { servedCommit, statusOf, versionOf, waitForCommit, waitForRefused } from "./helpers/observe.ts";
 

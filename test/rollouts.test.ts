@@ -6,7 +6,7 @@ import test from "ava";
 import { runCli } from "./helpers/cli.ts";
 import { callJson, pb } from "./helpers/client.ts";
 import { git } from "./helpers/git.ts";
-import { commitFiles, configYaml, repoWith } from "./helpers/repo.ts";
+import { configYaml, repoWith } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
 import { V1Agent } from "./helpers/v1Agent.ts";
 import { V2Agent } from "./helpers/v2Agent.ts";

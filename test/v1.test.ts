@@ -5,7 +5,7 @@ import test from "ava";
 import { num, send } from "./helpers/client.ts";
 import { git } from "./helpers/git.ts";
 import { commitFiles, configYaml as config, groupYaml, instanceYaml as instance, repoWith } from "./helpers/repo.ts";
-import { waitFor, withServer, type TestServer } from "./helpers/server.ts";
+import { withServer, type TestServer } from "./helpers/server.ts";
 import { DELETED, MODIFIED, NEW, v1, V1Agent } from "./helpers/v1Agent.ts";
 import { agentCount, agentOf, configOf, remembered, waitForCommit } from "./helpers/observe.ts";
 
