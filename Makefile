@@ -10,7 +10,7 @@ BUILD_INPUTS := $(shell find src -name '*.ts' -not -path 'src/gen/*') tsconfig.j
 # The web console's sources; web/dist/ is rebuilt when any is newer than its index.html.
 WEB_INPUTS := $(shell find web -type f -not -path 'web/dist/*' -not -path 'web/dist.tmp-*') scripts/build-web.mjs
 
-.PHONY: run test install build web typecheck chromium redis-server doc-tools containers kubectl image bench clean
+.PHONY: run test test-unit install build web typecheck chromium redis-server doc-tools containers kubectl image bench clean
 
 # npm ci also runs `prepare` (generated code, then dist/), so a fresh install builds nothing twice;
 # the order-only `|` below keeps a new node_modules from marking that output stale.
@@ -93,6 +93,10 @@ image:
 
 test: typecheck chromium redis-server doc-tools containers kubectl
 	npx ava
+
+# The unit tests alone (one module each: no server, browser, Redis or container), in seconds.
+test-unit: install
+	npx ava 'test/unit/**/*.test.ts'
 
 bench: install
 	node --import tsx bench/run.ts

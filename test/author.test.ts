@@ -7,6 +7,7 @@ import { git } from "./helpers/git.ts";
 import { serveProcess } from "./helpers/serveProcess.ts";
 import { withServer } from "./helpers/server.ts";
 import { tempDir } from "./helpers/git.ts";
+import { configOf, statusOf } from "./helpers/observe.ts";
 
 const SERVER = { name: "Ops Server", email: "ops@example.com" };
 const ANN = "Ann Example <ann@example.com>";
@@ -23,7 +24,7 @@ test("a User API write names its author and message in headers: the commit's aut
   const r = await send(s.url, "POST", "/User/CreateConfig", create("app"), { ...PROTOBUF, "x-configserver-author": ANN, "x-configserver-message": "Collect app logs for incident 42" });
   t.is(pb.CreateConfigResponse.decode(r.body).code, "Accept");
   t.is(last(s.repo), "Ann Example|ann@example.com|Ops Server|ops@example.com|Collect app logs for incident 42|Create config app");
-  t.is(s.store.writer.mode, "in-process");
+  t.is((await statusOf(s.url)).writer.mode, "in-process");
 
   // JSON, on another route, author only: the plan's message is the subject.
   const apply = await send(s.url, "PUT", "/User/ApplyConfigToAgentGroup", JSON.stringify({ groupName: "default", configName: "app" }), { "content-type": "application/json", "x-configserver-author": "Bob <bob@example.com>" });
@@ -51,7 +52,7 @@ test("names are read as UTF-8, and the git CLI writer (taken when .git/info/attr
   const utf8 = Buffer.from("José Müller <jm@example.com>", "utf8").toString("latin1");
   const r = await send(s.url, "POST", "/User/CreateConfig", create("app"), { ...PROTOBUF, "x-configserver-author": utf8, "x-configserver-message": Buffer.from("Überwachung der App", "utf8").toString("latin1") });
   t.is(pb.CreateConfigResponse.decode(r.body).code, "Accept");
-  t.is(s.store.writer.mode, "git");
+  t.is((await statusOf(s.url)).writer.mode, "git");
   t.is(last(s.repo), "José Müller|jm@example.com|Ops Server|ops@example.com|Überwachung der App|Create config app");
 });
 
@@ -88,7 +89,7 @@ test("a malformed author or message is 400 InvalidParameter naming the header; n
   t.is(rollback.status, 400);
   t.regex(JSON.parse(rollback.body.toString()).message, /^Header X-Configserver-Author "nobody" is refused/);
   t.is(head(s.repo), before, "no commit");
-  t.true(s.store.state.configs.has("base"));
+  t.truthy(await configOf(s.url, "base"));
 
   const read = await send(s.url, "GET", "/User/GetConfig", pb.GetConfigRequest.encode({ config_name: "base" }).finish(), { ...PROTOBUF, "x-configserver-author": "nobody" });
   t.is(pb.GetConfigResponse.decode(read.body).code, "Accept");

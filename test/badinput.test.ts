@@ -6,6 +6,7 @@ import test from "ava";
 import { pb, ROUTES, send, type Raw } from "./helpers/client.ts";
 import { git } from "./helpers/git.ts";
 import { withServer } from "./helpers/server.ts";
+import { agentCount, remembered } from "./helpers/observe.ts";
 
 type Head = { response_id: string; code: string; message: string };
 
@@ -216,7 +217,8 @@ test("JSON bodies with a wrong type or an unknown field are 400 naming the field
   }
   t.is(git(s.repo, "rev-parse", "HEAD").trim(), head);
   t.deepEqual(files(s.repo), ["configs/", "configs/base.yaml"]);
-  t.is(s.registry.size, 0);
+  t.deepEqual(await remembered(s.url, ["a"]), []);
+  t.is(await agentCount(s.url), 0);
 });
 
 test("a group tag with an empty name is 400 InvalidParameter naming the tag; nothing is written", async (t) => {

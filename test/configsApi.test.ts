@@ -2,7 +2,8 @@
 import test from "ava";
 import { git } from "./helpers/git.ts";
 import { commitFiles, repoWith } from "./helpers/repo.ts";
-import { waitFor, withServer } from "./helpers/server.ts";
+import { withServer } from "./helpers/server.ts";
+import { waitForCommit } from "./helpers/observe.ts";
 
 const config = (name: string, content: string, description = "") => `config_name: ${name}\nagent_type: LoongCollector\ndescription: ${JSON.stringify(description)}\ncontent: ${JSON.stringify(content)}\n`;
 const instance = (name: string, content: string) => `config_name: ${name}\ndescription: "process settings"\ncontent: ${JSON.stringify(content)}\n`;
@@ -73,7 +74,7 @@ test("the configs and instance configs of the served commit, with versions, comm
 
   // A commit by a person moves the answer to the new snapshot.
   const third = commitFiles(dir, { "configs/nginx.yaml": config("nginx", "inputs: []\n") }, "third");
-  await waitFor(() => s.store.state.commit === third);
+  await waitForCommit(s.url, third);
   const moved = (await (await fetch(`${s.url}/api/v1/configs/nginx`)).json()) as Record<string, unknown>;
   t.like(moved, { servedCommit: third, version: 3, commit: third, content: "inputs: []\n" });
 });

@@ -7,6 +7,7 @@ import { launchBrowser, openConsole, screenshots, templateRepo } from "./helpers
 import { git } from "./helpers/git.ts";
 import { commitFiles } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
+import { groupOf, servedCommit, versionOf, waitForCommit } from "./helpers/observe.ts";
 
 let browser: Browser;
 test.before(async () => {
@@ -61,7 +62,7 @@ test.serial("editing a config in the editor makes one commit with the typed mess
   t.is(count(), before + 1);
   t.is(git(repo, "log", "-1", "--format=%an|%ae|%s").trim(), "Ada Lovelace|ada@example.com|nginx: stdout only on demand");
   t.regex(git(repo, "show", "HEAD:configs/nginx-access.yaml"), /OnlyStdout: false/);
-  t.is(server.store.state.commit, git(repo, "rev-parse", "HEAD").trim());
+  t.is(await servedCommit(server.url), git(repo, "rev-parse", "HEAD").trim());
   // The editor now shows the file as committed, and says so.
   await page.getByText("Valid, and the same as the served file.").waitFor();
   t.deepEqual(errors, []);
@@ -93,9 +94,9 @@ test.serial("a validation error is shown at its line and nothing is committed", 
 test.serial("rollback from the history asks first, then makes a forward commit restoring the version", async (t) => {
   const { repo, server, count } = await served(t);
   const original = git(repo, "show", "HEAD:configs/nginx-access.yaml");
-  const first = server.store.state.configs.get("nginx-access")?.version;
+  const first = await versionOf(server.url, "nginx-access");
   const changed = commitFiles(repo, { "configs/nginx-access.yaml": original.replace("/var/log/nginx/access.log", "/var/log/nginx/other.log") }, "nginx: read other.log");
-  await waitFor(() => server.store.state.commit === changed);
+  await waitForCommit(server.url, changed);
   const { page, errors } = await openConsole(t, browser, `${server.url}/ui/#/configs/nginx-access`);
   await page.locator("table[aria-label=history] tbody tr").nth(1).waitFor();
   await page.locator("table[aria-label=history] tbody tr").first().getByRole("button", { name: "Diff" }).click();
@@ -118,7 +119,7 @@ test.serial("rollback from the history asks first, then makes a forward commit r
   t.is(git(repo, "rev-parse", "HEAD^").trim(), changed, "a forward commit on top of the served one");
   t.is(git(repo, "show", "HEAD:configs/nginx-access.yaml"), original);
   t.is(git(repo, "log", "-1", "--format=%an <%ae>|%s").trim(), "José Núñez <jose@example.com>|Back to reading access.log", "UTF-8 names reach the commit");
-  t.true((server.store.state.configs.get("nginx-access")?.version ?? 0) > (first ?? 0));
+  t.true(((await versionOf(server.url, "nginx-access")) ?? 0) > (first ?? 0));
   t.deepEqual(errors, []);
 });
 
@@ -135,7 +136,8 @@ test.serial("editing a group file changes its tags and configs in one commit; ap
   await page.getByText(/^Committed: the server now serves/).waitFor();
   t.is(count(), before + 1);
   t.is(git(repo, "log", "-1", "--format=%s").trim(), "web group: edge nodes too, with stdout");
-  t.deepEqual(server.store.state.groups.get("web"), { name: "web", description: "web and edge", tags: [{ name: "role", value: "web" }, { name: "role", value: "edge" }], configs: ["container-stdout", "nginx-access"] });
+  const web = await groupOf(server.url, "web");
+  t.deepEqual(web && { name: web.name, description: web.description, tags: web.tags, configs: web.configs, instanceConfigs: web.instanceConfigs }, { name: "web", description: "web and edge", tags: [{ name: "role", value: "web" }, { name: "role", value: "edge" }], configs: ["container-stdout", "nginx-access"], instanceConfigs: [] });
 
   await page.goto(`${server.url}/ui/#/groups/web`);
   await page.getByRole("button", { name: "remove container-stdout" }).click();
@@ -145,6 +147,6 @@ test.serial("editing a group file changes its tags and configs in one commit; ap
   await page.getByRole("button", { name: "Apply" }).click();
   await page.getByText("Applied java-app: one commit.").waitFor();
   t.is(count(), before + 3);
-  t.deepEqual(server.store.state.groups.get("web")?.configs, ["java-app", "nginx-access"]);
+  t.deepEqual((await groupOf(server.url, "web"))?.configs, ["java-app", "nginx-access"]);
   t.deepEqual(errors, []);
 });

@@ -7,6 +7,7 @@ import type { Browser } from "playwright-core";
 import { launchBrowser, openConsole, screenshots, templateRepo } from "./helpers/browser.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
 import { V2Agent } from "./helpers/v2Agent.ts";
+import { heartbeatAll } from "./helpers/observe.ts";
 
 let browser: Browser;
 test.before(async () => {
@@ -71,16 +72,15 @@ test.serial("a heartbeating v2 agent is listed; its FAILED config and message ar
 
 test.serial("the agents page pages through a fleet with the server's cursor", async (t) => {
   const server = await withServer(t);
-  for (let i = 0; i < 120; i++) {
-    server.registry.heartbeat({
-      agentId: `agent-${String(i).padStart(4, "0")}`,
-      protocol: i % 2 ? "v2" : "alpha",
-      attributes: { agentType: "LoongCollector", version: "3.0.5", ip: `10.0.0.${i}`, hostname: `host-${i}`, extras: {} },
-      tags: { named: { env: i % 3 ? "prod" : "dev" } },
-      runningStatus: "running",
-      startupTime: 1_700_000_000,
-    });
-  }
+  await heartbeatAll(server.api, Array.from({ length: 120 }, (_, i) => ({
+    agent_id: `agent-${String(i).padStart(4, "0")}`,
+    agent_type: "LoongCollector",
+    agent_version: "3.0.5",
+    ip: `10.0.0.${i}`,
+    tags: { env: i % 3 ? "prod" : "dev" },
+    running_status: "running",
+    startup_time: 1_700_000_000,
+  })));
   const { page, errors } = await openConsole(t, browser, `${server.url}/ui/#/agents`);
   await page.locator(".total", { hasText: "120 agents match; 50 per page" }).waitFor();
   const ids = () => page.locator("table[aria-label=agents] tbody tr td:first-child").allTextContents();

@@ -9,6 +9,7 @@ import { git } from "./helpers/git.ts";
 import { commitFiles } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
 import { V2Agent } from "./helpers/v2Agent.ts";
+import { statusOf, versionOf, waitForRefused } from "./helpers/observe.ts";
 
 let browser: Browser;
 test.before(async () => {
@@ -28,8 +29,7 @@ test.serial("a config page names its refused file and links the problem; rolling
   t.truthy(held);
 
   const bad = commitFiles(repo, { "configs/nginx-access.yaml": "config_name: nginx-access\nagent_type: ilogtail\ncontent: [unclosed\n" }, "nginx: a broken edit");
-  await server.store.refresh();
-  await waitFor(() => server.store.refused?.commit === bad);
+  await waitForRefused(server.url, bad);
 
   const { page, errors } = await openConsole(t, browser, `${server.url}/ui/#/configs/nginx-access`);
   const banner = page.locator(".refused-file");
@@ -55,8 +55,8 @@ test.serial("a config page names its refused file and links the problem; rolling
   await page.getByText(/^Committed [0-9a-f]{10}: nginx-access is now version/).waitFor();
   await banner.waitFor({ state: "detached" });
   t.is(git(repo, "rev-parse", "HEAD^").trim(), bad, "one commit on top of the broken one");
-  t.is(server.store.refused, undefined);
-  t.is(server.store.state.configs.get("nginx-access")?.version, held);
+  t.is((await statusOf(server.url)).refused, null);
+  t.is(await versionOf(server.url, "nginx-access"), held);
   t.deepEqual((await agent.cycle()).pipelineUpdates, [], "agents that never saw the bad content receive nothing");
   await rows.first().locator(".badge", { hasText: "kept" }).waitFor();
   t.deepEqual(errors, []);
@@ -118,8 +118,7 @@ test.serial("the overview lists recent changes: author, message, configs touched
   agent.load();
   await agent.cycle();
   const bad = commitFiles(repo, { "configs/java-app.yaml": "config_name: java-app\ncontent: [unclosed\n" }, "java-app: a broken edit");
-  await server.store.refresh();
-  await waitFor(() => server.store.refused?.commit === bad);
+  await waitForRefused(server.url, bad);
   t.truthy(changed);
 
   const { page, errors } = await openConsole(t, browser, `${server.url}/ui/#/`);

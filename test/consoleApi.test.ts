@@ -7,9 +7,10 @@ import { startServer } from "../src/server.ts";
 import { CONTENT_SECURITY_POLICY } from "../src/http/console.ts";
 import pino from "pino";
 import { templateRepo } from "./helpers/browser.ts";
-import { send } from "./helpers/client.ts";
+import { client, send } from "./helpers/client.ts";
 import { git, tempDir } from "./helpers/git.ts";
 import { withServer } from "./helpers/server.ts";
+import { heartbeatAll, versionOf, waitForCommit } from "./helpers/observe.ts";
 
 const json = (body: Buffer) => JSON.parse(body.toString("utf8")) as Record<string, unknown>;
 const post = (url: string, path: string, body: unknown, headers: Record<string, string> = {}) => send(url, "POST", path, JSON.stringify(body), { "content-type": "application/json", ...headers });
@@ -205,10 +206,8 @@ test("PUT /api/v1/groups/:name writes tags and configs as one commit; GET counts
   }
   t.is(count(), before + 1);
 
-  const beat = (id: string, tags: Record<string, string>) => server.registry.heartbeat({ agentId: id, protocol: "alpha", attributes: { agentType: "iLogtail", version: "1.8", ip: "10.0.0.1", hostname: id, extras: {} }, tags: { named: tags }, runningStatus: "running", startupTime: 1 });
-  beat("a1", { role: "web" });
-  beat("a2", { canary: "yes" });
-  beat("a3", { role: "db" });
+  const beat = (agent_id: string, tags: Record<string, string>) => ({ agent_id, agent_type: "iLogtail", agent_version: "1.8", ip: "10.0.0.1", tags, running_status: "running", startup_time: 1 });
+  await heartbeatAll(client(server.url), [beat("a1", { role: "web" }), beat("a2", { canary: "yes" }), beat("a3", { role: "db" })]);
   const groups = json((await get(server.url, "/api/v1/groups")).body).groups as { name: string; agents: number }[];
   t.deepEqual(Object.fromEntries(groups.map((g) => [g.name, g.agents])), { canary: 2, default: 3, "java-services": 0, "k8s-nodes": 0, web: 1 });
   const one = json((await get(server.url, "/api/v1/groups/canary")).body);
@@ -224,17 +223,14 @@ test("PUT /api/v1/groups/:name writes tags and configs as one commit; GET counts
 
 test("GET /api/v1/configs/:name/diff shows what each version changed; /commits/:commit and /files read the served commit", async (t) => {
   const { repo, server } = await served(t);
-  const first = server.store.state.configs.get("java-app")?.version as number;
+  const first = await versionOf(server.url, "java-app") as number;
   const file = json((await get(server.url, "/api/v1/files/configs/java-app.yaml")).body).text as string;
   const edited = file.replace(/^description: .*$/m, "description: changed").replace("inputs:", "# a comment\n  inputs:");
   mkdirSync(join(repo, "configs"), { recursive: true });
   writeFileSync(join(repo, "configs/java-app.yaml"), edited);
   git(repo, "commit", "-qam", "java-app: describe it");
   const second = git(repo, "rev-parse", "HEAD").trim();
-  await (async () => {
-    for (let i = 0; i < 500 && server.store.state.commit !== second; i++) await new Promise((r) => setTimeout(r, 20));
-  })();
-  t.is(server.store.state.commit, second);
+  await waitForCommit(server.url, second);
   const diff = json((await get(server.url, "/api/v1/configs/java-app/diff")).body) as { from: { version: number }; to: { version: number; commit: string }; fields: unknown[]; lines: { op: string; text: string; oldLine: number | null; newLine: number | null }[]; added: number; removed: number };
   t.is(diff.from.version, first);
   t.is(diff.to.commit, second);

@@ -5,6 +5,7 @@ import { callJson } from "./helpers/client.ts";
 import { git } from "./helpers/git.ts";
 import { commitFiles } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
+import { configOf, servedCommit, statusOf, waitForCommit } from "./helpers/observe.ts";
 
 const head = (repo: string) => git(repo, "rev-parse", "HEAD").trim();
 const cfg = (name: string, content: string) => ({ config_detail: { config_name: name, agent_type: "ilogtail", content } });
@@ -32,7 +33,7 @@ test("CreateConfig and UpdateConfig refuse pipeline content that does not parse:
 
   t.is(head(s.repo), before, "no commit");
   t.deepEqual(git(s.repo, "status", "--porcelain", "--untracked-files=all"), "", "no file written");
-  t.is(s.store.state.configs.get("base")?.content, "enable: true\n");
+  t.is((await configOf(s.url, "base"))?.content, "enable: true\n");
 });
 
 test("plain text content stays accepted (alpha agents take content as text); JSON objects and YAML mappings pass", async (t) => {
@@ -41,7 +42,7 @@ test("plain text content stays accepted (alpha agents take content as text); JSO
   for (const [i, content] of contents.entries()) {
     const r = await s.api.createConfig(cfg(`c${i}`, content));
     t.is(r.body.code, "Accept", JSON.stringify(content));
-    t.is(s.store.state.configs.get(`c${i}`)?.content, content);
+    t.is((await configOf(s.url, `c${i}`))?.content, content);
   }
 });
 
@@ -52,12 +53,12 @@ test("a file's declared format decides the check, and an update through the API 
     "configs/strict.yaml": "config_name: strict\nagent_type: ilogtail\ndescription: ''\nformat: json\ncontent: '{}'\n",
   });
   const h = head(s.repo);
-  await waitFor(async () => (await s.store.refresh()).commit === h);
+  await waitForCommit(s.url, h);
 
   const text = await s.api.updateConfig(cfg("notes", "Note: see wiki: http://x\n"));
   t.is(text.body.code, "Accept", text.body.message);
   t.regex(readFileSync(join(s.repo, "configs/notes.yaml"), "utf8"), /^format: text$/m);
-  t.is(s.store.state.configs.get("notes")?.format, "text");
+  t.is((await configOf(s.url, "notes"))?.format, "text");
 
   const yaml = await s.api.updateConfig(cfg("strict", "enable: true\n"));
   t.is(yaml.status, 400);
@@ -72,14 +73,14 @@ test("a person's commit with broken pipeline content is not served; rolling back
   t.is((await s.api.createConfig(cfg("app", "enable: true\n"))).body.code, "Accept");
   const good = head(s.repo);
   const bad = commitFiles(s.repo, { "configs/app.yaml": "config_name: app\nagent_type: ilogtail\ndescription: ''\ncontent: |\n  enable: true\n  inputs: [\n" });
-  const refused = await waitFor(async () => (await s.store.refresh(), s.store.refused));
+  const refused = await waitFor(async () => (await statusOf(s.url)).refused);
   t.is(refused.commit, bad);
   t.regex(refused.problems[0]?.message ?? "", /^content: .*not valid YAML/);
-  t.is(s.store.state.commit, good, "the previous commit is still served");
+  t.is(await servedCommit(s.url), good, "the previous commit is still served");
 
   // Fixed by a later commit: the broken version stays in history, and cannot be restored.
   const fixed = commitFiles(s.repo, { "configs/app.yaml": "config_name: app\nagent_type: ilogtail\ndescription: ''\ncontent: |\n  enable: false\n" });
-  await waitFor(async () => (await s.store.refresh()).commit === fixed);
+  await waitForCommit(s.url, fixed);
   const history = await callJson(s.url, "GET", "/api/v1/configs/app/history");
   const versions = (history.body.versions as { version: number; commit: string }[]).filter((v) => v.commit === bad);
   t.is(versions.length, 1);

@@ -7,6 +7,7 @@ import test from "ava";
 import { callJson } from "./helpers/client.ts";
 import { commitFiles, groupYaml, repoWith } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
+import { waitForCommit } from "./helpers/observe.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const app = fileURLToPath(new URL("./fixtures/edot-app.mjs", import.meta.url));
@@ -66,7 +67,7 @@ test("an EDOT Node.js app applies its central configuration from a commit, and t
 
   // The commit: logging_level debug for the checkout group.
   const c1 = commitFiles(repo, { "configs/elastic.yaml": elastic('{"logging_level":"debug"}'), "agent_groups/checkout.yaml": groupYaml("checkout", ["elastic"], [["service.name", "checkout-edot"]]) });
-  await waitFor(() => s.store.state.commit === c1);
+  await waitForCommit(s.url, c1);
   const set = await waitFor(() => lines.findIndex((l) => l.msg === 'central-config: set "logging_level" to "debug"') + 1);
   await waitFor(() => lines.some((l) => l.msg === "successfully applied remote config"));
   // Its behaviour changed: the application's debug lines are now printed, and were not before.
@@ -83,7 +84,7 @@ test("an EDOT Node.js app applies its central configuration from a commit, and t
 
   // A setting this SDK does not know: it refuses the map, and the server shows why.
   const c2 = commitFiles(repo, { "configs/elastic.yaml": elastic('{"logging_level":"debug","bogus_setting":true}') });
-  await waitFor(() => s.store.state.commit === c2);
+  await waitForCommit(s.url, c2);
   const failed = await waitFor(async () => {
     const d = await detail();
     return d.remoteConfig.status === "FAILED" ? d : undefined;

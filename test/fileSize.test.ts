@@ -4,6 +4,7 @@ import { runCli } from "./helpers/cli.ts";
 import { git, tempDir } from "./helpers/git.ts";
 import { bareRemote, commitFiles, configYaml, groupYaml } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
+import { configOf, servedCommit, statusOf, waitForRefused } from "./helpers/observe.ts";
 
 const LIMIT = 4 * 1024 * 1024;
 const initial = { "configs/app.yaml": configYaml("app", "v1"), "agent_groups/default.yaml": groupYaml("default", ["app"]) };
@@ -17,18 +18,18 @@ const oversize = () => {
 test("a file over --max-file-size pushed to the remote is refused as a problem naming file, size and limit; the last good commit stays served", async (t) => {
   const { url, person } = bareRemote(initial);
   const s = await withServer(t, { repo: join(tempDir("cs-clone-"), "repo"), remote: url, syncIntervalMs: 100 });
-  const good = s.store.state.commit;
+  const good = await servedCommit(s.url);
   const big = oversize();
   const size = Buffer.byteLength(big);
   const pushed = commitFiles(person, { "configs/big.yaml": big });
   git(person, "push", "-q", "origin", "main");
-  const refused = await waitFor(() => (s.store.refused?.commit === pushed ? s.store.refused : undefined));
+  const refused = await waitForRefused(s.url, pushed);
   const problem = refused.problems.find((p) => p.file === "configs/big.yaml");
   t.truthy(problem, JSON.stringify(refused.problems));
   t.regex(problem?.message ?? "", new RegExp(`${size} bytes`));
   t.regex(problem?.message ?? "", /limit of 4 MiB \(--max-file-size\)/);
-  t.is(s.store.state.commit, good);
-  t.false(s.store.state.configs.has("big"));
+  t.is(await servedCommit(s.url), good);
+  t.is(await configOf(s.url, "big"), undefined);
   // /status shows the same problem.
   const status = JSON.parse(await (await fetch(`${s.url}/status`)).text()) as { refused: { problems: { file: string; message: string }[] } };
   t.true(status.refused.problems.some((p) => p.file === "configs/big.yaml" && /larger than the limit/.test(p.message)));
@@ -37,7 +38,7 @@ test("a file over --max-file-size pushed to the remote is refused as a problem n
   git(person, "rm", "-q", "configs/big.yaml");
   git(person, "commit", "-q", "-m", "too big");
   git(person, "push", "-q", "origin", "main");
-  await waitFor(() => s.store.refused === undefined && s.store.state.commit !== good);
+  await waitFor(async () => (await statusOf(s.url)).refused === null && (await servedCommit(s.url)) !== good);
   // Its history still holds the oversize version: asking for it is refused, not read.
   const history = JSON.parse(await (await fetch(`${s.url}/api/v1/configs/big/history`)).text()) as { versions?: { version: number; action: string }[] };
   const added = history.versions?.find((v) => v.action !== "deleted");

@@ -10,6 +10,7 @@ import { commitFiles, configYaml, groupYaml, repoWith } from "./helpers/repo.ts"
 import { assertRepoClean } from "./helpers/repoChecks.ts";
 import { serveProcess } from "./helpers/serveProcess.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
+import { configOf, servedCommit } from "./helpers/observe.ts";
 
 // The in-process writer does what git does, or leaves it to git (issue 10, points 5 and 9).
 
@@ -71,8 +72,8 @@ test("git gc --prune=now between writes, and gc running all the time beside them
     await gcLoop;
   }
   t.true(gcs >= 2, `${gcs} gc runs beside the writes`);
-  t.is(s.store.state.configs.get("base")?.content, "v17\n");
-  t.is(s.store.state.commit, git(repo, "rev-parse", "HEAD").trim());
+  t.is((await configOf(s.url, "base"))?.content, "v17\n");
+  t.is(await servedCommit(s.url), git(repo, "rev-parse", "HEAD").trim());
   // No more syncs, so no more gc --auto; the last detached one finishes, and git finds all well.
   await s.close();
   await waitFor(() => !existsSync(join(repo, ".git", "gc.pid")) && !existsSync(join(repo, ".git", "gc.log.lock")));
@@ -91,7 +92,7 @@ test("a branch with a slash whose folder git pack-refs --all --prune removed: wr
     t.is(r.status, 200, r.body.message);
     t.deepEqual(await writerMode(s.url), { mode: "in-process" });
   }
-  t.is(git(repo, "rev-parse", "team/configs").trim(), s.store.state.commit);
+  t.is(git(repo, "rev-parse", "team/configs").trim(), await servedCommit(s.url));
   t.is(git(repo, "log", "-1", "--format=%s", "team/configs").trim(), "Update config base");
   assertRepoClean(t, repo, "after writes to team/configs");
 });

@@ -4,6 +4,7 @@ import test from "ava";
 import { num, type Client } from "./helpers/client.ts";
 import { git, tempDir } from "./helpers/git.ts";
 import { withServer, type TestServer } from "./helpers/server.ts";
+import { waitForCommit } from "./helpers/observe.ts";
 
 const commits = (repo: string) => Number(git(repo, "rev-list", "--count", "HEAD").trim());
 const lastChange = (repo: string) => git(repo, "show", "--name-status", "--format=", "HEAD").trim().split("\n");
@@ -24,7 +25,7 @@ async function handCommit(s: TestServer, files: Record<string, string>, message:
   }
   git(s.repo, "add", "--", ...Object.keys(files));
   git(s.repo, "commit", "-q", "-m", message);
-  await s.store.refresh();
+  await waitForCommit(s.url, git(s.repo, "rev-parse", "HEAD").trim());
 }
 
 test("each kind of write makes exactly one commit touching one file, and leaves a clean tree", async (t) => {
@@ -223,7 +224,7 @@ test("versions follow commits: they grow, and only when the config's own file ch
   git(s.repo, "checkout", "-q", "main");
   await handCommit(s, { "README.md": "main moved on\n" }, "docs on main"); // 12
   git(s.repo, "merge", "-q", "--no-ff", "-m", "merge feature", "feature"); // 13
-  await s.store.refresh();
+  await waitForCommit(s.url, git(s.repo, "rev-parse", "HEAD").trim());
   await expectVersions("a merge", { c1: 11, c2: 13 });
   t.is((await s.api.getConfig({ config_name: "c2" })).body.config_detail?.content, "two from a branch\n");
 

@@ -4,9 +4,10 @@ import { join } from "node:path";
 import test from "ava";
 import pino from "pino";
 import { pb, send } from "./helpers/client.ts";
-import { tempDir } from "./helpers/git.ts";
+import { git, tempDir } from "./helpers/git.ts";
 import { bareRemote, commitFiles, configYaml, groupYaml, repoWith } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
+import { servedCommit, statusOf } from "./helpers/observe.ts";
 
 const readyz = async (url: string) => {
   const r = await send(url, "GET", "/readyz", "");
@@ -33,19 +34,19 @@ test("a new, empty repository is ready", async (t) => {
 test("readyz stays 200 while HEAD fails validation: the last good commit is still served; /status and /metrics say what is wrong", async (t) => {
   const rw = await withServer(t, { repo: repoWith("cs-health-", good) });
   const ro = await withServer(t, { repo: repoWith("cs-health-", good), readOnly: true });
-  const served = rw.store.state.commit;
+  const served = await servedCommit(rw.url);
   for (const s of [rw, ro]) commitFiles(s.repo, broken, "break it");
-  await waitFor(async () => rw.store.refused && ro.store.refused);
+  await waitFor(async () => (await statusOf(rw.url)).refused && (await statusOf(ro.url)).refused);
   t.deepEqual(await readyz(rw.url), { status: 200, ready: true, reasons: [], commit: served });
   t.like(await readyz(ro.url), { status: 200, ready: true });
   const status = JSON.parse((await send(rw.url, "GET", "/status", "")).body.toString()) as { commit: string; refused: { commit: string } | null };
   t.is(status.commit, served);
-  t.is(status.refused?.commit, rw.store.refused?.commit);
+  t.is(status.refused?.commit, git(rw.repo, "rev-parse", "HEAD").trim(), "the broken HEAD is the refused commit");
   t.regex((await send(rw.url, "GET", "/metrics", "")).body.toString(), /^configserver_head_refused 1$/m);
   // Fixed by the next good commit.
   commitFiles(rw.repo, { "configs/c1.yaml": configYaml("c1", "fixed") }, "fix it");
-  await waitFor(async () => !rw.store.refused);
-  t.like(await readyz(rw.url), { ready: true, commit: rw.store.state.commit });
+  await waitFor(async () => !(await statusOf(rw.url)).refused);
+  t.like(await readyz(rw.url), { ready: true, commit: git(rw.repo, "rev-parse", "HEAD").trim() });
 });
 
 test("readyz stays 200 while the remote cannot be fetched or pushed to; the sync error is a status and a metric", async (t) => {
@@ -60,7 +61,7 @@ test("readyz stays 200 while the remote cannot be fetched or pushed to; the sync
   // A write that cannot be pushed is refused; readiness does not change.
   const w = await s.api.updateConfig({ config_detail: { config_name: "c1", content: "not pushed" } });
   t.is(w.body.code, "ServerBusy");
-  t.like(await readyz(s.url), { status: 200, ready: true, commit: s.store.state.commit });
+  t.like(await readyz(s.url), { status: 200, ready: true, commit: await servedCommit(s.url) });
   t.regex((await send(s.url, "GET", "/metrics", "")).body.toString(), /^configserver_syncs_total\{result="error"\} [1-9]/m);
 });
 

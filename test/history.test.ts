@@ -4,7 +4,8 @@ import test from "ava";
 import { runCli } from "./helpers/cli.ts";
 import { git, tempDir } from "./helpers/git.ts";
 import { commitFiles, configYaml } from "./helpers/repo.ts";
-import { waitFor, withServer } from "./helpers/server.ts";
+import { withServer } from "./helpers/server.ts";
+import { configOf, versionOf, waitForCommit } from "./helpers/observe.ts";
 
 interface VersionJson {
   version: number;
@@ -28,7 +29,7 @@ test("history lists each version of a config, matching git log --first-parent, t
   git(s.repo, "checkout", "-q", "main");
   git(s.repo, "merge", "-q", "--no-ff", "side", "-m", "Merge side");
   const head = git(s.repo, "rev-parse", "HEAD").trim();
-  await waitFor(async () => (await s.store.refresh()).commit === head);
+  await waitForCommit(s.url, head);
 
   const expected = git(s.repo, "log", "--first-parent", "--format=%H", "--", "configs/app.yaml").trim().split("\n");
   const depth = (c: string) => Number(git(s.repo, "rev-list", "--first-parent", "--count", c).trim());
@@ -47,7 +48,7 @@ test("history lists each version of a config, matching git log --first-parent, t
   t.is((await s.api.heartbeat({ agent_id: "a1" })).body.code, "Accept");
   const served = (await s.api.configList({ agent_id: "a1" })).body.config_update_infos[0];
   t.is(Number(served?.config_version), versions[0]?.version ?? -1);
-  t.is(s.store.state.configs.get("app")?.commit, versions[0]?.commit);
+  t.is((await configOf(s.url, "app"))?.commit, versions[0]?.commit);
 
   const http = await fetch(`${s.url}/api/v1/configs/app/history`);
   t.is(http.status, 200);
@@ -97,7 +98,7 @@ test("instance configs have the same history: CLI --instance and /api/v1/instanc
   const versions = (JSON.parse(cli.stdout) as { configName: string; versions: VersionJson[] }).versions;
   t.deepEqual(versions.map((v) => v.commit), expected);
   t.deepEqual(versions.map((v) => [v.version, v.action, v.commitMessage]), [[3, "modified", "Raise the CPU limit"], [1, "created", "Add limits"]]);
-  t.is(s.store.state.instanceConfigs.get("limits")?.version, 3, "the served version is the newest history entry");
+  t.is(await versionOf(s.url, "limits", "instance"), 3, "the served version is the newest history entry");
 
   const text = await runCli(["history", "limits", "--instance", "--repo", repo]);
   t.regex(text.stdout, /^instance config limits: 2 version\(s\), newest first\n/);

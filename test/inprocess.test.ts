@@ -1,18 +1,16 @@
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import { send } from "./helpers/client.ts";
 import { git } from "./helpers/git.ts";
 import { commitFiles, configYaml, groupYaml, repoWith, writeFiles } from "./helpers/repo.ts";
 import { waitFor, withServer, type TestServer } from "./helpers/server.ts";
-import { Git } from "../src/store/git.ts";
-import { DirectCommitter } from "../src/store/git/directCommit.ts";
-import { RepoConfig } from "../src/store/repoConfig.ts";
-import { ServerFiles } from "../src/store/serverFiles.ts";
+import { configOf, servedCommit, waitForCommit } from "./helpers/observe.ts";
 
 // API writes are committed without a git process when the repository allows it. These tests hold
 // the result to what `git commit` would have left: objects git accepts, an index equal to HEAD,
-// reflogs, and a fallback to git itself where the in-process writer does not apply.
+// reflogs, and a fallback to git itself where the in-process writer does not apply. The committer's
+// compare-and-swap, driven directly, is in test/internal/directCommit.test.ts.
 
 const AUTHOR = { name: "Config Bot", email: "bot@example.com" };
 
@@ -62,7 +60,7 @@ test("API writes are committed in-process, and git finds the result exactly as `
     t.true(subject.length > 0, label);
     t.is(git(repo, "reflog", "-1", "--format=%H %gs", "main").trim(), `${head} commit: ${subject}`, `${label}: branch reflog`);
     t.is(git(repo, "reflog", "-1", "--format=%H %gs", "HEAD").trim(), `${head} commit: ${subject}`, `${label}: HEAD reflog`);
-    t.is(s.store.state.commit, head, `${label}: served`);
+    t.is(await servedCommit(s.url), head, `${label}: served`);
     assertGitAgrees(t, repo, label);
     before = head;
   }
@@ -70,8 +68,8 @@ test("API writes are committed in-process, and git finds the result exactly as `
   t.deepEqual(git(repo, "ls-tree", "--name-only", "HEAD~1").trim().split("\n"), ["README.md", "configs"]);
   // A person can go on committing with git on top of the server's commits.
   commitFiles(repo, { "configs/by-hand.yaml": configYaml("by-hand", "h\n") }, "by hand");
-  await s.store.refresh();
-  t.truthy(s.store.state.configs.get("by-hand"));
+  await waitForCommit(s.url, git(repo, "rev-parse", "HEAD").trim());
+  t.truthy(await configOf(s.url, "by-hand"));
   t.is((await s.api.updateConfig({ config_detail: { config_name: "by-hand", content: "h2\n" } })).body.code, "Accept");
   assertGitAgrees(t, repo, "after a person's commit");
   t.is(Number(git(repo, "rev-list", "--count", "HEAD").trim()), 1 + steps.length + 2);
@@ -105,7 +103,7 @@ for (const [lockName, lockPath] of [["index.lock", ["index.lock"]], ["main.lock"
     t.true(existsSync(lock), "someone else's lock is left alone");
     rmSync(lock);
     assertGitAgrees(t, repo, "after the refused write");
-    t.is(s.store.state.configs.get("base")?.content, "x\n");
+    t.is((await configOf(s.url, "base"))?.content, "x\n");
     t.is((await s.api.updateConfig({ config_detail: { config_name: "base", content: "changed\n" } })).body.code, "Accept");
     assertGitAgrees(t, repo, "after the retry");
   });
@@ -121,28 +119,10 @@ for (const [lockName, lockPath] of [["index.lock", ["index.lock"]], ["main.lock"
     await waitFor(() => readdirSync(join(repo, ".git", "configserver", "intents")).length > 0);
     rmSync(lock);
     t.is((await answer).body.code, "Accept");
-    t.is(s.store.state.configs.get("base")?.content, "waited\n");
+    t.is((await configOf(s.url, "base"))?.content, "waited\n");
     assertGitAgrees(t, repo, "after the wait");
   });
 }
-
-test("the in-process committer moves the branch only from the expected parent", async (t) => {
-  const repo = seeded();
-  t.teardown(() => rmSync(repo, { recursive: true, force: true }));
-  const old = git(repo, "rev-parse", "HEAD").trim();
-  const newer = commitFiles(repo, { "configs/other.yaml": configYaml("other", "o\n") }, "someone else's commit");
-  const g = new Git(repo);
-  const gitDir = join(repo, ".git");
-  const committer = new DirectCommitter({ git: g, files: new ServerFiles(gitDir, repo), lockWaitMs: 100 }, new RepoConfig(g, gitDir));
-  const before = readFileSync(join(repo, "configs", "base.yaml"), "utf8");
-  const result = await committer.commit({ base: old, files: [{ path: "configs/base.yaml", text: configYaml("base", "late\n") }], before: new Map([["configs/base.yaml", before]]), message: "stale write", author: AUTHOR, committer: AUTHOR });
-  t.deepEqual(result, { kind: "moved" });
-  t.is(readFileSync(join(repo, "configs", "base.yaml"), "utf8"), before, "no file is written when the branch moved");
-  t.is(git(repo, "rev-parse", "HEAD").trim(), newer);
-  t.false(existsSync(join(repo, ".git", "index.lock")));
-  t.false(existsSync(join(repo, ".git", "refs", "heads", "main.lock")));
-  assertGitAgrees(t, repo, "after the refused compare-and-swap");
-});
 
 test("a reload reads new blobs whether git stored them loose or packed", async (t) => {
   const repo = seeded();
@@ -150,8 +130,8 @@ test("a reload reads new blobs whether git stored them loose or packed", async (
   const s = await withServer(t, { repo, author: AUTHOR });
   // Loose: a person's fresh commit.
   commitFiles(repo, { "configs/base.yaml": configYaml("base", "loose\n") }, "loose blob");
-  await s.store.refresh();
-  t.is(s.store.state.configs.get("base")?.content, "loose\n");
+  await waitForCommit(s.url, git(repo, "rev-parse", "HEAD").trim());
+  t.is((await configOf(s.url, "base"))?.content, "loose\n");
   // Packed: the next commit is made without moving the branch, its objects packed (as gc or a
   // large fetch leaves them), and only then does the branch move, so the server never saw them loose.
   writeFiles(repo, { "configs/base.yaml": configYaml("base", "packed\n"), "configs/second.yaml": configYaml("second", "p\n") });
@@ -163,14 +143,14 @@ test("a reload reads new blobs whether git stored them loose or packed", async (
   git(repo, "prune-packed");
   t.is(git(repo, "count-objects").trim().split(" ")[0], "0", "no loose objects left");
   git(repo, "update-ref", "refs/heads/main", commit);
-  await s.store.refresh();
-  t.is(s.store.state.configs.get("base")?.content, "packed\n");
-  t.is(s.store.state.configs.get("second")?.content, "p\n");
+  await waitForCommit(s.url, git(repo, "rev-parse", "HEAD").trim());
+  t.is((await configOf(s.url, "base"))?.content, "packed\n");
+  t.is((await configOf(s.url, "second"))?.content, "p\n");
   // A deletion needs no blob at all.
   git(repo, "rm", "-q", "configs/second.yaml");
   git(repo, "commit", "-q", "-m", "delete second");
-  await s.store.refresh();
-  t.false(s.store.state.configs.has("second"));
+  await waitForCommit(s.url, git(repo, "rev-parse", "HEAD").trim());
+  t.is(await configOf(s.url, "second"), undefined);
 });
 
 test("an empty repository's first commit is made by git, the next ones in-process", async (t) => {

@@ -5,6 +5,7 @@ import { client, num, send } from "./helpers/client.ts";
 import { git, tempDir } from "./helpers/git.ts";
 import { commitFiles, configYaml, groupYaml, repoWith } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
+import { servedCommit, statusOf } from "./helpers/observe.ts";
 
 // A restart on an invalid HEAD must never empty the fleet (issue 10, point 1): the server serves
 // the newest valid commit on HEAD's first-parent chain, and with none it refuses agents
@@ -37,8 +38,8 @@ test("a start on an invalid HEAD serves HEAD~1, with the versions a server at HE
 
   commitFiles(repo, broken, "break a");
   const s = await withServer(t, { repo });
-  t.is(s.store.state.commit, good);
-  t.is(s.store.refused?.commit, git(repo, "rev-parse", "HEAD").trim());
+  t.is(await servedCommit(s.url), good);
+  t.is((await statusOf(s.url)).refused?.commit, git(repo, "rev-parse", "HEAD").trim());
   t.deepEqual(await servedVersions(s.url), expected);
   // An agent that runs the good commit's versions is told nothing changed: no DELETED.
   const poll = await client(s.url).configList({ agent_id: "agent-2", tags, config_versions: expected });
@@ -52,14 +53,14 @@ test("a start on several invalid commits serves the newest valid one before them
   const { repo, good } = history();
   t.teardown(() => rmSync(repo, { recursive: true, force: true }));
   const first = await withServer(t, { repo });
-  t.is(first.store.state.commit, good);
+  t.is(await servedCommit(first.url), good);
   await first.close();
   commitFiles(repo, broken, "break a");
   commitFiles(repo, { "configs/c.yaml": configYaml("c", "c\n") }, "still broken");
   for (const remembered of [true, false]) {
     if (!remembered) rmSync(`${repo}/.git/configserver`, { recursive: true, force: true });
     const s = await withServer(t, { repo });
-    t.is(s.store.state.commit, good, remembered ? "with the remembered commit" : "by searching the history");
+    t.is(await servedCommit(s.url), good, remembered ? "with the remembered commit" : "by searching the history");
     t.deepEqual(await servedVersions(s.url), { a: 2, b: 1 });
     await s.close();
   }
@@ -77,7 +78,7 @@ test("a repository whose only commit is invalid: agents are answered 503 ServerB
   t.is(list.body.code, "ServerBusy");
   t.regex(list.body.message ?? "", /no valid commit to serve \(no valid commit is loaded: HEAD [0-9a-f]{12} fails validation/, "the answer names the reason");
   t.deepEqual(list.body.config_update_infos, [], "no config is reported, least of all as DELETED");
-  t.false(s.store.servable);
+  t.not((await statusOf(s.url)).notServable, null, "not servable");
   const ready = await send(s.url, "GET", "/readyz", "");
   t.is(ready.status, 503);
   // /readyz needs no token: it says that HEAD fails, not the file or the parser's message (/status does).
@@ -88,10 +89,10 @@ test("a repository whose only commit is invalid: agents are answered 503 ServerB
 
   // The next valid commit is served at once.
   commitFiles(repo, { "configs/a.yaml": configYaml("a", "fixed\n") }, "fix a");
-  await waitFor(() => s.store.servable);
+  await waitFor(async () => (await statusOf(s.url)).notServable === null);
   const fixed = await api.configList({ agent_id: "agent-1", tags, config_versions: {} });
   t.is(fixed.status, 200);
   t.deepEqual(fixed.body.config_update_infos.map((i) => [i.config_name, i.update_status]), [["a", UpdateStatus.NEW]]);
   t.is((await api.heartbeat({ agent_id: "agent-1", tags })).status, 200);
-  t.true(s.store.servable);
+  t.is((await statusOf(s.url)).notServable, null, "servable");
 });

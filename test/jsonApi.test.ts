@@ -2,7 +2,8 @@ import test from "ava";
 import { callJson, pb, ROUTES, send } from "./helpers/client.ts";
 import { git } from "./helpers/git.ts";
 import { commitFiles } from "./helpers/repo.ts";
-import { waitFor, withServer } from "./helpers/server.ts";
+import { withServer } from "./helpers/server.ts";
+import { agentOf, configOf, versionOf, waitForCommit } from "./helpers/observe.ts";
 
 const ACCEPT_JSON = { accept: "application/json" };
 const json = (body: Buffer) => JSON.parse(body.toString("utf8")) as Record<string, unknown>;
@@ -93,13 +94,13 @@ test("/User routes take their fields from the query string too, in either spelli
 
   const deleted = await send(s.url, "DELETE", "/User/DeleteConfig?configName=app", "", ACCEPT_JSON);
   t.is(json(deleted.body).code, "Accept");
-  t.false(s.store.state.configs.has("app"));
+  t.is(await configOf(s.url, "app"), undefined);
 
   // An agent URL with a query string is served by the same route through koa: the body decides.
   const hb = await send(s.url, "POST", "/Agent/HeartBeat?agent_id=from-query", pb.HeartBeatRequest.encode({ agent_id: "from-body" }).finish(), { "content-type": "application/x-protobuf" });
   t.is(pb.HeartBeatResponse.decode(hb.body).code, "Accept");
-  t.truthy(await s.registry.find("from-body"));
-  t.falsy(await s.registry.find("from-query"));
+  t.truthy(await agentOf(s.url, "from-body"));
+  t.falsy(await agentOf(s.url, "from-query"));
 });
 
 /** Every object key of a JSON answer, with its path; map-valued fields hold data (tag names), not field names. */
@@ -122,7 +123,7 @@ test("every JSON answer spells its fields in camelCase; snake_case (protobuf nam
     "agent_groups/default.yaml": "group_name: default\ndescription: ''\ntags: []\nconfigs: [app_logs]\ninstance_configs: [send_limit]\n",
   });
   const h = git(s.repo, "rev-parse", "HEAD").trim();
-  await waitFor(async () => (await s.store.refresh()).commit === h);
+  await waitForCommit(s.url, h);
   // Input in both spellings.
   t.is((await callJson(s.url, "POST", "/User/CreateConfig", { config_detail: { config_name: "snake", agent_type: "ilogtail", content: "a: 1\n" } })).body.code, "Accept");
   t.is((await callJson(s.url, "PUT", "/User/UpdateConfig", { configDetail: { configName: "snake", agentType: "ilogtail", content: "a: 2\n" } })).body.code, "Accept");
@@ -131,7 +132,7 @@ test("every JSON answer spells its fields in camelCase; snake_case (protobuf nam
   t.regex(String(twice.body.message), /field "config_detail\.config_name" is given twice, as config_name and as configName/);
   await s.api.heartbeat({ agent_id: "agent_1", tags: { host_name: "h1" } });
   await s.api.configList({ agent_id: "agent_1" });
-  const version = s.store.state.configs.get("app_logs")?.version;
+  const version = await versionOf(s.url, "app_logs");
 
   const answers: [number, string, string, unknown?][] = [
     [200, "GET", "/User/ListConfigs"],

@@ -2,13 +2,14 @@ import { readFileSync } from "node:fs";
 import test from "ava";
 import { send } from "./helpers/client.ts";
 import { withServer } from "./helpers/server.ts";
+import { servedCommit } from "./helpers/observe.ts";
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 test("GET / sends a browser to the console; asked for JSON it says what this is: name, version, served commit, links", async (t) => {
   const s = await withServer(t);
   await s.api.createConfig({ config_detail: { config_name: "c1", content: "x\n" } });
-  const commit = s.store.state.commit;
+  const commit = await servedCommit(s.url);
   t.truthy(commit);
 
   const page = await send(s.url, "GET", "/", "", { accept: "text/html,*/*;q=0.8" });

@@ -8,7 +8,10 @@ import { waitFor } from "./helpers/server.ts";
 // Logging never blocks serving: a log pipe whose reader stops reading (a stuck log shipper) or
 // goes away must cost log lines, never answers or the shutdown.
 
-const SHUTDOWN_MS = 3000;
+// Far beyond the test's own timeout: a shutdown that waited for the log pipe (and was cut at this
+// deadline, or by the last resort after it, which exits 1) could not end the test in time. An
+// exit with code 0 is a shutdown that finished on its own.
+const SHUTDOWN_TIMEOUT = "10m";
 
 async function heartbeats(url: string, count: number): Promise<number[]> {
   const api = client(url);
@@ -26,17 +29,15 @@ async function droppedLines(url: string): Promise<number> {
   return Number(/^configserver_log_lines_dropped_total (\d+)/m.exec(text)?.[1] ?? NaN);
 }
 
-/** SIGTERM, then the time until the process has exited, and its exit code. */
-async function stop(p: ReturnType<typeof serveProcess>): Promise<{ code: number | string; ms: number }> {
-  const started = performance.now();
+/** SIGTERM, then the process's exit code once it has exited on its own (the test's timeout bounds the wait). */
+async function stop(p: ReturnType<typeof serveProcess>): Promise<number | string> {
   p.child.kill("SIGTERM");
-  const code = await Promise.race([p.exited, new Promise<string>((r) => setTimeout(() => r("still running"), SHUTDOWN_MS + 10_000))]);
-  return { code, ms: performance.now() - started };
+  return p.exited;
 }
 
-test("a server whose stdout pipe nobody reads keeps answering and exits within --shutdown-timeout", async (t) => {
+test("a server whose stdout pipe nobody reads keeps answering and exits on SIGTERM without waiting for the pipe", async (t) => {
   const repo = tempDir("cs-logpipe-");
-  const p = serveProcess(["--repo", repo, "--port", "0", "--log-level", "debug", "--shutdown-timeout", `${SHUTDOWN_MS}ms`], {}, undefined, { stopReadingStdout: true });
+  const p = serveProcess(["--repo", repo, "--port", "0", "--log-level", "debug", "--shutdown-timeout", SHUTDOWN_TIMEOUT], {}, undefined, { stopReadingStdout: true });
   t.teardown(() => {
     p.child.kill("SIGKILL");
     rmSync(repo, { recursive: true, force: true });
@@ -44,14 +45,12 @@ test("a server whose stdout pipe nobody reads keeps answering and exits within -
   const url = await p.url();
   const statuses = await heartbeats(url, 1000);
   t.deepEqual(new Set(statuses), new Set([200]), "every request answered while the log pipe is full");
-  const { code, ms } = await stop(p);
-  t.is(code, 0, p.stderr());
-  t.true(ms < SHUTDOWN_MS, `exited ${Math.round(ms)} ms after SIGTERM`);
+  t.is(await stop(p), 0, p.stderr());
 });
 
 test("a server whose stdout pipe was closed keeps answering, counts the dropped lines, and exits cleanly", async (t) => {
   const repo = tempDir("cs-logpipe-");
-  const p = serveProcess(["--repo", repo, "--port", "0", "--log-level", "debug", "--shutdown-timeout", `${SHUTDOWN_MS}ms`]);
+  const p = serveProcess(["--repo", repo, "--port", "0", "--log-level", "debug", "--shutdown-timeout", SHUTDOWN_TIMEOUT]);
   t.teardown(() => {
     p.child.kill("SIGKILL");
     rmSync(repo, { recursive: true, force: true });
@@ -62,7 +61,5 @@ test("a server whose stdout pipe was closed keeps answering, counts the dropped 
   t.deepEqual(new Set(statuses), new Set([200]));
   const dropped = await waitFor(async () => ((await droppedLines(url)) > 0 ? droppedLines(url) : 0), { timeoutMs: 10_000 });
   t.true(dropped > 0, `${dropped} lines dropped`);
-  const { code, ms } = await stop(p);
-  t.is(code, 0, p.stderr());
-  t.true(ms < SHUTDOWN_MS, `exited ${Math.round(ms)} ms after SIGTERM`);
+  t.is(await stop(p), 0, p.stderr());
 });

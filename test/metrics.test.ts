@@ -1,45 +1,8 @@
 import test from "ava";
 import { register as globalRegistry } from "prom-client";
-import { send } from "./helpers/client.ts";
+import { get, scrape } from "./helpers/prometheus.ts";
 import { git } from "./helpers/git.ts";
-import { waitFor, withServer } from "./helpers/server.ts";
-
-type Samples = Map<string, number>;
-
-const LABEL = String.raw`[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"`;
-const SAMPLE = new RegExp(String.raw`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:${LABEL}(?:,${LABEL})*)?\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|[Nn]a[Nn]|\+Inf|-Inf))$`);
-
-/** Parses the Prometheus text format strictly: every line must be a comment or a valid sample. */
-function parse(text: string): Samples {
-  const samples: Samples = new Map();
-  const types = new Map<string, string>();
-  for (const line of text.split("\n")) {
-    if (line === "") continue;
-    const meta = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line);
-    if (meta) {
-      if (meta[1] === "TYPE") {
-        if (!["counter", "gauge", "histogram", "summary", "untyped"].includes(meta[3] as string)) throw new Error(`bad TYPE: ${line}`);
-        types.set(meta[2] as string, meta[3] as string);
-      }
-      continue;
-    }
-    const m = SAMPLE.exec(line);
-    if (!m) throw new Error(`not Prometheus text: ${JSON.stringify(line)}`);
-    const family = (m[1] as string).replace(/_(bucket|sum|count)$/, "");
-    if (!types.has(m[1] as string) && !types.has(family)) throw new Error(`sample without TYPE: ${line}`);
-    samples.set(`${m[1]}${m[2] ?? ""}`, Number(m[3]));
-  }
-  return samples;
-}
-
-async function scrape(url: string): Promise<Samples> {
-  const r = await send(url, "GET", "/metrics", "");
-  if (r.status !== 200) throw new Error(`GET /metrics: ${r.status}`);
-  if (!String(r.headers["content-type"]).startsWith("text/plain")) throw new Error(`content-type ${r.headers["content-type"]}`);
-  return parse(r.body.toString());
-}
-
-const get = (s: Samples, key: string) => s.get(key) ?? 0;
+import { withServer } from "./helpers/server.ts";
 
 test("/metrics parses as Prometheus text and its counters move with traffic", async (t) => {
   const s = await withServer(t);
@@ -71,26 +34,6 @@ test("/metrics parses as Prometheus text and its counters move with traffic", as
   t.true(after.has("process_cpu_user_seconds_total"), "process metrics");
   // The scrape itself is counted (by the next scrape).
   t.true(delta('configserver_http_requests_total{route="/metrics",code="200",protocol="none"}') >= 1);
-});
-
-test("the sync API moves the sync metrics; an unknown route and a refused token are labelled", async (t) => {
-  const s = await withServer(t, { agentToken: "t", syncIntervalMs: 3_600_000 });
-  await waitFor(() => s.store.lastSync); // the sync at start
-  const before = await scrape(s.url);
-  s.metrics.syncCompleted(true);
-  s.metrics.syncCompleted(false);
-  s.metrics.syncCompleted(false);
-  await send(s.url, "POST", "/Agent/HeartBeat", "");
-  await send(s.url, "GET", "/no/such/thing", "");
-  const after = await scrape(s.url);
-  const delta = (key: string) => get(after, key) - get(before, key);
-  t.is(delta('configserver_syncs_total{result="ok"}'), 1);
-  t.is(delta('configserver_syncs_total{result="error"}'), 2);
-  // Nothing measured how long a sync took, so no histogram claims to.
-  t.false([...after.keys()].some((k) => k.startsWith("configserver_sync_duration_seconds")));
-  t.true(get(after, 'configserver_last_sync_timestamp_seconds{result="error"}') > 1.7e9);
-  t.is(delta('configserver_http_requests_total{route="/Agent/HeartBeat",code="Unauthorized",protocol="alpha"}'), 1);
-  t.is(delta('configserver_http_requests_total{route="unmatched",code="404",protocol="none"}'), 1);
 });
 
 test("each server has its own registry; the global one stays empty", async (t) => {

@@ -12,6 +12,7 @@ import { commitFiles, groupYaml, repoWith } from "./helpers/repo.ts";
 import { startRelay } from "./helpers/relay.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
 import { V2Agent } from "./helpers/v2Agent.ts";
+import { agentCount, versionOf, waitForCommit } from "./helpers/observe.ts";
 
 const pb = opamp.proto.v1;
 const otel = (name: string, content: string) => `config_name: ${name}\nagent_type: opamp\ndescription: ""\ncontent: ${JSON.stringify(content)}\n`;
@@ -106,7 +107,6 @@ test("a real OpAMP client: its map from git, APPLIED and FAILED in the rollout, 
   await waitFor(() => a.received.length >= 1);
   t.deepEqual(a.files(0), { collector: { body: COLLECTOR, contentType: "application/yaml" }, elastic: { body: ELASTIC, contentType: "application/json" } });
   const firstHash = hex(a.received[0]?.configHash as Uint8Array);
-  const versionOf = (name: string) => server.store.state.configs.get(name)?.version;
 
   // APPLIED: per agent and in the rollout, like a v2 agent's report.
   const applied = await waitFor(async () => {
@@ -115,7 +115,7 @@ test("a real OpAMP client: its map from git, APPLIED and FAILED in the rollout, 
   });
   t.is(applied.protocol, "opamp");
   t.is(applied.remoteConfig.hash, firstHash);
-  t.deepEqual(applied.pipelineConfigs.map((c) => [c.name, c.version, c.status]), [["collector", versionOf("collector"), "APPLIED"], ["elastic", versionOf("elastic"), "APPLIED"]]);
+  t.deepEqual(applied.pipelineConfigs.map((c) => [c.name, c.version, c.status]), [["collector", await versionOf(server.url, "collector"), "APPLIED"], ["elastic", await versionOf(server.url, "elastic"), "APPLIED"]]);
   t.deepEqual((applied.tags as Record<string, string>)["host.name"], "web-1");
   t.true((applied.groups as string[]).includes("checkout"));
   const r1 = await rollout(server.url, "collector");
@@ -128,13 +128,13 @@ test("a real OpAMP client: its map from git, APPLIED and FAILED in the rollout, 
 
   // A commit that does not touch its map (a LoongCollector config) sends nothing either.
   const c1 = commitFiles(repo, { "configs/nginx.yaml": loong("nginx", `${NGINX}# v2\n`) });
-  await waitFor(() => server.store.state.commit === c1);
+  await waitForCommit(server.url, c1);
   await a.beats(10);
   t.is(a.received.length, 1);
 
   // A commit that breaks the collector's config: the new map once, FAILED with the agent's message.
   const c2 = commitFiles(repo, { "configs/collector.yaml": otel("collector", `${COLLECTOR}# broken\n`) });
-  await waitFor(() => server.store.state.commit === c2);
+  await waitForCommit(server.url, c2);
   await waitFor(() => a.received.length >= 2);
   t.not(hex(a.received[1]?.configHash as Uint8Array), firstHash);
   t.is(a.files(1).collector?.body, `${COLLECTOR}# broken\n`);
@@ -145,13 +145,13 @@ test("a real OpAMP client: its map from git, APPLIED and FAILED in the rollout, 
   t.deepEqual(failed.failures.map((f) => [f.message, f.agents]), [["receiver broken: unknown type", [a.uid]]]);
   const j2 = await agentJson(server.url, a.uid);
   t.like(j2.remoteConfig, { status: "FAILED", error: "receiver broken: unknown type" });
-  t.deepEqual(j2.pipelineConfigs.find((c) => c.name === "collector"), { name: "collector", version: versionOf("collector") as number, status: "FAILED", message: "receiver broken: unknown type" });
+  t.deepEqual(j2.pipelineConfigs.find((c) => c.name === "collector"), { name: "collector", version: await versionOf(server.url, "collector") as number, status: "FAILED", message: "receiver broken: unknown type" });
   await a.beats(10);
   t.is(a.received.length, 2, "a FAILED map is not sent again while unchanged");
 
   // Removed from every group: an empty map (the agent removes what it ran).
   const c3 = commitFiles(repo, { "agent_groups/checkout.yaml": groupYaml("checkout", ["nginx"], [["service.name", "checkout"]]), "agent_groups/default.yaml": groupYaml("default", []) });
-  await waitFor(() => server.store.state.commit === c3);
+  await waitForCommit(server.url, c3);
   await waitFor(() => a.received.length >= 3);
   t.deepEqual(a.files(2), {});
   await waitFor(async () => (await agentJson(server.url, a.uid)).pipelineConfigs.length === 0);
@@ -230,7 +230,7 @@ test("OpAMP requests: bad input is a BadRequest ServerToAgent, gzip bodies are r
   const bomb = await send(s.url, "POST", "/v1/opamp", gzipSync(Buffer.alloc(8 * 1024 * 1024)), { ...auth, "content-encoding": "gzip" });
   t.is(bomb.status, 400);
   t.regex(pb.ServerToAgent.decode(bomb.body).error_response?.error_message ?? "", /inflates beyond/);
-  t.is(await s.registry.liveCount(), 0, "no bad request left an agent behind");
+  t.is(await agentCount(s.url), 0, "no bad request left an agent behind");
 
   const zipped = await send(s.url, "POST", "/v1/opamp", gzipSync(message), { ...auth, "content-encoding": "gzip" });
   t.is(zipped.status, 200);
@@ -339,5 +339,5 @@ test("with no commit to serve, an OpAMP agent is listed and told Unavailable wit
   t.is(answer.error_response?.type, pb.ServerErrorResponseType.ServerErrorResponseType_Unavailable);
   t.is(Number(answer.error_response?.retry_info?.retry_after_nanoseconds), 30e9);
   t.regex(answer.error_response?.error_message ?? "", /no valid commit/);
-  t.is(await s.registry.liveCount(), 1);
+  t.is(await agentCount(s.url), 1);
 });

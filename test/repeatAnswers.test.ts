@@ -9,6 +9,7 @@ import { configserver } from "../src/gen/proto.js";
 import { pb, send } from "./helpers/client.ts";
 import { configYaml, groupYaml, repoWith } from "./helpers/repo.ts";
 import { withServer } from "./helpers/server.ts";
+import { agentOf } from "./helpers/observe.ts";
 
 const v1 = configserver.proto.v1;
 const v2 = configserver.proto.v2;
@@ -84,7 +85,7 @@ for (const [name, make] of Object.entries(CASES)) {
         expectedHeader(t, r.headers["x-log-requestid"], id, `${what} (${round})`);
       }
     }
-    if (name.startsWith("v1")) t.is(s.registry.get("v1-1")?.heartbeat?.protocol, "v1", "the v1 agent stayed v1 on the shared path");
+    if (name.startsWith("v1")) t.is((await agentOf(s.url, "v1-1"))?.protocol, "v1", "the v1 agent stayed v1 on the shared path");
   });
 }
 
@@ -130,6 +131,6 @@ test("alpha and v1 repeats alternating on their shared path are each answered in
       t.true(Buffer.from(c.expected(id, first as Buffer)).equals(r.body), `${id}: its own protocol's answer`);
     }
   }
-  t.is(s.registry.get("v1-1")?.heartbeat?.protocol, "v1");
-  t.is(s.registry.get("alpha-1")?.heartbeat?.protocol, "alpha");
+  t.is((await agentOf(s.url, "v1-1"))?.protocol, "v1");
+  t.is((await agentOf(s.url, "alpha-1"))?.protocol, "alpha");
 });

@@ -5,6 +5,7 @@ import { runCli } from "./helpers/cli.ts";
 import { git, tempDir } from "./helpers/git.ts";
 import { commitFiles, configYaml, groupYaml, repoWith } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
+import { configOf, servedCommit, statusOf, waitForRefused } from "./helpers/observe.ts";
 
 const initial = { "configs/app.yaml": configYaml("app", "v1"), "agent_groups/default.yaml": groupYaml("default", ["app"]) };
 
@@ -19,18 +20,18 @@ test("configs committed as a symbolic link to a folder outside the repository is
   // No group names a config: on its own, a tree without configs would be valid (and was served).
   const repo = repoWith("cs-trust-", { "configs/app.yaml": configYaml("app", "v1"), "agent_groups/default.yaml": groupYaml("default", []) });
   const s = await withServer(t, { repo, syncIntervalMs: 100 });
-  const good = s.store.state.commit;
+  const good = await servedCommit(s.url);
   const target = outside();
   git(repo, "rm", "-q", "-r", "configs");
   symlinkSync(target, join(repo, "configs"));
   git(repo, "add", "configs");
   git(repo, "commit", "-q", "-m", "configs is a link");
   const head = git(repo, "rev-parse", "HEAD").trim();
-  const refused = await waitFor(() => (s.store.refused?.commit === head ? s.store.refused : undefined));
+  const refused = await waitForRefused(s.url, head);
   t.true(refused.problems.some((p) => p.file === "configs" && /symbolic link/.test(p.message)), JSON.stringify(refused.problems));
-  t.is(s.store.state.commit, good);
-  t.is(s.store.state.configs.get("app")?.content, "v1");
-  t.false(s.store.state.configs.has("stolen"));
+  t.is(await servedCommit(s.url), good);
+  t.is((await configOf(s.url, "app"))?.content, "v1");
+  t.is(await configOf(s.url, "stolen"), undefined);
 
   // An API write lands nowhere outside the repository (and says why it cannot be made).
   const r = await s.api.createConfig({ config_detail: { config_name: "evil", content: "x" } });
@@ -56,10 +57,10 @@ test("a state file committed as a symbolic link is refused; a link made in the w
   git(repo, "add", "configs/linked.yaml");
   git(repo, "commit", "-q", "-m", "a linked config");
   const head = git(repo, "rev-parse", "HEAD").trim();
-  const refused = await waitFor(() => (s.store.refused?.commit === head ? s.store.refused : undefined));
+  const refused = await waitForRefused(s.url, head);
   t.true(refused.problems.some((p) => p.file === "configs/linked.yaml" && /symbolic link/.test(p.message)));
   git(repo, "reset", "-q", "--hard", "HEAD~1");
-  await waitFor(() => s.store.refused === undefined);
+  await waitFor(async () => (await statusOf(s.url)).refused === null);
 
   // A person swaps the agent_groups folder for a link, uncommitted: writes refuse, nothing lands outside.
   const groupsOutside = tempDir("cs-outside-");
@@ -100,11 +101,12 @@ test("the repository's hooks and fsmonitor never run: core.hooksPath into the wo
   // And through git's own plumbing (taken when attributes exist): update-ref, update-index, commit-tree.
   writeFileSync(join(repo, ".git", "info", "attributes"), "*.md text\n");
   t.is((await s.api.updateConfig({ config_detail: { config_name: "c0", content: "y" } })).body.code, "Accept");
-  t.is(s.store.writer.mode, "git");
+  t.is((await statusOf(s.url)).writer.mode, "git");
   // The watcher's git status runs on an edit of the working tree; a sync runs on its interval.
   writeFileSync(join(repo, "configs", "app.yaml"), configYaml("app", "edited"));
-  const syncs = s.store.lastSync?.at ?? 0;
-  await waitFor(() => (s.store.lastSync?.at ?? 0) > syncs);
+  const lastSyncAt = async () => Date.parse((await statusOf(s.url)).lastSync?.at ?? "1970-01-01T00:00:00Z");
+  const syncs = await lastSyncAt();
+  await waitFor(async () => (await lastSyncAt()) > syncs);
   t.deepEqual(readdirSync(markers), []);
   t.is(git(repo, "log", "--format=%s", "-1").trim(), "Update config c0");
 });
@@ -114,7 +116,7 @@ test("a state folder committed as a plain file is a problem too (server and vali
   const s = await withServer(t, { repo, syncIntervalMs: 100 });
   git(repo, "rm", "-q", "-r", "configs");
   const head = commitFiles(repo, { configs: "not a folder\n" }, "configs is a file");
-  const refused = await waitFor(() => (s.store.refused?.commit === head ? s.store.refused : undefined));
+  const refused = await waitForRefused(s.url, head);
   t.true(refused.problems.some((p) => p.file === "configs" && /is a file, not a folder/.test(p.message)), JSON.stringify(refused.problems));
   for (const args of [[repo], [repo, "--head", "HEAD"]]) {
     const cli = await runCli(["validate", ...args]);

@@ -22,7 +22,8 @@ async function run(repo: string): Promise<Run> {
   const server = await startServer({ port: 0, repo, logger: pino({ level: "silent" }) });
   try {
     const status = JSON.parse((await send(server.url, "GET", "/status", "")).body.toString()) as { versionIndex: Run["versionIndex"] };
-    const versions = Object.fromEntries([...server.store.state.configs.values()].map((c) => [c.name, c.version]));
+    const listed = JSON.parse((await send(server.url, "GET", "/api/v1/configs", "")).body.toString()) as { configs: { name: string; version: number }[] };
+    const versions = Object.fromEntries(listed.configs.map((c) => [c.name, c.version]));
     return { versions, versionIndex: status.versionIndex };
   } finally {
     await server.close();

@@ -2,6 +2,7 @@ import test from "ava";
 import { runCli } from "./helpers/cli.ts";
 import { git } from "./helpers/git.ts";
 import { withServer } from "./helpers/server.ts";
+import { configOf } from "./helpers/observe.ts";
 
 const post = (url: string, body: unknown) => fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 const cfg = (content: string, description = "") => ({ config_detail: { config_name: "app", agent_type: "ilogtail", description, content } });
@@ -18,7 +19,7 @@ test("rollback over HTTP is one forward commit; agents get the old content as a 
   t.is(second?.content, "level: debug\n");
   const v2 = Number(second?.config_version);
   const commitsBefore = Number(git(s.repo, "rev-list", "--count", "HEAD").trim());
-  const v2Commit = s.store.state.configs.get("app")?.commit;
+  const v2Commit = (await configOf(s.url, "app"))?.commit;
 
   const r = await post(`${s.url}/api/v1/configs/app/rollback`, { version: v1 });
   t.is(r.status, 200);

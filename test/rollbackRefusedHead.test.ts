@@ -2,10 +2,12 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import test, { type ExecutionContext } from "ava";
 import { runCli } from "./helpers/cli.ts";
+import { send } from "./helpers/client.ts";
 import { git, tempDir } from "./helpers/git.ts";
 import { bareRemote, commitFiles, configYaml, groupYaml, repoWith } from "./helpers/repo.ts";
-import { waitFor, withServer, type TestServer } from "./helpers/server.ts";
+import { withServer, type TestServer } from "./helpers/server.ts";
 import { V2Agent } from "./helpers/v2Agent.ts";
+import { servedCommit, statusOf, versionOf, waitForCommit, waitForRefused } from "./helpers/observe.ts";
 
 // Rollback is how an operator repairs a broken commit on the branch (issue 25, point 3): it works
 // while HEAD fails validation, and putting back what agents hold reaches them as nothing new.
@@ -39,8 +41,7 @@ async function setup(t: ExecutionContext): Promise<Setup> {
 /** A person's commit; returns once the server has seen (and refused) it. */
 async function breakHead(s: TestServer, files: Record<string, string>): Promise<string> {
   const bad = commitFiles(s.repo, files, "a broken change");
-  await s.store.refresh();
-  await waitFor(() => s.store.refused?.commit === bad);
+  await waitForRefused(s.url, bad);
   return bad;
 }
 
@@ -54,7 +55,7 @@ interface HistoryJson {
 
 test("API: rollback on a refused HEAD repairs it in one commit; agents that never saw the bad content get nothing; history marks it all", async (t) => {
   const { s, agent, held } = await setup(t);
-  const good = s.store.state.commit;
+  const good = await servedCommit(s.url);
   const bad = await breakHead(s, { "configs/a.yaml": BROKEN });
 
   // History lists the refused change (with why) and marks the served version.
@@ -83,9 +84,9 @@ test("API: rollback on a refused HEAD repairs it in one commit; agents that neve
   t.is(git(s.repo, "status", "--porcelain"), "");
   // The version agents hold did not change: they are told nothing.
   t.is(body.version, held.a!);
-  t.is(s.store.refused, undefined);
-  t.is(s.store.state.commit, body.commit);
-  t.is(s.store.state.configs.get("a")?.version, held.a!);
+  t.is((await statusOf(s.url)).refused, null);
+  t.is(await servedCommit(s.url), body.commit);
+  t.is(await versionOf(s.url, "a"), held.a!);
   const cycle = await agent.cycle();
   t.deepEqual(cycle.pipelineUpdates, []);
   t.deepEqual(Object.fromEntries([...agent.pipelines.values()].map((c) => [c.name, c.version])), held);
@@ -103,14 +104,14 @@ test("API: rollback on a refused HEAD repairs it in one commit; agents that neve
   await s.close();
   rmSync(`${s.repo}/.git/configserver`, { recursive: true, force: true });
   const again = await withServer(t, { repo: s.repo });
-  t.is(again.store.state.configs.get("a")?.version, held.a!);
+  t.is(await versionOf(again.url, "a"), held.a!);
   agent.pointAt(again.url);
   t.deepEqual((await agent.cycle()).pipelineUpdates, []);
 });
 
 test("API: when the rest of HEAD is still broken the answer says what, and the last good commit stays served until it is fixed", async (t) => {
   const { s, agent, held } = await setup(t);
-  const good = s.store.state.commit;
+  const good = await servedCommit(s.url);
   await breakHead(s, { "configs/a.yaml": BROKEN, "configs/b.yaml": "config_name: b\nagent_type: ilogtail\ncontent: [1\n" });
 
   const r = await post(`${s.url}/api/v1/configs/a/rollback`, { version: 2 });
@@ -121,7 +122,7 @@ test("API: when the rest of HEAD is still broken the answer says what, and the l
   t.false(body.stillRefused?.problems.some((p) => p.includes("configs/a.yaml")));
   t.regex(body.message, new RegExp(`^Rolled back config a to version 2; HEAD ${body.commit.slice(0, 12)} still fails validation, so the server keeps serving commit ${good.slice(0, 12)} until it is fixed \\(1 problem\\(s\\): configs/b\\.yaml`));
   t.is(body.version, held.a!);
-  t.is(s.store.state.commit, good);
+  t.is(await servedCommit(s.url), good);
   t.deepEqual((await agent.cycle()).pipelineUpdates, []);
 
   // Rolling a back again changes nothing and says HEAD is still broken.
@@ -136,7 +137,7 @@ test("API: when the rest of HEAD is still broken the answer says what, and the l
   const rbBody = (await rb.json()) as { message: string; commit: string; version: number; stillRefused?: unknown };
   t.is(rb.status, 200, rbBody.message);
   t.is(rbBody.stillRefused, undefined);
-  t.is(s.store.state.commit, rbBody.commit);
+  t.is(await servedCommit(s.url), rbBody.commit);
   t.deepEqual((await agent.cycle()).pipelineUpdates, []);
   t.deepEqual(Object.fromEntries([...agent.pipelines.values()].map((c) => [c.name, c.version])), held);
 
@@ -180,7 +181,7 @@ test("CLI: rollback --server (with --author and --message) and --repo repair a r
   t.is(git(s.repo, "log", "-1", "--format=%s"), "repair again\n");
 
   const restarted = await withServer(t, { repo: s.repo });
-  t.is(restarted.store.refused, undefined);
+  t.is((await statusOf(restarted.url)).refused, null);
   agent.pointAt(restarted.url);
   t.deepEqual((await agent.cycle()).pipelineUpdates, []);
   t.deepEqual(Object.fromEntries([...agent.pipelines.values()].map((c) => [c.name, c.version])), held);
@@ -190,14 +191,16 @@ test("with a remote: the repair is pushed on top of the broken commit, and anoth
   const { url, bare, person } = bareRemote({ "configs/a.yaml": A, "configs/b.yaml": B, "agent_groups/prod.yaml": groupYaml("prod", ["a", "b"], [["env", "prod"]]) });
   t.teardown(() => [bare, person].forEach((d) => rmSync(d, { recursive: true, force: true })));
   const clone = () => join(tempDir("cs-clone-"), "repo");
-  const s = await withServer(t, { repo: clone(), remote: url, syncIntervalMs: 60_000 });
+  const s = await withServer(t, { repo: clone(), remote: url, syncIntervalMs: 3_600_000, webhookSecret: "hook-secret" });
   const other = await withServer(t, { repo: clone(), remote: url, syncIntervalMs: 100 });
-  const held = s.store.state.configs.get("a")?.version;
+  const held = await versionOf(s.url, "a");
   commitFiles(person, { "configs/a.yaml": BROKEN }, "a broken change");
   git(person, "push", "-q", "origin", "main");
   const bad = git(person, "rev-parse", "HEAD").trim();
-  await s.store.sync();
-  t.is(s.store.refused?.commit, bad);
+  // The remote's push webhook makes it sync now (its poll is an hour away).
+  const hook = await send(s.url, "POST", "/hooks/git", "{}", { "content-type": "application/json", "x-gitlab-event": "Push Hook", "x-gitlab-token": "hook-secret" });
+  t.is(hook.status, 202);
+  t.is((await waitForRefused(s.url, bad)).commit, bad);
 
   const r = await post(`${s.url}/api/v1/configs/a/rollback`, { version: held });
   const body = (await r.json()) as { message: string; commit: string; version: number };
@@ -205,7 +208,7 @@ test("with a remote: the repair is pushed on top of the broken commit, and anoth
   t.is(git(bare, "rev-parse", "main").trim(), body.commit, "acknowledged means pushed");
   t.is(git(bare, "rev-parse", "main^").trim(), bad);
   t.is(body.version, held!);
-  await waitFor(() => other.store.state.commit === body.commit);
-  t.is(other.store.refused, undefined);
-  t.is(other.store.state.configs.get("a")?.version, held);
+  await waitForCommit(other.url, body.commit);
+  t.is((await statusOf(other.url)).refused, null);
+  t.is(await versionOf(other.url, "a"), held);
 });

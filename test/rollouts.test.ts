@@ -1,14 +1,16 @@
 // Black-box tests of the rollout policy's validation and of group ips/hostnames selectors: the real
 // CLI (`configserver validate`), the real server on a real git repository, and agents that speak
-// each protocol as the real ones do (v2 and v1 replicas, alpha requests).
+// each protocol as the real ones do (v2 and v1 replicas, alpha requests). How the served snapshot
+// reads a rollout policy (no HTTP route shows it) is in test/internal/rolloutPolicy.test.ts.
 import test from "ava";
 import { runCli } from "./helpers/cli.ts";
 import { callJson, pb } from "./helpers/client.ts";
 import { git } from "./helpers/git.ts";
-import { commitFiles, configYaml, repoWith } from "./helpers/repo.ts";
+import { configYaml, repoWith } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
 import { V1Agent } from "./helpers/v1Agent.ts";
 import { V2Agent } from "./helpers/v2Agent.ts";
+import { servedCommit, statusOf } from "./helpers/observe.ts";
 
 interface Problem {
   file: string;
@@ -54,41 +56,8 @@ test("validate refuses a malformed rollout policy and malformed group selectors 
   });
   const refused = (status.body as { refused: { problems: Problem[] } }).refused;
   t.deepEqual(refused.problems, report.problems);
-  t.is(server.store.state.configs.size, 0);
-  t.is(server.store.state.rollout, undefined);
-});
-
-test("a good rollout.yaml is on the served snapshot; a malformed one on top is refused and the last good commit stays served", async (t) => {
-  const dir = repoWith("cs-rollout-good-", {
-    "configs/ok.yaml": configYaml("ok", "a: 1\n"),
-    "configs/own.yaml": `${configYaml("own", "a: 1\n")}rollout:\n  waves: [{tags: {env: staging}}, 50%]\n  onHalt: revert\n`,
-    "rollout.yaml": "# the repository's default\nwaves: [1%, 10%, 50%, 100%]\nbake: 1s\napplyTimeout: 30s\nhalt: {failed: 1}\nonHalt: pause\n",
-  });
-  const validate = await runCli(["validate", dir]);
-  t.is(validate.code, 0, validate.stdout);
-  const server = await withServer(t, { repo: dir });
-  const good = server.store.state;
-  t.is(server.store.refused, undefined);
-  t.like(good.rollout, { bakeMs: 1000, applyTimeoutMs: 30_000, halt: { failed: 1 }, onHalt: "pause", source: "rollout.yaml" });
-  t.deepEqual(good.rollout?.waves.map((w) => w.text), ["1%", "10%", "50%", "100%"]);
-  t.like(good.configs.get("own")?.rollout, { onHalt: "revert", source: "configs/own.yaml" });
-  t.deepEqual(good.configs.get("own")?.rollout?.waves.map((w) => w.text), ["tags env=staging", "50%", "everyone else"]);
-  t.is(good.configs.get("ok")?.rollout, undefined);
-
-  // A change to rollout.yaml alone is picked up by a reload (it is a state file now).
-  commitFiles(dir, { "rollout.yaml": "waves: [5%]\n" }, "smaller canary");
-  await waitFor(() => server.store.state.rollout?.waves[0]?.text === "5%");
-  const served = server.store.state.commit;
-  // A malformed policy is refused like any other problem.
-  const bad = commitFiles(dir, { "rollout.yaml": "waves: [5%]\napplyTimeout: 0s\n" }, "bad policy");
-  const refused = await waitFor(() => (server.store.refused?.commit === bad ? server.store.refused : undefined));
-  t.deepEqual(refused.problems.map((p) => `${at(p)} ${p.message}`), ["rollout.yaml:2:15 applyTimeout must be longer than 0: agents need some time to apply a config"]);
-  t.is(server.store.state.commit, served);
-  // Deleting the file: no policy, changes go to everyone at once.
-  git(dir, "rm", "-q", "rollout.yaml");
-  git(dir, "commit", "-q", "-m", "no rollouts");
-  await waitFor(() => server.store.state.rollout === undefined && server.store.refused === undefined);
-  t.pass();
+  t.is((await statusOf(server.url)).configs, 0);
+  t.is(await servedCommit(server.url), "", "nothing of the refused commit is served (so no rollout policy either)");
 });
 
 const selectorRepo = {
@@ -176,27 +145,4 @@ test("group ips select alpha agents by the ip they report; alpha agents report n
   // The group listing agrees (ListAgents by group).
   const listed = await server.api.listAgents({ group_name: "lan" });
   t.deepEqual(listed.body.agents.map((a) => pb.Agent.toObject(a as never).agent_id), ["c1"]);
-});
-
-test("writes through the User API keep a group's ips/hostnames and a config's rollout: as the files say", async (t) => {
-  const dir = repoWith("cs-sel-api-", {
-    ...selectorRepo,
-    "configs/own.yaml": `${configYaml("own", "a: 1\n")}rollout:\n  waves: [10%] # canary first\n`,
-  });
-  const server = await withServer(t, { repo: dir });
-  const group = await server.api.updateGroup({ agent_group: { group_name: "web", description: "web hosts", tags: [{ name: "tier", value: "1" }] } });
-  t.is(group.status, 200);
-  const config = await server.api.updateConfig({ config_detail: { config_name: "own", agent_type: "ilogtail", content: "a: 2\n" } });
-  t.is(config.status, 200);
-  const show = (path: string) => git(dir, "show", `HEAD:${path}`);
-  t.regex(show("agent_groups/web.yaml"), /hostnames:\n\s*- web-\*\n\s*- "?\*\.prod\.example\.com"?/);
-  t.regex(show("agent_groups/web.yaml"), /description: web hosts/);
-  t.regex(show("configs/own.yaml"), /rollout:\n {2}waves: \[ ?10% ?\] # canary first/);
-  t.deepEqual(server.store.state.groups.get("web")?.hostnames, ["web-*", "*.prod.example.com"]);
-  t.deepEqual(server.store.state.configs.get("own")?.rollout?.waves.map((w) => w.text), ["10%", "everyone else"]);
-  // And the group still selects by host name.
-  const a = new V2Agent(server.url, "w1", {});
-  a.hostname = "web-1";
-  await a.cycle();
-  t.true(a.pipelines.has("web"));
 });

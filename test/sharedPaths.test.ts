@@ -7,6 +7,7 @@ import { configYaml as config, groupYaml, repoWith } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
 import { NEW, v1, V1Agent } from "./helpers/v1Agent.ts";
 import { v2, V2Agent } from "./helpers/v2Agent.ts";
+import { agentCount, remembered } from "./helpers/observe.ts";
 
 
 function repo(): string {
@@ -127,10 +128,11 @@ test("bad input on each shared path is a 400 with a message saying why; the serv
   t.is(json.status, 400);
   t.regex((JSON.parse(json.body.toString()) as { message: string }).message, /mixes alpha fields/);
 
-  t.is(s.registry.size, 0, "nothing was stored");
+  t.deepEqual(await remembered(s.url, ["x", "j", "survivor-v1", "survivor-v2", "survivor-alpha"]), [], "nothing was stored");
+  t.is(await agentCount(s.url), 0);
   // Still serving every protocol.
   t.is((await legacy.cycle()).results.length, 2);
   t.is((await loong.cycle()).pipelineUpdates.length, 2);
   t.is((await s.api.heartbeat({ agent_id: "survivor-alpha" })).status, 200);
-  await waitFor(async () => (await s.registry.liveCount()) === 3);
+  await waitFor(async () => (await agentCount(s.url)) === 3);
 });

@@ -1,5 +1,5 @@
 import test from "ava";
-import { client } from "./helpers/client.ts";
+import { client, send } from "./helpers/client.ts";
 import { git, tempDir } from "./helpers/git.ts";
 import { serveProcess } from "./helpers/serveProcess.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
@@ -58,7 +58,7 @@ test("close() lets in-flight writes commit and refuses writes that have not star
   const s = await withServer(t);
   const api = s.api;
   const inFlight = Array.from({ length: 8 }, (_, i) => api.createConfig({ config_detail: { config_name: `c${i}`, content: "x" } }).then((r) => r, () => undefined));
-  await waitFor(() => s.metrics.text().then((m) => /configserver_write_duration_seconds_count\{result="committed"\} [1-9]/.test(m)));
+  await waitFor(async () => /configserver_write_duration_seconds_count\{result="committed"\} [1-9]/.test((await send(s.url, "GET", "/metrics", "")).body.toString()));
   await s.close();
   const results = await Promise.all(inFlight);
   const inRepo = committedConfigs(s.repo);

@@ -5,8 +5,9 @@ import test from "ava";
 import { num, send } from "./helpers/client.ts";
 import { git } from "./helpers/git.ts";
 import { commitFiles, configYaml as config, groupYaml, instanceYaml as instance, repoWith } from "./helpers/repo.ts";
-import { waitFor, withServer, type TestServer } from "./helpers/server.ts";
+import { withServer, type TestServer } from "./helpers/server.ts";
 import { DELETED, MODIFIED, NEW, v1, V1Agent } from "./helpers/v1Agent.ts";
+import { agentCount, agentOf, configOf, remembered, waitForCommit } from "./helpers/observe.ts";
 
 // Pipeline text with what YAML round trips tend to lose: comments, quotes, trailing spaces, a tab,
 // unicode, no final newline.
@@ -25,7 +26,7 @@ function repo(): string {
 }
 
 async function served(s: TestServer, commit: string): Promise<void> {
-  await waitFor(() => s.store.state.commit === commit);
+  await waitForCommit(s.url, commit);
 }
 
 const agentFor = (t: { teardown(f: () => void): void }, s: TestServer, id: string, tags: Record<string, string>) => {
@@ -38,15 +39,15 @@ test("a LegacyCommonConfigProvider agent converges: NEW with content byte for by
   const s = await withServer(t, { repo: repo() });
   // Names are dropped: "prod" is what the server sees, and the web group's tag {env, prod} matches it.
   const agent = agentFor(t, s, "legacy-1", { region: "hz", env: "prod" });
-  const version = (name: string) => s.store.state.configs.get(name)?.version as number;
+  const version = async (name: string) => (await configOf(s.url, name))?.version as number;
 
   const first = await agent.cycle();
   t.is(first.status, 200);
   t.is(first.response.code, v1.RespCode.ACCEPT);
   t.true(first.response.request_id.length > 0, "the request id is echoed");
   t.deepEqual(first.results, [
-    { name: "java", status: NEW, oldVersion: 0, newVersion: version("java") },
-    { name: "nginx", status: NEW, oldVersion: 0, newVersion: version("nginx") },
+    { name: "java", status: NEW, oldVersion: 0, newVersion: await version("java") },
+    { name: "nginx", status: NEW, oldVersion: 0, newVersion: await version("nginx") },
   ]);
   t.true(first.fetched);
   t.deepEqual(agent.files(), { java: JAVA, nginx: NGINX });
@@ -57,20 +58,20 @@ test("a LegacyCommonConfigProvider agent converges: NEW with content byte for by
   t.is(second.response.message, "Send heartbeat success");
   // The versions it reports are what the rollout counts: it runs the served version of both.
   const rollout = JSON.parse((await send(s.url, "GET", "/api/v1/configs/nginx/rollout", "")).body.toString()) as Record<string, unknown>;
-  t.like(rollout, { servedVersion: version("nginx"), targeted: 1, applied: 1, notReported: 0 });
+  t.like(rollout, { servedVersion: await version("nginx"), targeted: 1, applied: 1, notReported: 0 });
 
   // Another process commits a change of nginx: MODIFIED with the old and the new version.
-  const before = version("nginx");
+  const before = await version("nginx");
   const changed = `${NGINX}\n# tuned`;
   await served(s, commitFiles(s.repo, { "configs/nginx.yaml": config("nginx", changed) }));
   const third = await agent.cycle();
-  t.deepEqual(third.results, [{ name: "nginx", status: MODIFIED, oldVersion: before, newVersion: version("nginx") }]);
-  t.true(version("nginx") > before);
+  t.deepEqual(third.results, [{ name: "nginx", status: MODIFIED, oldVersion: before, newVersion: await version("nginx") }]);
+  t.true((await version("nginx")) > before);
   t.is(agent.files().nginx, changed);
-  t.is(agent.held.get("java"), version("java"), "java untouched");
+  t.is(agent.held.get("java"), await version("java"), "java untouched");
 
   // java is removed from the group: DELETED (old and new = the version it reported), the file goes.
-  const javaVersion = version("java");
+  const javaVersion = await version("java");
   await served(s, commitFiles(s.repo, { "agent_groups/web.yaml": groupYaml("web", ["nginx"], [["env", "prod"]]) }));
   const fourth = await agent.cycle();
   t.deepEqual(fourth.results, [{ name: "java", status: DELETED, oldVersion: javaVersion, newVersion: javaVersion }]);
@@ -80,9 +81,10 @@ test("a LegacyCommonConfigProvider agent converges: NEW with content byte for by
   t.deepEqual((await agent.cycle()).results, []);
 
   // The registry keeps what it reports, by name.
-  const record = s.registry.get("legacy-1");
-  t.deepEqual(record?.pipelines.map((c) => [c.name, c.version]), [["nginx", version("nginx")]]);
-  t.deepEqual(record?.heartbeat?.tags, { named: {}, values: ["prod", "hz"] });
+  const record = (await agentOf(s.url, "legacy-1")) as { pipelineConfigs: { name: string; version: number }[]; tags: object; tagValues: string[] } | undefined;
+  t.deepEqual(record?.pipelineConfigs.map((c) => [c.name, c.version]), [["nginx", await version("nginx")]]);
+  t.deepEqual(record?.tags, {});
+  t.deepEqual(record?.tagValues, ["prod", "hz"]);
 });
 
 test("tag values matching no group get nothing; a restarted agent gets everything again once", async (t) => {
@@ -142,7 +144,7 @@ test("agent configs: check results in the heartbeat (AGENT_CONFIG), content from
     "agent_groups/web.yaml": groupYaml("web", ["java", "nginx"], [["env", "prod"]], ["loong"]),
   });
   const s = await withServer(t, { repo: dir });
-  const loong = s.store.state.instanceConfigs.get("loong")?.version as number;
+  const loong = (await configOf(s.url, "loong", "instance"))?.version as number;
   const beat = (agentConfigs: { name: string; version: number }[]) =>
     send(s.url, "POST", "/Agent/HeartBeat", v1.HeartBeatRequest.encode({ request_id: "hb", agent_id: "agent-cfg", attributes: { version: "3.0.5" }, tags: ["prod"], agent_configs: agentConfigs.map((c) => ({ type: v1.ConfigType.AGENT_CONFIG, ...c, version: c.version as never })) }).finish());
   const first = v1.HeartBeatResponse.decode((await beat([])).body);
@@ -157,18 +159,18 @@ test("agent configs: check results in the heartbeat (AGENT_CONFIG), content from
   t.is(answer.request_id, "fa");
 
   t.deepEqual(v1.HeartBeatResponse.decode((await beat([{ name: "loong", version: loong as never }])).body).agent_check_results, []);
-  t.deepEqual(s.registry.get("agent-cfg")?.instances.map((c) => [c.name, c.version]), [["loong", loong]]);
+  t.deepEqual(((await agentOf(s.url, "agent-cfg")) as { instanceConfigs: { name: string; version: number }[] } | undefined)?.instanceConfigs.map((c) => [c.name, c.version]), [["loong", loong]]);
 });
 
 test("FetchPipelineConfig serves any config of the served commit by name, at its served version", async (t) => {
   const s = await withServer(t, { repo: repo() });
   // The agent asks for the version its heartbeat was told; a commit in between serves the newer one.
-  const asked = s.store.state.configs.get("java")?.version as number;
+  const asked = (await configOf(s.url, "java"))?.version as number;
   await served(s, commitFiles(s.repo, { "configs/java.yaml": config("java", `${JAVA}# v2\n`) }));
   const r = await send(s.url, "POST", "/Agent/FetchPipelineConfig", v1.FetchPipelineConfigRequest.encode({ request_id: "f1", agent_id: "never-beat", req_configs: [{ name: "java", version: asked as never }, { name: "java", version: asked as never }] }).finish());
   t.is(r.status, 200);
   const answer = v1.FetchPipelineConfigResponse.decode(r.body);
-  t.deepEqual(answer.config_details.map((d) => [d.type, d.name, num(d.version as never), d.detail]), [[v1.ConfigType.PIPELINE_CONFIG, "java", s.store.state.configs.get("java")?.version, `${JAVA}# v2\n`]]);
+  t.deepEqual(answer.config_details.map((d) => [d.type, d.name, num(d.version as never), d.detail]), [[v1.ConfigType.PIPELINE_CONFIG, "java", (await configOf(s.url, "java"))?.version, `${JAVA}# v2\n`]]);
   t.is(answer.message, "Get config details success");
   t.is(answer.code, v1.RespCode.ACCEPT);
 });
@@ -197,5 +199,6 @@ test("bad v1 input: 400 INVALID_PARAMETER with a message, nothing stored", async
   const unnamed = await send(s.url, "POST", "/Agent/HeartBeat", v1.HeartBeatRequest.encode({ request_id: "x2", agent_id: "half", attributes: {}, pipeline_configs: [{ name: "a", version: 1 as never }, { version: 2 as never }] }).finish());
   t.is(unnamed.status, 400);
   t.like(v1.HeartBeatResponse.decode(unnamed.body), { request_id: "x2", code: v1.RespCode.INVALID_PARAMETER, message: "Every ConfigInfo needs a name: pipeline_configs[1] has none." });
-  t.is(s.registry.size, 0, "nothing was stored");
+  t.deepEqual(await remembered(s.url, ["half"]), [], "nothing was stored");
+  t.is(await agentCount(s.url), 0);
 });

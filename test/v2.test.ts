@@ -8,6 +8,7 @@ import { git, tempDir } from "./helpers/git.ts";
 import { commitFiles, repoWith } from "./helpers/repo.ts";
 import { waitFor, withServer, type TestServer } from "./helpers/server.ts";
 import { Status, v2, V2Agent } from "./helpers/v2Agent.ts";
+import { agentCount, agentOf, remembered, servedCommit, statusOf, versionOf, waitForCommit, waitForRefused } from "./helpers/observe.ts";
 
 const nginx = (port: number) => `inputs:\n  - Type: input_file\n    FilePaths: [/var/log/nginx/access.log]\nflushers:\n  - Type: flusher_stdout\n    Port: ${port}\n`;
 const config = (name: string, content: string) => `config_name: ${name}\nagent_type: LoongCollector\ndescription: ""\ncontent: ${JSON.stringify(content)}\n`;
@@ -31,7 +32,7 @@ function fleetRepo(): string {
 const commit = (dir: string, files: Record<string, string>) => commitFiles(dir, files, "change by a person");
 
 async function served(s: TestServer, commitId: string): Promise<void> {
-  await waitFor(() => s.store.state.commit === commitId);
+  await waitForCommit(s.url, commitId);
 }
 
 const names = (l: readonly { name: string }[]) => l.map((x) => x.name);
@@ -53,10 +54,9 @@ for (const details of ["heartbeat", "fetch"] as const) {
     t.deepEqual(names(first.instanceUpdates), ["loong"]);
     t.is(Number(first.response.flags) & 1, 1, "an agent the server has not seen is asked for its full state");
     t.deepEqual(agent.files(), { pipelines: ["java", "nginx"], instances: ["loong"] });
-    const state = s.store.state;
-    t.deepEqual(agent.pipelineFile("nginx"), { inputs: [{ Type: "input_file", FilePaths: ["/var/log/nginx/access.log"] }], flushers: [{ Type: "flusher_stdout", Port: 1 }], version: state.configs.get("nginx")?.version });
-    t.deepEqual(agent.pipelineFile("java"), { inputs: [{ Type: "input_file", FilePaths: ["/app/*.log"] }], version: state.configs.get("java")?.version });
-    t.deepEqual(agent.instanceFile("loong"), { max_bytes_per_sec: 209715200, version: state.instanceConfigs.get("loong")?.version });
+    t.deepEqual(agent.pipelineFile("nginx"), { inputs: [{ Type: "input_file", FilePaths: ["/var/log/nginx/access.log"] }], flushers: [{ Type: "flusher_stdout", Port: 1 }], version: await versionOf(s.url, "nginx") });
+    t.deepEqual(agent.pipelineFile("java"), { inputs: [{ Type: "input_file", FilePaths: ["/app/*.log"] }], version: await versionOf(s.url, "java") });
+    t.deepEqual(agent.instanceFile("loong"), { max_bytes_per_sec: 209715200, version: await versionOf(s.url, "loong", "instance") });
     agent.load();
 
     // Reporting the served versions: nothing to do, and no full state asked again.
@@ -90,7 +90,7 @@ for (const details of ["heartbeat", "fetch"] as const) {
     mute.capabilities = 0;
     const m = await mute.cycle();
     t.deepEqual([m.pipelineUpdates, m.instanceUpdates, m.fetched], [[], [], false]);
-    t.truthy(s.registry.get(`mute-${details}`), "it is still registered");
+    t.truthy((await agentOf(s.url, `mute-${details}`)), "it is still registered");
 
     // After a server restart: asked for its full state, and nothing it already has is re-sent.
     await s.close();
@@ -119,12 +119,12 @@ test("FAILED with its message shows in the agent's JSON and in the rollout; appl
     await a.cycle();
   }
   const r = await rollout("nginx");
-  t.like(r, { name: "nginx", kind: "pipeline", servedVersion: s.store.state.configs.get("nginx")?.version, targeted: 3, applied: 2, failed: 1, applying: 0 });
+  t.like(r, { name: "nginx", kind: "pipeline", servedVersion: await versionOf(s.url, "nginx"), targeted: 3, applied: 2, failed: 1, applying: 0 });
   t.deepEqual(r.failures, [{ message: "flusher_stdout: unknown parameter Port", count: 1, agents: ["a3"] }]);
   t.like(await rollout("java"), { targeted: 3, applied: 3 });
   const detail = JSON.parse((await send(s.url, "GET", "/api/v1/agents/a3", "")).body.toString()) as { protocol: string; pipelineConfigs: unknown[] };
   t.is(detail.protocol, "v2");
-  t.deepEqual(detail.pipelineConfigs.find((c) => (c as { name: string }).name === "nginx"), { name: "nginx", version: s.store.state.configs.get("nginx")?.version, status: "FAILED", message: "flusher_stdout: unknown parameter Port" });
+  t.deepEqual(detail.pipelineConfigs.find((c) => (c as { name: string }).name === "nginx"), { name: "nginx", version: await versionOf(s.url, "nginx"), status: "FAILED", message: "flusher_stdout: unknown parameter Port" });
 
   // A new commit: everyone is on an older version until they beat, then applying, then applied.
   await served(s, commit(repo, { "configs/nginx.yaml": config("nginx", nginx(3)) }));
@@ -140,7 +140,7 @@ test("FAILED with its message shows in the agent's JSON and in the rollout; appl
   t.like(await rollout("nginx"), { applied: 3, failed: 0, failures: [] });
 
   // ReportStatus between heartbeats names one config; the others keep their report.
-  const report = v2.ReportStatusRequest.encode({ request_id: Buffer.from("rs-1"), instance_id: Buffer.from("a1"), continuous_pipeline_configs: [{ name: "java", version: s.store.state.configs.get("java")?.version as never, status: Status.FAILED, message: "disk full" }] }).finish();
+  const report = v2.ReportStatusRequest.encode({ request_id: Buffer.from("rs-1"), instance_id: Buffer.from("a1"), continuous_pipeline_configs: [{ name: "java", version: await versionOf(s.url, "java") as never, status: Status.FAILED, message: "disk full" }] }).finish();
   const answer = await send(s.url, "POST", "/Agent/ReportStatus", report);
   t.is(answer.status, 200);
   t.deepEqual(Buffer.from(v2.ReportStatusResponse.decode(answer.body).request_id).toString(), "rs-1");
@@ -158,7 +158,7 @@ test("/Agent/Heartbeat is v2 only and /Agent/HeartBeat never reaches v2", async 
 
   // v2 bytes on alpha's path: refused or read as alpha, never registered as a v2 agent.
   const wrongPath = await send(s.url, "POST", "/Agent/HeartBeat", v2Body);
-  t.not(s.registry.get("v2-agent")?.heartbeat?.protocol, "v2");
+  t.not((await agentOf(s.url, "v2-agent"))?.protocol, "v2");
   if (wrongPath.status === 200) t.is(pb.HeartBeatResponse.decode(wrongPath.body).code, "Accept");
   else t.is(wrongPath.status, 400);
 
@@ -167,14 +167,14 @@ test("/Agent/Heartbeat is v2 only and /Agent/HeartBeat never reaches v2", async 
   const onV2 = await send(s.url, "POST", "/Agent/Heartbeat", alphaBody);
   t.is(onV2.status, 400);
   t.is(v2.HeartbeatResponse.decode(onV2.body).common_response?.status, 400);
-  t.is(s.registry.get("alpha-agent"), undefined);
+  t.is((await agentOf(s.url, "alpha-agent")), undefined);
 
   // Each on its own path.
   t.is((await agent.cycle()).status, 200);
-  t.is(s.registry.get("v2-agent")?.heartbeat?.protocol, "v2");
+  t.is((await agentOf(s.url, "v2-agent"))?.protocol, "v2");
   const alpha = await send(s.url, "POST", "/Agent/HeartBeat", alphaBody);
   t.deepEqual(pb.HeartBeatResponse.toObject(pb.HeartBeatResponse.decode(alpha.body)), { response_id: "r1", code: "Accept", message: "Send heartbeat success" });
-  t.is(s.registry.get("alpha-agent")?.heartbeat?.protocol, "alpha");
+  t.is((await agentOf(s.url, "alpha-agent"))?.protocol, "alpha");
   const listed = (await s.api.listAgents({ group_name: "default" })).body.agents.map((a) => a.agent_id);
   t.deepEqual(listed, ["alpha-agent", "v2-agent"]);
 });
@@ -207,7 +207,8 @@ test("bad v2 input: a clear 400 or 413 in v2's message, nothing stored, the serv
     const r = await send(s.url, "POST", path, v2.FetchConfigRequest.encode({ instance_id: Buffer.from("never-beat") }).finish());
     t.is(r.status, 404, path);
   }
-  t.is(s.registry.size, 0, "nothing was stored");
+  t.deepEqual(await remembered(s.url, ["half", "big", "never-beat"]), [], "nothing was stored");
+  t.is(await agentCount(s.url), 0);
 
   const agent = new V2Agent(s.url, "fine", { env: "prod" });
   t.teardown(() => agent.cleanup());
@@ -245,11 +246,11 @@ test("WaitForChange=true holds a current agent's heartbeat until a commit change
 test("instance configs are validated like configs: a group naming a missing one is refused", async (t) => {
   const repo = fleetRepo();
   const s = await withServer(t, { repo });
-  const good = s.store.state.commit;
+  const good = await servedCommit(s.url);
   const bad = commit(repo, { "agent_groups/web.yaml": group("web", [["env", "prod"]], ["nginx"], ["loong", "missing"]), "instance_configs/Wrong.yaml": instance("wrong", "{}") });
-  await waitFor(() => s.store.refused?.commit === bad);
-  t.is(s.store.state.commit, good);
-  const messages = s.store.refused?.problems.map((p) => `${p.file}: ${p.message}`) ?? [];
+  await waitForRefused(s.url, bad);
+  t.is(await servedCommit(s.url), good);
+  const messages = (await statusOf(s.url)).refused?.problems.map((p) => `${p.file}: ${p.message}`) ?? [];
   t.true(messages.some((m) => m.startsWith("agent_groups/web.yaml") && m.includes('instance config "missing", which does not exist: add instance_configs/missing.yaml')), messages.join("\n"));
   t.true(messages.some((m) => m.startsWith("instance_configs/Wrong.yaml") && m.includes("does not match the file name")), messages.join("\n"));
 });

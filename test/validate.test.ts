@@ -3,10 +3,12 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import test from "ava";
 import pino from "pino";
+import { parse as parseYaml } from "yaml";
 import type { Problem } from "../src/domain/types.ts";
 import { runCli } from "./helpers/cli.ts";
 import { git, tempDir } from "./helpers/git.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
+import { configNames, configOf, statusOf } from "./helpers/observe.ts";
 
 const template = fileURLToPath(new URL("../config-repo-template", import.meta.url));
 const good = "config_name: ok\nagent_type: ilogtail\ndescription: fine\ncontent: |\n  enable: true\n";
@@ -151,9 +153,9 @@ test("validate reports each crafted problem with file:line:column and a fix; the
   git(dir, "add", "-A");
   git(dir, "commit", "-q", "-m", "crafted");
   const server = await withServer(t, { repo: dir });
-  const refused = await waitFor(() => server.store.refused);
+  const refused = await waitFor(async () => (await statusOf(server.url)).refused);
   t.deepEqual(refused.problems, report.problems);
-  t.is(server.store.state.configs.size, 0, "nothing of the refused commit is served");
+  t.is((await statusOf(server.url)).configs, 0, "nothing of the refused commit is served");
 });
 
 test("the server serves the template that validate passes", async (t) => {
@@ -163,12 +165,14 @@ test("the server serves the template that validate passes", async (t) => {
   git(dir, "add", "-A");
   git(dir, "commit", "-q", "-m", "template");
   const server = await withServer(t, { repo: dir });
-  t.is(server.store.refused, undefined);
-  t.deepEqual([...server.store.state.configs.keys()].sort(), ["container-stdout", "java-app", "nginx-access"]);
+  t.is((await statusOf(server.url)).refused, null);
+  t.deepEqual(await configNames(server.url), ["container-stdout", "java-app", "nginx-access"]);
   // The example instance config is bound in one group and goes to v2 agents as a JSON object.
-  t.deepEqual(server.store.state.groupsApplyingInstance("node-send-limit"), ["k8s-nodes"]);
-  t.deepEqual(JSON.parse(server.store.state.instanceConfigs.get("node-send-limit")?.detailJson ?? "null"), { max_bytes_per_sec: 20971520 });
-  t.deepEqual(server.store.state.notMappings, [], "every template config reaches v2 agents");
+  const limit = await configOf(server.url, "node-send-limit", "instance");
+  t.deepEqual(limit?.groups, ["k8s-nodes"]);
+  t.is(limit?.notForV2, null);
+  t.deepEqual(parseYaml(limit?.content ?? "null"), { max_bytes_per_sec: 20971520 });
+  t.deepEqual((await statusOf(server.url)).notForV2, [], "every template config reaches v2 agents");
 });
 
 test("text and GitHub formats report the same problems at the same places, paths relative to where validate runs", async (t) => {

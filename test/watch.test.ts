@@ -5,6 +5,7 @@ import { pb } from "./helpers/client.ts";
 import { git, tempDir } from "./helpers/git.ts";
 import { commitFiles, configYaml, groupYaml, writeFiles } from "./helpers/repo.ts";
 import { waitFor, withServer, type TestServer } from "./helpers/server.ts";
+import { servedCommit, statusOf, versionOf, waitForRefused } from "./helpers/observe.ts";
 
 const { MODIFIED, NEW } = pb.ConfigUpdateInfo.UpdateStatus;
 
@@ -42,7 +43,7 @@ test("reset --hard to an older commit is served", async (t) => {
   git(s.repo, "reset", "-q", "--hard", before);
   const infos = await pollUntil(s, { c1: 999 }, (i) => i[0]?.content === "v1");
   t.is(infos[0]?.config_version.toNumber(), v1);
-  t.is(s.store.state.commit, before);
+  t.is(await servedCommit(s.url), before);
 });
 
 test("a pull into the served repository is served", async (t) => {
@@ -76,15 +77,15 @@ test("uncommitted edits are reported in /status and never served", async (t) => 
 test("an invalid commit is not served; the next good one is", async (t) => {
   const { s, v1 } = await serverWithConfig(t);
   const bad = commitFiles(s.repo, { "agent_groups/g.yaml": groupYaml("g", ["missing"]) });
-  await waitFor(() => s.store.refused?.commit === bad);
-  t.is(s.store.state.configs.get("c1")?.version, v1);
-  const problem = s.store.refused?.problems[0];
+  await waitForRefused(s.url, bad);
+  t.is(await versionOf(s.url, "c1"), v1);
+  const problem = (await statusOf(s.url)).refused?.problems[0];
   t.is(problem?.file, "agent_groups/g.yaml");
   t.is(problem?.line, 4);
   t.regex(problem?.message ?? "", /missing/);
   commitFiles(s.repo, { "agent_groups/g.yaml": groupYaml("g", []), "configs/c1.yaml": configYaml("c1", "fixed") });
   await pollUntil(s, { c1: v1 }, (i) => i[0]?.content === "fixed");
-  t.is(s.store.refused, undefined);
+  t.is((await statusOf(s.url)).refused, null);
 });
 
 test("a port already in use fails the start cleanly", async (t) => {
@@ -102,5 +103,5 @@ test("uncommitted files in a state folder created after the start are reported",
     return body.dirty.length > 0 ? body : undefined;
   });
   t.deepEqual(status.dirty, ["configs/new.yaml"]);
-  t.is(s.store.state.configs.size, 0);
+  t.is((await statusOf(s.url)).configs, 0);
 });

@@ -1,6 +1,10 @@
+// Reads internals: whether an expired agent's record is gone from memory (`server.registry.size`,
+// before and after the sweep a scrape runs) is not observable from outside, where an expired agent
+// and a dropped record look the same; the rest (ListAgents, GetConfigList, the agents_known and
+// agents_live gauges) is read over HTTP. The clock is the server's `now` option, moved by hand.
 import test from "ava";
-import { send } from "./helpers/client.ts";
-import { withServer } from "./helpers/server.ts";
+import { send } from "../helpers/client.ts";
+import { withServer } from "../helpers/server.ts";
 
 const MINUTE = 60_000;
 

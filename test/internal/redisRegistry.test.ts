@@ -1,10 +1,14 @@
+// Reads internals: drives RedisRegistry objects directly (two registries on one real Redis, Redis
+// stopped and started under them, expiry) and reads the records as the registry stores them in
+// Redis (decodeStored); several servers sharing a Redis are tested from outside in
+// test/replicas.test.ts.
 import test from "ava";
 import pino from "pino";
-import { decodeStored } from "../src/agents/agentCodec.ts";
-import { RedisRegistry } from "../src/agents/redisRegistry.ts";
-import type { Heartbeat } from "../src/domain/agent.ts";
-import { startRedis } from "./helpers/redis.ts";
-import { waitFor, withServer } from "./helpers/server.ts";
+import { decodeStored } from "../../src/agents/agentCodec.ts";
+import { RedisRegistry } from "../../src/agents/redisRegistry.ts";
+import type { Heartbeat } from "../../src/domain/agent.ts";
+import { startRedis } from "../helpers/redis.ts";
+import { waitFor, withServer } from "../helpers/server.ts";
 
 const silent = pino({ level: "silent" });
 const beat = (i: number, env = "prod"): Heartbeat => ({
