@@ -30,6 +30,7 @@ export class Metrics {
   private readonly reload: Histogram;
   private readonly writes: Histogram<"result">;
   private readonly refused: Counter;
+  private readonly agentsRefused: Counter;
   private readonly now: () => number;
   private store: StoreStatus | undefined;
   private agents: AgentRegistry | undefined;
@@ -47,6 +48,7 @@ export class Metrics {
     this.reload = new Histogram({ name: "configserver_snapshot_reload_seconds", help: "Time to build the served snapshot of a new commit.", buckets: SLOW_BUCKETS, registers });
     this.writes = new Histogram({ name: "configserver_write_duration_seconds", help: "User API writes from planning to the new commit being served (excluding time queued behind other writes), by result (committed, unchanged, failed).", labelNames: ["result"], buckets: SLOW_BUCKETS, registers });
     this.refused = new Counter({ name: "configserver_refused_commits_total", help: "Commits that failed validation and were not served.", registers });
+    this.agentsRefused = new Counter({ name: "configserver_agents_refused_total", help: "Requests of new agents refused because the server already knows --max-agents agents.", registers });
 
     const self = this;
     const gauge = (name: string, help: string, read: () => number | undefined | Promise<number | undefined>) =>
@@ -93,6 +95,11 @@ export class Metrics {
   }
 
   /** What the state gauges read at scrape time. */
+  /** A new agent was refused (--max-agents). */
+  agentRefused(): void {
+    this.agentsRefused.inc();
+  }
+
   watch(sources: { store?: StoreStatus; registry?: AgentRegistry }): void {
     if (sources.store) this.store = sources.store;
     if (sources.registry) this.agents = sources.registry;

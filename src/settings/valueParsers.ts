@@ -2,6 +2,7 @@ import { readFileSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { parseRegistry } from "../agents/registryUrl.ts";
+import { parseIpSelector, type IpSelector } from "../domain/addressMatch.ts";
 import { parseIdentity, type Person } from "../domain/identity.ts";
 import type { LogLevel } from "../logger.ts";
 import { parseTokens } from "./tokensSetting.ts";
@@ -121,6 +122,23 @@ export const PARSERS = {
     if (names.length === 0) return no("is empty: give host names separated by commas (or * for any)");
     const bad = names.find((h) => !HOST_PATTERN.test(h));
     return bad === undefined ? ok(Object.freeze(names) as readonly string[]) : no(`has ${JSON.stringify(bad)}, which is not a host name (a name such as configs.example.com, *.example.com for every name of a domain, or *; without a port)`);
+  },
+  /** A positive whole number. */
+  count: (text: string) => {
+    const s = text.trim();
+    return /^[0-9]{1,15}$/.test(s) && Number(s) > 0 ? ok(Number(s)) : no("is not a positive whole number");
+  },
+  /** Networks, comma-separated (a list in the settings file): addresses, ranges or CIDRs (10.0.0.0/8, fd00::/8). */
+  networks: (text: string): Parsed<readonly IpSelector[]> => {
+    const parts = text.split(",").map((h) => h.trim()).filter((h) => h !== "");
+    if (parts.length === 0) return no("is empty: give networks separated by commas, e.g. 10.0.0.0/8,127.0.0.1");
+    const out: IpSelector[] = [];
+    for (const part of parts) {
+      const sel = parseIpSelector(part);
+      if ("problem" in sel) return no(`has ${sel.problem}`);
+      out.push(sel);
+    }
+    return ok(Object.freeze(out));
   },
   /** Named user tokens: a list only a settings file can give (src/settings/tokensSetting.ts); `text` is its JSON. */
   tokens: (text: string, { base }: ParseContext) => parseTokens(text, base),
