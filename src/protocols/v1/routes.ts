@@ -1,5 +1,6 @@
 import { ApplyStatus, type AgentRecord, type ConfigKind, type ConfigReport } from "../../domain/agent.ts";
 import { changesFor } from "../../domain/agentChanges.ts";
+import { checkConfigCount, checkExtras, checkTagList } from "../../domain/agentLimits.ts";
 import { DomainError } from "../../domain/errors.ts";
 import type { RepoState } from "../../domain/repoState.ts";
 import type { ConfigRecord, InstanceConfigRecord } from "../../domain/types.ts";
@@ -165,6 +166,7 @@ export function v1Routes(deps: AgentDeps): AgentRoutes {
     // FetchConfigRequest to the shared path also reads as an empty success (detection.md).
     if (wanted.length === 0) return {};
     named(wanted, "req_configs", hint);
+    checkConfigCount(wanted.length, "req_configs");
     const id = agentId(agent);
     const state = servedState(store);
     const record = registry.get(id);
@@ -212,7 +214,11 @@ export function v1Routes(deps: AgentDeps): AgentRoutes {
         // Checked before anything is stored: a bad request leaves the agent's record as it was.
         named(pipelines, "pipeline_configs");
         named(instances, "agent_configs");
+        checkConfigCount(pipelines.length, "pipeline_configs");
+        checkConfigCount(instances.length, "agent_configs");
+        checkTagList(q.tags ?? [], (v) => v.length);
         const a = q.attributes;
+        checkExtras(a?.extras, "attributes.extras");
         const interval = q.interval ?? 0;
         registry.heartbeat({
           agentId: id,
