@@ -51,8 +51,9 @@ class Exchange implements Deadline {
  * the traffic, so their requests are served here, below koa: koa's per-request context, the
  * middleware chain and the router cost more CPU than the route's own work. An exact `/Agent/*`
  * URL with its route's method is answered directly on node's req/res, with everything koa's chain
- * does for it (observe.ts, auth.ts, timeout.ts): the same network check and 403, token check and 401, body limit and
- * 413, timeout, metrics, request log, `x-log-requestid`, `Connection: close` on shutdown.
+ * does for it (observe.ts, auth.ts, timeout.ts): the same network check and 403, token check and
+ * 401, body limit and 413, timeout, metrics, request log, `x-log-requestid`, `Connection: close`
+ * on shutdown.
  * Anything else (a query string, other spellings, other methods: koa answers 405) goes to
  * `next`, the koa application.
  *
