@@ -31,6 +31,7 @@ export class Metrics {
   private readonly writes: Histogram<"result">;
   private readonly refused: Counter;
   private readonly notifications: Counter<"result" | "type">;
+  private readonly agentsRefused: Counter;
   private readonly now: () => number;
   private store: StoreStatus | undefined;
   private agents: AgentRegistry | undefined;
@@ -52,6 +53,7 @@ export class Metrics {
       name: "configserver_notifications_total", labelNames: ["result", "type"], registers,
       help: "Events for --notify-url receivers, per URL, by result (sent: delivered; failed: given up after the attempts or refused by the receiver; dropped: too many waiting for the URL, or the server stopping) and event type.",
     });
+    this.agentsRefused = new Counter({ name: "configserver_agents_refused_total", help: "Requests of new agents refused because the server already knows --max-agents agents.", registers });
 
     const self = this;
     const gauge = (name: string, help: string, read: () => number | undefined | Promise<number | undefined>) =>
@@ -98,6 +100,11 @@ export class Metrics {
   }
 
   /** What the state gauges read at scrape time. */
+  /** A new agent was refused (--max-agents). */
+  agentRefused(): void {
+    this.agentsRefused.inc();
+  }
+
   watch(sources: { store?: StoreStatus; registry?: AgentRegistry }): void {
     if (sources.store) this.store = sources.store;
     if (sources.registry) this.agents = sources.registry;

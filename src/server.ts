@@ -4,12 +4,13 @@ import { hostname } from "node:os";
 import type { Middleware } from "koa";
 import type { Logger } from "pino";
 import { startSweeping } from "./agents/expiry.ts";
-import { MemoryRegistry } from "./agents/memoryRegistry.ts";
+import { MemoryRegistry, type AgentAdmission } from "./agents/memoryRegistry.ts";
 import { RedisRegistry } from "./agents/redisRegistry.ts";
 import { parseRegistry } from "./agents/registryUrl.ts";
 import { redactUrl } from "./redis/redactUrl.ts";
 import { CommitFanout } from "./redis/commitFanout.ts";
 import { COMMAND_TIMEOUT_MS } from "./redis/connect.ts";
+import type { IpSelector } from "./domain/addressMatch.ts";
 import type { AgentRegistry } from "./domain/registry.ts";
 import type { RepoState } from "./domain/repoState.ts";
 import type { Absorbing } from "./agents/workerFleet.ts";
@@ -111,6 +112,38 @@ export function warnIfOpen(logger: Logger, host: string, userToken: string | und
   if (!userToken && !tokens?.length && !isLoopback(host)) {
     logger.warn({ host }, "listening on a non-loopback address without a user token: anyone who can reach it can change configs (set --user-token-file)");
   }
+}
+
+/**
+ * Agents cannot prove who they are (LoongCollector's providers send no token and speak plain
+ * HTTP), so agent routes reachable from other machines with neither a token nor networks let
+ * anyone claim to be an agent, and read the configs its claimed tags select.
+ */
+export function warnIfAgentsOpen(logger: Logger, host: string, agentToken: string | undefined, agentNetworks: readonly IpSelector[] | undefined): void {
+  if (!agentToken && !agentNetworks?.length && !isLoopback(host)) {
+    logger.warn({ host }, "agent routes are reachable on a non-loopback address with neither an agent token nor agent networks: anyone who can reach them can pose as an agent and read the configs of any tags (set --agent-networks or --agent-token-file; docs/security.md)");
+  }
+}
+
+/** How often the refusal of new agents (--max-agents) is logged at most. */
+const REFUSAL_LOG_MS = 60_000;
+
+/** --max-agents for a registry: each refusal counted (configserver_agents_refused_total), logged at most once a minute. */
+export function agentAdmission(maxAgents: number, metrics: Metrics, logger: Logger): AgentAdmission {
+  let loggedAt = -Infinity;
+  let unlogged = 0;
+  return {
+    maxAgents,
+    onRefused: (agentId) => {
+      metrics.agentRefused();
+      unlogged++;
+      const now = Date.now();
+      if (now - loggedAt < REFUSAL_LOG_MS) return;
+      logger.warn({ agentId, refused: unlogged, maxAgents }, "new agents refused: the server already knows --max-agents agents (known agents keep working)");
+      loggedAt = now;
+      unlogged = 0;
+    },
+  };
 }
 
 /**
@@ -219,8 +252,9 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   await watcher.start();
   scheduler.start();
   const ttlMs = options.agentTtlMs;
-  const shared = choice.kind === "redis" ? new RedisRegistry({ url: choice.url, ttlMs, logger, ...(options.now ? { now: options.now } : {}) }) : undefined;
-  const own = shared ?? new MemoryRegistry({ ttlMs, ...(options.now ? { now: options.now } : {}) });
+  const admission = agentAdmission(options.maxAgents, metrics, logger);
+  const shared = choice.kind === "redis" ? new RedisRegistry({ url: choice.url, ttlMs, logger, admission, ...(options.now ? { now: options.now } : {}) }) : undefined;
+  const own = shared ?? new MemoryRegistry({ ttlMs, admission, ...(options.now ? { now: options.now } : {}) });
   const registry: AgentRegistry = options.primary ? options.primary.fleet(own) : own;
   if (shared !== undefined && choice.kind === "redis") {
     // A healthy start lists the shared fleet from the first request; an unreachable Redis only delays the start a little.
@@ -278,12 +312,14 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     changesRouter({ store, registry }),
   ];
   // A primary's workers answer every agent path.
-  const routes = options.primary ? userRoutes({ store, registry }) : [...userRoutes({ store, registry }), ...agentRoutes({ store, registry, changes }, options)];
-  const listener = createApp(compileRoutes(routes, routeOptions(options.bodyLimit, logger)), {
+  // Agent routes have their own, smaller body limit (--agent-body-limit).
+  const compiled = compileRoutes(userRoutes({ store, registry }), routeOptions(options.bodyLimit, logger));
+  if (!options.primary) compiled.push(...compileRoutes(agentRoutes({ store, registry, changes }, options), routeOptions(options.agentBodyLimit, logger)));
+  const listener = createApp(compiled, {
     bodyLimit: options.bodyLimit,
     logger,
     metrics,
-    auth: { userToken: options.userToken, userTokens: options.tokens, agentToken: options.agentToken },
+    auth: { userToken: options.userToken, userTokens: options.tokens, agentToken: options.agentToken, agentNetworks: options.agentNetworks },
     browser: servedNames(options.host, options.allowedHosts),
     requestTimeoutMs: options.requestTimeoutMs,
     shuttingDown: () => closing,
@@ -314,6 +350,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   else {
     logger.info({ url, repo: options.repo, commit: store.state.commit || null, readOnly: !!options.readOnly }, "configserver listening");
     warnIfOpen(logger, host, options.userToken, options.tokens);
+    warnIfAgentsOpen(logger, host, options.agentToken, options.agentNetworks);
   }
   return {
     url,

@@ -55,7 +55,7 @@ test("a wrong method on an agent path falls through to koa: 405 with Allow", asy
 });
 
 test("an agent body over the limit is 413 with a protobuf BadRequest; the server keeps serving", async (t) => {
-  const s = await withServer(t, { bodyLimit: 256 });
+  const s = await withServer(t, { agentBodyLimit: 256 });
   const big = pb.HeartBeatRequest.encode({ request_id: "big", agent_id: "a", ip: "x".repeat(1024) }).finish();
   const r = await send(s.url, "POST", "/Agent/HeartBeat", big);
   t.is(r.status, 413);
@@ -117,7 +117,7 @@ test("a request aborted mid-body is counted BadRequest alike on both listeners; 
 });
 
 test("an agent body over the limit by its Content-Length is refused before it is read, on both listeners alike", async (t) => {
-  const s = await withServer(t, { bodyLimit: 64 });
+  const s = await withServer(t, { agentBodyLimit: 64 });
   const big = pb.HeartBeatRequest.encode({ request_id: "big", agent_id: "a", ip: "x".repeat(200) }).finish();
   for (const path of ["/Agent/HeartBeat", "/Agent/HeartBeat?x=1"]) {
     const r = await send(s.url, "POST", path, big);

@@ -137,7 +137,7 @@ function sendChunked(url: string, path: string, chunks: Buffer[]): Promise<Raw> 
 
 test("a body over the limit is a 413 and the server keeps serving", async (t) => {
   const limit = 1024;
-  const s = await withServer(t, { bodyLimit: limit });
+  const s = await withServer(t, { bodyLimit: limit, agentBodyLimit: limit });
   const message = `Request body is larger than the limit of ${limit} bytes.`;
   const big = pb.CreateConfigRequest.encode({ request_id: "big", config_detail: { config_name: "big", content: "x".repeat(4 * limit) } }).finish();
 
@@ -235,7 +235,7 @@ test("a group tag with an empty name is 400 InvalidParameter naming the tag; not
 });
 
 test("a request_id longer than 128 characters is echoed in the body but not copied into x-log-requestid", async (t) => {
-  const s = await withServer(t);
+  const s = await withServer(t, { agentBodyLimit: 1024 * 1024 });
   const long = "r".repeat(100_000);
   for (const path of ["/Agent/HeartBeat", "/Agent/HeartBeat?via=koa"]) {
     const raw = await send(s.url, "POST", path, pb.HeartBeatRequest.encode({ request_id: long, agent_id: "a" }).finish());

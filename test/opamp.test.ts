@@ -261,7 +261,8 @@ test("OpAMP requests: bad input is a BadRequest ServerToAgent, gzip bodies are r
 });
 
 test("a Collector-like agent: heartbeat interval offered, health and effective config kept, drift against git per agent, disconnect", async (t) => {
-  const s = await withServer(t, { repo: fleetRepo() });
+  // A body limit that lets an effective config past what is kept of one through (64 KiB), to see what is kept.
+  const s = await withServer(t, { repo: fleetRepo(), agentBodyLimit: 1024 * 1024 });
   const uid = Buffer.from("0190d7e3a1b27c4d8e9f0000aaaabbbb", "hex");
   const id = "0190d7e3-a1b2-7c4d-8e9f-0000aaaabbbb";
   // ReportsStatus | AcceptsRemoteConfig | ReportsEffectiveConfig | AcceptsOpAMPConnectionSettings | ReportsHealth | ReportsRemoteConfig | ReportsHeartbeat

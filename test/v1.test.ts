@@ -155,24 +155,38 @@ test("agent configs: check results in the heartbeat (AGENT_CONFIG), content from
   t.is(fetched.status, 200);
   const answer = v1.FetchAgentConfigResponse.decode(fetched.body);
   t.deepEqual(answer.config_details.map((d) => [d.type, d.name, num(d.version as never), d.detail]), [[v1.ConfigType.AGENT_CONFIG, "loong", loong, '{"max_bytes_per_sec": 209715200}\n']]);
-  t.regex(answer.message, /except nope: not in the served commit/);
+  t.regex(answer.message, /except nope: not applied to this agent's groups in the served commit/);
   t.is(answer.request_id, "fa");
 
   t.deepEqual(v1.HeartBeatResponse.decode((await beat([{ name: "loong", version: loong as never }])).body).agent_check_results, []);
   t.deepEqual(((await agentOf(s.url, "agent-cfg")) as { instanceConfigs: { name: string; version: number }[] } | undefined)?.instanceConfigs.map((c) => [c.name, c.version]), [["loong", loong]]);
 });
 
-test("FetchPipelineConfig serves any config of the served commit by name, at its served version", async (t) => {
+test("FetchPipelineConfig serves the configs applied to the agent's groups, at their served version", async (t) => {
   const s = await withServer(t, { repo: repo() });
+  const fetch = (agentId: string, name: string, version: number) =>
+    send(s.url, "POST", "/Agent/FetchPipelineConfig", v1.FetchPipelineConfigRequest.encode({ request_id: "f1", agent_id: agentId, req_configs: [{ name, version: version as never }, { name, version: version as never }] }).finish());
+  await agentFor(t, s, "prod-1", { env: "prod" }).cycle();
   // The agent asks for the version its heartbeat was told; a commit in between serves the newer one.
   const asked = (await configOf(s.url, "java"))?.version as number;
   await served(s, commitFiles(s.repo, { "configs/java.yaml": config("java", `${JAVA}# v2\n`) }));
-  const r = await send(s.url, "POST", "/Agent/FetchPipelineConfig", v1.FetchPipelineConfigRequest.encode({ request_id: "f1", agent_id: "never-beat", req_configs: [{ name: "java", version: asked as never }, { name: "java", version: asked as never }] }).finish());
+  const r = await fetch("prod-1", "java", asked);
   t.is(r.status, 200);
   const answer = v1.FetchPipelineConfigResponse.decode(r.body);
   t.deepEqual(answer.config_details.map((d) => [d.type, d.name, num(d.version as never), d.detail]), [[v1.ConfigType.PIPELINE_CONFIG, "java", (await configOf(s.url, "java"))?.version, `${JAVA}# v2\n`]]);
   t.is(answer.message, "Get config details success");
   t.is(answer.code, v1.RespCode.ACCEPT);
+
+  // Issue 23 (9): a config applied to none of the agent's groups is not served, whatever its name;
+  // nor to an agent that never sent a heartbeat.
+  const other = agentFor(t, s, "staging-1", { env: "staging" });
+  t.deepEqual((await other.cycle()).results, []);
+  const refused = v1.FetchPipelineConfigResponse.decode((await fetch("staging-1", "java", asked)).body);
+  t.deepEqual(refused.config_details, []);
+  t.regex(refused.message, /except java: not applied to this agent's groups/);
+  const stranger = await fetch("never-beat", "java", asked);
+  t.is(stranger.status, 404);
+  t.deepEqual(v1.FetchPipelineConfigResponse.decode(stranger.body).config_details, []);
 });
 
 test("with no valid commit a v1 agent is told to retry (503 INTERNAL_SERVER_ERROR), never to delete", async (t) => {

@@ -180,7 +180,7 @@ test("/Agent/Heartbeat is v2 only and /Agent/HeartBeat never reaches v2", async 
 });
 
 test("bad v2 input: a clear 400 or 413 in v2's message, nothing stored, the server keeps serving", async (t) => {
-  const s = await withServer(t, { repo: fleetRepo(), bodyLimit: 4096 });
+  const s = await withServer(t, { repo: fleetRepo(), agentBodyLimit: 4096 });
   const errorOf = (b: Buffer) => {
     const r = v2.HeartbeatResponse.decode(b);
     return { status: r.common_response?.status, message: Buffer.from(r.common_response?.errorMessage ?? []).toString() };

@@ -5,6 +5,14 @@ import { Part } from "./agentCodec.ts";
 import { AgentTable } from "./agentTable.ts";
 import { Interner } from "./interning.ts";
 import { byName } from "../domain/names.ts";
+import { DomainError } from "../domain/errors.ts";
+
+/** `--max-agents`: how many agents a registry remembers at once, and who is told of a refusal. */
+export interface AgentAdmission {
+  readonly maxAgents: number;
+  /** Told of each new agent refused (for a metric and a log line). */
+  readonly onRefused?: ((agentId: string, maxAgents: number) => void) | undefined;
+}
 
 export interface RegistryOptions {
   /** How many recent alarms are kept per agent. */
@@ -19,6 +27,8 @@ export interface RegistryOptions {
    * registry knows what to write behind without comparing records itself.
    */
   readonly onChange?: (record: AgentRecord, parts: number, first: boolean) => void;
+  /** A new agent beyond `maxAgents` is refused ServerBusy; agents already known keep working. */
+  readonly admission?: AgentAdmission | undefined;
 }
 
 /**
@@ -34,6 +44,8 @@ export class MemoryRegistry implements AgentRegistry {
   private readonly maxAlarms: number;
   private readonly now: () => number;
   private readonly onChange: RegistryOptions["onChange"];
+  private readonly maxAgents: number;
+  private readonly onRefused: AgentAdmission["onRefused"];
   readonly ttlMs: number;
 
   constructor(options: RegistryOptions = {}) {
@@ -41,11 +53,27 @@ export class MemoryRegistry implements AgentRegistry {
     this.ttlMs = options.ttlMs ?? 0;
     this.now = options.now ?? Date.now;
     this.onChange = options.onChange;
+    this.maxAgents = options.admission?.maxAgents ?? Infinity;
+    this.onRefused = options.admission?.onRefused;
     this.table = new AgentTable(this.ttlMs, this.now);
   }
 
+  /**
+   * The agent's entry, created on first sight unless the table is full (--max-agents): then the
+   * request is refused ServerBusy. Entries of expired agents count until the sweep drops them.
+   */
+  private entry(agentId: string): ReturnType<AgentTable["entry"]> {
+    const r = this.table.lookup(agentId);
+    if (r !== undefined) return r;
+    if (this.table.size >= this.maxAgents) {
+      this.onRefused?.(agentId, this.maxAgents);
+      throw new DomainError("ServerBusy", `This server already knows ${this.maxAgents} agents, its limit (--max-agents): a new agent is refused until others expire or the limit is raised.`);
+    }
+    return this.table.entry(agentId);
+  }
+
   heartbeat(hb: Heartbeat): Heartbeat | undefined {
-    const r = this.table.entry(hb.agentId);
+    const r = this.entry(hb.agentId);
     const now = this.now();
     const old = r.heartbeat;
     // Heartbeats are immutable (one replaces the last when it differs), so the previous one is
@@ -95,7 +123,7 @@ export class MemoryRegistry implements AgentRegistry {
   }
 
   reportConfigs(agentId: string, kind: ConfigKind, reports: readonly ConfigReport[]): void {
-    const r = this.table.entry(agentId);
+    const r = this.entry(agentId);
     const now = this.now();
     const old = kind === "pipeline" ? r.pipelines : r.instances;
     // Agents repeat the same report every few seconds: keep the old array when nothing changed;
@@ -124,7 +152,7 @@ export class MemoryRegistry implements AgentRegistry {
 
   updateConfigs(agentId: string, kind: ConfigKind, reports: readonly ConfigReport[]): void {
     if (reports.length === 0) return;
-    const r = this.table.entry(agentId);
+    const r = this.entry(agentId);
     const old = kind === "pipeline" ? r.pipelines : r.instances;
     const merged = new Map(old.map((c) => [c.name, c]));
     for (const c of reports) merged.set(c.name, c);
@@ -132,14 +160,14 @@ export class MemoryRegistry implements AgentRegistry {
   }
 
   statistics(agentId: string, stats: Statistics): void {
-    const r = this.table.entry(agentId);
+    const r = this.entry(agentId);
     r.statistics = stats;
     r.lastSeenMs = this.now();
     this.onChange?.(r, Part.S, false);
   }
 
   alarm(agentId: string, type: string, detail: string): void {
-    const r = this.table.entry(agentId);
+    const r = this.entry(agentId);
     const now = this.now();
     r.alarms.push({ type, detail, time: Math.floor(now / 1000) });
     if (r.alarms.length > this.maxAlarms) r.alarms.splice(0, r.alarms.length - this.maxAlarms);

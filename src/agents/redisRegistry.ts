@@ -9,7 +9,7 @@ import { AgentPathOf } from "./agentPathOf.ts";
 import { coalesced } from "./coalesced.ts";
 import { liveSince } from "./expiry.ts";
 import { FleetMirror } from "./fleetMirror.ts";
-import { MemoryRegistry } from "./memoryRegistry.ts";
+import { MemoryRegistry, type AgentAdmission } from "./memoryRegistry.ts";
 import { RedisLogReplay } from "./redisLogReplay.ts";
 import { FLUSH_LUA, HEADS_LUA, SWEEP_LUA } from "./redisScripts.ts";
 import { FIRST, RedisWriteBehind } from "./redisWriteBehind.ts";
@@ -20,6 +20,8 @@ export interface RedisRegistryOptions {
   readonly ttlMs: number;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** --max-agents (memoryRegistry.ts). */
+  readonly admission?: AgentAdmission | undefined;
   /** How often pending agent changes are written. Default 100 ms. */
   readonly flushMs?: number;
   /** Distinct agents with unwritten changes kept while Redis is slow or down; past it, changes are dropped (counted). */
@@ -65,7 +67,7 @@ export class RedisRegistry extends AgentPathOf implements AgentRegistry {
     // Every change marks the agent pending, with the parts that changed. Seen here first: the
     // whole record goes, so a new agent needs no second round trip; over a record another replica
     // wrote, only what changed is taken (FIRST: see redisScripts.ts).
-    this.local = new MemoryRegistry({ ttlMs: options.ttlMs, now: this.now, onChange: (r, parts, first) => this.writes.mark(r, first ? parts | FIRST : parts) });
+    this.local = new MemoryRegistry({ ttlMs: options.ttlMs, now: this.now, admission: options.admission, onChange: (r, parts, first) => this.writes.mark(r, first ? parts | FIRST : parts) });
     this.redis = redisClient(options.url, "registry", options.logger);
     this.redis.defineCommand("csFlush", { numberOfKeys: 0, lua: FLUSH_LUA });
     this.redis.defineCommand("csSweep", { numberOfKeys: 0, lua: SWEEP_LUA });

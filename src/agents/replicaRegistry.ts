@@ -1,13 +1,15 @@
 import type { AgentRecord } from "../domain/agent.ts";
 import type { AgentRegistry, FleetViewStatus } from "../domain/registry.ts";
 import { FULL, Part } from "./agentCodec.ts";
-import { MemoryRegistry } from "./memoryRegistry.ts";
+import { MemoryRegistry, type AgentAdmission } from "./memoryRegistry.ts";
 import { absorbBatch, AGENT_PATH, encodeBatch, WHOLE, type AlarmTuple, type ChangeBatch } from "./replication.ts";
 import { AgentPathOf } from "./agentPathOf.ts";
 
 export interface ReplicaOptions {
   readonly ttlMs: number;
   readonly now?: () => number;
+  /** --max-agents (memoryRegistry.ts). */
+  readonly admission?: AgentAdmission | undefined;
   /** Hands a batch of this process's changes to the primary (which passes it on to the other workers). */
   readonly send: (batch: ChangeBatch) => void;
   /**
@@ -43,7 +45,7 @@ export class ReplicaRegistry extends AgentPathOf implements AgentRegistry {
     super();
     this.ttlMs = options.ttlMs;
     this.send = options.send;
-    this.local = new MemoryRegistry({ ttlMs: options.ttlMs, ...(options.now ? { now: options.now } : {}), onChange: (r, parts, first) => this.mark(r, first ? parts | WHOLE : parts) });
+    this.local = new MemoryRegistry({ ttlMs: options.ttlMs, ...(options.now ? { now: options.now } : {}), admission: options.admission, onChange: (r, parts, first) => this.mark(r, first ? parts | WHOLE : parts) });
     this.timer = setInterval(() => this.flush(), options.flushMs ?? 1000);
     this.timer.unref();
   }

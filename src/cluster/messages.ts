@@ -4,7 +4,7 @@ import type { Settings } from "../settings/options.ts";
 import type { SnapshotMessage } from "./snapshotWire.ts";
 
 /** The settings a worker runs with (the primary resolved them once, from flags, environment and file). */
-export type WorkerSettings = Pick<Settings, "host" | "port" | "logLevel" | "bodyLimit" | "requestTimeoutMs" | "agentTtlMs" | "shutdownTimeoutMs" | "agentToken" | "v2ConfigDetails" | "v2LongPollMs">;
+export type WorkerSettings = Pick<Settings, "host" | "port" | "logLevel" | "bodyLimit" | "requestTimeoutMs" | "agentTtlMs" | "shutdownTimeoutMs" | "agentToken" | "agentNetworks" | "agentBodyLimit" | "maxAgents" | "v2ConfigDetails" | "v2LongPollMs">;
 
 /** What a worker tells about itself with every flush (it shows in /status). */
 export interface WorkerReport {

@@ -9,7 +9,7 @@ import type { WorkerStatus } from "../http/status.ts";
 import { createLogger } from "../logger.ts";
 import { Metrics } from "../metrics.ts";
 import { DEFAULTS } from "../settings/options.ts";
-import { startServer, warnIfOpen, type RunningServer, type ServerOptions } from "../server.ts";
+import { startServer, warnIfAgentsOpen, warnIfOpen, type RunningServer, type ServerOptions } from "../server.ts";
 import { ChangeRelay, relayInterval } from "./changeRelay.ts";
 import { CommitBarrier } from "./commitBarrier.ts";
 import type { FromWorker, MetricsJson, ToWorker, WorkerReport } from "./messages.ts";
@@ -227,6 +227,7 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   logger.info({ url, repo: options.repo, commit: inner.store.state.commit || null, readOnly: !!options.readOnly, workers: options.workers, pids: workers().map((w) => w.pid) }, "configserver listening");
   warnIfOpen(logger, host, options.userToken, options.tokens);
+  warnIfAgentsOpen(logger, host, options.agentToken, options.agentNetworks);
 
   let closed: Promise<void> | undefined;
   return {

@@ -12,6 +12,7 @@ import { closeGracefully } from "../http/closeGracefully.ts";
 import { createLogger, flushLogger } from "../logger.ts";
 import { Metrics } from "../metrics.ts";
 import { ChangeSignal } from "../protocols/changeSignal.ts";
+import { agentAdmission } from "../server.ts";
 import { forwarder } from "./forward.ts";
 import type { FromWorker, ToWorker, WorkerReport, WorkerSettings } from "./messages.ts";
 import { OrderedChannel } from "./orderedChannel.ts";
@@ -51,7 +52,7 @@ export function startWorkerServer(options: WorkerServerOptions): WorkerServer {
   let state = applySnapshot(undefined, options.first) as RepoState;
   const holder = { get state(): RepoState { return state; } };
   const changes = new ChangeSignal();
-  const registry = new ReplicaRegistry({ ttlMs: settings.agentTtlMs, send: (batch) => send({ t: "changes", batch }) });
+  const registry = new ReplicaRegistry({ ttlMs: settings.agentTtlMs, admission: agentAdmission(settings.maxAgents, metrics, logger), send: (batch) => send({ t: "changes", batch }) });
   const stopSweeping = startSweeping(registry);
   let closing = false;
   let requests = 0;
@@ -64,11 +65,11 @@ export function startWorkerServer(options: WorkerServerOptions): WorkerServer {
   const fence = async () => {
     await primary.call((n) => ({ t: "fence", n }), FENCE_BOUND_MS);
   };
-  const app = createApp(compileRoutes(agentRoutes({ store: holder, registry, changes }, settings), routeOptions(settings.bodyLimit, logger, fence)), {
+  const app = createApp(compileRoutes(agentRoutes({ store: holder, registry, changes }, settings), routeOptions(settings.agentBodyLimit, logger, fence)), {
     bodyLimit: settings.bodyLimit,
     logger,
     metrics,
-    auth: { agentToken: settings.agentToken },
+    auth: { agentToken: settings.agentToken, agentNetworks: settings.agentNetworks },
     requestTimeoutMs: settings.requestTimeoutMs,
     shuttingDown: () => closing,
     forward: forward.listener,

@@ -14,6 +14,9 @@ export function workerSettings(options: ServerOptions, logger: Logger): WorkerSe
     agentTtlMs: options.agentTtlMs ?? DEFAULTS.agentTtlMs,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
     agentToken: options.agentToken,
+    agentNetworks: options.agentNetworks,
+    agentBodyLimit: options.agentBodyLimit ?? DEFAULTS.agentBodyLimit,
+    maxAgents: options.maxAgents ?? DEFAULTS.maxAgents,
     v2ConfigDetails: options.v2ConfigDetails ?? DEFAULTS.v2ConfigDetails,
     v2LongPollMs: options.v2LongPollMs ?? DEFAULTS.v2LongPollMs,
   };

@@ -1,4 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import type { IpSelector } from "../domain/addressMatch.ts";
+import { networkCheck, networkRefusal } from "./agentNetworks.ts";
 import { BEARER_CHALLENGE, refusal, tokenCheck } from "./auth.ts";
 import { readBody, type BodyError } from "./bodyReader.ts";
 import { Deadlines, type Deadline } from "./deadlines.ts";
@@ -12,6 +14,8 @@ export interface AgentListenerOptions {
   readonly routes: ReadonlyMap<string, Endpoint>;
   /** Required as `Authorization: Bearer <token>` when set. */
   readonly agentToken?: string | undefined;
+  /** When set, only connections from these source addresses (403 Forbidden otherwise, before the body is read). */
+  readonly agentNetworks?: readonly IpSelector[] | undefined;
   /** Answer RequestTimeout after this long; 0 = never. */
   readonly requestTimeoutMs: number;
   readonly record: Observer["record"];
@@ -47,8 +51,9 @@ class Exchange implements Deadline {
  * the traffic, so their requests are served here, below koa: koa's per-request context, the
  * middleware chain and the router cost more CPU than the route's own work. An exact `/Agent/*`
  * URL with its route's method is answered directly on node's req/res, with everything koa's chain
- * does for it (observe.ts, auth.ts, timeout.ts): the same token check and 401, body limit and
- * 413, timeout, metrics, request log, `x-log-requestid`, `Connection: close` on shutdown.
+ * does for it (observe.ts, auth.ts, timeout.ts): the same network check and 403, token check and
+ * 401, body limit and 413, timeout, metrics, request log, `x-log-requestid`, `Connection: close`
+ * on shutdown.
  * Anything else (a query string, other spellings, other methods: koa answers 405) goes to
  * `next`, the koa application.
  *
@@ -59,6 +64,7 @@ class Exchange implements Deadline {
 export function agentListener(options: AgentListenerOptions, next: RequestListener): RequestListener {
   const { routes, record, shuttingDown, beforeAnswer } = options;
   const tokenOk = options.agentToken ? tokenCheck(options.agentToken) : undefined;
+  const networkOk = options.agentNetworks ? networkCheck(options.agentNetworks) : undefined;
   const timeoutMs = options.requestTimeoutMs > 0 ? options.requestTimeoutMs : 0;
   const timeoutText = timeoutMessage(timeoutMs);
   const headers = new RequestHeaders();
@@ -117,6 +123,7 @@ export function agentListener(options: AgentListenerOptions, next: RequestListen
     const started = performance.now();
     const h = headers.scan(req.rawHeaders);
     const x = new Exchange(req, res, route, started, h.contentType, h.accept);
+    if (networkOk !== undefined && !networkOk(req.socket)) return finish(x, route.refuse(req, "Forbidden", networkRefusal(req.socket)));
     if (tokenOk !== undefined && !tokenOk(h.authorization || undefined)) {
       res.setHeader("www-authenticate", BEARER_CHALLENGE);
       return finish(x, route.refuse(req, "Unauthorized", refusal("agent", h.authorization || undefined)));

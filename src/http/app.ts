@@ -75,6 +75,7 @@ export function createApp(routes: readonly Endpoint[], options: AppOptions, extr
   return agentListener({
     routes: agentRoutes,
     agentToken: options.auth?.agentToken,
+    agentNetworks: options.auth?.agentNetworks,
     requestTimeoutMs: options.requestTimeoutMs ?? 0,
     record: observation.record,
     shuttingDown: options.shuttingDown,

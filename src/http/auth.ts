@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Context, Middleware, Next } from "koa";
 import { allows, type NamedToken } from "../domain/access.ts";
+import type { IpSelector } from "../domain/addressMatch.ts";
+import { networkCheck, networkRefusal } from "./agentNetworks.ts";
 import { answerCode, type EndpointsByPath } from "./codeAnswer.ts";
 import { requiredRole, ROLE_DOES } from "./roles.ts";
 import { setCaller, TokenTable } from "./tokens.ts";
@@ -12,6 +14,8 @@ export interface AuthOptions {
   readonly userTokens?: readonly NamedToken[] | undefined;
   /** Required on /Agent/* and /v1/opamp when set. */
   readonly agentToken?: string | undefined;
+  /** When set, /Agent/* and /v1/opamp only from these source addresses (403 otherwise). */
+  readonly agentNetworks?: readonly IpSelector[] | undefined;
 }
 
 // Case-insensitive on purpose: the router matches paths exactly, but a token check must never
@@ -46,11 +50,16 @@ export function tokenCheck(token: string): (authorization: string | undefined) =
 export function auth(options: AuthOptions, responses: EndpointsByPath): Middleware {
   const agentOk = options.agentToken ? tokenCheck(options.agentToken) : undefined;
   const users = new TokenTable(options.userTokens ?? [], options.userToken);
-  if (!agentOk && users.size === 0) return (_ctx: Context, next: Next) => next();
+  const networkOk = options.agentNetworks ? networkCheck(options.agentNetworks) : undefined;
+  if (!agentOk && !networkOk && users.size === 0) return (_ctx: Context, next: Next) => next();
   return (ctx: Context, next: Next) => {
     const path = ctx.path;
     const authorization = ctx.get("authorization") || undefined;
     if (AGENT_PATH.test(path)) {
+      if (networkOk && !networkOk(ctx.req.socket)) {
+        answerCode(ctx, responses, "Forbidden", networkRefusal(ctx.req.socket));
+        return Promise.resolve();
+      }
       if (!agentOk || agentOk(authorization)) return next();
       refuse(ctx, responses, "agent");
       return Promise.resolve();

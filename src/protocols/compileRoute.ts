@@ -72,7 +72,12 @@ export function compileRoute<Req>(spec: RouteSpec<Req>, options: RouteOptions): 
       return failure(e, json, echo, logId);
     }
     // Agent handlers are synchronous: no Promise, no microtask for them.
-    if (out instanceof Promise) return out.then((reply) => success(reply, json, echo, logId), (e: unknown) => failure(e, json, echo, logId));
+    if (out instanceof Promise) {
+      return out.then((reply) => success(reply, json, echo, logId), (e: unknown) => {
+        if (again !== undefined && e instanceof DomainError && e.code === "AgentNotExist") return again().then(() => handled(req, body, jsonBody, json, request, echo, logId, undefined));
+        return failure(e, json, echo, logId);
+      });
+    }
     if (repeats !== undefined && !jsonBody && out instanceof CacheableReply) {
       try {
         repeats.remember(body, request, out);

@@ -195,7 +195,8 @@ export class Repeats<Req> implements RepeatCache<Req> {
 
   remember(body: Buffer, request: Req, reply: CacheableReply): void {
     const spec = this.spec;
-    if (!spec.worth(reply) || !this.layout(body)) return;
+    // A large request is decoded each time rather than kept (REMEMBERED_BYTES).
+    if (body.length > REMEMBERED_BYTES || !spec.worth(reply) || !this.layout(body)) return;
     const r = this.reader;
     // The id read from the bytes must be the decoded one: the id field once, no later copy of the
     // fields that change every time (decoding takes a repeated field's last value).
@@ -212,6 +213,7 @@ export class Repeats<Req> implements RepeatCache<Req> {
     }
     const head = this.idFrom - this.sigStart;
     const signature = this.signatures.of(body, this.sigStart, this.idFrom, this.idTo);
+    if (signature === undefined) return;
     const memo: Memo = { signature, head, heartbeat: record.heartbeat, pipelines: record.pipelines, instances: record.instances, applied, reply, owner: this, next: without(memoOf(record) as Memo | undefined, this) };
     keepMemo(record, memo);
   }
@@ -225,6 +227,19 @@ function without(memo: Memo | undefined, owner: object): Memo | undefined {
 }
 
 /**
+ * What the repeat memory may hold: a request larger than REMEMBERED_BYTES is never remembered, and
+ * the copies all routes hold together stay under BUDGET_BYTES (counted when a copy is made,
+ * released when the collector frees it: a memo goes with its record, or is replaced). Past the
+ * budget, new requests are decoded each time; answers are the same, only slower.
+ */
+const REMEMBERED_BYTES = 16 * 1024;
+const BUDGET_BYTES = 128 * 1024 * 1024;
+let heldBytes = 0;
+const released = new FinalizationRegistry<number>((length) => {
+  heldBytes -= length;
+});
+
+/**
  * Signatures by content: agents of one group poll with the same bytes but for their id (their
  * tags, the versions they hold), so one copy serves them all. Found by a hash of the bytes,
  * computed only when a request is remembered; a different signature under the same hash keeps
@@ -234,8 +249,8 @@ class Signatures {
   private static readonly MAX = 100_000;
   private readonly byHash = new Map<number, Buffer>();
 
-  /** body[from, idFrom) followed by body[idTo, end), shared when an equal one is known. */
-  of(body: Buffer, from: number, idFrom: number, idTo: number): Buffer {
+  /** body[from, idFrom) followed by body[idTo, end), shared when an equal one is known; undefined past the budget. */
+  of(body: Buffer, from: number, idFrom: number, idTo: number): Buffer | undefined {
     const head = idFrom - from;
     const length = head + body.length - idTo;
     let h = 0x811c9dc5;
@@ -244,7 +259,10 @@ class Signatures {
     h = (h ^ length) >>> 0;
     const known = this.byHash.get(h);
     if (known !== undefined && known.length === length && body.compare(known, 0, head, from, idFrom) === 0 && body.compare(known, head, length, idTo) === 0) return known;
+    if (heldBytes + length > BUDGET_BYTES) return undefined;
     const copy = Buffer.allocUnsafe(length);
+    heldBytes += length;
+    released.register(copy, length);
     body.copy(copy, 0, from, idFrom);
     body.copy(copy, head, idTo);
     if (known === undefined) {

@@ -108,10 +108,12 @@ function resolveValues(input: SettingsInput, names?: readonly string[]): Resolve
       return "problem" in parsed ? void problems.push(`${where}: ${parsed.problem}`) : parsed.value;
     }
     if (o.list) return readList(o, c, raw, where);
+    // A list kind (networks, host names) takes a YAML list in the settings file.
+    const listed = (o.kind === "networks" || o.kind === "hosts") && Array.isArray(raw) && raw.every((x) => typeof x === "string") ? raw.join(",") : raw;
     const shown = o.kind === "secret" ? "(value hidden)" : JSON.stringify(raw);
     // YAML gives booleans and numbers; a switch takes anything that reads as one.
-    if (o.kind !== "bool" && typeof raw !== "string" && typeof raw !== "number") return void problems.push(`${where}: ${shown} must be a string or a number`);
-    const parsed = PARSERS[o.kind](String(raw), { base: c?.base ?? cwd, choices: o.choices });
+    if (o.kind !== "bool" && typeof listed !== "string" && typeof listed !== "number") return void problems.push(`${where}: ${shown} must be a string or a number`);
+    const parsed = PARSERS[o.kind](String(listed), { base: c?.base ?? cwd, choices: o.choices });
     if ("problem" in parsed) return void problems.push(`${where}: ${shown} ${parsed.problem}`);
     if (o.nonZero && parsed.value === 0) return void problems.push(`${where}: must be more than 0`);
     return parsed.value;

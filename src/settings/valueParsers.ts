@@ -2,6 +2,7 @@ import { readFileSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { parseRegistry } from "../agents/registryUrl.ts";
+import { parseIpSelector, type IpSelector } from "../domain/addressMatch.ts";
 import { parseIdentity, type Person } from "../domain/identity.ts";
 import type { LogLevel } from "../logger.ts";
 import { parseTokens } from "./tokensSetting.ts";
@@ -136,6 +137,23 @@ export const PARSERS = {
     }
     return u.protocol === "http:" || u.protocol === "https:" ? ok(s) : no(`is not an http or https URL (${u.protocol.replace(/:$/, "")})`);
   }),
+  /** A positive whole number. */
+  count: (text: string) => {
+    const s = text.trim();
+    return /^[0-9]{1,15}$/.test(s) && Number(s) > 0 ? ok(Number(s)) : no("is not a positive whole number");
+  },
+  /** Networks, comma-separated (a list in the settings file): addresses, ranges or CIDRs (10.0.0.0/8, fd00::/8). */
+  networks: (text: string): Parsed<readonly IpSelector[]> => {
+    const parts = text.split(",").map((h) => h.trim()).filter((h) => h !== "");
+    if (parts.length === 0) return no("is empty: give networks separated by commas, e.g. 10.0.0.0/8,127.0.0.1");
+    const out: IpSelector[] = [];
+    for (const part of parts) {
+      const sel = parseIpSelector(part);
+      if ("problem" in sel) return no(`has ${sel.problem}`);
+      out.push(sel);
+    }
+    return ok(Object.freeze(out));
+  },
   /** Named user tokens: a list only a settings file can give (src/settings/tokensSetting.ts); `text` is its JSON. */
   tokens: (text: string, { base }: ParseContext) => parseTokens(text, base),
   /** A file holding a secret: the setting is the file's text, without its last line end. */

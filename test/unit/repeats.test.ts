@@ -184,3 +184,16 @@ test("agents sending the same bytes but their id share one signature, and are ne
   t.is(repeats.recall(poll("a3", "p7"), REQ), undefined, "an unknown agent with the same bytes is decoded (and refused), not answered");
   t.throws(() => handle(poll("a3", "p8")), { message: "Agent a3 doesn't exist." });
 });
+
+test("the repeat memory is bounded by bytes: a request over 16 KiB is not remembered, and is decoded each time (issue 23)", (t) => {
+  const f = fixture("/Agent/HeartBeat", alphaRoutes);
+  const beat = (id: string, status: string) => ({ request_id: id, agent_id: "a1", agent_type: "iLogtail", tags: { env: "prod" }, running_status: status, startup_time: 5 });
+  const big = "s".repeat(17 * 1024);
+  t.false(f.answer(beat("r1", big)).recalled);
+  t.is(f.registry.get("a1")?.repeatMemo, undefined, "nothing remembered");
+  t.false(f.answer(beat("r2", big)).recalled, "the same large request is decoded again");
+  // Just under the bound: remembered as usual.
+  const small = "s".repeat(15 * 1024);
+  t.false(f.answer(beat("r3", small)).recalled);
+  t.true(f.answer(beat("r4", small)).recalled);
+});

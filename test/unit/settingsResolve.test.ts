@@ -49,6 +49,13 @@ const CASES: Record<string, Case> = {
   workers: three("workers", ["2", "auto", "3"], [2, availableParallelism(), 3]),
   "notify-url": { key: "notifyUrl", flag: ["https://f.example/a", "http://127.0.0.1:9/b"], env: "https://e.example/a, https://e.example/b https://e.example/c", file: ["https://file.example/x"], expect: [["https://f.example/a", "http://127.0.0.1:9/b"], ["https://e.example/a", "https://e.example/b", "https://e.example/c"], ["https://file.example/x"]] },
   "notify-secret": three("notifySecret", ["n-flag", "n-env", "n-file"], ["n-flag", "n-env", "n-file"]),
+  "agent-body-limit": three("agentBodyLimit", ["1KiB", "2KiB", "3000"], [1024, 2048, 3000]),
+  "max-agents": three("maxAgents", ["5", "1000", "7"], [5, 1000, 7]),
+  "agent-networks": { key: "agentNetworks", flag: "10.0.0.0/8", env: "10.1.0.0/16, 127.0.0.1", file: ["192.168.0.0/16", "fd00::/8"], expect: [
+    [{ text: "10.0.0.0/8", family: 4, lo: 0x0a000000, hi: 0x0affffff }],
+    [{ text: "10.1.0.0/16", family: 4, lo: 0x0a010000, hi: 0x0a01ffff }, { text: "127.0.0.1", family: 4, lo: 0x7f000001, hi: 0x7f000001 }],
+    [{ text: "192.168.0.0/16", family: 4, lo: 0xc0a80000, hi: 0xc0a8ffff }, { text: "fd00::/8", family: 6, words: [0xfd00, 0, 0, 0, 0, 0, 0, 0], bits: 8 }],
+  ] },
   "allowed-hosts": three("allowedHosts", ["a.example.com", "B.example.com, *.lb.example.com", "*"], [["a.example.com"], ["b.example.com", "*.lb.example.com"], ["*"]]),
 };
 

@@ -1,5 +1,6 @@
 import { ApplyStatus, type ConfigReport } from "../../domain/agent.ts";
 import { diffConfigList, UpdateStatus } from "../../domain/configList.ts";
+import { checkAlarm, checkConfigCount, checkExtras, checkNamedTags } from "../../domain/agentLimits.ts";
 import { DomainError } from "../../domain/errors.ts";
 import { tagsKey } from "../../domain/matching.ts";
 import type { ConfigRecord } from "../../domain/types.ts";
@@ -54,6 +55,7 @@ export function alphaRoutes(deps: AgentDeps): AgentRoutes {
       path: "/Agent/HeartBeat", request: pb.HeartBeatRequest, response: pb.HeartBeatResponse,
       repeats: repeats<configserver.proto.HeartBeatRequest>(REPEATED.HEARTBEAT, false),
       handle: (q: configserver.proto.HeartBeatRequest) => {
+        checkNamedTags(q.tags ?? {});
         registry.heartbeat({
           agentId: agentId(q.agent_id),
           protocol: "alpha",
@@ -71,6 +73,7 @@ export function alphaRoutes(deps: AgentDeps): AgentRoutes {
         const id = agentId(q.agent_id);
         const d = q.running_details;
         if (!d) throw new DomainError("BadRequest", "Need parameter running_details: the request has no RunningStatistics message in field running_details.");
+        checkExtras(d.extras, "running_details.extras");
         registry.statistics(id, { cpu: d.cpu ?? 0, memory: int64Text(d.memory as Int64), extras: { ...(d.extras ?? {}) } });
         return STATISTICS_OK;
       },
@@ -78,6 +81,7 @@ export function alphaRoutes(deps: AgentDeps): AgentRoutes {
     agentRoute(ALPHA_ENVELOPE, {
       path: "/Agent/Alarm", request: pb.AlarmRequest, response: pb.AlarmResponse,
       handle: (q: configserver.proto.AlarmRequest) => {
+        checkAlarm(q.type ?? "", q.detail ?? "");
         registry.alarm(agentId(q.agent_id), q.type ?? "", q.detail ?? "");
         return ALARM_OK;
       },
@@ -88,6 +92,7 @@ export function alphaRoutes(deps: AgentDeps): AgentRoutes {
       repeats: repeats<configserver.proto.AgentGetConfigListRequest>(REPEATED.REPORTS, true),
       handle: (q: configserver.proto.AgentGetConfigListRequest) => {
         const id = agentId(q.agent_id);
+        checkNamedTags(q.tags ?? {});
         const agent = registry.get(id);
         if (!agent && !(q.tags && Object.keys(q.tags).length > 0)) throw new DomainError("AgentNotExist", `Agent ${id} doesn't exist.`);
         const state = servedState(store);
@@ -99,6 +104,7 @@ export function alphaRoutes(deps: AgentDeps): AgentRoutes {
         }
         const versions = q.config_versions ?? {};
         const names = Object.keys(versions);
+        checkConfigCount(names.length, "config_versions");
         // The common poll: the agent already has exactly the applied versions. Its answer (all SAME)
         // and its report depend only on the applied list, so both are built once per list and snapshot.
         if (names.length === applied.length && applied.every((c) => Object.hasOwn(versions, c.name) && int64(versions[c.name] as Int64) === c.version)) {

@@ -1,5 +1,6 @@
 import { ApplyStatus, type AgentRecord, type ConfigKind, type ConfigReport } from "../../domain/agent.ts";
 import { changesFor } from "../../domain/agentChanges.ts";
+import { checkConfigCount, checkExtras, checkTagList } from "../../domain/agentLimits.ts";
 import { DomainError } from "../../domain/errors.ts";
 import type { RepoState } from "../../domain/repoState.ts";
 import type { ConfigRecord, InstanceConfigRecord } from "../../domain/types.ts";
@@ -153,34 +154,51 @@ export function v1Routes(deps: AgentDeps): AgentRoutes {
   };
 
   /**
-   * FetchPipelineConfig / FetchAgentConfig: each named config of the served commit with its content
-   * as written. Any config of the commit is served by name, without looking the agent up: the
-   * agent writes an empty file for every config it asked for and did not get, and keeps it
-   * (docs/protocols/v1.md), so the answer must not depend on which replica saw its heartbeat.
+   * FetchPipelineConfig / FetchAgentConfig: each named config applied to the agent's groups, with
+   * its content as written; a name applied to none of them is left out (an agent reads only what
+   * its groups select). The agent is looked up by `agent_id`; one whose heartbeat reached another
+   * replica is read from the shared registry. The agent writes an empty file for a config it asked
+   * for and did not get (docs/protocols/v1.md): a config that stopped applying between the
+   * heartbeat and the fetch is then answered DELETED by the next heartbeat.
    */
-  const fetch = (type: number, of: (s: RepoState) => ReadonlyMap<string, Served>, wanted: readonly Info[], hint: string): Reply => {
+  const fetch = (type: number, kind: ConfigKind, agent: string | null | undefined, wanted: readonly Info[], hint: string): Reply | Promise<Reply> => {
     // An empty request gets the request id alone: the one answer a v2 agent sending an empty
     // FetchConfigRequest to the shared path also reads as an empty success (detection.md).
     if (wanted.length === 0) return {};
     named(wanted, "req_configs", hint);
+    checkConfigCount(wanted.length, "req_configs");
+    const id = agentId(agent);
     const state = servedState(store);
-    const configs = of(state);
-    const details: { type: number; name: string; version: number; detail: string }[] = [];
+    const record = registry.get(id);
+    if (record !== undefined) return details(type, kind, state, record, wanted);
+    return registry.find(id).then((found) => {
+      if (!found?.heartbeat) throw new DomainError("AgentNotExist", `Agent ${id} doesn't exist: send a heartbeat first.`);
+      return details(type, kind, servedState(store), found, wanted);
+    });
+  };
+  const details = (type: number, kind: ConfigKind, state: RepoState, record: AgentRecord, wanted: readonly Info[]): Reply => {
+    const heartbeat = record.heartbeat as NonNullable<AgentRecord["heartbeat"]>;
+    const applied = state.applied(record.tagsKey, heartbeat.tags, heartbeat.attributes, record.agentId);
+    const list: readonly Served[] = kind === "pipeline" ? applied.configs : applied.instances;
+    const ix = lists.of(list);
+    const out: { type: number; name: string; version: number; detail: string }[] = [];
     const missing: string[] = [];
     const done = new Set<string>();
     for (const w of wanted) {
       const name = w.name as string;
       if (done.has(name)) continue;
       done.add(name);
-      // The version it was told (a rollout may still serve it a past one), else the commit's.
-      const c = (state.recordAt(type === PIPELINE_CONFIG ? "pipeline" : "instance", name, int64(w.version as Int64)) as Served | undefined) ?? configs.get(name);
-      if (c) details.push({ type, name, version: c.version, detail: c.content });
+      const i = ix.at.get(name);
+      // Only what applies to the agent; at the version it was told when a rollout may still serve
+      // it a past one, else the one its groups get now.
+      const c = i === undefined ? undefined : ((state.recordAt(type === PIPELINE_CONFIG ? "pipeline" : "instance", name, int64(w.version as Int64)) as Served | undefined) ?? list[i]);
+      if (c) out.push({ type, name, version: c.version, detail: c.content });
       else missing.push(name);
     }
     const message = missing.length === 0
       ? "Get config details success"
-      : `Get config details success, except ${missing.join(", ")}: not in the served commit (deleted since the heartbeat?); the next heartbeat answers DELETED.`;
-    return { message, config_details: details };
+      : `Get config details success, except ${missing.join(", ")}: not applied to this agent's groups in the served commit (deleted or moved since the heartbeat?); the next heartbeat answers DELETED.`;
+    return { message, config_details: out };
   };
 
   return [
@@ -198,7 +216,11 @@ export function v1Routes(deps: AgentDeps): AgentRoutes {
         // Checked before anything is stored: a bad request leaves the agent's record as it was.
         named(pipelines, "pipeline_configs");
         named(instances, "agent_configs");
+        checkConfigCount(pipelines.length, "pipeline_configs");
+        checkConfigCount(instances.length, "agent_configs");
+        checkTagList(q.tags ?? [], (v) => v.length);
         const a = q.attributes;
+        checkExtras(a?.extras, "attributes.extras");
         const interval = q.interval ?? 0;
         registry.heartbeat({
           agentId: id,
@@ -221,12 +243,12 @@ export function v1Routes(deps: AgentDeps): AgentRoutes {
     }),
     agentRoute(V1_ENVELOPE, {
       path: "/Agent/FetchPipelineConfig", request: pb.FetchPipelineConfigRequest, response: pb.FetchPipelineConfigResponse,
-      handle: (q: configserver.proto.v1.FetchPipelineConfigRequest) => fetch(PIPELINE_CONFIG, (s) => s.configs, q.req_configs ?? [], ""),
+      handle: (q: configserver.proto.v1.FetchPipelineConfigRequest) => fetch(PIPELINE_CONFIG, "pipeline", q.agent_id, q.req_configs ?? [], ""),
     }),
     agentRoute(V1_ENVELOPE, {
       path: "/Agent/FetchAgentConfig", request: pb.FetchAgentConfigRequest, response: pb.FetchAgentConfigResponse,
       handle: (q: configserver.proto.v1.FetchAgentConfigRequest) =>
-        fetch(AGENT_CONFIG, (s) => s.instanceConfigs, q.req_configs ?? [], " (a v2 FetchConfigRequest? v2 agents fetch instance configs from /Agent/FetchInstanceConfig)"),
+        fetch(AGENT_CONFIG, "instance", q.agent_id, q.req_configs ?? [], " (a v2 FetchConfigRequest? v2 agents fetch instance configs from /Agent/FetchInstanceConfig)"),
     }),
   ];
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { ApplyStatus, type AgentRecord, type ConfigKind, type ConfigReport } from "../../domain/agent.ts";
 import { changesFor, DELETED_VERSION } from "../../domain/agentChanges.ts";
+import { checkConfigCount, checkExtras, checkTagList } from "../../domain/agentLimits.ts";
 import { DomainError } from "../../domain/errors.ts";
 import type { Applied } from "../../domain/repoState.ts";
 import type { ConfigRecord, InstanceConfigRecord } from "../../domain/types.ts";
@@ -206,6 +207,10 @@ export function v2Routes(deps: V2Deps): AgentRoutes {
   const heartbeat = (q: configserver.proto.v2.HeartbeatRequest, req: IncomingMessage): Replied | Promise<Replied> => {
     const id = instanceId(q.instance_id);
     const a = q.attributes;
+    checkExtras(a?.extras, "attributes.extras");
+    checkTagList(q.tags ?? [], (t) => (t.name?.length ?? 0) + (t.value?.length ?? 0));
+    checkConfigCount(q.continuous_pipeline_configs?.length ?? 0, "continuous_pipeline_configs");
+    checkConfigCount(q.instance_configs?.length ?? 0, "instance_configs");
     const extras: Record<string, string> = {};
     if (a?.hostid && a.hostid.length > 0) extras.hostid = text(a.hostid);
     for (const k in a?.extras ?? {}) extras[k] = text((a?.extras as Record<string, Uint8Array>)[k]);
@@ -253,6 +258,7 @@ export function v2Routes(deps: V2Deps): AgentRoutes {
     const applied = state.applied(record.tagsKey, record.heartbeat.tags, record.heartbeat.attributes, id);
     const list: readonly Served[] = mappableOf(kind === "pipeline" ? applied.configs : applied.instances);
     const wanted = kind === "pipeline" ? q.continuous_pipeline_configs : q.instance_configs;
+    checkConfigCount(wanted?.length ?? 0, kind === "pipeline" ? "continuous_pipeline_configs" : "instance_configs");
     const details: Detail[] = [];
     for (const w of wanted ?? []) {
       const name = w.name ?? "";
@@ -283,6 +289,8 @@ export function v2Routes(deps: V2Deps): AgentRoutes {
       handle: (q: configserver.proto.v2.ReportStatusRequest) => {
         const id = instanceId(q.instance_id);
         if (!registry.get(id)) throw new DomainError("AgentNotExist", `Agent ${id} doesn't exist: send a heartbeat first.`);
+        checkConfigCount(q.continuous_pipeline_configs?.length ?? 0, "continuous_pipeline_configs");
+        checkConfigCount(q.instance_configs?.length ?? 0, "instance_configs");
         // A status report may name only some configs: the others keep what the last heartbeat said.
         const pipelines = reportsOf(q.continuous_pipeline_configs, NO_REPORTS);
         const instances = reportsOf(q.instance_configs, NO_REPORTS);
