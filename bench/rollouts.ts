@@ -10,13 +10,14 @@
 // BENCH_WAVES: the waves of B's rollout.yaml (default "1, 10%, 50%, 100%": see the Method printed).
 // BENCH_ON_HALT: pause or revert (default revert) for part 2. BENCH_SERVE_ARGS: extra `serve` options
 // for every server (default --agent-ttl 1h, so agents idle between scenarios do not count as lost).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+// BENCH_PROFILE=1: servers A and B run with --cpu-prof into bench/results/ (where B's extra time goes).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { captureTemplates, cpuRatio, cpuUs, interleaved, ratio, registerFleet, SCENARIOS, servedVersions, specOf, type Contender, type ScenarioName } from "./agentFleet.ts";
 import { APPLIED, buildRepo, git } from "./fleet.ts";
 import type { LoadResult } from "./loadgen.ts";
-import { load, startServer, type Proc } from "./proc.ts";
+import { load, ROOT, startServer, type Proc } from "./proc.ts";
 import { commitConfig, getJson, haltPolicy, measureHalts, poll, type HaltRun, type RolloutJson } from "./rolloutHalt.ts";
 import { median } from "./stats.ts";
 
@@ -30,11 +31,14 @@ const WAVES = process.env.BENCH_WAVES ?? "1, 10%, 50%, 100%";
 const ON_HALT = process.env.BENCH_ON_HALT ?? "revert";
 const SERVE_ARGS = ["--agent-ttl", "1h", ...(process.env.BENCH_SERVE_ARGS ?? "").split(" ").filter(Boolean)];
 const ROLLING = 10;
+const RESULTS = join(ROOT, "bench", "results");
+const PROFILE = process.env.BENCH_PROFILE === "1" ? ["--cpu-prof", "--cpu-prof-dir", RESULTS] : [];
 const log = (...a: unknown[]) => console.error(`[rollouts ${new Date().toISOString().slice(11, 19)}]`, ...a);
 for (const w of WANTED) if (!SCENARIOS[w]) throw new Error(`unknown scenario ${w}: one of ${Object.keys(SCENARIOS).join(", ")}`);
 if (ON_HALT !== "pause" && ON_HALT !== "revert") throw new Error(`BENCH_ON_HALT is pause or revert, not ${ON_HALT}`);
 
 const started = new Date();
+if (PROFILE.length) mkdirSync(RESULTS, { recursive: true });
 const work = mkdtempSync(join(tmpdir(), "configserver-rollouts-"));
 const listRollouts = async (p: Proc) => (await getJson<{ rollouts: RolloutJson[] }>(p.port, "/api/v1/rollouts")).rollouts;
 const progressing = async (p: Proc) => (await listRollouts(p)).filter((r) => r.state === "progressing");
@@ -63,7 +67,8 @@ async function throughput(): Promise<{ rows: Row[]; before: RolloutJson[]; after
   addPolicy(repos.B, `waves: [${WAVES}]\nbake: 7d\napplyTimeout: 7d\nhalt: {failed: 1}\nonHalt: pause\n`);
   const servers: Contender[] = [];
   try {
-    for (const [name, repo] of Object.entries(repos)) servers.push({ name, proc: await startServer(repo, [], undefined, SERVE_ARGS) });
+    for (const [name, repo] of Object.entries(repos)) servers.push({ name, proc: await startServer(repo, PROFILE, undefined, SERVE_ARGS) });
+    if (PROFILE.length) log(`profiles in ${RESULTS}: ${servers.map((c) => `server ${c.name} pid ${c.proc.pid}`).join(", ")}`);
     const [a, b] = servers.map((s) => s.proc) as [Proc, Proc];
     const v = await registerFleet(a, AGENTS, 64, undefined, WANTED);
     await registerFleet(b, AGENTS, 64, v, WANTED);
