@@ -102,9 +102,12 @@ test("fuzz: 2,200 random, mutated and hostile requests over every route leave th
   const seconds = (Date.now() - began) / 1000;
 
   t.log(`${next} requests in ${seconds.toFixed(1)} s; ${okWrites} writes answered 200; ${closed.length} connections closed without an answer; peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB`);
-  t.log([...answered].map(([route, s]) => `${route}: ${[...s].sort(([a], [b]) => a - b).map(([st, n]) => `${st}×${n}`).join(" ")}`).join("\n"));
-  t.log(`slowest:\n${slowest.sort((a, b) => b[0] - a[0]).slice(0, 15).map(([ms, d]) => `${ms} ms ${d}`).join("\n")}`);
-  if (closed.length) t.log(`closed without an answer:\n${closed.slice(0, 30).join("\n")}`);
+  // What each route answered, the slowest answers and the closed connections help read a failure (FUZZ_VERBOSE=1 shows them anyway).
+  if (problems.length || process.env.FUZZ_VERBOSE) {
+    t.log([...answered].map(([route, s]) => `${route}: ${[...s].sort(([a], [b]) => a - b).map(([st, n]) => `${st}×${n}`).join(" ")}`).join("\n"));
+    t.log(`slowest:\n${slowest.sort((a, b) => b[0] - a[0]).slice(0, 15).map(([ms, d]) => `${ms} ms ${d}`).join("\n")}`);
+    if (closed.length) t.log(`closed without an answer:\n${closed.slice(0, 30).join("\n")}`);
+  }
   t.deepEqual(problems.slice(0, 60), [], `${problems.length} bad answers (replay with the FUZZ_SEED above)`);
   t.true(next >= MIN_COUNT, `only ${next} requests were sent within ${BUDGET_MS} ms`);
   // Every route was reached and answered at least once.
