@@ -97,7 +97,9 @@ const userRoutes: FuzzRoute[] = ROUTES.filter((r) => r.path.startsWith("/User/")
   const op = r.path.slice("/User/".length);
   const body = userBody[op];
   if (!body) throw new Error(`no request maker for ${r.path}: add it to fuzzRoutes.ts`);
-  return { family: "user", method: r.method, route: r.path, path: () => r.path, write: USER_WRITES.test(op), request: r.req as MessageType, responses: [r.res as MessageType], valid: body };
+  // The User API also takes a request's string fields from the query string, in either spelling.
+  const query = (rng: Rng) => pick(rng, [`config_name=${enc(name(rng, CONFIGS))}`, `configName=${enc(name(rng, CONFIGS))}`, `groupName=${enc(name(rng, GROUPS))}`, `requestId=${enc(hostileString(rng))}`, "configName=a&config_name=b"]);
+  return { family: "user", method: r.method, route: r.path, path: (rng) => (chance(rng, 0.15) ? `${r.path}?${query(rng)}` : r.path), write: USER_WRITES.test(op), request: r.req as MessageType, responses: [r.res as MessageType], valid: body };
 });
 
 const agent = (route: string, request: MessageType, responses: MessageType[], valid: (rng: Rng) => Record<string, unknown>, query = false): FuzzRoute => ({
