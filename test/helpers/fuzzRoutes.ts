@@ -172,9 +172,10 @@ const jsonRoutes: FuzzRoute[] = [
   json("GET", "/api/v1/commits/:commit", (rng) => `/api/v1/commits/${pick(rng, ["HEAD", "0000", "abcdef", "a".repeat(40), "a".repeat(65), "--help", "HEAD~1", randomBytes(rng, 8).toString("hex")])}`),
   json("GET", "/api/v1/whoami", () => "/api/v1/whoami"),
   json("GET", "/api/v1/changes", (rng) => `/api/v1/changes${pick(rng, ["", "?limit=5", "?limit=-1", "?limit=abc"])}`),
-  // Rollouts are being added in parallel: until they are, these are 404 like any unknown path.
+  // Rollouts (src/http/rolloutsApi.ts; a branch without them answers 404 like any unknown path). An action may commit a revert.
   json("GET", "/api/v1/rollouts", () => "/api/v1/rollouts"),
-  json("POST", "/api/v1/rollouts", () => "/api/v1/rollouts", (rng) => ({ config: pick(rng, CONFIGS), policy: "waves" })),
+  json("GET", "/api/v1/rollouts/:name", (rng) => `/api/v1/rollouts/${seg(rng, [...CONFIGS, ...INSTANCES])}${pick(rng, ["", "?kind=pipeline", "?kind=instance", "?kind=x", "?kind=a&kind=b"])}`),
+  json("POST", "/api/v1/rollouts/:name/:action", (rng) => `/api/v1/rollouts/${seg(rng, CONFIGS)}/${pick(rng, ["pause", "resume", "promote", "abort", "revert", "x", "%2e%2e"])}`, () => ({}), true),
   json("GET", "/status", () => "/status"),
   json("GET", "/healthz", () => "/healthz"),
   json("GET", "/readyz", () => "/readyz"),
