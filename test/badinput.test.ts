@@ -221,6 +221,32 @@ test("JSON bodies with a wrong type or an unknown field are 400 naming the field
   t.is(await agentCount(s.url), 0);
 });
 
+test("JSON text with a lone surrogate escape (\\ud800, not Unicode) is 400 naming the field; nothing is committed and the User API still answers protobuf that decodes", async (t) => {
+  const s = await withServer(t);
+  await s.api.createGroup({ agent_group: { group_name: "g" } });
+  const head = git(s.repo, "rev-parse", "HEAD").trim();
+  // Written by hand: JSON.stringify would escape the backslash.
+  const cases: [string, string, string, RegExp][] = [
+    ["PUT", "/User/UpdateAgentGroup", '{"agentGroup": {"groupName": "g", "tags": [{"name": "\\ud800", "value": "edge"}]}}', /field agent_group\.tags\[0\]\.name is not Unicode text: it holds a lone surrogate/],
+    ["POST", "/User/CreateConfig", '{"configDetail": {"configName": "c", "content": "a: \\udc00"}}', /field config_detail\.content is not Unicode text/],
+    ["POST", "/Agent/HeartBeat", '{"agentId": "a", "tags": {"\\ud83d": "x"}}', /field tags \(a key\) is not Unicode text/],
+    ["PUT", "/api/v1/groups/g", '{"tags": [{"name": "env", "value": "\\udfff"}]}', /The request body's tags\[0\]\.value is not Unicode text: it holds a lone surrogate/],
+  ];
+  for (const [method, path, body, message] of cases) {
+    const r = await send(s.url, method, path, body, { "content-type": "application/json" });
+    t.is(r.status, 400, `${path} ${body}`);
+    const answer = JSON.parse(r.body.toString()) as Head;
+    t.is(answer.code, "BadRequest", path);
+    t.regex(answer.message, message, path);
+  }
+  // A surrogate pair is one character (U+1F4A5) and is fine.
+  t.is((await send(s.url, "PUT", "/api/v1/groups/g", '{"description": "\\ud83d\\udca5"}', { "content-type": "application/json" })).status, 200);
+  t.is(git(s.repo, "rev-list", "--count", `${head}..HEAD`).trim(), "1");
+  const list = await s.api.listGroups();
+  t.is(list.status, 200);
+  t.is(list.body.agent_groups.find((g) => g.group_name === "g")?.description, "\u{1F4A5}");
+});
+
 test("a group tag with an empty name is 400 InvalidParameter naming the tag; nothing is written", async (t) => {
   const s = await withServer(t);
   const created = await s.api.createGroup({ agent_group: { group_name: "g", tags: [{ name: "env", value: "prod" }, { name: "", value: "x" }] } });

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Context } from "koa";
 import getRawBody from "raw-body";
 import { DomainError } from "../domain/errors.ts";
+import { nonUnicodeAt } from "../domain/unicodeText.ts";
 import { answerCode, NOT_PROTOCOL } from "./codeAnswer.ts";
 
 /**
@@ -37,11 +38,16 @@ export async function readJsonObject(ctx: Context, limit: number, example: strin
     throw new DomainError("BadRequest", `Could not read the request body: ${(e as Error).message}`);
   }
   if (text.trim() === "") return {};
+  let v: unknown;
   try {
-    const v: unknown = JSON.parse(text);
-    if (v && typeof v === "object" && !Array.isArray(v)) return v as Record<string, unknown>;
+    v = JSON.parse(text);
   } catch {
     // reported below
+  }
+  if (v && typeof v === "object" && !Array.isArray(v)) {
+    const at = nonUnicodeAt(v);
+    if (at !== undefined) throw new DomainError("BadRequest", `The request body's ${at} is not Unicode text: it holds a lone surrogate (a \\ud800-\\udfff escape without its pair).`);
+    return v as Record<string, unknown>;
   }
   throw new DomainError("BadRequest", `The request body must be a JSON object such as ${example}.`);
 }

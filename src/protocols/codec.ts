@@ -2,6 +2,7 @@ import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
 import type { Writer } from "protobufjs/minimal.js";
+import { isUnicodeText } from "../domain/unicodeText.ts";
 
 /** What the generated static message classes have in common. */
 export interface MessageType<T> {
@@ -25,6 +26,7 @@ function reflect(type: MessageType<unknown>): protobuf.Type {
 }
 
 const INTEGER = /^-?\d+$/;
+const UNICODE = (path: string) => `field ${path} is not Unicode text: it holds a lone surrogate (a \\ud800-\\udfff escape without its pair)`;
 const INT_TYPES = new Set(["int32", "uint32", "sint32", "fixed32", "sfixed32", "int64", "uint64", "sint64", "fixed64", "sfixed64"]);
 const kindOf = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "a list" : typeof v === "object" ? "an object" : `a ${typeof v} (${JSON.stringify(v)})`);
 
@@ -48,6 +50,7 @@ function checkValue(field: protobuf.Field, v: unknown, path: string): void {
   }
   if (type === "string" || type === "bytes") {
     if (typeof v !== "string") fail(type === "bytes" ? "a base64 string" : "a string");
+    else if (type === "string" && !isUnicodeText(v)) throw new DecodeError(UNICODE(path));
   } else if (type === "bool") {
     if (typeof v !== "boolean") fail("true or false");
   } else if (INT_TYPES.has(type)) {
@@ -80,7 +83,10 @@ function walk(type: protobuf.Type, value: Record<string, unknown>, toJson: boole
     if (!toJson) {
       if (field instanceof protobuf.MapField) {
         if (typeof v !== "object" || Array.isArray(v)) throw new DecodeError(`field ${here} must be an object (a map), got ${kindOf(v)}`);
-        for (const [k, x] of Object.entries(v as object)) checkValue(field, x, `${here}.${k}`);
+        for (const [k, x] of Object.entries(v as object)) {
+          if (!isUnicodeText(k)) throw new DecodeError(UNICODE(`${here} (a key)`));
+          checkValue(field, x, `${here}.${k}`);
+        }
       } else if (field.repeated) {
         if (!Array.isArray(v)) throw new DecodeError(`field ${here} must be a list, got ${kindOf(v)}`);
         v.forEach((x, i) => checkValue(field, x, `${here}[${i}]`));

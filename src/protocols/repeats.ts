@@ -5,7 +5,7 @@ import type { AgentRegistry } from "../domain/registry.ts";
 import type { Applied } from "../domain/repoState.ts";
 import { keepMemo, memoOf, type AnswerMemo, type CacheableReply, type RepeatCache } from "./answerCache.ts";
 import type { SnapshotSource } from "./protocol.ts";
-import { headerId, MAX_HEADER_ID } from "./requestId.ts";
+import { headerId, MAX_HEADER_ID, trimmedByHttp } from "./requestId.ts";
 import { asciiText, FieldReader, WireType } from "./wire.ts";
 
 const { utf8 } = protobuf.util;
@@ -175,7 +175,7 @@ export class Repeats<Req> implements RepeatCache<Req> {
       return;
     }
     let ascii = true;
-    let header = end - start <= MAX_HEADER_ID && end > start;
+    let header = end - start <= MAX_HEADER_ID && end > start && !trimmedByHttp(body[start] as number, body[end - 1] as number);
     for (let i = start; i < end; i++) {
       const c = body[i] as number;
       if (c > 0x7f) ascii = false;

@@ -17,8 +17,12 @@ export function headerId(echo: unknown): string {
   return text && text.length <= MAX_HEADER_ID && headerText(text) ? text : randomUUID();
 }
 
-/** Whether node's http accepts `text` as a header value (its own check, `checkInvalidHeaderChar`: tab, 0x20-0x7e, 0x80-0xff). */
+/** A space or tab at either end of a header value: HTTP drops it, so the client would read another id. */
+export const trimmedByHttp = (first: number, last: number): boolean => first === 0x20 || first === 0x09 || last === 0x20 || last === 0x09;
+
+/** Whether node's http accepts `text` as a header value (its own check, `checkInvalidHeaderChar`: tab, 0x20-0x7e, 0x80-0xff) and a client reads it unchanged. */
 function headerText(text: string): boolean {
+  if (trimmedByHttp(text.charCodeAt(0), text.charCodeAt(text.length - 1))) return false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c > 0xff || (c < 0x20 && c !== 0x09) || c === 0x7f) return false;
