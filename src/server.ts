@@ -238,7 +238,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     });
     logger.info({ registry: redactUrl(choice.url) }, "agents are shared through Redis; commits are announced to the other replicas");
   }
-  rollouts = new RolloutController({ store, registry, file: new RolloutFile(`${gitDir}/configserver/rollouts.json`), readOnly: !!options.readOnly, logger, ...(options.now ? { now: options.now } : {}) });
+  rollouts = new RolloutController({ store, registry, file: new RolloutFile(`${gitDir}/configserver/rollouts.json`), readOnly: !!options.readOnly, logger, emit: (e) => notifier.emit(e), ...(options.now ? { now: options.now } : {}) });
   rollouts.start();
   const hasPolicy = (st: RepoState) => st.rollout !== undefined || st.sortedConfigs.some((c) => c.rollout) || st.sortedInstanceConfigs.some((c) => c.rollout);
   if (options.primary && hasPolicy(store.state)) logger.warn("rollout policies are in the repository, but the processes of --workers do not serve by wave yet: changes reach every agent at once (halts and reverts still happen); see docs/rollouts.md");
