@@ -242,7 +242,8 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   rollouts.start();
   const hasPolicy = (st: RepoState) => st.rollout !== undefined || st.sortedConfigs.some((c) => c.rollout) || st.sortedInstanceConfigs.some((c) => c.rollout);
   if (options.primary && hasPolicy(store.state)) logger.warn("rollout policies are in the repository, but the processes of --workers do not serve by wave yet: changes reach every agent at once (halts and reverts still happen); see docs/rollouts.md");
-  metrics.watch({ store, registry });
+  const controller = rollouts;
+  metrics.watch({ store, registry, rollouts: () => controller.list().map((r) => ({ config: r.name, kind: r.kind, state: r.progress.status, wave: r.progress.wave, failedAgents: (r.waves ?? []).reduce((n, w) => n + w.failed, 0) })) });
   const stopSweeping = startSweeping(registry);
   let closing = false;
   let closed: Promise<void> | undefined;
