@@ -3,7 +3,7 @@ import type { AgentRecord } from "../domain/agent.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { AgentRegistry } from "../domain/registry.ts";
 import type { RepoState } from "../domain/repoState.ts";
-import { RolloutOverlay } from "../domain/rolloutOverlay.ts";
+import { RolloutOverlay, type RollingConfig } from "../domain/rolloutOverlay.ts";
 import { planRollout, revertedRollout, type RolloutPlan } from "../domain/rolloutPlan.ts";
 import { effectivePolicy, type RolloutPolicy } from "../domain/rolloutPolicy.ts";
 import type { WritePlan } from "../domain/userOps.ts";
@@ -29,6 +29,11 @@ export interface ControllerDeps {
   readonly now?: () => number;
   /** How often the rollouts are evaluated (the halt happens within this of the rule firing). */
   readonly intervalMs?: number;
+  /**
+   * Told every overlay the controller lays over the served snapshot (plain data), so other
+   * processes (the workers of --workers) can serve every agent the same.
+   */
+  readonly onOverlay?: (entries: readonly RollingConfig[]) => void;
   /** Announces what the rollouts did (--notify-url): must return at once and never throw. */
   readonly emit?: (event: NotifyEvent) => void;
 }
@@ -257,12 +262,16 @@ export class RolloutController {
   /** What the agents are served: the snapshot, with every rollout in progress laid over it. */
   private applyOverlay(state: RepoState): void {
     const entries = rollingConfigs(this.rollouts.values(), (r) => this.policyOf(r));
-    state.setRollouts(new RolloutOverlay(entries, (kind, name, id) => {
-      const key = keyOf(kind, name);
-      let m = this.served.get(key);
-      if (!m) this.served.set(key, (m = new Map()));
-      if (!m.has(id)) m.set(id, this.now());
-    }));
+    state.setRollouts(new RolloutOverlay(entries, (kind, name, id) => this.noteServed(kind, name, id)));
+    this.deps.onOverlay?.(entries);
+  }
+
+  /** An agent of the current waves was first served the new version (here, or by a worker process). */
+  noteServed(kind: "pipeline" | "instance", name: string, id: string): void {
+    const key = keyOf(kind, name);
+    let m = this.served.get(key);
+    if (!m) this.served.set(key, (m = new Map()));
+    if (!m.has(id)) m.set(id, this.now());
   }
 
   private prune(): void {
