@@ -12,6 +12,20 @@ export interface MetricsOptions {
   readonly now?: () => number;
 }
 
+/** One rollout as the rollout gauges read it at scrape time. */
+export interface RolloutGauge {
+  readonly config: string;
+  readonly kind: string;
+  readonly state: string;
+  readonly wave: number;
+  /** Agents that failed the new version (FAILED, or gone after receiving it), all waves. */
+  readonly failedAgents: number;
+}
+
+const ROLLOUT_STATES = ["progressing", "paused", "halted", "reverted", "completed"] as const;
+/** States whose rollout still stands at a wave an operator may act on: these get the per-config gauges. */
+const OPEN_STATES = new Set(["progressing", "paused", "halted"]);
+
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const SLOW_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -35,6 +49,7 @@ export class Metrics {
   private readonly now: () => number;
   private store: StoreStatus | undefined;
   private agents: AgentRegistry | undefined;
+  private rollouts: (() => readonly RolloutGauge[]) | undefined;
   private peers: (() => Promise<MetricObjectWithValues<MetricValue<string>>[][]>) | undefined;
 
   constructor(options: MetricsOptions = {}) {
@@ -84,6 +99,24 @@ export class Metrics {
       name: "configserver_served_commit_info", help: "The served commit, as a label.", labelNames: ["commit"], registers,
       collect() { this.reset(); const c = self.store?.state.commit; if (c) this.set({ commit: c }, 1); },
     });
+    new Gauge({
+      name: "configserver_rollouts", help: "Rollouts the server keeps (in progress, and the last 100 ended), by state (progressing, paused, halted, reverted, completed).", labelNames: ["state"], registers,
+      collect() {
+        this.reset();
+        if (!self.rollouts) return;
+        const counts = new Map<string, number>(ROLLOUT_STATES.map((st) => [st, 0]));
+        for (const r of self.rollouts()) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
+        for (const [state, n] of counts) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: "configserver_rollout_wave", help: "The wave a rollout stands at (1 is the first), per config with a rollout progressing, paused or halted; kind: pipeline or instance.", labelNames: ["config", "kind"], registers,
+      collect() { this.reset(); for (const r of self.rollouts?.() ?? []) if (OPEN_STATES.has(r.state)) this.set({ config: r.config, kind: r.kind }, r.wave); },
+    });
+    new Gauge({
+      name: "configserver_rollout_failed_agents", help: "Agents that failed a rollout's new version (reported FAILED, or stopped heartbeating after receiving it), per config with a rollout progressing, paused or halted.", labelNames: ["config", "kind"], registers,
+      collect() { this.reset(); for (const r of self.rollouts?.() ?? []) if (OPEN_STATES.has(r.state)) this.set({ config: r.config, kind: r.kind }, r.failedAgents); },
+    });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -105,8 +138,9 @@ export class Metrics {
     this.agentsRefused.inc();
   }
 
-  watch(sources: { store?: StoreStatus; registry?: AgentRegistry }): void {
+  watch(sources: { store?: StoreStatus; registry?: AgentRegistry; rollouts?: () => readonly RolloutGauge[] }): void {
     if (sources.store) this.store = sources.store;
+    if (sources.rollouts) this.rollouts = sources.rollouts;
     if (sources.registry) this.agents = sources.registry;
   }
 

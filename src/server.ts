@@ -36,6 +36,7 @@ import { createLogger } from "./logger.ts";
 import { rolloutRouter } from "./http/rolloutRoutes.ts";
 import { rolloutsApiRouter } from "./http/rolloutsApi.ts";
 import { RolloutController } from "./rollouts/rolloutController.ts";
+import type { RollingConfig } from "./domain/rolloutOverlay.ts";
 import { RolloutFile } from "./rollouts/rolloutFile.ts";
 import { statusRouter } from "./http/status.ts";
 import { webhookRouter } from "./http/webhook.ts";
@@ -75,8 +76,12 @@ export interface PrimaryRole {
   /** The fleet view over the registry --registry chose: the workers' changes are absorbed into it. */
   readonly fleet: (registry: Absorbing) => AgentRegistry;
   readonly socketPath: string;
-  /** A new commit is served here (after this process's own handling). */
+  /** A new commit is served here (after this process's own handling: its snapshot carries the rollouts' overlay). */
   readonly onServed: (state: RepoState, previous: RepoState) => void;
+  /** The rollouts' overlay changed between commits (a wave advanced, a revert pinned a config). */
+  readonly onRollouts: (entries: readonly RollingConfig[]) => void;
+  /** Set once the rollout controller exists: workers report the agents they served a new version. */
+  readonly rollouts: (controller: RolloutController) => void;
   /** Around every request (after the token check). */
   readonly middleware: readonly Middleware[];
   /** v2 heartbeats the workers hold (WaitForChange), for /status. */
@@ -272,11 +277,11 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     });
     logger.info({ registry: redactUrl(choice.url) }, "agents are shared through Redis; commits are announced to the other replicas");
   }
-  rollouts = new RolloutController({ store, registry, file: new RolloutFile(`${gitDir}/configserver/rollouts.json`), readOnly: !!options.readOnly, logger, ...(options.now ? { now: options.now } : {}) });
+  rollouts = new RolloutController({ store, registry, file: new RolloutFile(`${gitDir}/configserver/rollouts.json`), readOnly: !!options.readOnly, logger, emit: (e) => notifier.emit(e), ...(options.primary ? { onOverlay: options.primary.onRollouts } : {}), ...(options.now ? { now: options.now } : {}) });
+  options.primary?.rollouts(rollouts);
   rollouts.start();
-  const hasPolicy = (st: RepoState) => st.rollout !== undefined || st.sortedConfigs.some((c) => c.rollout) || st.sortedInstanceConfigs.some((c) => c.rollout);
-  if (options.primary && hasPolicy(store.state)) logger.warn("rollout policies are in the repository, but the processes of --workers do not serve by wave yet: changes reach every agent at once (halts and reverts still happen); see docs/rollouts.md");
-  metrics.watch({ store, registry });
+  const controller = rollouts;
+  metrics.watch({ store, registry, rollouts: () => controller.list().map((r) => ({ config: r.name, kind: r.kind, state: r.progress.status, wave: r.progress.wave, failedAgents: (r.waves ?? []).reduce((n, w) => n + w.failed, 0) })) });
   const stopSweeping = startSweeping(registry);
   let closing = false;
   let closed: Promise<void> | undefined;

@@ -1,5 +1,6 @@
 import type { MetricObjectWithValues, MetricValue } from "prom-client";
 import type { ChangeBatch } from "../agents/replication.ts";
+import type { RollingConfig } from "../domain/rolloutOverlay.ts";
 import type { Settings } from "../settings/options.ts";
 import type { SnapshotMessage } from "./snapshotWire.ts";
 
@@ -22,7 +23,8 @@ export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
  * - init: the settings, the socket to forward to and the served snapshot, whole; then `changes`
  *   batches with the whole fleet, then `listen`.
  * - changes: another worker's agent changes (or the primary's copy of agents this one lacks).
- * - snapshot: a new commit is served. resend: the primary lacks these agents; send them whole.
+ * - snapshot: a new commit is served (with the rollouts' overlay). rollouts: the overlay changed
+ *   between commits (a wave advanced, a revert pinned a config). resend: the primary lacks these agents; send them whole.
  * - flush: send what is pending now (a listing waits for it). metrics: this worker's metrics.
  * - shutdown: stop accepting, finish in flight within `boundMs`, exit.
  * - fenced: the answer to fence, sent after every change the primary had read before it.
@@ -32,6 +34,7 @@ export type ToWorker =
   | { readonly t: "changes"; readonly batch: ChangeBatch }
   | { readonly t: "listen" }
   | { readonly t: "snapshot"; readonly snapshot: SnapshotMessage }
+  | { readonly t: "rollouts"; readonly entries: readonly RollingConfig[] }
   | { readonly t: "resend"; readonly ids: readonly string[] }
   | { readonly t: "flush"; readonly n: number }
   | { readonly t: "metrics"; readonly n: number }
@@ -42,7 +45,8 @@ export type ToWorker =
  * Worker → primary.
  *
  * - ready: it listens for messages (init may come). listening / failed: its HTTP server's start.
- * - changes: its agents' changes. missing: a batch named agents it has no record of.
+ * - changes: its agents' changes. rolloutServed: agents it first served a rollout's new version
+ *   (kind, config name, instance id), for the primary's rollout controller. missing: a batch named agents it has no record of.
  * - served: it serves this commit. stale: a snapshot change came for another commit than its own.
  * - flushed / metrics: the answers to flush and metrics.
  * - bye: the last message before it exits (sent so that it exits only once the others are written).
@@ -55,6 +59,7 @@ export type FromWorker =
   | { readonly t: "listening"; readonly port: number }
   | { readonly t: "failed"; readonly error: { readonly message: string; readonly code?: string | undefined; readonly syscall?: string | undefined } }
   | { readonly t: "changes"; readonly batch: ChangeBatch }
+  | { readonly t: "rolloutServed"; readonly served: readonly (readonly ["pipeline" | "instance", string, string])[] }
   | { readonly t: "missing"; readonly ids: readonly string[] }
   | { readonly t: "served"; readonly commit: string; readonly report: WorkerReport }
   | { readonly t: "stale" }

@@ -4,10 +4,12 @@ import type { Logger } from "pino";
 import { coalesced } from "../agents/coalesced.ts";
 import { WorkerFleet, type Absorbing } from "../agents/workerFleet.ts";
 import type { RepoState } from "../domain/repoState.ts";
+import type { RollingConfig } from "../domain/rolloutOverlay.ts";
 import { faults, inArrivalOrder } from "../faults.ts";
 import type { WorkerStatus } from "../http/status.ts";
 import { createLogger } from "../logger.ts";
 import { Metrics } from "../metrics.ts";
+import type { RolloutController } from "../rollouts/rolloutController.ts";
 import { DEFAULTS } from "../settings/options.ts";
 import { startServer, warnIfAgentsOpen, warnIfOpen, type RunningServer, type ServerOptions } from "../server.ts";
 import { ChangeRelay, relayInterval } from "./changeRelay.ts";
@@ -57,6 +59,8 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
   const members = new Map<number, Member>();
   let server: RunningServer | undefined;
   let fleet: WorkerFleet | undefined;
+  /** The rollout controller (it decides; the workers serve its overlay and report who they served). */
+  let controller: RolloutController | undefined;
   const live = () => [...members.values()].filter((m) => m.fed && m.worker.isConnected());
 
   const relay = new ChangeRelay((except, batch) => {
@@ -111,6 +115,9 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
         // What agents' requests read goes on at once (an agent's next request may reach another worker).
         return relay.received(m.worker.id, msg.batch);
       }
+      case "rolloutServed":
+        for (const [kind, name, id] of msg.served) controller?.noteServed(kind, name, id);
+        return;
       case "missing":
         return fleet?.wholeBatches(WHOLE_CHUNK, (batch) => m.channel.send({ t: "changes", batch }), msg.ids);
       case "served":
@@ -185,6 +192,12 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
         onServed: (state: RepoState, previous: RepoState) => {
           const snapshot = snapshotMessage(state, previous);
           for (const m of live()) m.channel.send({ t: "snapshot", snapshot });
+        },
+        onRollouts: (entries: readonly RollingConfig[]) => {
+          for (const m of live()) m.channel.send({ t: "rollouts", entries });
+        },
+        rollouts: (c: RolloutController) => {
+          controller = c;
         },
         middleware: [settle],
         heldHeartbeats,

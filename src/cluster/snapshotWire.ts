@@ -1,4 +1,5 @@
 import { RepoState } from "../domain/repoState.ts";
+import { RolloutOverlay, type RollingConfig } from "../domain/rolloutOverlay.ts";
 import type { RolloutPolicy } from "../domain/rolloutPolicy.ts";
 import type { ConfigRecord, GroupSpec, InstanceConfigRecord } from "../domain/types.ts";
 
@@ -20,6 +21,11 @@ export interface SnapshotMessage {
   readonly groups: readonly GroupSpec[];
   /** The repository's rollout policy (small, plain data). */
   readonly rollout?: RolloutPolicy | undefined;
+  /**
+   * The rollouts' overlay the primary serves this commit with (plain data): installed with the
+   * snapshot, so a worker never answers from the new commit without it.
+   */
+  readonly rollouts: readonly RollingConfig[];
 }
 
 /** The records of `state` that are not in `previous` (by identity: the store keeps unchanged records), or all of them. */
@@ -45,6 +51,7 @@ export function snapshotMessage(state: RepoState, previous?: RepoState): Snapsho
     removedInstances: instances.removed,
     groups: state.sortedGroups,
     ...(state.rollout ? { rollout: state.rollout } : {}),
+    rollouts: state.rollouts.entries,
   };
 }
 
@@ -62,5 +69,11 @@ function merged<T extends { name: string }>(before: ReadonlyMap<string, T> | und
 export function applySnapshot(current: RepoState | undefined, m: SnapshotMessage): RepoState | undefined {
   const base = m.base === null ? undefined : current;
   if (m.base !== null && current?.commit !== m.base) return undefined;
-  return new RepoState(m.commit, m.depth, m.committedAt, merged(base?.configs, m.configs, m.removedConfigs), m.groups, merged(base?.instanceConfigs, m.instances, m.removedInstances), m.rollout);
+  const state = new RepoState(m.commit, m.depth, m.committedAt, merged(base?.configs, m.configs, m.removedConfigs), m.groups, merged(base?.instanceConfigs, m.instances, m.removedInstances), m.rollout);
+  return state;
+}
+
+/** The overlay a worker lays over its snapshot; `onServed` reports to the primary who got a new version. */
+export function workerOverlay(entries: readonly RollingConfig[], onServed: (kind: "pipeline" | "instance", name: string, instanceId: string) => void): RolloutOverlay {
+  return new RolloutOverlay(entries, onServed);
 }

@@ -16,7 +16,8 @@ import { agentAdmission } from "../server.ts";
 import { forwarder } from "./forward.ts";
 import type { FromWorker, ToWorker, WorkerReport, WorkerSettings } from "./messages.ts";
 import { OrderedChannel } from "./orderedChannel.ts";
-import { applySnapshot, type SnapshotMessage } from "./snapshotWire.ts";
+import { applySnapshot, workerOverlay, type SnapshotMessage } from "./snapshotWire.ts";
+import type { RollingConfig } from "../domain/rolloutOverlay.ts";
 
 /** How long a request for an agent unknown to this worker waits for the primary's fence before it is answered AgentNotExist. */
 const FENCE_BOUND_MS = 1000;
@@ -49,7 +50,21 @@ export function startWorkerServer(options: WorkerServerOptions): WorkerServer {
   const { settings, send } = options;
   const logger: Logger = createLogger(settings.logLevel).child({ worker: cluster.worker?.id ?? 0 });
   const metrics = new Metrics();
+  // Agents this worker first served a rollout's new version: sent to the primary's controller in
+  // batches (one message per turn of the event loop), which counts them as having received it.
+  let servedNotes: ["pipeline" | "instance", string, string][] = [];
+  const flushServed = () => {
+    if (servedNotes.length > 0) send({ t: "rolloutServed", served: servedNotes });
+    servedNotes = [];
+  };
+  /** The primary's rollouts laid over a snapshot: every process serves every agent the same. */
+  const overlay = (s: RepoState, entries: readonly RollingConfig[]) => {
+    s.setRollouts(workerOverlay(entries, (kind, name, id) => {
+      if (servedNotes.push([kind, name, id]) === 1) setImmediate(flushServed);
+    }));
+  };
   let state = applySnapshot(undefined, options.first) as RepoState;
+  overlay(state, options.first.rollouts);
   const holder = { get state(): RepoState { return state; } };
   const changes = new ChangeSignal();
   const registry = new ReplicaRegistry({ ttlMs: settings.agentTtlMs, admission: agentAdmission(settings.maxAgents, metrics, logger), send: (batch) => send({ t: "changes", batch }) });
@@ -85,6 +100,8 @@ export function startWorkerServer(options: WorkerServerOptions): WorkerServer {
   const install = (m: SnapshotMessage) => {
     const next = applySnapshot(state, m);
     if (next === undefined) return send({ t: "stale" });
+    // The overlay goes on before the state is served: no agent sees the new commit outside its wave.
+    overlay(next, m.rollouts);
     state = next;
     changes.fire();
     logger.debug({ commit: next.commit }, "serving new commit");
@@ -126,6 +143,9 @@ export function startWorkerServer(options: WorkerServerOptions): WorkerServer {
         return listen();
       case "snapshot":
         return install(m.snapshot);
+      case "rollouts":
+        overlay(state, m.entries);
+        return changes.fire();
       case "resend":
         return registry.resend(m.ids);
       case "flush":

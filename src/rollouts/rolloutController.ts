@@ -3,13 +3,15 @@ import type { AgentRecord } from "../domain/agent.ts";
 import { DomainError } from "../domain/errors.ts";
 import type { AgentRegistry } from "../domain/registry.ts";
 import type { RepoState } from "../domain/repoState.ts";
-import { RolloutOverlay } from "../domain/rolloutOverlay.ts";
+import { RolloutOverlay, type RollingConfig } from "../domain/rolloutOverlay.ts";
 import { planRollout, revertedRollout, type RolloutPlan } from "../domain/rolloutPlan.ts";
 import { effectivePolicy, type RolloutPolicy } from "../domain/rolloutPolicy.ts";
 import type { WritePlan } from "../domain/userOps.ts";
+import type { NotifyEvent } from "../notify/events.ts";
 import { revertPlan } from "./revertPlan.ts";
 import { actedOn, revertPending, type OperatorAction } from "./rolloutActions.ts";
 import type { RolloutFile } from "./rolloutFile.ts";
+import { rolloutNotices } from "./rolloutNotices.ts";
 import { isActive, keyOf, type RolloutEvent, type RolloutRecord } from "./rolloutRecord.ts";
 import { cutsThrough, gatherReports, rollingConfigs, servedCuts } from "./rolloutReportsOf.ts";
 import { rolloutsAfterCommit } from "./rolloutStarts.ts";
@@ -27,6 +29,13 @@ export interface ControllerDeps {
   readonly now?: () => number;
   /** How often the rollouts are evaluated (the halt happens within this of the rule firing). */
   readonly intervalMs?: number;
+  /**
+   * Told every overlay the controller lays over the served snapshot (plain data), so other
+   * processes (the workers of --workers) can serve every agent the same.
+   */
+  readonly onOverlay?: (entries: readonly RollingConfig[]) => void;
+  /** Announces what the rollouts did (--notify-url): must return at once and never throw. */
+  readonly emit?: (event: NotifyEvent) => void;
 }
 
 export type { OperatorAction } from "./rolloutActions.ts";
@@ -51,10 +60,14 @@ export class RolloutController {
   private readonly now: () => number;
   /** Agents served a new version since the last evaluation (rollout key → instance id → when). */
   private served = new Map<string, Map<string, number>>();
+  /** Each rollout as last announced: what its history has beyond that is announced at the next save. */
+  private announced = new Map<string, RolloutRecord>();
 
   constructor(private readonly deps: ControllerDeps) {
     this.now = deps.now ?? Date.now;
     for (const r of deps.file.load()) this.rollouts.set(keyOf(r.kind, r.name), r);
+    // What the state file holds was announced before the restart.
+    this.announced = new Map(this.rollouts);
   }
 
   /** Serves the loaded state on the current snapshot and starts evaluating. */
@@ -162,6 +175,11 @@ export class RolloutController {
           r = { ...r, received };
           if (fresh.length > 0) gathered = gatherReports(state, policy, r, servedCuts(policy, r), agents, (id) => this.deps.registry.get(id) !== undefined, nowMs, this.deps.registry.ttlMs);
         }
+        if (policy.waves.some((w, i) => w.kind === "count" && i >= (r.cutWaves ?? 0))) {
+          // The plan sees the count waves not cut yet as they would be cut now: served as nobody,
+          // they would look empty and be skipped (`waves: [1, 3, 100%]` would never stop at 3).
+          gathered = gatherReports(state, policy, r, cutsThrough(policy, r, policy.waves.length, gathered.targeted).cuts, agents, (id) => this.deps.registry.get(id) !== undefined, nowMs, this.deps.registry.ttlMs);
+        }
         const plan = planRollout(policy, r.progress, gathered.reports, nowMs);
         this.plans.set(key, plan);
         if (plan.progress !== r.progress) {
@@ -244,12 +262,16 @@ export class RolloutController {
   /** What the agents are served: the snapshot, with every rollout in progress laid over it. */
   private applyOverlay(state: RepoState): void {
     const entries = rollingConfigs(this.rollouts.values(), (r) => this.policyOf(r));
-    state.setRollouts(new RolloutOverlay(entries, (kind, name, id) => {
-      const key = keyOf(kind, name);
-      let m = this.served.get(key);
-      if (!m) this.served.set(key, (m = new Map()));
-      if (!m.has(id)) m.set(id, this.now());
-    }));
+    state.setRollouts(new RolloutOverlay(entries, (kind, name, id) => this.noteServed(kind, name, id)));
+    this.deps.onOverlay?.(entries);
+  }
+
+  /** An agent of the current waves was first served the new version (here, or by a worker process). */
+  noteServed(kind: "pipeline" | "instance", name: string, id: string): void {
+    const key = keyOf(kind, name);
+    let m = this.served.get(key);
+    if (!m) this.served.set(key, (m = new Map()));
+    if (!m.has(id)) m.set(id, this.now());
   }
 
   private prune(): void {
@@ -257,7 +279,24 @@ export class RolloutController {
     for (const [key] of done.slice(KEEP_COMPLETED)) this.rollouts.delete(key);
   }
 
+  /**
+   * Emits the events of every change since the last save, in the order each rollout's history
+   * recorded them. Called from save(), so every change that is kept is announced exactly once.
+   */
+  private announce(): void {
+    for (const [key, r] of this.rollouts) {
+      const before = this.announced.get(key);
+      if (before === r) continue;
+      this.announced.set(key, r);
+      if (!this.deps.emit) continue;
+      const policy = this.policyOf(r);
+      for (const e of rolloutNotices(before, r, policy?.waves.length ?? r.waves?.length ?? 0, policy?.onHalt ?? "pause")) this.deps.emit(e);
+    }
+    for (const key of this.announced.keys()) if (!this.rollouts.has(key)) this.announced.delete(key);
+  }
+
   private save(): void {
+    this.announce();
     try {
       this.deps.file.save([...this.rollouts.values()].map(({ waves: _w, failures: _f, ...r }) => r));
       this.dirty = false;

@@ -13,6 +13,7 @@ import { Configs } from "./pages/Configs.tsx";
 import { Edit, type Kind } from "./pages/Edit.tsx";
 import { GroupDetail, Groups } from "./pages/Groups.tsx";
 import { Overview } from "./pages/Overview.tsx";
+import { Rollouts } from "./pages/Rollouts.tsx";
 
 function Login() {
   const reason = useSignal(authNeeded);
@@ -34,6 +35,7 @@ const NAV = [
   ["configs", "Configs"],
   ["groups", "Groups"],
   ["agents", "Agents"],
+  ["rollouts", "Rollouts"],
 ] as const;
 
 function Page({ route, status }: { route: Route; status: Status | undefined }) {
@@ -42,9 +44,11 @@ function Page({ route, status }: { route: Route; status: Status | undefined }) {
     case undefined:
       return <Overview status={status} />;
     case "configs":
-      return name ? <ConfigDetail key={name} name={name} status={status} /> : <Configs status={status} />;
+      return name ? <ConfigDetail key={name} name={name} status={status} diff={route.query.get("diff") ?? undefined} /> : <Configs status={status} />;
     case "instance-configs":
-      return name ? <ConfigDetail key={`i:${name}`} kind="instance" name={name} status={status} /> : <Configs status={status} />;
+      return name ? <ConfigDetail key={`i:${name}`} kind="instance" name={name} status={status} diff={route.query.get("diff") ?? undefined} /> : <Configs status={status} />;
+    case "rollouts":
+      return <Rollouts key={name ?? ""} name={name} status={status} />;
     case "groups":
       return name ? <GroupDetail key={name} name={name} status={status} /> : <Groups status={status} />;
     case "agents":

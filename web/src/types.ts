@@ -142,3 +142,7 @@ export interface Validation {
 
 /** One entry of GET /api/v1/changes: the server's own shape (src/domain/recentChanges.ts). */
 export type { RecentChange } from "../../src/domain/recentChanges.ts";
+
+/** One rollout of GET /api/v1/rollouts: the server's own JSON shape (src/rollouts/rolloutView.ts). */
+import type { rolloutView } from "../../src/rollouts/rolloutView.ts";
+export type RolloutRun = ReturnType<typeof rolloutView>;

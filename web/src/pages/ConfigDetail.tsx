@@ -11,6 +11,7 @@ import { href } from "../route.ts";
 import type { ConfigItem, Diff, HistoryEntry, Rollout, Status } from "../types.ts";
 import { WhoAndWhy, useWhoAndWhy } from "./WhoAndWhy.tsx";
 import { CommitLink } from "./Overview.tsx";
+import { RolloutPanel } from "./Rollouts.tsx";
 
 
 const STATES = [
@@ -62,8 +63,9 @@ function RolloutView({ name, rollout, kind }: { name: string; rollout: Rollout; 
  * One version. `newest`: the file as HEAD has it (nothing to roll back to). Refused versions
  * (HEAD's validation failed there) say why; the served one is what agents hold.
  */
-function HistoryRow({ name, kind, entry, newest, readOnly, onRollback }: { name: string; kind: ConfigKind; entry: HistoryEntry; newest: boolean; readOnly: boolean; onRollback: (e: HistoryEntry) => void }) {
-  const [open, setOpen] = useState(false);
+function HistoryRow({ name, kind, entry, newest, readOnly, onRollback, opened }: { name: string; kind: ConfigKind; entry: HistoryEntry; newest: boolean; readOnly: boolean; onRollback: (e: HistoryEntry) => void; opened: boolean }) {
+  // `opened`: the page was asked for this version's diff (a revert commit linked from the Rollouts page).
+  const [open, setOpen] = useState(opened);
   const diff = usePoll<Diff>(open && entry.action !== "deleted" ? `${BASE[kind]}/${q(name)}/diff?to=${entry.version}` : undefined, 0);
   const canRollBack = kind === "pipeline" && entry.action !== "deleted" && !entry.refused && !newest;
   return (
@@ -94,7 +96,7 @@ function HistoryRow({ name, kind, entry, newest, readOnly, onRollback }: { name:
   );
 }
 
-export function ConfigDetail({ name, status, kind = "pipeline" }: { name: string; status: Status | undefined; kind?: ConfigKind }) {
+export function ConfigDetail({ name, status, kind = "pipeline", diff }: { name: string; status: Status | undefined; kind?: ConfigKind; diff?: string | undefined }) {
   const base = `${BASE[kind]}/${q(name)}`;
   const config = usePoll<ConfigItem>(base);
   const rollout = usePoll<Rollout>(`${base}/rollout`);
@@ -149,6 +151,7 @@ export function ConfigDetail({ name, status, kind = "pipeline" }: { name: string
         </div>
       )}
       {done && <p class="ok" role="status">{done}</p>}
+      <RolloutPanel name={name} kind={kind} />
       {!c ? <Loading what="the config" /> : (
         <div class="grid">
           <Card title="Served version" id="config-facts">
@@ -176,7 +179,7 @@ export function ConfigDetail({ name, status, kind = "pipeline" }: { name: string
         {!versions ? !history.error && <Loading what="the history" /> : (
           <Table label="history">
             <thead><tr><th>Version</th><th>Change</th><th>Commit</th><th>Author</th><th>Date</th><th>Message</th><th /></tr></thead>
-            <tbody>{versions.map((v) => <HistoryRow key={v.commit} name={name} kind={kind} entry={v} newest={v === versions[0]} readOnly={readOnly} onRollback={(e) => { setFailed(undefined); setTarget(e); }} />)}</tbody>
+            <tbody>{versions.map((v) => <HistoryRow key={v.commit} name={name} kind={kind} entry={v} newest={v === versions[0]} readOnly={readOnly} onRollback={(e) => { setFailed(undefined); setTarget(e); }} opened={diff !== undefined && v.commit === diff} />)}</tbody>
           </Table>
         )}
       </Card>
