@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { servedVersions } from "./agentFleet.ts";
 import { APPLIED, buildRepo } from "./fleet.ts";
 import type { BodyKind } from "./loadgen.ts";
-import { load, request, rss, startServer } from "./proc.ts";
+import { heapUsed, load, request, settled, startServer } from "./proc.ts";
 
 const AGENTS = Number(process.argv[2] ?? 100_000);
 const log = (...a: unknown[]) => console.error(`[memory ${new Date().toISOString().slice(11, 19)}]`, ...a);
@@ -23,22 +23,6 @@ const PROTOCOLS: Readonly<Record<string, readonly BodyKind[]>> = {
   "v2 (Heartbeat, 10 configs reported APPLIED)": ["v2heartbeat"],
 };
 
-async function heapUsed(port: number): Promise<number> {
-  const r = await request(port, "GET", "/metrics", new Uint8Array());
-  return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(r.body.toString())?.[1] ?? Number.NaN);
-}
-
-/** Waits until two readings a second apart agree within 1 MB (the collector has caught up). */
-async function settled(pid: number): Promise<number> {
-  let last = rss(pid);
-  for (let i = 0; i < 10; i++) {
-    await new Promise((r) => setTimeout(r, 1000));
-    const now = rss(pid);
-    if (Math.abs(now - last) < 1048576) return now;
-    last = now;
-  }
-  return last;
-}
 
 const work = mkdtempSync(join(tmpdir(), "configserver-memory-"));
 buildRepo(join(work, "repo"), { configs: APPLIED, commits: APPLIED });

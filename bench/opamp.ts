@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { opamp } from "../src/gen/proto.js";
 import { encodeRequests, type BodyKind, type LoadResult } from "./loadgen.ts";
-import { load, request, rss, startBareBaseline, startServer, type Proc } from "./proc.ts";
+import { heapUsed, load, request, settled, startBareBaseline, startServer, type Proc } from "./proc.ts";
 import { git } from "../test/helpers/git.ts";
 import { writeFiles } from "../test/helpers/repo.ts";
 import { median, r0, r2 } from "./stats.ts";
@@ -102,20 +102,3 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 console.log(`\nOpAMP, ${AGENTS.toLocaleString("en")} agents, ${ROUNDS} rounds × ${MS} ms, ${CONNECTIONS} connections\n\n${rows.join("\n")}\n`);
-
-async function heapUsed(port: number): Promise<number> {
-  const r = await request(port, "GET", "/metrics", new Uint8Array());
-  return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(r.body.toString())?.[1] ?? Number.NaN);
-}
-
-/** Waits until two readings a second apart agree within 1 MB (the collector has caught up). */
-async function settled(pid: number): Promise<number> {
-  let last = rss(pid);
-  for (let i = 0; i < 10; i++) {
-    await new Promise((r) => setTimeout(r, 1000));
-    const now = rss(pid);
-    if (Math.abs(now - last) < 1048576) return now;
-    last = now;
-  }
-  return last;
-}

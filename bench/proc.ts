@@ -145,3 +145,21 @@ export function request(port: number, method: string, path: string, body: Uint8A
     req.end(body);
   });
 }
+
+/** The server's V8 heap in use, as its own /metrics reports it. */
+export async function heapUsed(port: number): Promise<number> {
+  const r = await request(port, "GET", "/metrics", new Uint8Array());
+  return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(r.body.toString())?.[1] ?? Number.NaN);
+}
+
+/** Waits until two readings a second apart agree within 1 MB (the collector has caught up). */
+export async function settled(pid: number): Promise<number> {
+  let last = rss(pid);
+  for (let i = 0; i < 10; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = rss(pid);
+    if (Math.abs(now - last) < 1048576) return now;
+    last = now;
+  }
+  return last;
+}

@@ -3,6 +3,7 @@
 // each protocol as the real ones do (v2 and v1 replicas, alpha requests). How the served snapshot
 // reads a rollout policy (no HTTP route shows it) is in test/internal/rolloutPolicy.test.ts.
 import test from "ava";
+import { SELECTOR_REPO } from "./helpers/selectorRepo.ts";
 import { runCli } from "./helpers/cli.ts";
 import { callJson, pb } from "./helpers/client.ts";
 import { git } from "./helpers/git.ts";
@@ -60,22 +61,9 @@ test("validate refuses a malformed rollout policy and malformed group selectors 
   t.is(await servedCommit(server.url), "", "nothing of the refused commit is served (so no rollout policy either)");
 });
 
-const selectorRepo = {
-  "configs/base.yaml": configYaml("base", "a: 1\n"),
-  "configs/lan.yaml": configYaml("lan", "a: 2\n"),
-  "configs/range.yaml": configYaml("range", "a: 3\n"),
-  "configs/web.yaml": configYaml("web", "a: 4\n"),
-  "configs/tagged.yaml": configYaml("tagged", "a: 5\n"),
-  "agent_groups/default.yaml": "group_name: default\nconfigs: [base]\n",
-  "agent_groups/lan.yaml": "group_name: lan\nips: [10.1.0.0/16]\nconfigs: [lan]\n",
-  "agent_groups/range.yaml": "group_name: range\nips: [192.168.1.200-230, 172.16.0.1-172.16.0.9]\nconfigs: [range]\n",
-  "agent_groups/web.yaml": "group_name: web\nhostnames: ['web-*', '*.prod.example.com']\nconfigs: [web]\n",
-  // Any tag OR any address OR any host name.
-  "agent_groups/mixed.yaml": "group_name: mixed\ntags: [{name: env, value: staging}]\nips: [10.9.0.0/16]\nhostnames: ['db-?']\nconfigs: [tagged]\n",
-};
 
 test("group ips and hostnames select v2 agents by the ip and hostname attributes they report", async (t) => {
-  const server = await withServer(t, { repo: repoWith("cs-sel-v2-", selectorRepo) });
+  const server = await withServer(t, { repo: repoWith("cs-sel-v2-", SELECTOR_REPO) });
   const agent = (id: string, ip: string, hostname: string, tags: Record<string, string> = {}) => {
     const a = new V2Agent(server.url, id, tags);
     a.ip = ip;
@@ -108,7 +96,7 @@ test("group ips and hostnames select v2 agents by the ip and hostname attributes
 });
 
 test("group ips and hostnames select v1 agents by their ip and hostname attributes", async (t) => {
-  const server = await withServer(t, { repo: repoWith("cs-sel-v1-", selectorRepo) });
+  const server = await withServer(t, { repo: repoWith("cs-sel-v1-", SELECTOR_REPO) });
   const agent = (id: string, ip: string, hostname?: string) => {
     const a = new V1Agent(server.url, id, {});
     a.ip = ip;
@@ -130,7 +118,7 @@ test("group ips and hostnames select v1 agents by their ip and hostname attribut
 });
 
 test("group ips select alpha agents by the ip they report; alpha agents report no host name", async (t) => {
-  const server = await withServer(t, { repo: repoWith("cs-sel-alpha-", selectorRepo) });
+  const server = await withServer(t, { repo: repoWith("cs-sel-alpha-", SELECTOR_REPO) });
   const names = async (agentId: string, ip: string) => {
     const hb = await server.api.heartbeat({ request_id: "h", agent_id: agentId, agent_type: "iLogtail", agent_version: "1.8.0", ip, tags: {} });
     t.is(hb.status, 200);

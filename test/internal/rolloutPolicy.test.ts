@@ -3,6 +3,7 @@
 // route shows a parsed policy, so these checks look at the snapshot itself; everything else about
 // rollout policies and selectors is observed from outside in test/rollouts.test.ts.
 import test from "ava";
+import { SELECTOR_REPO } from "../helpers/selectorRepo.ts";
 import { runCli } from "../helpers/cli.ts";
 import { git } from "../helpers/git.ts";
 import { commitFiles, configYaml, repoWith } from "../helpers/repo.ts";
@@ -51,24 +52,11 @@ test("a good rollout.yaml is on the served snapshot; a malformed one on top is r
 });
 
 
-const selectorRepo = {
-  "configs/base.yaml": configYaml("base", "a: 1\n"),
-  "configs/lan.yaml": configYaml("lan", "a: 2\n"),
-  "configs/range.yaml": configYaml("range", "a: 3\n"),
-  "configs/web.yaml": configYaml("web", "a: 4\n"),
-  "configs/tagged.yaml": configYaml("tagged", "a: 5\n"),
-  "agent_groups/default.yaml": "group_name: default\nconfigs: [base]\n",
-  "agent_groups/lan.yaml": "group_name: lan\nips: [10.1.0.0/16]\nconfigs: [lan]\n",
-  "agent_groups/range.yaml": "group_name: range\nips: [192.168.1.200-230, 172.16.0.1-172.16.0.9]\nconfigs: [range]\n",
-  "agent_groups/web.yaml": "group_name: web\nhostnames: ['web-*', '*.prod.example.com']\nconfigs: [web]\n",
-  // Any tag OR any address OR any host name.
-  "agent_groups/mixed.yaml": "group_name: mixed\ntags: [{name: env, value: staging}]\nips: [10.9.0.0/16]\nhostnames: ['db-?']\nconfigs: [tagged]\n",
-};
 
 
 test("writes through the User API keep a group's ips/hostnames and a config's rollout: as the files say", async (t) => {
   const dir = repoWith("cs-sel-api-", {
-    ...selectorRepo,
+    ...SELECTOR_REPO,
     "configs/own.yaml": `${configYaml("own", "a: 1\n")}rollout:\n  waves: [10%] # canary first\n`,
   });
   const server = await withServer(t, { repo: dir });
