@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_FILE_SIZE } from "../store/stateTree.ts";
 import { LOG_LEVELS, PARSERS, type Kind, type ValueOf } from "./valueParsers.ts";
 
 export interface OptionSpec {
@@ -44,7 +45,7 @@ const TABLE = [
   { name: "author", kind: "identity", valueName: "identity", description: 'git identity of User API commits, "Name <email>": their committer, and their author when a request names none (header X-Configserver-Author)', default: "configserver <configserver@localhost>" },
   { name: "log-level", kind: "level", valueName: "level", description: `log level: ${LOG_LEVELS.join(", ")}`, default: "info" },
   { name: "body-limit", kind: "size", valueName: "size", description: "largest request body accepted (e.g. 4MiB, 512KiB, 1000000)", default: "4MiB" },
-  { name: "max-file-size", kind: "size", valueName: "size", description: "largest state file the server reads or writes; a commit with a larger one is refused naming file, size and limit", default: "4MiB" },
+  { name: "max-file-size", kind: "size", valueName: "size", description: "largest state file the server reads or writes; a commit with a larger one is refused naming file, size and limit", default: `${DEFAULT_MAX_FILE_SIZE / 1024 / 1024}MiB` },
   { name: "max-config-size", kind: "size", valueName: "size", description: "largest JSON detail of a config (what v2 agents receive, aliases expanded); a larger config is refused by the API and as a validation problem of its file", default: "1MiB" },
   { name: "secrets", kind: "choice", choices: ["warn", "strict"], valueName: "mode", description: "credentials written in plain text in well-known pipeline fields (passwords, access keys, tokens): warn, or refuse the config (strict); write ${ENV_VAR} references instead", default: "warn" },
   { name: "request-timeout", kind: "duration", valueName: "duration", description: "answer RequestTimeout (HTTP 500) when a request takes longer; 0 = never", default: "30s" },

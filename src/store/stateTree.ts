@@ -3,6 +3,7 @@ import type { Git } from "./git.ts";
 import { ROLLOUT_FILE } from "./repoContent.ts";
 
 /** The largest state file the store reads, unless --max-file-size says otherwise (the default request body limit: anything the API could write reads back). */
+/** The default of --max-file-size (the option table reads it from here: the store, which cannot import settings, uses it for callers that name none). */
 export const DEFAULT_MAX_FILE_SIZE = 4 * 1024 * 1024;
 
 /** One entry under the state folders of a commit, as `git ls-tree -r -l` lists it. */
