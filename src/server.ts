@@ -38,6 +38,7 @@ import { rolloutsApiRouter } from "./http/rolloutsApi.ts";
 import { RolloutController } from "./rollouts/rolloutController.ts";
 import type { RollingConfig } from "./domain/rolloutOverlay.ts";
 import { RolloutFile } from "./rollouts/rolloutFile.ts";
+import { RedisRollouts } from "./rollouts/redisRollouts.ts";
 import { statusRouter } from "./http/status.ts";
 import { webhookRouter } from "./http/webhook.ts";
 import { whoamiRouter } from "./http/whoami.ts";
@@ -277,7 +278,14 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     });
     logger.info({ registry: redactUrl(choice.url) }, "agents are shared through Redis; commits are announced to the other replicas");
   }
-  rollouts = new RolloutController({ store, registry, file: new RolloutFile(`${gitDir}/configserver/rollouts.json`), readOnly: !!options.readOnly, logger, emit: (e) => notifier.emit(e), ...(options.primary ? { onOverlay: options.primary.onRollouts } : {}), ...(options.now ? { now: options.now } : {}) });
+  // Replicas on one Redis: one decides the rollouts (it holds a lease), the others serve what it shares.
+  const sharing = choice.kind === "redis" ? new RedisRollouts({ url: choice.url, logger }, {
+    onDeciding: () => void sharing?.read().catch((err: unknown) => logger.warn({ err: (err as Error).message }, "reading the shared rollouts failed; continuing from this replica's own")).then((s) => rollouts?.lead(s ?? undefined)),
+    onFollowing: () => rollouts?.follow(),
+    onShared: (s) => rollouts?.adopt(s),
+    act: (name, action, who, kind) => (rollouts as RolloutController).act(name, action, who, kind),
+  }) : undefined;
+  rollouts = new RolloutController({ store, registry, file: new RolloutFile(`${gitDir}/configserver/rollouts.json`), readOnly: !!options.readOnly, logger, emit: (e) => notifier.emit(e), ...(options.primary ? { onOverlay: options.primary.onRollouts } : {}), ...(options.now ? { now: options.now } : {}), ...(sharing ? { sharing } : {}) });
   options.primary?.rollouts(rollouts);
   rollouts.start();
   const controller = rollouts;
@@ -304,7 +312,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
       fanout?.announce("webhook");
       void scheduler.trigger();
     } }),
-    statusRouter({ store, registry, readOnly: !!options.readOnly, dirty: () => dirty, heldHeartbeats: options.primary?.heldHeartbeats ?? (() => changes.waiting), ...(options.primary ? { workers: options.primary.workers } : {}) }),
+    statusRouter({ store, registry, readOnly: !!options.readOnly, dirty: () => dirty, heldHeartbeats: options.primary?.heldHeartbeats ?? (() => changes.waiting), decidesRollouts: () => controller.deciding, ...(options.primary ? { workers: options.primary.workers } : {}) }),
     healthRouter({ readiness, metrics }),
     consoleRouter(),
     landingRouter({ version: VERSION, served: () => ({ commit: store.state.commit || null, committedAt: store.state.committedAt ? new Date(store.state.committedAt).toISOString() : null }) }),
@@ -341,6 +349,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     stopSweeping();
     await notifier.close();
     rollouts?.stop();
+    await sharing?.close();
     fanout?.close();
     await registry.close();
     await scheduler.stop();
@@ -376,6 +385,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
       await Promise.race([writesDone, new Promise((r) => setTimeout(r, Math.max(deadline - Date.now(), 1000)).unref())]);
       // After the writes: a revert committed while stopping still gets its event out (bounded).
       await notifier.close();
+      await sharing?.close();
       fanout?.close();
       await registry.close();
       await scheduler.stop();
