@@ -115,9 +115,9 @@ test.serial("two replicas on one Redis: one decides, every agent gets the same a
   t.is((await Promise.all(replicas.map(deciding))).filter(Boolean).length, 1);
 });
 
-test.serial("the replica that decides is killed mid-rollout: the other takes over from the shared records, at the same wave, with no re-sends", async (t) => {
+test.serial("the replica that decides is killed mid-rollout: the other takes over from the shared records (paused stays paused, at the same wave) with no re-sends", async (t) => {
   const redis = await startRedis(t);
-  const remote = setup("waves: [50%, 100%]\nbake: 2s\napplyTimeout: 1h\nonHalt: pause\n");
+  const remote = setup("waves: [50%, 100%]\nbake: 1s\napplyTimeout: 1h\nonHalt: pause\n");
   const replicas = await startReplicas(t, remote.url, redis.url, 2, ["--webhook-secret", SECRET]);
   const [decider, other] = await roles(replicas);
   const fleet = new Fleet(other.url, 24, 4, 4);
@@ -127,21 +127,33 @@ test.serial("the replica that decides is killed mid-rollout: the other takes ove
   for (const a of fleet.agents) fleet.deliveries.delete(a.agent.instanceId);
 
   await push(remote, { "configs/app.yaml": configYaml("app", "a: 2\n") }, decider);
-  // Wave 1's agents got the new version through both replicas; then the deciding one dies.
-  await rounds(fleet, replicas, async () => {
-    const r = await rollout(decider);
-    return r?.state === "progressing" && r.wave === 1 && fleet.agents.some((a) => fleet.held(a, "app") === v1 + 1);
-  });
-  const before = (await rollout(other)) as RolloutJson;
+  await waitFor(async () => (await Promise.all(replicas.map(rollout))).every((r) => r?.state === "progressing" && r.to.version === v1 + 1), { timeoutMs: 20_000, intervalMs: 50 });
+  // Paused at wave 1 through the replica that decides; then it dies.
+  const paused = await send(decider.url, "POST", "/api/v1/rollouts/app/pause", "{}", { "content-type": "application/json", "x-configserver-author": "First Person <first@example.com>" });
+  t.is(paused.status, 200, paused.body.toString());
+  t.is(JSON.parse(paused.body.toString()).wave, 1);
+  await rounds(fleet, replicas, async () => (await rollout(other))?.state === "paused" && fleet.agents.some((a) => fleet.held(a, "app") === v1 + 1));
   decider.proc.child.kill("SIGKILL");
   await decider.proc.exited;
 
+  // The survivor takes the lease over and continues from what was shared: still paused at wave 1,
+  // for longer than the bake (on its own it would have advanced).
   await waitFor(() => deciding(other), { timeoutMs: 20_000, intervalMs: 50 });
+  const heldNew = () => fleet.agents.filter((a) => fleet.held(a, "app") === v1 + 1).map((a) => a.agent.instanceId).join();
+  const atPause = heldNew();
+  const takenOver = Date.now();
+  await rounds(fleet, [other], async () => Date.now() - takenOver > 2500);
+  const still = (await rollout(other)) as RolloutJson;
+  t.is(still.state, "paused");
+  t.is(still.wave, 1);
+  t.is(heldNew(), atPause, "no agent beyond wave 1 got the new version while paused");
+
+  const resumed = await send(other.url, "POST", "/api/v1/rollouts/app/resume", "{}", { "content-type": "application/json", "x-configserver-author": "Second Person <second@example.com>" });
+  t.is(resumed.status, 200, resumed.body.toString());
   await rounds(fleet, [other], async () => (await rollout(other))?.state === "completed" && fleet.agents.every((a) => fleet.held(a, "app") === v1 + 1));
   const done = (await rollout(other)) as RolloutJson;
-  t.is(before.wave, 1);
-  t.deepEqual(done.history.filter((e) => e.action === "started").length, 1, "the rollout was continued, not started again");
-  t.deepEqual(done.history.filter((e) => e.action === "advanced").map((e) => e.detail?.match(/to wave (\d)/)?.[1]), ["2"]);
+  t.is(done.history.filter((e) => e.action === "started").length, 1, "the rollout was continued, not started again");
+  t.deepEqual(done.history.filter((e) => e.action === "pause" || e.action === "resume").map((e) => `${e.action} by ${e.who}`), ["pause by First Person <first@example.com>", "resume by Second Person <second@example.com>"]);
   neverBack(t, fleet, v1);
   for (const a of fleet.agents) t.is(fleet.deliveries.get(a.agent.instanceId), 1, `${a.agent.instanceId} was sent the new version once`);
 });
