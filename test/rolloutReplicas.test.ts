@@ -1,4 +1,4 @@
-// Rollouts across replicas on one Redis (docs/deployment.md, "Rollouts across replicas"): real
+// Rollouts across replicas on one Redis (docs/rollouts.md, "State, restarts and several processes"): real
 // `configserver serve` processes, each with its own clone of one bare remote, one real
 // redis-server, and agents of the three protocols that reach a different replica each round, as
 // behind a load balancer without affinity. One replica decides (it holds the lease); every agent

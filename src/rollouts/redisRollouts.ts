@@ -44,8 +44,8 @@ const MAX_NOTES = 100_000;
 const NOTE_FLUSH_MS = 200;
 
 /**
- * The rollouts shared by the replicas of one Redis (docs/deployment.md, "Rollouts across
- * replicas"). Keys: `<prefix>owner` the lease, `<prefix>state` the records as last shared (JSON),
+ * The rollouts shared by the replicas of one Redis (docs/rollouts.md, "State,
+ * restarts and several processes"). Keys: `<prefix>owner` the lease, `<prefix>state` the records as last shared (JSON),
  * `<prefix>served` the served notes for the deciding replica (a list of JSON batches); the
  * channel `<prefix>events` says when the state changed and carries forwarded actions and their
  * answers. Nothing here is on the agent path: served notes are buffered and sent on a timer.
