@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import { initRepository } from "../src/commands/initRepository.ts";
-import type { ChangeSet } from "../src/domain/preview.ts";
+import type { ChangeSet } from "../src/domain/changeSet.ts";
 import { runCli } from "./helpers/cli.ts";
 import { git, tempDir } from "./helpers/git.ts";
 

@@ -15,29 +15,16 @@ import { startServer, type RunningServer, type ServerOptions } from "../server.t
 import { warnIfAgentsOpen, warnIfOpen } from "../wiring/startupWarnings.ts";
 import { ChangeRelay, relayInterval } from "./changeRelay.ts";
 import { CommitBarrier } from "./commitBarrier.ts";
-import type { FromWorker, MetricsJson, ToWorker, WorkerReport } from "./messages.ts";
-import { OrderedChannel } from "./orderedChannel.ts";
+import { newMember, workerStatus, type Member } from "./member.ts";
+import type { FromWorker, MetricsJson } from "./messages.ts";
 import { privateSocket } from "./privateSocket.ts";
 import { snapshotMessage } from "./snapshotWire.ts";
+import { workerMessages } from "./workerMessages.ts";
 import { WorkerPool } from "./workerPool.ts";
 import { workerSettings } from "./workerSettings.ts";
 
-/** Agents per batch when the whole fleet goes to a new worker. */
-const WHOLE_CHUNK = 2000;
 /** How long a listing waits for the workers' pending changes, and a write's answer for every worker to serve its commit. */
 const WAIT_MS = 1000;
-
-/** The primary's view of one worker. */
-interface Member {
-  readonly worker: Worker;
-  readonly startedAt: number;
-  state: WorkerStatus["state"];
-  /** Init sent: it gets every later batch and snapshot. */
-  fed: boolean;
-  commit: string | null;
-  report: WorkerReport;
-  readonly channel: OrderedChannel<ToWorker>;
-}
 
 /**
  * The primary of --workers N processes. It runs the whole server (src/server.ts) except the agent
@@ -50,7 +37,7 @@ interface Member {
  * metrics), the change relay (the fleet is replicated: each worker's agent changes are absorbed
  * into the fleet view here and passed on to the other workers) and the commit barrier (a request
  * during which the served commit changed is answered once every worker serves it). This function
- * wires them and reads the workers' messages.
+ * wires them; what each worker message does is in workerMessages.ts, a worker's record in member.ts.
  */
 export async function startPrimary(options: ServerOptions & { readonly workers: number }): Promise<RunningServer> {
   const logger: Logger = options.logger ?? createLogger("info");
@@ -88,58 +75,14 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
   let onStarted: ((port: number) => void) | undefined;
   let onFailed: ((err: Error) => void) | undefined;
 
-  const feed = (m: Member) => {
-    m.channel.send({ t: "init", settings, socketPath, snapshot: snapshotMessage((server as RunningServer).store.state) });
-    m.fed = true;
-    fleet?.wholeBatches(WHOLE_CHUNK, (batch) => m.channel.send({ t: "changes", batch }));
-    m.channel.send({ t: "listen" });
-  };
-
-  const onMessage = (m: Member, msg: FromWorker) => {
-    switch (msg.t) {
-      case "ready":
-        return feed(m);
-      case "listening":
-        m.state = "serving";
-        logger.debug({ worker: m.worker.id, pid: m.worker.process.pid }, "worker serving");
-        barrier.recheck();
-        return onStarted?.(msg.port);
-      case "failed": {
-        const err = Object.assign(new Error(msg.error.message), { code: msg.error.code, syscall: msg.error.syscall });
-        // Said once, on stderr, by the caller (commands/startupFailure.ts).
-        logger.debug({ worker: m.worker.id, err }, "a worker could not listen");
-        return onFailed?.(err);
-      }
-      case "changes": {
-        const missing = (fleet as WorkerFleet).absorbBatch(msg.batch);
-        if (missing.length > 0) m.channel.send({ t: "resend", ids: missing });
-        // What agents' requests read goes on at once (an agent's next request may reach another worker).
-        return relay.received(m.worker.id, msg.batch);
-      }
-      case "rolloutServed":
-        for (const [kind, name, id] of msg.served) controller?.noteServed(kind, name, id);
-        return;
-      case "missing":
-        return fleet?.wholeBatches(WHOLE_CHUNK, (batch) => m.channel.send({ t: "changes", batch }), msg.ids);
-      case "served":
-        m.commit = msg.commit;
-        m.report = msg.report;
-        return barrier.recheck();
-      case "stale":
-        return m.channel.send({ t: "snapshot", snapshot: snapshotMessage((server as RunningServer).store.state) });
-      case "flushed":
-        m.report = msg.report;
-        return m.channel.answer(msg.n, true);
-      case "metrics":
-        return m.channel.answer(msg.n, msg.metrics);
-      case "bye":
-        return;
-      case "fence":
-        // On the worker's one ordered channel, after the changes passed on to it so far: an
-        // agent's change read before this request was handed over is there first.
-        return m.channel.send({ t: "fenced", n: msg.n });
-    }
-  };
+  const onMessage = workerMessages({
+    logger, settings, socketPath, relay, barrier,
+    state: () => (server as RunningServer).store.state,
+    fleet: () => fleet,
+    controller: () => controller,
+    onStarted: (port) => onStarted?.(port),
+    onFailed: (err) => onFailed?.(err),
+  });
 
   // Fault injection (tests): the workers' messages read late, in order, while node:cluster keeps
   // handing connections over at once: a connection reaching a worker before the change it needs.
@@ -149,12 +92,7 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
     fork: () => cluster.fork(),
     logger,
     onFork: (worker) => {
-      const m: Member = {
-        worker, startedAt: Date.now(), state: "starting", fed: false, commit: null, report: { requests: 0, heldHeartbeats: 0, rssBytes: 0 },
-        channel: new OrderedChannel((msg) => {
-          if (worker.isConnected()) worker.send(msg);
-        }),
-      };
+      const m = newMember(worker);
       members.set(worker.id, m);
       worker.on("message", (msg: FromWorker) => (readLate === undefined ? onMessage(m, msg) : readLate(() => onMessage(m, msg))));
       worker.on("error", (err) => logger.warn({ worker: worker.id, err }, "worker channel error"));
@@ -173,10 +111,7 @@ export async function startPrimary(options: ServerOptions & { readonly workers: 
 
   relay.start(relayInterval(options.agentTtlMs ?? DEFAULTS.agentTtlMs));
   const heldHeartbeats = () => live().reduce((n, m) => n + m.report.heldHeartbeats, 0);
-  const workers = (): WorkerStatus[] => [...members.values()].map((m) => ({
-    id: m.worker.id, pid: m.worker.process.pid, state: m.state, commit: m.commit, requests: m.report.requests,
-    heldHeartbeats: m.report.heldHeartbeats, rssBytes: m.report.rssBytes, startedAt: new Date(m.startedAt).toISOString(),
-  }));
+  const workers = (): WorkerStatus[] => [...members.values()].map(workerStatus);
   metrics.aggregateWith(async () => {
     const all = await Promise.all(live().map((m) => m.channel.call<MetricsJson>((n) => ({ t: "metrics", n }), WAIT_MS)));
     return all.filter((x): x is MetricsJson => x !== undefined);

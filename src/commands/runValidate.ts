@@ -1,7 +1,8 @@
 import { statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { diffRepoContent, renderPreview, type ChangeSet } from "../domain/preview.ts";
+import { diffRepoContent, type ChangeSet } from "../domain/changeSet.ts";
+import { renderPreview } from "../domain/preview.ts";
 import type { Problem } from "../domain/types.ts";
 import { formatProblems, type ProblemFormat } from "../problemFormat.ts";
 import { readCommitTree, resolveCommit } from "../store/commitTree.ts";

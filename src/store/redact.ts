@@ -11,3 +11,6 @@ export function redactSecrets(text: string | undefined): string | undefined;
 export function redactSecrets(text: string | undefined): string | undefined {
   return text === undefined ? undefined : text.replace(USERINFO, "$1***@");
 }
+
+/** A failed command's error as shown to people: its first three lines on one, credentials redacted. */
+export const shownError = (e: unknown) => redactSecrets(((e as Error).message ?? String(e)).trim().split("\n").slice(0, 3).join(" "));

@@ -1,17 +1,9 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { Git } from "./git.ts";
+import type { Git } from "./git.ts";
 import { ownerName, SELF } from "./owner.ts";
-import { redactSecrets } from "./redact.ts";
+import { redactSecrets, shownError } from "./redact.ts";
+import { openClone, trackingRefOf, trackingTip, type RemoteOptions } from "./remoteClone.ts";
 import type { ServerFiles } from "./serverFiles.ts";
 import { removeIntent, writeIntent } from "./writeIntent.ts";
-
-export interface RemoteOptions {
-  readonly url: string;
-  readonly branch: string;
-  /** Follow a remote branch that is not a fast-forward of what was last seen there. */
-  readonly allowHistoryRewrite: boolean;
-}
 
 export interface SyncReport {
   /** When the attempt ended, unix ms. */
@@ -25,8 +17,6 @@ export interface SyncReport {
 }
 
 export type PushResult = { readonly ok: true } | { readonly ok: false; readonly rejected: boolean; readonly error: string };
-
-const message = (e: unknown) => redactSecrets(((e as Error).message ?? String(e)).trim().split("\n").slice(0, 3).join(" "));
 
 /**
  * The remote half of the store: clone, fetch, fast-forward, push. It only moves refs and the
@@ -47,64 +37,18 @@ export class RemoteSync {
     readonly git: Git,
     readonly options: RemoteOptions,
   ) {
-    this.trackingRef = `refs/remotes/origin/${options.branch}`;
+    this.trackingRef = trackingRefOf(options.branch);
   }
 
-  /**
-   * Makes `dir` a clone of the remote: clones when there is no repository yet; otherwise points
-   * `origin` at the URL and keeps the local clone (the remote may be down: the clone still serves).
-   */
+  /** Makes `dir` a clone of the remote (remoteClone.ts) and follows it from its current tip. */
   static async prepare(dir: string, options: RemoteOptions): Promise<RemoteSync> {
-    const cloned = !existsSync(join(dir, ".git"));
-    if (cloned) {
-      try {
-        await new Git(".").network(["clone", "-q", "--no-tags", "--origin", "origin", options.url, dir]);
-      } catch (e) {
-        throw new Error(`cannot clone ${redactSecrets(options.url)} into ${dir}, and there is no local clone to start from: ${message(e)}`);
-      }
-    }
-    const git = new Git(dir);
-    const remotes = (await git.raw(["remote"])).split("\n");
-    if (remotes.includes("origin")) await git.raw(["remote", "set-url", "origin", options.url]);
-    else await git.raw(["remote", "add", "origin", options.url]);
-    const sync = new RemoteSync(git, options);
-    if ((await git.head()) === undefined) {
-      // A clone of an empty remote, or a fresh directory: be on the branch we follow.
-      await git.raw(["symbolic-ref", "HEAD", `refs/heads/${options.branch}`]);
-    } else {
-      await sync.checkBranch(dir, cloned);
-    }
+    const sync = new RemoteSync(await openClone(dir, options), options);
     sync.lastRemote = await sync.remoteTip();
     return sync;
   }
 
-  /**
-   * The clone must have the followed branch checked out: every sync compares HEAD with that
-   * remote branch and pushes HEAD to it, so another branch's commits would be pushed there (a
-   * release branch would receive the default branch's unreleased changes). A fresh clone is
-   * switched to it; an existing clone is never switched behind a person's back.
-   */
-  private async checkBranch(dir: string, cloned: boolean): Promise<void> {
-    const { branch } = this.options;
-    const url = redactSecrets(this.options.url);
-    const current = (await this.git.raw(["symbolic-ref", "-q", "--short", "HEAD"]).catch(() => "")).trim();
-    if (current === branch) return;
-    if (!cloned) {
-      throw new Error(`${dir} is a clone on ${current ? `branch ${current}` : "a detached HEAD"}, but --branch is ${branch}: check that branch out (git -C ${dir} switch ${branch}) or start with --branch ${current || "<the branch to follow>"}`);
-    }
-    if ((await this.remoteTip()) === undefined) {
-      const others = (await this.git.raw(["for-each-ref", "--format=%(refname:lstrip=3)", "refs/remotes/origin/"])).split("\n").filter((b) => b && b !== "HEAD");
-      throw new Error(`the remote ${url} has no branch ${branch} (it has: ${others.join(", ") || "none"}): create it there (e.g. git push origin main:${branch}) or start with one of those as --branch`);
-    }
-    await this.git.raw(["checkout", "-q", "-B", branch, this.trackingRef]);
-  }
-
-  private async remoteTip(): Promise<string | undefined> {
-    try {
-      return (await this.git.raw(["rev-parse", "--verify", "-q", `${this.trackingRef}^{commit}`])).trim() || undefined;
-    } catch {
-      return undefined;
-    }
+  private remoteTip(): Promise<string | undefined> {
+    return trackingTip(this.git, this.trackingRef);
   }
 
   private isAncestor(a: string, b: string): Promise<boolean> {
@@ -117,7 +61,7 @@ export class RemoteSync {
       await this.git.network(["fetch", "-q", "--no-tags", "origin", `+refs/heads/${this.options.branch}:${this.trackingRef}`]);
       this.lastFetchError = undefined;
     } catch (e) {
-      const text = message(e);
+      const text = shownError(e);
       // An empty remote has no branch yet: that is not an error, there is just nothing to follow.
       if (/couldn't find remote ref/i.test(text)) {
         this.lastFetchError = undefined;
@@ -157,7 +101,7 @@ export class RemoteSync {
       this.lastRemote = head;
       return { ok: true };
     } catch (e) {
-      const text = message(e);
+      const text = shownError(e);
       this.lastPushError = text;
       // Rejected: someone else pushed first. A ref lock held on the remote (another push landing
       // at the same moment) is the same race, reported by receive-pack instead.
@@ -175,7 +119,7 @@ export class RemoteSync {
     try {
       remote = await this.fetch();
     } catch (e) {
-      return report(false, "fetch failed", message(e));
+      return report(false, "fetch failed", shownError(e));
     }
     const head = await this.git.head();
     if (remote === undefined) {
@@ -226,7 +170,7 @@ export class RemoteSync {
       await this.git.raw(["-c", "user.name=configserver", "-c", "user.email=configserver@localhost", "rebase", "-q", remote]);
     } catch (e) {
       await this.git.raw(["rebase", "--abort"]).catch(() => undefined);
-      return report(false, "rebase failed", `local commits conflict with the remote: ${message(e)}`);
+      return report(false, "rebase failed", `local commits conflict with the remote: ${shownError(e)}`);
     } finally {
       if (this.files) removeIntent(this.files);
     }

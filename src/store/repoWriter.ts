@@ -1,25 +1,21 @@
-import { existsSync } from "node:fs";
-import { isAbsolute, join, relative } from "node:path";
 import { DomainError } from "../domain/errors.ts";
 import { commitMessage } from "../domain/identity.ts";
 import type { RepoState } from "../domain/repoState.ts";
-import type { Change, WritePlan } from "../domain/userOps.ts";
+import type { WritePlan } from "../domain/userOps.ts";
 import type { Author, CommitBackend } from "./git/commitBackend.ts";
 import { faultPoint } from "../faults.ts";
 import { LockBusy } from "./git/lockFile.ts";
+import { fileWrite, withTrailers } from "./plannedFiles.ts";
+import { PushTurns } from "./pushTurns.ts";
 import type { RemoteSync } from "./remoteSync.ts";
 import { repairLeftovers } from "./repair.ts";
-import { readIfExists } from "./readIfExists.ts";
-import { configPath, groupPath } from "./repoContent.ts";
 import { formatProblem } from "../problemFormat.ts";
 import type { RefusedCommit, ServedSnapshot } from "./servedSnapshot.ts";
 import type { Problem } from "../domain/types.ts";
-import { keepsTrailer } from "./keptVersions.ts";
-import { assertWritablePath } from "./pathGuard.ts";
 import { withoutRepositoryPaths } from "./repoPaths.ts";
-import { DEFAULT_MAX_FILE_SIZE, formatBytes } from "./stateTree.ts";
+import { DEFAULT_MAX_FILE_SIZE } from "./stateTree.ts";
+import { checkClean, checkWrites, refuseDuringOperation } from "./writeChecks.ts";
 import type { FileWrite, TransactionContext } from "./writeTransaction.ts";
-import { renderConfig, renderGroup } from "./yaml/renderFiles.ts";
 
 /** Whether writes are committed in-process or by git, and why not in-process. */
 export interface WriterMode {
@@ -60,20 +56,6 @@ export interface WriteResult {
 const MIN_LOCAL_ATTEMPTS = 5;
 /** How long one write keeps re-planning while the remote rejects its push (others are pushing). */
 const REMOTE_RETRY_MS = 15_000;
-/** How long after its last rejected push a server still takes turns with others. */
-const CONTENTION_MEMORY_MS = 10_000;
-/** How often an uncontended server still leaves a turn open after a push (see yieldTurn). */
-const PROBE_TURN = 0.15;
-
-/** Git operations a person may have left half-done: the server does not write into them. */
-const OPERATIONS: readonly (readonly [string, string, string])[] = [
-  ["MERGE_HEAD", "a merge", "conclude it with git commit, or git merge --abort"],
-  ["rebase-merge", "a rebase", "git rebase --continue, or git rebase --abort"],
-  ["rebase-apply", "a rebase (or git am)", "git rebase --continue or --abort (git am --continue or --abort)"],
-  ["CHERRY_PICK_HEAD", "a cherry-pick", "git cherry-pick --continue, or --abort"],
-  ["REVERT_HEAD", "a revert", "git revert --continue, or --abort"],
-  ["BISECT_LOG", "a bisect", "git bisect reset"],
-];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -89,15 +71,12 @@ export interface WriterEvents {
  * repository (in-process, else git), which compares-and-swaps on that state's commit: the store
  * then serves exactly the commit made, or plans again when the branch moved. With a remote the
  * commit is acknowledged only once pushed; a rejected push drops the local commit, follows the
- * remote and plans again, taking turns with the other servers (see `yieldTurn`).
+ * remote and plans again, taking turns with the other servers (pushTurns.ts).
  */
 export class RepoWriter {
   /** How the last write was committed, for /status. */
   mode: WriterMode = { mode: "not yet written" };
-  private contendedUntil = 0;
-  private nextTurn = 0;
-  /** Recent duration of one push, ms (a moving average). */
-  private pushMs = 150;
+  private readonly turns = new PushTurns();
 
   constructor(
     private readonly snapshot: ServedSnapshot,
@@ -119,12 +98,12 @@ export class RepoWriter {
       throw busy(e, "repairing an interrupted earlier write", this.ctx.files);
     });
     if (repaired.length > 0) this.events.onRepaired?.(repaired);
-    this.refuseDuringOperation();
+    refuseDuringOperation(this.ctx.files.gitDir);
     const started = performance.now();
     for (let attempt = 1; ; attempt++) {
-      await this.yieldTurn();
+      await this.turns.yieldTurn();
       // Others are pushing: start from what they pushed meanwhile, not from a push bound to fail.
-      if (this.remote && performance.now() < this.contendedUntil) await this.remote.catchUp();
+      if (this.remote && this.turns.contended()) await this.remote.catchUp();
       const state = await this.snapshot.refresh();
       const refused = this.snapshot.refused;
       if (refused && !options.onRefusedHead) {
@@ -136,10 +115,10 @@ export class RepoWriter {
       const base = { commit: head ? head.commit : state.commit, texts: head ? head.texts : this.snapshot.texts };
       const p = plan(state, head);
       if (p.changes.length === 0) return { state, commit: undefined, ...(refused ? { refused } : {}) };
-      const files = p.changes.map((c) => this.fileChange(c, base.texts));
+      const files = p.changes.map((c) => fileWrite(c, base.texts));
       const paths = files.map((f) => f.path);
       checkWrites(this.ctx.files.workTree, files, this.maxFileSize);
-      this.checkClean(paths, base.texts);
+      checkClean(this.ctx.files.workTree, paths, base.texts);
       faultPoint("planned");
       const commitStarted = performance.now();
       const commit = await this.commitFiles(base, files, withTrailers(commitMessage(p.message, options.message), p.changes), options.author ?? this.identity);
@@ -155,16 +134,16 @@ export class RepoWriter {
       if (!this.remote) return this.serve(state, commit, files, commitStarted, head !== undefined);
       const pushStarted = performance.now();
       const pushed = await this.remote.push();
-      this.pushMs = 0.8 * this.pushMs + 0.2 * (performance.now() - pushStarted);
+      this.turns.pushTook(performance.now() - pushStarted);
       if (pushed.ok) {
-        this.tookTurn();
+        this.turns.tookTurn();
         faultPoint("pushed");
         return this.serve(state, commit, files, commitStarted, head !== undefined);
       }
       // Not on the remote, so not acknowledged: the local commit goes (replaced by the remote's
       // tip when the write is planned again, else undone).
       const retry = pushed.rejected && performance.now() - started <= REMOTE_RETRY_MS;
-      if (retry) this.lostTurn();
+      if (retry) this.turns.lostTurn();
       const tip = retry ? await this.remote.fetch().catch(() => undefined) : undefined;
       if (tip === undefined) {
         await this.dropLocalCommit(base.commit, paths);
@@ -174,47 +153,6 @@ export class RepoWriter {
         throw new DomainError("ServerBusy", `The change was not saved: the push was rejected and the remote ${this.remote.lastFetchError ? `cannot be fetched (${this.remote.lastFetchError})` : "has no branch to follow"}. Retry later.`);
       }
       await this.followRemoteAfterRejection(base, paths, tip, head !== undefined);
-    }
-  }
-
-  /**
-   * Fair turns on a shared remote. A server whose push was rejected knows others are writing;
-   * for a while after that, each of its writes starts by fetching what the others pushed meanwhile
-   * (instead of with a push bound to be rejected), and each successful push of its own is followed
-   * by a short pause (a fifth to half of a push's time) before its next one: together they give the
-   * server that just lost the race the window it needs (fetch, re-plan, commit, push) to win it.
-   * Without that, a server that falls behind never catches up with one that pushes back to back
-   * (91-97 % of its writes refused in the measurements of issue 10). A server that has not been rejected cannot know whether someone is losing to it, so
-   * it leaves a window open (half to one push's time) after PROBE_TURN of its pushes too: a loser
-   * then wins once, and its push makes the winner's next one fail, so both take turns from there on.
-   * A pause only delays a write that follows at once (sustained load); a later one does not wait.
-   */
-  private async yieldTurn(): Promise<void> {
-    const wait = this.nextTurn - performance.now();
-    if (wait > 0) await sleep(wait);
-  }
-
-  private tookTurn(): void {
-    const now = performance.now();
-    // Contended, the fetch at the start of the next write adds to the pause; a probe pauses longer.
-    const contended = now < this.contendedUntil;
-    if (contended) this.nextTurn = now + this.pushMs * (0.2 + Math.random() * 0.3);
-    else this.nextTurn = Math.random() < PROBE_TURN ? now + this.pushMs * (0.5 + Math.random() * 0.5) : 0;
-  }
-
-  private lostTurn(): void {
-    const now = performance.now();
-    this.contendedUntil = now + CONTENTION_MEMORY_MS;
-    // A little jitter keeps several losing servers from re-planning in lockstep.
-    this.nextTurn = now + Math.random() * this.pushMs * 0.25;
-  }
-
-  /** A merge, rebase, cherry-pick, revert or bisect a person left in progress: no write into it. */
-  private refuseDuringOperation(): void {
-    for (const [file, what, howToEnd] of OPERATIONS) {
-      if (existsSync(join(this.ctx.files.gitDir, file))) {
-        throw new DomainError("ServerBusy", `${what} is in progress in the server's repository (.git/${file} exists); the change was not made. Finish it (${howToEnd}), then retry.`);
-      }
     }
   }
 
@@ -283,52 +221,6 @@ export class RepoWriter {
       for (const path of paths) this.ctx.files.writeWorkTree(path, undefined);
       await git.raw(["rm", "-q", "--cached", "--ignore-unmatch", "--", ...paths]).catch(() => undefined);
     }
-  }
-
-  private fileChange(change: Change, texts: ReadonlyMap<string, string>): FileWrite {
-    switch (change.kind) {
-      case "putConfig": {
-        const path = configPath(change.config.name);
-        return { path, text: renderConfig(change.config, texts.get(path)) };
-      }
-      case "putGroup": {
-        const path = groupPath(change.group.name);
-        return { path, text: renderGroup(change.group, texts.get(path)) };
-      }
-      case "restoreConfig":
-        return { path: configPath(change.config.name), text: change.text };
-      case "deleteConfig":
-        return { path: configPath(change.name), text: undefined };
-      case "deleteGroup":
-        return { path: groupPath(change.name), text: undefined };
-    }
-  }
-
-  /** Refuses to write over a person's uncommitted edit of the same file. */
-  private checkClean(paths: readonly string[], texts: ReadonlyMap<string, string>): void {
-    for (const path of paths) {
-      if (readIfExists(join(this.ctx.files.workTree, path))?.toString("utf8") !== texts.get(path)) {
-        throw new DomainError("Conflict", `${path} has uncommitted changes in the server's working tree; commit or discard them, then retry.`);
-      }
-    }
-  }
-}
-
-/** Appends the Keeps-Version trailers of restores that put back the served content (keptVersions.ts). */
-function withTrailers(message: string, changes: readonly Change[]): string {
-  const trailers = changes.flatMap((c) => (c.kind === "restoreConfig" && c.keeps ? [keepsTrailer(configPath(c.config.name), c.keeps)] : []));
-  return trailers.length === 0 ? message : `${message}\n\n${trailers.join("\n")}`;
-}
-
-/**
- * Nothing is written through a link or into something that is not a folder, and no file is made
- * that the server itself would refuse to read back.
- */
-function checkWrites(workTree: string, files: readonly FileWrite[], maxFileSize: number): void {
-  for (const f of files) {
-    assertWritablePath(workTree, f.path);
-    const size = f.text === undefined ? 0 : Buffer.byteLength(f.text);
-    if (size > maxFileSize) throw new DomainError("InvalidParameter", `${f.path} would be ${formatBytes(size)} (${size} bytes), larger than the limit of ${formatBytes(maxFileSize)} (--max-file-size); the change was not made.`);
   }
 }
 

@@ -1,6 +1,7 @@
 import test from "ava";
 import { diffLines, unifiedDiff } from "../../src/domain/lineDiff.ts";
-import { diffRepoContent, renderPreview } from "../../src/domain/preview.ts";
+import { diffRepoContent } from "../../src/domain/changeSet.ts";
+import { renderPreview } from "../../src/domain/preview.ts";
 import type { ConfigSpec, GroupSpec, InstanceConfigSpec } from "../../src/domain/types.ts";
 
 const cfg = (name: string, content: string, extra: Partial<ConfigSpec> = {}): ConfigSpec => ({ name, agentType: "ilogtail", description: "", content, ...extra });

@@ -1,20 +1,18 @@
-import { appendFileSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, statSync, utimesSync, writeFileSync, writeSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { deflateSync } from "node:zlib";
+import { existsSync, lstatSync, readFileSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
 import type { CommitBackend, CommitOutcome, CommitRequest } from "./commitBackend.ts";
 import { faultPoint } from "../../faults.ts";
 import type { Git } from "../git.ts";
 import { indexStat, patchIndex, smudgeRacilyClean, type IndexChange, type IndexEntryView } from "./gitIndex.ts";
-import { decodeTree, encodeCommit, encodeTree, formatIdentity, objectWithHeader, patchTree, TREE_MODE, type Identity, type ObjectType, type TreeEntry } from "./gitObjects.ts";
-import { looseObjectPath } from "./looseObjects.ts";
+import { directSettings } from "./directSettings.ts";
+import { decodeTree, encodeCommit, encodeTree, objectWithHeader, patchTree, TREE_MODE, type Identity, type ObjectType, type TreeEntry } from "./gitObjects.ts";
+import { writeLooseObject } from "./looseObjects.ts";
+import { appendReflogs } from "./reflog.ts";
 import { readIfExists } from "../readIfExists.ts";
 import type { RepoConfig } from "../repoConfig.ts";
 import { STATE_DIRS } from "../repoContent.ts";
 import type { ServerFiles } from "../serverFiles.ts";
 import { WriteTransaction, type FileWrite, type TransactionContext } from "../writeTransaction.ts";
-
-/** How often a loose object's fan-out folder is made again when gc removed it before the object's file was in it. */
-const MAX_FOLDER_ATTEMPTS = 20;
 
 interface Trees {
   readonly commit: string;
@@ -23,36 +21,8 @@ interface Trees {
   readonly dirs: ReadonlyMap<string, readonly TreeEntry[]>;
 }
 
-// Hooks `git commit --no-verify` still runs: with any of them present, git makes the commit.
-const HOOKS = ["prepare-commit-msg", "post-commit", "post-index-change", "reference-transaction"];
 // Regular files only: anything else in a state folder (a symlink, an executable) goes through git.
 const FILE_MODE = "100644";
-
-/** What the repository's configuration asks of a commit, or why it needs git itself. */
-interface Settings {
-  /** core.logAllRefUpdates: whether a missing reflog of a branch and of HEAD is created. */
-  readonly createReflogs: boolean;
-  /** A hook `git commit --no-verify` would run, if one exists. */
-  readonly hook: string | undefined;
-}
-
-/** The configuration settings this writer does not model (git itself commits then). */
-function declineReason(config: ReadonlyMap<string, string>): string | undefined {
-  const format = config.get("extensions.objectformat");
-  if (format !== undefined && format !== "sha1") return `object format ${format}`;
-  const refs = config.get("extensions.refstorage");
-  if (refs !== undefined && refs !== "files") return `ref storage ${refs}`;
-  if (config.get("core.bare") === "true") return "a bare repository";
-  const autocrlf = config.get("core.autocrlf");
-  if (autocrlf !== undefined && autocrlf !== "false") return `core.autocrlf=${autocrlf}`;
-  if (config.has("core.attributesfile")) return "core.attributesFile is set";
-  // git fsyncs what these ask for; this writer (like git's defaults) does not.
-  if (config.has("core.fsync") || config.get("core.fsyncobjectfiles") === "true") return "core.fsync is set";
-  // Shared repositories need git's group permissions on every file it creates.
-  const shared = config.get("core.sharedrepository");
-  if (shared !== undefined && shared !== "false" && shared !== "umask") return `core.sharedRepository=${shared}`;
-  return undefined;
-}
 
 /**
  * Makes a User API commit without a git process, as `git commit -- <paths>` would: blob, tree and
@@ -68,7 +38,7 @@ function declineReason(config: ReadonlyMap<string, string>): string | undefined 
  * only the tree listings of the last commit it made, which are content-addressed and cannot go
  * stale. Like git's defaults (core.fsync), loose objects, refs and the index are not fsynced.
  *
- * Anything it does not model is declined before the first change, and the caller commits with
+ * Anything it does not model is declined before the first change (directSettings.ts), and the caller commits with
  * git: attributes (filters, eol conversion), autocrlf, commit hooks, SHA-256 repositories, other
  * ref stores, shared (group) repositories, fsync settings, a detached HEAD, a `.git` file
  * (worktrees, submodules), index formats other than 2 and 3. The configuration is reread when
@@ -91,23 +61,12 @@ export class DirectCommitter implements CommitBackend {
     return this.ctx.files;
   }
 
-  private async settings(): Promise<Settings | string> {
-    if (this.files.gitDir !== join(this.git.dir, ".git") || !statSync(this.files.gitDir, { throwIfNoEntry: false })?.isDirectory()) {
-      return ".git is not a directory (a worktree or submodule)";
-    }
-    const config = await this.config.current();
-    const reason = declineReason(config);
-    if (reason !== undefined) return reason;
-    const logAll = config.get("core.logallrefupdates");
-    return { createReflogs: logAll !== "false", hook: HOOKS.find((h) => this.config.hook(config, h) !== undefined) };
-  }
-
   async commit(request: CommitRequest): Promise<CommitOutcome> {
     const { base: parent, files, message } = request;
     const declined = (reason: string): CommitOutcome => ({ kind: "declined", reason });
     // A root commit has no trees to patch and no index to keep: rare enough to leave to git.
     if (parent === undefined) return declined("the repository's first commit");
-    const settings = await this.settings();
+    const settings = await directSettings(this.files, this.git, this.config);
     if (typeof settings === "string") return declined(settings);
     const gitDir = this.files.gitDir;
     const head = (readIfExists(join(gitDir, "HEAD"))?.toString("utf8") ?? "").trim();
@@ -175,7 +134,7 @@ export class DirectCommitter implements CommitBackend {
       }
       refLock.write(Buffer.from(`${commit}\n`));
       // As git does, the reflog entry is written while the ref is still locked.
-      this.appendReflogs(ref, parent, commit, committer, message, settings.createReflogs);
+      appendReflogs(gitDir, ref, parent, commit, committer, message, settings.createReflogs);
       faultPoint("ref-locked");
       // The commit point: from here on the branch has the new commit.
       refLock.commit();
@@ -188,6 +147,11 @@ export class DirectCommitter implements CommitBackend {
     }
     this.trees = { commit, root, dirs };
     return { kind: "committed", commit };
+  }
+
+  /** Writes a loose object (or freshens an existing one): looseObjects.ts. */
+  private writeObject(type: ObjectType, body: Buffer): string {
+    return writeLooseObject(this.files.gitDir, () => this.files.objectTmpName(), type, body);
   }
 
   /** git's check of a racily clean entry: its stat still matches, but its content does not. */
@@ -219,66 +183,6 @@ export class DirectCommitter implements CommitBackend {
     }
     this.trees = { commit, root: rootEntries, dirs };
     return this.trees;
-  }
-
-  /**
-   * Writes a loose object as git does: an object that already exists loose is only freshened
-   * (its mtime set to now, so a concurrent `git prune` keeps it: it is about to be referenced);
-   * a new one is written to a temporary file in its fan-out folder (made again if gc removed it)
-   * and renamed into place.
-   */
-  private writeObject(type: ObjectType, body: Buffer): string {
-    const { id, bytes } = objectWithHeader(type, body);
-    const file = looseObjectPath(this.files.gitDir, id);
-    try {
-      const now = new Date();
-      utimesSync(file, now, now);
-      return id;
-    } catch {
-      // not loose (absent or packed): write it
-    }
-    const dir = dirname(file);
-    const tmp = join(dir, this.files.objectTmpName());
-    // Level 1 is git's default for loose objects (core.looseCompression); git makes them read-only.
-    const data = deflateSync(bytes, { level: 1 });
-    // An empty fan-out folder can be removed by a concurrent `git prune-packed` (gc) between our
-    // mkdir and our open, again and again while gc runs in a loop on a loaded machine (three
-    // attempts were lost in a row once in CI); once our file is in it, it cannot be removed.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        writeFileSync(tmp, data, { mode: 0o444, flag: "wx" });
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= MAX_FOLDER_ATTEMPTS) throw e;
-        mkdirSync(dir, { recursive: true });
-      }
-    }
-    renameSync(tmp, file);
-    return id;
-  }
-
-  /**
-   * git's reflog rule (refs/files-backend.c): an entry is appended to a ref's log and to HEAD's
-   * when the log exists, whatever core.logAllRefUpdates says; a missing log is created only when
-   * the setting allows it (the default for a branch in a non-bare repository).
-   */
-  private appendReflogs(ref: string, from: string, to: string, who: Identity, message: string, create: boolean): void {
-    const subject = message.split("\n").find((l) => l.trim() !== "")?.trim() ?? "";
-    const line = `${from} ${to} ${formatIdentity(who)}\tcommit: ${subject}\n`;
-    for (const log of [join(this.files.gitDir, "logs", ref), join(this.files.gitDir, "logs", "HEAD")]) {
-      try {
-        const fd = openSync(log, constants.O_WRONLY | constants.O_APPEND | (create ? constants.O_CREAT : 0), 0o666);
-        try {
-          writeSync(fd, line);
-        } finally {
-          closeSync(fd);
-        }
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "ENOENT" || !create) continue;
-        mkdirSync(dirname(log), { recursive: true });
-        appendFileSync(log, line);
-      }
-    }
   }
 }
 
