@@ -82,7 +82,7 @@ export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>
     if (running !== undefined) {
       if (sameContent(cur, running.from) && bindingKey(groupsNow) === bindingKey(fromGroups)) {
         // Back to what everyone had (a revert, a rollback): never staged. Agents that got the new version reload it once.
-        if (running.mode !== "pinned" || running.progress.status !== "reverted") next.set(key, pin(running, cur, now));
+        if (running.mode !== "pinned" || running.progress.status !== "reverted") next.set(key, pin(running, state.commit, now));
         continue;
       }
       if (running.mode === "waves" && effectivePolicy(cur, state.rollout) === undefined) {
@@ -111,7 +111,8 @@ export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>
       kind,
       name,
       from: storable(lastCompleted),
-      to: { version: cur.version, commit: cur.commit },
+      // The same version to other agents: the commit that changed its groups.
+      to: { version: cur.version, commit: cur.version === lastCompleted?.version ? state.commit : cur.commit },
       fromGroups,
       mode: "waves",
       progress: startRollout(now),
@@ -127,16 +128,16 @@ function end(r: RolloutRecord, now: number, why: string): RolloutRecord {
   return { ...r, mode: "waves", progress: { ...r.progress, status: "completed", endedAt: now }, history: [...r.history, { at: now, who: "server", action: "superseded", detail: why }] };
 }
 
-/** Everyone back on `from` (a revert, or a commit that put its content and groups back). */
-function pin(r: RolloutRecord, cur: AnyRecord, now: number): RolloutRecord {
+/** Everyone back on `from` (a revert, or `commit` put its content and groups back). */
+function pin(r: RolloutRecord, commit: string, now: number): RolloutRecord {
   const reverted = r.progress.status === "reverted";
   return {
     ...r,
     mode: "pinned",
     fromGroups: undefined,
     progress: { ...r.progress, status: "reverted", endedAt: r.progress.endedAt ?? now },
-    revertCommit: r.revertCommit ?? cur.commit,
+    revertCommit: r.revertCommit ?? commit,
     revertPending: undefined,
-    history: reverted ? r.history : [...r.history, { at: now, who: "server", action: "reverted", detail: `commit ${cur.commit.slice(0, 12)} put back the content of version ${r.from?.version ?? "?"}${r.fromGroups !== undefined ? ` and its groups (${groupsText(r.fromGroups)})` : ""}: every agent is served version ${r.from?.version ?? "?"} again` }],
+    history: reverted ? r.history : [...r.history, { at: now, who: "server", action: "reverted", detail: `commit ${commit.slice(0, 12)} put back the content of version ${r.from?.version ?? "?"}${r.fromGroups !== undefined ? ` and its groups (${groupsText(r.fromGroups)})` : ""}: every agent is served version ${r.from?.version ?? "?"} again` }],
   };
 }
