@@ -26,7 +26,7 @@ export function bindingRevertPlan(r: RolloutRecord, state: RepoState, plan: Roll
     `Revert the groups of config ${r.name}${contentBack ? ` and its content to version ${from.version}` : ""}: rollout halted at wave ${r.progress.wave}`,
     ...content.message.split("\n").slice(1),
     "",
-    `Groups put back: ${groupsText(before)} apply config ${r.name} as before (they applied it at version ${from.version}; the halted commit had ${groupsText(now)}).`,
+    `Groups put back: config ${r.name} is applied by ${groupsText(before)} as at version ${from.version} (the halted commit had it applied by ${groupsText(now)}).`,
   ];
   for (const g of groups) {
     const applies = boundNames(g, r.kind).includes(r.name);
