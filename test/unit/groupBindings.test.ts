@@ -92,3 +92,11 @@ test("restoredGroups puts a config back into the groups of before with their sel
   t.is(bindingKey(restoredGroups(now, "pipeline", "app", before).filter((g) => g.configs.includes("app"))), bindingKey(before));
   t.deepEqual(restoredGroups(at(3, before), "pipeline", "app", before), [], "nothing to write when the groups are as before");
 });
+
+test("a halted rollout being reverted (pinned) is left as it is by a commit that changes nothing of its config", (t) => {
+  const v2 = at(2, v1.sortedGroups, [app("a: 2", 2), other]);
+  const started = after(new Map(), v2, v1).get("pipeline:app") as RolloutRecord;
+  const halting: RolloutRecord = { ...started, mode: "pinned", progress: { ...started.progress, status: "halted", endedAt: NOW } };
+  const unrelated = at(3, [...v2.sortedGroups, grp("extra", ["other"])], [app("a: 2", 2), other]);
+  t.is(after(new Map([["pipeline:app", halting]]), unrelated, v2).get("pipeline:app"), halting);
+});
