@@ -7,31 +7,10 @@ import { runCli } from "./helpers/cli.ts";
 import { callJson, send } from "./helpers/client.ts";
 import { Fleet } from "./helpers/fleet.ts";
 import { git, tempDir } from "./helpers/git.ts";
+import { bucket, rolloutOf, type RolloutJson } from "./helpers/rollouts.ts";
 import { bareRemote, commitFiles, configYaml, groupYaml, repoWith } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
 
-interface WaveJson { wave: number; text: string; targeted: number; applied: number; applying: number; failed: number; notReported: number }
-interface RolloutJson {
-  config: string;
-  state: string;
-  wave: number;
-  mode: string;
-  from: { version: number; commit: string } | null;
-  to: { version: number; commit: string };
-  waves: WaveJson[];
-  failures: { kind: string; message: string; reason: string; count: number; agents: string[] }[];
-  haltReason: string | null;
-  revertCommit: string | null;
-  revertPending: string | null;
-  startedAt: string;
-  history: { at: string; who: string; action: string; detail: string | null }[];
-}
-
-function bucket(id: string, name: string): number {
-  let h = 0x811c9dc5;
-  for (const b of Buffer.from(`${id}\0${name}`, "utf8")) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  return h % 10_000;
-}
 /** The wave of an agent for waves [2%, 20%, 100%]. */
 const waveOf = (id: string, name = "app") => (bucket(id, name) < 200 ? 1 : bucket(id, name) < 2000 ? 2 : 3);
 
@@ -39,10 +18,7 @@ const waveOf = (id: string, name = "app") => (bucket(id, name) < 200 ? 1 : bucke
 // and these tests halt on FAILED reports and lost agents, never on a timeout.
 const POLICY = (onHalt: "revert" | "pause", bake = "1s", applyTimeout = "30s") => `waves: [2%, 20%, 100%]\nbake: ${bake}\napplyTimeout: ${applyTimeout}\nonHalt: ${onHalt}\n`;
 
-async function rollout(url: string, name = "app"): Promise<RolloutJson | undefined> {
-  const r = await callJson(url, "GET", `/api/v1/rollouts/${name}`);
-  return r.status === 200 ? (r.body as unknown as RolloutJson) : undefined;
-}
+const rollout = rolloutOf;
 
 function setup(t: ExecutionContext, policy: string, fleetSize: [number, number, number]) {
   const repo = repoWith("cs-rollout-serve-", { "rollout.yaml": policy, "configs/app.yaml": configYaml("app", "a: 1\n"), "agent_groups/default.yaml": groupYaml("default", ["app"]) });

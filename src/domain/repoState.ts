@@ -52,7 +52,7 @@ export class RepoState {
   /** Applied lists as the overlay changes them, per snapshot list and wave membership bits. */
   private overlaid = new WeakMap<Applied, Map<string, Applied>>();
   /** Each agent's wave membership bits under the overlay, with the key (tag set, address) they were computed for. */
-  private waveBits = new Map<string, { readonly key: string; readonly bits: string }>();
+  private waveBits = new Map<string, { readonly key: string; readonly bits: string; readonly inside: boolean }>();
 
   constructor(
     readonly commit: string,
@@ -104,18 +104,22 @@ export class RepoState {
     // Without a rollout in progress (or for a caller that names no agent: listings) the snapshot's lists.
     if (overlay.entries.length === 0 || instanceId === undefined) return base;
     let bits = "";
+    let inside = false;
     if (overlay.byWaves.length > 0) {
       // Hashing the id per rolling config on every request is avoided: the bits change only with the overlay, the tags or the address.
       const key = overlay.usesAddress && address !== undefined ? `${tagsSetKey}\u0001${address.ip}\u0001${address.hostname}` : tagsSetKey;
       let memo = this.waveBits.get(instanceId);
       if (memo === undefined || memo.key !== key) {
-        memo = { key, bits: overlay.bits(instanceId, tags, address) };
+        const b = overlay.bits(instanceId, tags, address);
+        // Inside the current waves of some config ("1" or "3"): it may be served a new version.
+        memo = { key, bits: b, inside: b.includes("1") || b.includes("3") };
         if (this.waveBits.size >= MAX_WAVE_BITS) this.waveBits.clear();
         this.waveBits.set(instanceId, memo);
       }
       bits = memo.bits;
+      inside = memo.inside;
     }
-    if (bits.includes("1")) overlay.noteServed(instanceId, bits, base);
+    if (inside) overlay.noteServed(instanceId, bits, base);
     let byBits = this.overlaid.get(base);
     if (byBits === undefined) this.overlaid.set(base, (byBits = new Map()));
     let served = byBits.get(bits);

@@ -21,8 +21,11 @@ export interface RollingConfig {
   readonly cuts: readonly (CountCut | undefined)[];
   readonly from: ConfigRecord | InstanceConfigRecord | undefined;
   /**
-   * A removal: the groups that applied the config before. Agents outside the current waves that
-   * they match keep `from` (the commit no longer has it); the others are served as the commit says.
+   * The groups that applied `from` (a rollout recorded before they were kept has none: agents
+   * outside the waves then keep `from` where the commit applies the config). Agents outside the
+   * current waves that they match keep `from`, even where the commit no longer applies the config
+   * (a removal, a binding removed); the others get nothing of it, even where the commit applies it
+   * (a binding added, a group's selectors changed).
    */
   readonly fromGroups?: readonly GroupSpec[] | undefined;
 }
@@ -70,13 +73,17 @@ export class RolloutOverlay {
   noteServed(instanceId: string, bits: string, base: Listed): void {
     if (this.onServed === undefined) return;
     for (let i = 0; i < bits.length; i++) {
-      if (bits.charCodeAt(i) !== 49) continue;
+      const bit = bits.charCodeAt(i);
+      if (bit !== 49 && bit !== 51) continue;
       const seen = this.noted[i] as Set<string>;
       if (seen.has(instanceId)) continue;
       const e = this.byWaves[i] as RollingConfig;
-      const list: readonly { readonly name: string }[] = e.kind === "pipeline" ? base.configs : base.instances;
-      if (!list.some((c) => c.name === e.name)) continue;
+      const list: readonly { readonly name: string; readonly version: number }[] = e.kind === "pipeline" ? base.configs : base.instances;
+      const got = list.find((c) => c.name === e.name);
+      if (got === undefined) continue;
       seen.add(instanceId);
+      // "3": the groups of before gave it `from` too; the same version is no new version for it.
+      if (bit === 51 && got.version === e.from?.version) continue;
       this.onServed(e.kind, e.name, instanceId);
     }
   }
@@ -87,15 +94,17 @@ export class RolloutOverlay {
 
   /**
    * The agent's membership in the current waves of every config rolling by waves, as a short
-   * string of 0/1 (the cache key of its applied lists gains it).
+   * string (the cache key of its applied lists gains it): inside the waves "1", or "3" when the
+   * groups of before matched it too; outside "0" (it keeps `from`) or "2" (nothing: no group of
+   * before matched it).
    */
   bits(instanceId: string, tags: AgentTags, address: AgentAddress | undefined): string {
     let s = "";
     const agent = { instanceId, tags, ip: address?.ip ?? "", hostname: address?.hostname ?? "" };
     for (const e of this.byWaves) {
-      if (e.wave > 0 && inWaves(e.policy, e.wave, e.name, agent, e.cuts)) s += "1";
-      // Outside the waves of a removal: "0" keeps `from` (the groups of before match), "2" has nothing.
-      else s += e.fromGroups === undefined || e.fromGroups.some((g) => groupMatches(g, tags, address)) ? "0" : "2";
+      const had = e.fromGroups === undefined || e.fromGroups.some((g) => groupMatches(g, tags, address));
+      if (e.wave > 0 && inWaves(e.policy, e.wave, e.name, agent, e.cuts)) s += had ? "3" : "1";
+      else s += had ? "0" : "2";
     }
     return s;
   }
@@ -105,7 +114,7 @@ export class RolloutOverlay {
     let configs = base.configs;
     let instances = base.instances;
     const swap = (e: RollingConfig, bit: string | undefined) => {
-      if (bit === "1") return;
+      if (bit === "1" || bit === "3") return;
       const by = bit === "2" ? undefined : e.from;
       const add = e.fromGroups !== undefined;
       if (e.kind === "pipeline") configs = replaced(configs, e.name, by as ConfigRecord | undefined, add);

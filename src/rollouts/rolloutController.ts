@@ -8,6 +8,7 @@ import { planRollout, revertedRollout, type RolloutPlan } from "../domain/rollou
 import { effectivePolicy, type RolloutPolicy } from "../domain/rolloutPolicy.ts";
 import type { WritePlan } from "../domain/userOps.ts";
 import type { NotifyEvent } from "../notify/events.ts";
+import { bindingRevertPlan } from "./bindingRevertPlan.ts";
 import { revertPlan } from "./revertPlan.ts";
 import { actedOn, revertPending, type OperatorAction } from "./rolloutActions.ts";
 import type { RolloutFile } from "./rolloutFile.ts";
@@ -311,7 +312,7 @@ export class RolloutController {
     }
     const plan = this.plans.get(key);
     this.deps.store
-      .write(() => revertPlan(r, plan, why))
+      .write((state) => bindingRevertPlan(r, state, plan, why) ?? revertPlan(r, plan, why))
       .then((result) => {
         const now = this.rollouts.get(key);
         if (!now || now.mode !== "pinned") return;

@@ -25,10 +25,13 @@ export interface RolloutRecord {
   /** The new version; -1 when the commit removed the config (the removal follows the waves). */
   readonly to: { readonly version: number; readonly commit: string };
   /**
-   * A removal only: the groups that applied the config before, which decide who outside the current
-   * waves keeps it, and the policy it had (the config, and so its policy, is gone from the commit).
+   * The groups that applied `from`: who outside the current waves keeps it (and who gets nothing,
+   * where a commit bound the config to more agents), and what a revert puts back in the group files.
+   * Absent in records kept before groups were (agents outside then keep `from` where the commit
+   * applies the config) and in pinned ones (the commit's groups are those of before again).
    */
   readonly fromGroups?: readonly GroupSpec[] | undefined;
+  /** A removal: the policy the config had (the config, and so its policy, is gone from the commit). */
   readonly removalPolicy?: RolloutPolicy | undefined;
   /** `waves`: served by wave; `pinned`: everyone gets `from` (reverted, or put back by a commit). */
   readonly mode: "waves" | "pinned";

@@ -1,6 +1,6 @@
 import type { AgentRecord } from "../domain/agent.ts";
 import { groupMatches } from "../domain/matching.ts";
-import { findReport, targets } from "../domain/rollout.ts";
+import { appliedList, findReport, targets } from "../domain/rollout.ts";
 import { countCuts, waveOf, type CountCut } from "../domain/rolloutBucket.ts";
 import type { AgentReport } from "../domain/rolloutPlan.ts";
 import type { RolloutPolicy } from "../domain/rolloutPolicy.ts";
@@ -38,8 +38,11 @@ export interface Gathered {
 }
 
 /**
- * The plan's input for one rollout: every live agent the snapshot targets with the config, and
- * every agent that received the new version (one gone since counts as failed).
+ * The plan's input for one rollout: the live agents whose answer for the config changes (the
+ * commit targets them with it, or the groups of before gave it to them and the commit does not;
+ * one that keeps the same version, by the groups of before and of now, is not targeted), and every
+ * agent that received the new version (one gone since counts as failed). An agent that loses the
+ * config has applied once it no longer reports it.
  */
 export function gatherReports(state: RepoState, policy: RolloutPolicy, r: RolloutRecord, cuts: readonly (CountCut | undefined)[], agents: readonly AgentRecord[], live: (id: string) => boolean, nowMs: number, ttlMs: number): Gathered {
   const config = r.kind === "pipeline" ? state.configs.get(r.name) : state.instanceConfigs.get(r.name);
@@ -47,36 +50,31 @@ export function gatherReports(state: RepoState, policy: RolloutPolicy, r: Rollou
   const targeted: string[] = [];
   const newlyReceived: string[] = [];
   const seen = new Set<string>();
-  if (config === undefined && r.to.version === -1 && r.fromGroups !== undefined) {
-    // A removal: the agents the groups of before gave it to; one has applied once it no longer reports the config.
-    const from = r.from;
-    for (const record of agents) {
-      const hb = record.heartbeat;
-      if (!hb || !r.fromGroups.some((g) => groupMatches(g, hb.tags, hb.attributes))) continue;
-      if (hb.protocol === "v2" && from?.detailJson === undefined) continue;
-      const id = record.agentId;
-      targeted.push(id);
-      const wave = waveOf(policy, r.name, { instanceId: id, tags: hb.tags, ip: hb.attributes.ip, hostname: hb.attributes.hostname }, cuts);
+  const from = r.from;
+  // A rollout recorded before the groups of before were kept decides by the commit's groups only.
+  const fromGroups = from === undefined ? undefined : r.fromGroups;
+  for (const record of agents) {
+    const hb = record.heartbeat;
+    if (!hb) continue;
+    const gets = config !== undefined && targets(config, hb.protocol, appliedList(state.applied(record.tagsKey, hb.tags, hb.attributes), r.kind, hb.protocol));
+    // OpAMP agents never take these configs; v2 agents only mappings.
+    const had = fromGroups !== undefined && hb.protocol !== "opamp" && (hb.protocol !== "v2" || from?.detailJson !== undefined) && fromGroups.some((g) => groupMatches(g, hb.tags, hb.attributes));
+    if (gets ? had && from?.version === config?.version : !had) continue;
+    const id = record.agentId;
+    targeted.push(id);
+    const wave = waveOf(policy, r.name, { instanceId: id, tags: hb.tags, ip: hb.attributes.ip, hostname: hb.attributes.hostname }, cuts);
+    if (!gets) {
+      // It loses the config: applied once it no longer reports it.
       const report = findReport(r.kind === "pipeline" ? record.pipelines : record.instances, r.name);
       const gone = report === undefined || report.version === -1;
-      reports.push({ instanceId: id, wave, health: gone ? "applied" : "applying", alive: true, received: gone });
+      const alive = ttlMs <= 0 || nowMs - record.lastSeenMs <= ttlMs;
+      reports.push({ instanceId: id, wave, health: gone ? "applied" : "applying", alive, received: gone });
+      continue;
     }
-    return { reports, targeted, newlyReceived };
-  }
-  if (config !== undefined) {
-    for (const record of agents) {
-      const hb = record.heartbeat;
-      if (!hb) continue;
-      const a = state.applied(record.tagsKey, hb.tags, hb.attributes);
-      if (!targets(config, hb.protocol, r.kind === "pipeline" ? a.configs : a.instances)) continue;
-      const id = record.agentId;
-      seen.add(id);
-      targeted.push(id);
-      const wave = waveOf(policy, r.name, { instanceId: id, tags: hb.tags, ip: hb.attributes.ip, hostname: hb.attributes.hostname }, cuts);
-      const report = agentReport({ instanceId: id, wave, record, kind: r.kind, name: r.name, version: r.to.version, nowMs, ttlMs, receivedAt: r.received[id] });
-      if (report.received && r.received[id] === undefined) newlyReceived.push(id);
-      reports.push(report);
-    }
+    seen.add(id);
+    const report = agentReport({ instanceId: id, wave, record, kind: r.kind, name: r.name, version: r.to.version, nowMs, ttlMs, receivedAt: r.received[id] });
+    if (report.received && r.received[id] === undefined) newlyReceived.push(id);
+    reports.push(report);
   }
   // Receivers no longer among the live agents: gone after receiving it (unless alive and no longer targeted).
   for (const id of Object.keys(r.received)) {
@@ -96,7 +94,7 @@ export function rollingConfigs(rollouts: Iterable<RolloutRecord>, policyOf: (r: 
     if (!isActive(r)) continue;
     const policy = policyOf(r);
     const fromGroups = r.fromGroups;
-    // A removal put back: wave 0 (nobody has the removal), agents get what the groups of before gave them.
+    // Halted and being reverted with its groups of before kept: wave 0 (nobody has the change), agents get what those groups gave them.
     if (r.mode === "pinned" && fromGroups !== undefined) entries.push({ kind: r.kind, name: r.name, mode: "waves", policy: policy ?? PINNED_POLICY, wave: 0, cuts: [], from: r.from, fromGroups });
     else if (r.mode === "pinned") entries.push({ kind: r.kind, name: r.name, mode: "pinned", policy: policy ?? PINNED_POLICY, wave: 0, cuts: [], from: r.from });
     else if (policy) entries.push({ kind: r.kind, name: r.name, mode: "waves", policy, wave: r.progress.wave, cuts: servedCuts(policy, r), from: r.from, ...(fromGroups ? { fromGroups } : {}) });

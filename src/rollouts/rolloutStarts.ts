@@ -1,4 +1,5 @@
 import type { ConfigKind } from "../domain/agent.ts";
+import { bindingKey, groupsApplying, groupsText } from "../domain/groupBindings.ts";
 import { isOpampConfig } from "../domain/opampConfigs.ts";
 import type { RepoState } from "../domain/repoState.ts";
 import { startRollout } from "../domain/rolloutPlan.ts";
@@ -16,13 +17,15 @@ function recordOf(state: RepoState, kind: ConfigKind, name: string): AnyRecord |
 
 /**
  * What a newly served commit does to the rollouts (`rollouts` by keyOf), given the commit served
- * before. For each config whose content changed:
+ * before. For each config whose content changed, or whose set of groups changed (a group binds or
+ * unbinds it, or a group applying it changed its selectors, so other agents match):
  * - its policy (its own, else rollout.yaml) makes it a rollout from the version that last reached
- *   everyone (a rollout in progress keeps its `from`: the newest content starts again at wave 1);
- * - content equal to that version is never staged: the rollout is pinned (everyone gets that version
- *   back at once, at its own version number);
- * - a removed config with a policy follows the waves too (agents outside them keep it, as the
- *   groups of before applied it);
+ *   everyone, as the groups of then applied it (`fromGroups`; a rollout in progress keeps both: the
+ *   newest commit starts again at wave 1); agents outside the current waves keep what those groups
+ *   gave them;
+ * - content and groups equal to those is never staged: the rollout is pinned (everyone gets that
+ *   version back at once, at its own version number);
+ * - a removed config with a policy follows the waves too;
  * - without a policy nothing is staged: a rollout in progress ends.
  * Returns the new map (the same object when nothing changed).
  */
@@ -44,6 +47,10 @@ export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>
     const found = rollouts.get(key);
     const running = found !== undefined && isActive(found) ? found : undefined;
     const before = recordOf(previous, kind, name);
+    const groupsBefore = groupsApplying(previous, kind, name);
+    // What agents outside the waves are served by: a rollout's groups of before; else (none, a pinned
+    // one, one recorded before groups were kept) the groups the commit served before had.
+    const fromGroups = running?.fromGroups ?? groupsBefore;
     if (cur === undefined) {
       if (running?.to.version === -1) continue;
       // A removal follows the waves: agents outside them keep what the groups of before gave them.
@@ -53,14 +60,13 @@ export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>
         if (running) next.set(key, end(running, now, "the config was removed, and it had no rollout policy: its removal is not staged"));
         continue;
       }
-      const groups = running?.fromGroups ?? previous.sortedGroups.filter((g) => (kind === "pipeline" ? g.configs : (g.instanceConfigs ?? [])).includes(name));
       const history = running ? [{ at: now, who: "server", action: "superseded" as const, detail: `version ${running.to.version} superseded by the removal of the config (commit ${state.commit.slice(0, 12)})` }] : [];
       next.set(key, {
         kind,
         name,
         from: storable(lastCompleted),
         to: { version: -1, commit: state.commit },
-        fromGroups: groups,
+        fromGroups,
         removalPolicy: policy,
         mode: "waves",
         progress: startRollout(now),
@@ -70,23 +76,27 @@ export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>
       });
       continue;
     }
+    const groupsNow = groupsApplying(state, kind, name);
+    // This commit changed who the config goes to (previous.commit "": the first commit served, never staged).
+    const rebound = previous.commit !== "" && bindingKey(groupsNow) !== bindingKey(groupsBefore);
     if (running !== undefined) {
-      if (sameContent(cur, running.from) && (running.to.version !== -1 || sameGroups(state, previousGroupsOf(running), kind, name))) {
+      if (sameContent(cur, running.from) && bindingKey(groupsNow) === bindingKey(fromGroups)) {
         // Back to what everyone had (a revert, a rollback): never staged. Agents that got the new version reload it once.
-        if (running.mode !== "pinned" || running.progress.status !== "reverted") next.set(key, pin(running, cur, now));
+        if (running.mode !== "pinned" || running.progress.status !== "reverted") next.set(key, pin(running, state.commit, now));
         continue;
       }
       if (running.mode === "waves" && effectivePolicy(cur, state.rollout) === undefined) {
         next.set(key, end(running, now, `commit ${state.commit.slice(0, 12)} removed the rollout policy: version ${cur.version} reaches every agent at once`));
         continue;
       }
-      if (running.mode === "waves" && (running.to.version === cur.version || sameContent(cur, before))) {
-        // Nothing new for the agents (another file changed, or only this one's description).
-        if (running.to.version !== cur.version) next.set(key, { ...running, to: { version: cur.version, commit: cur.commit } });
+      if (!rebound && (running.to.version === cur.version || sameContent(cur, before))) {
+        // Nothing new for the agents (another file changed, or only this one's description); a halted
+        // rollout being reverted stays so.
+        if (running.mode === "waves" && running.to.version !== cur.version) next.set(key, { ...running, to: { version: cur.version, commit: cur.commit } });
         continue;
       }
     } else {
-      if (before === undefined ? previous.commit === "" : sameContent(cur, before)) continue;
+      if (before === undefined ? previous.commit === "" : sameContent(cur, before) && !rebound) continue;
     }
     const lastCompleted = running ? running.from : before;
     const policy = effectivePolicy(cur, state.rollout);
@@ -94,46 +104,40 @@ export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>
       if (running) next.set(key, end(running, now, `commit ${cur.commit.slice(0, 12)} removed the rollout policy: version ${cur.version} reaches every agent at once`));
       continue;
     }
-    const history = running ? [{ at: now, who: "server", action: "superseded" as const, detail: `version ${running.to.version} superseded by version ${cur.version} (commit ${cur.commit.slice(0, 12)})` }] : [];
+    const by = running?.to.version === cur.version ? `a change of its groups (commit ${state.commit.slice(0, 12)})` : `version ${cur.version} (commit ${cur.commit.slice(0, 12)})`;
+    const history = running ? [{ at: now, who: "server", action: "superseded" as const, detail: `version ${running.to.version} superseded by ${by}` }] : [];
+    const groups = bindingKey(groupsNow) === bindingKey(fromGroups) ? "" : `; groups ${groupsText(fromGroups)} to ${groupsText(groupsNow)}`;
     next.set(key, {
       kind,
       name,
       from: storable(lastCompleted),
-      to: { version: cur.version, commit: cur.commit },
+      // The same version to other agents: the commit that changed its groups.
+      to: { version: cur.version, commit: cur.version === lastCompleted?.version ? state.commit : cur.commit },
+      fromGroups,
       mode: "waves",
       progress: startRollout(now),
       cuts: [],
       received: {},
-      history: [...history, { at: now, who: "server", action: "started", detail: `version ${lastCompleted?.version ?? "none (a new config)"} to ${cur.version}, ${policy.waves.length} wave(s) (${policy.waves.map((w) => w.text).join(", ")}; policy from ${policy.source})` }],
+      history: [...history, { at: now, who: "server", action: "started", detail: `version ${lastCompleted?.version ?? "none (a new config)"} to ${cur.version}${groups}, ${policy.waves.length} wave(s) (${policy.waves.map((w) => w.text).join(", ")}; policy from ${policy.source})` }],
     });
   }
   return next;
-}
-
-function previousGroupsOf(r: RolloutRecord): readonly string[] {
-  return (r.fromGroups ?? []).map((g) => g.name);
-}
-
-/** Whether the config is applied by the same groups as `names` in `state` (a removal undone as a whole). */
-function sameGroups(state: RepoState, names: readonly string[], kind: ConfigKind, name: string): boolean {
-  const now = state.sortedGroups.filter((g) => (kind === "pipeline" ? g.configs : (g.instanceConfigs ?? [])).includes(name)).map((g) => g.name);
-  return now.join("\0") === names.join("\0");
 }
 
 function end(r: RolloutRecord, now: number, why: string): RolloutRecord {
   return { ...r, mode: "waves", progress: { ...r.progress, status: "completed", endedAt: now }, history: [...r.history, { at: now, who: "server", action: "superseded", detail: why }] };
 }
 
-/** Everyone back on `from` (a revert, or a commit that put its content back). */
-function pin(r: RolloutRecord, cur: AnyRecord, now: number): RolloutRecord {
+/** Everyone back on `from` (a revert, or `commit` put its content and groups back). */
+function pin(r: RolloutRecord, commit: string, now: number): RolloutRecord {
   const reverted = r.progress.status === "reverted";
   return {
     ...r,
     mode: "pinned",
     fromGroups: undefined,
     progress: { ...r.progress, status: "reverted", endedAt: r.progress.endedAt ?? now },
-    revertCommit: r.revertCommit ?? cur.commit,
+    revertCommit: r.revertCommit ?? commit,
     revertPending: undefined,
-    history: reverted ? r.history : [...r.history, { at: now, who: "server", action: "reverted", detail: `commit ${cur.commit.slice(0, 12)} put back the content of version ${r.from?.version ?? "?"}: every agent is served version ${r.from?.version ?? "?"} again` }],
+    history: reverted ? r.history : [...r.history, { at: now, who: "server", action: "reverted", detail: `commit ${commit.slice(0, 12)} put back the content of version ${r.from?.version ?? "?"}${r.fromGroups !== undefined ? ` and its groups (${groupsText(r.fromGroups)})` : ""}: every agent is served version ${r.from?.version ?? "?"} again` }],
   };
 }

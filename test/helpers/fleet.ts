@@ -51,10 +51,17 @@ export class Fleet {
   /** How many times each agent was sent the config (any update: new content, version or deletion). */
   readonly deliveries = new Map<string, number>();
 
-  constructor(url: string, v2: number, v1: number, alpha: number, tags: Record<string, string> = {}) {
-    for (let i = 0; i < v2; i++) this.agents.push({ kind: "v2", agent: new V2Agent(url, `v2-agent-${i}`, tags) });
-    for (let i = 0; i < v1; i++) this.agents.push({ kind: "v1", agent: new V1Agent(url, `v1-agent-${i}`, tags) });
-    for (let i = 0; i < alpha; i++) this.agents.push({ kind: "alpha", agent: new AlphaAgent(url, `alpha-agent-${i}`, tags) });
+  /** `prefix`: put before every instance id, so several fleets (with other tags) can share a server. */
+  constructor(url: string, v2: number, v1: number, alpha: number, tags: Record<string, string> = {}, prefix = "") {
+    for (let i = 0; i < v2; i++) this.agents.push({ kind: "v2", agent: new V2Agent(url, `${prefix}v2-agent-${i}`, tags) });
+    for (let i = 0; i < v1; i++) this.agents.push({ kind: "v1", agent: new V1Agent(url, `${prefix}v1-agent-${i}`, tags) });
+    for (let i = 0; i < alpha; i++) this.agents.push({ kind: "alpha", agent: new AlphaAgent(url, `${prefix}alpha-agent-${i}`, tags) });
+  }
+
+  /** Both fleets' agents as one (the first's), so one round cycles all of them. */
+  join(other: Fleet): this {
+    this.agents.push(...other.agents);
+    return this;
   }
 
   pointAt(url: string): void {
