@@ -175,6 +175,13 @@ test.serial("a restart mid-rollout resumes at the same wave: no agent is sent th
   t.is(after.state, "progressing");
   t.is(after.wave, 2, "the same wave after the restart");
   t.is(after.to.version, before.to.version);
+  // The new process knows no agent until it heartbeats: an evaluation before any does must not
+  // count the agents that received the new version as gone (and halt the rollout).
+  const evaluated = await waitFor(async () => {
+    const r = await rollout(second.url);
+    return r && r.waves.length > 0 ? r : undefined;
+  });
+  t.is(evaluated.state, "progressing", JSON.stringify(evaluated.history.slice(-2)));
   // Agents outside waves 1-2 still get the previous version from the new process.
   await fleet.round("app");
   const v2 = before.to.version;

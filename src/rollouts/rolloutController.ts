@@ -4,17 +4,18 @@ import { DomainError } from "../domain/errors.ts";
 import type { AgentRegistry } from "../domain/registry.ts";
 import type { RepoState } from "../domain/repoState.ts";
 import { RolloutOverlay, type RollingConfig } from "../domain/rolloutOverlay.ts";
-import { planRollout, revertedRollout, type RolloutPlan } from "../domain/rolloutPlan.ts";
+import { revertedRollout, type RolloutPlan } from "../domain/rolloutPlan.ts";
 import { effectivePolicy, type RolloutPolicy } from "../domain/rolloutPolicy.ts";
 import type { WritePlan } from "../domain/userOps.ts";
 import type { NotifyEvent } from "../notify/events.ts";
 import { bindingRevertPlan } from "./bindingRevertPlan.ts";
+import { evaluateRollout } from "./evaluateRollout.ts";
 import { revertPlan } from "./revertPlan.ts";
 import { actedOn, revertPending, type OperatorAction } from "./rolloutActions.ts";
 import type { RolloutFile } from "./rolloutFile.ts";
 import { rolloutNotices } from "./rolloutNotices.ts";
-import { isActive, keyOf, type RolloutEvent, type RolloutRecord } from "./rolloutRecord.ts";
-import { cutsThrough, gatherReports, rollingConfigs, servedCuts } from "./rolloutReportsOf.ts";
+import { isActive, keyOf, type RolloutRecord } from "./rolloutRecord.ts";
+import { rollingConfigs } from "./rolloutReportsOf.ts";
 import { rolloutsAfterCommit } from "./rolloutStarts.ts";
 import { mergeShared, type RolloutSharing, type SharedRollouts } from "./sharedRollouts.ts";
 
@@ -69,6 +70,14 @@ export class RolloutController {
   private stopped = false;
   private dirty = false;
   private readonly now: () => number;
+  /** When this process started: its registry may not have heard yet from agents that received a new version before. */
+  private readonly startedAt: number;
+  /**
+   * Whether an agent that received a new version and is missing from the fleet may be alive: the
+   * registry knows it, or this process started less than a TTL ago (a restart with an in-memory
+   * registry knows nobody until they heartbeat again; they are not "gone" before a TTL has passed).
+   */
+  private readonly live = (id: string): boolean => this.deps.registry.get(id) !== undefined || this.deps.registry.ttlMs <= 0 || this.now() - this.startedAt < this.deps.registry.ttlMs;
   /** Agents served a new version since the last evaluation (rollout key → instance id → when). */
   private served = new Map<string, Map<string, number>>();
   /** Each rollout as last announced: what its history has beyond that is announced at the next save. */
@@ -83,6 +92,7 @@ export class RolloutController {
 
   constructor(private readonly deps: ControllerDeps) {
     this.now = deps.now ?? Date.now;
+    this.startedAt = this.now();
     for (const r of deps.file.load()) this.rollouts.set(keyOf(r.kind, r.name), r);
     // What the state file holds was announced before the restart.
     this.announced = new Map(this.rollouts);
@@ -246,39 +256,12 @@ export class RolloutController {
         const policy = this.policyOf(r0);
         if (!policy) continue;
         const nowMs = this.now();
-        let r = r0;
-        let gathered = gatherReports(state, policy, r, servedCuts(policy, r), agents, (id) => this.deps.registry.get(id) !== undefined, nowMs, this.deps.registry.ttlMs);
-        if ((r.cutWaves ?? 0) < r.progress.wave) {
-          r = { ...r, ...cutsThrough(policy, r, r.progress.wave, gathered.targeted) };
-          overlayChanged = true;
-          gathered = gatherReports(state, policy, r, servedCuts(policy, r), agents, (id) => this.deps.registry.get(id) !== undefined, nowMs, this.deps.registry.ttlMs);
-        }
         const sent = this.served.get(key);
         this.served.delete(key);
-        const fresh = [...(sent?.entries() ?? [])].filter(([id]) => r.received[id] === undefined);
-        if (gathered.newlyReceived.length > 0 || fresh.length > 0) {
-          const received = { ...r.received };
-          for (const [id, at] of fresh) received[id] = at;
-          for (const id of gathered.newlyReceived) received[id] ??= nowMs;
-          r = { ...r, received };
-          if (fresh.length > 0) gathered = gatherReports(state, policy, r, servedCuts(policy, r), agents, (id) => this.deps.registry.get(id) !== undefined, nowMs, this.deps.registry.ttlMs);
-        }
-        if (policy.waves.some((w, i) => w.kind === "count" && i >= (r.cutWaves ?? 0))) {
-          // The plan sees the count waves not cut yet as they would be cut now: served as nobody,
-          // they would look empty and be skipped (`waves: [1, 3, 100%]` would never stop at 3).
-          gathered = gatherReports(state, policy, r, cutsThrough(policy, r, policy.waves.length, gathered.targeted).cuts, agents, (id) => this.deps.registry.get(id) !== undefined, nowMs, this.deps.registry.ttlMs);
-        }
-        const plan = planRollout(policy, r.progress, gathered.reports, nowMs);
+        const { record: r, plan, overlayChanged: moved, events } = evaluateRollout({ state, policy, record: r0, agents, live: this.live, served: sent, nowMs, ttlMs: this.deps.registry.ttlMs });
         this.plans.set(key, plan);
-        if (plan.progress !== r.progress) {
-          const events: RolloutEvent[] = [];
-          if (plan.action === "advance") events.push({ at: nowMs, who: "server", action: "advanced", detail: `to wave ${plan.progress.wave} of ${policy.waves.length} (${policy.waves[plan.progress.wave - 1]?.text ?? ""})` });
-          if (plan.action === "complete") events.push({ at: nowMs, who: "server", action: "completed", detail: `version ${r.to.version} reached every agent` });
-          if (plan.action === "halt-pause" || plan.action === "halt-revert") events.push({ at: nowMs, who: "server", action: "halted", detail: plan.progress.haltReason });
-          r = { ...r, progress: plan.progress, history: [...r.history, ...events] };
-          if (plan.action !== "none") overlayChanged = true;
-          for (const e of events) this.deps.logger[e.action === "halted" ? "warn" : "info"]({ config: r.name, kind: r.kind }, `rollout ${e.action}: ${e.detail ?? ""}`);
-        }
+        if (moved) overlayChanged = true;
+        for (const e of events) this.deps.logger[e.action === "halted" ? "warn" : "info"]({ config: r.name, kind: r.kind }, `rollout ${e.action}: ${e.detail ?? ""}`);
         if (r !== r0) {
           this.rollouts.set(key, { ...r, waves: plan.waves, failures: plan.failures });
           this.dirty = true;
