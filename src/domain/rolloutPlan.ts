@@ -41,6 +41,12 @@ export interface AgentReport {
   /** Whether the server sent it the new version, and when (unix ms), if known. */
   readonly received: boolean;
   readonly receivedAt?: number | undefined;
+  /**
+   * Received the new version, and not heard from since this process started (a restart with an
+   * in-memory registry): it holds its wave back like an agent that has not applied, but does not
+   * time out, until it heartbeats again or a TTL has passed (then it is gone).
+   */
+  readonly unheard?: boolean | undefined;
 }
 
 export interface WaveCounts {
@@ -146,7 +152,7 @@ export function planRollout(policy: RolloutPolicy, progress: RolloutProgress, re
     if (!current) continue;
     pending[wave] = (pending[wave] ?? 0) + 1;
     const since = Math.max(progress.waveStartedAt, r.receivedAt ?? 0);
-    if (progress.status === "progressing" && now - since > policy.applyTimeoutMs) {
+    if (progress.status === "progressing" && !r.unheard && now - since > policy.applyTimeoutMs) {
       timedOut++;
       fail("timeout", r.health === "applying" ? "still applying" : "never reported it", r.instanceId);
     }

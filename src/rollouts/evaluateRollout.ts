@@ -12,10 +12,12 @@ export interface EvaluationInput {
   /** Every agent of the fleet, read once for all rollouts of this evaluation. */
   readonly agents: readonly AgentRecord[];
   /**
-   * Whether an agent that received the new version and is not among `agents` may still be alive
-   * (known to the registry; or the process started less than a TTL ago and has not heard from it yet).
+   * Whether an agent that received the new version and is not among `agents` is known to the
+   * registry (alive, but no longer targeted by the config).
    */
   readonly live: (instanceId: string) => boolean;
+  /** Until when an agent that received the new version and is not known yet is waited for rather than gone (a TTL after the process started). */
+  readonly unheardUntil: number;
   /** Agents this process (or its workers, or another replica) first served the new version since the last evaluation, with when. */
   readonly served: ReadonlyMap<string, number> | undefined;
   readonly nowMs: number;
@@ -39,7 +41,7 @@ export interface Evaluation {
  */
 export function evaluateRollout(i: EvaluationInput): Evaluation {
   const { state, policy, agents, live, nowMs, ttlMs } = i;
-  const gather = (r: RolloutRecord, cuts = servedCuts(policy, r)) => gatherReports(state, policy, r, cuts, agents, live, nowMs, ttlMs);
+  const gather = (r: RolloutRecord, cuts = servedCuts(policy, r)) => gatherReports(state, policy, r, cuts, agents, live, nowMs, ttlMs, i.unheardUntil);
   let r = i.record;
   let overlayChanged = false;
   let gathered = gather(r);

@@ -72,12 +72,7 @@ export class RolloutController {
   private readonly now: () => number;
   /** When this process started: its registry may not have heard yet from agents that received a new version before. */
   private readonly startedAt: number;
-  /**
-   * Whether an agent that received a new version and is missing from the fleet may be alive: the
-   * registry knows it, or this process started less than a TTL ago (a restart with an in-memory
-   * registry knows nobody until they heartbeat again; they are not "gone" before a TTL has passed).
-   */
-  private readonly live = (id: string): boolean => this.deps.registry.get(id) !== undefined || this.deps.registry.ttlMs <= 0 || this.now() - this.startedAt < this.deps.registry.ttlMs;
+  private readonly live = (id: string): boolean => this.deps.registry.get(id) !== undefined;
   /** Agents served a new version since the last evaluation (rollout key → instance id → when). */
   private served = new Map<string, Map<string, number>>();
   /** Each rollout as last announced: what its history has beyond that is announced at the next save. */
@@ -238,6 +233,16 @@ export class RolloutController {
     this.timer.unref();
   }
 
+  /**
+   * A restart with an in-memory registry knows no agent until it heartbeats again: one that had
+   * received a new version is waited for, not counted gone, until a TTL after the start (never
+   * gone with agents that never expire).
+   */
+  private unheardUntil(): number {
+    const ttl = this.deps.registry.ttlMs;
+    return ttl <= 0 ? Infinity : this.startedAt + ttl;
+  }
+
   /** One evaluation of every rollout in progress; acts on what the plans say. */
   async evaluate(): Promise<void> {
     if (this.evaluating || !this.deciding) return;
@@ -258,7 +263,7 @@ export class RolloutController {
         const nowMs = this.now();
         const sent = this.served.get(key);
         this.served.delete(key);
-        const { record: r, plan, overlayChanged: moved, events } = evaluateRollout({ state, policy, record: r0, agents, live: this.live, served: sent, nowMs, ttlMs: this.deps.registry.ttlMs });
+        const { record: r, plan, overlayChanged: moved, events } = evaluateRollout({ state, policy, record: r0, agents, live: this.live, unheardUntil: this.unheardUntil(), served: sent, nowMs, ttlMs: this.deps.registry.ttlMs });
         this.plans.set(key, plan);
         if (moved) overlayChanged = true;
         for (const e of events) this.deps.logger[e.action === "halted" ? "warn" : "info"]({ config: r.name, kind: r.kind }, `rollout ${e.action}: ${e.detail ?? ""}`);

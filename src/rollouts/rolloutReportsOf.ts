@@ -44,7 +44,7 @@ export interface Gathered {
  * agent that received the new version (one gone since counts as failed). An agent that loses the
  * config has applied once it no longer reports it.
  */
-export function gatherReports(state: RepoState, policy: RolloutPolicy, r: RolloutRecord, cuts: readonly (CountCut | undefined)[], agents: readonly AgentRecord[], live: (id: string) => boolean, nowMs: number, ttlMs: number): Gathered {
+export function gatherReports(state: RepoState, policy: RolloutPolicy, r: RolloutRecord, cuts: readonly (CountCut | undefined)[], agents: readonly AgentRecord[], live: (id: string) => boolean, nowMs: number, ttlMs: number, unheardUntil = 0): Gathered {
   const config = r.kind === "pipeline" ? state.configs.get(r.name) : state.instanceConfigs.get(r.name);
   const reports: AgentReport[] = [];
   const targeted: string[] = [];
@@ -79,6 +79,11 @@ export function gatherReports(state: RepoState, policy: RolloutPolicy, r: Rollou
   // Receivers no longer among the live agents: gone after receiving it (unless alive and no longer targeted).
   for (const id of Object.keys(r.received)) {
     if (seen.has(id) || live(id)) continue;
+    if (nowMs < unheardUntil) {
+      // This process started less than a TTL ago and has not heard from it yet: not gone, not applied.
+      reports.push({ instanceId: id, wave: r.progress.wave, health: "notReported", alive: true, received: true, receivedAt: r.received[id], unheard: true });
+      continue;
+    }
     reports.push(agentReport({ instanceId: id, wave: r.progress.wave, record: undefined, kind: r.kind, name: r.name, version: r.to.version, nowMs, ttlMs, receivedAt: r.received[id] }));
   }
   return { reports, targeted, newlyReceived };
