@@ -190,3 +190,19 @@ test("the plan is a pure function of its inputs", (t) => {
   t.deepEqual(planRollout(p, s, reports, T0 + 500), planRollout(p, s, reports, T0 + 500));
   t.is(JSON.stringify(s), frozen);
 });
+
+test("an agent not heard from since a restart holds its wave back without timing out; once heard from, the wave goes on", (t) => {
+  const p = policy({ timeout: 5000 });
+  const s = { ...startRollout(T0), appliedAt: undefined };
+  const unheard = r("u-0", 1, "notReported", { received: true, receivedAt: T0, unheard: true });
+  // Long past applyTimeout: an unheard agent neither halts the rollout nor lets it advance.
+  let plan = planRollout(p, s, [...many("a", 1, 3, "applied"), unheard], T0 + 60_000);
+  t.is(plan.action, "none");
+  t.is(plan.progress.appliedAt, undefined, "the bake does not start while it is unheard");
+  // The same agent reported back as applied: the bake starts.
+  plan = planRollout(p, s, [...many("a", 1, 3, "applied"), r("u-0", 1, "applied")], T0 + 60_000);
+  t.is(plan.progress.appliedAt, T0 + 60_000);
+  // Not unheard (a live agent that never applied): it times out and halts.
+  plan = planRollout(p, s, [...many("a", 1, 3, "applied"), r("u-0", 1, "notReported", { received: true, receivedAt: T0 })], T0 + 60_000);
+  t.is(plan.action, "halt-revert");
+});
