@@ -10,11 +10,12 @@ import { LockBusy } from "./git/lockFile.ts";
 import type { RemoteSync } from "./remoteSync.ts";
 import { repairLeftovers } from "./repair.ts";
 import { readIfExists } from "./readIfExists.ts";
-import { configPath, groupPath } from "./repoContent.ts";
+import { configPath, groupPath, instanceConfigPath } from "./repoContent.ts";
 import { formatProblem } from "../problemFormat.ts";
 import type { RefusedCommit, ServedSnapshot } from "./servedSnapshot.ts";
 import type { Problem } from "../domain/types.ts";
 import { keepsTrailer } from "./keptVersions.ts";
+import { rollbackTrailer } from "./rollbackTrailer.ts";
 import { assertWritablePath } from "./pathGuard.ts";
 import { withoutRepositoryPaths } from "./repoPaths.ts";
 import { DEFAULT_MAX_FILE_SIZE, formatBytes } from "./stateTree.ts";
@@ -152,14 +153,15 @@ export class RepoWriter {
         await sleep(Math.random() * Math.min(5 * attempt, 50));
         continue;
       }
-      if (!this.remote) return this.serve(state, commit, files, commitStarted, head !== undefined);
+      const rollbacks = rollbackPaths(p.changes);
+      if (!this.remote) return this.serve(state, commit, files, commitStarted, head !== undefined, rollbacks);
       const pushStarted = performance.now();
       const pushed = await this.remote.push();
       this.pushMs = 0.8 * this.pushMs + 0.2 * (performance.now() - pushStarted);
       if (pushed.ok) {
         this.tookTurn();
         faultPoint("pushed");
-        return this.serve(state, commit, files, commitStarted, head !== undefined);
+        return this.serve(state, commit, files, commitStarted, head !== undefined, rollbacks);
       }
       // Not on the remote, so not acknowledged: the local commit goes (replaced by the remote's
       // tip when the write is planned again, else undone).
@@ -240,14 +242,14 @@ export class RepoWriter {
     throw new DomainError("InternalServerError", `Could not commit "${message}": no commit backend accepted the repository (${reason ?? "no reason"}).`);
   }
 
-  private async serve(base: RepoState, commit: string, files: readonly FileWrite[], started: number, onRefusedHead: boolean): Promise<WriteResult> {
+  private async serve(base: RepoState, commit: string, files: readonly FileWrite[], started: number, onRefusedHead: boolean, rollbacks: ReadonlySet<string>): Promise<WriteResult> {
     if (onRefusedHead) {
       // On a refused HEAD the commit is loaded like anyone's: served if it now validates.
       const state = await this.snapshot.refresh();
       const refused = this.snapshot.refused;
       return { state, commit, ...(refused ? { refused } : {}) };
     }
-    return this.snapshot.adoptOwnCommit(base, commit, files, started).then((state) => ({ state, commit }));
+    return this.snapshot.adoptOwnCommit(base, commit, files, started, rollbacks).then((state) => ({ state, commit }));
   }
 
   /**
@@ -301,6 +303,8 @@ export class RepoWriter {
         return { path: configPath(change.name), text: undefined };
       case "deleteGroup":
         return { path: groupPath(change.name), text: undefined };
+      case "restoreInstanceConfig":
+        return { path: instanceConfigPath(change.name), text: change.text };
     }
   }
 
@@ -314,9 +318,15 @@ export class RepoWriter {
   }
 }
 
-/** Appends the Keeps-Version trailers of restores that put back the served content (keptVersions.ts). */
+/** The paths a write rolls back (its Rollback trailers). */
+function rollbackPaths(changes: readonly Change[]): Set<string> {
+  return new Set(changes.flatMap((c) => (c.kind === "restoreConfig" && c.rollbackTo !== undefined ? [configPath(c.config.name)] : [])));
+}
+
+/** Appends the Keeps-Version trailers of restores that put back the served content (keptVersions.ts), and the Rollback trailers of rollbacks (rollbackTrailer.ts). */
 function withTrailers(message: string, changes: readonly Change[]): string {
   const trailers = changes.flatMap((c) => (c.kind === "restoreConfig" && c.keeps ? [keepsTrailer(configPath(c.config.name), c.keeps)] : []));
+  for (const c of changes) if (c.kind === "restoreConfig" && c.rollbackTo !== undefined) trailers.push(rollbackTrailer(configPath(c.config.name), c.rollbackTo));
   return trailers.length === 0 ? message : `${message}\n\n${trailers.join("\n")}`;
 }
 
