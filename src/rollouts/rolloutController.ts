@@ -15,11 +15,14 @@ import { rolloutNotices } from "./rolloutNotices.ts";
 import { isActive, keyOf, type RolloutEvent, type RolloutRecord } from "./rolloutRecord.ts";
 import { cutsThrough, gatherReports, rollingConfigs, servedCuts } from "./rolloutReportsOf.ts";
 import { rolloutsAfterCommit } from "./rolloutStarts.ts";
+import { configPath, instanceConfigPath } from "../store/repoContent.ts";
 
 export interface ControllerDeps {
   readonly store: {
     readonly state: RepoState;
     write(plan: (state: RepoState) => WritePlan): Promise<{ readonly commit?: string | undefined }>;
+    /** Reads files of past commits (`<commit>:<path>`; undefined when absent), for a revert that restores a file exactly. */
+    readonly git: { catFileBatch(specs: readonly string[]): Promise<(Buffer | undefined)[]> };
   };
   readonly registry: AgentRegistry;
   readonly file: RolloutFile;
@@ -62,6 +65,8 @@ export class RolloutController {
   private served = new Map<string, Map<string, number>>();
   /** Each rollout as last announced: what its history has beyond that is announced at the next save. */
   private announced = new Map<string, RolloutRecord>();
+  /** Evaluations and revert commits under way (see settled()). */
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(private readonly deps: ControllerDeps) {
     this.now = deps.now ?? Date.now;
@@ -80,6 +85,14 @@ export class RolloutController {
     this.stopped = true;
     clearTimeout(this.timer);
     if (this.dirty) this.save();
+  }
+
+  /**
+   * Settles once the evaluation under way and the revert commits in flight are done, with their
+   * events emitted (after stop(): the server closes the notifier only then, so none is dropped).
+   */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
   /**
@@ -136,7 +149,9 @@ export class RolloutController {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       const started = performance.now();
-      void this.evaluate().finally(() => this.schedule(Math.max(this.deps.intervalMs ?? 200, 4 * (performance.now() - started))));
+      const evaluation = this.evaluate();
+      this.track(evaluation);
+      void evaluation.finally(() => this.schedule(Math.max(this.deps.intervalMs ?? 200, 4 * (performance.now() - started))));
     }, ms);
     this.timer.unref();
   }
@@ -213,7 +228,7 @@ export class RolloutController {
   private halted(key: string, why: string): void {
     const r = this.rollouts.get(key) as RolloutRecord;
     const pinned: RolloutRecord = { ...r, mode: "pinned" };
-    const pending = revertPending(r, this.deps.readOnly);
+    const pending = revertPending(this.deps.readOnly);
     this.rollouts.set(key, pending ? { ...pinned, revertPending: pending, history: [...r.history, { at: this.now(), who: "server", action: "revert-pending", detail: pending }] } : pinned);
     this.applyOverlay(this.deps.store.state);
     this.save();
@@ -222,8 +237,8 @@ export class RolloutController {
       return;
     }
     const plan = this.plans.get(key);
-    this.deps.store
-      .write(() => revertPlan(r, plan, why))
+    const revert = this.fromText(r).then((fromText) => this.deps.store.write((state) => revertPlan(r, plan, why, state, fromText)));
+    this.track(revert
       .then((result) => {
         const now = this.rollouts.get(key);
         if (!now || now.mode !== "pinned") return;
@@ -240,7 +255,20 @@ export class RolloutController {
         if (now) this.update(key, { ...now, revertPending: detail, history: [...now.history, { at: this.now(), who: "server", action: "revert-failed", detail }] });
         this.save();
         this.deps.logger.error({ err, config: r.name }, "the revert commit failed");
-      });
+      }));
+  }
+
+  /** The config's file as it was at `from` (a removal, an instance config: restored exactly), else undefined. */
+  private async fromText(r: RolloutRecord): Promise<string | undefined> {
+    if (r.from === undefined || (r.kind === "pipeline" && r.to.version !== -1)) return undefined;
+    const path = r.kind === "pipeline" ? configPath(r.name) : instanceConfigPath(r.name);
+    return (await this.deps.store.git.catFileBatch([`${r.from.commit}:${path}`]))[0]?.toString("utf8");
+  }
+
+  /** Keeps `p` until it settles, so stopping can wait for what it still announces. */
+  private track(p: Promise<void>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
   }
 
   private update(key: string, r: RolloutRecord): void {

@@ -20,7 +20,9 @@ function recordOf(state: RepoState, kind: ConfigKind, name: string): AnyRecord |
  * - its policy (its own, else rollout.yaml) makes it a rollout from the version that last reached
  *   everyone (a rollout in progress keeps its `from`: the newest content starts again at wave 1);
  * - content equal to that version is never staged: the rollout is pinned (everyone gets that version
- *   back at once, at its own version number);
+ *   back at once, at its own version number); so is a new config removed again;
+ * - a rollback (the commit that made the version has a Rollback trailer) is never staged either: a
+ *   rollout in progress ends ("rolled back by"), and none starts;
  * - a removed config with a policy follows the waves too (agents outside them keep it, as the
  *   groups of before applied it);
  * - without a policy nothing is staged: a rollout in progress ends.
@@ -46,6 +48,11 @@ export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>
     const before = recordOf(previous, kind, name);
     if (cur === undefined) {
       if (running?.to.version === -1) continue;
+      // A new config removed again (its revert, or a person's commit): back to what everyone had, nothing.
+      if (running !== undefined && running.from === undefined) {
+        if (running.mode !== "pinned" || running.progress.status !== "reverted") next.set(key, pin(running, state.commit, now));
+        continue;
+      }
       // A removal follows the waves: agents outside them keep what the groups of before gave them.
       const lastCompleted = running ? running.from : before;
       const policy = lastCompleted ? effectivePolicy(lastCompleted, previous.rollout) : undefined;
@@ -73,7 +80,11 @@ export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>
     if (running !== undefined) {
       if (sameContent(cur, running.from) && (running.to.version !== -1 || sameGroups(state, previousGroupsOf(running), kind, name))) {
         // Back to what everyone had (a revert, a rollback): never staged. Agents that got the new version reload it once.
-        if (running.mode !== "pinned" || running.progress.status !== "reverted") next.set(key, pin(running, cur, now));
+        if (running.mode !== "pinned" || running.progress.status !== "reverted") next.set(key, pin(running, cur.commit, now));
+        continue;
+      }
+      if (rolledBack(cur, before)) {
+        next.set(key, end(running, now, `rolled back by commit ${cur.commit.slice(0, 12)}: version ${cur.version} reaches every agent at once (going back is never staged)`));
         continue;
       }
       if (running.mode === "waves" && effectivePolicy(cur, state.rollout) === undefined) {
@@ -87,6 +98,7 @@ export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>
       }
     } else {
       if (before === undefined ? previous.commit === "" : sameContent(cur, before)) continue;
+      if (rolledBack(cur, before)) continue;
     }
     const lastCompleted = running ? running.from : before;
     const policy = effectivePolicy(cur, state.rollout);
@@ -110,6 +122,11 @@ export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>
   return next;
 }
 
+/** The served commits brought a rollback of this config (a Rollback trailer on the commit that made its version). */
+function rolledBack(cur: AnyRecord, before: AnyRecord | undefined): boolean {
+  return cur.rollback === true && cur.commit !== before?.commit;
+}
+
 function previousGroupsOf(r: RolloutRecord): readonly string[] {
   return (r.fromGroups ?? []).map((g) => g.name);
 }
@@ -124,16 +141,16 @@ function end(r: RolloutRecord, now: number, why: string): RolloutRecord {
   return { ...r, mode: "waves", progress: { ...r.progress, status: "completed", endedAt: now }, history: [...r.history, { at: now, who: "server", action: "superseded", detail: why }] };
 }
 
-/** Everyone back on `from` (a revert, or a commit that put its content back). */
-function pin(r: RolloutRecord, cur: AnyRecord, now: number): RolloutRecord {
+/** Everyone back on `from` (a revert, or a commit that put its content back — or, for a new config, removed it); `commit`: that commit. */
+function pin(r: RolloutRecord, commit: string, now: number): RolloutRecord {
   const reverted = r.progress.status === "reverted";
   return {
     ...r,
     mode: "pinned",
     fromGroups: undefined,
     progress: { ...r.progress, status: "reverted", endedAt: r.progress.endedAt ?? now },
-    revertCommit: r.revertCommit ?? cur.commit,
+    revertCommit: r.revertCommit ?? commit,
     revertPending: undefined,
-    history: reverted ? r.history : [...r.history, { at: now, who: "server", action: "reverted", detail: `commit ${cur.commit.slice(0, 12)} put back the content of version ${r.from?.version ?? "?"}: every agent is served version ${r.from?.version ?? "?"} again` }],
+    history: reverted ? r.history : [...r.history, { at: now, who: "server", action: "reverted", detail: r.from === undefined ? `commit ${commit.slice(0, 12)} removed the new config again: no agent is served it` : `commit ${commit.slice(0, 12)} put back the content of version ${r.from.version}: every agent is served version ${r.from.version} again` }],
   };
 }
