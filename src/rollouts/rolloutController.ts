@@ -8,6 +8,7 @@ import { planRollout, revertedRollout, type RolloutPlan } from "../domain/rollou
 import { effectivePolicy, type RolloutPolicy } from "../domain/rolloutPolicy.ts";
 import type { WritePlan } from "../domain/userOps.ts";
 import type { NotifyEvent } from "../notify/events.ts";
+import { previousFileText, type PastFiles } from "./previousFileText.ts";
 import { revertPlan } from "./revertPlan.ts";
 import { actedOn, revertPending, type OperatorAction } from "./rolloutActions.ts";
 import type { RolloutFile } from "./rolloutFile.ts";
@@ -15,14 +16,13 @@ import { rolloutNotices } from "./rolloutNotices.ts";
 import { isActive, keyOf, type RolloutEvent, type RolloutRecord } from "./rolloutRecord.ts";
 import { cutsThrough, gatherReports, rollingConfigs, servedCuts } from "./rolloutReportsOf.ts";
 import { rolloutsAfterCommit } from "./rolloutStarts.ts";
-import { configPath, instanceConfigPath } from "../store/repoContent.ts";
 
 export interface ControllerDeps {
   readonly store: {
     readonly state: RepoState;
     write(plan: (state: RepoState) => WritePlan): Promise<{ readonly commit?: string | undefined }>;
     /** Reads files of past commits (`<commit>:<path>`; undefined when absent), for a revert that restores a file exactly. */
-    readonly git: { catFileBatch(specs: readonly string[]): Promise<(Buffer | undefined)[]> };
+    readonly git: PastFiles;
   };
   readonly registry: AgentRegistry;
   readonly file: RolloutFile;
@@ -237,7 +237,7 @@ export class RolloutController {
       return;
     }
     const plan = this.plans.get(key);
-    const revert = this.fromText(r).then((fromText) => this.deps.store.write((state) => revertPlan(r, plan, why, state, fromText)));
+    const revert = previousFileText(this.deps.store.git, r).then((fromText) => this.deps.store.write((state) => revertPlan(r, plan, why, state, fromText)));
     this.track(revert
       .then((result) => {
         const now = this.rollouts.get(key);
@@ -256,13 +256,6 @@ export class RolloutController {
         this.save();
         this.deps.logger.error({ err, config: r.name }, "the revert commit failed");
       }));
-  }
-
-  /** The config's file as it was at `from` (a removal, an instance config: restored exactly), else undefined. */
-  private async fromText(r: RolloutRecord): Promise<string | undefined> {
-    if (r.from === undefined || (r.kind === "pipeline" && r.to.version !== -1)) return undefined;
-    const path = r.kind === "pipeline" ? configPath(r.name) : instanceConfigPath(r.name);
-    return (await this.deps.store.git.catFileBatch([`${r.from.commit}:${path}`]))[0]?.toString("utf8");
   }
 
   /** Keeps `p` until it settles, so stopping can wait for what it still announces. */
