@@ -341,7 +341,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
     stopSweeping();
     // The rollouts first: what they announce while stopping must find the notifier open.
     rollouts?.stop();
-    await rollouts?.settled();
+    await Promise.race([rollouts?.settled(), new Promise((r) => setTimeout(r, options.shutdownTimeoutMs).unref())]);
     await notifier.close();
     fanout?.close();
     await registry.close();
