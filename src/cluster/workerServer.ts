@@ -12,7 +12,7 @@ import { closeGracefully } from "../http/closeGracefully.ts";
 import { createLogger, flushLogger } from "../logger.ts";
 import { Metrics } from "../metrics.ts";
 import { ChangeSignal } from "../protocols/changeSignal.ts";
-import { agentAdmission } from "../server.ts";
+import { agentAdmission } from "../wiring/agentAdmission.ts";
 import { forwarder } from "./forward.ts";
 import type { FromWorker, ToWorker, WorkerReport, WorkerSettings } from "./messages.ts";
 import { OrderedChannel } from "./orderedChannel.ts";

@@ -30,6 +30,8 @@ export interface StatusDeps {
   readonly dirty: () => readonly string[];
   /** With --workers above 1: the worker processes. */
   readonly workers?: () => readonly WorkerStatus[];
+  /** Whether this process decides the rollouts (false on a replica that serves what the one holding the lease shares). */
+  readonly decidesRollouts: () => boolean;
 }
 
 /** Live agents of the fleet, in all and by protocol, from one pass. */
@@ -64,6 +66,8 @@ export function statusRouter(deps: StatusDeps): Router {
       fleetView: deps.registry.status(),
       heldHeartbeats: deps.heldHeartbeats?.() ?? 0,
       workers: deps.workers?.() ?? null,
+      // Replicas on one Redis: only one evaluates the rollouts and acts (docs/deployment.md).
+      rollouts: { deciding: deps.decidesRollouts() },
       instanceConfigs: state.instanceConfigs.size,
       // Configs whose content is not a YAML or JSON mapping: v2 agents never receive them.
       notForV2: state.notMappings,

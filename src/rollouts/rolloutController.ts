@@ -16,6 +16,7 @@ import { rolloutNotices } from "./rolloutNotices.ts";
 import { isActive, keyOf, type RolloutEvent, type RolloutRecord } from "./rolloutRecord.ts";
 import { cutsThrough, gatherReports, rollingConfigs, servedCuts } from "./rolloutReportsOf.ts";
 import { rolloutsAfterCommit } from "./rolloutStarts.ts";
+import { mergeShared, type RolloutSharing, type SharedRollouts } from "./sharedRollouts.ts";
 
 export interface ControllerDeps {
   readonly store: {
@@ -39,9 +40,17 @@ export interface ControllerDeps {
   readonly onOverlay?: (entries: readonly RollingConfig[]) => void;
   /** Announces what the rollouts did (--notify-url): must return at once and never throw. */
   readonly emit?: (event: NotifyEvent) => void;
+  /**
+   * Replicas on one Redis (src/rollouts/redisRollouts.ts): only the replica holding the lease
+   * decides; the others serve what it shares. Absent: this process decides alone.
+   */
+  readonly sharing?: RolloutSharing;
 }
 
 export type { OperatorAction } from "./rolloutActions.ts";
+
+/** How long a replica that decides waits, after sending the others a change, before serving it itself. */
+const SHARE_GRACE_MS = 50;
 
 /** Completed rollouts kept for the API, besides the ones in progress. */
 const KEEP_COMPLETED = 100;
@@ -51,7 +60,8 @@ const KEEP_COMPLETED = 100;
  * policy (rolloutStarts.ts), serves each agent by its wave (an overlay on the served snapshot,
  * rolloutOverlay.ts), evaluates the wave plan on a timer and acts on it (advance, halt, the revert
  * commit), and keeps everything in a state file so a restart resumes where it stood. One process
- * owns the decisions; the state is plain JSON so other processes could be given the same overlay.
+ * owns the decisions: with --workers the primary (its workers get the overlay), with replicas on
+ * one Redis the one holding the lease (the others get its records: sharedRollouts.ts).
  */
 export class RolloutController {
   private rollouts = new Map<string, RolloutRecord>();
@@ -65,6 +75,13 @@ export class RolloutController {
   private served = new Map<string, Map<string, number>>();
   /** Each rollout as last announced: what its history has beyond that is announced at the next save. */
   private announced = new Map<string, RolloutRecord>();
+  /** With sharing: this replica took over the shared records after it got the lease (see lead()). */
+  private leading = false;
+  /** What was last shared: the records (by identity) and the counts. */
+  private sharedRecords: readonly RolloutRecord[] = [];
+  private sharedCounts = "";
+  /** The last publication to the other replicas (resolved once they were sent it). */
+  private publication: Promise<void> = Promise.resolve();
   /** Evaluations and revert commits under way (see settled()). */
   private readonly pending = new Set<Promise<void>>();
 
@@ -85,6 +102,43 @@ export class RolloutController {
     this.stopped = true;
     clearTimeout(this.timer);
     if (this.dirty) this.save();
+  }
+
+  /** Whether this process evaluates the plans and acts (always, unless a replica holding the lease does). */
+  get deciding(): boolean {
+    return this.deps.sharing === undefined || (this.deps.sharing.deciding && this.leading);
+  }
+
+  /**
+   * This replica got the lease: it continues from the records last shared (what the replica that
+   * decided before announced is not announced again), then evaluates as the only one deciding.
+   */
+  lead(shared: SharedRollouts | undefined): void {
+    if (shared) {
+      this.rollouts = mergeShared(this.rollouts, shared, this.deps.store.state);
+      this.announced = new Map(shared.rollouts.map((r) => [keyOf(r.kind, r.name), r]));
+      this.plans.clear();
+      this.applyOverlay(this.deps.store.state);
+    }
+    this.leading = true;
+    this.sharedRecords = [];
+    this.save();
+  }
+
+  /** Another replica decides now: this one serves what it shares. */
+  follow(): void {
+    this.leading = false;
+    this.plans.clear();
+    this.served.clear();
+  }
+
+  /** The deciding replica shared its records: they are served from now on (see mergeShared). */
+  adopt(shared: SharedRollouts): void {
+    if (this.deciding) return;
+    this.rollouts = mergeShared(this.rollouts, shared, this.deps.store.state);
+    // Events are the deciding replica's to send; this one must not repeat them if it decides later.
+    this.announced = new Map(this.rollouts);
+    this.applyOverlay(this.deps.store.state);
   }
 
   /**
@@ -118,6 +172,37 @@ export class RolloutController {
     this.applyOverlay(state);
   }
 
+  /**
+   * Shares the records with the other replicas when they or their counts changed since the last
+   * time (the deciding replica only).
+   */
+  private share(): void {
+    const sharing = this.deps.sharing;
+    if (sharing === undefined || !this.deciding) return;
+    const records = [...this.rollouts.values()];
+    const counts = JSON.stringify(records.map((r) => {
+      const plan = this.plans.get(keyOf(r.kind, r.name));
+      return plan ? [plan.waves, plan.failures] : null;
+    }));
+    if (counts === this.sharedCounts && records.length === this.sharedRecords.length && records.every((r, i) => r === this.sharedRecords[i])) return;
+    this.sharedRecords = records;
+    this.sharedCounts = counts;
+    this.publication = sharing.publish({ commit: this.deps.store.state.commit, rollouts: records.map((r) => this.withCounts(r)) });
+  }
+
+  /**
+   * Serves what the rollouts now say, after the other replicas were sent it (with a little time to
+   * take it in): an agent this replica moves to a new wave must not be moved back by another that
+   * has not heard yet. Halts do not wait (halted() serves at once): stopping a bad version comes first.
+   */
+  private async serveShared(): Promise<void> {
+    if (this.deps.sharing && this.deciding) {
+      await this.publication;
+      await new Promise((resolve) => setTimeout(resolve, SHARE_GRACE_MS));
+    }
+    this.applyOverlay(this.deps.store.state);
+  }
+
   list(): RolloutRecord[] {
     return [...this.rollouts.values()].map((r) => this.withCounts(r)).sort((a, b) => b.progress.startedAt - a.progress.startedAt || (a.name < b.name ? -1 : 1));
   }
@@ -129,6 +214,7 @@ export class RolloutController {
 
   /** An operator's action on the rollout of `name`; `who` is recorded in its history. */
   async act(name: string, action: OperatorAction, who: string, kind?: "pipeline" | "instance"): Promise<RolloutRecord> {
+    if (this.deps.sharing && !this.deciding) return this.deps.sharing.forward(name, action, who, kind);
     const found = this.find(name, kind);
     if (!found) throw new DomainError("ConfigNotExist", `No rollout of config ${name}: GET /api/v1/rollouts lists them.`);
     const key = keyOf(found.kind, found.name);
@@ -136,8 +222,8 @@ export class RolloutController {
     const now = this.now();
     this.update(key, actedOn(r, action, who, this.policyOf(r), this.plans.get(key)?.failed ?? 0, now));
     if (action === "abort") this.halted(key, (this.rollouts.get(key) as RolloutRecord).progress.haltReason ?? `aborted by ${who}`);
-    this.applyOverlay(this.deps.store.state);
     this.save();
+    await this.serveShared();
     return this.find(found.name, found.kind) as RolloutRecord;
   }
 
@@ -158,9 +244,10 @@ export class RolloutController {
 
   /** One evaluation of every rollout in progress; acts on what the plans say. */
   async evaluate(): Promise<void> {
-    if (this.evaluating) return;
+    if (this.evaluating || !this.deciding) return;
     this.evaluating = true;
     try {
+      if (this.deps.sharing) for (const [kind, name, id, at] of await this.deps.sharing.drainServed()) this.noteServed(kind, name, id, at);
       const waving = [...this.rollouts.entries()].filter(([, r]) => isActive(r) && r.mode === "waves");
       if (waving.length === 0) return;
       const agents: AgentRecord[] = [];
@@ -212,8 +299,9 @@ export class RolloutController {
         }
         if (plan.action === "halt-revert") this.halted(key, plan.progress.haltReason ?? "halted");
       }
-      if (overlayChanged) this.applyOverlay(state);
       if (this.dirty) this.save();
+      else this.share();
+      if (overlayChanged) await this.serveShared();
     } catch (err) {
       this.deps.logger.error({ err }, "evaluating the rollouts failed; retrying at the next interval");
     } finally {
@@ -288,11 +376,12 @@ export class RolloutController {
   }
 
   /** An agent of the current waves was first served the new version (here, or by a worker process). */
-  noteServed(kind: "pipeline" | "instance", name: string, id: string): void {
+  noteServed(kind: "pipeline" | "instance", name: string, id: string, at = this.now()): void {
+    if (this.deps.sharing && !this.deciding) return this.deps.sharing.noteServed([kind, name, id, at]);
     const key = keyOf(kind, name);
     let m = this.served.get(key);
     if (!m) this.served.set(key, (m = new Map()));
-    if (!m.has(id)) m.set(id, this.now());
+    if (!m.has(id)) m.set(id, at);
   }
 
   private prune(): void {
@@ -317,7 +406,10 @@ export class RolloutController {
   }
 
   private save(): void {
+    // A replica that does not decide keeps nothing: the deciding one's file and shared records are the truth.
+    if (!this.deciding) return;
     this.announce();
+    this.share();
     try {
       this.deps.file.save([...this.rollouts.values()].map(({ waves: _w, failures: _f, ...r }) => r));
       this.dirty = false;

@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import type { RolloutRecord } from "./rolloutRecord.ts";
+import { revived } from "./sharedRollouts.ts";
 
 const FORMAT = 1;
 
@@ -20,8 +21,7 @@ export class RolloutFile {
     }
     const saved = JSON.parse(text) as { format?: number; rollouts?: RolloutRecord[] };
     if (saved.format !== FORMAT || !Array.isArray(saved.rollouts)) throw new Error(`${this.path} is not a rollout state file this server reads (format ${String(saved.format)})`);
-    // JSON has no undefined: a count wave without a cut was saved as null.
-    return saved.rollouts.map((r) => ({ ...r, cuts: r.cuts.map((c) => c ?? undefined) }));
+    return revived(saved.rollouts);
   }
 
   save(rollouts: readonly RolloutRecord[]): void {

@@ -33,6 +33,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["http/"],
   // The message routes: agent protocols (and the alpha User API), their compiler and caches.
   ["protocols/"],
+  // Pieces of the wiring: the store's events, the links between replicas, start-up checks.
+  ["wiring/"],
   // Wiring of one process.
   ["server.ts"],
   // --workers: the primary and its workers.

@@ -81,7 +81,7 @@ test("unknown CONFIGSERVER_ names are warned about; settings and the settings-fi
 });
 
 test("startServer's options: what is not given (or given as undefined) takes the table's default, once", async (t) => {
-  const { withDefaults } = await import("../../src/server.ts");
+  const { withDefaults } = await import("../../src/settings/withDefaults.ts");
   const o = withDefaults({ port: 0, agentTtlMs: undefined, requestTimeoutMs: 0 });
   t.is(o.port, 0, "0 given is kept");
   t.is(o.requestTimeoutMs, 0);
