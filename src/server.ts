@@ -206,8 +206,10 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   }).catch(async (err: unknown) => {
     // Nothing may keep running for a caller that goes on after a failed start (tests, embedders).
     stopSweeping();
-    await notifier.close();
+    // The rollouts first: what they announce while stopping must find the notifier open.
     rollouts?.stop();
+    await Promise.race([rollouts?.settled(), new Promise((r) => setTimeout(r, options.shutdownTimeoutMs).unref())]);
+    await notifier.close();
     await sharing?.close();
     fanout?.close();
     await registry.close();
@@ -241,7 +243,9 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
       const deadline = Date.now() + bound;
       // Cut what is still open at the deadline; the handlers keep running, writes are drained below.
       await closeGracefully(http, bound, logger);
-      await Promise.race([writesDone, new Promise((r) => setTimeout(r, Math.max(deadline - Date.now(), 1000)).unref())]);
+      // The rollouts' evaluation under way and their revert commits settle with the writes: each
+      // announces what it did only when it is done, so the notifier closes after them.
+      await Promise.race([Promise.all([writesDone, rollouts?.settled()]), new Promise((r) => setTimeout(r, Math.max(deadline - Date.now(), 1000)).unref())]);
       // After the writes: a revert committed while stopping still gets its event out (bounded).
       await notifier.close();
       await sharing?.close();

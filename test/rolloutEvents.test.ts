@@ -78,3 +78,23 @@ test.serial("a bad change (v2 agents report FAILED without a message) is announc
   t.regex(git(repo, "log", "-1", "--format=%B", reverted.revertCommit), /^Revert config app to version \d+/);
   t.regex(reverted.text, new RegExp(`^Rollout of config app reverted at wave 1: commit ${reverted.revertCommit.slice(0, 12)} puts back version \\d+`));
 });
+
+test.serial("read-only: the halted event says the revert is pending (the previous version is served to everyone, the server cannot commit), and no reverted event follows", async (t) => {
+  const repo = repoWith("cs-rollout-events-ro-", { "rollout.yaml": policy("revert"), "configs/app.yaml": configYaml("app", "a: 1\n"), "agent_groups/default.yaml": groupYaml("default", ["app"]) });
+  const r = await receiver(t);
+  const server = await withServer(t, { repo, readOnly: true, notifyUrl: [`${r.url}/hook`], notifySecret: SECRET, notifyTuning: fast });
+  const fleet = new Fleet(server.url, 12, 0, 0);
+  t.teardown(() => fleet.cleanup());
+  await fleet.until("app", () => fleet.agents.every((a) => fleet.held(a, "app") > 0));
+  const v1 = fleet.held(fleet.agents[0]!, "app");
+  for (const a of fleet.agents) fleet.failing.set(a.agent.instanceId, "");
+  const bad = commitFiles(repo, { "configs/app.yaml": configYaml("app", "bad: true\n") });
+  await fleet.until("app", async () => (await state(server.url)) === "halted" && fleet.agents.every((a) => fleet.held(a, "app") === v1));
+  const halted = (await waitFor(() => r.got.find((g) => g.json.type === "rollout.halted"))).json as { onHalt: string; revertPending: string; text: string };
+  t.is(halted.onHalt, "revert");
+  t.regex(halted.revertPending, /^revert pending: read-only/);
+  t.regex(halted.text, new RegExp(`2 agents failed; revert pending: version ${v1} is served to every agent again, but the server cannot commit the revert \\(read-only\\): commit it to the repository\\.`));
+  t.notRegex(halted.text, /reverting/);
+  t.is(git(repo, "rev-parse", "HEAD").trim(), bad, "no commit made");
+  t.deepEqual(r.got.map((g) => g.json.type), ["rollout.started", "rollout.halted"]);
+});

@@ -29,7 +29,8 @@ export interface RefusedFile {
  * is planned against HEAD's file, not the served one. When the restored config equals what the
  * server serves (agents hold it), the change names the served version's commit (`keeps`), so that
  * agents see the same version, not a new one (docs/store.md "Versions"). Restoring what is
- * already there changes nothing and makes no commit.
+ * already there changes nothing and makes no commit. The commit says it is a rollback (a trailer):
+ * going back is never staged by a rollout (docs/rollouts.md).
  */
 export function planRollback(state: RepoState, name: string, target: RollbackTarget, check: ContentCheck, refused?: RefusedFile): WritePlan {
   if (!isValidName(name)) throw new DomainError("InvalidParameter", nameRuleMessage("config", name));
@@ -43,5 +44,5 @@ export function planRollback(state: RepoState, name: string, target: RollbackTar
   const problem = check(content, format);
   if (problem) throw new DomainError("InvalidParameter", `Version ${target.version} cannot be restored: ${contentProblemMessage("config", name, problem, format)}`);
   const keeps = refused && isServed ? { keeps: served.commit } : {};
-  return { changes: [{ kind: "restoreConfig", config: restored, text: target.text, ...keeps }], message };
+  return { changes: [{ kind: "restoreConfig", config: restored, text: target.text, ...keeps, rollbackTo: target.version }], message };
 }

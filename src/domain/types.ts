@@ -28,6 +28,8 @@ export interface ServedVersion {
   /** The first-parent depth of the commit that last changed its file. */
   readonly version: number;
   readonly commit: string;
+  /** That commit says it rolls the file back (a `Rollback:` trailer): a rollout never stages it. */
+  readonly rollback?: true | undefined;
   /**
    * The content as a JSON object's text, for agents that take pipelines as JSON (v2): the content
    * itself when it is a JSON object, else its YAML mapping converted. Undefined when the content

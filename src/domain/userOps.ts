@@ -7,9 +7,14 @@ import { DEFAULT_GROUP, type ConfigRecord, type ConfigSpec, type GroupSpec, type
 /** One file-level effect of a User API write; the store turns it into a file change. */
 export type Change =
   | { readonly kind: "putConfig"; readonly config: ConfigSpec }
-  /** A config file put back exactly as it was (`text`); `keeps`: the served version's commit, when that is its content. */
-  | { readonly kind: "restoreConfig"; readonly config: ConfigSpec; readonly text: string; readonly keeps?: string }
+  /**
+   * A config file put back exactly as it was (`text`); `keeps`: the served version's commit, when
+   * that is its content; `rollbackTo`: a rollback to that version (the commit says so: rollouts do not stage it).
+   */
+  | { readonly kind: "restoreConfig"; readonly config: ConfigSpec; readonly text: string; readonly keeps?: string; readonly rollbackTo?: number }
   | { readonly kind: "deleteConfig"; readonly name: string }
+  /** An instance config file put back exactly as it was (a rollout's revert), or deleted (`text` undefined). */
+  | { readonly kind: "restoreInstanceConfig"; readonly name: string; readonly text: string | undefined }
   | { readonly kind: "putGroup"; readonly group: GroupSpec }
   | { readonly kind: "deleteGroup"; readonly name: string };
 

@@ -47,7 +47,11 @@ export function eventText(e: NotifyEvent): string {
       return `Rollout of ${what(e)} advanced to wave ${e.wave} of ${e.waves}: ${version(e.to)}.`;
     case "rollout.halted": {
       const failed = e.failures.reduce((n, g) => n + g.count, 0);
-      const next = e.onHalt === "revert" ? `reverting to ${from(e)}` : "paused: resume, promote or abort it (configserver rollout, or the console's Rollouts page)";
+      const next = e.onHalt === "pause"
+        ? "paused: resume, promote or abort it (configserver rollout, or the console's Rollouts page)"
+        : e.revertPending !== undefined
+          ? `revert pending: ${from(e)} is served to every agent again, but the server cannot commit the revert (${e.revertPending.replace(/^revert pending: /, "").replace(/ \(.*$/, "")}): commit it to the repository`
+          : `reverting to ${from(e)}`;
       const groups = e.failures.map((g) => {
         const more = g.count > Math.min(g.agents.length, TEXT_AGENTS) ? `, … ${g.count - Math.min(g.agents.length, TEXT_AGENTS)} more` : "";
         return `- ${plural(g.count, "agent")}: ${g.reason} (${g.agents.slice(0, TEXT_AGENTS).join(", ")}${more})`;

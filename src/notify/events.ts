@@ -26,6 +26,8 @@ export type NotifyEvent =
     readonly reason: string;
     /** What the server does next: `revert` (a revert commit follows) or `pause`. */
     readonly onHalt: "revert" | "pause";
+    /** Set when the revert cannot be committed (read-only): why; the previous version is served all the same. */
+    readonly revertPending?: string | undefined;
     /** Grouped by message, most agents first, each naming its agents. */
     readonly failures: readonly FailureGroup[];
   })

@@ -12,7 +12,7 @@ import type { RolloutRecord } from "./rolloutRecord.ts";
  * too. Undefined when the groups of `state` are those of before: the content's revert (revertPlan)
  * is all there is. The message is revertPlan's, headed for the groups and saying what each does.
  */
-export function bindingRevertPlan(r: RolloutRecord, state: RepoState, plan: RolloutPlan | undefined, why: string): WritePlan | undefined {
+export function bindingRevertPlan(r: RolloutRecord, state: RepoState, plan: RolloutPlan | undefined, why: string, fromText: string | undefined): WritePlan | undefined {
   const before = r.fromGroups;
   const from = r.from;
   if (before === undefined || from === undefined || r.to.version === -1) return undefined;
@@ -20,7 +20,7 @@ export function bindingRevertPlan(r: RolloutRecord, state: RepoState, plan: Roll
   if (bindingKey(now) === bindingKey(before)) return undefined;
   const current = r.kind === "pipeline" ? state.configs.get(r.name) : state.instanceConfigs.get(r.name);
   const contentBack = current !== undefined && current.content !== from.content;
-  const content = revertPlan(r, plan, why);
+  const content = revertPlan(r, plan, why, state, fromText);
   const groups = restoredGroups(state, r.kind, r.name, before);
   const lines = [
     `Revert the groups of config ${r.name}${contentBack ? ` and its content to version ${from.version}` : ""}: rollout halted at wave ${r.progress.wave}`,

@@ -30,11 +30,12 @@ export function actedOn(r: RolloutRecord, action: OperatorAction, who: string, p
   }
 }
 
-/** Why a halted rollout's revert cannot be committed by the server (it is served all the same), or undefined. */
-export function revertPending(r: RolloutRecord, readOnly: boolean): string | undefined {
+/**
+ * Why a halted rollout's revert cannot be committed by the server (it is served all the same), or
+ * undefined. Every kind of rollout is reverted by a commit (revertPlan.ts): only read-only mode
+ * leaves it to a person (and a write that fails, recorded when it does).
+ */
+export function revertPending(readOnly: boolean): string | undefined {
   if (readOnly) return "revert pending: read-only (the previous version is served to every agent; commit the revert to the repository)";
-  if (r.to.version === -1) return `revert pending: the commit removed config ${r.name} and its group bindings (the agents that had it are served version ${r.from?.version ?? "?"} again; restore the file and the bindings in the repository)`;
-  if (r.from === undefined) return `revert pending: config ${r.name} is new, so there is no earlier version to put back (it is no longer served to any agent; delete the file from the repository)`;
-  if (r.kind === "instance") return `revert pending: the server does not write instance configs (the previous version is served to every agent; restore instance_configs/${r.name}.yaml in the repository)`;
   return undefined;
 }

@@ -10,6 +10,7 @@ import type { WritePlan } from "../domain/userOps.ts";
 import type { NotifyEvent } from "../notify/events.ts";
 import { bindingRevertPlan } from "./bindingRevertPlan.ts";
 import { evaluateRollout } from "./evaluateRollout.ts";
+import { previousFileText, type PastFiles } from "./previousFileText.ts";
 import { revertPlan } from "./revertPlan.ts";
 import { actedOn, revertPending, type OperatorAction } from "./rolloutActions.ts";
 import type { RolloutFile } from "./rolloutFile.ts";
@@ -23,6 +24,8 @@ export interface ControllerDeps {
   readonly store: {
     readonly state: RepoState;
     write(plan: (state: RepoState) => WritePlan): Promise<{ readonly commit?: string | undefined }>;
+    /** Reads files of past commits (`<commit>:<path>`; undefined when absent), for a revert that restores a file exactly. */
+    readonly git: PastFiles;
   };
   readonly registry: AgentRegistry;
   readonly file: RolloutFile;
@@ -84,6 +87,8 @@ export class RolloutController {
   private sharedCounts = "";
   /** The last publication to the other replicas (resolved once they were sent it). */
   private publication: Promise<void> = Promise.resolve();
+  /** Evaluations and revert commits under way (see settled()). */
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(private readonly deps: ControllerDeps) {
     this.now = deps.now ?? Date.now;
@@ -140,6 +145,14 @@ export class RolloutController {
     // Events are the deciding replica's to send; this one must not repeat them if it decides later.
     this.announced = new Map(this.rollouts);
     this.applyOverlay(this.deps.store.state);
+  }
+
+  /**
+   * Settles once the evaluation under way and the revert commits in flight are done, with their
+   * events emitted (after stop(): the server closes the notifier only then, so none is dropped).
+   */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
   /**
@@ -228,7 +241,9 @@ export class RolloutController {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       const started = performance.now();
-      void this.evaluate().finally(() => this.schedule(Math.max(this.deps.intervalMs ?? 200, 4 * (performance.now() - started))));
+      const evaluation = this.evaluate();
+      this.track(evaluation);
+      void evaluation.finally(() => this.schedule(Math.max(this.deps.intervalMs ?? 200, 4 * (performance.now() - started))));
     }, ms);
     this.timer.unref();
   }
@@ -290,7 +305,7 @@ export class RolloutController {
   private halted(key: string, why: string): void {
     const r = this.rollouts.get(key) as RolloutRecord;
     const pinned: RolloutRecord = { ...r, mode: "pinned" };
-    const pending = revertPending(r, this.deps.readOnly);
+    const pending = revertPending(this.deps.readOnly);
     this.rollouts.set(key, pending ? { ...pinned, revertPending: pending, history: [...r.history, { at: this.now(), who: "server", action: "revert-pending", detail: pending }] } : pinned);
     this.applyOverlay(this.deps.store.state);
     this.save();
@@ -299,8 +314,8 @@ export class RolloutController {
       return;
     }
     const plan = this.plans.get(key);
-    this.deps.store
-      .write((state) => bindingRevertPlan(r, state, plan, why) ?? revertPlan(r, plan, why))
+    const revert = previousFileText(this.deps.store.git, r).then((fromText) => this.deps.store.write((state) => bindingRevertPlan(r, state, plan, why, fromText) ?? revertPlan(r, plan, why, state, fromText)));
+    this.track(revert
       .then((result) => {
         const now = this.rollouts.get(key);
         if (!now || now.mode !== "pinned") return;
@@ -317,7 +332,13 @@ export class RolloutController {
         if (now) this.update(key, { ...now, revertPending: detail, history: [...now.history, { at: this.now(), who: "server", action: "revert-failed", detail }] });
         this.save();
         this.deps.logger.error({ err, config: r.name }, "the revert commit failed");
-      });
+      }));
+  }
+
+  /** Keeps `p` until it settles, so stopping can wait for what it still announces. */
+  private track(p: Promise<void>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
   }
 
   private update(key: string, r: RolloutRecord): void {

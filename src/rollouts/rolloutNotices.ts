@@ -35,7 +35,7 @@ export function rolloutNotices(before: RolloutRecord | undefined, after: Rollout
         break;
       case "halted":
       case "abort":
-        out.push({ ...subject, type: "rollout.halted", wave: p.wave, reason: e.action === "abort" ? `aborted by ${e.who}` : (e.detail ?? p.haltReason ?? "halted"), onHalt: e.action === "abort" ? "revert" : onHalt, failures: after.failures ?? [] });
+        out.push({ ...subject, type: "rollout.halted", wave: p.wave, reason: e.action === "abort" ? `aborted by ${e.who}` : (e.detail ?? p.haltReason ?? "halted"), onHalt: e.action === "abort" ? "revert" : onHalt, ...(after.revertPending ? { revertPending: after.revertPending } : {}), failures: after.failures ?? [] });
         break;
       case "reverted":
         // Without a commit (the content already was the previous one) there is nothing to point at.

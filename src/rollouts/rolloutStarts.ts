@@ -24,7 +24,9 @@ function recordOf(state: RepoState, kind: ConfigKind, name: string): AnyRecord |
  *   newest commit starts again at wave 1); agents outside the current waves keep what those groups
  *   gave them;
  * - content and groups equal to those is never staged: the rollout is pinned (everyone gets that
- *   version back at once, at its own version number);
+ *   version back at once, at its own version number); so is a new config removed again;
+ * - a rollback (the commit that made the version has a Rollback trailer) is never staged either: a
+ *   rollout in progress ends ("rolled back by"), and none starts;
  * - a removed config with a policy follows the waves too;
  * - without a policy nothing is staged: a rollout in progress ends.
  * Returns the new map (the same object when nothing changed).
@@ -53,6 +55,11 @@ export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>
     const fromGroups = running?.fromGroups ?? groupsBefore;
     if (cur === undefined) {
       if (running?.to.version === -1) continue;
+      // A new config removed again (its revert, or a person's commit): back to what everyone had, nothing.
+      if (running !== undefined && running.from === undefined) {
+        if (running.mode !== "pinned" || running.progress.status !== "reverted") next.set(key, pin(running, state.commit, now));
+        continue;
+      }
       // A removal follows the waves: agents outside them keep what the groups of before gave them.
       const lastCompleted = running ? running.from : before;
       const policy = lastCompleted ? effectivePolicy(lastCompleted, previous.rollout) : undefined;
@@ -85,6 +92,10 @@ export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>
         if (running.mode !== "pinned" || running.progress.status !== "reverted") next.set(key, pin(running, state.commit, now));
         continue;
       }
+      if (rolledBack(cur, before)) {
+        next.set(key, end(running, now, `rolled back by commit ${cur.commit.slice(0, 12)}: version ${cur.version} reaches every agent at once (going back is never staged)`));
+        continue;
+      }
       if (running.mode === "waves" && effectivePolicy(cur, state.rollout) === undefined) {
         next.set(key, end(running, now, `commit ${state.commit.slice(0, 12)} removed the rollout policy: version ${cur.version} reaches every agent at once`));
         continue;
@@ -97,6 +108,7 @@ export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>
       }
     } else {
       if (before === undefined ? previous.commit === "" : sameContent(cur, before) && !rebound) continue;
+      if (rolledBack(cur, before)) continue;
     }
     const lastCompleted = running ? running.from : before;
     const policy = effectivePolicy(cur, state.rollout);
@@ -124,11 +136,16 @@ export function rolloutsAfterCommit(rollouts: ReadonlyMap<string, RolloutRecord>
   return next;
 }
 
+/** The served commits brought a rollback of this config (a Rollback trailer on the commit that made its version). */
+function rolledBack(cur: AnyRecord, before: AnyRecord | undefined): boolean {
+  return cur.rollback === true && cur.commit !== before?.commit;
+}
+
 function end(r: RolloutRecord, now: number, why: string): RolloutRecord {
   return { ...r, mode: "waves", progress: { ...r.progress, status: "completed", endedAt: now }, history: [...r.history, { at: now, who: "server", action: "superseded", detail: why }] };
 }
 
-/** Everyone back on `from` (a revert, or `commit` put its content and groups back). */
+/** Everyone back on `from` (a revert, or `commit` put its content and groups back — or, for a new config, removed it again). */
 function pin(r: RolloutRecord, commit: string, now: number): RolloutRecord {
   const reverted = r.progress.status === "reverted";
   return {
@@ -138,6 +155,6 @@ function pin(r: RolloutRecord, commit: string, now: number): RolloutRecord {
     progress: { ...r.progress, status: "reverted", endedAt: r.progress.endedAt ?? now },
     revertCommit: r.revertCommit ?? commit,
     revertPending: undefined,
-    history: reverted ? r.history : [...r.history, { at: now, who: "server", action: "reverted", detail: `commit ${commit.slice(0, 12)} put back the content of version ${r.from?.version ?? "?"}${r.fromGroups !== undefined ? ` and its groups (${groupsText(r.fromGroups)})` : ""}: every agent is served version ${r.from?.version ?? "?"} again` }],
+    history: reverted ? r.history : [...r.history, { at: now, who: "server", action: "reverted", detail: r.from === undefined ? `commit ${commit.slice(0, 12)} removed the new config again: no agent is served it` : `commit ${commit.slice(0, 12)} put back the content of version ${r.from.version}${r.fromGroups !== undefined ? ` and its groups (${groupsText(r.fromGroups)})` : ""}: every agent is served version ${r.from.version} again` }],
   };
 }

@@ -5,7 +5,7 @@ import type { WritePlan } from "../domain/userOps.ts";
 import type { Author, CommitBackend } from "./git/commitBackend.ts";
 import { faultPoint } from "../faults.ts";
 import { LockBusy } from "./git/lockFile.ts";
-import { fileWrite, withTrailers } from "./plannedFiles.ts";
+import { fileWrite, rollbackPaths, withTrailers } from "./plannedFiles.ts";
 import { PushTurns } from "./pushTurns.ts";
 import type { RemoteSync } from "./remoteSync.ts";
 import { repairLeftovers } from "./repair.ts";
@@ -131,14 +131,15 @@ export class RepoWriter {
         await sleep(Math.random() * Math.min(5 * attempt, 50));
         continue;
       }
-      if (!this.remote) return this.serve(state, commit, files, commitStarted, head !== undefined);
+      const rollbacks = rollbackPaths(p.changes);
+      if (!this.remote) return this.serve(state, commit, files, commitStarted, head !== undefined, rollbacks);
       const pushStarted = performance.now();
       const pushed = await this.remote.push();
       this.turns.pushTook(performance.now() - pushStarted);
       if (pushed.ok) {
         this.turns.tookTurn();
         faultPoint("pushed");
-        return this.serve(state, commit, files, commitStarted, head !== undefined);
+        return this.serve(state, commit, files, commitStarted, head !== undefined, rollbacks);
       }
       // Not on the remote, so not acknowledged: the local commit goes (replaced by the remote's
       // tip when the write is planned again, else undone).
@@ -178,14 +179,14 @@ export class RepoWriter {
     throw new DomainError("InternalServerError", `Could not commit "${message}": no commit backend accepted the repository (${reason ?? "no reason"}).`);
   }
 
-  private async serve(base: RepoState, commit: string, files: readonly FileWrite[], started: number, onRefusedHead: boolean): Promise<WriteResult> {
+  private async serve(base: RepoState, commit: string, files: readonly FileWrite[], started: number, onRefusedHead: boolean, rollbacks: ReadonlySet<string>): Promise<WriteResult> {
     if (onRefusedHead) {
       // On a refused HEAD the commit is loaded like anyone's: served if it now validates.
       const state = await this.snapshot.refresh();
       const refused = this.snapshot.refused;
       return { state, commit, ...(refused ? { refused } : {}) };
     }
-    return this.snapshot.adoptOwnCommit(base, commit, files, started).then((state) => ({ state, commit }));
+    return this.snapshot.adoptOwnCommit(base, commit, files, started, rollbacks).then((state) => ({ state, commit }));
   }
 
   /**

@@ -107,10 +107,11 @@ export class ServedSnapshot {
   /**
    * Serves the commit this process just made on `base` (the served state it was planned on), from
    * what it wrote, without rereading it from git: exactly that commit, whatever HEAD is by now.
+   * `rollbacks`: the paths its Rollback trailers name (rollbackTrailer.ts).
    */
-  async adoptOwnCommit(base: RepoState, commit: string, files: readonly FileWrite[], started: number): Promise<RepoState> {
+  async adoptOwnCommit(base: RepoState, commit: string, files: readonly FileWrite[], started: number, rollbacks?: ReadonlySet<string>): Promise<RepoState> {
     const result = base === this.state
-      ? await this.loader.applyOwnCommit(this.served, commit, new Map(files.map((f) => [f.path, f.text])), Date.now())
+      ? await this.loader.applyOwnCommit(this.served, commit, new Map(files.map((f) => [f.path, f.text])), Date.now(), rollbacks)
       : await this.loader.load(commit);
     return this.adopt(result, commit, started);
   }

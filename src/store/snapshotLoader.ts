@@ -122,9 +122,9 @@ export class SnapshotLoader {
    * The state after a commit this process just made on top of `base`, from what it wrote: no git
    * call. Falls back to a load when HEAD is not where the version index stands.
    */
-  async applyOwnCommit(base: LoadResult, commit: string, changes: ReadonlyMap<string, string | undefined>, time: number): Promise<LoadResult> {
+  async applyOwnCommit(base: LoadResult, commit: string, changes: ReadonlyMap<string, string | undefined>, time: number, rollbacks?: ReadonlySet<string>): Promise<LoadResult> {
     if (base.commit !== this.versions.head) return this.load(commit);
-    this.versions.advanceOne(commit, [...changes.keys()], time);
+    this.versions.advanceOne(commit, [...changes.keys()], time, rollbacks);
     const texts = new Map(base.texts);
     for (const [path, text] of changes) {
       if (text === undefined) texts.delete(path);
@@ -137,7 +137,7 @@ export class SnapshotLoader {
     const content = readRepoContent(texts, this.limits, this.parsed);
     this.parsed.prune();
     if (treeProblems.length > 0 || content.problems.length > 0) return { commit, state: undefined, problems: [...treeProblems, ...content.problems], texts };
-    type Served<S> = S & { version: number; commit: string; detailJson?: string; notMapping?: string };
+    type Served<S> = S & { version: number; commit: string; rollback?: true; detailJson?: string; notMapping?: string };
     const record = <S extends ConfigSpec | InstanceConfigSpec>(c: S, path: string): Served<S> => {
       const change = this.versions.changeOf(path);
       const version = change?.depth ?? this.versions.depth;
@@ -145,9 +145,9 @@ export class SnapshotLoader {
       // Unchanged files keep their record object: a write to one of 1,000 configs builds one (and
       // converts one content to JSON for v2 agents).
       const known = this.records.get(c);
-      if (known && known.version === version && known.commit === from) return known as unknown as Served<S>;
+      if (known && known.version === version && known.commit === from && known.rollback === change?.rollback) return known as unknown as Served<S>;
       const json = pipelineJson(c.content, this.limits);
-      const made = { ...c, version, commit: from, ...("json" in json ? { detailJson: json.json } : { notMapping: json.problem }) };
+      const made = { ...c, version, commit: from, ...(change?.rollback ? { rollback: true as const } : {}), ...("json" in json ? { detailJson: json.json } : { notMapping: json.problem }) };
       this.records.set(c, made);
       return made;
     };

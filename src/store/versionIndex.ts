@@ -2,10 +2,13 @@ import type { Git } from "./git.ts";
 import { KEEPS_FORMAT, parseKeeps, resolveKept } from "./keptVersions.ts";
 import { readIfExists } from "./readIfExists.ts";
 import { isStatePath } from "./repoContent.ts";
+import { parseRollbacks, ROLLBACK_FORMAT } from "./rollbackTrailer.ts";
 
 export interface Change {
   readonly depth: number;
   readonly commit: string;
+  /** The commit says it rolls this file back (a Rollback trailer, rollbackTrailer.ts): rollouts do not stage it. */
+  readonly rollback?: true;
 }
 
 interface LogEntry {
@@ -16,6 +19,8 @@ interface LogEntry {
   readonly changes: ReadonlyMap<string, string | undefined>;
   /** Keeps-Version trailers: path → the commit whose version the path keeps (see keptVersions.ts). */
   readonly keeps: ReadonlyMap<string, string>;
+  /** Rollback trailers: the paths the commit says it rolls back. */
+  readonly rollbacks: ReadonlySet<string>;
 }
 
 const NO_BLOB = /^0+$/;
@@ -102,7 +107,7 @@ export class VersionIndex {
   save(): void {
     if (this.savedAt === undefined || this.writeAtomic === undefined || this.head === undefined) return;
     try {
-      const data = { format: SAVED_FORMAT, head: this.head, depth: this.depth, committedAt: this.committedAt, changes: [...this.lastChange].map(([p, c]) => [p, c.depth, c.commit]) };
+      const data = { format: SAVED_FORMAT, head: this.head, depth: this.depth, committedAt: this.committedAt, changes: [...this.lastChange].map(([p, c]) => (c.rollback ? [p, c.depth, c.commit, 1] : [p, c.depth, c.commit])) };
       this.writeAtomic(this.savedAt, JSON.stringify(data));
     } catch {
       // Only a faster next start is lost.
@@ -123,10 +128,11 @@ export class VersionIndex {
     if (data.format !== SAVED_FORMAT || typeof head !== "string" || !COMMIT_ID.test(head) || !count(depth) || typeof committedAt !== "number" || !Array.isArray(changes)) return false;
     const lastChange = new Map<string, Change>();
     for (const c of changes as unknown[]) {
-      if (!Array.isArray(c) || c.length !== 3) return false;
-      const [path, d, commit] = c as unknown[];
-      if (typeof path !== "string" || !isStatePath(path) || !count(d) || d > depth || typeof commit !== "string" || !COMMIT_ID.test(commit)) return false;
-      lastChange.set(path, { depth: d, commit });
+      // A fourth element 1: the change is a rollback (absent from files written before it existed).
+      if (!Array.isArray(c) || c.length < 3 || c.length > 4) return false;
+      const [path, d, commit, rollback] = c as unknown[];
+      if (typeof path !== "string" || !isStatePath(path) || !count(d) || d > depth || typeof commit !== "string" || !COMMIT_ID.test(commit) || (c.length === 4 && rollback !== 1)) return false;
+      lastChange.set(path, rollback === 1 ? { depth: d, commit, rollback: true } : { depth: d, commit });
     }
     this.lastChange = lastChange;
     this.finish(head, depth, committedAt / 1000);
@@ -141,7 +147,7 @@ export class VersionIndex {
       for (const [p, blob] of e.changes) {
         if (seen.has(p)) continue; // a newer commit in this batch already changed it
         seen.set(p, blob);
-        this.lastChange.set(p, kept.get(`${e.commit} ${p}`) ?? { depth, commit: e.commit });
+        this.lastChange.set(p, kept.get(`${e.commit} ${p}`) ?? (e.rollbacks.has(p) && blob !== undefined ? { depth, commit: e.commit, rollback: true } : { depth, commit: e.commit }));
       }
       depth--;
     }
@@ -171,10 +177,10 @@ export class VersionIndex {
     return kept;
   }
 
-  /** Records a commit made by this process on top of the current head (or as the root commit). */
-  advanceOne(commit: string, paths: readonly string[], timeMs: number): void {
+  /** Records a commit made by this process on top of the current head (or as the root commit); `rollbacks`: the paths its Rollback trailers name. */
+  advanceOne(commit: string, paths: readonly string[], timeMs: number, rollbacks: ReadonlySet<string> = new Set()): void {
     this.depth += 1;
-    for (const p of paths) this.lastChange.set(p, { depth: this.depth, commit });
+    for (const p of paths) this.lastChange.set(p, rollbacks.has(p) ? { depth: this.depth, commit, rollback: true } : { depth: this.depth, commit });
     this.head = commit;
     this.committedAt = timeMs;
   }
@@ -199,13 +205,13 @@ export class VersionIndex {
   private async log(range: string): Promise<LogEntry[]> {
     const out = await this.git.raw([
       "-c", "core.quotePath=false", "log", "--first-parent", "--diff-merges=first-parent", "--no-renames",
-      "--raw", "--no-abbrev", `--format=%x01%H %P%x02%ct%x02${KEEPS_FORMAT}`, range, "--",
+      "--raw", "--no-abbrev", `--format=%x01%H %P%x02%ct%x02${KEEPS_FORMAT}%x02${ROLLBACK_FORMAT}`, range, "--",
     ]);
     const entries: LogEntry[] = [];
     for (const chunk of out.split("\x01")) {
       if (chunk === "") continue;
       const lines = chunk.split("\n");
-      const [ids = "", time = "0", keeps = ""] = (lines[0] ?? "").split("\x02");
+      const [ids = "", time = "0", keeps = "", rollbacks = ""] = (lines[0] ?? "").split("\x02");
       const [commit = "", firstParent] = ids.split(" ");
       const changes = new Map<string, string | undefined>();
       for (const line of lines.slice(1)) {
@@ -217,7 +223,7 @@ export class VersionIndex {
         const blob = line.slice(0, tab).split(" ")[3] ?? "";
         changes.set(path, NO_BLOB.test(blob) ? undefined : blob);
       }
-      entries.push({ commit, firstParent, time: Number(time), changes, keeps: parseKeeps(keeps) });
+      entries.push({ commit, firstParent, time: Number(time), changes, keeps: parseKeeps(keeps), rollbacks: parseRollbacks(rollbacks) });
     }
     return entries;
   }

@@ -51,6 +51,32 @@ test("a newer commit supersedes from the last completed version; its content put
   t.is(after(m3, at(4, [cfg("a: 3", 3)]), v3).get("pipeline:app"), m3.get("pipeline:app"));
 });
 
+test("a rollback (its version's commit has a Rollback trailer) is never staged: it ends a rollout in progress and starts none; a new config removed again is reverted", (t) => {
+  const v2 = at(2, [cfg("a: 2", 2)]);
+  const v3 = at(3, [cfg("a: 3", 3)]);
+  const m3 = after(new Map(), v3, v2);
+  t.is(m3.get("pipeline:app")?.from?.version, 2);
+  // Back to version 1's content, older than version 2 (the last completed one).
+  const rolled = after(m3, at(4, [cfg("a: 1", 4, { rollback: true })]), v3).get("pipeline:app");
+  t.is(rolled?.progress.status, "completed");
+  t.is(rolled?.mode, "waves");
+  t.regex(rolled?.history.at(-1)?.detail ?? "", /^rolled back by commit c4: version 4 reaches every agent at once/);
+  t.is(after(new Map(), at(4, [cfg("a: 1", 4, { rollback: true })]), v3).size, 0, "none starts");
+  // The same content without the trailer is a change like any other: staged.
+  t.is(after(m3, at(4, [cfg("a: 1", 4)]), v3).get("pipeline:app")?.progress.status, "progressing");
+  // Only the commits being served count: a flag the previous commit already had ends nothing.
+  const kept = cfg("a: 1", 4, { rollback: true });
+  t.not(after(m3, at(5, [kept]), at(4, [kept])).get("pipeline:app")?.progress.status, "completed");
+
+  const fresh = { ...cfg("n: 1", 2), name: "new" };
+  const mNew = after(new Map(), at(2, [cfg("a: 1", 1), fresh]), at(1, [cfg("a: 1", 1)]));
+  t.is(mNew.get("pipeline:new")?.from, undefined);
+  const gone = after(mNew, at(3, [cfg("a: 1", 1)]), at(2, [cfg("a: 1", 1), fresh])).get("pipeline:new");
+  t.is(gone?.progress.status, "reverted");
+  t.is(gone?.mode, "pinned");
+  t.is(gone?.revertCommit, "c3");
+});
+
 test("the overlay serves agents outside the current waves the previous record (content and version), a new config to nobody outside, and pinned to everyone", (t) => {
   const state = at(2, [cfg("a: 2", 2), { ...cfg("n: 1", 2), name: "new" }]);
   const from = cfg("a: 1", 1);
