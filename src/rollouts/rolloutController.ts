@@ -1,58 +1,22 @@
-import type { Logger } from "pino";
 import type { AgentRecord } from "../domain/agent.ts";
 import { DomainError } from "../domain/errors.ts";
-import type { AgentRegistry } from "../domain/registry.ts";
 import type { RepoState } from "../domain/repoState.ts";
-import { RolloutOverlay, type RollingConfig } from "../domain/rolloutOverlay.ts";
+import { RolloutOverlay } from "../domain/rolloutOverlay.ts";
 import { revertedRollout, type RolloutPlan } from "../domain/rolloutPlan.ts";
 import { effectivePolicy, type RolloutPolicy } from "../domain/rolloutPolicy.ts";
-import type { WritePlan } from "../domain/userOps.ts";
-import type { NotifyEvent } from "../notify/events.ts";
-import { bindingRevertPlan } from "./bindingRevertPlan.ts";
 import { evaluateRollout } from "./evaluateRollout.ts";
-import { previousFileText, type PastFiles } from "./previousFileText.ts";
-import { revertPlan } from "./revertPlan.ts";
+import { RolloutAnnouncer } from "./rolloutAnnouncer.ts";
+import { RolloutPublisher } from "./rolloutPublisher.ts";
+import { writeRevert } from "./writeRevert.ts";
+import type { ControllerDeps } from "./controllerDeps.ts";
 import { actedOn, revertPending, type OperatorAction } from "./rolloutActions.ts";
-import type { RolloutFile } from "./rolloutFile.ts";
-import { rolloutNotices } from "./rolloutNotices.ts";
 import { isActive, keyOf, type RolloutRecord } from "./rolloutRecord.ts";
 import { rollingConfigs } from "./rolloutReportsOf.ts";
 import { rolloutsAfterCommit } from "./rolloutStarts.ts";
-import { mergeShared, type RolloutSharing, type SharedRollouts } from "./sharedRollouts.ts";
+import { mergeShared, type SharedRollouts } from "./sharedRollouts.ts";
 
-export interface ControllerDeps {
-  readonly store: {
-    readonly state: RepoState;
-    write(plan: (state: RepoState) => WritePlan): Promise<{ readonly commit?: string | undefined }>;
-    /** Reads files of past commits (`<commit>:<path>`; undefined when absent), for a revert that restores a file exactly. */
-    readonly git: PastFiles;
-  };
-  readonly registry: AgentRegistry;
-  readonly file: RolloutFile;
-  /** Set in read-only mode: a halted rollout's revert is served but cannot be committed. */
-  readonly readOnly: boolean;
-  readonly logger: Logger;
-  readonly now?: () => number;
-  /** How often the rollouts are evaluated (the halt happens within this of the rule firing). */
-  readonly intervalMs?: number;
-  /**
-   * Told every overlay the controller lays over the served snapshot (plain data), so other
-   * processes (the workers of --workers) can serve every agent the same.
-   */
-  readonly onOverlay?: (entries: readonly RollingConfig[]) => void;
-  /** Announces what the rollouts did (--notify-url): must return at once and never throw. */
-  readonly emit?: (event: NotifyEvent) => void;
-  /**
-   * Replicas on one Redis (src/rollouts/redisRollouts.ts): only the replica holding the lease
-   * decides; the others serve what it shares. Absent: this process decides alone.
-   */
-  readonly sharing?: RolloutSharing;
-}
-
+export type { ControllerDeps } from "./controllerDeps.ts";
 export type { OperatorAction } from "./rolloutActions.ts";
-
-/** How long a replica that decides waits, after sending the others a change, before serving it itself. */
-const SHARE_GRACE_MS = 50;
 
 /** Completed rollouts kept for the API, besides the ones in progress. */
 const KEEP_COMPLETED = 100;
@@ -78,15 +42,10 @@ export class RolloutController {
   private readonly live = (id: string): boolean => this.deps.registry.get(id) !== undefined;
   /** Agents served a new version since the last evaluation (rollout key → instance id → when). */
   private served = new Map<string, Map<string, number>>();
-  /** Each rollout as last announced: what its history has beyond that is announced at the next save. */
-  private announced = new Map<string, RolloutRecord>();
+  private readonly announcer: RolloutAnnouncer;
   /** With sharing: this replica took over the shared records after it got the lease (see lead()). */
   private leading = false;
-  /** What was last shared: the records (by identity) and the counts. */
-  private sharedRecords: readonly RolloutRecord[] = [];
-  private sharedCounts = "";
-  /** The last publication to the other replicas (resolved once they were sent it). */
-  private publication: Promise<void> = Promise.resolve();
+  private readonly publisher: RolloutPublisher | undefined;
   /** Evaluations and revert commits under way (see settled()). */
   private readonly pending = new Set<Promise<void>>();
 
@@ -94,8 +53,10 @@ export class RolloutController {
     this.now = deps.now ?? Date.now;
     this.startedAt = this.now();
     for (const r of deps.file.load()) this.rollouts.set(keyOf(r.kind, r.name), r);
+    this.announcer = new RolloutAnnouncer(deps.emit, (r) => this.policyOf(r));
     // What the state file holds was announced before the restart.
-    this.announced = new Map(this.rollouts);
+    this.announcer.announcedAs(this.rollouts);
+    this.publisher = deps.sharing && new RolloutPublisher(deps.sharing);
   }
 
   /** Serves the loaded state on the current snapshot and starts evaluating. */
@@ -122,12 +83,12 @@ export class RolloutController {
   lead(shared: SharedRollouts | undefined): void {
     if (shared) {
       this.rollouts = mergeShared(this.rollouts, shared, this.deps.store.state);
-      this.announced = new Map(shared.rollouts.map((r) => [keyOf(r.kind, r.name), r]));
+      this.announcer.announcedAs(shared.rollouts.map((r) => [keyOf(r.kind, r.name), r] as const));
       this.plans.clear();
       this.applyOverlay(this.deps.store.state);
     }
     this.leading = true;
-    this.sharedRecords = [];
+    this.publisher?.forget();
     this.save();
   }
 
@@ -143,7 +104,7 @@ export class RolloutController {
     if (this.deciding) return;
     this.rollouts = mergeShared(this.rollouts, shared, this.deps.store.state);
     // Events are the deciding replica's to send; this one must not repeat them if it decides later.
-    this.announced = new Map(this.rollouts);
+    this.announcer.announcedAs(this.rollouts);
     this.applyOverlay(this.deps.store.state);
   }
 
@@ -179,34 +140,18 @@ export class RolloutController {
   }
 
   /**
-   * Shares the records with the other replicas when they or their counts changed since the last
-   * time (the deciding replica only).
-   */
-  private share(): void {
-    const sharing = this.deps.sharing;
-    if (sharing === undefined || !this.deciding) return;
-    const records = [...this.rollouts.values()];
-    const counts = JSON.stringify(records.map((r) => {
-      const plan = this.plans.get(keyOf(r.kind, r.name));
-      return plan ? [plan.waves, plan.failures] : null;
-    }));
-    if (counts === this.sharedCounts && records.length === this.sharedRecords.length && records.every((r, i) => r === this.sharedRecords[i])) return;
-    this.sharedRecords = records;
-    this.sharedCounts = counts;
-    this.publication = sharing.publish({ commit: this.deps.store.state.commit, rollouts: records.map((r) => this.withCounts(r)) });
-  }
-
-  /**
    * Serves what the rollouts now say, after the other replicas were sent it (with a little time to
    * take it in): an agent this replica moves to a new wave must not be moved back by another that
    * has not heard yet. Halts do not wait (halted() serves at once): stopping a bad version comes first.
    */
   private async serveShared(): Promise<void> {
-    if (this.deps.sharing && this.deciding) {
-      await this.publication;
-      await new Promise((resolve) => setTimeout(resolve, SHARE_GRACE_MS));
-    }
+    if (this.publisher && this.deciding) await this.publisher.sent();
     this.applyOverlay(this.deps.store.state);
+  }
+
+  /** Shares the records with the other replicas (the deciding replica only). */
+  private share(): void {
+    if (this.deciding) this.publisher?.share(this.deps.store.state.commit, [...this.rollouts.values()], this.plans);
   }
 
   list(): RolloutRecord[] {
@@ -314,8 +259,7 @@ export class RolloutController {
       return;
     }
     const plan = this.plans.get(key);
-    const revert = previousFileText(this.deps.store.git, r).then((fromText) => this.deps.store.write((state) => bindingRevertPlan(r, state, plan, why, fromText) ?? revertPlan(r, plan, why, state, fromText)));
-    this.track(revert
+    this.track(writeRevert(this.deps.store, r, plan, why)
       .then((result) => {
         const now = this.rollouts.get(key);
         if (!now || now.mode !== "pinned") return;
@@ -378,26 +322,10 @@ export class RolloutController {
     for (const [key] of done.slice(KEEP_COMPLETED)) this.rollouts.delete(key);
   }
 
-  /**
-   * Emits the events of every change since the last save, in the order each rollout's history
-   * recorded them. Called from save(), so every change that is kept is announced exactly once.
-   */
-  private announce(): void {
-    for (const [key, r] of this.rollouts) {
-      const before = this.announced.get(key);
-      if (before === r) continue;
-      this.announced.set(key, r);
-      if (!this.deps.emit) continue;
-      const policy = this.policyOf(r);
-      for (const e of rolloutNotices(before, r, policy?.waves.length ?? r.waves?.length ?? 0, policy?.onHalt ?? "pause")) this.deps.emit(e);
-    }
-    for (const key of this.announced.keys()) if (!this.rollouts.has(key)) this.announced.delete(key);
-  }
-
   private save(): void {
     // A replica that does not decide keeps nothing: the deciding one's file and shared records are the truth.
     if (!this.deciding) return;
-    this.announce();
+    this.announcer.announce(this.rollouts);
     this.share();
     try {
       this.deps.file.save([...this.rollouts.values()].map(({ waves: _w, failures: _f, ...r }) => r));
