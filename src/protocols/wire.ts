@@ -1,9 +1,13 @@
+import protobuf from "protobufjs/minimal.js";
+
 /**
  * A minimal protobuf wire reader: walks the fields of a message with their wire types and, for
  * length-delimited ones, where their bytes are. Used to tell protocols apart on a shared path
  * (detect.ts) before any schema is applied, on every request there: a reader is reused, so
  * reading allocates nothing, and no function is called back per field.
  */
+
+const { utf8 } = protobuf.util;
 
 export const WireType = { VARINT: 0, I64: 1, LEN: 2, SGROUP: 3, EGROUP: 4, I32: 5 } as const;
 
@@ -123,4 +127,14 @@ export function fitsMessage(bytes: Uint8Array, start: number, end: number, table
  */
 export function asciiText(bytes: Uint8Array, start: number, end: number): string {
   return Buffer.isBuffer(bytes) ? bytes.toString("latin1", start, end) : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("latin1");
+}
+
+/**
+ * A string field as the decoder reads it (strict UTF-8). Ids and request ids are ASCII: those are
+ * made by one native call (a flat string), not by protobufjs's eight characters at a time, whose
+ * concatenation a Map lookup must then flatten.
+ */
+export function stringField(bytes: Uint8Array, start: number, end: number): string {
+  for (let i = start; i < end; i++) if ((bytes[i] as number) > 0x7f) return utf8.readStrict(bytes, start, end);
+  return asciiText(bytes, start, end);
 }
