@@ -120,13 +120,30 @@ export function fitsMessage(bytes: Uint8Array, start: number, end: number, table
   return r.problem === undefined;
 }
 
+/** Texts up to this length are made by asciiText's builtin path; one array of char codes per length, reused. */
+const SHORT_TEXT = 128;
+const CODES: number[][] = Array.from({ length: SHORT_TEXT + 1 }, (_, n) => new Array<number>(n).fill(0));
+
 /**
  * bytes[start, end) as text, for bytes known to be ASCII (every byte < 0x80, where UTF-8 and
- * Latin-1 agree): one native call making a flat string (Buffer's documented `toString`; bytes
- * that are not a Buffer are viewed as one, without a copy).
+ * Latin-1 agree): a flat string, made without Buffer's `toString` for the short texts of the
+ * agent path (ids, request ids: two a repeat).
+ *
+ * Speed trick: `toString` is one JavaScript function shared by every caller in the process, so
+ * the copy the optimizing compiler inlines here carries all their type feedback (generic
+ * comparisons and property loads) and goes through the encoding table and a wrapper before the
+ * native slice: callgrind counted ~550 instructions more per call on the alpha HeartBeat repeat
+ * than the native slice alone (bench/instructions.ts, bench/callgrindDiff.ts; BENCHMARKS.md,
+ * "alpha HeartBeat: instructions per request"). `String.fromCharCode` over a reused array of
+ * the bytes is a builtin whose cost does not depend on other callers.
  */
 export function asciiText(bytes: Uint8Array, start: number, end: number): string {
-  return Buffer.isBuffer(bytes) ? bytes.toString("latin1", start, end) : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("latin1");
+  const n = end - start;
+  if (n <= 0) return "";
+  if (n > SHORT_TEXT) return Buffer.isBuffer(bytes) ? bytes.toString("latin1", start, end) : Buffer.from(bytes.buffer, bytes.byteOffset + start, n).toString("latin1");
+  const codes = CODES[n] as number[];
+  for (let i = 0; i < n; i++) codes[i] = bytes[start + i] as number;
+  return String.fromCharCode.apply(null, codes);
 }
 
 /**
