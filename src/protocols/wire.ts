@@ -131,11 +131,14 @@ const CODES: number[][] = Array.from({ length: SHORT_TEXT + 1 }, (_, n) => new A
  *
  * Speed trick: `toString` is one JavaScript function shared by every caller in the process, so
  * the copy the optimizing compiler inlines here carries all their type feedback (generic
- * comparisons and property loads) and goes through the encoding table and a wrapper before the
- * native slice: callgrind counted ~550 instructions more per call on the alpha HeartBeat repeat
- * than the native slice alone (bench/instructions.ts, bench/callgrindDiff.ts; BENCHMARKS.md,
- * "alpha HeartBeat: instructions per request"). `String.fromCharCode` over a reused array of
- * the bytes is a builtin whose cost does not depend on other callers.
+ * comparisons, property loads that miss) and goes through the encoding table and a wrapper
+ * before the native slice. `String.fromCharCode` over a reused array of the bytes is a builtin
+ * whose cost does not depend on other callers. Measured with callgrind on the alpha HeartBeat
+ * repeat (two texts a request; bench/instructions.ts, bench/callgrindDiff.ts; BENCHMARKS.md,
+ * "alpha HeartBeat: instructions per request"): Repeats.recall, everything it calls included,
+ * 6,637 instructions a request with `toString("latin1", …)`, 5,923 with this; the undocumented
+ * `latin1Slice` of a442149 gave 5,437. Leaving the encoding out (`toString(undefined, …)`, UTF-8)
+ * saved only ~60.
  */
 export function asciiText(bytes: Uint8Array, start: number, end: number): string {
   const n = end - start;
@@ -148,8 +151,8 @@ export function asciiText(bytes: Uint8Array, start: number, end: number): string
 
 /**
  * A string field as the decoder reads it (strict UTF-8). Ids and request ids are ASCII: those are
- * made by one native call (a flat string), not by protobufjs's eight characters at a time, whose
- * concatenation a Map lookup must then flatten.
+ * made by asciiText in one piece (a flat string), not by protobufjs's eight characters at a time,
+ * whose concatenation a Map lookup must then flatten.
  */
 export function stringField(bytes: Uint8Array, start: number, end: number): string {
   for (let i = start; i < end; i++) if ((bytes[i] as number) > 0x7f) return utf8.readStrict(bytes, start, end);
