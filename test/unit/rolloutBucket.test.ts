@@ -101,3 +101,21 @@ test("counts: the first N agents in bucket order, fixed by the cut made when the
   // Without counts nothing is sorted.
   t.deepEqual(countCuts(policy([pct(10)]), "nginx", fleet), [undefined, undefined]);
 });
+
+test("the bucket hashes exactly the bytes TextEncoder makes: 1- to 4-byte characters and lone surrogates (U+FFFD)", (t) => {
+  const fnv = (text: string) => {
+    let h = 0x811c9dc5;
+    for (const b of new TextEncoder().encode(text)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+    return h % 10_000;
+  };
+  const pieces = ["a", "Z", "~", "\u007f", "\u0080", "é", "\u07ff", "\u0800", "中", "\uffff", "😀", "\ud800", "\udfff", "\ud83d", "x\udc00y", "\ud83d\ude00\ud83d"];
+  // Every pair of pieces, in both strings, and a few long mixes: each must hash as the encoded bytes do.
+  let checked = 0;
+  for (const a of pieces) for (const b of pieces) {
+    t.is(rolloutBucket(`${a}${b}`, `${b}${a}`), fnv(`${a}${b}\0${b}${a}`), JSON.stringify([a, b]));
+    checked++;
+  }
+  const long = pieces.join("-").repeat(20);
+  t.is(rolloutBucket(long, "cfg"), fnv(`${long}\0cfg`));
+  t.is(checked, pieces.length ** 2);
+});
