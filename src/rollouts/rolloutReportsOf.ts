@@ -53,12 +53,35 @@ export function gatherReports(state: RepoState, policy: RolloutPolicy, r: Rollou
   const from = r.from;
   // A rollout recorded before the groups of before were kept decides by the commit's groups only.
   const fromGroups = from === undefined ? undefined : r.fromGroups;
+  // Both answers depend only on the agent's protocol and what its groups match: computed once per
+  // applied list (the snapshot shares one per set of matches) and per tag set, not per agent (an
+  // evaluation looks at every agent for every rollout; BENCHMARKS.md, "Rollouts").
+  const getsMemo = new Map<string, Map<object, boolean>>();
+  const hadMemo = new Map<string, boolean>();
+  const fromByAddress = fromGroups?.some((g) => (g.ips?.length ?? 0) > 0 || (g.hostnames?.length ?? 0) > 0) ?? false;
   for (const record of agents) {
     const hb = record.heartbeat;
     if (!hb) continue;
-    const gets = config !== undefined && targets(config, hb.protocol, appliedList(state.applied(record.tagsKey, hb.tags, hb.attributes), r.kind, hb.protocol));
+    let gets = false;
+    if (config !== undefined) {
+      const applied = state.applied(record.tagsKey, hb.tags, hb.attributes);
+      let byApplied = getsMemo.get(hb.protocol);
+      if (byApplied === undefined) getsMemo.set(hb.protocol, (byApplied = new Map()));
+      const known = byApplied.get(applied);
+      if (known !== undefined) gets = known;
+      else byApplied.set(applied, (gets = targets(config, hb.protocol, appliedList(applied, r.kind, hb.protocol))));
+    }
     // OpAMP agents never take these configs; v2 agents only mappings.
-    const had = fromGroups !== undefined && hb.protocol !== "opamp" && (hb.protocol !== "v2" || from?.detailJson !== undefined) && fromGroups.some((g) => groupMatches(g, hb.tags, hb.attributes));
+    let had = false;
+    if (fromGroups !== undefined && hb.protocol !== "opamp" && (hb.protocol !== "v2" || from?.detailJson !== undefined)) {
+      const key = fromByAddress ? undefined : record.tagsKey;
+      const known = key === undefined ? undefined : hadMemo.get(key);
+      if (known !== undefined) had = known;
+      else {
+        had = fromGroups.some((g) => groupMatches(g, hb.tags, hb.attributes));
+        if (key !== undefined) hadMemo.set(key, had);
+      }
+    }
     if (gets ? had && from?.version === config?.version : !had) continue;
     const id = record.agentId;
     targeted.push(id);
