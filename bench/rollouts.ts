@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { captureTemplates, cpuRatio, cpuUs, interleaved, ratio, registerFleet, SCENARIOS, servedVersions, specOf, type Contender, type ScenarioName } from "./agentFleet.ts";
 import { APPLIED, buildRepo, git } from "./fleet.ts";
 import type { LoadResult } from "./loadgen.ts";
-import { load, ROOT, startServer, type Proc } from "./proc.ts";
+import { load, request, ROOT, startServer, type Proc } from "./proc.ts";
 import { commitConfig, getJson, haltPolicy, measureHalts, poll, type HaltRun, type RolloutJson } from "./rolloutHalt.ts";
 import { median } from "./stats.ts";
 
@@ -61,7 +61,7 @@ interface Row {
   readonly loads: number[];
 }
 
-async function throughput(): Promise<{ rows: Row[]; before: RolloutJson[]; after: RolloutJson[] }> {
+async function throughput(): Promise<{ rows: Row[]; before: RolloutJson[]; after: RolloutJson[]; evaluation: { count: number; meanMs: number } }> {
   const repos = { A: join(work, "a"), B: join(work, "b") };
   for (const dir of Object.values(repos)) buildRepo(dir, { configs: APPLIED, commits: APPLIED });
   addPolicy(repos.B, `waves: [${WAVES}]\nbake: 7d\napplyTimeout: 7d\nhalt: {failed: 1}\nonHalt: pause\n`);
@@ -91,7 +91,11 @@ async function throughput(): Promise<{ rows: Row[]; before: RolloutJson[]; after
       rows.push({ name, a: r.results.A ?? [], b: r.results.B ?? [], rps: ratio(r, "B", "A"), cpu: cpuRatio(r, "A", "B"), loads: r.load });
     }
     const after = await listRollouts(b);
-    return { rows, before, after };
+    // How long B's evaluations of the 10 rollouts took while it served the load (its /metrics).
+    const m = (await request(b.port, "GET", "/metrics", new Uint8Array())).body.toString();
+    const metric = (name: string) => Number(new RegExp(`^configserver_rollout_evaluation_seconds_${name} ([0-9.e+-]+)$`, "m").exec(m)?.[1] ?? NaN);
+    const evaluation = { count: metric("count"), meanMs: (metric("sum") / metric("count")) * 1000 };
+    return { rows, before, after, evaluation };
   } finally {
     for (const s of servers) await s.proc.stop();
   }
@@ -153,6 +157,10 @@ try {
   it${ON_HALT === "revert" ? ", and to the `reverted` event (the revert commit made)" : ""}. The controller evaluates every 200 ms;
   each report is sent after a random pause of 0-200 ms, so the runs sample every moment of that cycle.
 - Load average (1 min) ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} during the throughput rounds.
+- B's evaluations of the ${ROLLING} rollouts while it served (\`configserver_rollout_evaluation_seconds\`):
+  ${t.evaluation.count} evaluations, ${t.evaluation.meanMs.toFixed(1)} ms each on average (every live agent for every
+  rollout); they are spaced to at most a twentieth of the process's time, so at this fleet one
+  starts every ${Math.max(200, 20 * t.evaluation.meanMs).toFixed(0)} ms or so: the time from a report to a halt at this size.
 
 ### Results
 

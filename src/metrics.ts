@@ -42,6 +42,7 @@ export class Metrics {
   private readonly syncs: Counter<"result">;
   private readonly lastSync: Gauge<"result">;
   private readonly reload: Histogram;
+  private readonly rolloutEvaluations: Histogram;
   private readonly writes: Histogram<"result">;
   private readonly refused: Counter;
   private readonly notifications: Counter<"result" | "type">;
@@ -63,6 +64,7 @@ export class Metrics {
     this.lastSync = new Gauge({ name: "configserver_last_sync_timestamp_seconds", help: "When the last sync ended, by result (ok, error), unix seconds.", labelNames: ["result"], registers });
     this.reload = new Histogram({ name: "configserver_snapshot_reload_seconds", help: "Time to build the served snapshot of a new commit.", buckets: SLOW_BUCKETS, registers });
     this.writes = new Histogram({ name: "configserver_write_duration_seconds", help: "User API writes from planning to the new commit being served (excluding time queued behind other writes), by result (committed, unchanged, failed).", labelNames: ["result"], buckets: SLOW_BUCKETS, registers });
+    this.rolloutEvaluations = new Histogram({ name: "configserver_rollout_evaluation_seconds", help: "Time one evaluation of every rollout in progress took (the fleet read once, each rollout's waves and health); evaluations are spaced to take at most a twentieth of the process's time.", buckets: SLOW_BUCKETS, registers });
     this.refused = new Counter({ name: "configserver_refused_commits_total", help: "Commits that failed validation and were not served.", registers });
     this.notifications = new Counter({
       name: "configserver_notifications_total", labelNames: ["result", "type"], registers,
@@ -159,6 +161,11 @@ export class Metrics {
   /** A new snapshot is served (StoreEvents.onServed). */
   snapshotServed(reloadMs: number): void {
     this.reload.observe(reloadMs / 1000);
+  }
+
+  /** One evaluation of the rollouts in progress (none counted when no rollout progresses). */
+  rolloutsEvaluated(ms: number): void {
+    this.rolloutEvaluations.observe(ms / 1000);
   }
 
   /** HEAD failed validation (StoreEvents.onRefused). */

@@ -144,7 +144,7 @@ export async function startServer(given: ServerOptions): Promise<RunningServer> 
   if (shared !== undefined && choice.kind === "redis") {
     ({ fanout, sharing } = await linkReplicas({ url: choice.url, registry: shared, logger, store, scheduler, rollouts: () => rollouts }));
   }
-  rollouts = new RolloutController({ store, registry, file: new RolloutFile(`${gitDir}/configserver/rollouts.json`), readOnly: !!options.readOnly, logger, emit: (e) => notifier.emit(e), ...(options.primary ? { onOverlay: options.primary.onRollouts } : {}), ...(options.now ? { now: options.now } : {}), ...(sharing ? { sharing } : {}) });
+  rollouts = new RolloutController({ store, registry, file: new RolloutFile(`${gitDir}/configserver/rollouts.json`), readOnly: !!options.readOnly, logger, emit: (e) => notifier.emit(e), onEvaluated: (ms) => metrics.rolloutsEvaluated(ms), ...(options.primary ? { onOverlay: options.primary.onRollouts } : {}), ...(options.now ? { now: options.now } : {}), ...(sharing ? { sharing } : {}) });
   options.primary?.rollouts(rollouts);
   rollouts.start();
   const controller = rollouts;

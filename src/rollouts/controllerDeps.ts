@@ -29,6 +29,8 @@ export interface ControllerDeps {
    * processes (the workers of --workers) can serve every agent the same.
    */
   readonly onOverlay?: (entries: readonly RollingConfig[]) => void;
+  /** Told how long each evaluation of the rollouts in progress took (a metric). */
+  readonly onEvaluated?: (ms: number) => void;
   /** Announces what the rollouts did (--notify-url): must return at once and never throw. */
   readonly emit?: (event: NotifyEvent) => void;
   /**

@@ -212,6 +212,7 @@ export class RolloutController {
       if (this.deps.sharing) for (const [kind, name, id, at] of await this.deps.sharing.drainServed()) this.noteServed(kind, name, id, at);
       const waving = [...this.rollouts.entries()].filter(([, r]) => isActive(r) && r.mode === "waves");
       if (waving.length === 0) return;
+      const began = performance.now();
       const agents: AgentRecord[] = [];
       await this.deps.registry.each((a) => agents.push(a));
       const state = this.deps.store.state;
@@ -234,6 +235,7 @@ export class RolloutController {
         }
         if (plan.action === "halt-revert") this.halted(key, plan.progress.haltReason ?? "halted");
       }
+      this.deps.onEvaluated?.(performance.now() - began);
       if (this.dirty) this.save();
       else this.share();
       if (overlayChanged) await this.serveShared();
