@@ -46,6 +46,8 @@ export class RolloutController {
   /** With sharing: this replica took over the shared records after it got the lease (see lead()). */
   private leading = false;
   private readonly publisher: RolloutPublisher | undefined;
+  /** What the last evaluation held the event loop for, in all (its rollouts one at a time). */
+  private busyMs = 0;
   /** Evaluations and revert commits under way (see settled()). */
   private readonly pending = new Set<Promise<void>>();
 
@@ -189,7 +191,7 @@ export class RolloutController {
       const started = performance.now();
       const evaluation = this.evaluate();
       this.track(evaluation);
-      void evaluation.finally(() => this.schedule(Math.max(this.deps.intervalMs ?? 200, 19 * (performance.now() - started))));
+      void evaluation.finally(() => this.schedule(Math.max(this.deps.intervalMs ?? 200, 19 * Math.min(this.busyMs, performance.now() - started))));
     }, ms);
     this.timer.unref();
   }
@@ -212,12 +214,24 @@ export class RolloutController {
       if (this.deps.sharing) for (const [kind, name, id, at] of await this.deps.sharing.drainServed()) this.noteServed(kind, name, id, at);
       const waving = [...this.rollouts.entries()].filter(([, r]) => isActive(r) && r.mode === "waves");
       if (waving.length === 0) return;
-      const began = performance.now();
+      let began = performance.now();
       const agents: AgentRecord[] = [];
       await this.deps.registry.each((a) => agents.push(a));
       const state = this.deps.store.state;
       let overlayChanged = false;
+      let busy = 0;
+      let first = true;
       for (const [key, r0] of waving) {
+        if (!first) {
+          // One rollout at a time holds the event loop (tens of ms at 40,000 agents), not all of them:
+          // agents are answered in between.
+          busy += performance.now() - began;
+          await new Promise((resolve) => setImmediate(resolve));
+          began = performance.now();
+          // A new commit was served meanwhile: the next evaluation looks at it.
+          if (this.deps.store.state !== state) break;
+        }
+        first = false;
         // The map may have moved on while the fleet was read (a commit, an operator).
         if (this.rollouts.get(key) !== r0) continue;
         const policy = this.policyOf(r0);
@@ -235,7 +249,8 @@ export class RolloutController {
         }
         if (plan.action === "halt-revert") this.halted(key, plan.progress.haltReason ?? "halted");
       }
-      this.deps.onEvaluated?.(performance.now() - began);
+      this.busyMs = busy + performance.now() - began;
+      this.deps.onEvaluated?.(this.busyMs);
       if (this.dirty) this.save();
       else this.share();
       if (overlayChanged) await this.serveShared();

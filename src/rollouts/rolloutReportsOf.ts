@@ -49,7 +49,6 @@ export function gatherReports(state: RepoState, policy: RolloutPolicy, r: Rollou
   const reports: AgentReport[] = [];
   const targeted: string[] = [];
   const newlyReceived: string[] = [];
-  const seen = new Set<string>();
   const from = r.from;
   // A rollout recorded before the groups of before were kept decides by the commit's groups only.
   const fromGroups = from === undefined ? undefined : r.fromGroups;
@@ -94,14 +93,14 @@ export function gatherReports(state: RepoState, policy: RolloutPolicy, r: Rollou
       reports.push({ instanceId: id, wave, health: gone ? "applied" : "applying", alive, received: gone });
       continue;
     }
-    seen.add(id);
     const report = agentReport({ instanceId: id, wave, record, kind: r.kind, name: r.name, version: r.to.version, nowMs, ttlMs, receivedAt: r.received[id] });
     if (report.received && r.received[id] === undefined) newlyReceived.push(id);
     reports.push(report);
   }
   // Receivers no longer among the live agents: gone after receiving it (unless alive and no longer targeted).
   for (const id of Object.keys(r.received)) {
-    if (seen.has(id) || live(id)) continue;
+    // `agents` came from the registry: one of them is known to it, so only the others are looked at.
+    if (live(id)) continue;
     if (nowMs < unheardUntil) {
       // This process started less than a TTL ago and has not heard from it yet: not gone, not applied.
       reports.push({ instanceId: id, wave: r.progress.wave, health: "notReported", alive: true, received: true, receivedAt: r.received[id], unheard: true });
