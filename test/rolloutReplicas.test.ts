@@ -10,16 +10,10 @@ import { Fleet, type AnyAgent } from "./helpers/fleet.ts";
 import { git } from "./helpers/git.ts";
 import { getJson, startReplicas, type Replica } from "./helpers/replicas.ts";
 import { bareRemote, commitFiles, configYaml, groupYaml } from "./helpers/repo.ts";
+import type { RolloutJson } from "./helpers/rollouts.ts";
 import { startRedis } from "./helpers/redis.ts";
 import { waitFor } from "./helpers/server.ts";
 
-interface RolloutJson {
-  state: string;
-  wave: number;
-  to: { version: number };
-  waves: { targeted: number; applied: number }[];
-  history: { who: string; action: string; detail: string | null }[];
-}
 
 const SECRET = "rollout-replicas-webhook";
 

@@ -9,19 +9,9 @@ import { Fleet } from "./helpers/fleet.ts";
 import { git } from "./helpers/git.ts";
 import { commitFiles, configYaml, groupYaml, instanceYaml, repoWith } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
+import type { RolloutJson } from "./helpers/rollouts.ts";
 import { V2Agent } from "./helpers/v2Agent.ts";
 
-interface RolloutJson {
-  config: string;
-  state: string;
-  wave: number;
-  mode: string;
-  from: { version: number; commit: string } | null;
-  to: { version: number; commit: string };
-  revertCommit: string | null;
-  revertPending: string | null;
-  history: { who: string; action: string; detail: string | null }[];
-}
 
 function bucket(id: string, name: string): number {
   let h = 0x811c9dc5;
