@@ -11,15 +11,9 @@ import { configYaml, repoWith } from "./helpers/repo.ts";
 import { waitFor, withServer } from "./helpers/server.ts";
 import { V1Agent } from "./helpers/v1Agent.ts";
 import { V2Agent } from "./helpers/v2Agent.ts";
-import { servedCommit, statusOf } from "./helpers/observe.ts";
+import { problemAt, servedCommit, statusOf, type Problem } from "./helpers/observe.ts";
 
-interface Problem {
-  file: string;
-  line: number;
-  column: number;
-  message: string;
-}
-const at = (p: Problem) => `${p.file}:${p.line}:${p.column}`;
+const at = problemAt;
 
 const malformed = {
   "configs/ok.yaml": configYaml("ok", "a: 1\n"),

@@ -14,6 +14,9 @@ export interface Problem {
   readonly message: string;
 }
 
+/** Where a problem is, as `validate` prints it: file:line:column. */
+export const problemAt = (p: Problem): string => `${p.file}:${p.line}:${p.column}`;
+
 export interface Status {
   readonly commit: string | null;
   readonly configs: number;

@@ -7,16 +7,11 @@ import { SELECTOR_REPO } from "../helpers/selectorRepo.ts";
 import { runCli } from "../helpers/cli.ts";
 import { git } from "../helpers/git.ts";
 import { commitFiles, configYaml, repoWith } from "../helpers/repo.ts";
+import { problemAt } from "../helpers/observe.ts";
 import { waitFor, withServer } from "../helpers/server.ts";
 import { V2Agent } from "../helpers/v2Agent.ts";
 
-interface Problem {
-  file: string;
-  line: number;
-  column: number;
-  message: string;
-}
-const at = (p: Problem) => `${p.file}:${p.line}:${p.column}`;
+const at = problemAt;
 
 test("a good rollout.yaml is on the served snapshot; a malformed one on top is refused and the last good commit stays served", async (t) => {
   const dir = repoWith("cs-rollout-good-", {
