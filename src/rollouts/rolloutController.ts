@@ -63,6 +63,9 @@ export class RolloutController {
 
   /** Serves the loaded state on the current snapshot and starts evaluating. */
   start(): void {
+    // The lease may have been taken before this controller existed (its handler found none to tell).
+    const sharing = this.deps.sharing;
+    if (sharing?.deciding && !this.leading) void sharing.read().catch(() => undefined).then((s) => this.leading || this.lead(s ?? undefined));
     this.applyOverlay(this.deps.store.state);
     this.schedule(this.deps.intervalMs ?? 200);
   }
