@@ -20,6 +20,13 @@ async function samples(url: string, name: string): Promise<Map<string, number>> 
   return out;
 }
 
+/** A series without labels (a histogram's _count, _sum). */
+async function single(url: string, series: string): Promise<number | undefined> {
+  const text = (await send(url, "GET", "/metrics", "")).body.toString();
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 async function state(url: string): Promise<string | undefined> {
   const r = await callJson(url, "GET", "/api/v1/rollouts/app");
   return r.status === 200 ? (r.body as { state: string }).state : undefined;
@@ -40,6 +47,9 @@ test.serial("during a good rollout /metrics shows it progressing at each wave in
   const { repo, server, fleet } = await setup(t, "revert");
   const states = await samples(server.url, "configserver_rollouts");
   t.deepEqual([...states.entries()].sort(), [['{state="completed"}', 0], ['{state="halted"}', 0], ['{state="paused"}', 0], ['{state="progressing"}', 0], ['{state="reverted"}', 0]]);
+  // Without a rollout in progress nothing is evaluated; a lone server decides its rollouts itself.
+  t.is(await single(server.url, "configserver_rollout_evaluation_seconds_count"), 0);
+  t.deepEqual((await callJson(server.url, "GET", "/status")).body.rollouts, { deciding: true });
   commitFiles(repo, { "configs/app.yaml": configYaml("app", "a: 2\n") });
   const waves: number[] = [];
   await fleet.until("app", async () => {
@@ -51,6 +61,7 @@ test.serial("during a good rollout /metrics shows it progressing at each wave in
     return (await state(server.url)) === "completed";
   });
   t.deepEqual(waves, [1, 2, 3], "each wave seen in order (each bakes a second)");
+  t.true(((await single(server.url, "configserver_rollout_evaluation_seconds_count")) ?? 0) > 0, "the evaluations of the rollout were timed");
   const after = await samples(server.url, "configserver_rollouts");
   t.is(after.get('{state="completed"}'), 1);
   t.is(after.get('{state="progressing"}'), 0);

@@ -151,3 +151,22 @@ test.serial("the replica that decides is killed mid-rollout: the other takes ove
   neverBack(t, fleet, v1);
   for (const a of fleet.agents) t.is(fleet.deliveries.get(a.agent.instanceId), 1, `${a.agent.instanceId} was sent the new version once`);
 });
+
+test.serial("while no replica decides (the lease is held by one that is gone), an operator's action is answered 503 ServerBusy, saying why, and changes nothing", async (t) => {
+  const redis = await startRedis(t);
+  // A replica that died holding the lease: its key stays until it expires (a minute here).
+  const holder = redis.client();
+  await holder.set("cs:rollouts:owner", "a-replica-that-died", "PX", 60_000);
+  const remote = setup("waves: [50%, 100%]\nbake: 1h\napplyTimeout: 1h\nonHalt: pause\n");
+  const [only] = await startReplicas(t, remote.url, redis.url, 1);
+  const replica = only as Replica;
+  t.false(await deciding(replica));
+  const paused = await send(replica.url, "POST", "/api/v1/rollouts/app/pause", "{}", { "content-type": "application/json", "x-configserver-author": "Ops Person <ops@example.com>" });
+  t.is(paused.status, 503);
+  const body = JSON.parse(paused.body.toString()) as { code: string; message: string };
+  t.is(body.code, "ServerBusy");
+  t.regex(body.message, /No replica that decides the rollouts answered within 5000 ms/);
+  t.is((await getJson(`${replica.url}/api/v1/rollouts`)).status, 200);
+  t.deepEqual((await getJson<{ rollouts: unknown[] }>(`${replica.url}/api/v1/rollouts`)).body.rollouts, [], "nothing was started or recorded");
+  t.false(await deciding(replica), "the lease is still the other one's");
+});

@@ -156,7 +156,7 @@ export class RolloutController {
 
   /** Shares the records with the other replicas (the deciding replica only). */
   private share(): void {
-    if (this.deciding) this.publisher?.share(this.deps.store.state.commit, [...this.rollouts.values()], this.plans);
+    if (this.deciding) this.publisher?.share(this.deps.store.state.commit, [...this.rollouts.values()], (r) => this.withCounts(r));
   }
 
   list(): RolloutRecord[] {
@@ -223,9 +223,8 @@ export class RolloutController {
       const state = this.deps.store.state;
       let overlayChanged = false;
       let busy = 0;
-      let first = true;
-      for (const [key, r0] of waving) {
-        if (!first) {
+      for (const [i, [key, r0]] of waving.entries()) {
+        if (i > 0) {
           // One rollout at a time holds the event loop (tens of ms at 40,000 agents), not all of them:
           // agents are answered in between.
           busy += performance.now() - began;
@@ -234,7 +233,6 @@ export class RolloutController {
           // A new commit was served meanwhile: the next evaluation looks at it.
           if (this.deps.store.state !== state) break;
         }
-        first = false;
         // The map may have moved on while the fleet was read (a commit, an operator).
         if (this.rollouts.get(key) !== r0) continue;
         const policy = this.policyOf(r0);

@@ -1,5 +1,4 @@
-import type { RolloutPlan } from "../domain/rolloutPlan.ts";
-import { keyOf, type RolloutRecord } from "./rolloutRecord.ts";
+import type { RolloutRecord } from "./rolloutRecord.ts";
 import type { RolloutSharing } from "./sharedRollouts.ts";
 
 /** How long a replica that decides waits, after sending the others a change, before serving it itself. */
@@ -16,22 +15,17 @@ export class RolloutPublisher {
 
   constructor(private readonly sharing: RolloutSharing) {}
 
-  /** Sends the records (with the plans' counts) unless the last ones sent were the same. */
-  share(commit: string, records: readonly RolloutRecord[], plans: ReadonlyMap<string, RolloutPlan>): void {
-    const counts = JSON.stringify(records.map((r) => {
-      const plan = plans.get(keyOf(r.kind, r.name));
-      return plan ? [plan.waves, plan.failures] : null;
-    }));
+  /**
+   * Sends the records, each with its last counts (`withCounts`), unless the records and the counts
+   * are those sent last time.
+   */
+  share(commit: string, records: readonly RolloutRecord[], withCounts: (r: RolloutRecord) => RolloutRecord): void {
+    const shared = records.map(withCounts);
+    const counts = JSON.stringify(shared.map((r) => [r.waves, r.failures]));
     if (counts === this.counts && records.length === this.records.length && records.every((r, i) => r === this.records[i])) return;
     this.records = records;
     this.counts = counts;
-    this.last = this.sharing.publish({
-      commit,
-      rollouts: records.map((r) => {
-        const plan = plans.get(keyOf(r.kind, r.name));
-        return plan ? { ...r, waves: plan.waves, failures: plan.failures } : r;
-      }),
-    });
+    this.last = this.sharing.publish({ commit, rollouts: shared });
   }
 
   /** The next share() sends whatever it is given (this replica just started deciding). */

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { IpSelector } from "../domain/addressMatch.ts";
 
-export const isLoopback = (host: string) => host === "localhost" || host === "::1" || host.startsWith("127.");
+const isLoopback = (host: string) => host === "localhost" || host === "::1" || host.startsWith("127.");
 
 export function warnIfOpen(logger: Logger, host: string, userToken: string | undefined, tokens?: readonly unknown[]): void {
   if (!userToken && !tokens?.length && !isLoopback(host)) {
